@@ -1,0 +1,7 @@
+import { handleRoute, json } from '@/lib/api/route-handler';
+import { listClusters } from '@/lib/collector/cluster-reads';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+export const GET = handleRoute(() => json({ clusters: listClusters() }));

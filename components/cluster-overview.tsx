@@ -1,0 +1,45 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { deriveFreshness } from '@/lib/cluster/freshness';
+import { sizeWarning } from '@/lib/cluster/quorum';
+import { clusterStatusQuery } from '@/lib/query/cluster-queries';
+import { AlarmBanner } from './alarm-banner';
+import { FreshnessLine } from './freshness-line';
+import { MemberTopology } from './member-topology';
+import { QuorumCard } from './quorum-card';
+import { useNow } from './use-now';
+
+export function ClusterOverview({ clusterId }: { clusterId: string }) {
+  const query = useQuery(clusterStatusQuery(clusterId));
+  const now = useNow();
+  const status = query.data;
+  const freshness = deriveFreshness({ status, receivedAt: query.dataUpdatedAt, now, fetchFailed: query.isError });
+  const fresh = freshness.kind === 'fresh';
+  const warning = status ? sizeWarning(status.quorum.voting) : null;
+
+  return (
+    <div className="space-y-4">
+      <FreshnessLine freshness={freshness} now={now} />
+      {status && (
+        <>
+          <AlarmBanner alarms={status.alarms} members={status.members} />
+          <QuorumCard status={status} fresh={fresh} />
+          {warning && (
+            <p data-testid="size-warning" className="rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:bg-amber-950 dark:text-amber-50">
+              ⚠ {warning}
+            </p>
+          )}
+          {status.warnings.length > 0 && (
+            <ul className="text-sm text-slate-600 dark:text-slate-400">
+              {status.warnings.map((w) => (
+                <li key={w}>ⓘ {w}</li>
+              ))}
+            </ul>
+          )}
+          <MemberTopology members={status.members} fresh={fresh} />
+        </>
+      )}
+    </div>
+  );
+}

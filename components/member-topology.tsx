@@ -1,0 +1,92 @@
+'use client';
+
+import type { MemberView } from '@/lib/cluster/status-types';
+import { formatBytes } from '@/lib/format/units';
+import { HEALTH_STYLE } from './health-style';
+
+function role(m: MemberView): 'Leader' | 'Follower' | 'Learner' {
+  if (m.isLearner) return 'Learner';
+  return m.status?.isLeader ? 'Leader' : 'Follower';
+}
+
+const ROLE_ORDER = { Leader: 0, Follower: 1, Learner: 2 } as const;
+
+function lagText(m: MemberView, leaderIndex: number | null): string {
+  if (!m.status || leaderIndex === null) return '—';
+  const lag = leaderIndex - m.status.raftIndex;
+  if (m.status.isLeader) return 'leader';
+  if (lag <= 0) return 'in sync';
+  return `${lag.toLocaleString('en')} behind`;
+}
+
+export function MemberTopology({ members, fresh }: { members: MemberView[]; fresh: boolean }) {
+  const leader = members.find((m) => m.status?.isLeader);
+  const leaderIndex = leader?.status?.raftIndex ?? null;
+  const sorted = [...members].sort((a, b) => ROLE_ORDER[role(a)] - ROLE_ORDER[role(b)] || a.name.localeCompare(b.name));
+  return (
+    <section aria-label="Members">
+      <h2 className="mb-2 text-lg font-semibold">Members ({members.length})</h2>
+      <ul className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
+        {sorted.map((m) => {
+          const h = HEALTH_STYLE[m.health];
+          const r = role(m);
+          return (
+            <li
+              key={m.id ?? m.endpoint ?? m.name}
+              data-testid="member-row"
+              data-member-name={m.name}
+              data-health={m.health}
+              className={`rounded-xl border bg-white p-4 shadow-sm dark:bg-slate-900 ${
+                r === 'Leader' ? 'border-sky-500 border-2' : 'border-slate-200 dark:border-slate-700'
+              } ${fresh ? '' : 'opacity-60'}`}
+            >
+              <div className="flex items-start justify-between gap-2">
+                <div className="min-w-0">
+                  <p className="truncate text-base font-semibold">{m.name}</p>
+                  <p className="truncate text-xs text-slate-500">
+                    <code>{m.id ?? 'id unknown'}</code> · {m.endpoint ?? m.clientURLs[0] ?? 'no endpoint'}
+                  </p>
+                </div>
+                <div className="flex shrink-0 flex-col items-end gap-1">
+                  <span data-testid="member-health" className={`rounded px-2 py-0.5 text-sm font-semibold ${fresh ? h.className : 'bg-slate-200 text-slate-700'}`}>
+                    <span aria-hidden>{h.icon}</span> {h.word}
+                  </span>
+                  <span className="text-xs font-medium text-slate-600 dark:text-slate-300">
+                    {r === 'Leader' ? '★ ' : ''}
+                    {r}
+                  </span>
+                </div>
+              </div>
+              {m.error && (
+                <p data-testid="member-error" className="mt-2 break-words text-sm text-red-800 dark:text-red-300">
+                  {m.error}
+                </p>
+              )}
+              <dl className="mt-3 grid grid-cols-2 gap-x-3 gap-y-1 text-sm">
+                <dt className="text-slate-500">Probe</dt>
+                <dd>{m.probeMs !== null ? `${m.probeMs} ms` : '—'}</dd>
+                <dt className="text-slate-500">Raft index</dt>
+                <dd>
+                  {m.status ? m.status.raftIndex.toLocaleString('en') : '—'}{' '}
+                  <span className="text-slate-500">({lagText(m, leaderIndex)})</span>
+                </dd>
+                <dt className="text-slate-500">DB size</dt>
+                <dd>{m.status ? formatBytes(m.status.dbSize) : '—'}</dd>
+                <dt className="text-slate-500">In use</dt>
+                <dd>
+                  {m.status
+                    ? `${formatBytes(m.status.dbSizeInUse)} (${m.status.dbSize > 0 ? Math.round((100 * m.status.dbSizeInUse) / m.status.dbSize) : 0} %)`
+                    : '—'}
+                </dd>
+                <dt className="text-slate-500">Version</dt>
+                <dd>{m.status?.version ?? '—'}</dd>
+                <dt className="text-slate-500">Raft term</dt>
+                <dd>{m.status?.raftTerm ?? '—'}</dd>
+              </dl>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

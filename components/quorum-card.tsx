@@ -1,0 +1,48 @@
+'use client';
+
+import { describeQuorum } from '@/lib/cluster/quorum';
+import type { ClusterStatus } from '@/lib/cluster/status-types';
+import { NO_DATA_STYLE, QUORUM_STYLE } from './health-style';
+
+const ADVICE: Record<ClusterStatus['quorum']['state'], string> = {
+  healthy: 'Every voting member is healthy and a leader is elected.',
+  degraded: 'A member is down but the cluster can still lose another one. Bring it back before doing anything risky.',
+  'at-risk': 'One more failure loses quorum and the cluster stops accepting writes. Restore the failed member now; postpone maintenance.',
+  lost: 'No quorum or no leader: etcd refuses writes and Kubernetes cannot change anything. Restart the failed members; if they cannot return, restore from a snapshot.',
+};
+
+export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: boolean }) {
+  const q = status.quorum;
+  const style = fresh ? QUORUM_STYLE[q.state] : NO_DATA_STYLE;
+  return (
+    <section
+      aria-label="Quorum"
+      data-testid="quorum-card"
+      data-state={fresh ? q.state : 'no-data'}
+      className={`rounded-xl p-5 shadow ${style.className}`}
+    >
+      <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1">
+        <h2 data-testid="quorum-state" className="text-4xl font-bold tracking-tight">
+          <span aria-hidden className="mr-2">
+            {style.icon}
+          </span>
+          {style.word}
+        </h2>
+        <p data-testid="quorum-summary" className="text-lg font-medium">
+          {describeQuorum(q)}
+        </p>
+      </div>
+      <p className="mt-2 text-base">
+        {status.leader ? (
+          <>
+            Leader: <strong>{status.leader.name}</strong> <code className="opacity-80">{status.leader.id}</code>
+          </>
+        ) : (
+          <strong>No leader</strong>
+        )}
+        {!fresh && <> · last known state: {QUORUM_STYLE[q.state].word.toLowerCase()}</>}
+      </p>
+      {fresh && <p className="mt-2 text-sm opacity-90">{ADVICE[q.state]}</p>}
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+// Runs once when the server starts: validate the configuration and start polling before the first request.
+export async function register(): Promise<void> {
+  if (process.env.NEXT_RUNTIME === 'nodejs') {
+    const { startDashboard } = await import('./lib/collector/start');
+    startDashboard();
+  }
+}

@@ -1,0 +1,31 @@
+// Wraps a route handler: ApiError becomes its status and the one error shape; anything else a logged 500
+// whose body says nothing about internals.
+import 'server-only';
+import { NextResponse } from 'next/server';
+import { ConfigError } from '@/lib/config/config-error';
+import { ApiError } from './api-error';
+import type { ApiErrorBody } from './error-shape';
+
+export function errorResponse(status: number, code: string, message: string): NextResponse<ApiErrorBody> {
+  return NextResponse.json({ error: { code, message } }, { status, headers: { 'Cache-Control': 'no-store' } });
+}
+
+export function json<T>(body: T, status = 200): NextResponse<T> {
+  return NextResponse.json(body, { status, headers: { 'Cache-Control': 'no-store' } });
+}
+
+export function handleRoute<A extends unknown[]>(
+  fn: (...args: A) => Promise<Response> | Response,
+): (...args: A) => Promise<Response> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message);
+      if (err instanceof ConfigError) return errorResponse(503, 'config_error', err.message);
+      // Only the class name reaches the log: a message could quote data we must not print.
+      console.error(`unhandled error in route: ${err instanceof Error ? err.name : typeof err}`);
+      return errorResponse(500, 'internal', 'internal error; see the server log');
+    }
+  };
+}

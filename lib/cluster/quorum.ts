@@ -1,0 +1,40 @@
+// Quorum arithmetic as etcd's raft does it: learners do not vote, a majority of voters must be healthy.
+import type { MemberHealth, Quorum, QuorumState } from './status-types';
+
+export interface QuorumInput {
+  isLearner: boolean;
+  health: MemberHealth;
+}
+
+export function requiredForQuorum(voting: number): number {
+  return Math.floor(voting / 2) + 1;
+}
+
+export function computeQuorum(members: QuorumInput[], hasLeader: boolean): Quorum {
+  const voters = members.filter((m) => !m.isLearner);
+  const voting = voters.length;
+  const healthy = voters.filter((m) => m.health === 'healthy').length;
+  const required = requiredForQuorum(voting);
+  const tolerance = healthy - required;
+  let state: QuorumState;
+  if (voting === 0 || healthy < required || !hasLeader) state = 'lost';
+  else if (healthy === voting) state = 'healthy';
+  else if (tolerance === 0) state = 'at-risk';
+  else state = 'degraded';
+  return { members: members.length, voting, healthy, required, tolerance, state };
+}
+
+/** "2 of 3 healthy, quorum 2, can lose 0 more" */
+export function describeQuorum(q: Quorum): string {
+  const lose = q.tolerance >= 0 ? `can lose ${q.tolerance} more` : `${-q.tolerance} short of quorum`;
+  return `${q.healthy} of ${q.voting} healthy, quorum ${q.required}, ${lose}`;
+}
+
+/** Sizes that etcd operators are warned about: no fault tolerance, or a voter that adds none. */
+export function sizeWarning(voting: number): string | null {
+  if (voting === 1) return 'Single-member cluster: it tolerates no failure. Run 3 or 5 members in production.';
+  if (voting > 0 && voting % 2 === 0) {
+    return `${voting} voting members tolerate no more failures than ${voting - 1}: an even size adds risk, not safety.`;
+  }
+  return null;
+}

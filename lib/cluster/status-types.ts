@@ -1,0 +1,79 @@
+// The shapes the status API returns and the browser reads; no server imports here.
+
+export type QuorumState = 'healthy' | 'degraded' | 'at-risk' | 'lost';
+export type MemberHealth = 'healthy' | 'unhealthy' | 'unreachable';
+export type AlarmName = 'NOSPACE' | 'CORRUPT';
+
+export interface Quorum {
+  /** Every member in the member list, learners included. */
+  members: number;
+  /** Members that vote: learners excluded. */
+  voting: number;
+  /** Healthy voting members. */
+  healthy: number;
+  /** floor(voting / 2) + 1 */
+  required: number;
+  /** healthy − required: how many more voting members may fail; negative when quorum is lost. */
+  tolerance: number;
+  state: QuorumState;
+}
+
+export interface MemberStatusView {
+  version: string;
+  dbSize: number;
+  dbSizeInUse: number;
+  raftTerm: number;
+  raftIndex: number;
+  raftAppliedIndex: number;
+  isLeader: boolean;
+  errors: string[];
+}
+
+export interface MemberView {
+  /** Hex id as etcdctl prints it; null when the member has never answered and no member list is known. */
+  id: string | null;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  /** The endpoint the dashboard probes this member at. */
+  endpoint: string | null;
+  isLearner: boolean;
+  health: MemberHealth;
+  /** Time of the linearizable health read, ms. */
+  probeMs: number | null;
+  /** Why the member is not healthy, in one line. */
+  error: string | null;
+  status: MemberStatusView | null;
+}
+
+export interface AlarmView {
+  memberId: string;
+  alarm: AlarmName;
+}
+
+export interface ClusterStatus {
+  clusterId: string;
+  name: string;
+  /** ISO time of the last completed poll; null before the first one completes. */
+  observedAt: string | null;
+  /** True when observedAt is older than a few poll intervals: nothing here may be shown as healthy. */
+  stale: boolean;
+  /** ISO time the server answered: the browser ages observedAt against this, not its own clock. */
+  servedAt: string;
+  pollIntervalMs: number;
+  quorum: Quorum;
+  leader: { id: string; name: string } | null;
+  members: MemberView[];
+  alarms: AlarmView[];
+  /** Cluster-wide calls that failed in the last poll (member list, alarm list), in one line each. */
+  warnings: string[];
+}
+
+export interface ClusterSummary {
+  id: string;
+  name: string;
+  endpoints: string[];
+}
+
+/** What the collector keeps from a poll; the verdicts that depend on when it is read are added when served. */
+export type Observation = Omit<ClusterStatus, 'stale' | 'servedAt'>;

@@ -1,0 +1,135 @@
+// Joins one poll's probes with the member list and alarms into the status view: pure, so it is unit-tested.
+import type { AlarmEntry, MemberListEntry } from '@/lib/etcd/cluster-calls';
+import type { MemberProbeResult } from '@/lib/etcd/member-probe';
+import { computeQuorum } from '@/lib/cluster/quorum';
+import type { MemberHealth, MemberView, Observation } from '@/lib/cluster/status-types';
+
+export interface PollOutcome {
+  clusterId: string;
+  name: string;
+  pollIntervalMs: number;
+  observedAt: string;
+  /** The last member list that was read; null when none has ever been read. */
+  memberList: MemberListEntry[] | null;
+  probes: MemberProbeResult[];
+  /** Endpoint → member id, remembered from earlier answers so a dead member keeps its endpoint. */
+  endpointMembers: ReadonlyMap<string, string>;
+  alarms: AlarmEntry[];
+  warnings: string[];
+}
+
+export function normalizeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    return `${u.protocol}//${u.hostname.toLowerCase()}:${port}`;
+  } catch {
+    return url;
+  }
+}
+
+function judge(probe: MemberProbeResult | undefined, memberAlarms: AlarmEntry[]): {
+  health: MemberHealth;
+  error: string | null;
+} {
+  if (!probe) return { health: 'unreachable', error: 'not probed: no endpoint known for this member' };
+  if (!probe.status) return { health: 'unreachable', error: probe.statusFailure?.message ?? 'no answer' };
+  if (!probe.health.ok) return { health: 'unhealthy', error: probe.health.failure?.message ?? 'health read failed' };
+  // As `etcdctl endpoint health`: an active alarm makes the member unhealthy even though it answers.
+  if (memberAlarms.length > 0) {
+    return { health: 'unhealthy', error: `alarm active: ${memberAlarms.map((a) => a.alarm).join(', ')}` };
+  }
+  if (probe.status.errors.length > 0) return { health: 'unhealthy', error: probe.status.errors.join('; ') };
+  return { health: 'healthy', error: null };
+}
+
+/** The leader that the members with the newest raft term agree on; null when they know none. */
+function electedLeader(probes: MemberProbeResult[]): string | null {
+  const votes = new Map<string, { term: number; count: number }>();
+  for (const p of probes) {
+    const s = p.status;
+    if (!s || s.leader === '0') continue;
+    const v = votes.get(s.leader);
+    if (!v) votes.set(s.leader, { term: s.raftTerm, count: 1 });
+    else votes.set(s.leader, { term: Math.max(v.term, s.raftTerm), count: v.count + 1 });
+  }
+  let best: { id: string; term: number; count: number } | null = null;
+  for (const [id, v] of votes) {
+    if (!best || v.term > best.term || (v.term === best.term && v.count > best.count)) best = { id, ...v };
+  }
+  return best?.id ?? null;
+}
+
+export function assembleStatus(poll: PollOutcome): Observation {
+  const byMemberId = new Map<string, MemberProbeResult>();
+  const byEndpoint = new Map<string, MemberProbeResult>();
+  for (const p of poll.probes) {
+    byEndpoint.set(normalizeUrl(p.endpoint), p);
+    const id = p.status?.memberId ?? poll.endpointMembers.get(p.endpoint);
+    if (id && !byMemberId.has(id)) byMemberId.set(id, p);
+  }
+
+  const leaderId = electedLeader(poll.probes);
+  const used = new Set<MemberProbeResult>();
+  const members: MemberView[] = [];
+
+  const view = (
+    base: Omit<MemberView, 'health' | 'error' | 'probeMs' | 'status' | 'endpoint'>,
+    probe: MemberProbeResult | undefined,
+  ): MemberView => {
+    if (probe) used.add(probe);
+    const memberAlarms = poll.alarms.filter((a) => a.memberId === base.id);
+    const { health, error } = judge(probe, memberAlarms);
+    const s = probe?.status ?? null;
+    return {
+      ...base,
+      endpoint: probe?.endpoint ?? null,
+      health,
+      error,
+      probeMs: probe?.health.tookMs != null ? Math.round(probe.health.tookMs * 10) / 10 : null,
+      status: s
+        ? {
+            version: s.version,
+            dbSize: s.dbSize,
+            dbSizeInUse: s.dbSizeInUse,
+            raftTerm: s.raftTerm,
+            raftIndex: s.raftIndex,
+            raftAppliedIndex: s.raftAppliedIndex,
+            isLeader: s.memberId === leaderId,
+            errors: s.errors,
+          }
+        : null,
+    };
+  };
+
+  for (const m of poll.memberList ?? []) {
+    const probe =
+      byMemberId.get(m.id) ??
+      m.clientURLs.map((u) => byEndpoint.get(normalizeUrl(u))).find((p) => p !== undefined && !p.status);
+    members.push(view({ id: m.id, name: m.name || '(unstarted)', peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }, probe));
+  }
+  // Endpoints that match no listed member: shown by endpoint, so an unreachable cluster still has rows.
+  for (const p of poll.probes) {
+    if (used.has(p)) continue;
+    const id = p.status?.memberId ?? poll.endpointMembers.get(p.endpoint) ?? null;
+    members.push(
+      view({ id, name: p.endpoint.replace(/^https?:\/\//, ''), peerURLs: [], clientURLs: [p.endpoint], isLearner: p.status?.isLearner ?? false }, p),
+    );
+  }
+
+  const leaderMember = leaderId ? members.find((m) => m.id === leaderId) : undefined;
+  // A leader that the dashboard cannot reach has most likely just died; its followers have not noticed yet.
+  const hasLeader = leaderId !== null && leaderMember?.health !== 'unreachable';
+  const quorum = computeQuorum(members, hasLeader);
+  return {
+    clusterId: poll.clusterId,
+    name: poll.name,
+    observedAt: poll.observedAt,
+    pollIntervalMs: poll.pollIntervalMs,
+    quorum,
+    leader: leaderId ? { id: leaderId, name: leaderMember?.name ?? leaderId } : null,
+    members,
+    alarms: poll.alarms,
+    warnings: poll.warnings,
+  };
+}

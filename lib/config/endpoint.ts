@@ -1,0 +1,26 @@
+// Parses an etcd client endpoint the way etcdctl accepts it: https://host:port, http://host:port or host:port.
+import { ConfigError } from './config-error';
+
+export function parseEndpoint(raw: string, label: string, tlsConfigured: boolean): string {
+  const text = raw.trim();
+  if (text === '') throw new ConfigError(`${label}: empty endpoint`);
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `${tlsConfigured ? 'https' : 'http'}://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError(`${label}: "${text}" is not a valid endpoint (expected https://host:port)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`${label}: "${text}" has scheme ${url.protocol.slice(0, -1)}; use https:// or http://`);
+  }
+  if (!url.hostname) throw new ConfigError(`${label}: "${text}" has no host`);
+  if (!url.port) throw new ConfigError(`${label}: "${text}" has no port (etcd's client port is usually 2379)`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${label}: "${text}" must be scheme://host:port with no path, query or credentials`);
+  }
+  if (url.protocol === 'http:' && tlsConfigured) {
+    throw new ConfigError(`${label}: "${text}" is plain http but a client certificate is configured; use https://`);
+  }
+  return `${url.protocol}//${url.host}`;
+}

@@ -1,0 +1,125 @@
+// Builds the dashboard's configuration from etcdctl's environment variables or an ETCD_DASHBOARD_CONFIG file.
+import 'server-only';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from './config-error';
+import { configFileSchema, envSchema, type ConfigFile } from './config-schema';
+import { parseEndpoint } from './endpoint';
+import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
+import type { TlsCredentials } from '@/lib/etcd/tls-credentials';
+
+export interface ClusterConfig {
+  id: string;
+  name: string;
+  endpoints: string[];
+  tls: TlsCredentials | null;
+  clientCertificate: ClientCertificateInfo | null;
+}
+
+export interface DashboardConfig {
+  /** Where the clusters came from, for the start-up line: "ETCDCTL_* variables" or the file path. */
+  source: string;
+  pollIntervalMs: number;
+  probeTimeoutMs: number;
+  clusters: ClusterConfig[];
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 800;
+
+function issuePath(p: ReadonlyArray<PropertyKey>): string {
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
+}
+
+function firstIssue(error: z.ZodError, where: string): ConfigError {
+  const issue = error.issues[0];
+  if (!issue) return new ConfigError(`${where}: invalid`);
+  const at = issuePath(issue.path);
+  return new ConfigError(`${where}${at ? `: ${at}` : ''}: ${issue.message}`);
+}
+
+function readConfigFile(file: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`ETCD_DASHBOARD_CONFIG: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}`);
+  }
+  let raw: unknown;
+  try {
+    // YAML is a superset of JSON: one parser reads both.
+    raw = parseYaml(text, { prettyErrors: false });
+  } catch (err) {
+    const line = (err as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: not valid YAML or JSON`);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) throw firstIssue(parsed.error, file);
+  return parsed.data;
+}
+
+function fromFile(file: string, env: ReturnType<typeof envSchema.parse>, now: Date): DashboardConfig {
+  const abs = path.resolve(file);
+  const data = readConfigFile(abs);
+  const base = path.dirname(abs);
+  const resolve = (p: string | undefined) => (p ? path.resolve(base, p) : undefined);
+  const seen = new Set<string>();
+  const clusters = data.clusters.map((c, i): ClusterConfig => {
+    const at = `${abs}: clusters[${i}]`;
+    if (seen.has(c.id)) throw new ConfigError(`${at}.id: "${c.id}" is used by another cluster`);
+    seen.add(c.id);
+    const tlsPaths = { ca: resolve(c.tls?.ca), cert: resolve(c.tls?.cert), key: resolve(c.tls?.key) };
+    const tls = c.tls
+      ? loadTlsFiles(tlsPaths, { ca: `${at}.tls.ca`, cert: `${at}.tls.cert`, key: `${at}.tls.key` }, now)
+      : null;
+    const endpoints = c.endpoints.map((e, j) => parseEndpoint(e, `${at}.endpoints[${j}]`, Boolean(tlsPaths.cert)));
+    return { id: c.id, name: c.name ?? c.id, endpoints, tls: tls?.credentials ?? null, clientCertificate: tls?.client ?? null };
+  });
+  return {
+    source: abs,
+    pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? data.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? data.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    clusters,
+  };
+}
+
+function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): DashboardConfig {
+  const list = env.ETCDCTL_ENDPOINTS;
+  if (!list) {
+    throw new ConfigError(
+      'no cluster configured: set ETCDCTL_ENDPOINTS (with ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY) or ETCD_DASHBOARD_CONFIG',
+    );
+  }
+  const anyTls = Boolean(env.ETCDCTL_CACERT || env.ETCDCTL_CERT || env.ETCDCTL_KEY);
+  const tls = anyTls
+    ? loadTlsFiles(
+        { ca: env.ETCDCTL_CACERT, cert: env.ETCDCTL_CERT, key: env.ETCDCTL_KEY },
+        { ca: 'ETCDCTL_CACERT', cert: 'ETCDCTL_CERT', key: 'ETCDCTL_KEY' },
+        now,
+      )
+    : null;
+  const endpoints = list.split(',').map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, Boolean(env.ETCDCTL_CERT)));
+  return {
+    source: 'ETCDCTL_* variables',
+    pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? DEFAULT_POLL_INTERVAL_MS,
+    probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? DEFAULT_PROBE_TIMEOUT_MS,
+    clusters: [
+      { id: 'default', name: 'default', endpoints, tls: tls?.credentials ?? null, clientCertificate: tls?.client ?? null },
+    ],
+  };
+}
+
+/** Throws ConfigError with one line naming what is wrong; never falls back silently. */
+export function loadConfig(rawEnv: Record<string, string | undefined> = process.env, now = new Date()): DashboardConfig {
+  const parsed = envSchema.safeParse(rawEnv);
+  if (!parsed.success) throw firstIssue(parsed.error, 'environment');
+  const env = parsed.data;
+  const config = env.ETCD_DASHBOARD_CONFIG ? fromFile(env.ETCD_DASHBOARD_CONFIG, env, now) : fromEtcdctlEnv(env, now);
+  if (config.probeTimeoutMs > config.pollIntervalMs * 10) {
+    throw new ConfigError(`probe timeout ${config.probeTimeoutMs} ms is more than 10 poll intervals; lower it`);
+  }
+  return config;
+}

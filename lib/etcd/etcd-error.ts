@@ -1,0 +1,48 @@
+// Turns whatever an etcd call threw into a short reason an operator can act on; classifies by error class.
+import 'server-only';
+import {
+  EtcdPermissionDeniedError,
+  GRPCDeadlineExceededError,
+  GRPCUnavailableError,
+  GRPCCancelledError,
+  ClientClosedError,
+} from 'etcd3';
+
+export type EtcdFailureKind = 'unreachable' | 'timeout' | 'tls' | 'permission-denied' | 'error';
+
+export interface EtcdFailure {
+  kind: EtcdFailureKind;
+  /** One line, no stack, no file contents. */
+  message: string;
+}
+
+// grpc-js words its connection failures as "14 UNAVAILABLE: No connection established. Last error: <reason>. ..."
+const LAST_ERROR = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s;
+const TLS_WORDS = /certificate|ssl|tls|handshake|self[- ]signed|alert|CERT_|unknown ca|bad ca/i;
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim().slice(0, 300);
+}
+
+export function describeEtcdError(err: unknown): EtcdFailure {
+  if (err instanceof GRPCDeadlineExceededError) {
+    return { kind: 'timeout', message: 'no answer before the deadline (member hung, overloaded or partitioned)' };
+  }
+  if (err instanceof EtcdPermissionDeniedError) {
+    return { kind: 'permission-denied', message: 'permission denied' };
+  }
+  if (err instanceof GRPCUnavailableError || err instanceof GRPCCancelledError || err instanceof ClientClosedError) {
+    const raw = err.message;
+    const reason = firstLine(LAST_ERROR.exec(raw)?.[1] ?? raw.replace(/^\d+ [A-Z_]+: /, ''));
+    if (TLS_WORDS.test(reason)) return { kind: 'tls', message: `TLS handshake failed: ${reason}` };
+    return { kind: 'unreachable', message: reason || 'unavailable' };
+  }
+  if (err instanceof Error) {
+    const msg = firstLine(err.message.replace(/^\d+ [A-Z_]+: /, ''));
+    if (/deadline/i.test(err.name) || /deadline exceeded/i.test(msg)) {
+      return { kind: 'timeout', message: 'no answer before the deadline (member hung, overloaded or partitioned)' };
+    }
+    return { kind: 'error', message: msg || err.name };
+  }
+  return { kind: 'error', message: firstLine(String(err)) };
+}

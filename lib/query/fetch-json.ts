@@ -1,0 +1,23 @@
+// Fetches one of the dashboard's own JSON endpoints; a failure carries the status and the API's message.
+import { isApiErrorBody } from '@/lib/api/error-shape';
+
+export class ApiRequestError extends Error {
+  override readonly name = 'ApiRequestError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(url, { signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    if (isApiErrorBody(body)) throw new ApiRequestError(res.status, body.error.code, body.error.message);
+    throw new ApiRequestError(res.status, 'http_error', `HTTP ${res.status}`);
+  }
+  return body as T;
+}

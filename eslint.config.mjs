@@ -25,5 +25,14 @@ export default defineConfig([
     files: ['lib/etcd/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
-  globalIgnores(['.next/**', 'node_modules/**', '.cluster/**', 'data/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts']),
+  globalIgnores([
+    '.scratch/**',
+    '.next/**',
+    'node_modules/**',
+    '.cluster/**',
+    'data/**',
+    'test-results/**',
+    'playwright-report/**',
+    'next-env.d.ts',
+  ]),
 ]);

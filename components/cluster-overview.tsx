@@ -26,7 +26,10 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
           <AlarmBanner alarms={status.alarms} members={status.members} />
           <QuorumCard status={status} fresh={fresh} />
           {warning && (
-            <p data-testid="size-warning" className="rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:bg-amber-950 dark:text-amber-50">
+            <p
+              data-testid="size-warning"
+              className="rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:bg-amber-950 dark:text-amber-50"
+            >
               ⚠ {warning}
             </p>
           )}

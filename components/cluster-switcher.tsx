@@ -11,7 +11,9 @@ export function ClusterSwitcher({ clusters, selected }: { clusters: ClusterSumma
           href={`/?cluster=${encodeURIComponent(c.id)}`}
           aria-current={c.id === selected ? 'page' : undefined}
           className={`rounded-full border px-3 py-1 text-sm ${
-            c.id === selected ? 'border-sky-600 bg-sky-600 text-white' : 'border-slate-300 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800'
+            c.id === selected
+              ? 'border-sky-600 bg-sky-600 text-white'
+              : 'border-slate-300 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800'
           }`}
         >
           {c.name}

@@ -13,12 +13,20 @@ export function FreshnessLine({ freshness, now }: { freshness: Freshness; now: n
   }
   if (freshness.kind === 'fresh') {
     return (
-      <p data-testid="freshness" data-fresh="true" className="text-sm text-slate-600 dark:text-slate-400" suppressHydrationWarning>
+      <p
+        data-testid="freshness"
+        data-fresh="true"
+        className="text-sm text-slate-600 dark:text-slate-400"
+        suppressHydrationWarning
+      >
         <span aria-hidden>●</span> Live · updated {formatAge(freshness.ageMs)} ago
       </p>
     );
   }
-  const who = freshness.reason === 'dashboard-unreachable' ? 'the dashboard server is not answering' : 'no fresh answer from etcd';
+  const who =
+    freshness.reason === 'dashboard-unreachable'
+      ? 'the dashboard server is not answering'
+      : 'no fresh answer from etcd';
   return (
     <p
       role="alert"
@@ -27,8 +35,11 @@ export function FreshnessLine({ freshness, now }: { freshness: Freshness; now: n
       className="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white"
       suppressHydrationWarning
     >
-      ⏸ NO DATA{freshness.since !== null ? ` since ${formatClock(freshness.since)} (${formatAge(now - freshness.since)} ago)` : ''}: {who}. What
-      is shown below is the last known state, not the current one.
+      ⏸ NO DATA
+      {freshness.since !== null
+        ? ` since ${formatClock(freshness.since)} (${formatAge(now - freshness.since)} ago)`
+        : ''}
+      : {who}. What is shown below is the last known state, not the current one.
     </p>
   );
 }

@@ -17,11 +17,24 @@ export const QUORUM_STYLE: Record<QuorumState, StateStyle> = {
 export const NO_DATA_STYLE: StateStyle = {
   word: 'NO DATA',
   icon: '?',
-  className: 'bg-slate-500 text-white bg-[repeating-linear-gradient(45deg,transparent,transparent_10px,rgba(0,0,0,.15)_10px,rgba(0,0,0,.15)_20px)]',
+  className:
+    'bg-slate-500 text-white bg-[repeating-linear-gradient(45deg,transparent,transparent_10px,rgba(0,0,0,.15)_10px,rgba(0,0,0,.15)_20px)]',
 };
 
 export const HEALTH_STYLE: Record<MemberHealth, StateStyle> = {
-  healthy: { word: 'healthy', icon: '✓', className: 'bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100' },
-  unhealthy: { word: 'unhealthy', icon: '!', className: 'bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100' },
-  unreachable: { word: 'unreachable', icon: '✕', className: 'bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100' },
+  healthy: {
+    word: 'healthy',
+    icon: '✓',
+    className: 'bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100',
+  },
+  unhealthy: {
+    word: 'unhealthy',
+    icon: '!',
+    className: 'bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100',
+  },
+  unreachable: {
+    word: 'unreachable',
+    icon: '✕',
+    className: 'bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100',
+  },
 };

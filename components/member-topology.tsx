@@ -48,7 +48,10 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
                   </p>
                 </div>
                 <div className="flex shrink-0 flex-col items-end gap-1">
-                  <span data-testid="member-health" className={`rounded px-2 py-0.5 text-sm font-semibold ${fresh ? h.className : 'bg-slate-200 text-slate-700'}`}>
+                  <span
+                    data-testid="member-health"
+                    className={`rounded px-2 py-0.5 text-sm font-semibold ${fresh ? h.className : 'bg-slate-200 text-slate-700'}`}
+                  >
                     <span aria-hidden>{h.icon}</span> {h.word}
                   </span>
                   <span className="text-xs font-medium text-slate-600 dark:text-slate-300">

@@ -7,7 +7,8 @@ import { NO_DATA_STYLE, QUORUM_STYLE } from './health-style';
 const ADVICE: Record<ClusterStatus['quorum']['state'], string> = {
   healthy: 'Every voting member is healthy and a leader is elected.',
   degraded: 'A member is down but the cluster can still lose another one. Bring it back before doing anything risky.',
-  'at-risk': 'One more failure loses quorum and the cluster stops accepting writes. Restore the failed member now; postpone maintenance.',
+  'at-risk':
+    'One more failure loses quorum and the cluster stops accepting writes. Restore the failed member now; postpone maintenance.',
   lost: 'No quorum or no leader: etcd refuses writes and Kubernetes cannot change anything. Restart the failed members; if they cannot return, restore from a snapshot.',
 };
 

@@ -84,7 +84,9 @@ async function main(): Promise<void> {
     case 'status': {
       const cluster = LocalCluster.load(dir);
       cluster.state.members.forEach((m, i) => {
-        console.log(`${i} ${m.name} ${cluster.isRunning(i) ? `pid ${m.pid}` : 'stopped'} ${m.clientUrl} ${m.metricsUrl}`);
+        console.log(
+          `${i} ${m.name} ${cluster.isRunning(i) ? `pid ${m.pid}` : 'stopped'} ${m.clientUrl} ${m.metricsUrl}`,
+        );
       });
       return;
     }

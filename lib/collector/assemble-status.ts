@@ -28,7 +28,10 @@ export function normalizeUrl(url: string): string {
   }
 }
 
-function judge(probe: MemberProbeResult | undefined, memberAlarms: AlarmEntry[]): {
+function judge(
+  probe: MemberProbeResult | undefined,
+  memberAlarms: AlarmEntry[],
+): {
   health: MemberHealth;
   error: string | null;
 } {
@@ -106,14 +109,34 @@ export function assembleStatus(poll: PollOutcome): Observation {
     const probe =
       byMemberId.get(m.id) ??
       m.clientURLs.map((u) => byEndpoint.get(normalizeUrl(u))).find((p) => p !== undefined && !p.status);
-    members.push(view({ id: m.id, name: m.name || '(unstarted)', peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }, probe));
+    members.push(
+      view(
+        {
+          id: m.id,
+          name: m.name || '(unstarted)',
+          peerURLs: m.peerURLs,
+          clientURLs: m.clientURLs,
+          isLearner: m.isLearner,
+        },
+        probe,
+      ),
+    );
   }
   // Endpoints that match no listed member: shown by endpoint, so an unreachable cluster still has rows.
   for (const p of poll.probes) {
     if (used.has(p)) continue;
     const id = p.status?.memberId ?? poll.endpointMembers.get(p.endpoint) ?? null;
     members.push(
-      view({ id, name: p.endpoint.replace(/^https?:\/\//, ''), peerURLs: [], clientURLs: [p.endpoint], isLearner: p.status?.isLearner ?? false }, p),
+      view(
+        {
+          id,
+          name: p.endpoint.replace(/^https?:\/\//, ''),
+          peerURLs: [],
+          clientURLs: [p.endpoint],
+          isLearner: p.status?.isLearner ?? false,
+        },
+        p,
+      ),
     );
   }
 

@@ -1,8 +1,7 @@
 // Polls one cluster about once a second and keeps the latest status; API routes read it and never call etcd.
 import 'server-only';
-import type { Etcd3 } from 'etcd3';
 import type { ClusterConfig } from '@/lib/config/load-config';
-import { createMemberClient } from '@/lib/etcd/member-client';
+import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
 import { probeMember, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
 import type { Observation } from '@/lib/cluster/status-types';
@@ -21,7 +20,7 @@ export interface CollectorCounters {
 }
 
 export class ClusterCollector {
-  private readonly clients = new Map<string, Etcd3>();
+  private readonly clients = new Map<string, MemberClient>();
   private memberList: MemberListEntry[] | null = null;
   private readonly endpointMembers = new Map<string, string>();
   private alarms: AlarmEntry[] = [];
@@ -64,14 +63,16 @@ export class ClusterCollector {
       this.pollOnce()
         .catch((err: unknown) => {
           // pollOnce is built not to throw; if it does, the view goes stale rather than the process down.
-          console.error(`collector ${this.cluster.id}: poll failed: ${err instanceof Error ? err.message : String(err)}`);
+          console.error(
+            `collector ${this.cluster.id}: poll failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
         })
         .finally(() => this.schedule(Math.max(0, this.options.pollIntervalMs - (Date.now() - started))));
     }, delayMs);
     this.timer.unref?.();
   }
 
-  private client(endpoint: string): Etcd3 {
+  private client(endpoint: string): MemberClient {
     let c = this.clients.get(endpoint);
     if (!c) {
       c = createMemberClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.options.probeTimeoutMs });
@@ -101,9 +102,7 @@ export class ClusterCollector {
 
     // Member probes and the cluster-wide calls run side by side: a slow call costs one deadline, not a sum.
     const [probes, memberList, alarms] = await Promise.all([
-      Promise.all(
-        targets.map((e) => probeMember(e, this.client(e), learners.has(this.endpointMembers.get(e) ?? ''))),
-      ),
+      Promise.all(targets.map((e) => probeMember(e, this.client(e), learners.has(this.endpointMembers.get(e) ?? '')))),
       wideEndpoint ? listMembers(this.client(wideEndpoint)) : null,
       wideEndpoint ? listAlarms(this.client(wideEndpoint)) : null,
     ]);

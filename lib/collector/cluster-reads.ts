@@ -30,5 +30,9 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
       warnings: ['waiting for the first poll to complete'],
     };
   }
-  return { ...latest, stale: isStale(latest.observedAt, now, runtime.staleAfterMs), servedAt: new Date(now).toISOString() };
+  return {
+    ...latest,
+    stale: isStale(latest.observedAt, now, runtime.staleAfterMs),
+    servedAt: new Date(now).toISOString(),
+  };
 }

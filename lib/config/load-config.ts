@@ -46,7 +46,9 @@ function readConfigFile(file: string): ConfigFile {
     text = readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`ETCD_DASHBOARD_CONFIG: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}`);
+    throw new ConfigError(
+      `ETCD_DASHBOARD_CONFIG: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}`,
+    );
   }
   let raw: unknown;
   try {
@@ -76,7 +78,13 @@ function fromFile(file: string, env: ReturnType<typeof envSchema.parse>, now: Da
       ? loadTlsFiles(tlsPaths, { ca: `${at}.tls.ca`, cert: `${at}.tls.cert`, key: `${at}.tls.key` }, now)
       : null;
     const endpoints = c.endpoints.map((e, j) => parseEndpoint(e, `${at}.endpoints[${j}]`, Boolean(tlsPaths.cert)));
-    return { id: c.id, name: c.name ?? c.id, endpoints, tls: tls?.credentials ?? null, clientCertificate: tls?.client ?? null };
+    return {
+      id: c.id,
+      name: c.name ?? c.id,
+      endpoints,
+      tls: tls?.credentials ?? null,
+      clientCertificate: tls?.client ?? null,
+    };
   });
   return {
     source: abs,
@@ -101,19 +109,30 @@ function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): Das
         now,
       )
     : null;
-  const endpoints = list.split(',').map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, Boolean(env.ETCDCTL_CERT)));
+  const endpoints = list
+    .split(',')
+    .map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, Boolean(env.ETCDCTL_CERT)));
   return {
     source: 'ETCDCTL_* variables',
     pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? DEFAULT_POLL_INTERVAL_MS,
     probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? DEFAULT_PROBE_TIMEOUT_MS,
     clusters: [
-      { id: 'default', name: 'default', endpoints, tls: tls?.credentials ?? null, clientCertificate: tls?.client ?? null },
+      {
+        id: 'default',
+        name: 'default',
+        endpoints,
+        tls: tls?.credentials ?? null,
+        clientCertificate: tls?.client ?? null,
+      },
     ],
   };
 }
 
 /** Throws ConfigError with one line naming what is wrong; never falls back silently. */
-export function loadConfig(rawEnv: Record<string, string | undefined> = process.env, now = new Date()): DashboardConfig {
+export function loadConfig(
+  rawEnv: Record<string, string | undefined> = process.env,
+  now = new Date(),
+): DashboardConfig {
   const parsed = envSchema.safeParse(rawEnv);
   if (!parsed.success) throw firstIssue(parsed.error, 'environment');
   const env = parsed.data;

@@ -29,7 +29,13 @@ function readFile(label: string, file: string): Buffer {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (code ?? 'unreadable');
     throw new ConfigError(`${label}: cannot read ${file}: ${why}`);
   }
 }
@@ -45,7 +51,8 @@ function parseCertificate(label: string, file: string, pem: Buffer): X509Certifi
 function checkValidity(label: string, file: string, cert: X509Certificate, now: Date): void {
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
-  if (to.getTime() < now.getTime()) throw new ConfigError(`${label}: certificate ${file} expired on ${to.toISOString()}`);
+  if (to.getTime() < now.getTime())
+    throw new ConfigError(`${label}: certificate ${file} expired on ${to.toISOString()}`);
   if (from.getTime() > now.getTime()) {
     throw new ConfigError(`${label}: certificate ${file} is not valid before ${from.toISOString()}`);
   }

@@ -20,6 +20,16 @@ export interface EtcdFailure {
 const LAST_ERROR = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s;
 const TLS_WORDS = /certificate|ssl|tls|handshake|self[- ]signed|alert|CERT_|unknown ca|bad ca/i;
 
+// What the socket error codes mean to an operator.
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: etcd is not listening there',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host name not found',
+  ETIMEDOUT: 'connection timed out',
+};
+
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').trim().slice(0, 300);
 }
@@ -35,7 +45,8 @@ export function describeEtcdError(err: unknown): EtcdFailure {
     const raw = err.message;
     const reason = firstLine(LAST_ERROR.exec(raw)?.[1] ?? raw.replace(/^\d+ [A-Z_]+: /, ''));
     if (TLS_WORDS.test(reason)) return { kind: 'tls', message: `TLS handshake failed: ${reason}` };
-    return { kind: 'unreachable', message: reason || 'unavailable' };
+    const plain = Object.entries(SOCKET_ERRORS).find(([code]) => reason.includes(code))?.[1];
+    return { kind: 'unreachable', message: plain ? `${plain} (${reason})` : reason || 'unavailable' };
   }
   if (err instanceof Error) {
     const msg = firstLine(err.message.replace(/^\d+ [A-Z_]+: /, ''));

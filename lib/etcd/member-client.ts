@@ -4,6 +4,9 @@ import { Etcd3, type IOptions } from 'etcd3';
 import { noop } from 'cockatiel';
 import type { TlsCredentials } from './tls-credentials';
 
+/** A gRPC client bound to one member; only lib/etcd/ looks inside it. */
+export type MemberClient = Etcd3;
+
 export interface MemberClientOptions {
   endpoint: string;
   tls: TlsCredentials | null;
@@ -15,7 +18,7 @@ export interface MemberClientOptions {
  * A status client must tell the truth on every call: etcd3's default retries move a call to another host and its
  * breaker keeps reporting a recovered member as down for 5 s, so both are switched off here.
  */
-export function createMemberClient(opts: MemberClientOptions): Etcd3 {
+export function createMemberClient(opts: MemberClientOptions): MemberClient {
   const options: IOptions = {
     hosts: [opts.endpoint],
     dialTimeout: opts.timeoutMs,

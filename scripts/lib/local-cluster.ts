@@ -296,7 +296,8 @@ export class LocalCluster {
         }
       }
       if (pending.size === 0) break;
-      if (Date.now() > deadline) throw new Error(`cluster ${this.state.name} not healthy in ${timeoutMs} ms (${lastError})`);
+      if (Date.now() > deadline)
+        throw new Error(`cluster ${this.state.name} not healthy in ${timeoutMs} ms (${lastError})`);
       await sleep(100);
     }
   }

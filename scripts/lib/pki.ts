@@ -24,7 +24,10 @@ function openssl(args: string[], cwd?: string): void {
 
 // openssl ca wants YYYYMMDDHHMMSSZ
 function asn1Time(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function newKey(keyPath: string): void {

@@ -1,0 +1,169 @@
+// A fresh 3-member mTLS etcd cluster and the production dashboard against it, both stopped by PID afterwards.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { LocalCluster } from '../../scripts/lib/local-cluster';
+import { startDashboard, type DashboardProcess } from '../../scripts/lib/dashboard-process';
+import type { ClusterStatus } from '../../lib/cluster/status-types';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const BENCH_ROOT = path.join(ROOT, '.cluster', 'bench');
+export const CLUSTER_BASE_PORT = 24600;
+export const DASHBOARD_PORT = 3290;
+const MEMBERS = 3;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface BenchStack {
+  cluster: LocalCluster;
+  dashboard: DashboardProcess;
+  statusUrl: string;
+  /** Stops the dashboard and every member by PID and removes the cluster's folder. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<BenchStack>();
+let signalsHooked = false;
+
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      console.error(`\nbench: ${sig}: stopping the dashboard and the etcd members by PID`);
+      void Promise.all([...live].map((s) => s.stop())).finally(() => process.exit(130));
+    });
+  }
+}
+
+/** Fails early when one of our ports is taken, rather than measuring somebody else's server. */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`port ${port} on 127.0.0.1 is in use (${err.code ?? err.message}); the benchmark needs it`)),
+    );
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+  });
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Starts a fresh cluster in .cluster/bench/<name> (ports 24600–24608) and the dashboard on 3290. */
+export async function startStack(name: string): Promise<BenchStack> {
+  hookSignals();
+  const dir = path.join(BENCH_ROOT, name);
+  // A run that was killed may have left members running: stop them by their recorded PIDs first.
+  try {
+    await LocalCluster.load(dir).stop();
+  } catch {
+    // nothing recorded
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const ports = [DASHBOARD_PORT];
+  for (let p = CLUSTER_BASE_PORT; p < CLUSTER_BASE_PORT + MEMBERS * 3; p++) ports.push(p);
+  for (const p of ports) await assertPortFree(p);
+
+  mkdirSync(dir, { recursive: true });
+  const cluster = LocalCluster.create({ dir, members: MEMBERS, basePort: CLUSTER_BASE_PORT, name });
+  const logFile = path.join(dir, 'dashboard.log');
+  let dashboard: DashboardProcess | null = null;
+  try {
+    await cluster.start();
+    dashboard = await startDashboard({
+      port: DASHBOARD_PORT,
+      // An empty ETCD_DASHBOARD_CONFIG counts as unset: the dashboard reads the ETCDCTL_* variables.
+      env: { ...cluster.etcdctlEnv, ETCD_DASHBOARD_CONFIG: '' },
+      logFile,
+    });
+  } catch (err) {
+    await cluster.destroy();
+    throw err;
+  }
+  const d = dashboard;
+  let stopped = false;
+  const stack: BenchStack = {
+    cluster,
+    dashboard: d,
+    statusUrl: `${d.url}/api/clusters/default/status`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(stack);
+      await d.stop();
+      await cluster.destroy();
+    },
+  };
+  live.add(stack);
+  return stack;
+}
+
+/** On failure: the last lines of every log, printed before the folder is removed. */
+export function describeLogs(stack: BenchStack): string {
+  const parts = [`--- dashboard (${stack.dashboard.logFile})\n${tail(stack.dashboard.logFile)}`];
+  for (const m of stack.cluster.state.members) parts.push(`--- ${m.name} (${m.logFile})\n${tail(m.logFile, 8)}`);
+  return parts.join('\n');
+}
+
+/** Runs `fn` against a fresh stack and always stops it, by PID, afterwards. */
+export async function withStack<T>(name: string, fn: (stack: BenchStack) => Promise<T>): Promise<T> {
+  const stack = await startStack(name);
+  try {
+    return await fn(stack);
+  } catch (err) {
+    console.error(describeLogs(stack));
+    throw err;
+  } finally {
+    await stack.stop();
+  }
+}
+
+export function removeBenchRoot(): void {
+  rmSync(BENCH_ROOT, { recursive: true, force: true });
+}
+
+export async function readStatus(url: string): Promise<ClusterStatus> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return (await res.json()) as ClusterStatus;
+}
+
+export function isAllHealthy(s: ClusterStatus, members = MEMBERS): boolean {
+  return (
+    !s.stale &&
+    s.quorum.state === 'healthy' &&
+    s.leader !== null &&
+    s.members.length === members &&
+    s.members.every((m) => m.health === 'healthy')
+  );
+}
+
+/** Polls the API until `check` holds; throws after `timeoutMs`. */
+export async function waitForStatus(
+  url: string,
+  check: (s: ClusterStatus) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<ClusterStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    try {
+      const s = await readStatus(url);
+      if (check(s)) return s;
+      last = `quorum ${s.quorum.state}, members ${s.members.map((m) => `${m.name}=${m.health}`).join(' ')}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(100);
+  }
+  throw new Error(`the API did not show ${what} within ${timeoutMs} ms (last: ${last})`);
+}

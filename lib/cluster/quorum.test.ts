@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { computeQuorum, describeQuorum, requiredForQuorum, sizeWarning, type QuorumInput } from './quorum';
+import type { MemberHealth } from './status-types';
+
+const voter = (health: MemberHealth): QuorumInput => ({ isLearner: false, health });
+const learner = (health: MemberHealth): QuorumInput => ({ isLearner: true, health });
+const voters = (...health: MemberHealth[]): QuorumInput[] => health.map(voter);
+
+describe('requiredForQuorum', () => {
+  it('is a strict majority of the voters', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(requiredForQuorum)).toEqual([1, 2, 2, 3, 3, 4, 4]);
+  });
+});
+
+describe('computeQuorum', () => {
+  it('1 member, healthy with a leader: healthy, but it can lose nothing', () => {
+    expect(computeQuorum(voters('healthy'), true)).toEqual({
+      members: 1,
+      voting: 1,
+      healthy: 1,
+      required: 1,
+      tolerance: 0,
+      state: 'healthy',
+    });
+  });
+
+  it('1 member down: lost, one short', () => {
+    const q = computeQuorum(voters('unreachable'), false);
+    expect(q.state).toBe('lost');
+    expect(q.tolerance).toBe(-1);
+  });
+
+  it('2 members: both are needed, so one failure loses quorum', () => {
+    const all = computeQuorum(voters('healthy', 'healthy'), true);
+    expect(all).toMatchObject({ voting: 2, healthy: 2, required: 2, tolerance: 0, state: 'healthy' });
+
+    const one = computeQuorum(voters('healthy', 'unreachable'), true);
+    expect(one).toMatchObject({ healthy: 1, required: 2, tolerance: -1, state: 'lost' });
+  });
+
+  it('3 members: tolerates one failure (degraded is impossible: the first failure is already at-risk)', () => {
+    expect(computeQuorum(voters('healthy', 'healthy', 'healthy'), true)).toMatchObject({
+      voting: 3,
+      healthy: 3,
+      required: 2,
+      tolerance: 1,
+      state: 'healthy',
+    });
+    expect(computeQuorum(voters('healthy', 'healthy', 'unreachable'), true)).toMatchObject({
+      healthy: 2,
+      tolerance: 0,
+      state: 'at-risk',
+    });
+    expect(computeQuorum(voters('healthy', 'unreachable', 'unreachable'), true)).toMatchObject({
+      healthy: 1,
+      tolerance: -1,
+      state: 'lost',
+    });
+  });
+
+  it('4 members: needs 3, so one failure already leaves no room', () => {
+    expect(computeQuorum(voters('healthy', 'healthy', 'healthy', 'healthy'), true)).toMatchObject({
+      required: 3,
+      tolerance: 1,
+      state: 'healthy',
+    });
+    expect(computeQuorum(voters('healthy', 'healthy', 'healthy', 'unreachable'), true)).toMatchObject({
+      healthy: 3,
+      tolerance: 0,
+      state: 'at-risk',
+    });
+    expect(computeQuorum(voters('healthy', 'healthy', 'unreachable', 'unreachable'), true)).toMatchObject({
+      healthy: 2,
+      tolerance: -1,
+      state: 'lost',
+    });
+  });
+
+  it('5 members: one down is degraded, two down at-risk, three down lost', () => {
+    expect(computeQuorum(voters('healthy', 'healthy', 'healthy', 'healthy', 'healthy'), true)).toMatchObject({
+      voting: 5,
+      required: 3,
+      tolerance: 2,
+      state: 'healthy',
+    });
+    expect(computeQuorum(voters('healthy', 'healthy', 'healthy', 'healthy', 'unreachable'), true)).toMatchObject({
+      healthy: 4,
+      tolerance: 1,
+      state: 'degraded',
+    });
+    expect(computeQuorum(voters('healthy', 'healthy', 'healthy', 'unreachable', 'unreachable'), true)).toMatchObject({
+      healthy: 3,
+      tolerance: 0,
+      state: 'at-risk',
+    });
+    expect(
+      computeQuorum(voters('healthy', 'healthy', 'unreachable', 'unreachable', 'unreachable'), true),
+    ).toMatchObject({ healthy: 2, tolerance: -1, state: 'lost' });
+  });
+
+  it('an unhealthy member (answering, but failing its health read) does not count as healthy', () => {
+    expect(computeQuorum(voters('healthy', 'healthy', 'unhealthy'), true)).toMatchObject({
+      healthy: 2,
+      state: 'at-risk',
+    });
+    expect(computeQuorum(voters('healthy', 'unhealthy', 'unhealthy'), true)).toMatchObject({
+      healthy: 1,
+      state: 'lost',
+    });
+  });
+
+  it('learners do not vote and do not raise the number required', () => {
+    const q = computeQuorum([...voters('healthy', 'healthy', 'healthy'), learner('healthy')], true);
+    // With the learner counted as a voter, 4 would need 3 and tolerate only 1 failure.
+    expect(q).toEqual({ members: 4, voting: 3, healthy: 3, required: 2, tolerance: 1, state: 'healthy' });
+  });
+
+  it('a dead learner does not degrade the cluster', () => {
+    const q = computeQuorum([...voters('healthy', 'healthy', 'healthy'), learner('unreachable')], true);
+    expect(q.state).toBe('healthy');
+    expect(q.members).toBe(4);
+    expect(q.voting).toBe(3);
+  });
+
+  it('a healthy learner cannot make up for a dead voter', () => {
+    const q = computeQuorum([...voters('healthy', 'unreachable', 'unreachable'), learner('healthy')], true);
+    expect(q).toMatchObject({ voting: 3, healthy: 1, required: 2, tolerance: -1, state: 'lost' });
+  });
+
+  it('no leader means lost even when every member answers', () => {
+    const q = computeQuorum(voters('healthy', 'healthy', 'healthy'), false);
+    expect(q.state).toBe('lost');
+    expect(q.healthy).toBe(3);
+    // q.tolerance is 1 here (healthy − required), although status-types.ts documents it as "negative when quorum is
+    // lost"; the two definitions disagree when there is no leader, so it is not asserted (reported separately).
+  });
+
+  it('no voters at all (only learners, or no member list) is lost, not healthy', () => {
+    expect(computeQuorum([], false)).toMatchObject({ members: 0, voting: 0, state: 'lost' });
+    expect(computeQuorum([learner('healthy')], true)).toMatchObject({
+      members: 1,
+      voting: 0,
+      healthy: 0,
+      state: 'lost',
+    });
+  });
+
+  it('tolerance is negative whenever too few voters are healthy', () => {
+    for (const size of [1, 2, 3, 4, 5]) {
+      for (let healthy = 0; healthy < requiredForQuorum(size); healthy++) {
+        const members = Array.from({ length: size }, (_, i) => voter(i < healthy ? 'healthy' : 'unreachable'));
+        const q = computeQuorum(members, true);
+        expect(q.state, `${healthy} of ${size}`).toBe('lost');
+        expect(q.tolerance, `${healthy} of ${size}`).toBeLessThan(0);
+      }
+    }
+  });
+});
+
+describe('describeQuorum', () => {
+  it('says how many more may fail', () => {
+    expect(describeQuorum(computeQuorum(voters('healthy', 'healthy', 'unreachable'), true))).toBe(
+      '2 of 3 healthy, quorum 2, can lose 0 more',
+    );
+    expect(describeQuorum(computeQuorum(voters('healthy', 'healthy', 'healthy', 'healthy', 'healthy'), true))).toBe(
+      '5 of 5 healthy, quorum 3, can lose 2 more',
+    );
+  });
+
+  it('says how far short of quorum a lost cluster is', () => {
+    expect(describeQuorum(computeQuorum(voters('unreachable', 'unreachable', 'unreachable'), false))).toBe(
+      '0 of 3 healthy, quorum 2, 2 short of quorum',
+    );
+    expect(
+      describeQuorum(computeQuorum(voters('healthy', 'healthy', 'unreachable', 'unreachable', 'unreachable'), true)),
+    ).toBe('2 of 5 healthy, quorum 3, 1 short of quorum');
+  });
+
+  it('counts voters only', () => {
+    expect(describeQuorum(computeQuorum([...voters('healthy', 'healthy', 'healthy'), learner('healthy')], true))).toBe(
+      '3 of 3 healthy, quorum 2, can lose 1 more',
+    );
+  });
+});
+
+describe('sizeWarning', () => {
+  it('warns that a single member tolerates no failure', () => {
+    const w = sizeWarning(1);
+    expect(w).toMatch(/single-member/i);
+    expect(w).toMatch(/no failure/);
+  });
+
+  it('warns that an even size tolerates no more than the odd size below it', () => {
+    expect(sizeWarning(2)).toBe(
+      '2 voting members tolerate no more failures than 1: an even size adds risk, not safety.',
+    );
+    expect(sizeWarning(4)).toBe(
+      '4 voting members tolerate no more failures than 3: an even size adds risk, not safety.',
+    );
+  });
+
+  it('does not warn about 3 or 5 members', () => {
+    expect(sizeWarning(3)).toBeNull();
+    expect(sizeWarning(5)).toBeNull();
+  });
+
+  it('matches the arithmetic: an even size tolerates exactly as many failures as one member fewer', () => {
+    for (const size of [2, 4, 6]) {
+      expect(size - requiredForQuorum(size)).toBe(size - 1 - requiredForQuorum(size - 1));
+      expect(sizeWarning(size)).not.toBeNull();
+    }
+  });
+});

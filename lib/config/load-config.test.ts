@@ -1,0 +1,369 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CertificateAuthority, type CertPaths } from '@/scripts/lib/pki';
+import { ConfigError } from './config-error';
+import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_PROBE_TIMEOUT_MS, loadConfig } from './load-config';
+
+const DAY = 24 * 3600_000;
+
+let dir: string;
+let ca: CertificateAuthority;
+let clientA: CertPaths;
+let clientB: CertPaths;
+let expired: CertPaths;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'load-config-test-'));
+  ca = CertificateAuthority.create(path.join(dir, 'pki'));
+  clientA = ca.issue('client-a', { commonName: 'dashboard-a', usages: ['clientAuth'] });
+  clientB = ca.issue('client-b', { commonName: 'dashboard-b', usages: ['clientAuth'] });
+  expired = ca.issue('expired', {
+    commonName: 'dashboard-expired',
+    usages: ['clientAuth'],
+    notBefore: new Date(Date.now() - 30 * DAY),
+    notAfter: new Date(Date.now() - DAY),
+  });
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** ETCDCTL_* variables for mutual TLS with client A. */
+function tlsEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { ETCDCTL_CACERT: ca.cert, ETCDCTL_CERT: clientA.cert, ETCDCTL_KEY: clientA.key, ...extra };
+}
+
+/** The ConfigError loadConfig throws; every one is checked for leaked file contents. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env, new Date());
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'loadConfig should have thrown').toBeInstanceOf(ConfigError);
+  const err = caught as ConfigError;
+  expect(err.message).not.toContain('PRIVATE KEY');
+  expect(err.message).not.toContain('BEGIN CERTIFICATE');
+  expect(err.message).not.toContain('-----');
+  // One line, as promised for the start-up log.
+  expect(err.message).not.toContain('\n');
+  return err;
+}
+
+/** Writes a config file under `dir`/`sub`, returning its absolute path. */
+function writeConfig(sub: string, name: string, text: string): string {
+  const folder = path.join(dir, sub);
+  mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('loadConfig from ETCDCTL_* variables', () => {
+  it('gives one cluster with id "default", the endpoints and the TLS files', () => {
+    const config = loadConfig(
+      tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379, 127.0.0.1:22379,https://localhost:32379' }),
+      new Date(),
+    );
+    expect(config.source).toBe('ETCDCTL_* variables');
+    expect(config.pollIntervalMs).toBe(DEFAULT_POLL_INTERVAL_MS);
+    expect(config.probeTimeoutMs).toBe(DEFAULT_PROBE_TIMEOUT_MS);
+    expect(config.clusters).toHaveLength(1);
+    const [cluster] = config.clusters;
+    expect(cluster?.id).toBe('default');
+    expect(cluster?.name).toBe('default');
+    // A bare host:port gets https because a client certificate is configured.
+    expect(cluster?.endpoints).toEqual(['https://127.0.0.1:2379', 'https://127.0.0.1:22379', 'https://localhost:32379']);
+    expect(cluster?.tls?.ca?.equals(readFileSync(ca.cert))).toBe(true);
+    expect(cluster?.tls?.cert?.equals(readFileSync(clientA.cert))).toBe(true);
+    expect(cluster?.tls?.key?.equals(readFileSync(clientA.key))).toBe(true);
+    expect(cluster?.clientCertificate?.subject).toContain('CN=dashboard-a');
+    expect(Date.parse(cluster?.clientCertificate?.validTo ?? '')).toBeGreaterThan(Date.now());
+  });
+
+  it('runs without TLS when no certificate is given', () => {
+    const config = loadConfig({ ETCDCTL_ENDPOINTS: '127.0.0.1:2379' }, new Date());
+    expect(config.clusters[0]?.endpoints).toEqual(['http://127.0.0.1:2379']);
+    expect(config.clusters[0]?.tls).toBeNull();
+    expect(config.clusters[0]?.clientCertificate).toBeNull();
+  });
+
+  it('treats empty variables as unset, as etcdctl does', () => {
+    const config = loadConfig(
+      { ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', ETCDCTL_CACERT: '', ETCDCTL_CERT: '', ETCDCTL_KEY: '' },
+      new Date(),
+    );
+    expect(config.clusters[0]?.tls).toBeNull();
+  });
+
+  it('takes the poll interval and probe timeout from the environment', () => {
+    const config = loadConfig(
+      {
+        ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379',
+        ETCD_DASHBOARD_POLL_INTERVAL_MS: '2000',
+        ETCD_DASHBOARD_PROBE_TIMEOUT_MS: '1500',
+      },
+      new Date(),
+    );
+    expect(config.pollIntervalMs).toBe(2000);
+    expect(config.probeTimeoutMs).toBe(1500);
+  });
+
+  it('rejects a poll interval that is not a number, naming the variable', () => {
+    const err = configError({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', ETCD_DASHBOARD_POLL_INTERVAL_MS: 'fast' });
+    expect(err.message).toContain('ETCD_DASHBOARD_POLL_INTERVAL_MS');
+  });
+
+  it('says clearly when no cluster is configured', () => {
+    const err = configError({});
+    expect(err.message).toMatch(/no cluster configured/);
+    expect(err.message).toContain('ETCDCTL_ENDPOINTS');
+    expect(err.message).toContain('ETCD_DASHBOARD_CONFIG');
+  });
+
+  it('names ETCDCTL_CACERT and the path of a missing CA file', () => {
+    const missing = path.join(dir, 'nowhere', 'ca.crt');
+    const err = configError(tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CACERT: missing }));
+    expect(err.message).toContain('ETCDCTL_CACERT');
+    expect(err.message).toContain(missing);
+    expect(err.message).toMatch(/no such file/);
+  });
+
+  it('names both files when the key does not match the certificate', () => {
+    const err = configError(
+      tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CERT: clientA.cert, ETCDCTL_KEY: clientB.key }),
+    );
+    expect(err.message).toContain(clientA.cert);
+    expect(err.message).toContain(clientB.key);
+    expect(err.message).toMatch(/does not match/);
+  });
+
+  it('says an expired client certificate is expired, naming the variable and the file', () => {
+    const err = configError(
+      tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CERT: expired.cert, ETCDCTL_KEY: expired.key }),
+    );
+    expect(err.message).toMatch(/expired/);
+    expect(err.message).toContain('ETCDCTL_CERT');
+    expect(err.message).toContain(expired.cert);
+  });
+
+  it('judges expiry at the time given, so a certificate that is valid today fails once it has run out', () => {
+    const env = tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379' });
+    expect(() => loadConfig(env, new Date())).not.toThrow();
+    expect(() => loadConfig(env, new Date(Date.now() + 2 * 365 * DAY))).toThrow(/expired/);
+  });
+
+  it('requires the key when a certificate is given, and the other way round', () => {
+    const noKey = configError({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CERT: clientA.cert });
+    expect(noKey.message).toContain('ETCDCTL_KEY');
+    const noCert = configError({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_KEY: clientA.key });
+    expect(noCert.message).toContain('ETCDCTL_CERT');
+  });
+
+  it('rejects a key file given as the certificate and a certificate given as the key without quoting them', () => {
+    const keyAsCert = configError(
+      tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CERT: clientA.key, ETCDCTL_KEY: clientA.key }),
+    );
+    expect(keyAsCert.message).toContain('ETCDCTL_CERT');
+    expect(keyAsCert.message).toContain(clientA.key);
+
+    const certAsKey = configError(
+      tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CERT: clientA.cert, ETCDCTL_KEY: clientA.cert }),
+    );
+    expect(certAsKey.message).toContain('ETCDCTL_KEY');
+
+    const keyAsCa = configError(tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379', ETCDCTL_CACERT: ca.key }));
+    expect(keyAsCa.message).toContain('ETCDCTL_CACERT');
+    expect(keyAsCa.message).toContain(ca.key);
+  });
+
+  it('names ETCDCTL_ENDPOINTS[i] and the value of a malformed endpoint', () => {
+    const err = configError(tlsEnv({ ETCDCTL_ENDPOINTS: 'https://127.0.0.1:2379,127.0.0.1' }));
+    expect(err.message).toContain('ETCDCTL_ENDPOINTS[1]');
+    expect(err.message).toContain('"127.0.0.1"');
+  });
+
+  it('refuses a plain http endpoint when a client certificate is configured', () => {
+    const err = configError(tlsEnv({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379' }));
+    expect(err.message).toContain('ETCDCTL_ENDPOINTS[0]');
+    expect(err.message).toContain('"http://127.0.0.1:2379"');
+  });
+});
+
+describe('loadConfig from an ETCD_DASHBOARD_CONFIG file', () => {
+  // Cert paths are relative to the file's folder (etc/), which is not the working directory.
+  const relative = () => ({
+    ca: path.relative(path.join(dir, 'etc'), ca.cert),
+    certA: path.relative(path.join(dir, 'etc'), clientA.cert),
+    keyA: path.relative(path.join(dir, 'etc'), clientA.key),
+    certB: path.relative(path.join(dir, 'etc'), clientB.cert),
+    keyB: path.relative(path.join(dir, 'etc'), clientB.key),
+  });
+
+  function expectTwoClusters(file: string) {
+    const config = loadConfig({ ETCD_DASHBOARD_CONFIG: file }, new Date());
+    expect(config.source).toBe(file);
+    expect(config.pollIntervalMs).toBe(2000);
+    expect(config.probeTimeoutMs).toBe(DEFAULT_PROBE_TIMEOUT_MS);
+    expect(config.clusters.map((c) => c.id)).toEqual(['prod', 'staging']);
+
+    const [prod, staging] = config.clusters;
+    expect(prod?.name).toBe('Production');
+    expect(prod?.endpoints).toEqual(['https://10.0.0.11:2379', 'https://10.0.0.12:2379']);
+    expect(prod?.tls?.ca?.equals(readFileSync(ca.cert))).toBe(true);
+    expect(prod?.tls?.cert?.equals(readFileSync(clientA.cert))).toBe(true);
+    expect(prod?.tls?.key?.equals(readFileSync(clientA.key))).toBe(true);
+    expect(prod?.clientCertificate?.subject).toContain('CN=dashboard-a');
+
+    // No name given: the id stands in.
+    expect(staging?.name).toBe('staging');
+    expect(staging?.endpoints).toEqual(['https://10.1.0.11:2379']);
+    expect(staging?.tls?.cert?.equals(readFileSync(clientB.cert))).toBe(true);
+    expect(staging?.clientCertificate?.subject).toContain('CN=dashboard-b');
+  }
+
+  it('reads two clusters from YAML, resolving cert paths against the file’s folder', () => {
+    const r = relative();
+    expect(r.ca.startsWith('..')).toBe(true);
+    const file = writeConfig(
+      'etc',
+      'dashboard.yaml',
+      [
+        'pollIntervalMs: 2000',
+        'clusters:',
+        '  - id: prod',
+        '    name: Production',
+        '    endpoints: ["https://10.0.0.11:2379", "10.0.0.12:2379"]',
+        '    tls:',
+        `      ca: ${r.ca}`,
+        `      cert: ${r.certA}`,
+        `      key: ${r.keyA}`,
+        '  - id: staging',
+        '    endpoints:',
+        '      - https://10.1.0.11:2379',
+        '    tls:',
+        `      ca: ${r.ca}`,
+        `      cert: ${r.certB}`,
+        `      key: ${r.keyB}`,
+        '',
+      ].join('\n'),
+    );
+    expectTwoClusters(file);
+  });
+
+  it('reads the same from JSON', () => {
+    const r = relative();
+    const file = writeConfig(
+      'etc',
+      'dashboard.json',
+      JSON.stringify({
+        pollIntervalMs: 2000,
+        clusters: [
+          {
+            id: 'prod',
+            name: 'Production',
+            endpoints: ['https://10.0.0.11:2379', '10.0.0.12:2379'],
+            tls: { ca: r.ca, cert: r.certA, key: r.keyA },
+          },
+          { id: 'staging', endpoints: ['https://10.1.0.11:2379'], tls: { ca: r.ca, cert: r.certB, key: r.keyB } },
+        ],
+      }),
+    );
+    expectTwoClusters(file);
+  });
+
+  it('lets the environment override the file’s poll interval', () => {
+    const file = writeConfig('etc', 'plain.yaml', 'pollIntervalMs: 2000\nclusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n');
+    const config = loadConfig({ ETCD_DASHBOARD_CONFIG: file, ETCD_DASHBOARD_POLL_INTERVAL_MS: '500' }, new Date());
+    expect(config.pollIntervalMs).toBe(500);
+  });
+
+  it('rejects duplicate cluster ids, naming the file, the entry and the id', () => {
+    const file = writeConfig(
+      'dup',
+      'dashboard.yaml',
+      [
+        'clusters:',
+        '  - id: prod',
+        '    endpoints: [http://10.0.0.11:2379]',
+        '  - id: prod',
+        '    endpoints: [http://10.0.0.21:2379]',
+        '',
+      ].join('\n'),
+    );
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('clusters[1].id');
+    expect(err.message).toContain('"prod"');
+  });
+
+  it('rejects an unknown key, naming the file and the field', () => {
+    const top = writeConfig(
+      'unknown',
+      'top.yaml',
+      'pollInterval: 2000\nclusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n',
+    );
+    const topErr = configError({ ETCD_DASHBOARD_CONFIG: top });
+    expect(topErr.message).toContain(top);
+    expect(topErr.message).toContain('pollInterval');
+
+    const nested = writeConfig(
+      'unknown',
+      'nested.yaml',
+      `clusters:\n  - id: a\n    endpoints: [https://127.0.0.1:2379]\n    tls:\n      ca: ${ca.cert}\n      password: hunter2\n`,
+    );
+    const nestedErr = configError({ ETCD_DASHBOARD_CONFIG: nested });
+    expect(nestedErr.message).toContain(nested);
+    expect(nestedErr.message).toContain('clusters[0].tls');
+    expect(nestedErr.message).toContain('password');
+  });
+
+  it('names the file and the endpoint entry of a malformed endpoint', () => {
+    const file = writeConfig('badendpoint', 'dashboard.yaml', 'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379, "10.0.0.2"]\n');
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('clusters[0].endpoints[1]');
+    expect(err.message).toContain('"10.0.0.2"');
+  });
+
+  it('names the file and the field of a missing TLS file', () => {
+    const file = writeConfig(
+      'missingtls',
+      'dashboard.yaml',
+      'clusters:\n  - id: a\n    endpoints: [https://127.0.0.1:2379]\n    tls:\n      ca: certs/ca.crt\n',
+    );
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain(`${file}: clusters[0].tls.ca`);
+    // The path as resolved against the file's folder, so the operator sees where it was looked for.
+    expect(err.message).toContain(path.join(dir, 'missingtls', 'certs', 'ca.crt'));
+  });
+
+  it('names the file of invalid YAML', () => {
+    const file = writeConfig('badyaml', 'dashboard.yaml', 'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379\n');
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain(file);
+    expect(err.message).toMatch(/not valid YAML/);
+  });
+
+  it('names ETCD_DASHBOARD_CONFIG and the path of a missing file', () => {
+    const file = path.join(dir, 'nowhere', 'dashboard.yaml');
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain('ETCD_DASHBOARD_CONFIG');
+    expect(err.message).toContain(file);
+    expect(err.message).toMatch(/no such file/);
+  });
+
+  it('does not quote a private key given by mistake as the config file', () => {
+    const err = configError({ ETCD_DASHBOARD_CONFIG: clientA.key });
+    expect(err.message).toContain(clientA.key);
+  });
+
+  it('does not quote a certificate given by mistake as the config file', () => {
+    const err = configError({ ETCD_DASHBOARD_CONFIG: clientA.cert });
+    expect(err.message).toContain(clientA.cert);
+  });
+});

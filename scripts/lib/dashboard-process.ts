@@ -1,0 +1,80 @@
+// Starts the production build of the dashboard as a child process bound to 127.0.0.1, and stops it by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface DashboardProcess {
+  pid: number;
+  port: number;
+  url: string;
+  logFile: string;
+  /** Resolves with the exit code when the process has exited. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  log(): string;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface StartDashboardOptions {
+  port: number;
+  env: Record<string, string>;
+  logFile: string;
+  /** Wait for /api/clusters to answer; false to watch a process that should fail at start. */
+  waitReady?: boolean;
+  timeoutMs?: number;
+}
+
+export async function startDashboard(opts: StartDashboardOptions): Promise<DashboardProcess> {
+  const fd = openSync(opts.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // `next start` run directly by node, not through npm and sh, so the PID we hold is the server's own.
+    child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(opts.port)],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...opts.env },
+        stdio: ['ignore', fd, fd],
+      },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the dashboard');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+  const url = `http://127.0.0.1:${opts.port}`;
+  const proc: DashboardProcess = {
+    pid,
+    port: opts.port,
+    url,
+    logFile: opts.logFile,
+    exited,
+    log: () => readFileSync(opts.logFile, 'utf8'),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (hasExited) return;
+      process.kill(pid, signal);
+      const timer = setTimeout(() => !hasExited && process.kill(pid, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  if (opts.waitReady === false) return proc;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (hasExited) throw new Error(`dashboard exited during start; log:\n${proc.log()}`);
+    try {
+      const res = await fetch(`${url}/api/clusters`);
+      if (res.ok) return proc;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await proc.stop();
+  throw new Error(`dashboard did not answer on ${url} within ${opts.timeoutMs ?? 30_000} ms; log:\n${proc.log()}`);
+}

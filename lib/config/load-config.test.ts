@@ -77,7 +77,11 @@ describe('loadConfig from ETCDCTL_* variables', () => {
     expect(cluster?.id).toBe('default');
     expect(cluster?.name).toBe('default');
     // A bare host:port gets https because a client certificate is configured.
-    expect(cluster?.endpoints).toEqual(['https://127.0.0.1:2379', 'https://127.0.0.1:22379', 'https://localhost:32379']);
+    expect(cluster?.endpoints).toEqual([
+      'https://127.0.0.1:2379',
+      'https://127.0.0.1:22379',
+      'https://localhost:32379',
+    ]);
     expect(cluster?.tls?.ca?.equals(readFileSync(ca.cert))).toBe(true);
     expect(cluster?.tls?.cert?.equals(readFileSync(clientA.cert))).toBe(true);
     expect(cluster?.tls?.key?.equals(readFileSync(clientA.key))).toBe(true);
@@ -277,7 +281,11 @@ describe('loadConfig from an ETCD_DASHBOARD_CONFIG file', () => {
   });
 
   it('lets the environment override the file’s poll interval', () => {
-    const file = writeConfig('etc', 'plain.yaml', 'pollIntervalMs: 2000\nclusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n');
+    const file = writeConfig(
+      'etc',
+      'plain.yaml',
+      'pollIntervalMs: 2000\nclusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n',
+    );
     const config = loadConfig({ ETCD_DASHBOARD_CONFIG: file, ETCD_DASHBOARD_POLL_INTERVAL_MS: '500' }, new Date());
     expect(config.pollIntervalMs).toBe(500);
   });
@@ -323,7 +331,11 @@ describe('loadConfig from an ETCD_DASHBOARD_CONFIG file', () => {
   });
 
   it('names the file and the endpoint entry of a malformed endpoint', () => {
-    const file = writeConfig('badendpoint', 'dashboard.yaml', 'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379, "10.0.0.2"]\n');
+    const file = writeConfig(
+      'badendpoint',
+      'dashboard.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379, "10.0.0.2"]\n',
+    );
     const err = configError({ ETCD_DASHBOARD_CONFIG: file });
     expect(err.message).toContain(file);
     expect(err.message).toContain('clusters[0].endpoints[1]');
@@ -343,7 +355,11 @@ describe('loadConfig from an ETCD_DASHBOARD_CONFIG file', () => {
   });
 
   it('names the file of invalid YAML', () => {
-    const file = writeConfig('badyaml', 'dashboard.yaml', 'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379\n');
+    const file = writeConfig(
+      'badyaml',
+      'dashboard.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379\n',
+    );
     const err = configError({ ETCD_DASHBOARD_CONFIG: file });
     expect(err.message).toContain(file);
     expect(err.message).toMatch(/not valid YAML/);

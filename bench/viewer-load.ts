@@ -1,0 +1,169 @@
+// Does the collector's load on etcd grow with the number of people watching? Counted by etcd itself.
+// Run alone with `npx tsx bench/viewer-load.ts`; bench/run.ts runs it and writes the numbers to docs/.
+import autocannon from 'autocannon';
+import { round1, round3 } from './lib/stats';
+import { isAllHealthy, removeBenchRoot, sleep, waitForStatus, withStack, type BenchStack } from './lib/stack';
+
+const TARGET_RATIO = 1.05;
+
+export interface EtcdRequestSample {
+  /** performance.now() when every member had answered. */
+  at: number;
+  /** Sum over members of grpc_server_started_total (every RPC the members accepted, all methods). */
+  started: number;
+  /** Sum over members of grpc_server_handled_total (every RPC the members finished, any code). */
+  handled: number;
+  /** The member PIDs: a restart would reset the counters and spoil the window. */
+  pids: Array<number | null>;
+}
+
+export interface LoadWindow {
+  apiConnections: number;
+  seconds: number;
+  etcdRequests: number;
+  etcdRequestsPerSecond: number;
+  etcdHandledPerSecond: number;
+  /** The collector sends 2 calls per member and 2 cluster-wide calls per poll: 8 for 3 members. */
+  collectorPollsPerSecond: number;
+  api: {
+    requestsPerSecond: number;
+    requests: number;
+    latencyP50Ms: number;
+    latencyP99Ms: number;
+    latencyMaxMs: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  } | null;
+}
+
+export interface ViewerLoadResult {
+  windowSeconds: number;
+  pollIntervalMs: number;
+  etcdRequestsPerPoll: number;
+  windows: LoadWindow[];
+  /** etcd requests/s with 100 API connections ÷ with 1. */
+  ratio100to1: number;
+  targetRatio: number;
+  meetsTarget: boolean;
+}
+
+// One counter family summed with a regex instead of a Prometheus text-format parser: the exposition format puts
+// each sample on its own line as `name{labels} value`, and that is all this needs. Not a general parser.
+function sumCounter(text: string, family: string): number {
+  const re = new RegExp(`^${family}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'gm');
+  let sum = 0;
+  for (const m of text.matchAll(re)) {
+    const v = Number(m[1]);
+    if (!Number.isFinite(v)) throw new Error(`${family}: unreadable value "${m[1]}"`);
+    sum += v;
+  }
+  return sum;
+}
+
+async function sampleEtcd(stack: BenchStack): Promise<EtcdRequestSample> {
+  const members = stack.cluster.state.members;
+  const texts = await Promise.all(
+    members.map(async (m) => {
+      const res = await fetch(`${m.metricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`${m.metricsUrl}/metrics: HTTP ${res.status}`);
+      return res.text();
+    }),
+  );
+  const at = performance.now();
+  const started = texts.reduce((acc, t) => acc + sumCounter(t, 'grpc_server_started_total'), 0);
+  const handled = texts.reduce((acc, t) => acc + sumCounter(t, 'grpc_server_handled_total'), 0);
+  if (started === 0) throw new Error('no grpc_server_started_total samples in the members\' metrics');
+  return { at, started, handled, pids: members.map((m) => m.pid) };
+}
+
+function log(line: string): void {
+  console.log(`viewer-load: ${line}`);
+}
+
+async function measureWindow(
+  stack: BenchStack,
+  connections: number,
+  seconds: number,
+  requestsPerPoll: number,
+): Promise<LoadWindow> {
+  const before = await sampleEtcd(stack);
+  let api: LoadWindow['api'] = null;
+  if (connections === 0) {
+    await sleep(seconds * 1000);
+  } else {
+    const r = await autocannon({ url: stack.statusUrl, connections, duration: seconds, timeout: 10 });
+    api = {
+      requestsPerSecond: round1(r.requests.average),
+      requests: r.requests.total,
+      latencyP50Ms: r.latency.p50,
+      latencyP99Ms: r.latency.p99,
+      latencyMaxMs: r.latency.max,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      non2xx: r.non2xx,
+    };
+  }
+  const after = await sampleEtcd(stack);
+  if (after.pids.some((p, i) => p === null || p !== before.pids[i])) {
+    throw new Error('an etcd member restarted during the window: its counters reset');
+  }
+  const elapsed = (after.at - before.at) / 1000;
+  const etcdRequests = after.started - before.started;
+  const rate = etcdRequests / elapsed;
+  const w: LoadWindow = {
+    apiConnections: connections,
+    seconds: round3(elapsed),
+    etcdRequests,
+    etcdRequestsPerSecond: round3(rate),
+    etcdHandledPerSecond: round3((after.handled - before.handled) / elapsed),
+    collectorPollsPerSecond: round3(rate / requestsPerPoll),
+    api,
+  };
+  log(
+    `${connections} API connection(s): etcd ${w.etcdRequestsPerSecond} req/s over ${w.seconds} s` +
+      (api ? `; API ${api.requestsPerSecond} req/s, p50 ${api.latencyP50Ms} ms, p99 ${api.latencyP99Ms} ms` : ''),
+  );
+  return w;
+}
+
+export async function runViewerLoad(windowSeconds = Number(process.env.BENCH_WINDOW_S ?? 20)): Promise<ViewerLoadResult> {
+  if (!Number.isFinite(windowSeconds) || windowSeconds < 5) throw new Error(`BENCH_WINDOW_S must be ≥ 5, got ${windowSeconds}`);
+  return withStack('viewers', async (stack) => {
+    const status = await waitForStatus(stack.statusUrl, (s) => isAllHealthy(s), 30_000, 'all members healthy');
+    const requestsPerPoll = status.members.length * 2 + 2;
+    log(`cluster and dashboard up (poll interval ${status.pollIntervalMs} ms); ${windowSeconds} s windows`);
+    // Warm the route up (first-request work in the server) outside every measured window.
+    await autocannon({ url: stack.statusUrl, connections: 10, duration: 3 });
+    await sleep(2000);
+
+    const windows: LoadWindow[] = [];
+    for (const connections of [0, 1, 100]) {
+      windows.push(await measureWindow(stack, connections, windowSeconds, requestsPerPoll));
+      await sleep(2000);
+    }
+    const one = windows.find((w) => w.apiConnections === 1);
+    const hundred = windows.find((w) => w.apiConnections === 100);
+    if (!one || !hundred) throw new Error('missing window');
+    const ratio = round3(hundred.etcdRequestsPerSecond / one.etcdRequestsPerSecond);
+    return {
+      windowSeconds,
+      pollIntervalMs: status.pollIntervalMs,
+      etcdRequestsPerPoll: requestsPerPoll,
+      windows,
+      ratio100to1: ratio,
+      targetRatio: TARGET_RATIO,
+      meetsTarget: ratio <= TARGET_RATIO,
+    };
+  });
+}
+
+if (require.main === module) {
+  runViewerLoad()
+    .then((r) => console.log(JSON.stringify(r, null, 2)))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(() => removeBenchRoot());
+}

@@ -1,0 +1,101 @@
+// Several clusters from an ETCD_DASHBOARD_CONFIG file: a switcher, a warning for a single-member cluster,
+// and a layout that works on a phone and on a 1080p screen.
+import { expect, test, type Page } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { LocalCluster } from '../scripts/lib/local-cluster';
+import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import { E2E_CLUSTER_DIR, E2E_ROOT } from './support/e2e-env';
+
+const PORT = 3193;
+let single: LocalCluster;
+let dashboard: DashboardProcess;
+
+test.beforeAll(async () => {
+  single = LocalCluster.create({ dir: path.join(E2E_ROOT, 'single'), members: 1, basePort: 24350, name: 'solo' });
+  await single.start();
+  const main = LocalCluster.load(E2E_CLUSTER_DIR).state;
+  const file = path.join(E2E_ROOT, 'dashboard.yaml');
+  // Paths relative to the file's folder, as an operator would write them.
+  const rel = (p: string) => path.relative(E2E_ROOT, p);
+  writeFileSync(
+    file,
+    stringify({
+      clusters: [
+        {
+          id: 'prod',
+          name: 'Production',
+          endpoints: main.members.map((m) => m.clientUrl),
+          tls: { ca: rel(main.caCert), cert: rel(main.clientCert), key: rel(main.clientKey) },
+        },
+        {
+          id: 'solo',
+          name: 'Lab (single member)',
+          endpoints: single.endpoints,
+          tls: { ca: rel(single.state.caCert), cert: rel(single.state.clientCert), key: rel(single.state.clientKey) },
+        },
+      ],
+    }),
+  );
+  dashboard = await startDashboard({
+    port: PORT,
+    env: { ETCD_DASHBOARD_CONFIG: file },
+    logFile: path.join(E2E_ROOT, 'dashboard-multi.log'),
+  });
+});
+
+test.afterAll(async () => {
+  await dashboard?.stop();
+  await single?.stop();
+});
+
+async function waitHealthy(page: Page) {
+  await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
+}
+
+test('lists both clusters and switches between them; the single-member cluster carries a warning', async ({ page }) => {
+  const res = await page.request.get(`${dashboard.url}/api/clusters`);
+  expect(await res.json()).toEqual({
+    clusters: [
+      { id: 'prod', name: 'Production', endpoints: LocalCluster.load(E2E_CLUSTER_DIR).endpoints },
+      { id: 'solo', name: 'Lab (single member)', endpoints: single.endpoints },
+    ],
+  });
+
+  await page.goto(`${dashboard.url}/`);
+  await expect(page.getByTestId('cluster-name')).toHaveText('Production');
+  await waitHealthy(page);
+  await expect(page.getByTestId('member-row')).toHaveCount(3);
+  await expect(page.getByTestId('size-warning')).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Lab (single member)' }).click();
+  await expect(page).toHaveURL(/\?cluster=solo$/);
+  await expect(page.getByTestId('cluster-name')).toHaveText('Lab (single member)');
+  await waitHealthy(page);
+  await expect(page.getByTestId('member-row')).toHaveCount(1);
+  await expect(page.getByTestId('quorum-summary')).toHaveText('1 of 1 healthy, quorum 1, can lose 0 more');
+  await expect(page.getByTestId('size-warning')).toContainText('Single-member cluster');
+});
+
+test('an unknown cluster id is a 404 in the one error shape', async ({ request }) => {
+  const res = await request.get(`${dashboard.url}/api/clusters/nope/status`);
+  expect(res.status()).toBe(404);
+  expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no cluster with id "nope"' } });
+});
+
+for (const [label, viewport] of [
+  ['phone', { width: 390, height: 844 }],
+  ['1080p', { width: 1920, height: 1080 }],
+] as const) {
+  test(`the overview fits a ${label} screen without sideways scrolling`, async ({ browser }, testInfo) => {
+    const page = await browser.newPage({ viewport });
+    await page.goto(`${dashboard.url}/?cluster=prod`);
+    await waitHealthy(page);
+    await expect(page.getByTestId('quorum-state')).toBeInViewport();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: testInfo.outputPath(`overview-${label}.png`), fullPage: true });
+    await page.close();
+  });
+}

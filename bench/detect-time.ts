@@ -2,7 +2,15 @@
 // Run alone with `npx tsx bench/detect-time.ts`; bench/run.ts runs it and writes the numbers to docs/.
 import type { ClusterStatus, QuorumState } from '../lib/cluster/status-types';
 import { summarize, type Summary } from './lib/stats';
-import { isAllHealthy, readStatus, removeBenchRoot, sleep, waitForStatus, withStack, type BenchStack } from './lib/stack';
+import {
+  isAllHealthy,
+  readStatus,
+  removeBenchRoot,
+  sleep,
+  waitForStatus,
+  withStack,
+  type BenchStack,
+} from './lib/stack';
 
 /** How often the benchmark reads the API while it waits for a verdict (the brief asks for 20–50 ms). */
 export const API_POLL_MS = 25;
@@ -91,7 +99,10 @@ async function restoreAll(stack: BenchStack): Promise<ClusterStatus> {
 }
 
 /** Restores the cluster, waits a random part of a poll interval, and returns a fresh all-healthy status. */
-async function readyForKill(stack: BenchStack, pollIntervalMs: number): Promise<{ status: ClusterStatus; jitterMs: number }> {
+async function readyForKill(
+  stack: BenchStack,
+  pollIntervalMs: number,
+): Promise<{ status: ClusterStatus; jitterMs: number }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     await restoreAll(stack);
     const jitterMs = Math.round(Math.random() * pollIntervalMs);
@@ -246,7 +257,11 @@ export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 
       trialsPerScenario: trials,
       pollIntervalMs,
       apiPollMs: API_POLL_MS,
-      followerKilled: { summary: summarize(collect(follower, (t) => t.detectedMs)), failures: failures(follower), trials: follower },
+      followerKilled: {
+        summary: summarize(collect(follower, (t) => t.detectedMs)),
+        failures: failures(follower),
+        trials: follower,
+      },
       leaderKilled: {
         unreachable: summarize(collect(leader, (t) => t.detectedMs)),
         newLeader: summarize(collect(leader, (t) => t.newLeaderMs)),
@@ -256,8 +271,18 @@ export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 
       secondKilled: {
         summary: summarize(collect(second, (t) => t.detectedMs)),
         byRole: {
-          follower: summarize(collect(second.filter((t) => t.role === 'follower'), (t) => t.detectedMs)),
-          leader: summarize(collect(second.filter((t) => t.role === 'leader'), (t) => t.detectedMs)),
+          follower: summarize(
+            collect(
+              second.filter((t) => t.role === 'follower'),
+              (t) => t.detectedMs,
+            ),
+          ),
+          leader: summarize(
+            collect(
+              second.filter((t) => t.role === 'leader'),
+              (t) => t.detectedMs,
+            ),
+          ),
         },
         failures: failures(second),
         trials: second,

@@ -158,6 +158,15 @@ describe('computeQuorum', () => {
 });
 
 describe('describeQuorum', () => {
+  it('says "no leader elected" when enough voters are healthy but there is no leader', () => {
+    const q = computeQuorum(
+      [0, 1, 2].map(() => ({ isLearner: false, health: 'healthy' as const })),
+      false,
+    );
+    expect(q.state).toBe('lost');
+    expect(describeQuorum(q)).toBe('3 of 3 healthy, quorum 2, no leader elected');
+  });
+
   it('says how many more may fail', () => {
     expect(describeQuorum(computeQuorum(voters('healthy', 'healthy', 'unreachable'), true))).toBe(
       '2 of 3 healthy, quorum 2, can lose 0 more',

@@ -26,7 +26,13 @@ export function computeQuorum(members: QuorumInput[], hasLeader: boolean): Quoru
 
 /** "2 of 3 healthy, quorum 2, can lose 0 more" */
 export function describeQuorum(q: Quorum): string {
-  const lose = q.tolerance >= 0 ? `can lose ${q.tolerance} more` : `${-q.tolerance} short of quorum`;
+  // Enough healthy voters but state lost means no leader (an election is under way or failing).
+  const lose =
+    q.tolerance < 0
+      ? `${-q.tolerance} short of quorum`
+      : q.state === 'lost'
+        ? 'no leader elected'
+        : `can lose ${q.tolerance} more`;
   return `${q.healthy} of ${q.voting} healthy, quorum ${q.required}, ${lose}`;
 }
 

@@ -295,6 +295,8 @@ describe('assembleStatus', () => {
     expect(member(obs.members, IDS[0]).health).toBe('unreachable');
     expect(leaders(obs.members)).toEqual([]);
     expect(obs.quorum).toMatchObject({ voting: 3, healthy: 2, state: 'lost' });
+    // The page must not name a dead member as leader beside "no leader" advice.
+    expect(obs.leader).toBeNull();
   });
 
   it('after an election, the leader of the newest term wins over a member still naming the old one', () => {

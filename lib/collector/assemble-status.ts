@@ -150,7 +150,7 @@ export function assembleStatus(poll: PollOutcome): Observation {
     observedAt: poll.observedAt,
     pollIntervalMs: poll.pollIntervalMs,
     quorum,
-    leader: leaderId ? { id: leaderId, name: leaderMember?.name ?? leaderId } : null,
+    leader: hasLeader && leaderId ? { id: leaderId, name: leaderMember?.name ?? leaderId } : null,
     members,
     alarms: poll.alarms,
     warnings: poll.warnings,

@@ -56,8 +56,11 @@ describe('parseEndpoint', () => {
     expect(failure('etcd-0.example.com', true).message).toContain('"etcd-0.example.com"');
   });
 
-  // Not tested: an explicit default port ("https://etcd.example.com:443", "http://host:80") is rejected as "has no
-  // port", because WHATWG URL drops a scheme's default port from url.port. Reported as a bug instead.
+  it('keeps an explicit default port (URL parsing drops it, the endpoint must not)', () => {
+    expect(parseEndpoint('https://etcd.example.com:443', LABEL, true)).toBe('https://etcd.example.com:443');
+    expect(parseEndpoint('http://etcd.example.com:80', LABEL, false)).toBe('http://etcd.example.com:80');
+    expect(parseEndpoint('etcd.example.com:443', LABEL, true)).toBe('https://etcd.example.com:443');
+  });
 
   it('rejects a path, naming the label and the value', () => {
     const err = failure('https://10.0.0.11:2379/v3/kv', true);

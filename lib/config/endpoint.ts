@@ -1,6 +1,7 @@
 // Parses an etcd client endpoint the way etcdctl accepts it: https://host:port, http://host:port or host:port.
 import { ConfigError } from './config-error';
 
+/** `tlsConfigured`: a CA, certificate or key is given, so the connection will use TLS. */
 export function parseEndpoint(raw: string, label: string, tlsConfigured: boolean): string {
   const text = raw.trim();
   if (text === '') throw new ConfigError(`${label}: empty endpoint`);
@@ -15,12 +16,16 @@ export function parseEndpoint(raw: string, label: string, tlsConfigured: boolean
     throw new ConfigError(`${label}: "${text}" has scheme ${url.protocol.slice(0, -1)}; use https:// or http://`);
   }
   if (!url.hostname) throw new ConfigError(`${label}: "${text}" has no host`);
-  if (!url.port) throw new ConfigError(`${label}: "${text}" has no port (etcd's client port is usually 2379)`);
+  // URL drops a scheme's default port (https://h:443 has port ''), so look at what was written.
+  const authority = withScheme.replace(/^[^:]+:\/\//, '').split(/[/?#]/)[0] ?? '';
+  const explicitPort = /:\d+$/.test(authority);
+  if (!explicitPort) throw new ConfigError(`${label}: "${text}" has no port (etcd's client port is usually 2379)`);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
     throw new ConfigError(`${label}: "${text}" must be scheme://host:port with no path, query or credentials`);
   }
   if (url.protocol === 'http:' && tlsConfigured) {
-    throw new ConfigError(`${label}: "${text}" is plain http but a client certificate is configured; use https://`);
+    throw new ConfigError(`${label}: "${text}" is plain http but TLS files are configured; use https://`);
   }
-  return `${url.protocol}//${url.host}`;
+  return `${url.protocol}//${url.hostname}:${port}`;
 }

@@ -330,6 +330,18 @@ describe('loadConfig from an ETCD_DASHBOARD_CONFIG file', () => {
     expect(nestedErr.message).toContain('password');
   });
 
+  it('names a misspelt key rather than the key it hides', () => {
+    const file = writeConfig('typo', 'typo.yaml', 'clusters:\n  - id: a\n    endpoint: [http://127.0.0.1:2379]\n');
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain('clusters[0]');
+    expect(err.message).toContain('"endpoint"');
+  });
+
+  it('gives a bare endpoint https when only a CA is configured (the connection uses TLS)', () => {
+    const config = loadConfig({ ETCDCTL_ENDPOINTS: '127.0.0.1:2379', ETCDCTL_CACERT: ca.cert });
+    expect(config.clusters[0]?.endpoints).toEqual(['https://127.0.0.1:2379']);
+  });
+
   it('names the file and the endpoint entry of a malformed endpoint', () => {
     const file = writeConfig(
       'badendpoint',

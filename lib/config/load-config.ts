@@ -34,7 +34,8 @@ function issuePath(p: ReadonlyArray<PropertyKey>): string {
 }
 
 function firstIssue(error: z.ZodError, where: string): ConfigError {
-  const issue = error.issues[0];
+  // A misspelt key also shows up as a missing one: name the misspelling, it is the actual mistake.
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
   if (!issue) return new ConfigError(`${where}: invalid`);
   const at = issuePath(issue.path);
   return new ConfigError(`${where}${at ? `: ${at}` : ''}: ${issue.message}`);
@@ -77,7 +78,7 @@ function fromFile(file: string, env: ReturnType<typeof envSchema.parse>, now: Da
     const tls = c.tls
       ? loadTlsFiles(tlsPaths, { ca: `${at}.tls.ca`, cert: `${at}.tls.cert`, key: `${at}.tls.key` }, now)
       : null;
-    const endpoints = c.endpoints.map((e, j) => parseEndpoint(e, `${at}.endpoints[${j}]`, Boolean(tlsPaths.cert)));
+    const endpoints = c.endpoints.map((e, j) => parseEndpoint(e, `${at}.endpoints[${j}]`, tls !== null));
     return {
       id: c.id,
       name: c.name ?? c.id,
@@ -111,7 +112,7 @@ function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): Das
     : null;
   const endpoints = list
     .split(',')
-    .map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, Boolean(env.ETCDCTL_CERT)));
+    .map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, anyTls));
   return {
     source: 'ETCDCTL_* variables',
     pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? DEFAULT_POLL_INTERVAL_MS,

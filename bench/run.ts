@@ -1,0 +1,256 @@
+// `npm run bench`: runs the live-view benchmarks against a real cluster, then records the numbers in
+// bench/results/live-view.json and docs/performance.md. The numbers are a record, never a test assertion.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as prettier from 'prettier';
+import { runDetectTime, type DetectResult, type KillTrial } from './detect-time';
+import { runViewerLoad, type LoadWindow, type ViewerLoadResult } from './viewer-load';
+import { removeBenchRoot, ROOT } from './lib/stack';
+import type { Summary } from './lib/stats';
+
+const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'live-view.json');
+const DOC_FILE = path.join(ROOT, 'docs', 'performance.md');
+const BEGIN = '<!-- live-view benchmarks: begin (written by `npm run bench`; edits inside are overwritten) -->';
+const END = '<!-- live-view benchmarks: end -->';
+
+interface MachineInfo {
+  date: string;
+  os: string;
+  cpuModel: string;
+  cpuCount: number;
+  totalMemoryBytes: number;
+  node: string;
+  etcd: string;
+  nextjs: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+}
+
+function etcdVersion(): string {
+  const out = execFileSync(process.env.ETCD_BIN ?? 'etcd', ['--version'], { encoding: 'utf8' });
+  return /etcd Version:\s*(\S+)/.exec(out)?.[1] ?? out.split('\n')[0]?.trim() ?? 'unknown';
+}
+
+function nextVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'next', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
+function machineInfo(loadAtStart: number[]): MachineInfo {
+  const cpus = os.cpus();
+  const load = (l: number[]) => l.map((x) => Math.round(x * 100) / 100);
+  return {
+    date: new Date().toISOString(),
+    os: `${os.type()} ${os.release()} (${os.arch()})`,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpuCount: cpus.length,
+    totalMemoryBytes: os.totalmem(),
+    node: process.version,
+    etcd: etcdVersion(),
+    nextjs: nextVersion(),
+    loadAverageAtStart: load(loadAtStart),
+    loadAverageAtEnd: load(os.loadavg()),
+  };
+}
+
+// ---- docs/performance.md ----
+
+const ms = (v: number | null | undefined) => (typeof v === 'number' ? `${v} ms` : '–');
+
+function row(what: string, s: Summary | null, failures = 0): string {
+  const n = s ? `${s.n}${failures ? ` (+${failures} timed out)` : ''}` : `0 (${failures} timed out)`;
+  return `| ${what} | ${n} | ${ms(s?.p50)} | ${ms(s?.p99)} | ${ms(s?.min)} | ${ms(s?.max)} |`;
+}
+
+function countStates(trials: KillTrial[]): string {
+  const counts = new Map<string, number>();
+  for (const t of trials) counts.set(t.quorumShown ?? 'none', (counts.get(t.quorumShown ?? 'none') ?? 0) + 1);
+  return [...counts].map(([state, n]) => `"${state}" in ${n}`).join(', ');
+}
+
+function loadRow(w: LoadWindow): string {
+  const api = w.api;
+  return [
+    `| ${w.apiConnections}`,
+    `${w.etcdRequestsPerSecond.toFixed(2)}`,
+    `${w.collectorPollsPerSecond.toFixed(2)}`,
+    api ? `${api.requestsPerSecond}` : '–',
+    api ? `${api.latencyP50Ms} ms` : '–',
+    api ? `${api.latencyP99Ms} ms` : '–',
+    api ? `${api.latencyMaxMs} ms` : '–',
+    api ? `${api.errors + api.timeouts + api.non2xx} |` : '– |',
+  ].join(' | ');
+}
+
+function windowFor(v: ViewerLoadResult, connections: number): LoadWindow {
+  const w = v.windows.find((x) => x.apiConnections === connections);
+  if (!w) throw new Error(`no window with ${connections} connections`);
+  return w;
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+function section(d: DetectResult, v: ViewerLoadResult, m: MachineInfo): string {
+  const n = d.trialsPerScenario;
+  const zero = windowFor(v, 0);
+  const one = windowFor(v, 1);
+  const hundred = windowFor(v, 100);
+  const leaderGap = d.leaderKilled.trials
+    .map((t) => (t.newLeaderMs != null && t.detectedMs != null ? t.newLeaderMs - t.detectedMs : null))
+    .filter((x): x is number => x !== null)
+    .sort((a, b) => a - b);
+  const gapText = leaderGap.length
+    ? `${Math.round(leaderGap[0] ?? 0)}–${Math.round(leaderGap[leaderGap.length - 1] ?? 0)} ms`
+    : '–';
+  const h = hundred.api;
+
+  return `${BEGIN}
+
+## Live view (measured ${m.date.slice(0, 10)})
+
+Measured with \`npm run bench\` (bench/run.ts) against a real 3-member etcd ${m.etcd} cluster with mutual TLS on
+loopback (scripts/lib/local-cluster.ts) and the production build of the dashboard (\`next start\`, Next.js ${m.nextjs})
+with its default settings: one poll every ${d.pollIntervalMs} ms, probe deadline 800 ms. Every trial and window, with
+raw values, is in bench/results/live-view.json. These numbers are a record of one run on one machine, not a
+guarantee: no test asserts them.
+
+| machine | |
+|---|---|
+| CPU | ${m.cpuModel}, ${m.cpuCount} cores |
+| memory | ${gib(m.totalMemoryBytes)} |
+| OS | ${m.os} |
+| Node.js | ${m.node} |
+| etcd | ${m.etcd} |
+| load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' / ')} — ${m.loadAverageAtEnd.join(' / ')} |
+
+The machine was not otherwise idle: other work may have been running on the same ${m.cpuCount} cores, and the cluster,
+the dashboard and the load generator all share them.
+
+### How fast a failure reaches the API
+
+Time from the SIGKILL of a member to the first \`GET /api/clusters/default/status\` answer that shows it.
+${n} trials per row.
+
+| the API shows | trials | p50 | p99 † | min | max |
+|---|---|---|---|---|---|
+${row('(a) follower killed → it is "unreachable", quorum "at-risk"', d.followerKilled.summary, d.followerKilled.failures)}
+${row('(b) leader killed → old leader "unreachable"', d.leaderKilled.unreachable, d.leaderKilled.trials.filter((t) => t.detectedMs === null).length)}
+${row('(b) leader killed → a new leader named, quorum "at-risk"', d.leaderKilled.newLeader, d.leaderKilled.trials.filter((t) => t.newLeaderMs === null).length)}
+${row('(c) one follower down, a second member killed → quorum "lost"', d.secondKilled.summary, d.secondKilled.failures)}
+${row('(c) … the second member was the other follower', d.secondKilled.byRole.follower)}
+${row('(c) … the second member was the leader', d.secondKilled.byRole.leader)}
+
+† p99 is the nearest-rank 99th percentile. With fewer than 100 trials it is simply the slowest trial, the same as max;
+it is reported because it is the figure asked for, not because ${n} trials can resolve a 1 % tail.
+
+**How it was measured.** One fresh cluster and one dashboard serve all trials. Before each trial every stopped member
+is started again and the benchmark waits until etcd's own /health and the API both report all three members healthy;
+it then waits a random 0–${d.pollIntervalMs} ms, so that the kills land at every phase of the dashboard's
+${d.pollIntervalMs} ms poll cycle, reads the API once more to learn which member leads, and takes a timestamp
+(\`performance.now()\`) immediately before \`process.kill(pid, 'SIGKILL')\`. From that moment it reads the API every
+${d.apiPollMs} ms and keeps the time at which the first matching answer arrived, so each figure includes up to
+${d.apiPollMs} ms of sampling delay and the API's own response time (about a millisecond when idle).
+
+**(a) Follower killed.** The victim alternates between the two followers. The figure is the time until the API marks
+that member "unreachable" and the quorum "at-risk" (2 of 3 healthy, no failure left to tolerate). A dead member's
+Status call fails at once (connection refused), so this is mostly the wait for the next poll to finish: on
+average about half a poll interval, and at most one interval plus the poll's own duration.
+
+**(b) Leader killed: old leader unreachable.** The figure is the time until the API marks the killed leader
+"unreachable". It is slower than (a): with the leader gone the followers' linearizable health reads cannot complete,
+each poll waits for them until the 800 ms probe deadline, and the poll publishes all its results together, so the
+dead leader's verdict is held back by that deadline. In that first answer the quorum was shown as
+${countStates(d.leaderKilled.trials)} of ${n} trials: while the survivors elect a new leader there is none, and
+the dashboard says so.
+
+**(b) Leader killed: new leader.** Measured in the same trials, from the same timestamp, until the API names a
+different leader that is healthy and shows quorum "at-risk" again. This includes etcd's own election (election
+timeout 1000 ms, randomized) plus the next poll; the gap between "old leader unreachable" and "new leader named"
+ranged over ${gapText}.
+
+**(c) Second member killed.** A follower is SIGKILLed first, untimed, and the benchmark waits until the API shows it
+"unreachable" with quorum "at-risk". After another random 0–${d.pollIntervalMs} ms wait a second member is SIGKILLed
+and timed until the API shows quorum "lost". The second member alternates between the remaining follower and the
+leader; both are reported. When the follower goes, the leader still answers Status, but its linearizable health read
+cannot gather a quorum and fails at the 800 ms probe deadline, so it is counted unhealthy and quorum is lost; when the
+leader goes, the survivor has no leader and its health read also hangs until the deadline.
+
+### Viewers do not add etcd load
+
+| API connections | etcd requests/s | collector polls/s | API requests/s | API p50 | API p99 | API max | API errors |
+|---|---|---|---|---|---|---|---|
+${loadRow(zero)}
+${loadRow(one)}
+${loadRow(hundred)}
+
+Ratio of etcd requests/s with 100 API connections to that with 1: **${v.ratio100to1.toFixed(3)}** (target ≤
+${v.targetRatio}: ${v.meetsTarget ? 'met' : 'NOT met'}).
+
+**etcd requests/s.** Counted by etcd itself, not by the dashboard: before and after each window the benchmark reads
+every member's plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all three
+members (a simple regex over the Prometheus text, not a full parser). The difference divided by the time between the
+two readings is the rate. The collector is the only gRPC client of this cluster, and the metrics and /health
+endpoints are plain HTTP, not gRPC, so nothing else is counted. Each poll sends ${v.etcdRequestsPerPoll} calls
+(Status and a linearizable read per member, plus member list and alarm list), so the rate divided by
+${v.etcdRequestsPerPoll} is the collector's poll rate. Each window lasts ${v.windowSeconds} s: the 0-connection
+window just waits; the others run autocannon 8 (programmatic API, in the benchmark's own process) against
+\`/api/clusters/default/status\`, after an unmeasured 3 s warm-up. The counters move in steps of one poll
+(${v.etcdRequestsPerPoll} requests), so a window's rate is only good to about ±1 poll in ${v.windowSeconds}, i.e.
+±${((1 / v.windowSeconds) * 100).toFixed(1)} %.
+
+**Ratio 100 clients / 1 client.** API requests are answered from the collector's last poll and never reach etcd, so
+the number of viewers should not change the etcd request rate; the target is a ratio of at most ${v.targetRatio}.
+A ratio below 1 means the collector polled *less* often under load: the ${hundred.seconds} s window (autocannon's
+${v.windowSeconds} s plus the time to drain in-flight requests) saw ${hundred.collectorPollsPerSecond.toFixed(2)}
+polls/s against ${one.collectorPollsPerSecond.toFixed(2)} with one client, because the same CPU cores serve the API
+load and the poll's timers.
+
+**API latency and throughput at 100 connections.** autocannon's figures for the 100-connection window:
+${h ? `${h.requestsPerSecond} requests/s on average (${h.requests} requests), latency p50 ${h.latencyP50Ms} ms, p99 ${h.latencyP99Ms} ms, max ${h.latencyMaxMs} ms, ${h.errors} errors, ${h.timeouts} timeouts, ${h.non2xx} non-2xx answers` : 'not measured'}.
+The load generator runs on the same ${m.cpuCount} cores as the server it loads, so this is a lower bound on what the
+server alone could do, and the latency includes queueing behind 99 other connections.
+
+${END}`;
+}
+
+/** Replaces this benchmark's section (or adds it), keeps the rest, and formats the file as `npm run format` would. */
+async function writeDoc(text: string): Promise<void> {
+  mkdirSync(path.dirname(DOC_FILE), { recursive: true });
+  let next: string;
+  if (!existsSync(DOC_FILE)) {
+    next = `# Performance\n\n${text}\n`;
+  } else {
+    const old = readFileSync(DOC_FILE, 'utf8');
+    const a = old.indexOf(BEGIN);
+    const b = old.indexOf(END);
+    next = a >= 0 && b > a ? old.slice(0, a) + text + old.slice(b + END.length) : `${old.trimEnd()}\n\n${text}\n`;
+  }
+  const options = (await prettier.resolveConfig(DOC_FILE)) ?? {};
+  writeFileSync(DOC_FILE, await prettier.format(next, { ...options, filepath: DOC_FILE }));
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = os.loadavg();
+  try {
+    const detect = await runDetectTime();
+    const viewers = await runViewerLoad();
+    const machine = machineInfo(loadAtStart);
+    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+    writeFileSync(RESULTS_FILE, `${JSON.stringify({ machine, detectTime: detect, viewerLoad: viewers }, null, 2)}\n`);
+    await writeDoc(section(detect, viewers, machine));
+    console.log(`bench: wrote ${path.relative(ROOT, RESULTS_FILE)} and ${path.relative(ROOT, DOC_FILE)}`);
+  } finally {
+    removeBenchRoot();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

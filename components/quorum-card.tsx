@@ -43,7 +43,13 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
         )}
         {!fresh && <> · last known state: {QUORUM_STYLE[q.state].word.toLowerCase()}</>}
       </p>
-      {fresh && <p className="mt-2 text-sm opacity-90">{ADVICE[q.state]}</p>}
+      {fresh && (
+        <p className="mt-2 text-sm opacity-90">
+          {status.alarms.length > 0
+            ? `An alarm is active (${[...new Set(status.alarms.map((a) => a.alarm))].join(', ')}): members under it refuse writes until it is cleared. See the alarm above.`
+            : ADVICE[q.state]}
+        </p>
+      )}
     </section>
   );
 }

@@ -1,5 +1,5 @@
 // A fresh 3-member mTLS etcd cluster and the production dashboard against it, both stopped by PID afterwards.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { LocalCluster } from '../../scripts/lib/local-cluster';
@@ -68,6 +68,9 @@ export async function startStack(name: string): Promise<BenchStack> {
     // nothing recorded
   }
   rmSync(dir, { recursive: true, force: true });
+  if (!existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) {
+    throw new Error('no production build in .next (or one is being written): run `npx next build` first');
+  }
   const ports = [DASHBOARD_PORT];
   for (let p = CLUSTER_BASE_PORT; p < CLUSTER_BASE_PORT + MEMBERS * 3; p++) ports.push(p);
   for (const p of ports) await assertPortFree(p);

@@ -39,10 +39,11 @@ export async function listMembers(client: Etcd3): Promise<CallResult<MemberListE
   }
 }
 
-function alarmName(raw: unknown): AlarmName | null {
-  // proto-loader gives enum names as strings; older builds give numbers (1 NOSPACE, 2 CORRUPT).
-  if (raw === 'NOSPACE' || raw === 1) return 'NOSPACE';
-  if (raw === 'CORRUPT' || raw === 2) return 'CORRUPT';
+export function alarmName(raw: unknown): AlarmName | null {
+  // etcd3 1.1.2 names the enum values "Nospace" and "Corrupt"; the proto says NOSPACE, CORRUPT (1, 2).
+  const name = typeof raw === 'string' ? raw.toUpperCase() : raw;
+  if (name === 'NOSPACE' || name === 1) return 'NOSPACE';
+  if (name === 'CORRUPT' || name === 2) return 'CORRUPT';
   return null;
 }
 

@@ -1,8 +1,16 @@
 // Does the collector's load on etcd grow with the number of people watching? Counted by etcd itself.
 // Run alone with `npx tsx bench/viewer-load.ts`; bench/run.ts runs it and writes the numbers to docs/.
 import autocannon from 'autocannon';
-import { round1, round3 } from './lib/stats';
-import { isAllHealthy, removeBenchRoot, sleep, waitForStatus, withStack, type BenchStack } from './lib/stack';
+import { percentile, round1, round3 } from './lib/stats';
+import {
+  isAllHealthy,
+  readStatus,
+  removeBenchRoot,
+  sleep,
+  waitForStatus,
+  withStack,
+  type BenchStack,
+} from './lib/stack';
 
 const TARGET_RATIO = 1.05;
 
@@ -35,6 +43,20 @@ export interface LoadWindow {
     timeouts: number;
     non2xx: number;
   } | null;
+  /** What the API said meanwhile, read twice a second next to the load: did the view stay fresh and correct? */
+  view: ViewSamples;
+}
+
+export interface ViewSamples {
+  samples: number;
+  failedReads: number;
+  /** Answers flagged stale (observedAt older than the dashboard's threshold). */
+  stale: number;
+  /** Answers that showed anything but 3 healthy members and quorum "healthy" (nothing was broken). */
+  notAllHealthy: number;
+  /** servedAt − observedAt: how old the shown poll was when served. */
+  ageP50Ms: number | null;
+  ageMaxMs: number | null;
 }
 
 export interface ViewerLoadResult {
@@ -77,6 +99,39 @@ async function sampleEtcd(stack: BenchStack): Promise<EtcdRequestSample> {
   return { at, started, handled, pids: members.map((m) => m.pid) };
 }
 
+/** Reads the API every 500 ms until `stop()`; one request more than the load itself, which is negligible. */
+function watchView(stack: BenchStack): { stop: () => Promise<ViewSamples> } {
+  let running = true;
+  const ages: number[] = [];
+  const v = { samples: 0, failedReads: 0, stale: 0, notAllHealthy: 0 };
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const s = await readStatus(stack.statusUrl, 15_000);
+        v.samples += 1;
+        if (s.stale) v.stale += 1;
+        if (!isAllHealthy({ ...s, stale: false })) v.notAllHealthy += 1;
+        if (s.observedAt) ages.push(Date.parse(s.servedAt) - Date.parse(s.observedAt));
+      } catch {
+        v.failedReads += 1;
+      }
+      await sleep(Math.max(0, 500 - (performance.now() - started)));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return {
+        ...v,
+        ageP50Ms: ages.length ? percentile(ages, 50) : null,
+        ageMaxMs: ages.length ? Math.max(...ages) : null,
+      };
+    },
+  };
+}
+
 function log(line: string): void {
   console.log(`viewer-load: ${line}`);
 }
@@ -88,6 +143,7 @@ async function measureWindow(
   requestsPerPoll: number,
 ): Promise<LoadWindow> {
   const before = await sampleEtcd(stack);
+  const watcher = watchView(stack);
   let api: LoadWindow['api'] = null;
   if (connections === 0) {
     await sleep(seconds * 1000);
@@ -105,6 +161,7 @@ async function measureWindow(
     };
   }
   const after = await sampleEtcd(stack);
+  const view = await watcher.stop();
   if (after.pids.some((p, i) => p === null || p !== before.pids[i])) {
     throw new Error('an etcd member restarted during the window: its counters reset');
   }
@@ -119,10 +176,13 @@ async function measureWindow(
     etcdHandledPerSecond: round3((after.handled - before.handled) / elapsed),
     collectorPollsPerSecond: round3(rate / requestsPerPoll),
     api,
+    view,
   };
   log(
     `${connections} API connection(s): etcd ${w.etcdRequestsPerSecond} req/s over ${w.seconds} s` +
-      (api ? `; API ${api.requestsPerSecond} req/s, p50 ${api.latencyP50Ms} ms, p99 ${api.latencyP99Ms} ms` : ''),
+      (api ? `; API ${api.requestsPerSecond} req/s, p50 ${api.latencyP50Ms} ms, p99 ${api.latencyP99Ms} ms` : '') +
+      `; view: ${view.samples} reads, ${view.stale} stale, ${view.notAllHealthy} not all healthy, ` +
+      `age p50 ${view.ageP50Ms ?? '-'} ms, max ${view.ageMaxMs ?? '-'} ms`,
   );
   return w;
 }

@@ -133,8 +133,8 @@ export function removeBenchRoot(): void {
   rmSync(BENCH_ROOT, { recursive: true, force: true });
 }
 
-export async function readStatus(url: string): Promise<ClusterStatus> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+export async function readStatus(url: string, timeoutMs = 2000): Promise<ClusterStatus> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return (await res.json()) as ClusterStatus;
 }

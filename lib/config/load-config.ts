@@ -110,9 +110,7 @@ function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): Das
         now,
       )
     : null;
-  const endpoints = list
-    .split(',')
-    .map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, anyTls));
+  const endpoints = list.split(',').map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, anyTls));
   return {
     source: 'ETCDCTL_* variables',
     pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? DEFAULT_POLL_INTERVAL_MS,

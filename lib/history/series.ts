@@ -1,0 +1,67 @@
+// The history series the API serves and the charts draw; shared with the browser.
+
+export const SERIES = {
+  probe_ms: { unit: 'ms', label: 'Health probe latency', aggregate: 'max' },
+  db_size_bytes: { unit: 'bytes', label: 'DB size (allocated)', aggregate: 'max' },
+  db_in_use_bytes: { unit: 'bytes', label: 'DB size in use', aggregate: 'max' },
+  wal_fsync_p99_ms: { unit: 'ms', label: 'WAL fsync p99', aggregate: 'max' },
+  backend_commit_p99_ms: { unit: 'ms', label: 'Backend commit p99', aggregate: 'max' },
+  peer_rtt_p99_ms: { unit: 'ms', label: 'Peer round trip p99 (worst peer)', aggregate: 'max' },
+  leader_changes: { unit: 'count', label: 'Leader changes seen', aggregate: 'sum' },
+  raft_index: { unit: 'index', label: 'Raft index', aggregate: 'max' },
+  proposals_failed: { unit: 'count', label: 'Failed proposals', aggregate: 'sum' },
+  proposals_pending: { unit: 'count', label: 'Pending proposals', aggregate: 'max' },
+} as const;
+
+export type SeriesName = keyof typeof SERIES;
+export type SeriesUnit = (typeof SERIES)[SeriesName]['unit'];
+
+export const SERIES_NAMES = Object.keys(SERIES) as SeriesName[];
+
+export function isSeriesName(value: string): value is SeriesName {
+  return Object.hasOwn(SERIES, value);
+}
+
+/** One member's points: [epoch ms, value]. */
+export interface SeriesMemberPoints {
+  memberId: string;
+  name: string;
+  points: Array<[number, number]>;
+}
+
+export interface HistoryResponse {
+  series: SeriesName;
+  unit: SeriesUnit;
+  from: string;
+  to: string;
+  /** "raw" samples or "1m" rollups; the server picks by range. */
+  resolution: 'raw' | '1m';
+  /** Width of one returned point in ms (points are bucketed so a member has at most about 1,000). */
+  stepMs: number;
+  members: SeriesMemberPoints[];
+}
+
+export const EVENT_TYPES = [
+  'leader_changed',
+  'member_down',
+  'member_up',
+  'quorum_lost',
+  'quorum_restored',
+  'alarm_raised',
+  'alarm_cleared',
+  'member_added',
+  'member_removed',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface ClusterEvent {
+  at: string;
+  type: EventType;
+  memberId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface EventsResponse {
+  events: ClusterEvent[];
+}

@@ -5,6 +5,12 @@ export const CLUSTER_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const interval = z.number().int().min(250).max(60_000);
 const timeout = z.number().int().min(100).max(30_000);
+const metricsInterval = z.number().int().min(1000).max(300_000);
+const rawRetentionHours = z
+  .number()
+  .min(1)
+  .max(24 * 7);
+const rollupRetentionDays = z.number().min(1).max(400);
 
 export const clusterFileEntrySchema = z.strictObject({
   id: z.string().regex(CLUSTER_ID, 'must be lowercase letters, digits and dashes (like a Kubernetes name)'),
@@ -17,11 +23,22 @@ export const clusterFileEntrySchema = z.strictObject({
       key: z.string().min(1).optional(),
     })
     .optional(),
+  /** Member name → a plain-HTTP metrics URL (kubeadm serves one on :2381); otherwise the mTLS client URL is used. */
+  metricsUrls: z
+    .record(z.string().min(1), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
+    .optional(),
 });
 
 export const configFileSchema = z.strictObject({
   pollIntervalMs: interval.optional(),
   probeTimeoutMs: timeout.optional(),
+  metricsIntervalMs: metricsInterval.optional(),
+  history: z
+    .strictObject({
+      rawRetentionHours: rawRetentionHours.optional(),
+      rollupRetentionDays: rollupRetentionDays.optional(),
+    })
+    .optional(),
   clusters: z.array(clusterFileEntrySchema).min(1, 'needs at least one cluster'),
 });
 
@@ -29,7 +46,7 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 
 // An empty variable counts as unset, as it does for etcdctl.
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
-const optionalInt = (schema: z.ZodNumber) =>
+const optionalNumber = (schema: z.ZodNumber) =>
   z.preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), schema.optional());
 
 export const envSchema = z.object({
@@ -38,8 +55,12 @@ export const envSchema = z.object({
   ETCDCTL_CACERT: optionalText,
   ETCDCTL_CERT: optionalText,
   ETCDCTL_KEY: optionalText,
-  ETCD_DASHBOARD_POLL_INTERVAL_MS: optionalInt(interval),
-  ETCD_DASHBOARD_PROBE_TIMEOUT_MS: optionalInt(timeout),
+  ETCD_DASHBOARD_POLL_INTERVAL_MS: optionalNumber(interval),
+  ETCD_DASHBOARD_PROBE_TIMEOUT_MS: optionalNumber(timeout),
+  ETCD_DASHBOARD_METRICS_INTERVAL_MS: optionalNumber(metricsInterval),
+  DATA_DIR: optionalText,
+  HISTORY_RAW_RETENTION_HOURS: optionalNumber(rawRetentionHours),
+  HISTORY_ROLLUP_RETENTION_DAYS: optionalNumber(rollupRetentionDays),
 });
 
 export type DashboardEnv = z.infer<typeof envSchema>;

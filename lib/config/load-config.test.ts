@@ -395,3 +395,60 @@ describe('loadConfig from an ETCD_DASHBOARD_CONFIG file', () => {
     expect(err.message).toContain(clientA.cert);
   });
 });
+
+describe('history and metrics settings', () => {
+  it('defaults: data in ./data, raw history 24 h, rollups 30 days, metrics every 5 s', () => {
+    const config = loadConfig({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379' });
+    expect(config.dataDir).toBe(path.resolve('data'));
+    expect(config.history).toEqual({ rawRetentionMs: 24 * 3600_000, rollupRetentionMs: 30 * DAY });
+    expect(config.metricsIntervalMs).toBe(5000);
+  });
+
+  it('takes DATA_DIR and the retention from the environment over the file', () => {
+    const file = writeConfig(
+      'history',
+      'h.yaml',
+      'history: { rawRetentionHours: 12, rollupRetentionDays: 7 }\nmetricsIntervalMs: 10000\nclusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n',
+    );
+    expect(loadConfig({ ETCD_DASHBOARD_CONFIG: file }).history).toEqual({
+      rawRetentionMs: 12 * 3600_000,
+      rollupRetentionMs: 7 * DAY,
+    });
+    const config = loadConfig({
+      ETCD_DASHBOARD_CONFIG: file,
+      DATA_DIR: '/var/lib/etcd-dashboard',
+      HISTORY_RAW_RETENTION_HOURS: '6',
+    });
+    expect(config.dataDir).toBe('/var/lib/etcd-dashboard');
+    expect(config.history.rawRetentionMs).toBe(6 * 3600_000);
+    expect(config.metricsIntervalMs).toBe(10_000);
+  });
+
+  it('rejects a retention that is not a number, naming the variable', () => {
+    const err = configError({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', HISTORY_ROLLUP_RETENTION_DAYS: 'forever' });
+    expect(err.message).toContain('HISTORY_ROLLUP_RETENTION_DAYS');
+  });
+
+  it('reads per-member plain metrics URLs; a bare host:port means its /metrics', () => {
+    const file = writeConfig(
+      'metrics',
+      'm.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    metricsUrls:\n      etcd-0: http://127.0.0.1:2381\n      etcd-1: http://127.0.0.1:2382/metrics\n',
+    );
+    expect(loadConfig({ ETCD_DASHBOARD_CONFIG: file }).clusters[0]?.metricsUrls).toEqual({
+      'etcd-0': 'http://127.0.0.1:2381/metrics',
+      'etcd-1': 'http://127.0.0.1:2382/metrics',
+    });
+  });
+
+  it('rejects a metrics URL that is not http(s), naming the file and the member', () => {
+    const file = writeConfig(
+      'metrics-bad',
+      'm.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    metricsUrls:\n      etcd-0: ftp://127.0.0.1:2381\n',
+    );
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('clusters[0].metricsUrls.etcd-0');
+  });
+});

@@ -16,6 +16,8 @@ export interface ClusterConfig {
   endpoints: string[];
   tls: TlsCredentials | null;
   clientCertificate: ClientCertificateInfo | null;
+  /** Member name → plain metrics URL; members not listed are scraped at their mTLS client URL. */
+  metricsUrls: Record<string, string>;
 }
 
 export interface DashboardConfig {
@@ -23,11 +25,22 @@ export interface DashboardConfig {
   source: string;
   pollIntervalMs: number;
   probeTimeoutMs: number;
+  /** How often each member's /metrics is scraped; quantiles are over this window. */
+  metricsIntervalMs: number;
+  /** Absolute path of the folder for the history database (and later snapshots). */
+  dataDir: string;
+  history: { rawRetentionMs: number; rollupRetentionMs: number };
   clusters: ClusterConfig[];
 }
 
+type FileSettings = Omit<ConfigFile, 'clusters'>;
+type Env = ReturnType<typeof envSchema.parse>;
+
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 800;
+export const DEFAULT_METRICS_INTERVAL_MS = 5000;
+export const DEFAULT_RAW_RETENTION_HOURS = 24;
+export const DEFAULT_ROLLUP_RETENTION_DAYS = 30;
 
 function issuePath(p: ReadonlyArray<PropertyKey>): string {
   return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
@@ -64,7 +77,7 @@ function readConfigFile(file: string): ConfigFile {
   return parsed.data;
 }
 
-function fromFile(file: string, env: ReturnType<typeof envSchema.parse>, now: Date): DashboardConfig {
+function fromFile(file: string, now: Date): { source: string; settings: FileSettings; clusters: ClusterConfig[] } {
   const abs = path.resolve(file);
   const data = readConfigFile(abs);
   const base = path.dirname(abs);
@@ -85,17 +98,23 @@ function fromFile(file: string, env: ReturnType<typeof envSchema.parse>, now: Da
       endpoints,
       tls: tls?.credentials ?? null,
       clientCertificate: tls?.client ?? null,
+      metricsUrls: Object.fromEntries(
+        Object.entries(c.metricsUrls ?? {}).map(([member, url]) => [member, metricsUrl(url)]),
+      ),
     };
   });
-  return {
-    source: abs,
-    pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? data.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-    probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? data.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
-    clusters,
-  };
+  const { clusters: _clusters, ...settings } = data;
+  return { source: abs, settings, clusters };
 }
 
-function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): DashboardConfig {
+/** A bare http://host:2381 means its /metrics. */
+function metricsUrl(url: string): string {
+  const u = new URL(url);
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/metrics';
+  return u.toString();
+}
+
+function fromEtcdctlEnv(env: Env, now: Date): { source: string; settings: FileSettings; clusters: ClusterConfig[] } {
   const list = env.ETCDCTL_ENDPOINTS;
   if (!list) {
     throw new ConfigError(
@@ -113,8 +132,7 @@ function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): Das
   const endpoints = list.split(',').map((e, i) => parseEndpoint(e, `ETCDCTL_ENDPOINTS[${i}]`, anyTls));
   return {
     source: 'ETCDCTL_* variables',
-    pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? DEFAULT_POLL_INTERVAL_MS,
-    probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? DEFAULT_PROBE_TIMEOUT_MS,
+    settings: {},
     clusters: [
       {
         id: 'default',
@@ -122,6 +140,7 @@ function fromEtcdctlEnv(env: ReturnType<typeof envSchema.parse>, now: Date): Das
         endpoints,
         tls: tls?.credentials ?? null,
         clientCertificate: tls?.client ?? null,
+        metricsUrls: {},
       },
     ],
   };
@@ -135,7 +154,27 @@ export function loadConfig(
   const parsed = envSchema.safeParse(rawEnv);
   if (!parsed.success) throw firstIssue(parsed.error, 'environment');
   const env = parsed.data;
-  const config = env.ETCD_DASHBOARD_CONFIG ? fromFile(env.ETCD_DASHBOARD_CONFIG, env, now) : fromEtcdctlEnv(env, now);
+  const { source, settings, clusters } = env.ETCD_DASHBOARD_CONFIG
+    ? fromFile(env.ETCD_DASHBOARD_CONFIG, now)
+    : fromEtcdctlEnv(env, now);
+  // The environment wins over the file, the file over the defaults.
+  const config: DashboardConfig = {
+    source,
+    pollIntervalMs: env.ETCD_DASHBOARD_POLL_INTERVAL_MS ?? settings.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    metricsIntervalMs:
+      env.ETCD_DASHBOARD_METRICS_INTERVAL_MS ?? settings.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
+    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    history: {
+      rawRetentionMs:
+        (env.HISTORY_RAW_RETENTION_HOURS ?? settings.history?.rawRetentionHours ?? DEFAULT_RAW_RETENTION_HOURS) *
+        3_600_000,
+      rollupRetentionMs:
+        (env.HISTORY_ROLLUP_RETENTION_DAYS ?? settings.history?.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS) *
+        86_400_000,
+    },
+    clusters,
+  };
   if (config.probeTimeoutMs > config.pollIntervalMs * 10) {
     throw new ConfigError(`probe timeout ${config.probeTimeoutMs} ms is more than 10 poll intervals; lower it`);
   }

@@ -1,14 +1,22 @@
 import Link from 'next/link';
 import type { ClusterSummary } from '@/lib/cluster/status-types';
 
-export function ClusterSwitcher({ clusters, selected }: { clusters: ClusterSummary[]; selected: string }) {
+export function ClusterSwitcher({
+  clusters,
+  selected,
+  basePath = '/',
+}: {
+  clusters: ClusterSummary[];
+  selected: string;
+  basePath?: string;
+}) {
   if (clusters.length < 2) return null;
   return (
     <nav aria-label="Clusters" className="flex flex-wrap gap-2">
       {clusters.map((c) => (
         <Link
           key={c.id}
-          href={`/?cluster=${encodeURIComponent(c.id)}`}
+          href={`${basePath}?cluster=${encodeURIComponent(c.id)}`}
           aria-current={c.id === selected ? 'page' : undefined}
           className={`rounded-full border px-3 py-1 text-sm ${
             c.id === selected

@@ -19,6 +19,7 @@ function status(opts: { servedAt: number; ageAtServeMs?: number | null; stale?: 
     members: [],
     alarms: [],
     warnings: [],
+    quotaBackendBytes: null,
   };
   return s;
 }

@@ -67,6 +67,8 @@ export interface ClusterStatus {
   alarms: AlarmView[];
   /** Cluster-wide calls that failed in the last poll (member list, alarm list), in one line each. */
   warnings: string[];
+  /** --quota-backend-bytes as the members report it in their metrics; null until scraped. */
+  quotaBackendBytes: number | null;
 }
 
 export interface ClusterSummary {

@@ -16,6 +16,8 @@ export interface PollOutcome {
   endpointMembers: ReadonlyMap<string, string>;
   alarms: AlarmEntry[];
   warnings: string[];
+  /** From the members' metrics; null until scraped. */
+  quotaBackendBytes?: number | null;
 }
 
 export function normalizeUrl(url: string): string {
@@ -154,5 +156,6 @@ export function assembleStatus(poll: PollOutcome): Observation {
     members,
     alarms: poll.alarms,
     warnings: poll.warnings,
+    quotaBackendBytes: poll.quotaBackendBytes ?? null,
   };
 }

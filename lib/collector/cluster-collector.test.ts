@@ -26,7 +26,12 @@ afterAll(async () => {
 });
 
 function collector(): ClusterCollector {
-  return new ClusterCollector(config, { pollIntervalMs: 1000, probeTimeoutMs: PROBE_TIMEOUT_MS });
+  return new ClusterCollector(config, {
+    pollIntervalMs: 1000,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    metricsIntervalMs: 0,
+    recorder: null,
+  });
 }
 
 describe('ClusterCollector against real etcd', () => {

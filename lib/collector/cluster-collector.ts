@@ -4,12 +4,20 @@ import type { ClusterConfig } from '@/lib/config/load-config';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
 import { probeMember, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
+import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
 import type { Observation } from '@/lib/cluster/status-types';
+import { deriveMetricsSample, parseEtcdMetrics, type EtcdMetricsScrape } from '@/lib/metrics/etcd-metrics';
 import { assembleStatus, normalizeUrl } from './assemble-status';
+import { deriveEvents, type EventState } from './derive-events';
+import type { HistoryRecorder } from './history-recorder';
 
 export interface CollectorOptions {
   pollIntervalMs: number;
   probeTimeoutMs: number;
+  /** How often each member's /metrics is scraped; 0 turns scraping off. */
+  metricsIntervalMs: number;
+  /** Where samples and events go; null keeps no history (tests of the live view alone). */
+  recorder: HistoryRecorder | null;
 }
 
 export interface CollectorCounters {
@@ -19,6 +27,8 @@ export interface CollectorCounters {
   lastPollMs: number | null;
 }
 
+const PEER_RTT_WINDOW_MS = 60_000;
+
 export class ClusterCollector {
   private readonly clients = new Map<string, MemberClient>();
   private memberList: MemberListEntry[] | null = null;
@@ -26,7 +36,19 @@ export class ClusterCollector {
   private alarms: AlarmEntry[] = [];
   private latest: Observation | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private metricsTimer: NodeJS.Timeout | null = null;
   private running = false;
+  private eventState: EventState | null = null;
+  /** Last scrape per member id, for bucket and counter deltas. */
+  private readonly lastScrape = new Map<string, EtcdMetricsScrape>();
+  /**
+   * Per member, the scrape peer round trips are measured from: etcd probes each peer only about every 30 s,
+   * so a window of one scrape interval is usually empty.
+   */
+  private readonly rttBase = new Map<string, EtcdMetricsScrape>();
+  /** Leader changes the members counted since the last poll took them into account; null: no scrape since. */
+  private metricLeaderChanges: number | null = null;
+  private quotaBackendBytes: number | null = null;
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
   readonly counters: CollectorCounters = { polls: 0, etcdRequests: 0, lastPollMs: null };
@@ -40,12 +62,15 @@ export class ClusterCollector {
     if (this.running) return;
     this.running = true;
     this.schedule(0);
+    if (this.options.metricsIntervalMs > 0) this.scheduleMetrics(this.options.metricsIntervalMs);
   }
 
   stop(): void {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.metricsTimer) clearTimeout(this.metricsTimer);
     this.timer = null;
+    this.metricsTimer = null;
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
@@ -67,9 +92,78 @@ export class ClusterCollector {
             `collector ${this.cluster.id}: poll failed: ${err instanceof Error ? err.message : String(err)}`,
           );
         })
-        .finally(() => this.schedule(Math.max(0, this.options.pollIntervalMs - (Date.now() - started))));
+        .finally(() => this.schedule(Math.max(0, this.nextInterval() - (Date.now() - started))));
     }, delayMs);
     this.timer.unref?.();
+  }
+
+  /**
+   * While there is no leader an election is under way: poll four times as often, so the new leader (and how
+   * long the cluster was without one) shows up within a fraction of the poll interval.
+   */
+  private nextInterval(): number {
+    const leaderless = this.latest !== null && this.latest.leader === null && this.latest.members.some((m) => m.status);
+    return leaderless ? Math.max(250, Math.round(this.options.pollIntervalMs / 4)) : this.options.pollIntervalMs;
+  }
+
+  private scheduleMetrics(delayMs: number): void {
+    if (!this.running) return;
+    this.metricsTimer = setTimeout(() => {
+      const started = Date.now();
+      this.scrapeOnce()
+        .catch((err: unknown) => {
+          console.error(
+            `collector ${this.cluster.id}: metrics scrape failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        })
+        .finally(() => this.scheduleMetrics(Math.max(0, this.options.metricsIntervalMs - (Date.now() - started))));
+    }, delayMs);
+    this.metricsTimer.unref?.();
+  }
+
+  /** Where a member's /metrics is read: its configured plain URL, else its client endpoint over mTLS. */
+  private metricsTarget(member: { name: string; endpoint: string | null }): { url: string; tls: boolean } | null {
+    const plain = this.cluster.metricsUrls[member.name];
+    if (plain) return { url: plain, tls: plain.startsWith('https:') };
+    if (!member.endpoint) return null;
+    return { url: `${member.endpoint}/metrics`, tls: member.endpoint.startsWith('https:') };
+  }
+
+  /** Scrapes every known member's metrics once and records the metric-derived samples. */
+  async scrapeOnce(): Promise<void> {
+    const obs = this.latest;
+    if (!obs) return;
+    const members = obs.members.filter((m): m is typeof m & { id: string } => m.id !== null);
+    const timeoutMs = Math.max(this.options.probeTimeoutMs, 2000);
+    // One time for the whole round, so the members' points line up on the charts.
+    const roundAt = Date.now();
+    const results = await Promise.all(
+      members.map(async (m) => {
+        const target = this.metricsTarget(m);
+        if (!target) return null;
+        const res = await scrapeMetrics(target.url, target.tls ? this.cluster.tls : null, timeoutMs);
+        return res.ok ? { member: m, scrape: parseEtcdMetrics(res.text, roundAt) } : null;
+      }),
+    );
+    let leaderChanges: number | null = null;
+    for (const r of results) {
+      if (!r) continue;
+      const sample = deriveMetricsSample(this.lastScrape.get(r.member.id) ?? null, r.scrape);
+      this.lastScrape.set(r.member.id, r.scrape);
+      const base = this.rttBase.get(r.member.id);
+      if (!base) this.rttBase.set(r.member.id, r.scrape);
+      else if (r.scrape.at - base.at >= PEER_RTT_WINDOW_MS) {
+        sample.worstPeerRttP99Ms = deriveMetricsSample(base, r.scrape).worstPeerRttP99Ms;
+        this.rttBase.set(r.member.id, r.scrape);
+      } else sample.worstPeerRttP99Ms = null;
+      if (sample.quotaBackendBytes !== null) this.quotaBackendBytes = sample.quotaBackendBytes;
+      // Every member counts the same election; a restarted member's counter counts its own start.
+      if (sample.leaderChanges !== null && !sample.counterReset) {
+        leaderChanges = Math.max(leaderChanges ?? 0, sample.leaderChanges);
+      }
+      this.options.recorder?.recordMetrics(this.cluster.id, r.member, sample, r.scrape.at);
+    }
+    if (leaderChanges !== null) this.metricLeaderChanges = (this.metricLeaderChanges ?? 0) + leaderChanges;
   }
 
   private client(endpoint: string): MemberClient {
@@ -92,6 +186,20 @@ export class ClusterCollector {
       if (url) targets.push(url);
     }
     return targets;
+  }
+
+  // A history write that fails (disk full, locked file) must not stop the live view: log it and go on.
+  private record(events: ReturnType<typeof deriveEvents>['events']): void {
+    const recorder = this.options.recorder;
+    if (!recorder || !this.latest) return;
+    try {
+      recorder.recordPoll(this.cluster.id, this.latest, Date.parse(this.latest.observedAt ?? '') || Date.now());
+      if (events.length > 0) recorder.recordEvents(this.cluster.id, events);
+    } catch (err) {
+      console.error(
+        `collector ${this.cluster.id}: history write failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   async pollOnce(): Promise<Observation> {
@@ -128,7 +236,16 @@ export class ClusterCollector {
       endpointMembers: this.endpointMembers,
       alarms: this.alarms,
       warnings,
+      quotaBackendBytes: this.quotaBackendBytes,
     });
+    const { events, state } = deriveEvents(this.eventState, {
+      observation: this.latest,
+      leaderChangesFromMetrics: this.metricLeaderChanges,
+      matchWindowMs: Math.max(60_000, 3 * this.options.metricsIntervalMs),
+    });
+    this.eventState = state;
+    this.metricLeaderChanges = null;
+    this.record(events);
     this.counters.polls += 1;
     this.counters.lastPollMs = performance.now() - started;
     return this.latest;

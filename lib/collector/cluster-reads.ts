@@ -28,6 +28,7 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
       members: [],
       alarms: [],
       warnings: ['waiting for the first poll to complete'],
+      quotaBackendBytes: null,
     };
   }
   return {

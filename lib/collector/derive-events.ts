@@ -13,8 +13,13 @@ export interface EventState {
   memberIds: ReadonlySet<string> | null;
   quorumLost: boolean;
   alarms: ReadonlySet<string>;
-  /** Leader changes already reported from Status that the metric counters have not caught up with yet. */
-  unmatchedStatusChanges: number;
+  /** Member names by id, so a removed member is named in its event. */
+  names?: ReadonlyMap<string, string>;
+  /**
+   * Times (ms) of leader changes already reported from Status that the metric counters have not caught up with
+   * yet; each expires after the match window, so a counter that never reports cannot hold them forever.
+   */
+  unmatchedStatusChanges: number[];
 }
 
 export interface DeriveInput {
@@ -24,12 +29,20 @@ export interface DeriveInput {
    * since the previous call; null when no metrics were scraped in between.
    */
   leaderChangesFromMetrics: number | null;
+  /** How long a Status-seen change waits for the counters to report it; a few metric scrape intervals. */
+  matchWindowMs?: number;
 }
 
-function maxTerm(obs: Observation): number | null {
-  let term: number | null = null;
-  for (const m of obs.members) if (m.status && (term === null || m.status.raftTerm > term)) term = m.status.raftTerm;
-  return term;
+const DEFAULT_MATCH_WINDOW_MS = 60_000;
+
+/**
+ * The leader's own term. Not the highest term seen: a member cut off from its peers campaigns on and on, raising
+ * its term with no election the cluster took part in. Null without a leader, so the term of a leaderless poll
+ * cannot hide the election that ends it.
+ */
+function leaderTerm(obs: Observation): number | null {
+  if (!obs.leader) return null;
+  return obs.members.find((m) => m.id === obs.leader?.id)?.status?.raftTerm ?? null;
 }
 
 const alarmKey = (a: { memberId: string; alarm: string }) => `${a.memberId}:${a.alarm}`;
@@ -45,14 +58,16 @@ export function deriveEvents(
   const names = new Map(obs.members.filter((m) => m.id).map((m) => [m.id as string, m.name]));
   const name = (id: string | null | undefined) => (id ? (names.get(id) ?? id) : null);
 
-  const term = maxTerm(obs);
+  const term = leaderTerm(obs);
+  const nowMs = Date.parse(at);
+  const window = input.matchWindowMs ?? DEFAULT_MATCH_WINDOW_MS;
   const health = new Map<string, MemberHealth>();
   for (const m of obs.members) if (m.id) health.set(m.id, m.health);
   const listed = obs.members.filter((m) => m.id && m.peerURLs.length > 0).map((m) => m.id as string);
   const memberIds = listed.length > 0 ? new Set(listed) : (prev?.memberIds ?? null);
   const alarms = new Set(obs.alarms.map(alarmKey));
   const quorumLost = obs.quorum.state === 'lost';
-  let unmatched = prev?.unmatchedStatusChanges ?? 0;
+  let unmatched = (prev?.unmatchedStatusChanges ?? []).filter((t) => nowMs - t <= window);
 
   if (prev) {
     // Leader: seen from Status as a new leader id, or as a higher term under the same leader (an election
@@ -84,11 +99,11 @@ export function deriveEvents(
       });
       statusSawChange = true;
     }
-    if (statusSawChange) unmatched += 1;
+    if (statusSawChange) unmatched.push(nowMs);
     // Cross-check with the members' own counters: changes Status did not see (too fast for the poll).
     if (input.leaderChangesFromMetrics !== null && input.leaderChangesFromMetrics > 0) {
-      const unseen = input.leaderChangesFromMetrics - unmatched;
-      unmatched = Math.max(0, unmatched - input.leaderChangesFromMetrics);
+      const unseen = input.leaderChangesFromMetrics - unmatched.length;
+      unmatched = unmatched.slice(input.leaderChangesFromMetrics);
       if (unseen > 0) {
         events.push({
           at,
@@ -105,8 +120,6 @@ export function deriveEvents(
           },
         });
       }
-    } else if (input.leaderChangesFromMetrics === 0) {
-      unmatched = 0;
     }
 
     for (const [id, h] of health) {
@@ -181,7 +194,8 @@ export function deriveEvents(
         }
       }
       for (const id of prev.memberIds) {
-        if (!memberIds.has(id)) events.push({ at, type: 'member_removed', memberId: id, details: {} });
+        if (!memberIds.has(id))
+          events.push({ at, type: 'member_removed', memberId: id, details: { name: prev.names?.get(id) ?? null } });
       }
     }
   }
@@ -196,6 +210,7 @@ export function deriveEvents(
       memberIds,
       quorumLost,
       alarms,
+      names: new Map([...(prev?.names ?? []), ...names]),
       unmatchedStatusChanges: unmatched,
     },
   };

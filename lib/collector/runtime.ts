@@ -1,39 +1,77 @@
-// The process-wide state: configuration and one collector per cluster, kept on globalThis so instrumentation
-// and route handlers (separate module graphs in Next.js) share them.
+// The process-wide state: configuration, the history store and one collector per cluster, kept on globalThis
+// so instrumentation and route handlers (separate module graphs in Next.js) share them.
 import 'server-only';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { staleAfterMs } from '@/lib/cluster/staleness';
+import { openHistoryDb } from '@/lib/history/history-db';
+import { SampleStore } from '@/lib/history/sample-store';
+import { EventStore } from '@/lib/history/event-store';
 import { ClusterCollector } from './cluster-collector';
+import { HistoryRecorder } from './history-recorder';
 
 interface Runtime {
   config: DashboardConfig;
   collectors: Map<string, ClusterCollector>;
   staleAfterMs: number;
+  history: { db: Database.Database; samples: SampleStore; events: EventStore };
 }
 
 const KEY = Symbol.for('etcd-dashboard.runtime');
 type Holder = { [KEY]?: Runtime };
 
-/** Loads the configuration and starts the collectors once per process; throws ConfigError on bad config. */
+/** Rollups and retention run once a minute. */
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+function startMaintenance(runtime: Runtime): void {
+  const run = () => {
+    const now = Date.now();
+    try {
+      runtime.history.samples.rollup(now);
+      runtime.history.samples.prune(now, runtime.config.history);
+      runtime.history.events.prune(now, runtime.config.history.rollupRetentionMs);
+    } catch (err) {
+      console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    setTimeout(run, MAINTENANCE_INTERVAL_MS).unref();
+  };
+  setTimeout(run, MAINTENANCE_INTERVAL_MS).unref();
+}
+
+/**
+ * Loads the configuration, opens the history database and starts the collectors, once per process.
+ * Throws ConfigError or HistoryDbError, each with one line naming what is wrong.
+ */
 export function getRuntime(): Runtime {
   const holder = globalThis as Holder;
   const existing = holder[KEY];
   if (existing) return existing;
   const config = loadConfig();
+  const db = openHistoryDb(path.join(config.dataDir, 'history.sqlite'));
+  const samples = new SampleStore(db);
+  const events = new EventStore(db);
+  const recorder = new HistoryRecorder(samples, events);
   const collectors = new Map<string, ClusterCollector>();
   for (const cluster of config.clusters) {
-    const collector = new ClusterCollector(cluster, {
-      pollIntervalMs: config.pollIntervalMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-    });
-    collectors.set(cluster.id, collector);
-    collector.start();
+    collectors.set(
+      cluster.id,
+      new ClusterCollector(cluster, {
+        pollIntervalMs: config.pollIntervalMs,
+        probeTimeoutMs: config.probeTimeoutMs,
+        metricsIntervalMs: config.metricsIntervalMs,
+        recorder,
+      }),
+    );
   }
   const runtime: Runtime = {
     config,
     collectors,
     staleAfterMs: staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs),
+    history: { db, samples, events },
   };
   holder[KEY] = runtime;
+  for (const c of collectors.values()) c.start();
+  startMaintenance(runtime);
   return runtime;
 }

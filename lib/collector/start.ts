@@ -1,6 +1,7 @@
 // Starts the collectors when the server starts; a bad configuration stops the server with one clear line.
 import 'server-only';
 import { ConfigError } from '@/lib/config/config-error';
+import { HistoryDbError } from '@/lib/history/history-db';
 import { getRuntime } from './runtime';
 
 export function startDashboard(): void {
@@ -11,9 +12,14 @@ export function startDashboard(): void {
     const { config } = getRuntime();
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
+    console.log(`etcd-dashboard: history in ${config.dataDir}`);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`etcd-dashboard: configuration error: ${err.message}`);
+      process.exit(1);
+    }
+    if (err instanceof HistoryDbError) {
+      console.error(`etcd-dashboard: history database error: ${err.message}`);
       process.exit(1);
     }
     throw err;

@@ -21,7 +21,7 @@ const LAST_ERROR = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s;
 const TLS_WORDS = /certificate|ssl|tls|handshake|self[- ]signed|alert|CERT_|unknown ca|bad ca/i;
 
 // What the socket error codes mean to an operator.
-const SOCKET_ERRORS: Record<string, string> = {
+export const SOCKET_ERRORS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused: etcd is not listening there',
   ECONNRESET: 'connection reset',
   EHOSTUNREACH: 'host unreachable',

@@ -20,6 +20,8 @@ export interface StartDashboardOptions {
   port: number;
   env: Record<string, string>;
   logFile: string;
+  /** DATA_DIR for the history database; by default a folder beside the log named after the port. */
+  dataDir?: string;
   /** Wait for /api/clusters to answer; false to watch a process that should fail at start. */
   waitReady?: boolean;
   timeoutMs?: number;
@@ -35,7 +37,12 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
       [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(opts.port)],
       {
         cwd: ROOT,
-        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...opts.env },
+        env: {
+          ...process.env,
+          NEXT_TELEMETRY_DISABLED: '1',
+          DATA_DIR: opts.dataDir ?? path.join(path.dirname(opts.logFile), `data-${opts.port}`),
+          ...opts.env,
+        },
         stdio: ['ignore', fd, fd],
       },
     );

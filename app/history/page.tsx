@@ -1,0 +1,40 @@
+import { Suspense } from 'react';
+import { HistoryView } from '@/components/history/history-view';
+import { SiteHeader } from '@/components/site-header';
+import { selectCluster } from '@/lib/collector/select-cluster';
+import { DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
+
+export const dynamic = 'force-dynamic';
+
+const one = (v: string | string[] | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export default async function HistoryPage({ searchParams }: PageProps<'/history'>) {
+  const params = await searchParams;
+  const { clusters, selected, unknown } = selectCluster(params.cluster);
+  if (!selected) return <main className="p-6">No cluster is configured.</main>;
+
+  // A preset range is live ("the last hour"); from/to (as event links give) is a fixed window.
+  const from = one(params.from);
+  const range = isRangePreset(one(params.range)) ? (one(params.range) as typeof DEFAULT_RANGE) : from ? null : DEFAULT_RANGE;
+
+  return (
+    <main className="mx-auto max-w-[1800px] space-y-4 p-4 sm:p-6">
+      <SiteHeader clusters={clusters} selected={selected} current="/history" />
+      {unknown !== null && (
+        <p role="alert" className="rounded-md bg-amber-100 px-3 py-2 text-sm text-amber-950">
+          There is no cluster “{unknown}”; showing {selected.name}.
+        </p>
+      )}
+      <Suspense>
+        <HistoryView
+          clusterId={selected.id}
+          range={range}
+          from={range ? `-${range}` : (from as string)}
+          to={range ? 'now' : (one(params.to) ?? 'now')}
+          member={one(params.member) ?? null}
+          at={one(params.at) ?? null}
+        />
+      </Suspense>
+    </main>
+  );
+}

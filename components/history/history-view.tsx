@@ -1,0 +1,192 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { projectGrowth } from '@/lib/history/growth';
+import { DEFAULT_QUOTA_BYTES, RANGE_PRESETS, THRESHOLDS, type RangePreset } from '@/lib/history/range-presets';
+import { EVENT_TYPES, SERIES, type EventType, type SeriesName } from '@/lib/history/series';
+import { formatBytes } from '@/lib/format/units';
+import { clusterStatusQuery } from '@/lib/query/cluster-queries';
+import { eventsQuery, historyQuery, type HistoryWindow } from '@/lib/query/history-queries';
+import { useNow } from '../use-now';
+import { EventTimeline } from './event-timeline';
+import { SeriesChart, type TimeMarker } from './series-chart';
+
+const CHARTS: SeriesName[] = [
+  'probe_ms',
+  'wal_fsync_p99_ms',
+  'backend_commit_p99_ms',
+  'peer_rtt_p99_ms',
+  'db_size_bytes',
+  'db_in_use_bytes',
+  'leader_changes',
+  'raft_index',
+  'proposals_failed',
+  'proposals_pending',
+];
+
+export interface HistoryViewProps {
+  clusterId: string;
+  range: RangePreset | null;
+  from: string;
+  to: string;
+  member: string | null;
+  at: string | null;
+}
+
+function GrowthLine({ window, memberId, quota }: { window: HistoryWindow; memberId?: string; quota: number }) {
+  const { data } = useQuery(historyQuery(window, 'db_size_bytes', memberId));
+  const now = useNow(10_000);
+  // The fastest-growing member decides when the quota is reached.
+  const projections = (data?.members ?? []).map((m) => ({ name: m.name, p: projectGrowth(m.points, quota, now) }));
+  const soonest = projections
+    .filter((x) => x.p.kind === 'reaches-quota' || x.p.kind === 'over-quota')
+    .sort((a, b) => (a.p.kind === 'over-quota' ? -1 : b.p.kind === 'over-quota' ? 1 : (a.p as { days: number }).days - (b.p as { days: number }).days))[0];
+  let text: string;
+  if (!data) text = '';
+  else if (soonest?.p.kind === 'over-quota') text = `${soonest.name} is over the quota.`;
+  else if (soonest?.p.kind === 'reaches-quota') {
+    const days = soonest.p.days;
+    text = `Quota reached in about ${days < 1 ? `${Math.max(1, Math.round(days * 24))} h` : `${Math.round(days)} days`} (${soonest.name}, +${formatBytes(soonest.p.bytesPerDay)}/day).`;
+  } else if (projections.some((x) => x.p.kind === 'not-growing')) text = 'Not growing.';
+  else text = 'Not enough data for a projection yet.';
+  return (
+    <p data-testid="growth-projection" className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+      {text}
+    </p>
+  );
+}
+
+export function HistoryView({ clusterId, range, from, to, member, at }: HistoryViewProps) {
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const live = range !== null;
+  const now = useNow(10_000);
+  const window: HistoryWindow = { clusterId, from, to, live };
+  const domain: [number, number] = live ? [now - RANGE_PRESETS[range].ms, now] : [Date.parse(from), Date.parse(to)];
+
+  const typesParam = searchParams.get('types');
+  const types = (typesParam ? typesParam.split(',') : []).filter((t): t is EventType =>
+    (EVENT_TYPES as readonly string[]).includes(t),
+  );
+  const status = useQuery({ ...clusterStatusQuery(clusterId), refetchInterval: 10_000 });
+  const events = useQuery(eventsQuery(window, types));
+  const leaderEvents = useQuery(eventsQuery(window, ['leader_changed']));
+  const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({ at: Date.parse(e.at), label: 'leader' }));
+  if (at) markers.push({ at: Date.parse(at), label: 'event' });
+  const quota = status.data?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
+
+  const withParams = (changes: Record<string, string | null>) => {
+    const p = new URLSearchParams(searchParams.toString());
+    p.set('cluster', clusterId);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) p.delete(k);
+      else p.set(k, v);
+    }
+    return `${pathname}?${p}`;
+  };
+  const memberIds = new Set<string>();
+  const members = (status.data?.members ?? []).filter((m) => m.id && !memberIds.has(m.id) && memberIds.add(m.id));
+
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-center gap-3">
+        <nav aria-label="Range" className="flex flex-wrap gap-1">
+          {(Object.keys(RANGE_PRESETS) as RangePreset[]).map((r) => (
+            <Link
+              key={r}
+              href={withParams({ range: r, from: null, to: null, at: null })}
+              aria-current={r === range ? 'page' : undefined}
+              className={`rounded-md border px-2 py-1 text-sm ${r === range ? 'border-sky-600 bg-sky-600 text-white' : 'border-slate-300 dark:border-slate-700'}`}
+            >
+              {RANGE_PRESETS[r].label}
+            </Link>
+          ))}
+        </nav>
+        <label className="flex items-center gap-2 text-sm">
+          Member
+          <select
+            data-testid="member-select"
+            className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"
+            value={member ?? ''}
+            onChange={(e) => router.push(withParams({ member: e.target.value || null }))}
+          >
+            <option value="">all members</option>
+            {members.map((m) => (
+              <option key={m.id} value={m.id ?? ''}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {!live && (
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            {new Date(from).toLocaleString('en-GB')} – {new Date(to).toLocaleString('en-GB')}
+          </p>
+        )}
+      </div>
+
+      <div className="grid gap-3 md:grid-cols-2 2xl:grid-cols-3">
+        {CHARTS.map((s) => (
+          <ChartFor
+            key={s}
+            series={s}
+            window={window}
+            memberId={member ?? undefined}
+            domain={domain}
+            markers={markers}
+            quota={s === 'db_size_bytes' || s === 'db_in_use_bytes' ? quota : null}
+            quotaIsDefault={status.data?.quotaBackendBytes == null}
+          />
+        ))}
+      </div>
+
+      <EventTimeline
+        clusterId={clusterId}
+        events={events.data?.events ?? []}
+        loading={events.isPending}
+        types={types}
+        onTypesChange={(t) => router.replace(withParams({ types: t.length > 0 ? t.join(',') : null }), { scroll: false })}
+      />
+    </div>
+  );
+}
+
+function ChartFor({
+  series,
+  window,
+  memberId,
+  domain,
+  markers,
+  quota,
+  quotaIsDefault,
+}: {
+  series: SeriesName;
+  window: HistoryWindow;
+  memberId?: string;
+  domain: [number, number];
+  markers: TimeMarker[];
+  quota: number | null;
+  quotaIsDefault: boolean;
+}) {
+  const { data, isError, error } = useQuery(historyQuery(window, series, memberId));
+  return (
+    <SeriesChart
+      series={series}
+      title={SERIES[series].label}
+      data={data}
+      domain={domain}
+      thresholds={THRESHOLDS[series]}
+      markers={markers}
+      horizontal={quota !== null ? [{ value: quota, label: `quota ${formatBytes(quota)}${quotaIsDefault ? ' (default)' : ''}` }] : []}
+      footer={
+        <>
+          {isError && <p className="text-xs text-red-700">Could not load: {error.message}</p>}
+          {series === 'db_size_bytes' && quota !== null && <GrowthLine window={window} memberId={memberId} quota={quota} />}
+        </>
+      }
+    />
+  );
+}

@@ -1,0 +1,220 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HistoryDbError, migrate, openHistoryDb } from './history-db';
+import { MIGRATIONS, type Migration } from './schema';
+import { SampleStore } from './sample-store';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'history-db-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
+const CURRENT = MIGRATIONS.length;
+
+function writeSamples(db: Database.Database, count: number): void {
+  new SampleStore(db).insert(
+    Array.from({ length: count }, (_, i) => ({
+      clusterId: 'prod',
+      memberId: '8e9e05c52164694d',
+      memberName: 'etcd-1',
+      series: 'probe_ms' as const,
+      at: T0 + i * 1000,
+      value: i,
+    })),
+  );
+}
+
+const countSamples = (db: Database.Database) => db.prepare('SELECT count(*) FROM samples').pluck().get();
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`threw a non-Error: ${String(err)}`);
+  }
+  throw new Error('did not throw');
+}
+
+describe('openHistoryDb', () => {
+  it('creates the folder and a migrated database in WAL mode with foreign keys on', () => {
+    const file = path.join(dir, 'nested', 'deeper', 'history.db');
+    const db = openHistoryDb(file);
+    try {
+      expect(existsSync(file)).toBe(true);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+      expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps the rows when the file is opened again', () => {
+    const file = path.join(dir, 'history.db');
+    const first = openHistoryDb(file);
+    writeSamples(first, 30);
+    first.close();
+
+    const again = openHistoryDb(file);
+    try {
+      expect(countSamples(again)).toBe(30);
+      expect(again.pragma('user_version', { simple: true })).toBe(CURRENT);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('enforces the member foreign key', () => {
+    const db = openHistoryDb(path.join(dir, 'history.db'));
+    try {
+      expect(() => db.prepare('INSERT INTO samples (series, member, at, value) VALUES (1, 999, 0, 1)').run()).toThrow(
+        /FOREIGN KEY/,
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database from a newer dashboard and leaves it untouched', () => {
+    const file = path.join(dir, 'history.db');
+    const db = openHistoryDb(file);
+    writeSamples(db, 5);
+    db.pragma(`user_version = ${CURRENT + 1}`);
+    db.close();
+    const before = readFileSync(file);
+
+    const err = errorOf(() => openHistoryDb(file));
+    expect(err).toBeInstanceOf(HistoryDbError);
+    expect(err.message).toContain(file);
+    expect(err.message).toContain(`schema version ${CURRENT + 1} is newer`);
+    expect(err.message).not.toContain('\n');
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a file that is not SQLite and leaves it byte for byte as it was', () => {
+    const file = path.join(dir, 'history.db');
+    const content = Buffer.from('{"these": "are not the rows you are looking for"}\n'.repeat(200));
+    writeFileSync(file, content);
+
+    const err = errorOf(() => openHistoryDb(file));
+    expect(err).toBeInstanceOf(HistoryDbError);
+    expect(err.message).toBe(`history database ${file}: is not an SQLite database (unexpected file header)`);
+    expect(readFileSync(file).equals(content)).toBe(true);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('refuses an SQLite database that belongs to something else and leaves it untouched', () => {
+    const file = path.join(dir, 'other.db');
+    const other = new Database(file);
+    other.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x');");
+    other.close();
+    const before = readFileSync(file);
+
+    const err = errorOf(() => openHistoryDb(file));
+    expect(err).toBeInstanceOf(HistoryDbError);
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('something else');
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a path that is a folder', () => {
+    const err = errorOf(() => openHistoryDb(dir));
+    expect(err).toBeInstanceOf(HistoryDbError);
+    expect(err.message).toContain(`history database ${dir}: `);
+  });
+
+  it('opens an empty file as a new database', () => {
+    const file = path.join(dir, 'empty.db');
+    writeFileSync(file, '');
+    const db = openHistoryDb(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('migrate', () => {
+  // A test-only next version: one SQL step and one function step that backfills from existing rows.
+  const NEXT: Migration[] = [
+    ...MIGRATIONS,
+    { version: CURRENT + 1, up: 'ALTER TABLE members ADD COLUMN note TEXT' },
+    {
+      version: CURRENT + 2,
+      up: (db) => {
+        db.prepare(
+          "UPDATE members SET note = 'seen ' || (SELECT count(*) FROM samples WHERE member = members.id)",
+        ).run();
+      },
+    },
+  ];
+
+  it('migrates a database from an earlier version in place, keeping its rows', () => {
+    const file = path.join(dir, 'history.db');
+    const old = openHistoryDb(file);
+    writeSamples(old, 40);
+    old.close();
+
+    const db = new Database(file);
+    try {
+      migrate(db, NEXT);
+      expect(db.pragma('user_version', { simple: true })).toBe(CURRENT + 2);
+      expect(countSamples(db)).toBe(40);
+      expect(db.prepare('SELECT name, note FROM members').all()).toEqual([{ name: 'etcd-1', note: 'seen 40' }]);
+      // Applying again changes nothing.
+      migrate(db, NEXT);
+      expect(db.pragma('user_version', { simple: true })).toBe(CURRENT + 2);
+    } finally {
+      db.close();
+    }
+    // And the dashboard that only knows the current version refuses the migrated file.
+    expect(() => openHistoryDb(file)).toThrow(HistoryDbError);
+  });
+
+  it('applies each migration in its own transaction: a failing one leaves the previous version and rows', () => {
+    const file = path.join(dir, 'history.db');
+    const old = openHistoryDb(file);
+    writeSamples(old, 10);
+    old.close();
+
+    const failing: Migration[] = [
+      ...MIGRATIONS,
+      { version: CURRENT + 1, up: 'CREATE TABLE extra (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
+    ];
+    const db = new Database(file);
+    try {
+      expect(() => migrate(db, failing)).toThrow(/no_such_table/);
+      expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
+      expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'extra'").pluck().get()).toBe(0);
+      expect(countSamples(db)).toBe(10);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rejects a migration list whose versions are not 1, 2, 3…', () => {
+    const db = new Database(path.join(dir, 'x.db'));
+    try {
+      expect(() =>
+        migrate(db, [
+          { version: 1, up: 'SELECT 1' },
+          { version: 3, up: 'SELECT 1' },
+        ]),
+      ).toThrow(/migration 2 has version 3/);
+      expect(db.pragma('user_version', { simple: true })).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+});

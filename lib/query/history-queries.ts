@@ -1,0 +1,38 @@
+// react-query resources for the history charts and the event timeline.
+import { queryOptions } from '@tanstack/react-query';
+import type { EventsResponse, EventType, HistoryResponse, SeriesName } from '@/lib/history/series';
+import { fetchJson } from './fetch-json';
+
+/** A live range ("-1h" to "now") is refreshed; a fixed window in the past is not. */
+const LIVE_REFRESH_MS = 10_000;
+
+export interface HistoryWindow {
+  clusterId: string;
+  from: string;
+  to: string;
+  live: boolean;
+}
+
+export function historyQuery(w: HistoryWindow, series: SeriesName, memberId?: string) {
+  const params = new URLSearchParams({ series, from: w.from, to: w.to });
+  if (memberId) params.set('member', memberId);
+  return queryOptions({
+    queryKey: ['clusters', w.clusterId, 'history', series, w.from, w.to, memberId ?? null],
+    queryFn: ({ signal }) =>
+      fetchJson<HistoryResponse>(`/api/clusters/${encodeURIComponent(w.clusterId)}/history?${params}`, signal),
+    refetchInterval: w.live ? LIVE_REFRESH_MS : false,
+    staleTime: w.live ? 5_000 : Infinity,
+  });
+}
+
+export function eventsQuery(w: HistoryWindow, types?: EventType[]) {
+  const params = new URLSearchParams({ from: w.from, to: w.to });
+  if (types && types.length > 0) params.set('type', types.join(','));
+  return queryOptions({
+    queryKey: ['clusters', w.clusterId, 'events', w.from, w.to, types?.join(',') ?? ''],
+    queryFn: ({ signal }) =>
+      fetchJson<EventsResponse>(`/api/clusters/${encodeURIComponent(w.clusterId)}/events?${params}`, signal),
+    refetchInterval: w.live ? 5_000 : false,
+    staleTime: w.live ? 2_000 : Infinity,
+  });
+}

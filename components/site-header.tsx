@@ -7,7 +7,15 @@ const PAGES = [
   { href: '/history', label: 'History' },
 ] as const;
 
-export function SiteHeader({ clusters, selected, current }: { clusters: ClusterSummary[]; selected: ClusterSummary; current: '/' | '/history' }) {
+export function SiteHeader({
+  clusters,
+  selected,
+  current,
+}: {
+  clusters: ClusterSummary[];
+  selected: ClusterSummary;
+  current: '/' | '/history';
+}) {
   return (
     <header className="flex flex-wrap items-center justify-between gap-3">
       <div className="flex flex-wrap items-baseline gap-4">
@@ -20,7 +28,11 @@ export function SiteHeader({ clusters, selected, current }: { clusters: ClusterS
               key={p.href}
               href={`${p.href}?cluster=${encodeURIComponent(selected.id)}`}
               aria-current={p.href === current ? 'page' : undefined}
-              className={p.href === current ? 'font-semibold underline underline-offset-4' : 'text-sky-700 hover:underline dark:text-sky-400'}
+              className={
+                p.href === current
+                  ? 'font-semibold underline underline-offset-4'
+                  : 'text-sky-700 hover:underline dark:text-sky-400'
+              }
             >
               {p.label}
             </Link>

@@ -15,7 +15,11 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
 
   // A preset range is live ("the last hour"); from/to (as event links give) is a fixed window.
   const from = one(params.from);
-  const range = isRangePreset(one(params.range)) ? (one(params.range) as typeof DEFAULT_RANGE) : from ? null : DEFAULT_RANGE;
+  const range = isRangePreset(one(params.range))
+    ? (one(params.range) as typeof DEFAULT_RANGE)
+    : from
+      ? null
+      : DEFAULT_RANGE;
 
   return (
     <main className="mx-auto max-w-[1800px] space-y-4 p-4 sm:p-6">

@@ -44,7 +44,10 @@ export function EventTimeline({
       <fieldset className="flex flex-wrap gap-2 text-sm">
         <legend className="sr-only">Show event types</legend>
         {EVENT_TYPES.map((t) => (
-          <label key={t} className="flex items-center gap-1 rounded-full border border-slate-300 px-2 py-0.5 dark:border-slate-700">
+          <label
+            key={t}
+            className="flex items-center gap-1 rounded-full border border-slate-300 px-2 py-0.5 dark:border-slate-700"
+          >
             <input type="checkbox" checked={types.length === 0 || types.includes(t)} onChange={() => toggle(t)} />
             {EVENT_LABELS[t].label}
           </label>
@@ -71,7 +74,8 @@ export function EventTimeline({
                 <div className="flex flex-wrap items-baseline justify-between gap-2">
                   <span>
                     <time dateTime={e.at} className="font-mono text-xs text-slate-600 dark:text-slate-400">
-                      {new Date(e.at).toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })} {formatClock(e.at)}
+                      {new Date(e.at).toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })}{' '}
+                      {formatClock(e.at)}
                     </time>{' '}
                     <strong>
                       <span aria-hidden>{meta.icon}</span> {meta.label}

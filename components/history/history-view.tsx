@@ -42,7 +42,13 @@ function GrowthLine({ window, memberId, quota }: { window: HistoryWindow; member
   const projections = (data?.members ?? []).map((m) => ({ name: m.name, p: projectGrowth(m.points, quota, now) }));
   const soonest = projections
     .filter((x) => x.p.kind === 'reaches-quota' || x.p.kind === 'over-quota')
-    .sort((a, b) => (a.p.kind === 'over-quota' ? -1 : b.p.kind === 'over-quota' ? 1 : (a.p as { days: number }).days - (b.p as { days: number }).days))[0];
+    .sort((a, b) =>
+      a.p.kind === 'over-quota'
+        ? -1
+        : b.p.kind === 'over-quota'
+          ? 1
+          : (a.p as { days: number }).days - (b.p as { days: number }).days,
+    )[0];
   let text: string;
   if (!data) text = '';
   else if (soonest?.p.kind === 'over-quota') text = `${soonest.name} is over the quota.`;
@@ -74,7 +80,10 @@ export function HistoryView({ clusterId, range, from, to, member, at }: HistoryV
   const status = useQuery({ ...clusterStatusQuery(clusterId), refetchInterval: 10_000 });
   const events = useQuery(eventsQuery(window, types));
   const leaderEvents = useQuery(eventsQuery(window, ['leader_changed']));
-  const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({ at: Date.parse(e.at), label: 'leader' }));
+  const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({
+    at: Date.parse(e.at),
+    label: 'leader',
+  }));
   if (at) markers.push({ at: Date.parse(at), label: 'event' });
   const quota = status.data?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
 
@@ -148,7 +157,9 @@ export function HistoryView({ clusterId, range, from, to, member, at }: HistoryV
         events={events.data?.events ?? []}
         loading={events.isPending}
         types={types}
-        onTypesChange={(t) => router.replace(withParams({ types: t.length > 0 ? t.join(',') : null }), { scroll: false })}
+        onTypesChange={(t) =>
+          router.replace(withParams({ types: t.length > 0 ? t.join(',') : null }), { scroll: false })
+        }
       />
     </div>
   );
@@ -180,11 +191,17 @@ function ChartFor({
       domain={domain}
       thresholds={THRESHOLDS[series]}
       markers={markers}
-      horizontal={quota !== null ? [{ value: quota, label: `quota ${formatBytes(quota)}${quotaIsDefault ? ' (default)' : ''}` }] : []}
+      horizontal={
+        quota !== null
+          ? [{ value: quota, label: `quota ${formatBytes(quota)}${quotaIsDefault ? ' (default)' : ''}` }]
+          : []
+      }
       footer={
         <>
           {isError && <p className="text-xs text-red-700">Could not load: {error.message}</p>}
-          {series === 'db_size_bytes' && quota !== null && <GrowthLine window={window} memberId={memberId} quota={quota} />}
+          {series === 'db_size_bytes' && quota !== null && (
+            <GrowthLine window={window} memberId={memberId} quota={quota} />
+          )}
         </>
       }
     />

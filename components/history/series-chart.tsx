@@ -31,7 +31,12 @@ export function formatValue(value: number, unit: SeriesUnit): string {
 
 function formatTick(ms: number, spanMs: number): string {
   const d = new Date(ms);
-  if (spanMs > 2 * 86_400_000) return d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  if (spanMs > 2 * 86_400_000)
+    return (
+      d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' }) +
+      ' ' +
+      d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
+    );
   return d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 }
 
@@ -98,24 +103,47 @@ export function SeriesChart({
               <YAxis width={64} fontSize={11} tickFormatter={(v: number) => formatValue(v, unit)} />
               <Tooltip
                 labelFormatter={(v) => formatClock(Number(v))}
-                formatter={(v, name) => [formatValue(Number(v), unit), members.find((m) => m.memberId === name)?.name ?? String(name)]}
+                formatter={(v, name) => [
+                  formatValue(Number(v), unit),
+                  members.find((m) => m.memberId === name)?.name ?? String(name),
+                ]}
               />
-              <Legend formatter={(value: string) => members.find((m) => m.memberId === value)?.name ?? value} wrapperStyle={{ fontSize: 11 }} />
+              <Legend
+                formatter={(value: string) => members.find((m) => m.memberId === value)?.name ?? value}
+                wrapperStyle={{ fontSize: 11 }}
+              />
               {thresholds.map((t) => (
                 <ReferenceLine
                   key={`${t.value}`}
                   y={t.value}
                   stroke={t.severity === 'alert' ? '#dc2626' : '#d97706'}
                   strokeDasharray="6 3"
-                  label={{ value: t.label, position: 'insideTopRight', fontSize: 10, fill: t.severity === 'alert' ? '#dc2626' : '#d97706' }}
+                  label={{
+                    value: t.label,
+                    position: 'insideTopRight',
+                    fontSize: 10,
+                    fill: t.severity === 'alert' ? '#dc2626' : '#d97706',
+                  }}
                   ifOverflow="hidden"
                 />
               ))}
               {horizontal.map((h) => (
-                <ReferenceLine key={h.label} y={h.value} stroke="#dc2626" label={{ value: h.label, position: 'insideTopRight', fontSize: 10, fill: '#dc2626' }} ifOverflow="extendDomain" />
+                <ReferenceLine
+                  key={h.label}
+                  y={h.value}
+                  stroke="#dc2626"
+                  label={{ value: h.label, position: 'insideTopRight', fontSize: 10, fill: '#dc2626' }}
+                  ifOverflow="extendDomain"
+                />
               ))}
               {markers.map((m) => (
-                <ReferenceLine key={`${m.at}-${m.label}`} x={m.at} stroke="#7c3aed" strokeDasharray="2 2" label={{ value: '★', position: 'top', fontSize: 12, fill: '#7c3aed' }} />
+                <ReferenceLine
+                  key={`${m.at}-${m.label}`}
+                  x={m.at}
+                  stroke="#7c3aed"
+                  strokeDasharray="2 2"
+                  label={{ value: '★', position: 'top', fontSize: 12, fill: '#7c3aed' }}
+                />
               ))}
               {members.map((m, i) => (
                 <Line

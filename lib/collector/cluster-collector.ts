@@ -2,7 +2,7 @@
 import 'server-only';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
-import { probeMember, type MemberProbeResult } from '@/lib/etcd/member-probe';
+import { probeMembers, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
 import type { Observation } from '@/lib/cluster/status-types';
@@ -210,7 +210,14 @@ export class ClusterCollector {
 
     // Member probes and the cluster-wide calls run side by side: a slow call costs one deadline, not a sum.
     const [probes, memberList, alarms] = await Promise.all([
-      Promise.all(targets.map((e) => probeMember(e, this.client(e), learners.has(this.endpointMembers.get(e) ?? '')))),
+      probeMembers(
+        targets.map((e) => ({
+          endpoint: e,
+          client: this.client(e),
+          isLearner: learners.has(this.endpointMembers.get(e) ?? ''),
+          knownMemberId: this.endpointMembers.get(e) ?? null,
+        })),
+      ),
       wideEndpoint ? listMembers(this.client(wideEndpoint)) : null,
       wideEndpoint ? listAlarms(this.client(wideEndpoint)) : null,
     ]);

@@ -14,6 +14,8 @@ export interface EtcdFailure {
   kind: EtcdFailureKind;
   /** One line, no stack, no file contents. */
   message: string;
+  /** The socket error behind an unreachable member (ECONNREFUSED: nothing listens, the process is gone). */
+  code?: string;
 }
 
 // grpc-js words its connection failures as "14 UNAVAILABLE: No connection established. Last error: <reason>. ..."
@@ -45,8 +47,9 @@ export function describeEtcdError(err: unknown): EtcdFailure {
     const raw = err.message;
     const reason = firstLine(LAST_ERROR.exec(raw)?.[1] ?? raw.replace(/^\d+ [A-Z_]+: /, ''));
     if (TLS_WORDS.test(reason)) return { kind: 'tls', message: `TLS handshake failed: ${reason}` };
-    const plain = Object.entries(SOCKET_ERRORS).find(([code]) => reason.includes(code))?.[1];
-    return { kind: 'unreachable', message: plain ? `${plain} (${reason})` : reason || 'unavailable' };
+    const socket = Object.entries(SOCKET_ERRORS).find(([code]) => reason.includes(code));
+    if (socket) return { kind: 'unreachable', message: `${socket[1]} (${reason})`, code: socket[0] };
+    return { kind: 'unreachable', message: reason || 'unavailable' };
   }
   if (err instanceof Error) {
     const msg = firstLine(err.message.replace(/^\d+ [A-Z_]+: /, ''));

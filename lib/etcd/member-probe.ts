@@ -36,10 +36,13 @@ export interface MemberProbeResult {
 // etcd counts fit in a double for any real cluster (2^53 bytes is 8 PiB).
 const num = (s: string): number => Number(s);
 
-/** Never throws: a member that cannot be asked is data, not an exception. */
-export async function probeMember(endpoint: string, client: Etcd3, isLearner: boolean): Promise<MemberProbeResult> {
-  const statusCall = client.maintenance.status().then(
-    (s): { status: MemberStatusReading; failure: null } => ({
+export type StatusResult = { status: MemberStatusReading; failure: null } | { status: null; failure: EtcdFailure };
+
+/** Maintenance Status of one member. Never throws: a member that cannot be asked is data, not an exception. */
+export async function readMemberStatus(client: Etcd3): Promise<StatusResult> {
+  try {
+    const s = await client.maintenance.status();
+    return {
       status: {
         memberId: memberIdToHex(s.header.member_id),
         clusterId: memberIdToHex(s.header.cluster_id),
@@ -54,15 +57,19 @@ export async function probeMember(endpoint: string, client: Etcd3, isLearner: bo
         errors: s.errors ?? [],
       },
       failure: null,
-    }),
-    (err: unknown) => ({ status: null, failure: describeEtcdError(err) }),
-  );
-  const healthCall = timedHealthRead(client, isLearner);
-  const [{ status, failure }, health] = await Promise.all([statusCall, healthCall]);
-  return { endpoint, status, statusFailure: failure, health };
+    };
+  } catch (err) {
+    return { status: null, failure: describeEtcdError(err) };
+  }
 }
 
-async function timedHealthRead(client: Etcd3, isLearner: boolean): Promise<HealthReading> {
+/** A health verdict reached without asking, when the answer is already known. */
+export function knownUnhealthy(message: string): HealthReading {
+  return { ok: false, tookMs: null, failure: { kind: 'error', message } };
+}
+
+/** A timed linearizable read of the key "health", as `etcdctl endpoint health` does. Never throws. */
+export async function timedHealthRead(client: Etcd3, isLearner: boolean): Promise<HealthReading> {
   const started = performance.now();
   try {
     // A learner does not serve linearizable reads in 3.4; a serializable one shows it is up and applying.
@@ -75,4 +82,38 @@ async function timedHealthRead(client: Etcd3, isLearner: boolean): Promise<Healt
     if (failure.kind === 'permission-denied') return { ok: true, tookMs: performance.now() - started, failure: null };
     return { ok: false, tookMs: null, failure };
   }
+}
+
+export interface ProbeTarget {
+  endpoint: string;
+  client: Etcd3;
+  isLearner: boolean;
+  /** The member id this endpoint answered with before, if it ever did. */
+  knownMemberId: string | null;
+}
+
+/**
+ * Status of every target first, then the health reads. A read is not sent when its answer is already known:
+ * to a member that knows no leader, or whose leader refuses connections (the process is gone and an election
+ * is pending). Such reads would hang until the deadline and hold the whole poll back.
+ */
+export async function probeMembers(targets: ProbeTarget[]): Promise<MemberProbeResult[]> {
+  const statuses = await Promise.all(targets.map((t) => readMemberStatus(t.client)));
+  const refused = new Set(
+    targets
+      .filter((t, i) => statuses[i]?.failure?.code === 'ECONNREFUSED' && t.knownMemberId)
+      .map((t) => t.knownMemberId as string),
+  );
+  return Promise.all(
+    targets.map(async (t, i): Promise<MemberProbeResult> => {
+      const { status, failure } = statuses[i] ?? { status: null, failure: null };
+      let health: HealthReading;
+      if (!status) health = { ok: false, tookMs: null, failure };
+      else if (status.leader === '0') health = knownUnhealthy('no leader: this member knows of no elected leader');
+      else if (refused.has(status.leader)) {
+        health = knownUnhealthy(`its leader ${status.leader} refuses connections (down); an election is due`);
+      } else health = await timedHealthRead(t.client, t.isLearner);
+      return { endpoint: t.endpoint, status, statusFailure: failure, health };
+    }),
+  );
 }

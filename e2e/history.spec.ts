@@ -1,0 +1,189 @@
+// History against a real cluster: leader changes recorded as events, charts drawn from real samples, and
+// both surviving a dashboard restart.
+import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { LocalCluster } from '../scripts/lib/local-cluster';
+import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import type { EventsResponse, HistoryResponse } from '../lib/history/series';
+import { E2E_CLUSTER_DIR, E2E_ROOT } from './support/e2e-env';
+import { readStatus, waitForStatus } from './support/status-api';
+
+const PORT = 3195;
+const DATA_DIR = path.join(E2E_ROOT, 'history-data');
+const CONFIG = path.join(E2E_ROOT, 'history-dashboard.yaml');
+let dashboard: DashboardProcess;
+let api: APIRequestContext;
+
+const cluster = () => LocalCluster.load(E2E_CLUSTER_DIR);
+
+async function start(): Promise<void> {
+  dashboard = await startDashboard({
+    port: PORT,
+    env: { ETCD_DASHBOARD_CONFIG: CONFIG, ETCD_DASHBOARD_METRICS_INTERVAL_MS: '1000' },
+    dataDir: DATA_DIR,
+    logFile: path.join(E2E_ROOT, 'dashboard-history.log'),
+  });
+  api = await request.newContext({ baseURL: dashboard.url });
+}
+
+test.beforeAll(async () => {
+  const c = cluster().state;
+  const rel = (p: string) => path.relative(E2E_ROOT, p);
+  // One member's metrics come from its plain-HTTP metrics URL (as kubeadm's :2381), the others over mTLS.
+  writeFileSync(
+    CONFIG,
+    stringify({
+      clusters: [
+        {
+          id: 'default',
+          name: 'e2e',
+          endpoints: c.members.map((m) => m.clientUrl),
+          tls: { ca: rel(c.caCert), cert: rel(c.clientCert), key: rel(c.clientKey) },
+          metricsUrls: { [c.members[0]!.name]: c.members[0]!.metricsUrl },
+        },
+      ],
+    }),
+  );
+  await start();
+});
+
+test.afterAll(async () => {
+  await api?.dispose();
+  await dashboard?.stop();
+  const c = cluster();
+  for (let i = 0; i < c.state.members.length; i++) c.startMember(i);
+  await c.waitHealthy(30_000);
+});
+
+async function history(series: string, extra = ''): Promise<HistoryResponse> {
+  const res = await api.get(`/api/clusters/default/history?series=${series}&from=-15m${extra}`);
+  expect(res.status(), await res.text()).toBe(200);
+  return (await res.json()) as HistoryResponse;
+}
+
+async function events(type = 'leader_changed'): Promise<EventsResponse> {
+  const res = await api.get(`/api/clusters/default/events?from=-15m&type=${type}`);
+  expect(res.status()).toBe(200);
+  return (await res.json()) as EventsResponse;
+}
+
+test('stopping the leader records a leader_changed event naming the old and the new leader within 3 s', async () => {
+  await waitForStatus(api, (s) => s.quorum.state === 'healthy', 20_000);
+  const before = await readStatus(api);
+  const oldLeader = before.leader!;
+  const c = cluster();
+  const killedAt = Date.now();
+  await c.stopMember(c.indexOfName(oldLeader.name), 'SIGKILL');
+
+  let found: EventsResponse['events'][number] | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await events()).events.find((e) => e.details.oldLeader === oldLeader.id);
+        return found !== undefined;
+      },
+      { timeout: 3_000, intervals: [100] },
+    )
+    .toBe(true);
+  test.info().annotations.push({
+    type: 'leader-event-ms',
+    description: `leader_changed visible ${Date.now() - killedAt} ms after SIGKILL`,
+  });
+  const after = await readStatus(api);
+  expect(found!.details).toMatchObject({
+    oldLeader: oldLeader.id,
+    oldLeaderName: oldLeader.name,
+    newLeader: after.leader?.id,
+  });
+  expect(found!.details.newLeader).not.toBe(oldLeader.id);
+  expect(found!.memberId).toBe(after.leader?.id);
+
+  // The member comes back; it is a follower now.
+  c.startMember(c.indexOfName(oldLeader.name));
+  await waitForStatus(api, (s) => s.quorum.state === 'healthy', 20_000);
+});
+
+test('the history API answers bad parameters with 400 in the one error shape', async () => {
+  for (const [query, mention] of [
+    ['series=bogus', 'series'],
+    ['', 'series is required'],
+    ['series=probe_ms&from=yesterday', 'from'],
+    ['series=probe_ms&from=-1h&to=-2h', 'before'],
+    ['series=probe_ms&member=../../etc', 'member'],
+  ] as const) {
+    const res = await api.get(`/api/clusters/default/history?${query}`);
+    expect(res.status(), query).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('bad_request');
+    expect(body.error.message).toContain(mention);
+  }
+  const res = await api.get('/api/clusters/default/events?type=meteor_strike');
+  expect(res.status()).toBe(400);
+  expect(((await res.json()) as { error: { message: string } }).error.message).toContain('meteor_strike');
+  expect((await api.get('/api/clusters/nope/history?series=probe_ms')).status()).toBe(404);
+});
+
+test('samples from Status and from both kinds of metrics URL are stored per member', async () => {
+  const names = cluster()
+    .state.members.map((m) => m.name)
+    .sort();
+  for (const series of ['probe_ms', 'raft_index', 'db_size_bytes', 'leader_changes']) {
+    await expect
+      .poll(
+        async () =>
+          (await history(series)).members
+            .filter((m) => m.points.length > 0)
+            .map((m) => m.name)
+            .sort(),
+        {
+          timeout: 10_000,
+          message: series,
+        },
+      )
+      .toEqual(names);
+  }
+  const raft = await history('raft_index');
+  for (const m of raft.members) {
+    expect(m.memberId).toMatch(/^[0-9a-f]+$/);
+    expect(m.points.every(([t, v]) => Number.isInteger(t) && v > 0)).toBe(true);
+  }
+});
+
+test('charts draw real data in Chromium, and the URL carries cluster, range and member', async ({ page }) => {
+  const member = (await readStatus(api)).members[1]!;
+  await page.goto(`${dashboard.url}/history?cluster=default&range=15m&member=${member.id}`);
+  await expect(page.getByTestId('member-select')).toHaveValue(member.id!);
+  await expect(page.getByRole('link', { name: '15 min' })).toHaveAttribute('aria-current', 'page');
+  for (const series of ['probe_ms', 'raft_index', 'db_size_bytes']) {
+    const chart = page.getByTestId(`chart-${series}`);
+    await expect(chart).not.toHaveAttribute('data-points', '0');
+    await expect(chart.locator('.recharts-line-curve')).toHaveCount(1); // one member selected: one line
+  }
+  await expect(page.getByTestId('chart-wal_fsync_p99_ms')).toContainText('etcd recommends < 10 ms');
+  await expect(page.getByTestId('growth-projection')).not.toBeEmpty();
+
+  // The leader change from the first test is on the timeline and links to the charts at that moment.
+  const event = page.locator('[data-testid=event][data-type=leader_changed]').first();
+  await expect(event).toContainText('Leader moved from');
+  await event.getByRole('link', { name: 'charts at this moment' }).click();
+  await expect(page).toHaveURL(/from=.*&to=.*&at=/);
+  await expect(page.getByTestId('chart-probe_ms')).not.toHaveAttribute('data-points', '0');
+});
+
+test('after a dashboard restart, the history and the events are still there', async () => {
+  const eventsBefore = (await events()).events;
+  const pointsBefore = (await history('probe_ms')).members.reduce((n, m) => n + m.points.length, 0);
+  expect(eventsBefore.length).toBeGreaterThan(0);
+  expect(pointsBefore).toBeGreaterThan(0);
+
+  await api.dispose();
+  await dashboard.stop();
+  await start();
+
+  const eventsAfter = (await events()).events;
+  expect(eventsAfter.slice(-eventsBefore.length)).toEqual(eventsBefore);
+  const pointsAfter = (await history('probe_ms')).members.reduce((n, m) => n + m.points.length, 0);
+  expect(pointsAfter).toBeGreaterThanOrEqual(pointsBefore);
+});

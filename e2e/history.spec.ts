@@ -164,6 +164,13 @@ test('charts draw real data in Chromium, and the URL carries cluster, range and 
   await expect(page.getByTestId('chart-wal_fsync_p99_ms')).toContainText('etcd recommends < 10 ms');
   await expect(page.getByTestId('growth-projection')).not.toBeEmpty();
 
+  // Filters: hiding one type removes its events and lands in the URL.
+  await expect(page.locator('[data-testid=event][data-type=member_down]').first()).toBeVisible();
+  await page.getByRole('checkbox', { name: 'Member down' }).uncheck();
+  await expect(page).toHaveURL(/types=/);
+  await expect(page.locator('[data-testid=event][data-type=member_down]')).toHaveCount(0);
+  await expect(page.locator('[data-testid=event][data-type=leader_changed]').first()).toBeVisible();
+
   // The leader change from the first test is on the timeline and links to the charts at that moment.
   const event = page.locator('[data-testid=event][data-type=leader_changed]').first();
   await expect(event).toContainText('Leader moved from');

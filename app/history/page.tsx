@@ -35,7 +35,6 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
           range={range}
           from={range ? `-${range}` : (from as string)}
           to={range ? 'now' : (one(params.to) ?? 'now')}
-          member={one(params.member) ?? null}
           at={one(params.at) ?? null}
         />
       </Suspense>

@@ -37,7 +37,12 @@ export function EventTimeline({
   types: EventType[];
   onTypesChange: (types: EventType[]) => void;
 }) {
-  const toggle = (t: EventType) => onTypesChange(types.includes(t) ? types.filter((x) => x !== t) : [...types, t]);
+  // No types in the URL means every type is shown.
+  const active: readonly EventType[] = types.length === 0 ? EVENT_TYPES : types;
+  const toggle = (t: EventType) => {
+    const next = active.includes(t) ? active.filter((x) => x !== t) : [...active, t];
+    onTypesChange(next.length === EVENT_TYPES.length ? [] : next);
+  };
   return (
     <section aria-label="Events" className="space-y-3">
       <h2 className="text-lg font-semibold">Events</h2>
@@ -48,7 +53,7 @@ export function EventTimeline({
             key={t}
             className="flex items-center gap-1 rounded-full border border-slate-300 px-2 py-0.5 dark:border-slate-700"
           >
-            <input type="checkbox" checked={types.length === 0 || types.includes(t)} onChange={() => toggle(t)} />
+            <input type="checkbox" checked={active.includes(t)} onChange={() => toggle(t)} />
             {EVENT_LABELS[t].label}
           </label>
         ))}

@@ -1,8 +1,9 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import Link from 'next/link';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { usePathname, useSearchParams } from 'next/navigation';
 import { projectGrowth } from '@/lib/history/growth';
 import { DEFAULT_QUOTA_BYTES, RANGE_PRESETS, THRESHOLDS, type RangePreset } from '@/lib/history/range-presets';
 import { EVENT_TYPES, SERIES, type EventType, type SeriesName } from '@/lib/history/series';
@@ -31,12 +32,11 @@ export interface HistoryViewProps {
   range: RangePreset | null;
   from: string;
   to: string;
-  member: string | null;
   at: string | null;
 }
 
-function GrowthLine({ window, memberId, quota }: { window: HistoryWindow; memberId?: string; quota: number }) {
-  const { data } = useQuery(historyQuery(window, 'db_size_bytes', memberId));
+function GrowthLine({ win, memberId, quota }: { win: HistoryWindow; memberId?: string; quota: number }) {
+  const { data } = useQuery(historyQuery(win, 'db_size_bytes', memberId));
   const now = useNow(10_000);
   // The fastest-growing member decides when the quota is reached.
   const projections = (data?.members ?? []).map((m) => ({ name: m.name, p: projectGrowth(m.points, quota, now) }));
@@ -64,22 +64,25 @@ function GrowthLine({ window, memberId, quota }: { window: HistoryWindow; member
   );
 }
 
-export function HistoryView({ clusterId, range, from, to, member, at }: HistoryViewProps) {
-  const router = useRouter();
+export function HistoryView({ clusterId, range, from, to, at }: HistoryViewProps) {
   const pathname = usePathname();
   const searchParams = useSearchParams();
+  // Read on the client: the member picker changes it with the history API, without a server round trip.
+  const member = searchParams.get('member') || null;
   const live = range !== null;
   const now = useNow(10_000);
-  const window: HistoryWindow = { clusterId, from, to, live };
+  const win: HistoryWindow = { clusterId, from, to, live };
   const domain: [number, number] = live ? [now - RANGE_PRESETS[range].ms, now] : [Date.parse(from), Date.parse(to)];
 
-  const typesParam = searchParams.get('types');
-  const types = (typesParam ? typesParam.split(',') : []).filter((t): t is EventType =>
-    (EVENT_TYPES as readonly string[]).includes(t),
+  // Local state answers the checkbox at once; the URL follows, for links pasted into a chat.
+  const [types, setTypes] = useState<EventType[]>(() =>
+    (searchParams.get('types')?.split(',') ?? []).filter((t): t is EventType =>
+      (EVENT_TYPES as readonly string[]).includes(t),
+    ),
   );
   const status = useQuery({ ...clusterStatusQuery(clusterId), refetchInterval: 10_000 });
-  const events = useQuery(eventsQuery(window, types));
-  const leaderEvents = useQuery(eventsQuery(window, ['leader_changed']));
+  const events = useQuery(eventsQuery(win, types));
+  const leaderEvents = useQuery(eventsQuery(win, ['leader_changed']));
   const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({
     at: Date.parse(e.at),
     label: 'leader',
@@ -120,7 +123,7 @@ export function HistoryView({ clusterId, range, from, to, member, at }: HistoryV
             data-testid="member-select"
             className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"
             value={member ?? ''}
-            onChange={(e) => router.push(withParams({ member: e.target.value || null }))}
+            onChange={(e) => globalThis.history.pushState(null, '', withParams({ member: e.target.value || null }))}
           >
             <option value="">all members</option>
             {members.map((m) => (
@@ -142,7 +145,7 @@ export function HistoryView({ clusterId, range, from, to, member, at }: HistoryV
           <ChartFor
             key={s}
             series={s}
-            window={window}
+            win={win}
             memberId={member ?? undefined}
             domain={domain}
             markers={markers}
@@ -157,9 +160,10 @@ export function HistoryView({ clusterId, range, from, to, member, at }: HistoryV
         events={events.data?.events ?? []}
         loading={events.isPending}
         types={types}
-        onTypesChange={(t) =>
-          router.replace(withParams({ types: t.length > 0 ? t.join(',') : null }), { scroll: false })
-        }
+        onTypesChange={(t) => {
+          setTypes(t);
+          globalThis.history.replaceState(null, '', withParams({ types: t.length > 0 ? t.join(',') : null }));
+        }}
       />
     </div>
   );
@@ -167,7 +171,7 @@ export function HistoryView({ clusterId, range, from, to, member, at }: HistoryV
 
 function ChartFor({
   series,
-  window,
+  win,
   memberId,
   domain,
   markers,
@@ -175,14 +179,14 @@ function ChartFor({
   quotaIsDefault,
 }: {
   series: SeriesName;
-  window: HistoryWindow;
+  win: HistoryWindow;
   memberId?: string;
   domain: [number, number];
   markers: TimeMarker[];
   quota: number | null;
   quotaIsDefault: boolean;
 }) {
-  const { data, isError, error } = useQuery(historyQuery(window, series, memberId));
+  const { data, isError, error } = useQuery(historyQuery(win, series, memberId));
   return (
     <SeriesChart
       series={series}
@@ -199,9 +203,7 @@ function ChartFor({
       footer={
         <>
           {isError && <p className="text-xs text-red-700">Could not load: {error.message}</p>}
-          {series === 'db_size_bytes' && quota !== null && (
-            <GrowthLine window={window} memberId={memberId} quota={quota} />
-          )}
+          {series === 'db_size_bytes' && quota !== null && <GrowthLine win={win} memberId={memberId} quota={quota} />}
         </>
       }
     />

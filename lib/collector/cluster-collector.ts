@@ -98,12 +98,12 @@ export class ClusterCollector {
   }
 
   /**
-   * While there is no leader an election is under way: poll four times as often, so the new leader (and how
+   * While there is no leader an election is under way: poll ten times as often, so the new leader (and how
    * long the cluster was without one) shows up within a fraction of the poll interval.
    */
   private nextInterval(): number {
     const leaderless = this.latest !== null && this.latest.leader === null && this.latest.members.some((m) => m.status);
-    return leaderless ? Math.max(250, Math.round(this.options.pollIntervalMs / 4)) : this.options.pollIntervalMs;
+    return leaderless ? Math.max(100, Math.round(this.options.pollIntervalMs / 10)) : this.options.pollIntervalMs;
   }
 
   private scheduleMetrics(delayMs: number): void {

@@ -81,9 +81,11 @@ function observe(spec: ObsSpec = {}): Observation {
   };
 }
 
-const input = (observation: Observation, leaderChangesFromMetrics: number | null = null): DeriveInput => ({
+// Most tests look at matching, not at timing: counted changes are reported at once unless a test says otherwise.
+const input = (observation: Observation, leaderChangesFromMetrics: number | null = null, graceMs = 0): DeriveInput => ({
   observation,
   leaderChangesFromMetrics,
+  graceMs,
 });
 
 /** Feeds the inputs in order, as the collector would, and returns the events of each call and the last state. */
@@ -651,5 +653,50 @@ describe('deriveEvents: findings from review', () => {
     const { events } = play(observe({ n: 0 }), observe({ n: 1, members: [row(0, { leader: true }), row(1)] }));
     const removed = events.flat().find((e) => e.type === 'member_removed');
     expect(removed?.details).toEqual({ name: NAMES[2] });
+  });
+});
+
+describe('deriveEvents: counters ahead of Status', () => {
+  it('an election the counters report while there is no leader yet is one event once Status shows the winner', () => {
+    const { events } = play(
+      input(observe({ n: 0, leader: 0 }), null, 2000),
+      input(observe({ n: 1, leader: null, members: [down(0), row(1), row(2)], quorum: QUORUM.lost }), 1, 2000),
+      input(
+        observe({
+          n: 2,
+          leader: 1,
+          term: 3,
+          members: [down(0), row(1, { term: 3, leader: true }), row(2, { term: 3 })],
+          quorum: QUORUM.atRisk,
+        }),
+        null,
+        2000,
+      ),
+      input(
+        observe({
+          n: 5,
+          leader: 1,
+          term: 3,
+          members: [down(0), row(1, { term: 3, leader: true }), row(2, { term: 3 })],
+          quorum: QUORUM.atRisk,
+        }),
+        null,
+        2000,
+      ),
+    );
+    const changes = events.flat().filter((e) => e.type === 'leader_changed');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]?.details).toMatchObject({ oldLeader: IDS[0], newLeader: IDS[1] });
+  });
+
+  it('a counted change Status never shows is reported after the grace period, not before', () => {
+    const { events } = play(
+      input(observe({ n: 0 }), null, 2000),
+      input(observe({ n: 1 }), 2, 2000),
+      input(observe({ n: 2 }), null, 2000),
+      input(observe({ n: 3 }), null, 2000),
+    );
+    expect(events.map((e) => e.filter((x) => x.type === 'leader_changed').length)).toEqual([0, 0, 0, 1]);
+    expect(events[3]?.[0]?.details).toMatchObject({ count: 2 });
   });
 });

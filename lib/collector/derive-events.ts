@@ -20,6 +20,12 @@ export interface EventState {
    * yet; each expires after the match window, so a counter that never reports cannot hold them forever.
    */
   unmatchedStatusChanges: number[];
+  /**
+   * Times (ms) of leader changes the counters reported that Status has not shown (yet). They are reported on
+   * their own only once a leader is known and they have waited the grace period, since the counters may simply
+   * be ahead of the poll: an election seen in a scrape before the poll that shows its winner.
+   */
+  unmatchedMetricChanges?: number[];
 }
 
 export interface DeriveInput {
@@ -31,7 +37,11 @@ export interface DeriveInput {
   leaderChangesFromMetrics: number | null;
   /** How long a Status-seen change waits for the counters to report it; a few metric scrape intervals. */
   matchWindowMs?: number;
+  /** How long a counted change waits for Status to show it before it is reported from the counters alone. */
+  graceMs?: number;
 }
+
+const DEFAULT_GRACE_MS = 2_000;
 
 const DEFAULT_MATCH_WINDOW_MS = 60_000;
 
@@ -68,6 +78,8 @@ export function deriveEvents(
   const alarms = new Set(obs.alarms.map(alarmKey));
   const quorumLost = obs.quorum.state === 'lost';
   let unmatched = (prev?.unmatchedStatusChanges ?? []).filter((t) => nowMs - t <= window);
+  let counted = [...(prev?.unmatchedMetricChanges ?? [])];
+  const grace = input.graceMs ?? DEFAULT_GRACE_MS;
 
   if (prev) {
     // Leader: seen from Status as a new leader id, or as a higher term under the same leader (an election
@@ -101,25 +113,28 @@ export function deriveEvents(
     }
     if (statusSawChange) unmatched.push(nowMs);
     // Cross-check with the members' own counters: changes Status did not see (too fast for the poll).
-    if (input.leaderChangesFromMetrics !== null && input.leaderChangesFromMetrics > 0) {
-      const unseen = input.leaderChangesFromMetrics - unmatched.length;
-      unmatched = unmatched.slice(input.leaderChangesFromMetrics);
-      if (unseen > 0) {
-        events.push({
-          at,
-          type: 'leader_changed',
-          memberId: cur?.id ?? null,
-          details: {
-            oldLeader: old?.id ?? null,
-            oldLeaderName: old?.name ?? null,
-            newLeader: cur?.id ?? null,
-            newLeaderName: cur?.name ?? null,
-            term,
-            count: unseen,
-            note: `the members counted ${unseen} leader change(s) between two polls that Status did not show`,
-          },
-        });
-      }
+    const increase = input.leaderChangesFromMetrics ?? 0;
+    for (let i = 0; i < increase; i++) counted.push(nowMs);
+    const matched = Math.min(unmatched.length, counted.length);
+    unmatched = unmatched.slice(matched);
+    counted = counted.slice(matched);
+    const due = cur ? counted.filter((t) => nowMs - t >= grace).length : 0;
+    if (due > 0) {
+      counted = counted.slice(due);
+      events.push({
+        at,
+        type: 'leader_changed',
+        memberId: cur?.id ?? null,
+        details: {
+          oldLeader: old?.id ?? null,
+          oldLeaderName: old?.name ?? null,
+          newLeader: cur?.id ?? null,
+          newLeaderName: cur?.name ?? null,
+          term,
+          count: due,
+          note: `the members counted ${due} leader change(s) between two polls that Status did not show`,
+        },
+      });
     }
 
     for (const [id, h] of health) {
@@ -212,6 +227,7 @@ export function deriveEvents(
       alarms,
       names: new Map([...(prev?.names ?? []), ...names]),
       unmatchedStatusChanges: unmatched,
+      unmatchedMetricChanges: counted,
     },
   };
 }

@@ -22,8 +22,6 @@ export interface CollectorOptions {
 
 export interface CollectorCounters {
   polls: number;
-  /** gRPC calls this collector has sent to etcd. */
-  etcdRequests: number;
   lastPollMs: number | null;
 }
 
@@ -51,7 +49,7 @@ export class ClusterCollector {
   private quotaBackendBytes: number | null = null;
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
-  readonly counters: CollectorCounters = { polls: 0, etcdRequests: 0, lastPollMs: null };
+  readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
 
   constructor(
     readonly cluster: ClusterConfig,
@@ -221,7 +219,6 @@ export class ClusterCollector {
       wideEndpoint ? listMembers(this.client(wideEndpoint)) : null,
       wideEndpoint ? listAlarms(this.client(wideEndpoint)) : null,
     ]);
-    this.counters.etcdRequests += targets.length * 2 + (wideEndpoint ? 2 : 0);
 
     const warnings: string[] = [];
     for (const p of probes) if (p.status) this.endpointMembers.set(p.endpoint, p.status.memberId);

@@ -1,6 +1,6 @@
 // How long after a member dies does GET /api/clusters/default/status show it? Measured against a real cluster.
 // Run alone with `npx tsx bench/detect-time.ts`; bench/run.ts runs it and writes the numbers to docs/.
-import type { ClusterStatus, QuorumState } from '../lib/cluster/status-types';
+import type { ClusterStatus, MemberHealth, QuorumState } from '../lib/cluster/status-types';
 import { summarize, type Summary } from './lib/stats';
 import {
   isAllHealthy,
@@ -30,6 +30,8 @@ export interface KillTrial {
   observedMs: number | null;
   /** The quorum state in that first answer. */
   quorumShown: QuorumState | null;
+  /** Every member's health in that first answer, by name. */
+  membersShown: Record<string, MemberHealth> | null;
   /** Leader kills only: until the API names a different, reachable leader. */
   newLeaderMs?: number | null;
   /** Second-member kills only: the member that was already down. */
@@ -142,6 +144,10 @@ function observedLag(seen: Seen | null, killedAtWallMs: number): number | null {
   return at ? Date.parse(at) - killedAtWallMs : null;
 }
 
+function healthByName(seen: Seen | null): Record<string, MemberHealth> | null {
+  return seen ? Object.fromEntries(seen.status.members.map((m) => [m.name, m.health])) : null;
+}
+
 function collect(trials: KillTrial[], pick: (t: KillTrial) => number | null | undefined): number[] {
   return trials.map(pick).filter((v): v is number => typeof v === 'number');
 }
@@ -179,6 +185,7 @@ export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 
         detectedMs: seen.detected?.ms ?? null,
         observedMs: observedLag(seen.detected, killedAtWallMs),
         quorumShown: seen.detected?.status.quorum.state ?? null,
+        membersShown: healthByName(seen.detected ?? null),
       });
       log(`(a) follower ${victim} killed: at-risk after ${fmt(seen.detected?.ms)}`);
     }
@@ -205,6 +212,7 @@ export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 
         detectedMs: seen.unreachable?.ms ?? null,
         observedMs: observedLag(seen.unreachable, killedAtWallMs),
         quorumShown: seen.unreachable?.status.quorum.state ?? null,
+        membersShown: healthByName(seen.unreachable ?? null),
         newLeaderMs: seen.newLeader?.ms ?? null,
       });
       log(
@@ -247,6 +255,7 @@ export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 
         detectedMs: seen.lost?.ms ?? null,
         observedMs: observedLag(seen.lost, killedAtWallMs),
         quorumShown: seen.lost?.status.quorum.state ?? null,
+        membersShown: healthByName(seen.lost ?? null),
       });
       log(`(c) ${down} down, ${role} ${victim} killed: lost after ${fmt(seen.lost?.ms)}`);
     }

@@ -7,13 +7,16 @@ import path from 'node:path';
 import * as prettier from 'prettier';
 import { runDetectTime, type DetectResult, type KillTrial } from './detect-time';
 import { runViewerLoad, type LoadWindow, type ViewerLoadResult } from './viewer-load';
-import { removeBenchRoot, ROOT } from './lib/stack';
+import { buildId, removeBenchRoot, ROOT } from './lib/stack';
 import type { Summary } from './lib/stats';
+import { staleAfterMs } from '../lib/cluster/staleness';
 
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'live-view.json');
 const DOC_FILE = path.join(ROOT, 'docs', 'performance.md');
 const BEGIN = '<!-- live-view benchmarks: begin (written by `npm run bench`; edits inside are overwritten) -->';
 const END = '<!-- live-view benchmarks: end -->';
+/** The dashboard runs with its default probe deadline (lib/config/load-config.ts, not importable outside the server). */
+const PROBE_TIMEOUT_MS = 800;
 
 interface MachineInfo {
   date: string;
@@ -24,6 +27,8 @@ interface MachineInfo {
   node: string;
   etcd: string;
   nextjs: string;
+  /** .next/BUILD_ID of the production build that was measured. */
+  nextBuildId: string;
   loadAverageAtStart: number[];
   loadAverageAtEnd: number[];
 }
@@ -40,7 +45,7 @@ function nextVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
-function machineInfo(loadAtStart: number[]): MachineInfo {
+function machineInfo(loadAtStart: number[], build: string): MachineInfo {
   const cpus = os.cpus();
   const load = (l: number[]) => l.map((x) => Math.round(x * 100) / 100);
   return {
@@ -52,6 +57,7 @@ function machineInfo(loadAtStart: number[]): MachineInfo {
     node: process.version,
     etcd: etcdVersion(),
     nextjs: nextVersion(),
+    nextBuildId: build,
     loadAverageAtStart: load(loadAtStart),
     loadAverageAtEnd: load(os.loadavg()),
   };
@@ -82,8 +88,27 @@ function loadRow(w: LoadWindow): string {
     api ? `${api.latencyP50Ms} ms` : '–',
     api ? `${api.latencyP99Ms} ms` : '–',
     api ? `${api.latencyMaxMs} ms` : '–',
-    api ? `${api.errors + api.timeouts + api.non2xx} |` : '– |',
+    api ? `${api.errors + api.timeouts + api.non2xx}` : '–',
+    `${w.view.stale} / ${w.view.notAllHealthy} of ${w.view.samples}`,
+    `${ms(w.view.ageP50Ms)} / ${ms(w.view.ageMaxMs)}`,
+    `${w.loadAverage1m} |`,
   ].join(' | ');
+}
+
+function falseAlarmText(v: ViewerLoadResult): string {
+  const bad = v.windows.filter((w) => w.view.notAllHealthy > 0);
+  if (bad.length === 0) return ' No answer in any window showed a member as anything but healthy.';
+  const parts = bad.map((w) => {
+    const example = w.view.notAllHealthyExamples[0] ?? '';
+    return (
+      `with ${w.apiConnections} API connection(s) ${w.view.notAllHealthy} of ${w.view.samples} answers ` +
+      `showed a member as not healthy (1-minute load average ${w.loadAverage1m} at the window's end); the first: "${example}"`
+    );
+  });
+  return (
+    ` **False alarms:** nothing was broken during these windows, yet ${parts.join('; ')}. ` +
+    `Every such answer is in bench/results/live-view.json.`
+  );
 }
 
 function windowFor(v: ViewerLoadResult, connections: number): LoadWindow {
@@ -109,6 +134,10 @@ function section(d: DetectResult, v: ViewerLoadResult, m: MachineInfo): string {
     ? `${Math.round(leaderGap[0] ?? 0)}–${Math.round(leaderGap[leaderGap.length - 1] ?? 0)} ms`
     : '–';
   const h = hundred.api;
+  const survivorsUnhealthy = d.leaderKilled.trials.filter((t) => {
+    const others = Object.entries(t.membersShown ?? {}).filter(([name]) => name !== t.killed);
+    return others.length === 2 && others.every(([, health]) => health === 'unhealthy');
+  }).length;
 
   return `${BEGIN}
 
@@ -116,7 +145,7 @@ function section(d: DetectResult, v: ViewerLoadResult, m: MachineInfo): string {
 
 Measured with \`npm run bench\` (bench/run.ts) against a real 3-member etcd ${m.etcd} cluster with mutual TLS on
 loopback (scripts/lib/local-cluster.ts) and the production build of the dashboard (\`next start\`, Next.js ${m.nextjs})
-with its default settings: one poll every ${d.pollIntervalMs} ms, probe deadline 800 ms. Every trial and window, with
+with its default settings: one poll every ${d.pollIntervalMs} ms, probe deadline ${PROBE_TIMEOUT_MS} ms. Every trial and window, with
 raw values, is in bench/results/live-view.json. These numbers are a record of one run on one machine, not a
 guarantee: no test asserts them.
 
@@ -127,10 +156,11 @@ guarantee: no test asserts them.
 | OS | ${m.os} |
 | Node.js | ${m.node} |
 | etcd | ${m.etcd} |
+| dashboard build (.next/BUILD_ID) | ${m.nextBuildId ?? 'not recorded'} |
 | load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' / ')} — ${m.loadAverageAtEnd.join(' / ')} |
 
-The machine was not otherwise idle: other work may have been running on the same ${m.cpuCount} cores, and the cluster,
-the dashboard and the load generator all share them.
+The machine may not have been idle (see the load averages): other work can run on the same ${m.cpuCount} cores, and the
+cluster, the dashboard and the load generator all share them.
 
 ### How fast a failure reaches the API
 
@@ -159,18 +189,20 @@ ${d.apiPollMs} ms of sampling delay and the API's own response time (about a mil
 
 **(a) Follower killed.** The victim alternates between the two followers. The figure is the time until the API marks
 that member "unreachable" and the quorum "at-risk" (2 of 3 healthy, no failure left to tolerate). A dead member's
-Status call fails at once (connection refused), so this is mostly the wait for the next poll to finish: on
-average about half a poll interval, and at most one interval plus the poll's own duration.
+Status call fails at once (connection refused), so this is mostly the wait for the first poll that starts after the kill to
+finish: anywhere from 0 to one poll interval, plus that poll's own duration.
 
 **(b) Leader killed: old leader unreachable.** The figure is the time until the API marks the killed leader
-"unreachable". It is slower than (a): with the leader gone the followers' linearizable health reads cannot complete,
-each poll waits for them until the 800 ms probe deadline, and the poll publishes all its results together, so the
+"unreachable". It is typically slower than (a): with the leader gone the followers' linearizable health reads cannot complete,
+each poll waits for them until the ${PROBE_TIMEOUT_MS} ms probe deadline, and the poll publishes all its results together, so the
 dead leader's verdict is held back by that deadline. In that first answer the quorum was shown as
 ${countStates(d.leaderKilled.trials)} of ${n} trials: while the survivors elect a new leader there is none, and
-the dashboard says so.
+the dashboard says so. In the same answer both surviving followers were shown "unhealthy" in
+${survivorsUnhealthy} of ${n} trials: their health reads had run into the deadline, so for that moment the page shows
+no healthy member at all.
 
 **(b) Leader killed: new leader.** Measured in the same trials, from the same timestamp, until the API names a
-different leader that is healthy and shows quorum "at-risk" again. This includes etcd's own election (election
+different leader that is healthy, with quorum "at-risk". This includes etcd's own election (election
 timeout 1000 ms, randomized) plus the next poll; the gap between "old leader unreachable" and "new leader named"
 ranged over ${gapText}.
 
@@ -178,13 +210,14 @@ ranged over ${gapText}.
 "unreachable" with quorum "at-risk". After another random 0–${d.pollIntervalMs} ms wait a second member is SIGKILLed
 and timed until the API shows quorum "lost". The second member alternates between the remaining follower and the
 leader; both are reported. When the follower goes, the leader still answers Status, but its linearizable health read
-cannot gather a quorum and fails at the 800 ms probe deadline, so it is counted unhealthy and quorum is lost; when the
-leader goes, the survivor has no leader and its health read also hangs until the deadline.
+cannot gather a quorum and fails at the ${PROBE_TIMEOUT_MS} ms probe deadline, so it is counted unhealthy and quorum is lost; when the
+leader goes, the survivor has no leader and its health read also hangs until the deadline. The medians were ${ms(d.secondKilled.byRole.follower?.p50)} with the follower as second victim and
+${ms(d.secondKilled.byRole.leader?.p50)} with the leader.
 
-### Viewers do not add etcd load
+### Viewers and etcd load
 
-| API connections | etcd requests/s | collector polls/s | API requests/s | API p50 | API p99 | API max | API errors |
-|---|---|---|---|---|---|---|---|
+| API connections | etcd requests/s | collector polls/s | API requests/s | API p50 | API p99 | API max | API errors | reads stale / not all healthy | age of shown poll p50 / max | load avg 1 min |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${loadRow(zero)}
 ${loadRow(one)}
 ${loadRow(hundred)}
@@ -196,7 +229,9 @@ ${v.targetRatio}: ${v.meetsTarget ? 'met' : 'NOT met'}).
 every member's plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all three
 members (a simple regex over the Prometheus text, not a full parser). The difference divided by the time between the
 two readings is the rate. The collector is the only gRPC client of this cluster, and the metrics and /health
-endpoints are plain HTTP, not gRPC, so nothing else is counted. Each poll sends ${v.etcdRequestsPerPoll} calls
+endpoints are plain HTTP, not gRPC, so nothing else is counted; the 0-connection window's
+${zero.etcdRequestsPerSecond.toFixed(2)} requests/s against ${zero.collectorPollsPerSecond.toFixed(2)} polls/s bears
+that out. Each poll sends ${v.etcdRequestsPerPoll} calls
 (Status and a linearizable read per member, plus member list and alarm list), so the rate divided by
 ${v.etcdRequestsPerPoll} is the collector's poll rate. Each window lasts ${v.windowSeconds} s: the 0-connection
 window just waits; the others run autocannon 8 (programmatic API, in the benchmark's own process) against
@@ -206,10 +241,20 @@ window just waits; the others run autocannon 8 (programmatic API, in the benchma
 
 **Ratio 100 clients / 1 client.** API requests are answered from the collector's last poll and never reach etcd, so
 the number of viewers should not change the etcd request rate; the target is a ratio of at most ${v.targetRatio}.
-A ratio below 1 means the collector polled *less* often under load: the ${hundred.seconds} s window (autocannon's
-${v.windowSeconds} s plus the time to drain in-flight requests) saw ${hundred.collectorPollsPerSecond.toFixed(2)}
-polls/s against ${one.collectorPollsPerSecond.toFixed(2)} with one client, because the same CPU cores serve the API
-load and the poll's timers.
+A ratio below 1 is no gain: it means the collector polled *less* often under load. The ${hundred.seconds} s
+window (autocannon's ${v.windowSeconds} s plus the time to drain in-flight requests) saw
+${hundred.collectorPollsPerSecond.toFixed(2)} polls/s against ${one.collectorPollsPerSecond.toFixed(2)} with one
+client: the collector's timers and gRPC callbacks share one Node.js event loop, and ${m.cpuCount} CPU cores, with
+the API traffic, so each poll starts and finishes later. The busier the machine, the larger this effect.
+
+**Freshness under load.** During every window the benchmark also read the API twice a second (one request more than
+the load itself) and counted answers flagged stale, answers that showed anything but three healthy members and
+quorum "healthy" (nothing was broken, so any such answer would be false), and the age of the poll shown
+(\`servedAt − observedAt\`). With 100 connections: ${hundred.view.stale} stale and ${hundred.view.notAllHealthy}
+not-all-healthy answers out of ${hundred.view.samples} reads (${hundred.view.failedReads} failed reads), shown poll
+age p50 ${ms(hundred.view.ageP50Ms)}, max ${ms(hundred.view.ageMaxMs)}; the dashboard marks an answer stale only when
+its poll is more than ${staleAfterMs(v.pollIntervalMs, PROBE_TIMEOUT_MS)} ms old. The age is sampled at a fixed 500 ms rhythm, so its p50 depends on how that rhythm
+happens to line up with the polls; the max is the telling figure.${falseAlarmText(v)}
 
 **API latency and throughput at 100 connections.** autocannon's figures for the 100-connection window:
 ${h ? `${h.requestsPerSecond} requests/s on average (${h.requests} requests), latency p50 ${h.latencyP50Ms} ms, p99 ${h.latencyP99Ms} ms, max ${h.latencyMaxMs} ms, ${h.errors} errors, ${h.timeouts} timeouts, ${h.non2xx} non-2xx answers` : 'not measured'}.
@@ -219,8 +264,17 @@ server alone could do, and the latency includes queueing behind 99 other connect
 ${END}`;
 }
 
+/** The template is wrapped for reading here; in the file each paragraph becomes one line (tables stay as they are). */
+function unwrapParagraphs(text: string): string {
+  return text
+    .split(/\n{2,}/)
+    .map((block) => (/^(\||#|<!--)/.test(block) ? block : block.replace(/\n/g, ' ')))
+    .join('\n\n');
+}
+
 /** Replaces this benchmark's section (or adds it), keeps the rest, and formats the file as `npm run format` would. */
-async function writeDoc(text: string): Promise<void> {
+async function writeDoc(section: string): Promise<void> {
+  const text = unwrapParagraphs(section);
   mkdirSync(path.dirname(DOC_FILE), { recursive: true });
   let next: string;
   if (!existsSync(DOC_FILE)) {
@@ -235,14 +289,30 @@ async function writeDoc(text: string): Promise<void> {
   writeFileSync(DOC_FILE, await prettier.format(next, { ...options, filepath: DOC_FILE }));
 }
 
+interface ResultsFile {
+  machine: MachineInfo;
+  detectTime: DetectResult;
+  viewerLoad: ViewerLoadResult;
+}
+
 async function main(): Promise<void> {
+  // `npm run bench -- --docs-only` rewrites docs/performance.md from the last results without measuring again.
+  if (process.argv.includes('--docs-only')) {
+    const r = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as ResultsFile;
+    await writeDoc(section(r.detectTime, r.viewerLoad, r.machine));
+    console.log(`bench: rewrote ${path.relative(ROOT, DOC_FILE)} from ${path.relative(ROOT, RESULTS_FILE)}`);
+    return;
+  }
   const loadAtStart = os.loadavg();
+  const build = buildId() ?? 'unknown';
   try {
     const detect = await runDetectTime();
     const viewers = await runViewerLoad();
-    const machine = machineInfo(loadAtStart);
+    const machine = machineInfo(loadAtStart, build);
+    if (buildId() !== build) throw new Error('.next was rebuilt between the two benchmarks; run again');
     mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    writeFileSync(RESULTS_FILE, `${JSON.stringify({ machine, detectTime: detect, viewerLoad: viewers }, null, 2)}\n`);
+    const results: ResultsFile = { machine, detectTime: detect, viewerLoad: viewers };
+    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
     await writeDoc(section(detect, viewers, machine));
     console.log(`bench: wrote ${path.relative(ROOT, RESULTS_FILE)} and ${path.relative(ROOT, DOC_FILE)}`);
   } finally {

@@ -1,6 +1,8 @@
 // Does the collector's load on etcd grow with the number of people watching? Counted by etcd itself.
 // Run alone with `npx tsx bench/viewer-load.ts`; bench/run.ts runs it and writes the numbers to docs/.
+import os from 'node:os';
 import autocannon from 'autocannon';
+import type { ClusterStatus } from '../lib/cluster/status-types';
 import { percentile, round1, round3 } from './lib/stats';
 import {
   isAllHealthy,
@@ -45,6 +47,8 @@ export interface LoadWindow {
   } | null;
   /** What the API said meanwhile, read twice a second next to the load: did the view stay fresh and correct? */
   view: ViewSamples;
+  /** os.loadavg()[0] when the window ended: how busy the machine was, this benchmark included. */
+  loadAverage1m: number;
 }
 
 export interface ViewSamples {
@@ -54,6 +58,8 @@ export interface ViewSamples {
   stale: number;
   /** Answers that showed anything but 3 healthy members and quorum "healthy" (nothing was broken). */
   notAllHealthy: number;
+  /** The first few of those answers, one line each: quorum and every member's verdict with its error. */
+  notAllHealthyExamples: string[];
   /** servedAt − observedAt: how old the shown poll was when served. */
   ageP50Ms: number | null;
   ageMaxMs: number | null;
@@ -99,10 +105,16 @@ async function sampleEtcd(stack: BenchStack): Promise<EtcdRequestSample> {
   return { at, started, handled, pids: members.map((m) => m.pid) };
 }
 
+function describeView(s: ClusterStatus): string {
+  const members = s.members.map((m) => `${m.name}=${m.health}${m.error ? ` (${m.error})` : ''}`).join(', ');
+  return `quorum ${s.quorum.state}, leader ${s.leader?.name ?? 'none'}: ${members}`;
+}
+
 /** Reads the API every 500 ms until `stop()`; one request more than the load itself, which is negligible. */
 function watchView(stack: BenchStack): { stop: () => Promise<ViewSamples> } {
   let running = true;
   const ages: number[] = [];
+  const examples: string[] = [];
   const v = { samples: 0, failedReads: 0, stale: 0, notAllHealthy: 0 };
   const loop = (async () => {
     while (running) {
@@ -111,7 +123,10 @@ function watchView(stack: BenchStack): { stop: () => Promise<ViewSamples> } {
         const s = await readStatus(stack.statusUrl, 15_000);
         v.samples += 1;
         if (s.stale) v.stale += 1;
-        if (!isAllHealthy({ ...s, stale: false })) v.notAllHealthy += 1;
+        if (!isAllHealthy({ ...s, stale: false })) {
+          v.notAllHealthy += 1;
+          if (examples.length < 5) examples.push(describeView(s));
+        }
         if (s.observedAt) ages.push(Date.parse(s.servedAt) - Date.parse(s.observedAt));
       } catch {
         v.failedReads += 1;
@@ -125,6 +140,7 @@ function watchView(stack: BenchStack): { stop: () => Promise<ViewSamples> } {
       await loop;
       return {
         ...v,
+        notAllHealthyExamples: examples,
         ageP50Ms: ages.length ? percentile(ages, 50) : null,
         ageMaxMs: ages.length ? Math.max(...ages) : null,
       };
@@ -177,6 +193,7 @@ async function measureWindow(
     collectorPollsPerSecond: round3(rate / requestsPerPoll),
     api,
     view,
+    loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
   log(
     `${connections} API connection(s): etcd ${w.etcdRequestsPerSecond} req/s over ${w.seconds} s` +

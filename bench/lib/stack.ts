@@ -1,5 +1,5 @@
 // A fresh 3-member mTLS etcd cluster and the production dashboard against it, both stopped by PID afterwards.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { LocalCluster } from '../../scripts/lib/local-cluster';
@@ -68,7 +68,7 @@ export async function startStack(name: string): Promise<BenchStack> {
     // nothing recorded
   }
   rmSync(dir, { recursive: true, force: true });
-  if (!existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) {
+  if (buildId() === null) {
     throw new Error('no production build in .next (or one is being written): run `npx next build` first');
   }
   const ports = [DASHBOARD_PORT];
@@ -116,11 +116,26 @@ export function describeLogs(stack: BenchStack): string {
   return parts.join('\n');
 }
 
-/** Runs `fn` against a fresh stack and always stops it, by PID, afterwards. */
+/** The production build's id; null while there is none (e.g. while `next build` rewrites .next). */
+export function buildId(): string | null {
+  try {
+    return readFileSync(path.join(ROOT, '.next', 'BUILD_ID'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `fn` against a fresh stack and always stops it, by PID, afterwards. Fails when .next was rebuilt meanwhile:
+ * the running server would then have served a mix of two builds.
+ */
 export async function withStack<T>(name: string, fn: (stack: BenchStack) => Promise<T>): Promise<T> {
+  const build = buildId();
   const stack = await startStack(name);
   try {
-    return await fn(stack);
+    const result = await fn(stack);
+    if (buildId() !== build) throw new Error(`.next was rebuilt while "${name}" ran (was ${build}); run again`);
+    return result;
   } catch (err) {
     console.error(describeLogs(stack));
     throw err;

@@ -1,6 +1,7 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query';
 import { ClusterOverview } from '@/components/cluster-overview';
 import { SiteHeader } from '@/components/site-header';
+import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
 import { getClusterStatus } from '@/lib/collector/cluster-reads';
 import { selectCluster } from '@/lib/collector/select-cluster';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
@@ -19,11 +20,7 @@ export default async function OverviewPage({ searchParams }: PageProps<'/'>) {
   return (
     <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={selected} current="/" />
-      {unknown !== null && (
-        <p role="alert" className="rounded-md bg-amber-100 px-3 py-2 text-sm text-amber-950">
-          There is no cluster “{unknown}”; showing {selected.name}.
-        </p>
-      )}
+      <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <HydrationBoundary state={dehydrate(queryClient)}>
         <ClusterOverview clusterId={selected.id} />
       </HydrationBoundary>

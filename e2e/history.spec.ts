@@ -2,11 +2,10 @@
 // both surviving a dashboard restart.
 import { expect, request, test, type APIRequestContext } from '@playwright/test';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
 import { LocalCluster } from '../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
 import type { EventsResponse, HistoryResponse } from '../lib/history/series';
+import { writeDashboardConfig } from './support/config-file';
 import { E2E_CLUSTER_DIR, E2E_ROOT } from './support/e2e-env';
 import { readStatus, waitForStatus } from './support/status-api';
 
@@ -30,22 +29,10 @@ async function start(): Promise<void> {
 
 test.beforeAll(async () => {
   const c = cluster().state;
-  const rel = (p: string) => path.relative(E2E_ROOT, p);
   // One member's metrics come from its plain-HTTP metrics URL (as kubeadm's :2381), the others over mTLS.
-  writeFileSync(
-    CONFIG,
-    stringify({
-      clusters: [
-        {
-          id: 'default',
-          name: 'e2e',
-          endpoints: c.members.map((m) => m.clientUrl),
-          tls: { ca: rel(c.caCert), cert: rel(c.clientCert), key: rel(c.clientKey) },
-          metricsUrls: { [c.members[0]!.name]: c.members[0]!.metricsUrl },
-        },
-      ],
-    }),
-  );
+  writeDashboardConfig(CONFIG, [
+    { id: 'default', name: 'e2e', cluster: c, metricsUrls: { [c.members[0]!.name]: c.members[0]!.metricsUrl } },
+  ]);
   await start();
 });
 

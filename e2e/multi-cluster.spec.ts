@@ -1,11 +1,10 @@
 // Several clusters from an ETCD_DASHBOARD_CONFIG file: a switcher, a warning for a single-member cluster,
 // and a layout that works on a phone and on a 1080p screen.
 import { expect, test, type Page } from '@playwright/test';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { LocalCluster } from '../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import { writeDashboardConfig } from './support/config-file';
 import { E2E_CLUSTER_DIR, E2E_ROOT } from './support/e2e-env';
 
 const PORT = 3193;
@@ -16,28 +15,10 @@ test.beforeAll(async () => {
   single = LocalCluster.create({ dir: path.join(E2E_ROOT, 'single'), members: 1, basePort: 24350, name: 'solo' });
   await single.start();
   const main = LocalCluster.load(E2E_CLUSTER_DIR).state;
-  const file = path.join(E2E_ROOT, 'dashboard.yaml');
-  // Paths relative to the file's folder, as an operator would write them.
-  const rel = (p: string) => path.relative(E2E_ROOT, p);
-  writeFileSync(
-    file,
-    stringify({
-      clusters: [
-        {
-          id: 'prod',
-          name: 'Production',
-          endpoints: main.members.map((m) => m.clientUrl),
-          tls: { ca: rel(main.caCert), cert: rel(main.clientCert), key: rel(main.clientKey) },
-        },
-        {
-          id: 'solo',
-          name: 'Lab (single member)',
-          endpoints: single.endpoints,
-          tls: { ca: rel(single.state.caCert), cert: rel(single.state.clientCert), key: rel(single.state.clientKey) },
-        },
-      ],
-    }),
-  );
+  const file = writeDashboardConfig(path.join(E2E_ROOT, 'dashboard.yaml'), [
+    { id: 'prod', name: 'Production', cluster: main },
+    { id: 'solo', name: 'Lab (single member)', cluster: single.state },
+  ]);
   dashboard = await startDashboard({
     port: PORT,
     env: { ETCD_DASHBOARD_CONFIG: file },

@@ -1,6 +1,7 @@
 import { Suspense } from 'react';
 import { HistoryView } from '@/components/history/history-view';
 import { SiteHeader } from '@/components/site-header';
+import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
 import { selectCluster } from '@/lib/collector/select-cluster';
 import { DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
 
@@ -24,11 +25,7 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
   return (
     <main className="mx-auto max-w-[1800px] space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={selected} current="/history" />
-      {unknown !== null && (
-        <p role="alert" className="rounded-md bg-amber-100 px-3 py-2 text-sm text-amber-950">
-          There is no cluster “{unknown}”; showing {selected.name}.
-        </p>
-      )}
+      <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <Suspense>
         <HistoryView
           clusterId={selected.id}

@@ -59,8 +59,21 @@ export class ClusterCollector {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.schedule(0);
-    if (this.options.metricsIntervalMs > 0) this.scheduleMetrics(this.options.metricsIntervalMs);
+    this.repeat(
+      'poll',
+      () => this.pollOnce(),
+      () => this.nextInterval(),
+      0,
+    );
+    if (this.options.metricsIntervalMs > 0) {
+      const every = this.options.metricsIntervalMs;
+      this.repeat(
+        'metrics scrape',
+        () => this.scrapeOnce(),
+        () => every,
+        every,
+      );
+    }
   }
 
   stop(): void {
@@ -78,21 +91,30 @@ export class ClusterCollector {
     return this.latest;
   }
 
-  // A setTimeout chain: the next poll is scheduled after this one ends, so polls never overlap or pile up.
-  private schedule(delayMs: number): void {
+  /**
+   * A setTimeout chain: the next run is scheduled after this one ends, so runs never overlap or pile up.
+   * `run` is built not to throw; if it does, the view goes stale rather than the process down.
+   */
+  private repeat(
+    what: 'poll' | 'metrics scrape',
+    run: () => Promise<unknown>,
+    interval: () => number,
+    delayMs: number,
+  ): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       const started = Date.now();
-      this.pollOnce()
+      run()
         .catch((err: unknown) => {
-          // pollOnce is built not to throw; if it does, the view goes stale rather than the process down.
           console.error(
-            `collector ${this.cluster.id}: poll failed: ${err instanceof Error ? err.message : String(err)}`,
+            `collector ${this.cluster.id}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
           );
         })
-        .finally(() => this.schedule(Math.max(0, this.nextInterval() - (Date.now() - started))));
+        .finally(() => this.repeat(what, run, interval, Math.max(0, interval() - (Date.now() - started))));
     }, delayMs);
-    this.timer.unref?.();
+    timer.unref?.();
+    if (what === 'poll') this.timer = timer;
+    else this.metricsTimer = timer;
   }
 
   /**
@@ -102,21 +124,6 @@ export class ClusterCollector {
   private nextInterval(): number {
     const leaderless = this.latest !== null && this.latest.leader === null && this.latest.members.some((m) => m.status);
     return leaderless ? Math.max(100, Math.round(this.options.pollIntervalMs / 10)) : this.options.pollIntervalMs;
-  }
-
-  private scheduleMetrics(delayMs: number): void {
-    if (!this.running) return;
-    this.metricsTimer = setTimeout(() => {
-      const started = Date.now();
-      this.scrapeOnce()
-        .catch((err: unknown) => {
-          console.error(
-            `collector ${this.cluster.id}: metrics scrape failed: ${err instanceof Error ? err.message : String(err)}`,
-          );
-        })
-        .finally(() => this.scheduleMetrics(Math.max(0, this.options.metricsIntervalMs - (Date.now() - started))));
-    }, delayMs);
-    this.metricsTimer.unref?.();
   }
 
   /** Where a member's /metrics is read: its configured plain URL, else its client endpoint over mTLS. */

@@ -1,0 +1,30 @@
+// Writes an ETCD_DASHBOARD_CONFIG file for local clusters, with certificate paths relative to the file's folder
+// as an operator would write them.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import type { LocalClusterState } from '../../scripts/lib/local-cluster';
+
+export interface ClusterEntry {
+  id: string;
+  name: string;
+  cluster: LocalClusterState;
+  metricsUrls?: Record<string, string>;
+}
+
+export function writeDashboardConfig(file: string, entries: ClusterEntry[]): string {
+  const rel = (p: string) => path.relative(path.dirname(file), p);
+  writeFileSync(
+    file,
+    stringify({
+      clusters: entries.map((e) => ({
+        id: e.id,
+        name: e.name,
+        endpoints: e.cluster.members.map((m) => m.clientUrl),
+        tls: { ca: rel(e.cluster.caCert), cert: rel(e.cluster.clientCert), key: rel(e.cluster.clientKey) },
+        ...(e.metricsUrls ? { metricsUrls: e.metricsUrls } : {}),
+      })),
+    }),
+  );
+  return file;
+}

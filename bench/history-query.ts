@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openHistoryDb } from '../lib/history/history-db';
+import { openDatabase } from '../lib/db/database';
 import { SampleStore, type SampleRow } from '../lib/history/sample-store';
 import type { SeriesName } from '../lib/history/series';
 
@@ -83,7 +83,7 @@ function main(): void {
   const file = path.join(dir, 'history.db');
   const loadAtStart = os.loadavg();
   try {
-    const db = openHistoryDb(file);
+    const db = openDatabase(file);
     const store = new SampleStore(db);
     const end = Math.floor(Date.now() / MINUTE) * MINUTE;
     const start = end - DAY;

@@ -3,7 +3,7 @@
 import 'server-only';
 import { NextResponse } from 'next/server';
 import { ConfigError } from '@/lib/config/config-error';
-import { HistoryDbError } from '@/lib/history/history-db';
+import { DatabaseError } from '@/lib/db/database';
 import { ApiError } from './api-error';
 import type { ApiErrorBody } from './error-shape';
 
@@ -24,7 +24,7 @@ export function handleRoute<A extends unknown[]>(
     } catch (err) {
       if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message);
       if (err instanceof ConfigError) return errorResponse(503, 'config_error', err.message);
-      if (err instanceof HistoryDbError) return errorResponse(503, 'history_unavailable', err.message);
+      if (err instanceof DatabaseError) return errorResponse(503, 'history_unavailable', err.message);
       // Only the class name reaches the log: a message could quote data we must not print.
       console.error(`unhandled error in route: ${err instanceof Error ? err.name : typeof err}`);
       return errorResponse(500, 'internal', 'internal error; see the server log');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { staleAfterMs } from '@/lib/cluster/staleness';
-import { openHistoryDb } from '@/lib/history/history-db';
+import { openDatabase } from '@/lib/db/database';
 import { SampleStore } from '@/lib/history/sample-store';
 import { EventStore } from '@/lib/history/event-store';
 import { ClusterCollector } from './cluster-collector';
@@ -40,15 +40,15 @@ function startMaintenance(runtime: Runtime): void {
 }
 
 /**
- * Loads the configuration, opens the history database and starts the collectors, once per process.
- * Throws ConfigError or HistoryDbError, each with one line naming what is wrong.
+ * Loads the configuration, opens the dashboard database and starts the collectors, once per process.
+ * Throws ConfigError or DatabaseError, each with one line naming what is wrong.
  */
 export function getRuntime(): Runtime {
   const holder = globalThis as Holder;
   const existing = holder[KEY];
   if (existing) return existing;
   const config = loadConfig();
-  const db = openHistoryDb(path.join(config.dataDir, 'history.sqlite'));
+  const db = openDatabase(path.join(config.dataDir, 'dashboard.sqlite'));
   const samples = new SampleStore(db);
   const events = new EventStore(db);
   const recorder = new HistoryRecorder(samples, events);

@@ -1,7 +1,7 @@
 // Starts the collectors when the server starts; a bad configuration stops the server with one clear line.
 import 'server-only';
 import { ConfigError } from '@/lib/config/config-error';
-import { HistoryDbError } from '@/lib/history/history-db';
+import { DatabaseError } from '@/lib/db/database';
 import { getRuntime } from './runtime';
 
 export function startDashboard(): void {
@@ -18,8 +18,8 @@ export function startDashboard(): void {
       console.error(`etcd-dashboard: configuration error: ${err.message}`);
       process.exit(1);
     }
-    if (err instanceof HistoryDbError) {
-      console.error(`etcd-dashboard: history database error: ${err.message}`);
+    if (err instanceof DatabaseError) {
+      console.error(`etcd-dashboard: database error: ${err.message}`);
       process.exit(1);
     }
     throw err;

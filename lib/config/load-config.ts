@@ -27,7 +27,7 @@ export interface DashboardConfig {
   probeTimeoutMs: number;
   /** How often each member's /metrics is scraped; quantiles are over this window. */
   metricsIntervalMs: number;
-  /** Absolute path of the folder for the history database (and later snapshots). */
+  /** Absolute path of the folder for the dashboard database (and later snapshots). */
   dataDir: string;
   history: { rawRetentionMs: number; rollupRetentionMs: number };
   clusters: ClusterConfig[];

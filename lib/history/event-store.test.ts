@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStore } from './event-store';
-import { openHistoryDb } from './history-db';
+import { openDatabase } from '@/lib/db/database';
 import type { ClusterEvent, EventType } from './series';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
@@ -18,7 +18,7 @@ let events: EventStore;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'event-store-'));
   file = path.join(dir, 'history.db');
-  db = openHistoryDb(file);
+  db = openDatabase(file);
   events = new EventStore(db);
 });
 afterEach(() => {
@@ -44,7 +44,7 @@ describe('EventStore', () => {
     events.insert('prod', quorum);
     events.insert('prod', leader);
     db.close();
-    db = openHistoryDb(file);
+    db = openDatabase(file);
     events = new EventStore(db);
 
     expect(events.query(all)).toEqual([leader, quorum]);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openHistoryDb } from './history-db';
+import { openDatabase } from '@/lib/db/database';
 import { bucketStepMs, SampleStore, type SampleRow } from './sample-store';
 import type { SeriesName } from './series';
 import { SERIES_CODES } from './series-codes';
@@ -24,7 +24,7 @@ let store: SampleStore;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sample-store-'));
   file = path.join(dir, 'history.db');
-  db = openHistoryDb(file);
+  db = openDatabase(file);
   store = new SampleStore(db);
 });
 afterEach(() => {
@@ -53,7 +53,7 @@ describe('insert', () => {
   it('stores samples that survive closing and reopening the file', () => {
     store.insert(everySecond(T0, 10, (i) => i + 0.5));
     db.close();
-    db = openHistoryDb(file);
+    db = openDatabase(file);
     store = new SampleStore(db);
     const result = store.query({
       clusterId: 'prod',

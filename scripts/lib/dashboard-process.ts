@@ -20,7 +20,7 @@ export interface StartDashboardOptions {
   port: number;
   env: Record<string, string>;
   logFile: string;
-  /** DATA_DIR for the history database; by default a folder beside the log named after the port. */
+  /** DATA_DIR for the dashboard database; by default a folder beside the log named after the port. */
   dataDir?: string;
   /** Wait for /api/clusters to answer; false to watch a process that should fail at start. */
   waitReady?: boolean;

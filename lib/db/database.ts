@@ -1,13 +1,13 @@
-// Opens the history database file and brings its schema up to date, refusing files it cannot safely use.
+// Opens the dashboard database file and brings its schema up to date, refusing files it cannot safely use.
 import 'server-only';
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, type Migration } from './schema';
+import { MIGRATIONS, type Migration } from './migrations';
 
-/** The history database cannot be opened or migrated; the message is one line naming the file. */
-export class HistoryDbError extends Error {
-  override readonly name = 'HistoryDbError';
+/** The dashboard database cannot be opened or migrated; the message is one line naming the file. */
+export class DatabaseError extends Error {
+  override readonly name = 'DatabaseError';
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -48,13 +48,13 @@ function firstLine(err: unknown): string {
 function assertUsable(db: Database.Database, known: number): void {
   const version = userVersion(db);
   if (version > known) {
-    throw new HistoryDbError(
-      `history database ${db.name}: schema version ${version} is newer than this dashboard knows (${known}); upgrade the dashboard or use another file`,
+    throw new DatabaseError(
+      `dashboard database ${db.name}: schema version ${version} is newer than this dashboard knows (${known}); upgrade the dashboard or use another file`,
     );
   }
   if (version === 0 && hasTables(db)) {
-    throw new HistoryDbError(
-      `history database ${db.name}: is an SQLite database of something else (it has tables but no history schema version)`,
+    throw new DatabaseError(
+      `dashboard database ${db.name}: is an SQLite database of something else (it has tables but no dashboard schema version)`,
     );
   }
 }
@@ -77,23 +77,23 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
   }
 }
 
-/** Opens (creating it and its folder if needed) the history database at `file`, migrated to the current schema. */
-export function openHistoryDb(file: string): Database.Database {
+/** Opens (creating it and its folder if needed) the dashboard database at `file`, migrated to the current schema. */
+export function openDatabase(file: string): Database.Database {
   let header: Buffer | null;
   try {
     header = readHeader(file);
   } catch (err) {
-    throw new HistoryDbError(`history database ${file}: cannot be read: ${firstLine(err)}`);
+    throw new DatabaseError(`dashboard database ${file}: cannot be read: ${firstLine(err)}`);
   }
   if (header !== null && !header.equals(SQLITE_HEADER)) {
-    throw new HistoryDbError(`history database ${file}: is not an SQLite database (unexpected file header)`);
+    throw new DatabaseError(`dashboard database ${file}: is not an SQLite database (unexpected file header)`);
   }
   mkdirSync(path.dirname(file), { recursive: true });
   let db: Database.Database;
   try {
     db = new Database(file);
   } catch (err) {
-    throw new HistoryDbError(`history database ${file}: cannot be opened: ${firstLine(err)}`);
+    throw new DatabaseError(`dashboard database ${file}: cannot be opened: ${firstLine(err)}`);
   }
   try {
     db.pragma('busy_timeout = 5000');
@@ -106,7 +106,7 @@ export function openHistoryDb(file: string): Database.Database {
     return db;
   } catch (err) {
     db.close();
-    if (err instanceof HistoryDbError) throw err;
-    throw new HistoryDbError(`history database ${file}: ${firstLine(err)}`);
+    if (err instanceof DatabaseError) throw err;
+    throw new DatabaseError(`dashboard database ${file}: ${firstLine(err)}`);
   }
 }

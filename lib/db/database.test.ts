@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HistoryDbError, migrate, openHistoryDb } from './history-db';
-import { MIGRATIONS, type Migration } from './schema';
-import { SampleStore } from './sample-store';
+import { DatabaseError, migrate, openDatabase } from './database';
+import { MIGRATIONS, type Migration } from './migrations';
+import { SampleStore } from '@/lib/history/sample-store';
 
 let dir: string;
 beforeEach(() => {
@@ -43,10 +43,10 @@ function errorOf(fn: () => unknown): Error {
   throw new Error('did not throw');
 }
 
-describe('openHistoryDb', () => {
+describe('openDatabase', () => {
   it('creates the folder and a migrated database in WAL mode with foreign keys on', () => {
     const file = path.join(dir, 'nested', 'deeper', 'history.db');
-    const db = openHistoryDb(file);
+    const db = openDatabase(file);
     try {
       expect(existsSync(file)).toBe(true);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -61,11 +61,11 @@ describe('openHistoryDb', () => {
 
   it('keeps the rows when the file is opened again', () => {
     const file = path.join(dir, 'history.db');
-    const first = openHistoryDb(file);
+    const first = openDatabase(file);
     writeSamples(first, 30);
     first.close();
 
-    const again = openHistoryDb(file);
+    const again = openDatabase(file);
     try {
       expect(countSamples(again)).toBe(30);
       expect(again.pragma('user_version', { simple: true })).toBe(CURRENT);
@@ -75,7 +75,7 @@ describe('openHistoryDb', () => {
   });
 
   it('enforces the member foreign key', () => {
-    const db = openHistoryDb(path.join(dir, 'history.db'));
+    const db = openDatabase(path.join(dir, 'history.db'));
     try {
       expect(() => db.prepare('INSERT INTO samples (series, member, at, value) VALUES (1, 999, 0, 1)').run()).toThrow(
         /FOREIGN KEY/,
@@ -87,14 +87,14 @@ describe('openHistoryDb', () => {
 
   it('refuses a database from a newer dashboard and leaves it untouched', () => {
     const file = path.join(dir, 'history.db');
-    const db = openHistoryDb(file);
+    const db = openDatabase(file);
     writeSamples(db, 5);
     db.pragma(`user_version = ${CURRENT + 1}`);
     db.close();
     const before = readFileSync(file);
 
-    const err = errorOf(() => openHistoryDb(file));
-    expect(err).toBeInstanceOf(HistoryDbError);
+    const err = errorOf(() => openDatabase(file));
+    expect(err).toBeInstanceOf(DatabaseError);
     expect(err.message).toContain(file);
     expect(err.message).toContain(`schema version ${CURRENT + 1} is newer`);
     expect(err.message).not.toContain('\n');
@@ -106,9 +106,9 @@ describe('openHistoryDb', () => {
     const content = Buffer.from('{"these": "are not the rows you are looking for"}\n'.repeat(200));
     writeFileSync(file, content);
 
-    const err = errorOf(() => openHistoryDb(file));
-    expect(err).toBeInstanceOf(HistoryDbError);
-    expect(err.message).toBe(`history database ${file}: is not an SQLite database (unexpected file header)`);
+    const err = errorOf(() => openDatabase(file));
+    expect(err).toBeInstanceOf(DatabaseError);
+    expect(err.message).toBe(`dashboard database ${file}: is not an SQLite database (unexpected file header)`);
     expect(readFileSync(file).equals(content)).toBe(true);
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
@@ -120,23 +120,23 @@ describe('openHistoryDb', () => {
     other.close();
     const before = readFileSync(file);
 
-    const err = errorOf(() => openHistoryDb(file));
-    expect(err).toBeInstanceOf(HistoryDbError);
+    const err = errorOf(() => openDatabase(file));
+    expect(err).toBeInstanceOf(DatabaseError);
     expect(err.message).toContain(file);
     expect(err.message).toContain('something else');
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('refuses a path that is a folder', () => {
-    const err = errorOf(() => openHistoryDb(dir));
-    expect(err).toBeInstanceOf(HistoryDbError);
-    expect(err.message).toContain(`history database ${dir}: `);
+    const err = errorOf(() => openDatabase(dir));
+    expect(err).toBeInstanceOf(DatabaseError);
+    expect(err.message).toContain(`dashboard database ${dir}: `);
   });
 
   it('opens an empty file as a new database', () => {
     const file = path.join(dir, 'empty.db');
     writeFileSync(file, '');
-    const db = openHistoryDb(file);
+    const db = openDatabase(file);
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
     } finally {
@@ -162,7 +162,7 @@ describe('migrate', () => {
 
   it('migrates a database from an earlier version in place, keeping its rows', () => {
     const file = path.join(dir, 'history.db');
-    const old = openHistoryDb(file);
+    const old = openDatabase(file);
     writeSamples(old, 40);
     old.close();
 
@@ -179,12 +179,12 @@ describe('migrate', () => {
       db.close();
     }
     // And the dashboard that only knows the current version refuses the migrated file.
-    expect(() => openHistoryDb(file)).toThrow(HistoryDbError);
+    expect(() => openDatabase(file)).toThrow(DatabaseError);
   });
 
   it('applies each migration in its own transaction: a failing one leaves the previous version and rows', () => {
     const file = path.join(dir, 'history.db');
-    const old = openHistoryDb(file);
+    const old = openDatabase(file);
     writeSamples(old, 10);
     old.close();
 

@@ -1,4 +1,4 @@
-// The history database's schema, as the ordered migrations that build it; append new ones, never edit old ones.
+// The dashboard database's schema, as the ordered migrations that build it; append new ones, never edit old ones.
 import 'server-only';
 import type Database from 'better-sqlite3';
 

@@ -193,13 +193,13 @@ Status call fails at once (connection refused), so this is mostly the wait for t
 finish: anywhere from 0 to one poll interval, plus that poll's own duration.
 
 **(b) Leader killed: old leader unreachable.** The figure is the time until the API marks the killed leader
-"unreachable". It is typically slower than (a): with the leader gone the followers' linearizable health reads cannot complete,
-each poll waits for them until the ${PROBE_TIMEOUT_MS} ms probe deadline, and the poll publishes all its results together, so the
-dead leader's verdict is held back by that deadline. In that first answer the quorum was shown as
+"unreachable". The collector asks every member for Status first; when the leader the followers name refuses connections,
+it does not send them the linearizable health read (it would hang until the ${PROBE_TIMEOUT_MS} ms probe deadline) and marks
+them "unhealthy: its leader refuses connections; an election is due", so the poll ends at once and, with no leader,
+the next one follows 100 ms later. In that first answer the quorum was shown as
 ${countStates(d.leaderKilled.trials)} of ${n} trials: while the survivors elect a new leader there is none, and
 the dashboard says so. In the same answer both surviving followers were shown "unhealthy" in
-${survivorsUnhealthy} of ${n} trials: their health reads had run into the deadline, so for that moment the page shows
-no healthy member at all.
+${survivorsUnhealthy} of ${n} trials: until a leader is elected neither can serve a linearizable read.
 
 **(b) Leader killed: new leader.** Measured in the same trials, from the same timestamp, until the API names a
 different leader that is healthy, with quorum "at-risk". This includes etcd's own election (election

@@ -193,9 +193,9 @@ Status call fails at once (connection refused), so this is mostly the wait for t
 finish: anywhere from 0 to one poll interval, plus that poll's own duration.
 
 **(b) Leader killed: old leader unreachable.** The figure is the time until the API marks the killed leader
-"unreachable". The collector asks every member for Status first; when the leader the followers name refuses connections,
+"unreachable". The collector asks every member for Status first; when the connection to the leader the followers name is refused or reset,
 it does not send them the linearizable health read (it would hang until the ${PROBE_TIMEOUT_MS} ms probe deadline) and marks
-them "unhealthy: its leader refuses connections; an election is due", so the poll ends at once and, with no leader,
+them "unhealthy: its leader is down; an election is due", so the poll ends at once and, with no leader,
 the next one follows 100 ms later. In that first answer the quorum was shown as
 ${countStates(d.leaderKilled.trials)} of ${n} trials: while the survivors elect a new leader there is none, and
 the dashboard says so. In the same answer both surviving followers were shown "unhealthy" in

@@ -84,6 +84,13 @@ export async function timedHealthRead(client: Etcd3, isLearner: boolean): Promis
   }
 }
 
+/**
+ * Socket errors that mean the member's process is gone, not that the network is slow: the first call after a
+ * SIGKILL fails with ECONNRESET, the next ones with ECONNREFUSED. A timeout is never taken as such: the
+ * dashboard may be the one cut off.
+ */
+const PROCESS_GONE = new Set(['ECONNREFUSED', 'ECONNRESET']);
+
 export interface ProbeTarget {
   endpoint: string;
   client: Etcd3;
@@ -94,14 +101,14 @@ export interface ProbeTarget {
 
 /**
  * Status of every target first, then the health reads. A read is not sent when its answer is already known:
- * to a member that knows no leader, or whose leader refuses connections (the process is gone and an election
+ * to a member that knows no leader, or whose leader refuses or resets connections (the process is gone and an election
  * is pending). Such reads would hang until the deadline and hold the whole poll back.
  */
 export async function probeMembers(targets: ProbeTarget[]): Promise<MemberProbeResult[]> {
   const statuses = await Promise.all(targets.map((t) => readMemberStatus(t.client)));
   const refused = new Set(
     targets
-      .filter((t, i) => statuses[i]?.failure?.code === 'ECONNREFUSED' && t.knownMemberId)
+      .filter((t, i) => PROCESS_GONE.has(statuses[i]?.failure?.code ?? '') && t.knownMemberId)
       .map((t) => t.knownMemberId as string),
   );
   return Promise.all(
@@ -111,7 +118,9 @@ export async function probeMembers(targets: ProbeTarget[]): Promise<MemberProbeR
       if (!status) health = { ok: false, tookMs: null, failure };
       else if (status.leader === '0') health = knownUnhealthy('no leader: this member knows of no elected leader');
       else if (refused.has(status.leader)) {
-        health = knownUnhealthy(`its leader ${status.leader} refuses connections (down); an election is due`);
+        health = knownUnhealthy(
+          `its leader ${status.leader} is down (connection refused or reset); an election is due`,
+        );
       } else health = await timedHealthRead(t.client, t.isLearner);
       return { endpoint: t.endpoint, status, statusFailure: failure, health };
     }),

@@ -2,6 +2,6 @@
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === 'nodejs') {
     const { startDashboard } = await import('./lib/collector/start');
-    startDashboard();
+    await startDashboard();
   }
 }

@@ -3,6 +3,7 @@ import { ClusterOverview } from '@/components/cluster-overview';
 import { SiteHeader } from '@/components/site-header';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
 import { getClusterStatus } from '@/lib/collector/cluster-reads';
+import { requirePageIdentity } from '@/lib/access/page-identity';
 import { selectCluster } from '@/lib/collector/select-cluster';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { getQueryClient } from '@/lib/query/get-query-client';
@@ -10,7 +11,11 @@ import { getQueryClient } from '@/lib/query/get-query-client';
 export const dynamic = 'force-dynamic';
 
 export default async function OverviewPage({ searchParams }: PageProps<'/'>) {
-  const { clusters, selected, unknown } = selectCluster((await searchParams).cluster);
+  const params = await searchParams;
+  const viewer = await requirePageIdentity(
+    `/${typeof params.cluster === 'string' ? `?cluster=${encodeURIComponent(params.cluster)}` : ''}`,
+  );
+  const { clusters, selected, unknown } = selectCluster(params.cluster);
   if (!selected) return <main className="p-6">No cluster is configured.</main>;
 
   const queryClient = getQueryClient();
@@ -19,7 +24,7 @@ export default async function OverviewPage({ searchParams }: PageProps<'/'>) {
 
   return (
     <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
-      <SiteHeader clusters={clusters} selected={selected} current="/" />
+      <SiteHeader clusters={clusters} selected={selected} current="/" viewer={viewer} />
       <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <HydrationBoundary state={dehydrate(queryClient)}>
         <ClusterOverview clusterId={selected.id} />

@@ -1,32 +1,53 @@
 import Link from 'next/link';
+import type { Role } from '@/lib/auth/roles';
 import type { ClusterSummary } from '@/lib/cluster/status-types';
+import { UserMenu } from './auth/user-menu';
 import { ClusterSwitcher } from './cluster-switcher';
 
-const PAGES = [
+type PagePath = '/' | '/history' | '/tokens' | '/audit';
+
+const PAGES: ReadonlyArray<{ href: PagePath; label: string; admin?: true }> = [
   { href: '/', label: 'Overview' },
   { href: '/history', label: 'History' },
-] as const;
+  { href: '/tokens', label: 'API tokens', admin: true },
+  { href: '/audit', label: 'Audit log', admin: true },
+];
+
+export interface Viewer {
+  actor: string;
+  role: Role;
+  method: string;
+}
 
 export function SiteHeader({
   clusters,
   selected,
   current,
+  viewer,
 }: {
   clusters: ClusterSummary[];
-  selected: ClusterSummary;
-  current: '/' | '/history';
+  selected: ClusterSummary | null;
+  current: PagePath;
+  viewer: Viewer;
 }) {
+  const query = selected ? `?cluster=${encodeURIComponent(selected.id)}` : '';
   return (
     <header className="flex flex-wrap items-center justify-between gap-3">
       <div className="flex flex-wrap items-baseline gap-4">
         <h1 className="text-2xl font-bold">
-          etcd · <span data-testid="cluster-name">{selected.name}</span>
+          etcd
+          {selected && (
+            <>
+              {' '}
+              · <span data-testid="cluster-name">{selected.name}</span>
+            </>
+          )}
         </h1>
-        <nav aria-label="Pages" className="flex gap-3 text-sm">
-          {PAGES.map((p) => (
+        <nav aria-label="Pages" className="flex flex-wrap gap-3 text-sm">
+          {PAGES.filter((p) => !p.admin || viewer.role === 'admin').map((p) => (
             <Link
               key={p.href}
-              href={`${p.href}?cluster=${encodeURIComponent(selected.id)}`}
+              href={`${p.href}${query}`}
               aria-current={p.href === current ? 'page' : undefined}
               className={
                 p.href === current
@@ -39,7 +60,12 @@ export function SiteHeader({
           ))}
         </nav>
       </div>
-      <ClusterSwitcher clusters={clusters} selected={selected.id} basePath={current} />
+      <div className="flex flex-wrap items-center gap-3">
+        {selected && (current === '/' || current === '/history') && (
+          <ClusterSwitcher clusters={clusters} selected={selected.id} basePath={current} />
+        )}
+        <UserMenu actor={viewer.actor} role={viewer.role} canSignOut={viewer.method === 'session'} />
+      </div>
     </header>
   );
 }

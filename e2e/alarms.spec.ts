@@ -38,7 +38,7 @@ test.beforeAll(async () => {
   expect(refused, 'etcd must refuse writes once the quota is reached').toBe(true);
   dashboard = await startDashboard({
     port: 3194,
-    env: cluster.etcdctlEnv,
+    env: { ...cluster.etcdctlEnv, DASHBOARD_ANONYMOUS: 'viewer' },
     logFile: path.join(E2E_ROOT, 'dashboard-full.log'),
   });
 });

@@ -20,7 +20,7 @@ const cluster = () => LocalCluster.load(E2E_CLUSTER_DIR);
 async function start(): Promise<void> {
   dashboard = await startDashboard({
     port: PORT,
-    env: { ETCD_DASHBOARD_CONFIG: CONFIG, ETCD_DASHBOARD_METRICS_INTERVAL_MS: '1000' },
+    env: { ETCD_DASHBOARD_CONFIG: CONFIG, ETCD_DASHBOARD_METRICS_INTERVAL_MS: '1000', DASHBOARD_ANONYMOUS: 'viewer' },
     dataDir: DATA_DIR,
     logFile: path.join(E2E_ROOT, 'dashboard-history.log'),
   });

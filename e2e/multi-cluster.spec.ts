@@ -21,7 +21,7 @@ test.beforeAll(async () => {
   ]);
   dashboard = await startDashboard({
     port: PORT,
-    env: { ETCD_DASHBOARD_CONFIG: file },
+    env: { ETCD_DASHBOARD_CONFIG: file, DASHBOARD_ANONYMOUS: 'viewer' },
     logFile: path.join(E2E_ROOT, 'dashboard-multi.log'),
   });
 });

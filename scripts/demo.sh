@@ -31,8 +31,10 @@ if [ ! -f .next/BUILD_ID ] || [ -n "$(find app components lib public next.config
 fi
 
 eval "$(npx tsx scripts/local-cluster.ts env --dir "$CLUSTER_DIR")"
+# Anonymous viewing on, and an operator account with a fresh password, printed once below.
+OPERATOR_PASSWORD="$(npx tsx --conditions=react-server scripts/demo-config.ts --cluster-dir "$CLUSTER_DIR" --out "$CLUSTER_DIR/dashboard.yaml")"
 # Started by node directly (not through npm) so the PID we hold is the server's own.
-node node_modules/next/dist/bin/next start --hostname "$HOST" --port "$PORT" &
+ETCD_DASHBOARD_CONFIG="$CLUSTER_DIR/dashboard.yaml" PORT="$PORT" HOSTNAME="$HOST" node scripts/server.mjs &
 dashboard_pid=$!
 
 for _ in $(seq 1 100); do
@@ -42,7 +44,8 @@ for _ in $(seq 1 100); do
 done
 cat <<MSG
 
-  etcd dashboard:  http://$HOST:$PORT/
+  etcd dashboard:  http://$HOST:$PORT/   (anyone may look; sign in to act)
+  operator login:  operator / $OPERATOR_PASSWORD   (shown only now; stored as a hash)
   etcd cluster:    $ETCDCTL_ENDPOINTS (mTLS; certificates in $CLUSTER_DIR/pki)
   try etcdctl:     eval "\$(npm run -s cluster -- env --dir $CLUSTER_DIR)" && etcdctl endpoint status -w table
   stop a member:   npm run cluster -- stop-member --dir $CLUSTER_DIR --member 1

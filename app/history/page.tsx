@@ -2,6 +2,7 @@ import { Suspense } from 'react';
 import { HistoryView } from '@/components/history/history-view';
 import { SiteHeader } from '@/components/site-header';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
+import { requirePageIdentity } from '@/lib/access/page-identity';
 import { selectCluster } from '@/lib/collector/select-cluster';
 import { DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
 
@@ -11,6 +12,7 @@ const one = (v: string | string[] | undefined) => (typeof v === 'string' && v !=
 
 export default async function HistoryPage({ searchParams }: PageProps<'/history'>) {
   const params = await searchParams;
+  const viewer = await requirePageIdentity('/history');
   const { clusters, selected, unknown } = selectCluster(params.cluster);
   if (!selected) return <main className="p-6">No cluster is configured.</main>;
 
@@ -24,7 +26,7 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
 
   return (
     <main className="mx-auto max-w-[1800px] space-y-4 p-4 sm:p-6">
-      <SiteHeader clusters={clusters} selected={selected} current="/history" />
+      <SiteHeader clusters={clusters} selected={selected} current="/history" viewer={viewer} />
       <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <Suspense>
         <HistoryView

@@ -7,8 +7,16 @@ import { DatabaseError } from '@/lib/db/database';
 import { ApiError } from './api-error';
 import type { ApiErrorBody } from './error-shape';
 
-export function errorResponse(status: number, code: string, message: string): NextResponse<ApiErrorBody> {
-  return NextResponse.json({ error: { code, message } }, { status, headers: { 'Cache-Control': 'no-store' } });
+export function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): NextResponse<ApiErrorBody> {
+  return NextResponse.json(
+    { error: { code, message } },
+    { status, headers: { 'Cache-Control': 'no-store', ...headers } },
+  );
 }
 
 export function json<T>(body: T, status = 200): NextResponse<T> {
@@ -22,7 +30,7 @@ export function handleRoute<A extends unknown[]>(
     try {
       return await fn(...args);
     } catch (err) {
-      if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message);
+      if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message, err.headers);
       if (err instanceof ConfigError) return errorResponse(503, 'config_error', err.message);
       if (err instanceof DatabaseError) return errorResponse(503, 'history_unavailable', err.message);
       // Only the class name reaches the log: a message could quote data we must not print.

@@ -8,6 +8,12 @@ import { staleAfterMs } from '@/lib/cluster/staleness';
 import { openDatabase } from '@/lib/db/database';
 import { SampleStore } from '@/lib/history/sample-store';
 import { EventStore } from '@/lib/history/event-store';
+import { AuditLog } from '@/lib/auth/audit-log';
+import type { TrustedProxies } from '@/lib/auth/address';
+import { LoginLimiter } from '@/lib/auth/login-limiter';
+import { SessionStore } from '@/lib/auth/session-store';
+import { TokenStore } from '@/lib/auth/token-store';
+import { UserStore } from '@/lib/auth/user-store';
 import { ClusterCollector } from './cluster-collector';
 import { HistoryRecorder } from './history-recorder';
 
@@ -16,6 +22,14 @@ interface Runtime {
   collectors: Map<string, ClusterCollector>;
   staleAfterMs: number;
   history: { db: Database.Database; samples: SampleStore; events: EventStore };
+  auth: {
+    users: UserStore;
+    sessions: SessionStore;
+    tokens: TokenStore;
+    audit: AuditLog;
+    limiter: LoginLimiter;
+    trusted: TrustedProxies;
+  };
 }
 
 const KEY = Symbol.for('etcd-dashboard.runtime');
@@ -31,6 +45,7 @@ function startMaintenance(runtime: Runtime): void {
       runtime.history.samples.rollup(now);
       runtime.history.samples.prune(now, runtime.config.history);
       runtime.history.events.prune(now, runtime.config.history.rollupRetentionMs);
+      runtime.auth.sessions.prune(now);
     } catch (err) {
       console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -69,6 +84,14 @@ export function getRuntime(): Runtime {
     collectors,
     staleAfterMs: staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs),
     history: { db, samples, events },
+    auth: {
+      users: new UserStore(db),
+      sessions: new SessionStore(db),
+      tokens: new TokenStore(db),
+      audit: new AuditLog(db),
+      limiter: new LoginLimiter(),
+      trusted: config.auth.trustedProxies,
+    },
   };
   holder[KEY] = runtime;
   for (const c of collectors.values()) c.start();

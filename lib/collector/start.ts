@@ -2,17 +2,26 @@
 import 'server-only';
 import { ConfigError } from '@/lib/config/config-error';
 import { DatabaseError } from '@/lib/db/database';
+import { syncUsers } from '@/lib/access/sync-users';
 import { getRuntime } from './runtime';
 
-export function startDashboard(): void {
+export async function startDashboard(): Promise<void> {
   try {
     if (process.env.ETCD_DASHBOARD_CONFIG && process.env.ETCDCTL_ENDPOINTS) {
       console.log('etcd-dashboard: ETCD_DASHBOARD_CONFIG is set; the ETCDCTL_* variables are ignored');
     }
-    const { config } = getRuntime();
+    const { config, auth } = getRuntime();
+    await syncUsers(config.auth, auth.users, auth.sessions);
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
-    console.log(`etcd-dashboard: history in ${config.dataDir}`);
+    console.log(`etcd-dashboard: data in ${config.dataDir}`);
+    const users = auth.users.list().length;
+    console.log(
+      `etcd-dashboard: ${users} local user(s); anonymous viewing ${config.auth.anonymous === 'viewer' ? 'ON (viewer)' : 'off'}` +
+        (config.auth.trustedProxies.entries.length > 0
+          ? `; proxy headers believed from ${config.auth.trustedProxies.entries.join(', ')}`
+          : ''),
+    );
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`etcd-dashboard: configuration error: ${err.message}`);

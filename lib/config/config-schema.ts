@@ -29,6 +29,38 @@ export const clusterFileEntrySchema = z.strictObject({
     .optional(),
 });
 
+const role = z.enum(['viewer', 'operator', 'admin']);
+
+export const authFileSchema = z.strictObject({
+  /** "viewer" lets anyone who reaches the dashboard look without signing in (a NOC screen); never more. */
+  anonymous: z.enum(['off', 'viewer']).optional(),
+  sessionTtlHours: z
+    .number()
+    .min(0.25)
+    .max(24 * 30)
+    .optional(),
+  users: z
+    .array(
+      z.strictObject({
+        username: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits, ".", "_", "@" or "-"'),
+        passwordHash: z
+          .string()
+          .regex(/^scrypt\$/, 'must be a hash made by `npm run hash-password` (never a plain password)'),
+        role,
+      }),
+    )
+    .optional(),
+  /** Identity from a trusted reverse proxy (the oauth2-proxy pattern); believed only from DASHBOARD_TRUSTED_PROXIES. */
+  proxy: z
+    .strictObject({
+      userHeader: z.string().min(1).default('X-Forwarded-User'),
+      groupsHeader: z.string().min(1).default('X-Forwarded-Groups'),
+      /** Group → role; a user gets the highest role of their groups, and no access without a mapped group. */
+      groupRoles: z.record(z.string().min(1), role),
+    })
+    .optional(),
+});
+
 export const configFileSchema = z.strictObject({
   pollIntervalMs: interval.optional(),
   probeTimeoutMs: timeout.optional(),
@@ -39,6 +71,7 @@ export const configFileSchema = z.strictObject({
       rollupRetentionDays: rollupRetentionDays.optional(),
     })
     .optional(),
+  auth: authFileSchema.optional(),
   clusters: z.array(clusterFileEntrySchema).min(1, 'needs at least one cluster'),
 });
 
@@ -61,6 +94,16 @@ export const envSchema = z.object({
   DATA_DIR: optionalText,
   HISTORY_RAW_RETENTION_HOURS: optionalNumber(rawRetentionHours),
   HISTORY_ROLLUP_RETENTION_DAYS: optionalNumber(rollupRetentionDays),
+  DASHBOARD_ANONYMOUS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['off', 'viewer'], { error: 'must be "off" or "viewer"' }).optional(),
+  ),
+  DASHBOARD_ADMIN_PASSWORD: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    // The message never repeats the value: it is a password.
+    z.string().min(12, 'must be at least 12 characters').max(1024, 'must be at most 1024 characters').optional(),
+  ),
+  DASHBOARD_TRUSTED_PROXIES: optionalText,
 });
 
 export type DashboardEnv = z.infer<typeof envSchema>;

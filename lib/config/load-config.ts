@@ -9,6 +9,8 @@ import { configFileSchema, envSchema, type ConfigFile } from './config-schema';
 import { parseEndpoint } from './endpoint';
 import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
 import type { TlsCredentials } from '@/lib/etcd/tls-credentials';
+import { parseTrustedProxies, type TrustedProxies } from '@/lib/auth/address';
+import type { Role } from '@/lib/auth/roles';
 
 export interface ClusterConfig {
   id: string;
@@ -30,7 +32,19 @@ export interface DashboardConfig {
   /** Absolute path of the folder for the dashboard database (and later snapshots). */
   dataDir: string;
   history: { rawRetentionMs: number; rollupRetentionMs: number };
+  auth: AuthConfig;
   clusters: ClusterConfig[];
+}
+
+export interface AuthConfig {
+  anonymous: 'off' | 'viewer';
+  sessionTtlMs: number;
+  /** Local users from the config file; passwords only as scrypt hashes. */
+  users: Array<{ username: string; passwordHash: string; role: Role }>;
+  /** DASHBOARD_ADMIN_PASSWORD: the password the local user "admin" gets at start. Never logged. */
+  adminPassword: string | null;
+  trustedProxies: TrustedProxies;
+  proxy: { userHeader: string; groupsHeader: string; groupRoles: Record<string, Role> } | null;
 }
 
 type FileSettings = Omit<ConfigFile, 'clusters'>;
@@ -41,6 +55,7 @@ export const DEFAULT_PROBE_TIMEOUT_MS = 800;
 export const DEFAULT_METRICS_INTERVAL_MS = 5000;
 export const DEFAULT_RAW_RETENTION_HOURS = 24;
 export const DEFAULT_ROLLUP_RETENTION_DAYS = 30;
+export const DEFAULT_SESSION_TTL_HOURS = 12;
 
 function issuePath(p: ReadonlyArray<PropertyKey>): string {
   return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
@@ -146,6 +161,14 @@ function fromEtcdctlEnv(env: Env, now: Date): { source: string; settings: FileSe
   };
 }
 
+function trustedProxies(list: string | undefined): TrustedProxies {
+  try {
+    return parseTrustedProxies(list ?? '');
+  } catch (err) {
+    throw new ConfigError(`DASHBOARD_TRUSTED_PROXIES: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Throws ConfigError with one line naming what is wrong; never falls back silently. */
 export function loadConfig(
   rawEnv: Record<string, string | undefined> = process.env,
@@ -173,8 +196,21 @@ export function loadConfig(
         (env.HISTORY_ROLLUP_RETENTION_DAYS ?? settings.history?.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS) *
         86_400_000,
     },
+    auth: {
+      anonymous: env.DASHBOARD_ANONYMOUS ?? settings.auth?.anonymous ?? 'off',
+      sessionTtlMs: (settings.auth?.sessionTtlHours ?? DEFAULT_SESSION_TTL_HOURS) * 3_600_000,
+      users: settings.auth?.users ?? [],
+      adminPassword: env.DASHBOARD_ADMIN_PASSWORD ?? null,
+      trustedProxies: trustedProxies(env.DASHBOARD_TRUSTED_PROXIES),
+      proxy: settings.auth?.proxy ?? null,
+    },
     clusters,
   };
+  if (config.auth.proxy && config.auth.trustedProxies.entries.length === 0) {
+    throw new ConfigError(
+      `${source}: auth.proxy is set but DASHBOARD_TRUSTED_PROXIES is empty: no proxy's headers would be believed`,
+    );
+  }
   if (config.probeTimeoutMs > config.pollIntervalMs * 10) {
     throw new ConfigError(`probe timeout ${config.probeTimeoutMs} ms is more than 10 poll intervals; lower it`);
   }

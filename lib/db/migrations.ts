@@ -59,4 +59,71 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_cluster_time ON events (cluster_id, at);
     `,
   },
+  {
+    version: 2,
+    up: `
+      -- Access control. Times are epoch ms. Secrets are never stored: passwords as scrypt hashes, session cookies
+      -- and API tokens as the hex sha256 of their value.
+      -- source: where the account is defined ('config' | 'env' | 'demo').
+      CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        source TEXT NOT NULL CHECK (source IN ('config', 'env', 'demo')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      -- role: as at sign-in; the users row is authoritative. source: the client address at sign-in.
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        source TEXT NULL
+      );
+      CREATE INDEX sessions_by_username ON sessions (username);
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      -- id: short, random, url-safe; also the middle part of the token itself.
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NULL,
+        revoked_at INTEGER NULL,
+        last_used_at INTEGER NULL
+      );
+
+      -- actor: username, token name or 'anonymous'; method: how the actor was identified; source: the client address.
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        method TEXT NOT NULL CHECK (method IN ('password', 'session', 'token', 'proxy', 'anonymous', 'none')),
+        source TEXT NULL,
+        action TEXT NOT NULL,
+        cluster_id TEXT NULL,
+        member_id TEXT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'denied')),
+        details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+      );
+      CREATE INDEX audit_log_by_time ON audit_log (at);
+
+      -- A record of who did what is only worth keeping if no one can quietly change it afterwards.
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+    `,
+  },
 ];

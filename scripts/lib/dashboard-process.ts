@@ -31,21 +31,19 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    // `next start` run directly by node, not through npm and sh, so the PID we hold is the server's own.
-    child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(opts.port)],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          NEXT_TELEMETRY_DISABLED: '1',
-          DATA_DIR: opts.dataDir ?? path.join(path.dirname(opts.logFile), `data-${opts.port}`),
-          ...opts.env,
-        },
-        stdio: ['ignore', fd, fd],
+    // The production server run directly by node, not through npm and sh, so the PID we hold is the server's own.
+    child = spawn(process.execPath, [path.join(ROOT, 'scripts/server.mjs')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: '1',
+        HOSTNAME: '127.0.0.1',
+        PORT: String(opts.port),
+        DATA_DIR: opts.dataDir ?? path.join(path.dirname(opts.logFile), `data-${opts.port}`),
+        ...opts.env,
       },
-    );
+      stdio: ['ignore', fd, fd],
+    });
   } finally {
     closeSync(fd);
   }

@@ -1,0 +1,24 @@
+import { AuditView } from '@/components/auth/audit-view';
+import { SiteHeader } from '@/components/site-header';
+import { requirePageIdentity } from '@/lib/access/page-identity';
+import { listClusters } from '@/lib/collector/cluster-reads';
+
+export const dynamic = 'force-dynamic';
+
+export default async function Page() {
+  const viewer = await requirePageIdentity('/audit');
+  const clusters = listClusters();
+  return (
+    <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
+      <SiteHeader clusters={clusters} selected={null} current="/audit" viewer={viewer} />
+      <h2 className="text-xl font-semibold">Audit log</h2>
+      {viewer.role === 'admin' ? (
+        <AuditView />
+      ) : (
+        <p role="alert" className="rounded-md bg-amber-100 px-3 py-2 text-amber-950">
+          This page needs the admin role; {viewer.actor} is {viewer.role}.
+        </p>
+      )}
+    </main>
+  );
+}

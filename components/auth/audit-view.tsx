@@ -1,0 +1,102 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { AuditEntry } from '@/lib/auth/audit-log';
+import { fetchJson } from '@/lib/query/fetch-json';
+
+const RANGES = ['-1h', '-24h', '-7d', '-31d'] as const;
+
+export function AuditView() {
+  const [filters, setFilters] = useState({ from: '-7d', actor: '', action: '', outcome: '' });
+  const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ''));
+  const audit = useQuery({
+    queryKey: ['audit', params.toString()],
+    queryFn: () => fetchJson<{ entries: AuditEntry[] }>(`/api/audit?${params}`),
+    refetchInterval: 10_000,
+  });
+  const set = (k: keyof typeof filters) => (e: { target: { value: string } }) =>
+    setFilters({ ...filters, [k]: e.target.value });
+  const input = 'mt-1 block rounded-md border border-slate-300 px-2 py-1 dark:border-slate-700 dark:bg-slate-900';
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-end gap-3 text-sm">
+        <label>
+          Since
+          <select value={filters.from} onChange={set('from')} className={input}>
+            {RANGES.map((r) => (
+              <option key={r} value={r}>
+                {r.slice(1)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Who
+          <input value={filters.actor} onChange={set('actor')} placeholder="username" className={input} />
+        </label>
+        <label>
+          Action
+          <input value={filters.action} onChange={set('action')} placeholder="auth.login" className={input} />
+        </label>
+        <label>
+          Outcome
+          <select value={filters.outcome} onChange={set('outcome')} className={input}>
+            <option value="">any</option>
+            <option>success</option>
+            <option>failure</option>
+            <option>denied</option>
+          </select>
+        </label>
+      </div>
+      {audit.isError && (
+        <p role="alert" className="text-sm text-red-700">
+          {audit.error.message}
+        </p>
+      )}
+      <div className="overflow-x-auto">
+        <table className="w-full text-left text-sm">
+          <thead>
+            <tr className="border-b border-slate-300 dark:border-slate-700">
+              <th className="py-1">Time</th>
+              <th>Who</th>
+              <th>How</th>
+              <th>From</th>
+              <th>Action</th>
+              <th>Target</th>
+              <th>Outcome</th>
+              <th>Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(audit.data?.entries ?? []).map((e) => (
+              <tr
+                key={e.id}
+                data-testid="audit-row"
+                data-action={e.action}
+                data-outcome={e.outcome}
+                className="border-b border-slate-200 align-top dark:border-slate-800"
+              >
+                <td className="py-1 font-mono text-xs">{new Date(e.at).toLocaleString('en-GB')}</td>
+                <td>
+                  {e.actor}
+                  {e.role ? ` (${e.role})` : ''}
+                </td>
+                <td>{e.method}</td>
+                <td className="font-mono text-xs">{e.source ?? '—'}</td>
+                <td>{e.action}</td>
+                <td>{[e.clusterId, e.memberId].filter(Boolean).join(' / ') || '—'}</td>
+                <td className={e.outcome === 'success' ? 'text-emerald-700' : 'font-semibold text-red-700'}>
+                  {e.outcome}
+                </td>
+                <td className="max-w-md break-words font-mono text-xs">
+                  {Object.keys(e.details).length > 0 ? JSON.stringify(e.details) : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+// API tokens for automation: created by an admin, shown once, stored hashed, revocable; every change audited.
+import 'server-only';
+import { z } from 'zod';
+import { ApiError, badRequest, notFound } from '@/lib/api/api-error';
+import { parseJsonBody } from '@/lib/api/parse-body';
+import { ROLES } from '@/lib/auth/roles';
+import type { TokenInfo } from '@/lib/auth/token-store';
+import { getRuntime } from '@/lib/collector/runtime';
+import { requireRole } from './guard';
+
+const createSchema = z.strictObject({
+  name: z.string().trim().min(1, 'is required').max(100, 'is at most 100 characters'),
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+  expiresAt: z.iso
+    .datetime({ offset: true, error: 'must be an ISO time such as 2027-01-31T00:00:00Z' })
+    .nullable()
+    .optional(),
+});
+
+export async function createToken(req: Request, now = Date.now()): Promise<{ id: string; token: string }> {
+  const who = requireRole(req, 'admin', { action: 'token.create' });
+  const { auth } = getRuntime();
+  const body = await parseJsonBody(req, createSchema);
+  const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
+  if (expiresAt !== null && expiresAt <= now) throw badRequest(`expiresAt: ${body.expiresAt} is in the past`);
+  const created = auth.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
+  auth.audit.append({
+    at: now,
+    actor: who.actor,
+    role: who.role,
+    method: who.method,
+    source: who.source,
+    action: 'token.create',
+    outcome: 'success',
+    details: { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
+  });
+  return created;
+}
+
+export function listTokens(req: Request, now = Date.now()): TokenInfo[] {
+  requireRole(req, 'admin');
+  return getRuntime().auth.tokens.list(now);
+}
+
+const TOKEN_ID = /^[0-9a-f]{16}$/;
+
+export function revokeToken(req: Request, id: string, now = Date.now()): void {
+  const who = requireRole(req, 'admin', { action: 'token.revoke' });
+  if (!TOKEN_ID.test(id)) throw badRequest(`"${id.slice(0, 40)}" is not a token id`);
+  const { auth } = getRuntime();
+  const known = auth.tokens.list(now).find((t) => t.id === id);
+  if (!known) throw notFound(`no token with id "${id}"`);
+  if (!auth.tokens.revoke(id, now)) throw new ApiError(409, 'already_revoked', `token "${id}" is already revoked`);
+  auth.audit.append({
+    at: now,
+    actor: who.actor,
+    role: who.role,
+    method: who.method,
+    source: who.source,
+    action: 'token.revoke',
+    outcome: 'success',
+    details: { tokenId: id, tokenName: known.name },
+  });
+}

@@ -1,0 +1,79 @@
+// Who is asking: an API token, a session cookie, a trusted proxy's headers, or anonymous viewing, in that order.
+import 'server-only';
+import { roleAtLeast, type Role } from '@/lib/auth/roles';
+import type { AuditMethod } from '@/lib/auth/audit-log';
+import { getRuntime } from '@/lib/collector/runtime';
+import type { RequestContext } from './request-context';
+
+export interface Identity {
+  /** Username, "token:<name>", or "anonymous". */
+  actor: string;
+  role: Role;
+  method: Exclude<AuditMethod, 'password' | 'none'>;
+  /** The client's address as best known (behind a trusted proxy: the address it forwarded). */
+  source: string | null;
+}
+
+export type IdentityResult = { identity: Identity } | { identity: null; reason: string; source: string | null };
+
+/** The client address: the peer, or behind trusted proxies the nearest address in X-Forwarded-For they did not add. */
+export function clientAddress(ctx: RequestContext): string | null {
+  const { trusted } = getRuntime().auth;
+  if (!ctx.peer || !trusted.isTrusted(ctx.peer)) return ctx.peer;
+  const hops = (ctx.headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i] as string;
+    if (!trusted.isTrusted(hop)) return hop;
+  }
+  return hops[0] ?? ctx.peer;
+}
+
+function highestRole(roles: Role[]): Role | null {
+  let best: Role | null = null;
+  for (const r of roles) if (best === null || roleAtLeast(r, best)) best = r;
+  return best;
+}
+
+export function resolveIdentity(ctx: RequestContext, now = Date.now()): IdentityResult {
+  const { config, auth } = getRuntime();
+  const source = clientAddress(ctx);
+
+  // A request that presents a token is judged by it alone: a bad token never falls back to a cookie.
+  const authorization = ctx.headers.get('authorization');
+  if (authorization !== null) {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+    if (!bearer) return { identity: null, reason: 'Authorization must be "Bearer <token>"', source };
+    const token = auth.tokens.resolve(bearer, now);
+    if (!token) return { identity: null, reason: 'the API token is unknown, expired or revoked', source };
+    return { identity: { actor: `token:${token.name}`, role: token.role, method: 'token', source } };
+  }
+
+  if (ctx.sessionToken) {
+    const session = auth.sessions.resolve(ctx.sessionToken, now);
+    if (session) return { identity: { actor: session.username, role: session.role, method: 'session', source } };
+  }
+
+  const proxy = config.auth.proxy;
+  if (proxy && ctx.peer && auth.trusted.isTrusted(ctx.peer)) {
+    const user = ctx.headers.get(proxy.userHeader)?.trim();
+    if (user) {
+      const groups = (ctx.headers.get(proxy.groupsHeader) ?? '')
+        .split(/[,\s]+/)
+        .map((g) => g.trim())
+        .filter(Boolean);
+      const role = highestRole(groups.map((g) => proxy.groupRoles[g]).filter((r): r is Role => r !== undefined));
+      if (role) return { identity: { actor: user.slice(0, 128), role, method: 'proxy', source } };
+      if (config.auth.anonymous !== 'viewer') {
+        return { identity: null, reason: `none of the groups of ${user.slice(0, 128)} maps to a role`, source };
+      }
+    }
+  }
+
+  if (config.auth.anonymous === 'viewer') {
+    return { identity: { actor: 'anonymous', role: 'viewer', method: 'anonymous', source } };
+  }
+  return { identity: null, reason: 'sign in, or send an API token as "Authorization: Bearer <token>"', source };
+}

@@ -1,0 +1,24 @@
+// Refuses cross-site requests that would ride on a browser's session cookie (CSRF), the way Go's
+// CrossOriginProtection does: Sec-Fetch-Site when the browser sends it, else Origin against Host.
+import 'server-only';
+
+/** Null when the request may proceed, else why it is refused. */
+export function crossOriginRefusal(headers: Headers): string | null {
+  const site = headers.get('sec-fetch-site');
+  if (site !== null) {
+    // "none": typed into the address bar or a bookmark.
+    if (site === 'same-origin' || site === 'none') return null;
+    return `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`;
+  }
+  const origin = headers.get('origin');
+  if (origin === null) return null; // not a browser: no ambient cookie to abuse
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    return 'cross-site request refused (malformed Origin)';
+  }
+  const host = headers.get('x-forwarded-host') ?? headers.get('host');
+  if (host !== null && originHost.toLowerCase() === host.toLowerCase()) return null;
+  return `cross-site request refused (Origin ${origin.slice(0, 100)} is not this dashboard)`;
+}

@@ -1,0 +1,120 @@
+// Signing in and out with a local user's password: rate-limited, audited, a session in an HttpOnly cookie.
+import 'server-only';
+import { z } from 'zod';
+import { ApiError } from '@/lib/api/api-error';
+import { parseJsonBody } from '@/lib/api/parse-body';
+import { hashPassword, verifyPassword } from '@/lib/auth/password';
+import type { Role } from '@/lib/auth/roles';
+import { getRuntime } from '@/lib/collector/runtime';
+import { clientAddress, resolveIdentity } from './identity';
+import { requestContext, SESSION_COOKIE, type RequestContext } from './request-context';
+import { crossOriginRefusal } from './same-origin';
+
+const loginSchema = z.strictObject({
+  username: z.string().min(1, 'is required').max(64, 'is too long'),
+  password: z.string().min(1, 'is required').max(1024, 'is too long'),
+});
+
+// Checked against when the user does not exist, so the answer takes as long as for a real user.
+let decoy: Promise<string> | null = null;
+const decoyHash = () => (decoy ??= hashPassword(`decoy-${Math.random()}-${Date.now()}`));
+
+/** Secure cookies when the browser reached us over HTTPS (through a trusted TLS-terminating proxy). */
+function overHttps(ctx: RequestContext): boolean {
+  const { trusted } = getRuntime().auth;
+  return ctx.peer !== null && trusted.isTrusted(ctx.peer) && ctx.headers.get('x-forwarded-proto') === 'https';
+}
+
+function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return [
+    `${SESSION_COOKIE}=${value}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${maxAgeSeconds}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+export interface SignedIn {
+  actor: string;
+  role: Role;
+  expiresAt: string;
+  cookie: string;
+}
+
+export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> {
+  const { config, auth } = getRuntime();
+  const ctx = requestContext(req);
+  const source = clientAddress(ctx);
+  const audit = (actor: string, role: Role | null, outcome: 'success' | 'failure' | 'denied', reason?: string) =>
+    auth.audit.append({
+      at: now,
+      actor,
+      role,
+      method: 'password',
+      source,
+      action: 'auth.login',
+      outcome,
+      ...(reason ? { details: { reason } } : {}),
+    });
+
+  // A sign-in form on another site must not sign the browser in (login CSRF).
+  const refusal = crossOriginRefusal(req.headers);
+  if (refusal) {
+    audit('anonymous', null, 'denied', refusal);
+    throw new ApiError(403, 'cross_origin', refusal);
+  }
+  const { username, password } = await parseJsonBody(req, loginSchema);
+  const check = await auth.limiter.check(username, source);
+  if (!check.allowed) {
+    audit(
+      username,
+      null,
+      'denied',
+      `too many failed sign-ins for this ${check.reason === 'user' ? 'user' : 'address'}`,
+    );
+    throw new ApiError(429, 'rate_limited', `too many failed sign-ins; try again in ${check.retryAfterSeconds} s`, {
+      'Retry-After': String(check.retryAfterSeconds),
+    });
+  }
+  const user = auth.users.get(username);
+  const ok = user
+    ? await verifyPassword(password, user.passwordHash)
+    : (await verifyPassword(password, await decoyHash()), false);
+  if (!user || !ok) {
+    await auth.limiter.recordFailure(username, source);
+    audit(username, null, 'failure', 'wrong username or password');
+    throw new ApiError(401, 'invalid_credentials', 'wrong username or password');
+  }
+  await auth.limiter.recordSuccess(username, source);
+  const session = auth.sessions.create({ username, role: user.role }, { ttlMs: config.auth.sessionTtlMs, source }, now);
+  audit(username, user.role, 'success');
+  return {
+    actor: username,
+    role: user.role,
+    expiresAt: new Date(session.expiresAt).toISOString(),
+    cookie: sessionCookie(session.token, Math.floor(config.auth.sessionTtlMs / 1000), overHttps(ctx)),
+  };
+}
+
+/** Ends the session in the cookie (if any) and returns the cookie that clears it. */
+export function signOut(req: Request, now = Date.now()): string {
+  const { auth } = getRuntime();
+  const ctx = requestContext(req);
+  const refusal = crossOriginRefusal(req.headers);
+  if (refusal) throw new ApiError(403, 'cross_origin', refusal);
+  const who = resolveIdentity(ctx, now).identity;
+  if (ctx.sessionToken && auth.sessions.revoke(ctx.sessionToken) && who) {
+    auth.audit.append({
+      at: now,
+      actor: who.actor,
+      role: who.role,
+      method: 'session',
+      source: who.source,
+      action: 'auth.logout',
+      outcome: 'success',
+    });
+  }
+  return sessionCookie('', 0, overHttps(ctx));
+}

@@ -12,6 +12,8 @@ export interface MemberClientOptions {
   tls: TlsCredentials | null;
   /** Deadline for each unary call, in ms. */
   timeoutMs: number;
+  /** HTTP/2 flow-control window; larger lets a snapshot stream run at disk speed. */
+  flowControlWindowBytes?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export function createMemberClient(opts: MemberClientOptions): MemberClient {
       // Reconnect quickly after a member comes back instead of backing off for up to two minutes.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,
+      ...(opts.flowControlWindowBytes ? { 'grpc-node.flow_control_window': opts.flowControlWindowBytes } : {}),
     },
   };
   if (opts.tls) {

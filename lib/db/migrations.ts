@@ -126,4 +126,34 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    up: `
+      -- One row per snapshot attempt, kept after its file is deleted by retention (deleted_at) or found gone (missing).
+      CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        cluster_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NULL,
+        member_id TEXT NULL,
+        member_name TEXT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('manual', 'schedule')),
+        triggered_by TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        size_bytes INTEGER NULL,
+        revision INTEGER NULL,
+        total_keys INTEGER NULL,
+        hash INTEGER NULL,
+        sha256 TEXT NULL,
+        verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+        missing INTEGER NOT NULL DEFAULT 0 CHECK (missing IN (0, 1)),
+        deleted_at INTEGER NULL,
+        locations TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(locations)),
+        keyspace TEXT NULL CHECK (keyspace IS NULL OR json_valid(keyspace)),
+        error TEXT NULL
+      );
+      CREATE INDEX snapshots_by_cluster ON snapshots (cluster_id, started_at);
+    `,
+  },
 ];

@@ -12,6 +12,31 @@ const rawRetentionHours = z
   .max(24 * 7);
 const rollupRetentionDays = z.number().min(1).max(400);
 
+export const snapshotsFileSchema = z.strictObject({
+  /** Cron syntax (5 or 6 fields); no schedule means snapshots are taken only by hand or through the API. */
+  schedule: z.string().trim().min(1).optional(),
+  retention: z
+    .strictObject({
+      keepLast: z.number().int().min(1).max(100_000).optional(),
+      maxAgeDays: z.number().positive().max(3650).optional(),
+    })
+    .optional(),
+  /** S3-compatible object storage for a copy of every verified snapshot. */
+  offsite: z
+    .strictObject({
+      endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      region: z.string().min(1).default('us-east-1'),
+      bucket: z.string().min(3).max(63),
+      prefix: z.string().default(''),
+      accessKeyId: z.string().min(1),
+      /** Prefer secretAccessKeyFile: a secret in a config file is one more copy of it. */
+      secretAccessKey: z.string().min(1).optional(),
+      secretAccessKeyFile: z.string().min(1).optional(),
+      forcePathStyle: z.boolean().optional(),
+    })
+    .optional(),
+});
+
 export const clusterFileEntrySchema = z.strictObject({
   id: z.string().regex(CLUSTER_ID, 'must be lowercase letters, digits and dashes (like a Kubernetes name)'),
   name: z.string().trim().min(1).max(100).optional(),
@@ -24,6 +49,7 @@ export const clusterFileEntrySchema = z.strictObject({
     })
     .optional(),
   /** Member name → a plain-HTTP metrics URL (kubeadm serves one on :2381); otherwise the mTLS client URL is used. */
+  snapshots: snapshotsFileSchema.optional(),
   metricsUrls: z
     .record(z.string().min(1), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
     .optional(),
@@ -104,6 +130,7 @@ export const envSchema = z.object({
     z.string().min(12, 'must be at least 12 characters').max(1024, 'must be at most 1024 characters').optional(),
   ),
   DASHBOARD_TRUSTED_PROXIES: optionalText,
+  SNAPSHOT_DIR: optionalText,
 });
 
 export type DashboardEnv = z.infer<typeof envSchema>;

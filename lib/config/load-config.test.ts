@@ -452,3 +452,53 @@ describe('history and metrics settings', () => {
     expect(err.message).toContain('clusters[0].metricsUrls.etcd-0');
   });
 });
+
+describe('snapshot settings', () => {
+  it('reads a schedule, retention and an off-site target whose secret comes from a file', () => {
+    const secretFile = path.join(dir, 's3-secret');
+    writeFileSync(secretFile, 'not-a-real-secret\n');
+    const file = writeConfig(
+      'snapshots',
+      's.yaml',
+      `clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    snapshots:\n      schedule: "0 * * * *"\n      retention: { keepLast: 24, maxAgeDays: 7 }\n      offsite: { endpoint: "http://127.0.0.1:9000", bucket: backups, prefix: etcd/, accessKeyId: AK, secretAccessKeyFile: ${secretFile}, forcePathStyle: true }\n`,
+    );
+    const s = loadConfig({ ETCD_DASHBOARD_CONFIG: file }).clusters[0]?.snapshots;
+    expect(s?.schedule).toBe('0 * * * *');
+    expect(s?.retention).toEqual({ keepLast: 24, maxAgeDays: 7 });
+    expect(s?.offsite).toMatchObject({
+      bucket: 'backups',
+      prefix: 'etcd/',
+      region: 'us-east-1',
+      secretAccessKey: 'not-a-real-secret',
+    });
+  });
+
+  it('rejects a schedule that is not cron, naming the field and the value', () => {
+    const file = writeConfig(
+      'cron-bad',
+      's.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    snapshots: { schedule: "61 * * * *" }\n',
+    );
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain('clusters[0].snapshots.schedule');
+    expect(err.message).toContain('61 * * * *');
+  });
+
+  it('requires exactly one way to give the off-site secret', () => {
+    const file = writeConfig(
+      'offsite-bad',
+      's.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    snapshots: { offsite: { bucket: backups, accessKeyId: AK } }\n',
+    );
+    expect(configError({ ETCD_DASHBOARD_CONFIG: file }).message).toContain('secretAccessKey');
+  });
+
+  it('puts snapshots under DATA_DIR unless SNAPSHOT_DIR says otherwise', () => {
+    expect(loadConfig({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', DATA_DIR: '/srv/d' }).snapshotDir).toBe(
+      '/srv/d/snapshots',
+    );
+    expect(loadConfig({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', SNAPSHOT_DIR: '/backups' }).snapshotDir).toBe(
+      '/backups',
+    );
+  });
+});

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error';
-import { configFileSchema, envSchema, type ConfigFile } from './config-schema';
+import { configFileSchema, envSchema, type ConfigFile, type snapshotsFileSchema } from './config-schema';
+import { cronProblem } from './cron';
 import { parseEndpoint } from './endpoint';
 import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
 import type { TlsCredentials } from '@/lib/etcd/tls-credentials';
@@ -20,7 +21,25 @@ export interface ClusterConfig {
   clientCertificate: ClientCertificateInfo | null;
   /** Member name → plain metrics URL; members not listed are scraped at their mTLS client URL. */
   metricsUrls: Record<string, string>;
+  snapshots: SnapshotSettings;
 }
+
+export interface SnapshotSettings {
+  schedule: string | null;
+  retention: { keepLast?: number | undefined; maxAgeDays?: number | undefined };
+  offsite: {
+    endpoint?: string | undefined;
+    region: string;
+    bucket: string;
+    prefix: string;
+    accessKeyId: string;
+    /** Read at start from the config or the named file; never logged or returned. */
+    secretAccessKey: string;
+    forcePathStyle?: boolean | undefined;
+  } | null;
+}
+
+const NO_SNAPSHOT_SETTINGS: SnapshotSettings = { schedule: null, retention: {}, offsite: null };
 
 export interface DashboardConfig {
   /** Where the clusters came from, for the start-up line: "ETCDCTL_* variables" or the file path. */
@@ -29,8 +48,10 @@ export interface DashboardConfig {
   probeTimeoutMs: number;
   /** How often each member's /metrics is scraped; quantiles are over this window. */
   metricsIntervalMs: number;
-  /** Absolute path of the folder for the dashboard database (and later snapshots). */
+  /** Absolute path of the folder for the dashboard database. */
   dataDir: string;
+  /** Where snapshot files are kept: SNAPSHOT_DIR, else <dataDir>/snapshots. */
+  snapshotDir: string;
   history: { rawRetentionMs: number; rollupRetentionMs: number };
   auth: AuthConfig;
   clusters: ClusterConfig[];
@@ -116,10 +137,52 @@ function fromFile(file: string, now: Date): { source: string; settings: FileSett
       metricsUrls: Object.fromEntries(
         Object.entries(c.metricsUrls ?? {}).map(([member, url]) => [member, metricsUrl(url)]),
       ),
+      snapshots: snapshotSettings(c.snapshots, `${at}.snapshots`, base),
     };
   });
   const { clusters: _clusters, ...settings } = data;
   return { source: abs, settings, clusters };
+}
+
+function snapshotSettings(
+  raw: z.infer<typeof snapshotsFileSchema> | undefined,
+  at: string,
+  base: string,
+): SnapshotSettings {
+  if (!raw) return NO_SNAPSHOT_SETTINGS;
+  if (raw.schedule !== undefined) {
+    const problem = cronProblem(raw.schedule);
+    if (problem) throw new ConfigError(`${at}.schedule: "${raw.schedule}" is not a cron schedule (${problem})`);
+  }
+  let offsite: SnapshotSettings['offsite'] = null;
+  if (raw.offsite) {
+    const o = raw.offsite;
+    if (Boolean(o.secretAccessKey) === Boolean(o.secretAccessKeyFile)) {
+      throw new ConfigError(`${at}.offsite: give exactly one of secretAccessKey and secretAccessKeyFile`);
+    }
+    let secret = o.secretAccessKey ?? '';
+    if (o.secretAccessKeyFile) {
+      const file = path.resolve(base, o.secretAccessKeyFile);
+      try {
+        secret = readFileSync(/*turbopackIgnore: true*/ file, 'utf8').trim();
+      } catch (err) {
+        throw new ConfigError(
+          `${at}.offsite.secretAccessKeyFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+        );
+      }
+      if (!secret) throw new ConfigError(`${at}.offsite.secretAccessKeyFile: ${file} is empty`);
+    }
+    offsite = {
+      endpoint: o.endpoint,
+      region: o.region,
+      bucket: o.bucket,
+      prefix: o.prefix,
+      accessKeyId: o.accessKeyId,
+      secretAccessKey: secret,
+      forcePathStyle: o.forcePathStyle,
+    };
+  }
+  return { schedule: raw.schedule ?? null, retention: raw.retention ?? {}, offsite };
 }
 
 /** A bare http://host:2381 means its /metrics. */
@@ -156,6 +219,7 @@ function fromEtcdctlEnv(env: Env, now: Date): { source: string; settings: FileSe
         tls: tls?.credentials ?? null,
         clientCertificate: tls?.client ?? null,
         metricsUrls: {},
+        snapshots: NO_SNAPSHOT_SETTINGS,
       },
     ],
   };
@@ -188,6 +252,7 @@ export function loadConfig(
     metricsIntervalMs:
       env.ETCD_DASHBOARD_METRICS_INTERVAL_MS ?? settings.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    snapshotDir: path.resolve(env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR ?? 'data', 'snapshots')),
     history: {
       rawRetentionMs:
         (env.HISTORY_RAW_RETENTION_HOURS ?? settings.history?.rawRetentionHours ?? DEFAULT_RAW_RETENTION_HOURS) *

@@ -8,6 +8,7 @@ import { AlarmBanner } from './alarm-banner';
 import { FreshnessLine } from './freshness-line';
 import { MemberTopology } from './member-topology';
 import { QuorumCard } from './quorum-card';
+import { SnapshotFreshness } from './snapshot-freshness';
 import { useNow } from './use-now';
 
 export function ClusterOverview({ clusterId }: { clusterId: string }) {
@@ -20,7 +21,10 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
 
   return (
     <div className="space-y-4">
-      <FreshnessLine freshness={freshness} now={now} />
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <FreshnessLine freshness={freshness} now={now} />
+        {status && <SnapshotFreshness status={status} now={now} />}
+      </div>
       {status && (
         <>
           <AlarmBanner alarms={status.alarms} members={status.members} />

@@ -4,11 +4,12 @@ import type { ClusterSummary } from '@/lib/cluster/status-types';
 import { UserMenu } from './auth/user-menu';
 import { ClusterSwitcher } from './cluster-switcher';
 
-type PagePath = '/' | '/history' | '/tokens' | '/audit';
+type PagePath = '/' | '/history' | '/snapshots' | '/tokens' | '/audit';
 
 const PAGES: ReadonlyArray<{ href: PagePath; label: string; admin?: true }> = [
   { href: '/', label: 'Overview' },
   { href: '/history', label: 'History' },
+  { href: '/snapshots', label: 'Snapshots' },
   { href: '/tokens', label: 'API tokens', admin: true },
   { href: '/audit', label: 'Audit log', admin: true },
 ];
@@ -61,7 +62,7 @@ export function SiteHeader({
         </nav>
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        {selected && (current === '/' || current === '/history') && (
+        {selected && (current === '/' || current === '/history' || current === '/snapshots') && (
           <ClusterSwitcher clusters={clusters} selected={selected.id} basePath={current} />
         )}
         <UserMenu actor={viewer.actor} role={viewer.role} canSignOut={viewer.method === 'session'} />

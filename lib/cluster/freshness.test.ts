@@ -20,6 +20,7 @@ function status(opts: { servedAt: number; ageAtServeMs?: number | null; stale?: 
     alarms: [],
     warnings: [],
     quotaBackendBytes: null,
+    lastVerifiedSnapshot: null,
   };
   return s;
 }

@@ -60,6 +60,8 @@ export interface ClusterStatus {
   stale: boolean;
   /** ISO time the server answered: the browser ages observedAt against this, not its own clock. */
   servedAt: string;
+  /** The newest verified snapshot whose file is kept; null when there is none. */
+  lastVerifiedSnapshot: { id: string; finishedAt: string; offsite: boolean } | null;
   pollIntervalMs: number;
   quorum: Quorum;
   leader: { id: string; name: string } | null;
@@ -78,4 +80,4 @@ export interface ClusterSummary {
 }
 
 /** What the collector keeps from a poll; the verdicts that depend on when it is read are added when served. */
-export type Observation = Omit<ClusterStatus, 'stale' | 'servedAt'>;
+export type Observation = Omit<ClusterStatus, 'stale' | 'servedAt' | 'lastVerifiedSnapshot'>;

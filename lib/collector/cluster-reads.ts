@@ -10,10 +10,17 @@ export function listClusters(): ClusterSummary[] {
   return getRuntime().config.clusters.map((c) => ({ id: c.id, name: c.name, endpoints: c.endpoints }));
 }
 
+function lastVerifiedSnapshot(clusterId: string): ClusterStatus['lastVerifiedSnapshot'] {
+  const s = getRuntime().snapshots.latestVerified(clusterId);
+  if (!s?.finishedAt) return null;
+  return { id: s.id, finishedAt: s.finishedAt, offsite: s.locations.some((l) => l.kind === 's3') };
+}
+
 export function getClusterStatus(clusterId: string, now = Date.now()): ClusterStatus {
   const runtime = getRuntime();
   const collector = runtime.collectors.get(clusterId);
   if (!collector) throw notFound(`no cluster with id "${clusterId}"`);
+  const snapshot = lastVerifiedSnapshot(clusterId);
   const latest = collector.current();
   if (!latest) {
     return {
@@ -22,6 +29,7 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
       observedAt: null,
       stale: true,
       servedAt: new Date(now).toISOString(),
+      lastVerifiedSnapshot: snapshot,
       pollIntervalMs: runtime.config.pollIntervalMs,
       quorum: computeQuorum([], false),
       leader: null,
@@ -35,5 +43,6 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
     ...latest,
     stale: isStale(latest.observedAt, now, runtime.staleAfterMs),
     servedAt: new Date(now).toISOString(),
+    lastVerifiedSnapshot: snapshot,
   };
 }

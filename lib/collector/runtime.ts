@@ -14,6 +14,8 @@ import { LoginLimiter } from '@/lib/auth/login-limiter';
 import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
 import { UserStore } from '@/lib/auth/user-store';
+import { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
+import { SnapshotStore } from '@/lib/snapshots/snapshot-store';
 import { ClusterCollector } from './cluster-collector';
 import { HistoryRecorder } from './history-recorder';
 
@@ -30,6 +32,7 @@ interface Runtime {
     limiter: LoginLimiter;
     trusted: TrustedProxies;
   };
+  snapshots: SnapshotManager;
 }
 
 const KEY = Symbol.for('etcd-dashboard.runtime');
@@ -79,6 +82,13 @@ export function getRuntime(): Runtime {
       }),
     );
   }
+  const audit = new AuditLog(db);
+  const snapshots = new SnapshotManager({
+    config,
+    store: new SnapshotStore(db),
+    audit,
+    observe: (id) => collectors.get(id)?.current() ?? null,
+  });
   const runtime: Runtime = {
     config,
     collectors,
@@ -88,10 +98,11 @@ export function getRuntime(): Runtime {
       users: new UserStore(db),
       sessions: new SessionStore(db),
       tokens: new TokenStore(db),
-      audit: new AuditLog(db),
+      audit,
       limiter: new LoginLimiter(),
       trusted: config.auth.trustedProxies,
     },
+    snapshots,
   };
   holder[KEY] = runtime;
   for (const c of collectors.values()) c.start();

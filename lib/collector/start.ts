@@ -3,6 +3,7 @@ import 'server-only';
 import { ConfigError } from '@/lib/config/config-error';
 import { DatabaseError } from '@/lib/db/database';
 import { syncUsers } from '@/lib/access/sync-users';
+import { startSnapshotSchedules } from '@/lib/snapshots/snapshot-schedule';
 import { getRuntime } from './runtime';
 
 export async function startDashboard(): Promise<void> {
@@ -10,8 +11,15 @@ export async function startDashboard(): Promise<void> {
     if (process.env.ETCD_DASHBOARD_CONFIG && process.env.ETCDCTL_ENDPOINTS) {
       console.log('etcd-dashboard: ETCD_DASHBOARD_CONFIG is set; the ETCDCTL_* variables are ignored');
     }
-    const { config, auth } = getRuntime();
+    const { config, auth, snapshots } = getRuntime();
     await syncUsers(config.auth, auth.users, auth.sessions);
+    const r = await snapshots.reconcile();
+    if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {
+      console.log(
+        `etcd-dashboard: snapshots reconciled: ${r.failed} interrupted marked failed, ${r.missing} missing, ${r.adopted} adopted, ${r.partsRemoved} partial files removed`,
+      );
+    }
+    startSnapshotSchedules(config, snapshots);
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
     console.log(`etcd-dashboard: data in ${config.dataDir}`);

@@ -55,7 +55,8 @@ function toRecord(r: Row): StoredSnapshot {
     sizeBytes: r.size_bytes,
     revision: r.revision,
     totalKeys: r.total_keys,
-    hash: r.hash === null ? null : (r.hash >>> 0).toString(16).padStart(8, '0'),
+    // As etcdctl's table prints it (Go's %x: no leading zeros).
+    hash: r.hash === null ? null : (r.hash >>> 0).toString(16),
     sha256: r.sha256,
     verified: r.verified === 1,
     locations: JSON.parse(r.locations) as SnapshotLocation[],

@@ -30,7 +30,7 @@ export interface SnapshotRecord {
   sizeBytes: number | null;
   revision: number | null;
   totalKeys: number | null;
-  /** As etcdctl snapshot status prints it: 8 hex digits of the CRC-32C. */
+  /** As etcdctl snapshot status prints it: the CRC-32C in hex (Go's %x, usually 8 digits). */
   hash: string | null;
   /** SHA-256 of the database part, as the trailer etcd appends says. */
   sha256: string | null;

@@ -1,0 +1,451 @@
+// Takes, verifies, keeps and copies snapshots: one at a time per cluster, streamed to disk, checked against the
+// SHA-256 trailer etcd appends and read back as etcdctl snapshot status would, then copied off-site.
+import 'server-only';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ApiError, badRequest, notFound } from '@/lib/api/api-error';
+import type { AuditLog } from '@/lib/auth/audit-log';
+import type { Observation } from '@/lib/cluster/status-types';
+import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
+import { streamSnapshotToFile } from '@/lib/etcd/snapshot-stream';
+import { copySnapshotToS3, deleteSnapshotFromS3, type S3Target } from './offsite/s3-target';
+import { snapshotsToPrune } from './retention';
+import { Sha256TrailerChecker, verifySha256Trailer } from './snapshot-integrity';
+import { snapshotStatus } from './snapshot-status';
+import type { NewSnapshot, SnapshotStore, StoredSnapshot } from './snapshot-store';
+import {
+  SNAPSHOT_ID,
+  type SnapshotDetail,
+  type SnapshotLocation,
+  type SnapshotProgressView,
+  type SnapshotRecord,
+  type SnapshotTrigger,
+} from './snapshot-types';
+
+/** Who asked: an identity's audit fields, or the schedule. */
+export interface SnapshotActor {
+  actor: string;
+  role: 'viewer' | 'operator' | 'admin' | null;
+  method: 'session' | 'token' | 'proxy' | 'anonymous' | 'none';
+  source: string | null;
+}
+
+export const SCHEDULE_ACTOR: SnapshotActor = { actor: 'schedule', role: null, method: 'none', source: null };
+
+interface Running {
+  id: string;
+  startedAt: number;
+  phase: SnapshotProgressView['phase'];
+  receivedBytes: number;
+  expectedBytes: number | null;
+  abort: AbortController;
+}
+
+/** Room kept free beyond the snapshot itself, so a snapshot never fills the disk to the last byte. */
+const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
+
+function newSnapshotId(now: number): string {
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function s3Target(settings: NonNullable<ClusterConfig['snapshots']['offsite']>): S3Target {
+  return {
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    region: settings.region,
+    bucket: settings.bucket,
+    prefix: settings.prefix,
+    accessKeyId: settings.accessKeyId,
+    secretAccessKey: settings.secretAccessKey,
+    ...(settings.forcePathStyle !== undefined ? { forcePathStyle: settings.forcePathStyle } : {}),
+  };
+}
+
+export interface SnapshotManagerDeps {
+  config: DashboardConfig;
+  store: SnapshotStore;
+  audit: AuditLog;
+  /** The collector's latest view of a cluster, to choose a member and check free space against its DB size. */
+  observe: (clusterId: string) => Observation | null;
+}
+
+export class SnapshotManager {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly deps: SnapshotManagerDeps) {}
+
+  private cluster(clusterId: string): ClusterConfig {
+    const c = this.deps.config.clusters.find((x) => x.id === clusterId);
+    if (!c) throw notFound(`no cluster with id "${clusterId}"`);
+    return c;
+  }
+
+  dir(clusterId: string): string {
+    return path.join(this.deps.config.snapshotDir, clusterId);
+  }
+
+  private filePath(clusterId: string, fileName: string): string {
+    return path.join(this.dir(clusterId), fileName);
+  }
+
+  private progress(clusterId: string, id: string): SnapshotProgressView | null {
+    const r = this.running.get(clusterId);
+    if (!r || r.id !== id) return null;
+    const seconds = (Date.now() - r.startedAt) / 1000;
+    const rate = seconds > 0.2 && r.receivedBytes > 0 ? r.receivedBytes / seconds : null;
+    const left = r.expectedBytes !== null && rate ? Math.max(0, (r.expectedBytes - r.receivedBytes) / rate) : null;
+    return {
+      receivedBytes: r.receivedBytes,
+      expectedBytes: r.expectedBytes,
+      bytesPerSecond: rate === null ? null : Math.round(rate),
+      secondsLeft: left === null ? null : Math.round(left),
+      phase: r.phase,
+    };
+  }
+
+  private view(s: StoredSnapshot): SnapshotRecord {
+    const { clusterId, fileName, ...record } = s;
+    void fileName;
+    return { ...record, progress: this.progress(clusterId, s.id) };
+  }
+
+  list(clusterId: string): SnapshotRecord[] {
+    this.cluster(clusterId);
+    return this.deps.store.list(clusterId).map((s) => this.view(s));
+  }
+
+  private find(clusterId: string, id: string): StoredSnapshot {
+    this.cluster(clusterId);
+    if (!SNAPSHOT_ID.test(id)) throw badRequest(`"${id.slice(0, 60)}" is not a snapshot id`);
+    const s = this.deps.store.get(clusterId, id);
+    if (!s) throw notFound(`no snapshot "${id}" for cluster "${clusterId}"`);
+    return s;
+  }
+
+  detail(clusterId: string, id: string): SnapshotDetail {
+    const s = this.find(clusterId, id);
+    return { ...this.view(s), keyspace: this.deps.store.keyspace(clusterId, id) };
+  }
+
+  latestVerified(clusterId: string): SnapshotRecord | null {
+    const s = this.deps.store.latestVerified(clusterId);
+    return s ? this.view(s) : null;
+  }
+
+  private refuseIfRunning(clusterId: string): void {
+    const running = this.running.get(clusterId);
+    if (running) {
+      throw new ApiError(
+        409,
+        'snapshot_running',
+        `a snapshot is already running for cluster "${clusterId}": ${running.id}`,
+        {
+          'X-Snapshot-Id': running.id,
+        },
+      );
+    }
+  }
+
+  /** The member to read from: the one asked for, else a healthy follower, sparing the leader. */
+  private chooseMember(clusterId: string, memberId: string | undefined) {
+    const obs = this.deps.observe(clusterId);
+    const members = obs?.members ?? [];
+    if (memberId !== undefined) {
+      const m = members.find((x) => x.id === memberId);
+      if (!m) throw badRequest(`memberId: "${memberId.slice(0, 40)}" is not a member of cluster "${clusterId}"`);
+      if (m.health === 'unreachable' || !m.endpoint || !m.status) {
+        throw new ApiError(409, 'member_unavailable', `member ${m.name} is ${m.health}: ${m.error ?? 'no answer'}`);
+      }
+      return m;
+    }
+    const healthy = members.filter((m) => m.health === 'healthy' && m.endpoint && m.status);
+    const choice = healthy.find((m) => !m.status?.isLeader) ?? healthy[0];
+    if (!choice)
+      throw new ApiError(
+        409,
+        'no_healthy_member',
+        `no healthy member of cluster "${clusterId}" to take a snapshot from`,
+      );
+    return choice;
+  }
+
+  /** Starts a snapshot and returns its record at once; the work goes on in the background. */
+  async take(
+    clusterId: string,
+    opts: { memberId?: string; trigger: SnapshotTrigger; by: SnapshotActor },
+    now = Date.now(),
+  ): Promise<SnapshotRecord> {
+    const cluster = this.cluster(clusterId);
+    this.refuseIfRunning(clusterId);
+    const member = this.chooseMember(clusterId, opts.memberId);
+    const dir = this.dir(clusterId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const need = (member.status?.dbSize ?? 0) + FREE_SPACE_MARGIN_BYTES;
+    const fs = await statfs(dir);
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    if (free < need) {
+      const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+      this.auditTake(clusterId, opts.by, member.id, 'failure', { reason: 'insufficient space', free, need });
+      throw new ApiError(
+        507,
+        'insufficient_storage',
+        `not enough space in ${dir}: ${mib(free)} free, the snapshot of ${member.name} needs about ${mib(need)}`,
+      );
+    }
+    // Checked again after the await: of two requests at once, only the first to get here starts.
+    this.refuseIfRunning(clusterId);
+    const id = newSnapshotId(now);
+    const record: NewSnapshot = {
+      id,
+      clusterId,
+      startedAt: now,
+      memberId: member.id,
+      memberName: member.name,
+      trigger: opts.trigger,
+      triggeredBy: opts.by.actor,
+      fileName: `${id}.db`,
+    };
+    const run: Running = {
+      id,
+      startedAt: now,
+      phase: 'streaming',
+      receivedBytes: 0,
+      expectedBytes: member.status?.dbSize ?? null,
+      abort: new AbortController(),
+    };
+    this.running.set(clusterId, run);
+    try {
+      this.deps.store.insert(record);
+    } catch (err) {
+      this.running.delete(clusterId);
+      throw err;
+    }
+    this.auditTake(clusterId, opts.by, member.id, 'success', { snapshotId: id, phase: 'started', member: member.name });
+    void this.run(cluster, record, member.endpoint as string, run, opts.by).finally(() =>
+      this.running.delete(clusterId),
+    );
+    return this.view(this.deps.store.get(clusterId, id) as StoredSnapshot);
+  }
+
+  private auditTake(
+    clusterId: string,
+    by: SnapshotActor,
+    memberId: string | null,
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown>,
+    action = 'snapshot.take',
+  ) {
+    this.deps.audit.append({
+      at: Date.now(),
+      actor: by.actor,
+      role: by.role,
+      method: by.method,
+      source: by.source,
+      action,
+      clusterId,
+      memberId,
+      outcome,
+      details,
+    });
+  }
+
+  private async run(cluster: ClusterConfig, rec: NewSnapshot, endpoint: string, run: Running, by: SnapshotActor) {
+    const file = this.filePath(cluster.id, rec.fileName);
+    const trailer = new Sha256TrailerChecker();
+    let received = 0;
+    try {
+      await streamSnapshotToFile({
+        endpoint,
+        tls: cluster.tls,
+        file,
+        signal: run.abort.signal,
+        onChunk: (chunk) => trailer.update(chunk),
+        onProgress: (p) => {
+          received = p.receivedBytes;
+          run.receivedBytes = p.receivedBytes;
+          run.expectedBytes = p.expectedBytes;
+        },
+      });
+      run.phase = 'verifying';
+      const integrity = trailer.finish();
+      if (!integrity.ok) throw new Error(`verification failed: ${integrity.reason}`);
+      const status = await snapshotStatus(file);
+      const size = statSync(file).size;
+      const locations: SnapshotLocation[] = [{ kind: 'local', where: file }];
+      this.deps.store.succeed(rec.id, {
+        finishedAt: Date.now(),
+        sizeBytes: size,
+        revision: status.revision,
+        totalKeys: status.totalKey,
+        hash: status.hash,
+        sha256: integrity.sha256,
+        keyspace: status.keyspace,
+        locations,
+      });
+      this.auditTake(
+        cluster.id,
+        by,
+        rec.memberId,
+        'success',
+        { snapshotId: rec.id, phase: 'verified', bytes: size, revision: status.revision },
+        'snapshot.finish',
+      );
+      if (cluster.snapshots.offsite) {
+        run.phase = 'copying';
+        const target = s3Target(cluster.snapshots.offsite);
+        const copy = await copySnapshotToS3(file, `${cluster.id}/${rec.fileName}`, target, {
+          signal: run.abort.signal,
+        });
+        if (copy.ok) {
+          this.deps.store.setLocations(rec.id, [...locations, { kind: 's3', where: copy.location }]);
+        } else {
+          this.deps.store.noteError(rec.id, `off-site copy failed: ${copy.reason}`);
+        }
+        this.auditTake(
+          cluster.id,
+          by,
+          rec.memberId,
+          copy.ok ? 'success' : 'failure',
+          copy.ok ? { snapshotId: rec.id, location: copy.location } : { snapshotId: rec.id, reason: copy.reason },
+          'snapshot.offsite',
+        );
+      }
+      await this.applyRetention(cluster);
+    } catch (err) {
+      rmSync(file, { force: true });
+      rmSync(`${file}.part`, { force: true });
+      const reason = err instanceof Error ? err.message : String(err);
+      this.deps.store.fail(rec.id, reason, Date.now(), received || null);
+      this.auditTake(cluster.id, by, rec.memberId, 'failure', { snapshotId: rec.id, reason }, 'snapshot.finish');
+    }
+  }
+
+  /** Removes files retention no longer keeps (the records stay, marked deleted). */
+  async applyRetention(cluster: ClusterConfig, now = Date.now()): Promise<string[]> {
+    const withFiles = this.deps.store
+      .list(cluster.id)
+      .filter((s) => s.status === 'succeeded' && !s.deletedAt && !s.missing);
+    const prune = snapshotsToPrune(withFiles, cluster.snapshots.retention, now);
+    for (const id of prune) await this.removeFiles(cluster, this.deps.store.get(cluster.id, id) as StoredSnapshot, now);
+    return prune;
+  }
+
+  private async removeFiles(cluster: ClusterConfig, s: StoredSnapshot, now: number): Promise<void> {
+    rmSync(this.filePath(cluster.id, s.fileName), { force: true });
+    for (const loc of s.locations) {
+      if (loc.kind === 's3' && cluster.snapshots.offsite)
+        await deleteSnapshotFromS3(loc.where, s3Target(cluster.snapshots.offsite));
+    }
+    this.deps.store.markDeleted(s.id, now);
+  }
+
+  async remove(clusterId: string, id: string, by: SnapshotActor): Promise<void> {
+    const cluster = this.cluster(clusterId);
+    const s = this.find(clusterId, id);
+    if (this.running.get(clusterId)?.id === id)
+      throw new ApiError(409, 'snapshot_running', `snapshot ${id} is still running`);
+    await this.removeFiles(cluster, s, Date.now());
+    this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, 'snapshot.delete');
+  }
+
+  /** The file to send for a download: only a verified snapshot whose file is there. */
+  downloadable(clusterId: string, id: string, by: SnapshotActor): { file: string; bytes: number; name: string } {
+    const s = this.find(clusterId, id);
+    if (s.status !== 'succeeded' || !s.verified)
+      throw new ApiError(409, 'not_verified', `snapshot ${id} is ${s.status}, not a verified snapshot`);
+    const file = this.filePath(clusterId, s.fileName);
+    let bytes: number;
+    try {
+      bytes = statSync(file).size;
+    } catch {
+      throw new ApiError(410, 'file_gone', `the file of snapshot ${id} is no longer on the dashboard's disk`);
+    }
+    this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, 'snapshot.download');
+    return { file, bytes, name: `${clusterId}-${s.fileName}` };
+  }
+
+  /**
+   * At start: interrupted snapshots are failed and their .part files removed; records whose files are gone are
+   * marked missing; snapshot files the database does not know are verified and adopted (or left, with a log line).
+   */
+  async reconcile(
+    now = Date.now(),
+  ): Promise<{ failed: number; missing: number; adopted: number; partsRemoved: number }> {
+    const result = { failed: 0, missing: 0, adopted: 0, partsRemoved: 0 };
+    for (const cluster of this.deps.config.clusters) {
+      const dir = this.dir(cluster.id);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const records = this.deps.store.list(cluster.id, 100_000);
+      for (const r of records) {
+        if (r.status === 'running') {
+          this.deps.store.fail(r.id, 'the dashboard stopped while this snapshot was being taken', now);
+          result.failed++;
+        } else if (r.status === 'succeeded' && !r.deletedAt && !r.missing) {
+          try {
+            statSync(this.filePath(cluster.id, r.fileName));
+          } catch {
+            this.deps.store.markMissing(r.id);
+            result.missing++;
+          }
+        }
+      }
+      const known = new Set(records.map((r) => r.fileName));
+      for (const name of readdirSync(dir)) {
+        const full = path.join(dir, name);
+        if (name.endsWith('.part')) {
+          rmSync(full, { force: true });
+          result.partsRemoved++;
+          continue;
+        }
+        if (!name.endsWith('.db') || known.has(name)) continue;
+        const id = SNAPSHOT_ID.test(name.slice(0, -3)) ? name.slice(0, -3) : newSnapshotId(statSync(full).mtimeMs);
+        const integrity = await verifySha256Trailer(full);
+        if (!integrity.ok) {
+          console.error(`snapshots: not adopting ${full}: ${integrity.reason}`);
+          continue;
+        }
+        try {
+          const status = await snapshotStatus(full);
+          const fileName = `${id}.db`;
+          if (fileName !== name) {
+            // Adopted under a name of ours, so the id can never be a path.
+            const { renameSync } = await import('node:fs');
+            renameSync(full, path.join(dir, fileName));
+          }
+          const startedAt = statSync(path.join(dir, fileName)).mtimeMs;
+          this.deps.store.insertVerified(
+            {
+              id,
+              clusterId: cluster.id,
+              startedAt,
+              memberId: null,
+              memberName: null,
+              trigger: 'manual',
+              triggeredBy: `adopted at start (${name})`,
+              fileName,
+            },
+            {
+              finishedAt: startedAt,
+              sizeBytes: statSync(path.join(dir, fileName)).size,
+              revision: status.revision,
+              totalKeys: status.totalKey,
+              hash: status.hash,
+              sha256: integrity.sha256,
+              keyspace: status.keyspace,
+              locations: [{ kind: 'local', where: path.join(dir, fileName) }],
+            },
+          );
+          result.adopted++;
+        } catch (err) {
+          console.error(`snapshots: not adopting ${full}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    return result;
+  }
+}

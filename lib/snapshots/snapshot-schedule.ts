@@ -1,0 +1,27 @@
+// Per-cluster snapshot schedules in cron syntax, run by croner; a run that finds one already running skips.
+import 'server-only';
+import { Cron } from 'croner';
+import type { DashboardConfig } from '@/lib/config/load-config';
+import { ApiError } from '@/lib/api/api-error';
+import { SCHEDULE_ACTOR, type SnapshotManager } from './snapshot-manager';
+
+export function startSnapshotSchedules(config: DashboardConfig, manager: SnapshotManager): Cron[] {
+  const jobs: Cron[] = [];
+  for (const cluster of config.clusters) {
+    const pattern = cluster.snapshots.schedule;
+    if (!pattern) continue;
+    jobs.push(
+      new Cron(pattern, { name: `snapshot-${cluster.id}`, protect: true, unref: true }, async () => {
+        try {
+          await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
+        } catch (err) {
+          // A refusal (one already running, no healthy member, no space) is recorded in the audit log by take().
+          const why =
+            err instanceof ApiError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+          console.error(`snapshots: scheduled snapshot of ${cluster.id} not taken: ${why}`);
+        }
+      }),
+    );
+  }
+  return jobs;
+}

@@ -84,7 +84,7 @@ export async function startStack(name: string): Promise<BenchStack> {
     dashboard = await startDashboard({
       port: DASHBOARD_PORT,
       // An empty ETCD_DASHBOARD_CONFIG counts as unset: the dashboard reads the ETCDCTL_* variables.
-      env: { ...cluster.etcdctlEnv, ETCD_DASHBOARD_CONFIG: '' },
+      env: { ...cluster.etcdctlEnv, ETCD_DASHBOARD_CONFIG: '', DASHBOARD_ANONYMOUS: 'viewer' },
       logFile,
     });
   } catch (err) {

@@ -4,9 +4,16 @@ import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { isApiErrorBody } from '@/lib/api/error-shape';
 
-/** Only a path on this dashboard may follow a sign-in: never another site. */
+/** Only a path on this dashboard may follow a sign-in: never another site (browsers read "/\\x" as "//x"). */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  if (!next || !next.startsWith('/') || next.includes('\\')) return '/';
+  const base = 'http://dashboard.invalid';
+  try {
+    const url = new URL(next, base);
+    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
+  }
 }
 
 export function LoginForm({ next }: { next: string | null }) {

@@ -3,7 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { z } from 'zod';
 import type { LocalClusterState } from '../../scripts/lib/local-cluster';
+import type { authFileSchema } from '../../lib/config/config-schema';
 
 export interface ClusterEntry {
   id: string;
@@ -12,11 +14,15 @@ export interface ClusterEntry {
   metricsUrls?: Record<string, string>;
 }
 
-export function writeDashboardConfig(file: string, entries: ClusterEntry[]): string {
+/** The config file's `auth` section as an operator writes it (users with scrypt hashes, proxy, anonymous). */
+export type AuthSection = z.input<typeof authFileSchema>;
+
+export function writeDashboardConfig(file: string, entries: ClusterEntry[], auth?: AuthSection): string {
   const rel = (p: string) => path.relative(path.dirname(file), p);
   writeFileSync(
     file,
     stringify({
+      ...(auth ? { auth } : {}),
       clusters: entries.map((e) => ({
         id: e.id,
         name: e.name,

@@ -46,7 +46,8 @@ export function requireRole(req: Request, need: Role, opts: GuardOptions = {}): 
     if (changing) auditRefusal(req, who, who.source, reason, opts);
     throw new ApiError(403, 'forbidden', reason);
   }
-  if (changing && who.method === 'session') {
+  // Both ride on something the browser sends by itself: our cookie, or the proxy's cookie turned into headers.
+  if (changing && (who.method === 'session' || who.method === 'proxy')) {
     const refusal = crossOriginRefusal(req.headers);
     if (refusal) {
       auditRefusal(req, who, who.source, refusal, opts);

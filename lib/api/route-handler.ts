@@ -2,9 +2,7 @@
 // whose body says nothing about internals.
 import 'server-only';
 import { NextResponse } from 'next/server';
-import { ConfigError } from '@/lib/config/config-error';
-import { DatabaseError } from '@/lib/db/database';
-import { ApiError } from './api-error';
+import { isApiError, isNamedError } from './api-error';
 import type { ApiErrorBody } from './error-shape';
 
 export function errorResponse(
@@ -30,9 +28,9 @@ export function handleRoute<A extends unknown[]>(
     try {
       return await fn(...args);
     } catch (err) {
-      if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message, err.headers);
-      if (err instanceof ConfigError) return errorResponse(503, 'config_error', err.message);
-      if (err instanceof DatabaseError) return errorResponse(503, 'history_unavailable', err.message);
+      if (isApiError(err)) return errorResponse(err.status, err.code, err.message, err.headers ?? {});
+      if (isNamedError(err, 'ConfigError')) return errorResponse(503, 'config_error', err.message);
+      if (isNamedError(err, 'DatabaseError')) return errorResponse(503, 'database_unavailable', err.message);
       // Only the class name reaches the log: a message could quote data we must not print.
       console.error(`unhandled error in route: ${err instanceof Error ? err.name : typeof err}`);
       return errorResponse(500, 'internal', 'internal error; see the server log');

@@ -2,7 +2,7 @@
 import 'server-only';
 import { Cron } from 'croner';
 import type { DashboardConfig } from '@/lib/config/load-config';
-import { ApiError } from '@/lib/api/api-error';
+import { isApiError } from '@/lib/api/api-error';
 import { SCHEDULE_ACTOR, type SnapshotManager } from './snapshot-manager';
 
 export function startSnapshotSchedules(config: DashboardConfig, manager: SnapshotManager): Cron[] {
@@ -16,8 +16,11 @@ export function startSnapshotSchedules(config: DashboardConfig, manager: Snapsho
           await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
         } catch (err) {
           // A refusal (one already running, no healthy member, no space) is recorded in the audit log by take().
-          const why =
-            err instanceof ApiError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+          const why = isApiError(err)
+            ? `${err.code}: ${err.message}`
+            : err instanceof Error
+              ? err.message
+              : String(err);
           console.error(`snapshots: scheduled snapshot of ${cluster.id} not taken: ${why}`);
         }
       }),

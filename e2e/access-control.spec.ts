@@ -402,7 +402,11 @@ test('with anonymous viewing on, anyone may look without signing in, and never d
   await expect(page.getByTestId('user-menu')).toContainText('anonymous viewer');
   await expect(page.getByTestId('user-menu').getByRole('link', { name: 'sign in' })).toBeVisible();
   await expect(page.getByRole('form', { name: 'Sign in' })).toHaveCount(0);
-  await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link')).toHaveText(['Overview', 'History', 'Snapshots']);
+  await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link')).toHaveText([
+    'Overview',
+    'History',
+    'Snapshots',
+  ]);
   await page.getByRole('link', { name: 'History' }).click();
   await expect(page).toHaveURL(/\/history/);
   await expect(page.getByTestId('chart-probe_ms')).toBeVisible();
@@ -867,7 +871,11 @@ test('an admin reads the audit log at /audit and filters it; other roles are tol
   await page.goto(`${main.url}/audit`);
   await expect(page.getByRole('main').getByRole('alert')).toHaveText('This page needs the admin role; vera is viewer.');
   await expect(page.getByTestId('audit-row')).toHaveCount(0);
-  await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link')).toHaveText(['Overview', 'History', 'Snapshots']);
+  await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link')).toHaveText([
+    'Overview',
+    'History',
+    'Snapshots',
+  ]);
 
   await context.clearCookies();
   await useSession(context, cookie.admin);

@@ -44,7 +44,7 @@ const etcdctl = (args: string[], input?: string) =>
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 
-function writeConfig(): string {
+function writeConfig(schedule?: string): string {
   const file = path.join(ROOT, 'dashboard.yaml');
   const c = cluster.state;
   writeFileSync(path.join(ROOT, 's3-secret'), 'S3RVER\n');
@@ -58,6 +58,7 @@ function writeConfig(): string {
           endpoints: c.members.map((m) => m.clientUrl),
           tls: { ca: c.caCert, cert: c.clientCert, key: c.clientKey },
           snapshots: {
+            ...(schedule ? { schedule } : {}),
             retention: { keepLast: 20 },
             offsite: {
               endpoint: `http://127.0.0.1:${S3_PORT}`,
@@ -306,4 +307,33 @@ test('at start, unknown good files are adopted, damaged ones are not, and interr
   expect(dashboard.log()).toMatch(/not adopting .*flipped\.db/);
   // The history from before the restart is all still there.
   expect(after.find((s) => s.id === good.id)?.status).toBe('succeeded');
+});
+
+test('a schedule in cron syntax takes snapshots by itself, recorded as such', async () => {
+  // Every three seconds (croner's six-field form), for this test only.
+  writeConfig('*/3 * * * * *');
+  await Promise.all([admin.dispose(), operator.dispose(), viewer.dispose()]);
+  await dashboard.stop();
+  await startDash();
+  operator = await tokenContext('operator');
+  viewer = await tokenContext('viewer');
+  try {
+    let scheduled: SnapshotRecord | undefined;
+    await expect
+      .poll(
+        async () => {
+          scheduled = (await snapshots()).find((s) => s.trigger === 'schedule' && s.status === 'succeeded');
+          return scheduled !== undefined;
+        },
+        { timeout: 30_000, intervals: [250] },
+      )
+      .toBe(true);
+    expect(scheduled).toMatchObject({ triggeredBy: 'schedule', verified: true });
+    const audit = (await (await admin.get('/api/audit?action=snapshot.take&actor=schedule')).json()) as {
+      entries: Array<{ actor: string; outcome: string }>;
+    };
+    expect(audit.entries.some((e) => e.actor === 'schedule' && e.outcome === 'success')).toBe(true);
+  } finally {
+    writeConfig();
+  }
 });

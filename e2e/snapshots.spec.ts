@@ -293,13 +293,27 @@ test('at start, unknown good files are adopted, damaged ones are not, and interr
   writeFileSync(path.join(dir, 'flipped.db'), flipped);
   writeFileSync(path.join(dir, 'leftover.db.part'), 'partial');
 
+  // And the dashboard killed in the middle of a snapshot.
+  const res = await operator.post('/api/clusters/snap/snapshots');
+  expect(res.status(), await res.text()).toBe(202);
+  const interrupted = (await res.json()) as SnapshotRecord;
+  await expect
+    .poll(async () => (await snapshots()).find((s) => s.id === interrupted.id)?.progress?.receivedBytes ?? 0, {
+      timeout: 10_000,
+      intervals: [20],
+    })
+    .toBeGreaterThan(0);
   await Promise.all([admin.dispose(), operator.dispose(), viewer.dispose()]);
-  await dashboard.stop();
+  await dashboard.stop('SIGKILL');
   await startDash();
   operator = await tokenContext('operator');
   viewer = await tokenContext('viewer');
 
   const after = await snapshots();
+  const killed = after.find((s) => s.id === interrupted.id);
+  expect(killed).toMatchObject({ status: 'failed', verified: false });
+  expect(killed?.error).toContain('dashboard stopped');
+  expect(readdirSync(dir).filter((f) => f.startsWith(interrupted.id))).toEqual([]);
   const adopted = after.filter((s) => s.triggeredBy.startsWith('adopted at start'));
   expect(adopted.map((s) => s.triggeredBy)).toEqual(['adopted at start (copied-by-hand.db)']);
   expect(adopted[0]).toMatchObject({ status: 'succeeded', verified: true, hash: good.hash, revision: good.revision });
@@ -307,6 +321,28 @@ test('at start, unknown good files are adopted, damaged ones are not, and interr
   expect(dashboard.log()).toMatch(/not adopting .*flipped\.db/);
   // The history from before the restart is all still there.
   expect(after.find((s) => s.id === good.id)?.status).toBe('succeeded');
+});
+
+test('an operator takes a snapshot from the page and reads its keyspace and runbook', async ({ page }) => {
+  const before = (await snapshots()).length;
+  await page.goto(`${dashboard.url}/login?next=${encodeURIComponent('/snapshots?cluster=snap')}`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/snapshots\?cluster=snap$/);
+  await expect(page.getByTestId('snapshot-freshness')).toHaveCount(0); // the overview's line, not this page's
+  await page.getByTestId('take-snapshot').click();
+  await expect(page.getByTestId('snapshot-row')).toHaveCount(before + 1);
+  const newest = page.getByTestId('snapshot-row').first();
+  await expect(newest).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  await expect(newest).toContainText('✓ verified');
+  await expect(newest).toContainText('off-site (S3)');
+  await expect(page.getByTestId('keyspace')).toContainText('/registry/configmaps');
+  await expect(page.getByTestId('restore-runbook')).toContainText('etcdctl snapshot restore');
+  // The overview says how old the newest verified snapshot is.
+  await page.goto(`${dashboard.url}/?cluster=snap`);
+  await expect(page.getByTestId('snapshot-freshness')).toHaveAttribute('data-state', 'fresh');
+  await expect(page.getByTestId('snapshot-freshness')).toContainText('copied off-site');
 });
 
 test('a schedule in cron syntax takes snapshots by itself, recorded as such', async () => {

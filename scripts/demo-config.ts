@@ -1,5 +1,5 @@
-// Writes the demo's dashboard config for the local cluster: anonymous viewing on (a NOC screen needs no login)
-// and a fresh operator account whose password is printed once, here, and stored only as a hash.
+// Writes the demo's dashboard config for the local cluster: anonymous viewing on (a NOC screen needs no login),
+// hourly snapshots, and a fresh operator account whose password is printed once, here, and stored only as a hash.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
           name: 'Local demo cluster',
           endpoints: cluster.members.map((m) => m.clientUrl),
           tls: { ca: rel(cluster.caCert), cert: rel(cluster.clientCert), key: rel(cluster.clientKey) },
+          // Hourly snapshots, the newest 24 kept: what a small production cluster would start with.
+          snapshots: { schedule: '0 * * * *', retention: { keepLast: 24 } },
         },
       ],
     }),

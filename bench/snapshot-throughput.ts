@@ -114,7 +114,13 @@ async function main(): Promise<void> {
     }
     const baseline = rssBytes(dashboard.pid);
     let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(dashboard!.pid))), 20);
+    let streamingPeak = baseline;
+    let phase = 'streaming';
+    const sampler = setInterval(() => {
+      const rss = rssBytes(dashboard!.pid);
+      peak = Math.max(peak, rss);
+      if (phase === 'streaming') streamingPeak = Math.max(streamingPeak, rss);
+    }, 20);
     const t0 = performance.now();
     const started = (await (
       await fetch(`${dashboard.url}/api/clusters/default/snapshots`, { method: 'POST', headers: { cookie } })
@@ -156,6 +162,7 @@ async function main(): Promise<void> {
         rssBaselineMiB: Math.round(baseline / 1048576),
         rssPeakMiB: Math.round(peak / 1048576),
         rssGrowthMiB: Math.round((peak - baseline) / 1048576),
+        rssGrowthWhileStreamingMiB: Math.round((streamingPeak - baseline) / 1048576),
       },
     };
     mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });

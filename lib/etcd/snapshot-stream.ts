@@ -75,10 +75,11 @@ export async function streamSnapshotToFile(opts: StreamSnapshotOptions): Promise
     let batched = 0;
     const flush = async () => {
       if (batched === 0 || !fh) return;
-      const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batched);
+      const data = batch;
       batch = [];
       batched = 0;
-      await fh.write(data);
+      // writev hands the chunks to the kernel as they are: no 1 MiB copy per batch.
+      await fh.writev(data);
     };
     // for await pauses the gRPC stream while the disk catches up: HTTP/2 flow control holds etcd back.
     for await (const msg of stream as AsyncIterable<{ blob: Buffer; remaining_bytes: string }>) {

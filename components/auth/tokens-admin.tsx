@@ -2,9 +2,8 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { isApiErrorBody } from '@/lib/api/error-shape';
 import { ROLES } from '@/lib/auth/roles';
-import { fetchJson } from '@/lib/query/fetch-json';
+import { fetchJson, sendJson } from '@/lib/query/fetch-json';
 
 interface TokenRow {
   id: string;
@@ -20,27 +19,20 @@ interface TokenRow {
 
 const when = (v: number | string | null) => (v === null ? '—' : new Date(v).toLocaleString('en-GB'));
 
-async function send(url: string, init: RequestInit): Promise<unknown> {
-  const res = await fetch(url, { ...init, headers: { 'Content-Type': 'application/json', ...init.headers } });
-  const body: unknown = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(isApiErrorBody(body) ? body.error.message : `HTTP ${res.status}`);
-  return body;
-}
-
 export function TokensAdmin() {
   const qc = useQueryClient();
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => fetchJson<{ tokens: TokenRow[] }>('/api/tokens') });
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const create = useMutation({
     mutationFn: (input: { name: string; role: string; expiresAt: string | null }) =>
-      send('/api/tokens', { method: 'POST', body: JSON.stringify(input) }) as Promise<{ id: string; token: string }>,
+      sendJson<{ id: string; token: string }>('/api/tokens', 'POST', input),
     onSuccess: (res, input) => {
       setCreated({ name: input.name, token: res.token });
       void qc.invalidateQueries({ queryKey: ['tokens'] });
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => send(`/api/tokens/${id}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => sendJson(`/api/tokens/${id}`, 'DELETE'),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['tokens'] }),
   });
 

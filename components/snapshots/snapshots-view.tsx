@@ -2,20 +2,13 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { isApiErrorBody } from '@/lib/api/error-shape';
 import { formatAge, formatBytes } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
+import { sendJson } from '@/lib/query/fetch-json';
 import { snapshotDetailQuery, snapshotsQuery } from '@/lib/query/snapshot-queries';
 import type { SnapshotRecord } from '@/lib/snapshots/snapshot-types';
 import { useNow } from '../use-now';
 import { SnapshotProgress } from './snapshot-progress';
-
-async function send(url: string, init: RequestInit): Promise<unknown> {
-  const res = await fetch(url, init);
-  const body: unknown = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(isApiErrorBody(body) ? body.error.message : `HTTP ${res.status}`);
-  return body;
-}
 
 const STATUS_STYLE: Record<SnapshotRecord['status'], string> = {
   running: 'bg-sky-100 text-sky-900 dark:bg-sky-900 dark:text-sky-100',
@@ -48,19 +41,18 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
 
   const take = useMutation({
     mutationFn: () =>
-      send(`/api/clusters/${encodeURIComponent(clusterId)}/snapshots`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(memberId ? { memberId } : {}),
-      }) as Promise<SnapshotRecord>,
+      sendJson<SnapshotRecord>(
+        `/api/clusters/${encodeURIComponent(clusterId)}/snapshots`,
+        'POST',
+        memberId ? { memberId } : {},
+      ),
     onSuccess: (s) => {
       setSelected(s.id);
       refresh();
     },
   });
   const remove = useMutation({
-    mutationFn: (id: string) =>
-      send(`/api/clusters/${encodeURIComponent(clusterId)}/snapshots/${id}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => sendJson(`/api/clusters/${encodeURIComponent(clusterId)}/snapshots/${id}`, 'DELETE'),
     onSuccess: refresh,
   });
 

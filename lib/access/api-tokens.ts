@@ -6,6 +6,7 @@ import { parseJsonBody } from '@/lib/api/parse-body';
 import { ROLES } from '@/lib/auth/roles';
 import type { TokenInfo } from '@/lib/auth/token-store';
 import { getRuntime } from '@/lib/collector/runtime';
+import { auditAction } from './audit-action';
 import { requireRole } from './guard';
 
 const createSchema = z.strictObject({
@@ -24,16 +25,14 @@ export async function createToken(req: Request, now = Date.now()): Promise<{ id:
   const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
   if (expiresAt !== null && expiresAt <= now) throw badRequest(`expiresAt: ${body.expiresAt} is in the past`);
   const created = auth.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
-  auth.audit.append({
-    at: now,
-    actor: who.actor,
-    role: who.role,
-    method: who.method,
-    source: who.source,
-    action: 'token.create',
-    outcome: 'success',
-    details: { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
-  });
+  auditAction(
+    who,
+    'token.create',
+    'success',
+    { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
+    {},
+    now,
+  );
   return created;
 }
 
@@ -51,14 +50,5 @@ export function revokeToken(req: Request, id: string, now = Date.now()): void {
   const known = auth.tokens.list(now).find((t) => t.id === id);
   if (!known) throw notFound(`no token with id "${id}"`);
   if (!auth.tokens.revoke(id, now)) throw new ApiError(409, 'already_revoked', `token "${id}" is already revoked`);
-  auth.audit.append({
-    at: now,
-    actor: who.actor,
-    role: who.role,
-    method: who.method,
-    source: who.source,
-    action: 'token.revoke',
-    outcome: 'success',
-    details: { tokenId: id, tokenName: known.name },
-  });
+  auditAction(who, 'token.revoke', 'success', { tokenId: id, tokenName: known.name }, {}, now);
 }

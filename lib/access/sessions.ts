@@ -6,6 +6,7 @@ import { parseJsonBody } from '@/lib/api/parse-body';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
 import type { Role } from '@/lib/auth/roles';
 import { getRuntime } from '@/lib/collector/runtime';
+import { auditAction } from './audit-action';
 import { clientAddress, resolveIdentity } from './identity';
 import { requestContext, SESSION_COOKIE, type RequestContext } from './request-context';
 import { crossOriginRefusal } from './same-origin';
@@ -106,15 +107,7 @@ export function signOut(req: Request, now = Date.now()): string {
   if (refusal) throw new ApiError(403, 'cross_origin', refusal);
   const who = resolveIdentity(ctx, now).identity;
   if (ctx.sessionToken && auth.sessions.revoke(ctx.sessionToken) && who) {
-    auth.audit.append({
-      at: now,
-      actor: who.actor,
-      role: who.role,
-      method: 'session',
-      source: who.source,
-      action: 'auth.logout',
-      outcome: 'success',
-    });
+    auditAction(who, 'auth.logout', 'success', {}, {}, now);
   }
   return sessionCookie('', 0, overHttps(ctx));
 }

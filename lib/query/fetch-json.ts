@@ -21,3 +21,22 @@ export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T
   }
   return body as T;
 }
+
+/** Sends JSON (or nothing) with a method; a failure carries the API's message. */
+export async function sendJson<T>(
+  url: string,
+  method: 'POST' | 'DELETE' | 'PUT' | 'PATCH',
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const parsed: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    if (isApiErrorBody(parsed)) throw new ApiRequestError(res.status, parsed.error.code, parsed.error.message);
+    throw new ApiRequestError(res.status, 'http_error', `HTTP ${res.status}`);
+  }
+  return parsed as T;
+}

@@ -3,6 +3,7 @@
 import 'server-only';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import type { ClientReadableStream } from '@grpc/grpc-js';
+import { GcPacer } from '@/lib/memory/gc-pacer';
 import { createMemberClient } from './member-client';
 import { describeEtcdError } from './etcd-error';
 import type { TlsCredentials } from './tls-credentials';
@@ -71,6 +72,7 @@ export async function streamSnapshotToFile(opts: StreamSnapshotOptions): Promise
 
     let received = 0;
     let expected: number | null = null;
+    const pacer = new GcPacer();
     let batch: Buffer[] = [];
     let batched = 0;
     const flush = async () => {
@@ -94,6 +96,7 @@ export async function streamSnapshotToFile(opts: StreamSnapshotOptions): Promise
       batch.push(blob);
       batched += blob.length;
       if (batched >= WRITE_BATCH_BYTES) await flush();
+      pacer.add(blob.length);
       opts.onProgress?.({ receivedBytes: received, expectedBytes: expected });
     }
     opts.signal?.removeEventListener('abort', onAbort);

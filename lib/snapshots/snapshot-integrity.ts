@@ -1,5 +1,6 @@
 // The SHA-256 trailer of a snapshot: the check `etcdctl snapshot restore` makes, on a file or on a stream as it is written.
 import 'server-only';
+import { GcPacer } from '@/lib/memory/gc-pacer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -81,7 +82,11 @@ export async function verifySha256Trailer(file: string): Promise<TrailerCheck> {
     const { size } = await stat(file);
     if (size % SECTOR !== TRAILER) return noTrailer(size);
     const checker = new Sha256TrailerChecker();
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) checker.update(chunk as Buffer);
+    const pacer = new GcPacer();
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      checker.update(chunk as Buffer);
+      pacer.add((chunk as Buffer).length);
+    }
     if (checker.bytes !== size)
       return { ok: false, reason: `the file changed size while being read (${size} → ${checker.bytes})` };
     return checker.finish();

@@ -1,5 +1,6 @@
 // What `etcdctl snapshot status` reports for a snapshot file (etcd 3.4), plus who uses the keyspace, in one pass.
 import 'server-only';
+import { GcPacer } from '@/lib/memory/gc-pacer';
 import { BoltReader, type BoltReaderOptions } from './bbolt-reader';
 import { Crc32c } from './crc32c';
 import { KeyspaceBreakdown } from './keyspace-breakdown';
@@ -38,6 +39,7 @@ export async function snapshotStatus(file: string, options?: BoltReaderOptions):
     const breakdown = new KeyspaceBreakdown();
     let revision = 0;
     let totalKey = 0;
+    const pacer = new GcPacer();
     for (const bucket of await reader.buckets()) {
       crc.update(bucket.name);
       const isKeyBucket = bucket.name.toString('latin1') === KEY_BUCKET;
@@ -46,6 +48,7 @@ export async function snapshotStatus(file: string, options?: BoltReaderOptions):
         // A nested bucket has a nil value in bbolt's ForEach, so Go's h.Write(nil) adds nothing.
         if (value) crc.update(value);
         totalKey++;
+        pacer.add(key.length + (value?.length ?? 0));
         if (isKeyBucket) {
           if (!value) throw new SnapshotFormatError(`the "key" bucket holds a nested bucket ${key.toString('hex')}`);
           const rev = parseRevisionKey(key);

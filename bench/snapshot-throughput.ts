@@ -125,16 +125,12 @@ async function main(): Promise<void> {
     const started = (await (
       await fetch(`${dashboard.url}/api/clusters/default/snapshots`, { method: 'POST', headers: { cookie } })
     ).json()) as { id: string };
-    let record: { status: string; sizeBytes: number | null; error: string | null } = {
-      status: 'running',
-      sizeBytes: null,
-      error: null,
-    };
-    while (record.status === 'running') {
-      await new Promise((r) => setTimeout(r, 100));
-      record = (await (
-        await fetch(`${dashboard.url}/api/clusters/default/snapshots/${started.id}`)
-      ).json()) as typeof record;
+    type Rec = { status: string; error: string | null; progress: { phase: string } | null };
+    let record: Rec = { status: 'running', error: null, progress: { phase: 'streaming' } };
+    while (record.status === 'running' || record.progress) {
+      await new Promise((r) => setTimeout(r, 50));
+      record = (await (await fetch(`${dashboard.url}/api/clusters/default/snapshots/${started.id}`)).json()) as Rec;
+      phase = record.progress?.phase ?? 'done';
     }
     const apiMs = performance.now() - t0;
     clearInterval(sampler);

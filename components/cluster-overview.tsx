@@ -5,9 +5,11 @@ import { deriveFreshness } from '@/lib/cluster/freshness';
 import { sizeWarning } from '@/lib/cluster/quorum';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { AlarmBanner } from './alarm-banner';
+import { AlertsPanel } from './alerts-panel';
 import { FreshnessLine } from './freshness-line';
 import { MemberTopology } from './member-topology';
 import { QuorumCard } from './quorum-card';
+import { SecretsAtRest } from './secrets-at-rest';
 import { SnapshotFreshness } from './snapshot-freshness';
 import { useNow } from './use-now';
 
@@ -24,6 +26,7 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <FreshnessLine freshness={freshness} now={now} />
         {status && <SnapshotFreshness status={status} now={now} />}
+        {status && <SecretsAtRest status={status} />}
       </div>
       {status && (
         <>
@@ -44,6 +47,7 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
               ))}
             </ul>
           )}
+          <AlertsPanel clusterId={clusterId} now={now} />
           <MemberTopology members={status.members} fresh={fresh} />
         </>
       )}

@@ -21,6 +21,7 @@ function status(opts: { servedAt: number; ageAtServeMs?: number | null; stale?: 
     warnings: [],
     quotaBackendBytes: null,
     lastVerifiedSnapshot: null,
+    secretsAtRest: null,
   };
   return s;
 }

@@ -62,6 +62,14 @@ export interface ClusterStatus {
   servedAt: string;
   /** The newest verified snapshot whose file is kept; null when there is none. */
   lastVerifiedSnapshot: { id: string; finishedAt: string; offsite: boolean } | null;
+  /** The last census of /registry/secrets (counts only, never values); null before the first or without Secrets. */
+  secretsAtRest: {
+    total: number;
+    encrypted: number;
+    plain: number;
+    byProvider: Record<string, number>;
+    scannedAt: string;
+  } | null;
   pollIntervalMs: number;
   quorum: Quorum;
   leader: { id: string; name: string } | null;
@@ -80,4 +88,4 @@ export interface ClusterSummary {
 }
 
 /** What the collector keeps from a poll; the verdicts that depend on when it is read are added when served. */
-export type Observation = Omit<ClusterStatus, 'stale' | 'servedAt' | 'lastVerifiedSnapshot'>;
+export type Observation = Omit<ClusterStatus, 'stale' | 'servedAt' | 'lastVerifiedSnapshot' | 'secretsAtRest'>;

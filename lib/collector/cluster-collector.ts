@@ -6,7 +6,13 @@ import { probeMembers, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
 import type { Observation } from '@/lib/cluster/status-types';
-import { deriveMetricsSample, parseEtcdMetrics, type EtcdMetricsScrape } from '@/lib/metrics/etcd-metrics';
+import {
+  deriveMetricsSample,
+  parseEtcdMetrics,
+  type EtcdMetricsSample,
+  type EtcdMetricsScrape,
+} from '@/lib/metrics/etcd-metrics';
+import type { MemberMetrics } from '@/lib/alerts/rules';
 import { assembleStatus, normalizeUrl } from './assemble-status';
 import { deriveEvents, type EventState } from './derive-events';
 import type { HistoryRecorder } from './history-recorder';
@@ -26,6 +32,8 @@ export interface CollectorCounters {
 }
 
 const PEER_RTT_WINDOW_MS = 60_000;
+/** Failed proposals count for an alert while they happened within this long. */
+const RECENT_FAILURES_MS = 5 * 60_000;
 
 export class ClusterCollector {
   private readonly clients = new Map<string, MemberClient>();
@@ -47,6 +55,16 @@ export class ClusterCollector {
   /** Leader changes the members counted since the last poll took them into account; null: no scrape since. */
   private metricLeaderChanges: number | null = null;
   private quotaBackendBytes: number | null = null;
+  /** Per member: the newest metric-derived sample, and recent failed proposals, for the alert rules. */
+  private readonly memberMetrics = new Map<
+    string,
+    {
+      sample: EtcdMetricsSample;
+      at: number;
+      worstPeerRtt: { value: number; at: number } | null;
+      failed: Array<[number, number]>;
+    }
+  >();
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
@@ -126,6 +144,33 @@ export class ClusterCollector {
     return leaderless ? Math.max(100, Math.round(this.options.pollIntervalMs / 10)) : this.options.pollIntervalMs;
   }
 
+  private rememberMetrics(memberId: string, sample: EtcdMetricsSample, at: number): void {
+    const prev = this.memberMetrics.get(memberId);
+    const failed = (prev?.failed ?? []).filter(([t]) => at - t <= RECENT_FAILURES_MS);
+    if (sample.proposalsFailed) failed.push([at, sample.proposalsFailed]);
+    // Peer round trips are measured once a minute: keep the last one rather than the empty windows in between.
+    const worstPeerRtt =
+      sample.worstPeerRttP99Ms !== null ? { value: sample.worstPeerRttP99Ms, at } : (prev?.worstPeerRtt ?? null);
+    this.memberMetrics.set(memberId, { sample, at, worstPeerRtt, failed });
+  }
+
+  /** The newest metric-derived figures per member id, no older than a few scrape intervals. */
+  latestMetrics(now = Date.now()): Map<string, MemberMetrics> {
+    const fresh = Math.max(3 * this.options.metricsIntervalMs, 15_000);
+    const out = new Map<string, MemberMetrics>();
+    for (const [id, m] of this.memberMetrics) {
+      if (now - m.at > fresh) continue;
+      out.set(id, {
+        walFsyncP99Ms: m.sample.walFsyncP99Ms,
+        backendCommitP99Ms: m.sample.backendCommitP99Ms,
+        worstPeerRttP99Ms:
+          m.worstPeerRtt && now - m.worstPeerRtt.at <= 3 * PEER_RTT_WINDOW_MS ? m.worstPeerRtt.value : null,
+        proposalsFailedRecent: m.failed.reduce((n, [, c]) => n + c, 0),
+      });
+    }
+    return out;
+  }
+
   /** Where a member's /metrics is read: its configured plain URL, else its client endpoint over mTLS. */
   private metricsTarget(member: { name: string; endpoint: string | null }): { url: string; tls: boolean } | null {
     const plain = this.cluster.metricsUrls[member.name];
@@ -167,6 +212,7 @@ export class ClusterCollector {
         leaderChanges = Math.max(leaderChanges ?? 0, sample.leaderChanges);
       }
       this.options.recorder?.recordMetrics(this.cluster.id, r.member, sample, r.scrape.at);
+      this.rememberMetrics(r.member.id, sample, r.scrape.at);
     }
     if (leaderChanges !== null) this.metricLeaderChanges = (this.metricLeaderChanges ?? 0) + leaderChanges;
   }

@@ -21,6 +21,17 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
   const collector = runtime.collectors.get(clusterId);
   if (!collector) throw notFound(`no cluster with id "${clusterId}"`);
   const snapshot = lastVerifiedSnapshot(clusterId);
+  const census = runtime.alerts.census.get(clusterId);
+  const secretsAtRest =
+    census && !('error' in census) && census.total > 0
+      ? {
+          total: census.total,
+          encrypted: census.encrypted,
+          plain: census.plain,
+          byProvider: census.byProvider,
+          scannedAt: census.scannedAt,
+        }
+      : null;
   const latest = collector.current();
   if (!latest) {
     return {
@@ -30,6 +41,7 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
       stale: true,
       servedAt: new Date(now).toISOString(),
       lastVerifiedSnapshot: snapshot,
+      secretsAtRest,
       pollIntervalMs: runtime.config.pollIntervalMs,
       quorum: computeQuorum([], false),
       leader: null,
@@ -44,5 +56,6 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
     stale: isStale(latest.observedAt, now, runtime.staleAfterMs),
     servedAt: new Date(now).toISOString(),
     lastVerifiedSnapshot: snapshot,
+    secretsAtRest,
   };
 }

@@ -16,6 +16,8 @@ import { TokenStore } from '@/lib/auth/token-store';
 import { UserStore } from '@/lib/auth/user-store';
 import { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { SnapshotStore } from '@/lib/snapshots/snapshot-store';
+import { AlertService } from '@/lib/alerts/alert-service';
+import { AlertStore } from '@/lib/alerts/alert-store';
 import { ClusterCollector } from './cluster-collector';
 import { HistoryRecorder } from './history-recorder';
 
@@ -33,6 +35,7 @@ interface Runtime {
     trusted: TrustedProxies;
   };
   snapshots: SnapshotManager;
+  alerts: AlertService;
 }
 
 const KEY = Symbol.for('etcd-dashboard.runtime');
@@ -89,10 +92,21 @@ export function getRuntime(): Runtime {
     audit,
     observe: (id) => collectors.get(id)?.current() ?? null,
   });
+  const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
+  const alerts = new AlertService({
+    config,
+    collectors,
+    staleAfterMs: stale,
+    events,
+    samples,
+    snapshots,
+    store: new AlertStore(db),
+    dashboardUrl: config.dashboardUrl,
+  });
   const runtime: Runtime = {
     config,
     collectors,
-    staleAfterMs: staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs),
+    staleAfterMs: stale,
     history: { db, samples, events },
     auth: {
       users: new UserStore(db),
@@ -103,9 +117,11 @@ export function getRuntime(): Runtime {
       trusted: config.auth.trustedProxies,
     },
     snapshots,
+    alerts,
   };
   holder[KEY] = runtime;
   for (const c of collectors.values()) c.start();
+  alerts.start();
   startMaintenance(runtime);
   return runtime;
 }

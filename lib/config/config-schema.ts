@@ -1,5 +1,7 @@
 // The shape of the ETCD_DASHBOARD_CONFIG file (YAML or JSON) and of the dashboard's environment variables.
 import { z } from 'zod';
+import { RULES, type RuleName } from '@/lib/alerts/rules';
+import { receiverSchema } from '@/lib/alerts/notify/receiver-schema';
 
 export const CLUSTER_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -37,6 +39,34 @@ export const snapshotsFileSchema = z.strictObject({
     .optional(),
 });
 
+const positive = z.number().positive();
+export const alertsFileSchema = z.strictObject({
+  /** Where alerts go: webhooks, Slack-compatible incoming webhooks, Alertmanager. */
+  receivers: z.array(receiverSchema).optional(),
+  thresholds: z
+    .strictObject({
+      walFsyncP99WarnMs: positive.optional(),
+      walFsyncP99CritMs: positive.optional(),
+      backendCommitP99WarnMs: positive.optional(),
+      backendCommitP99CritMs: positive.optional(),
+      peerRttP99WarnMs: positive.optional(),
+      leaderChangesIn15m: z.number().int().min(1).optional(),
+      dbQuotaWarnRatio: z.number().gt(0).lt(1).optional(),
+      dbQuotaCritRatio: z.number().gt(0).lt(1).optional(),
+      dbGrowthHoursToQuota: positive.optional(),
+      fragmentationRatio: z.number().gt(0).lt(1).optional(),
+      fragmentationMinInUseBytes: z.number().int().min(0).optional(),
+      snapshotMaxAgeHours: positive.optional(),
+      certWarnDays: positive.optional(),
+      certCritDays: positive.optional(),
+      /** Seconds a condition must hold before it fires, per rule name. */
+      forSeconds: z
+        .partialRecord(z.enum(Object.keys(RULES) as [RuleName, ...RuleName[]]), z.number().min(0).max(86_400))
+        .optional(),
+    })
+    .optional(),
+});
+
 export const clusterFileEntrySchema = z.strictObject({
   id: z.string().regex(CLUSTER_ID, 'must be lowercase letters, digits and dashes (like a Kubernetes name)'),
   name: z.string().trim().min(1).max(100).optional(),
@@ -50,6 +80,7 @@ export const clusterFileEntrySchema = z.strictObject({
     .optional(),
   /** Member name → a plain-HTTP metrics URL (kubeadm serves one on :2381); otherwise the mTLS client URL is used. */
   snapshots: snapshotsFileSchema.optional(),
+  alerts: alertsFileSchema.optional(),
   metricsUrls: z
     .record(z.string().min(1), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
     .optional(),
@@ -131,6 +162,8 @@ export const envSchema = z.object({
   ),
   DASHBOARD_TRUSTED_PROXIES: optionalText,
   SNAPSHOT_DIR: optionalText,
+  /** The dashboard's public URL, for links in alert notifications. */
+  DASHBOARD_URL: optionalText,
 });
 
 export type DashboardEnv = z.infer<typeof envSchema>;

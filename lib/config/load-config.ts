@@ -12,6 +12,8 @@ import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
 import type { TlsCredentials } from '@/lib/etcd/tls-credentials';
 import { parseTrustedProxies, type TrustedProxies } from '@/lib/auth/address';
 import type { Role } from '@/lib/auth/roles';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '@/lib/alerts/rules';
+import type { Receiver } from '@/lib/alerts/notify/receiver-schema';
 
 export interface ClusterConfig {
   id: string;
@@ -19,6 +21,9 @@ export interface ClusterConfig {
   endpoints: string[];
   tls: TlsCredentials | null;
   clientCertificate: ClientCertificateInfo | null;
+  /** When the CA certificate (the first in the bundle) expires; null without a CA file. */
+  caValidTo: string | null;
+  alerts: { thresholds: Thresholds; receivers: Receiver[] };
   /** Member name → plain metrics URL; members not listed are scraped at their mTLS client URL. */
   metricsUrls: Record<string, string>;
   snapshots: SnapshotSettings;
@@ -52,6 +57,8 @@ export interface DashboardConfig {
   dataDir: string;
   /** Where snapshot files are kept: SNAPSHOT_DIR, else <dataDir>/snapshots. */
   snapshotDir: string;
+  /** DASHBOARD_URL: the public URL, for links in notifications. */
+  dashboardUrl: string | null;
   history: { rawRetentionMs: number; rollupRetentionMs: number };
   auth: AuthConfig;
   clusters: ClusterConfig[];
@@ -134,6 +141,15 @@ function fromFile(file: string, now: Date): { source: string; settings: FileSett
       endpoints,
       tls: tls?.credentials ?? null,
       clientCertificate: tls?.client ?? null,
+      caValidTo: tls?.caValidTo ?? null,
+      alerts: {
+        thresholds: {
+          ...DEFAULT_THRESHOLDS,
+          ...c.alerts?.thresholds,
+          forSeconds: { ...c.alerts?.thresholds?.forSeconds },
+        },
+        receivers: c.alerts?.receivers ?? [],
+      },
       metricsUrls: Object.fromEntries(
         Object.entries(c.metricsUrls ?? {}).map(([member, url]) => [member, metricsUrl(url)]),
       ),
@@ -218,6 +234,8 @@ function fromEtcdctlEnv(env: Env, now: Date): { source: string; settings: FileSe
         endpoints,
         tls: tls?.credentials ?? null,
         clientCertificate: tls?.client ?? null,
+        caValidTo: tls?.caValidTo ?? null,
+        alerts: { thresholds: DEFAULT_THRESHOLDS, receivers: [] },
         metricsUrls: {},
         snapshots: NO_SNAPSHOT_SETTINGS,
       },
@@ -253,6 +271,7 @@ export function loadConfig(
       env.ETCD_DASHBOARD_METRICS_INTERVAL_MS ?? settings.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     snapshotDir: path.resolve(env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR ?? 'data', 'snapshots')),
+    dashboardUrl: env.DASHBOARD_URL ?? null,
     history: {
       rawRetentionMs:
         (env.HISTORY_RAW_RETENTION_HOURS ?? settings.history?.rawRetentionHours ?? DEFAULT_RAW_RETENTION_HOURS) *

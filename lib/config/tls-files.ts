@@ -62,17 +62,18 @@ export function loadTlsFiles(
   paths: TlsFilePaths,
   labels: TlsFileLabels,
   now = new Date(),
-): { credentials: TlsCredentials; client: ClientCertificateInfo | null } {
+): { credentials: TlsCredentials; client: ClientCertificateInfo | null; caValidTo: string | null } {
   if (Boolean(paths.cert) !== Boolean(paths.key)) {
     const missing = paths.cert ? labels.key : labels.cert;
     throw new ConfigError(`${missing}: required when ${paths.cert ? labels.cert : labels.key} is set`);
   }
   let ca: Buffer | null = null;
+  let caValidTo: string | null = null;
   if (paths.ca) {
     ca = readFile(labels.ca, paths.ca);
-    parseCertificate(labels.ca, paths.ca, ca);
+    caValidTo = new Date(parseCertificate(labels.ca, paths.ca, ca).validTo).toISOString();
   }
-  if (!paths.cert || !paths.key) return { credentials: { ca, cert: null, key: null }, client: null };
+  if (!paths.cert || !paths.key) return { credentials: { ca, cert: null, key: null }, client: null, caValidTo };
 
   const certPem = readFile(labels.cert, paths.cert);
   const keyPem = readFile(labels.key, paths.key);
@@ -90,5 +91,6 @@ export function loadTlsFiles(
   return {
     credentials: { ca, cert: certPem, key: keyPem },
     client: { subject: cert.subject.replace(/\n/g, ', '), validTo: new Date(cert.validTo).toISOString() },
+    caValidTo,
   };
 }

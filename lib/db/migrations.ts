@@ -156,4 +156,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX snapshots_by_cluster ON snapshots (cluster_id, started_at);
     `,
   },
+  {
+    version: 4,
+    up: `
+      -- Alerts that fired: kept as history once resolved. Pending ones live in memory only.
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        cluster_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        alert_key TEXT NOT NULL,
+        member_id TEXT NULL,
+        member_name TEXT NULL,
+        summary TEXT NOT NULL,
+        pending_since INTEGER NOT NULL,
+        firing_since INTEGER NOT NULL,
+        resolved_at INTEGER NULL
+      );
+      CREATE INDEX alerts_by_cluster ON alerts (cluster_id, firing_since);
+      CREATE INDEX alerts_open ON alerts (resolved_at) WHERE resolved_at IS NULL;
+    `,
+  },
 ];

@@ -152,7 +152,7 @@ describe('BoltReader on a real etcd snapshot', () => {
         create_revision: kv.createRevision,
         mod_revision: kv.modRevision,
         version: kv.version,
-        lease: kv.lease.toString(16),
+        lease: kv.lease === 0n ? '0' : kv.lease.toString(16).padStart(16, '0'),
       }))
       .sort((a, b) => Buffer.compare(Buffer.from(a.key, 'base64'), Buffer.from(b.key, 'base64')));
     expect(fromFile).toHaveLength(361);
@@ -164,7 +164,8 @@ describe('BoltReader on a real etcd snapshot', () => {
         mod_revision: kv.mod_revision,
         version: kv.version,
         // etcdctl's JSON lease is a float64 that cannot hold every 64-bit id: compare with the hex it granted.
-        lease: kv.lease === undefined ? '0' : leaseHex,
+        // etcdctl prints the id zero-padded to 16 digits (%016x).
+        lease: kv.lease === undefined ? '0' : leaseHex.padStart(16, '0'),
       })),
     );
     const leaseKeys = buckets.get('lease')!.map((e) => e.key.toString('hex'));

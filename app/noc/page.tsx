@@ -1,0 +1,13 @@
+import type { Metadata } from 'next';
+import { NocWall } from '@/components/noc/noc-wall';
+import { requirePageIdentity } from '@/lib/access/page-identity';
+
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'etcd · NOC' };
+
+export default async function NocPage() {
+  // With anonymous viewing on, a wall screen never sees a login prompt.
+  await requirePageIdentity('/noc');
+  return <NocWall />;
+}

@@ -1,0 +1,78 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import type { AlertsResponse, AlertView } from '@/lib/alerts/alert-types';
+import type { DeliveryRecord } from '@/lib/alerts/notify/notification-types';
+import { formatAge } from '@/lib/format/units';
+import { fetchJson } from '@/lib/query/fetch-json';
+
+const STYLE: Record<AlertView['severity'], string> = {
+  critical: 'border-red-700 bg-red-50 dark:bg-red-950',
+  warning: 'border-amber-500 bg-amber-50 dark:bg-amber-950',
+  info: 'border-sky-500 bg-sky-50 dark:bg-sky-950',
+};
+
+const ICON: Record<AlertView['severity'], string> = { critical: '⛔', warning: '⚠', info: 'ⓘ' };
+
+export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number }) {
+  const alerts = useQuery({
+    queryKey: ['alerts', clusterId],
+    queryFn: ({ signal }) => fetchJson<AlertsResponse>(`/api/alerts?cluster=${encodeURIComponent(clusterId)}`, signal),
+    refetchInterval: 2000,
+    refetchIntervalInBackground: true,
+  });
+  const deliveries = useQuery({
+    queryKey: ['alerts', clusterId, 'deliveries'],
+    queryFn: ({ signal }) =>
+      fetchJson<{ deliveries: DeliveryRecord[] }>(
+        `/api/clusters/${encodeURIComponent(clusterId)}/alerts/deliveries`,
+        signal,
+      ),
+    refetchInterval: 10_000,
+  });
+  const list = alerts.data?.alerts ?? [];
+  const active = list.filter((a) => a.state !== 'resolved');
+  const failing = (deliveries.data?.deliveries ?? []).filter(
+    (d) => d.outcome === 'gave-up' || d.outcome === 'retrying',
+  );
+  return (
+    <section aria-label="Alerts" className="space-y-2">
+      <h2 className="text-lg font-semibold">
+        Alerts {active.length > 0 ? `(${active.filter((a) => a.state === 'firing').length} firing)` : ''}
+      </h2>
+      {active.length === 0 && (
+        <p className="text-sm text-slate-600 dark:text-slate-400">No alert is firing or pending.</p>
+      )}
+      <ul className="space-y-2">
+        {active.map((a) => (
+          <li
+            key={a.id}
+            data-testid="alert"
+            data-rule={a.rule}
+            data-state={a.state}
+            className={`rounded-md border-l-4 px-3 py-2 text-sm ${STYLE[a.severity]}`}
+          >
+            <p className="font-semibold">
+              <span aria-hidden>{ICON[a.severity]}</span> {a.severity.toUpperCase()} ·{' '}
+              {a.state === 'pending' ? 'pending' : 'firing'} {formatAge(now - Date.parse(a.since))} · {a.summary}
+            </p>
+            <p className="mt-0.5 text-slate-700 dark:text-slate-300">{a.advice}</p>
+          </li>
+        ))}
+      </ul>
+      {failing.length > 0 && (
+        <p
+          role="alert"
+          data-testid="delivery-failures"
+          className="text-sm font-semibold text-red-700 dark:text-red-400"
+        >
+          ✕ {failing.length} notification deliver{failing.length === 1 ? 'y' : 'ies'} failing:{' '}
+          {failing
+            .slice(0, 3)
+            .map((d) => `${d.receiver}: ${d.reason ?? d.outcome}`)
+            .join('; ')}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,308 @@
+// Evaluates the alert rules for every cluster about once a second, keeps pending → firing → resolved states,
+// persists fired alerts, and hands state changes to the notification dispatcher.
+import 'server-only';
+import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
+import type { ClusterCollector } from '@/lib/collector/cluster-collector';
+import type { EventStore } from '@/lib/history/event-store';
+import type { SampleStore } from '@/lib/history/sample-store';
+import { projectGrowth } from '@/lib/history/growth';
+import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
+import { isStale } from '@/lib/cluster/staleness';
+import { createMemberClient } from '@/lib/etcd/member-client';
+import { censusSecrets } from '@/lib/etcd/secrets-census';
+import { readServerCertificate } from '@/lib/etcd/server-certificate';
+import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
+import type { AlertStore } from './alert-store';
+import type { AlertView, Severity } from './alert-types';
+import { NotificationDispatcher } from './notify/dispatcher';
+import type { AlertNotification } from './notify/notification-types';
+import { evaluateRules, RULES, type CertificateFact, type RuleContext, type RuleName } from './rules';
+
+/** Slow inputs are refreshed on their own clocks and cached between evaluations. */
+const GROWTH_EVERY_MS = 60_000;
+const CERTS_EVERY_MS = 10 * 60_000;
+const SECRETS_EVERY_MS = 5 * 60_000;
+const LEADER_WINDOW_MS = 15 * 60_000;
+const RESOLVED_SHOWN_MS = 60 * 60_000;
+
+interface ClusterInputs {
+  hoursToQuota: RuleContext['hoursToQuota'];
+  growthAt: number;
+  memberCerts: CertificateFact[];
+  certsAt: number;
+  secrets: RuleContext['secrets'];
+  secretsAt: number;
+  busy: { certs: boolean; secrets: boolean };
+}
+
+export interface AlertServiceDeps {
+  config: DashboardConfig;
+  collectors: Map<string, ClusterCollector>;
+  staleAfterMs: number;
+  events: EventStore;
+  samples: SampleStore;
+  snapshots: SnapshotManager;
+  store: AlertStore;
+  /** Public URL of the dashboard, for links in notifications; null when unknown. */
+  dashboardUrl: string | null;
+}
+
+export class AlertService {
+  private readonly trackers = new Map<string, AlertTracker>();
+  private readonly dispatchers = new Map<string, NotificationDispatcher>();
+  private readonly inputs = new Map<string, ClusterInputs>();
+  private timer: NodeJS.Timeout | null = null;
+  /** How long the last evaluation of all clusters took, for the dashboard's own /metrics. */
+  lastEvaluationMs: number | null = null;
+
+  constructor(private readonly deps: AlertServiceDeps) {
+    for (const c of deps.config.clusters) {
+      const tracker = new AlertTracker(c.id, (rule) => this.forMs(c, rule));
+      for (const open of deps.store.open(c.id)) tracker.restore(open);
+      this.trackers.set(c.id, tracker);
+      if (c.alerts.receivers.length > 0) {
+        this.dispatchers.set(c.id, new NotificationDispatcher({ receivers: c.alerts.receivers }));
+      }
+      this.inputs.set(c.id, {
+        hoursToQuota: null,
+        growthAt: 0,
+        memberCerts: [],
+        certsAt: 0,
+        secrets: null,
+        secretsAt: 0,
+        busy: { certs: false, secrets: false },
+      });
+    }
+  }
+
+  private forMs(cluster: ClusterConfig, rule: RuleName): number {
+    return (cluster.alerts.thresholds.forSeconds[rule] ?? RULES[rule].forSeconds) * 1000;
+  }
+
+  start(): void {
+    const run = () => {
+      const started = performance.now();
+      try {
+        this.evaluateAll(Date.now());
+      } catch (err) {
+        console.error(`alerts: evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      this.lastEvaluationMs = performance.now() - started;
+      this.timer = setTimeout(run, this.deps.config.pollIntervalMs);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(run, this.deps.config.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.dispatchers.values()) d.stop();
+  }
+
+  evaluateAll(now: number): void {
+    for (const cluster of this.deps.config.clusters) this.evaluate(cluster, now);
+  }
+
+  private evaluate(cluster: ClusterConfig, now: number): void {
+    const collector = this.deps.collectors.get(cluster.id);
+    const tracker = this.trackers.get(cluster.id);
+    const inputs = this.inputs.get(cluster.id);
+    if (!collector || !tracker || !inputs) return;
+    const obs = collector.current();
+    const observedAt = obs?.observedAt ? Date.parse(obs.observedAt) : null;
+    const stale = isStale(obs?.observedAt ?? null, now, this.deps.staleAfterMs);
+    this.refreshSlowInputs(cluster, inputs, now);
+    const latest = this.deps.snapshots.latestVerified(cluster.id);
+    const certificates: CertificateFact[] = [...inputs.memberCerts];
+    if (cluster.clientCertificate) {
+      certificates.push({
+        what: "the dashboard's client certificate",
+        memberId: null,
+        validTo: Date.parse(cluster.clientCertificate.validTo),
+      });
+    }
+    if (cluster.caValidTo)
+      certificates.push({ what: 'the CA certificate', memberId: null, validTo: Date.parse(cluster.caValidTo) });
+    const ctx: RuleContext = {
+      now,
+      observation: obs,
+      stale,
+      observedAt,
+      metrics: collector.latestMetrics(now),
+      leaderChangesIn15m: stale
+        ? 0
+        : this.deps.events.query({
+            clusterId: cluster.id,
+            from: now - LEADER_WINDOW_MS,
+            to: now,
+            types: ['leader_changed'],
+          }).length,
+      hoursToQuota: inputs.hoursToQuota,
+      snapshots: {
+        lastVerifiedAt: latest?.finishedAt ? Date.parse(latest.finishedAt) : null,
+        lastVerifiedOffsite: latest ? latest.locations.some((l) => l.kind === 's3') : null,
+      },
+      certificates,
+      secrets: inputs.secrets,
+      thresholds: cluster.alerts.thresholds,
+    };
+    const transitions = tracker.update(evaluateRules(ctx), now, stale);
+    for (const t of transitions) this.record(cluster, t);
+    const dispatcher = this.dispatchers.get(cluster.id);
+    dispatcher?.tick(
+      tracker
+        .current()
+        .filter((a) => a.state === 'firing')
+        .map((a) => this.notification(cluster, a, 'firing', null)),
+    );
+  }
+
+  private record(cluster: ClusterConfig, t: Transition): void {
+    if (t.to === 'firing') this.deps.store.fired(cluster.id, t.alert);
+    else this.deps.store.resolved(t.alert.id, t.at, t.alert.summary);
+    this.dispatchers
+      .get(cluster.id)
+      ?.notify(this.notification(cluster, t.alert, t.to, t.to === 'resolved' ? t.at : null));
+  }
+
+  private notification(
+    cluster: ClusterConfig,
+    a: TrackedAlert,
+    state: 'firing' | 'resolved',
+    endsAt: number | null,
+  ): AlertNotification {
+    return {
+      id: a.id,
+      clusterId: cluster.id,
+      clusterName: cluster.name,
+      rule: a.rule,
+      severity: a.severity,
+      state,
+      since: new Date(a.firingSince ?? a.pendingSince).toISOString(),
+      endsAt: endsAt === null ? null : new Date(endsAt).toISOString(),
+      summary: a.summary,
+      advice: RULES[a.rule].advice,
+      memberId: a.memberId,
+      memberName: a.memberName,
+      dashboardUrl: this.deps.dashboardUrl
+        ? `${this.deps.dashboardUrl.replace(/\/$/, '')}/?cluster=${encodeURIComponent(cluster.id)}`
+        : null,
+    };
+  }
+
+  /** DB growth from history, members' server certificates from a TLS handshake, Secrets from a paged census. */
+  private refreshSlowInputs(cluster: ClusterConfig, inputs: ClusterInputs, now: number): void {
+    const obs = this.deps.collectors.get(cluster.id)?.current();
+    if (now - inputs.growthAt >= GROWTH_EVERY_MS) {
+      inputs.growthAt = now;
+      const quota = obs?.quotaBackendBytes ?? 2 * 1024 ** 3;
+      let soonest: RuleContext['hoursToQuota'] = null;
+      const history = this.deps.samples.query({
+        clusterId: cluster.id,
+        series: 'db_size_bytes',
+        from: now - 6 * 3_600_000,
+        to: now,
+        rawRetentionMs: this.deps.config.history.rawRetentionMs,
+        now,
+      });
+      for (const m of history.members) {
+        const p = projectGrowth(m.points, quota, now);
+        if (p.kind === 'reaches-quota' && (!soonest || p.days * 24 < soonest.hours))
+          soonest = { memberId: m.memberId, hours: p.days * 24 };
+      }
+      inputs.hoursToQuota = soonest;
+    }
+    if (now - inputs.certsAt >= CERTS_EVERY_MS && !inputs.busy.certs && obs) {
+      inputs.certsAt = now;
+      inputs.busy.certs = true;
+      const members = obs.members.filter((m) => m.id && m.endpoint?.startsWith('https:'));
+      void Promise.all(
+        members.map(async (m) => {
+          const r = await readServerCertificate(m.endpoint as string, cluster.tls, 5000);
+          return r.ok
+            ? { what: `${m.name}'s server certificate`, memberId: m.id, validTo: Date.parse(r.validTo) }
+            : null;
+        }),
+      )
+        .then((certs) => (inputs.memberCerts = certs.filter((c): c is CertificateFact => c !== null)))
+        .finally(() => (inputs.busy.certs = false));
+    }
+    if (now - inputs.secretsAt >= SECRETS_EVERY_MS && !inputs.busy.secrets && obs) {
+      const target =
+        obs.members.find((m) => m.health === 'healthy' && m.endpoint && !m.status?.isLeader) ??
+        obs.members.find((m) => m.health === 'healthy' && m.endpoint);
+      if (!target?.endpoint) return;
+      inputs.secretsAt = now;
+      inputs.busy.secrets = true;
+      const client = createMemberClient({ endpoint: target.endpoint, tls: cluster.tls, timeoutMs: 5000 });
+      void censusSecrets(client)
+        .then((r) => {
+          // A cluster without Kubernetes Secrets has nothing to report either way.
+          inputs.secrets = r.ok && r.total > 0 ? { total: r.total, plain: r.plain } : inputs.secrets;
+          this.census.set(cluster.id, r.ok ? { ...r } : { error: r.reason });
+        })
+        .finally(() => {
+          client.close();
+          inputs.busy.secrets = false;
+        });
+    }
+  }
+
+  /** The last Secrets census per cluster, for the overview: counts only, never values. */
+  readonly census = new Map<
+    string,
+    | {
+        total: number;
+        encrypted: number;
+        plain: number;
+        byProvider: Record<string, number>;
+        unknown: number;
+        scannedAt: string;
+      }
+    | { error: string }
+  >();
+
+  /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
+  list(clusterId?: string, now = Date.now()): AlertView[] {
+    const views: AlertView[] = [];
+    for (const [id, tracker] of this.trackers) {
+      if (clusterId && id !== clusterId) continue;
+      for (const a of tracker.current())
+        views.push(
+          this.view(id, a, a.state, a.state === 'firing' ? (a.firingSince ?? a.pendingSince) : a.pendingSince),
+        );
+    }
+    for (const a of this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS)) {
+      if (clusterId && a.clusterId !== clusterId) continue;
+      views.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now));
+    }
+    const stateRank = { firing: 0, pending: 1, resolved: 2 } as const;
+    const sev: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+    return views.sort(
+      (x, y) =>
+        stateRank[x.state] - stateRank[y.state] ||
+        sev[x.severity] - sev[y.severity] ||
+        Date.parse(x.since) - Date.parse(y.since),
+    );
+  }
+
+  private view(clusterId: string, a: TrackedAlert, state: AlertView['state'], since: number): AlertView {
+    return {
+      id: a.id,
+      clusterId,
+      rule: a.rule,
+      severity: a.severity,
+      state,
+      since: new Date(since).toISOString(),
+      summary: a.summary,
+      advice: RULES[a.rule].advice,
+      memberId: a.memberId,
+      memberName: a.memberName,
+    };
+  }
+
+  deliveries(clusterId: string) {
+    return this.dispatchers.get(clusterId)?.deliveries() ?? [];
+  }
+}

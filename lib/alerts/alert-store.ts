@@ -1,0 +1,90 @@
+// Fired alerts in the dashboard database: open ones survive a restart, resolved ones are history.
+import 'server-only';
+import type Database from 'better-sqlite3';
+import type { Severity } from './alert-types';
+import type { TrackedAlert } from './alert-tracker';
+import type { RuleName } from './rules';
+
+interface Row {
+  id: string;
+  cluster_id: string;
+  rule: string;
+  severity: Severity;
+  alert_key: string;
+  member_id: string | null;
+  member_name: string | null;
+  summary: string;
+  pending_since: number;
+  firing_since: number;
+  resolved_at: number | null;
+}
+
+export interface StoredAlert extends TrackedAlert {
+  clusterId: string;
+  resolvedAt: number | null;
+}
+
+function toAlert(r: Row): StoredAlert {
+  return {
+    id: r.id,
+    key: r.alert_key,
+    clusterId: r.cluster_id,
+    rule: r.rule as RuleName,
+    severity: r.severity,
+    memberId: r.member_id,
+    memberName: r.member_name,
+    summary: r.summary,
+    state: 'firing',
+    pendingSince: r.pending_since,
+    firingSince: r.firing_since,
+    resolvedAt: r.resolved_at,
+  };
+}
+
+export class AlertStore {
+  constructor(private readonly db: Database.Database) {}
+
+  fired(clusterId: string, a: TrackedAlert): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO alerts (id, cluster_id, rule, severity, alert_key, member_id, member_name, summary, pending_since, firing_since)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        a.id,
+        clusterId,
+        a.rule,
+        a.severity,
+        a.key,
+        a.memberId,
+        a.memberName,
+        a.summary,
+        a.pendingSince,
+        a.firingSince ?? a.pendingSince,
+      );
+  }
+
+  resolved(id: string, at: number, summary: string): void {
+    this.db.prepare('UPDATE alerts SET resolved_at = ?, summary = ? WHERE id = ?').run(at, summary, id);
+  }
+
+  open(clusterId: string): StoredAlert[] {
+    return (
+      this.db.prepare('SELECT * FROM alerts WHERE cluster_id = ? AND resolved_at IS NULL').all(clusterId) as Row[]
+    ).map(toAlert);
+  }
+
+  resolvedSince(since: number): StoredAlert[] {
+    return (
+      this.db
+        .prepare(
+          'SELECT * FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 500',
+        )
+        .all(since) as Row[]
+    ).map(toAlert);
+  }
+
+  prune(before: number): number {
+    return this.db.prepare('DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes;
+  }
+}

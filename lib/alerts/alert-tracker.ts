@@ -1,0 +1,90 @@
+// Turns each evaluation's findings into alert states: pending until a rule's `for` duration has held, then firing,
+// then resolved when the finding goes away. Pure: the caller passes `now` and persists what changes.
+import type { Severity } from './alert-types';
+import type { Finding, RuleName } from './rules';
+
+export interface TrackedAlert {
+  /** Stable for this alert instance (rule, severity, member, instance, and when it first became pending). */
+  id: string;
+  key: string;
+  rule: RuleName;
+  severity: Severity;
+  memberId: string | null;
+  memberName: string | null;
+  summary: string;
+  state: 'pending' | 'firing';
+  pendingSince: number;
+  firingSince: number | null;
+}
+
+export interface Transition {
+  alert: TrackedAlert;
+  to: 'firing' | 'resolved';
+  at: number;
+}
+
+export function findingKey(f: Pick<Finding, 'rule' | 'severity' | 'memberId' | 'instance'>): string {
+  return [f.rule, f.severity, f.memberId ?? '', f.instance ?? ''].join('|');
+}
+
+export class AlertTracker {
+  private readonly active = new Map<string, TrackedAlert>();
+
+  constructor(
+    private readonly clusterId: string,
+    private readonly forMs: (rule: RuleName) => number,
+  ) {}
+
+  /** Alerts found firing in the database at start: they resolve (and say so) if their condition is gone. */
+  restore(alert: TrackedAlert): void {
+    this.active.set(alert.key, alert);
+  }
+
+  current(): TrackedAlert[] {
+    return [...this.active.values()];
+  }
+
+  /**
+   * `frozen`: the data is stale, so absence of a finding proves nothing: alerts that are not found stay as they are
+   * instead of resolving (a NOC screen must not turn green because the dashboard went blind).
+   */
+  update(findings: Finding[], now: number, frozen = false): Transition[] {
+    const transitions: Transition[] = [];
+    const seen = new Set<string>();
+    for (const f of findings) {
+      const key = findingKey(f);
+      seen.add(key);
+      let a = this.active.get(key);
+      if (!a) {
+        a = {
+          id: `${this.clusterId}:${key}:${now}`,
+          key,
+          rule: f.rule,
+          severity: f.severity,
+          memberId: f.memberId,
+          memberName: f.memberName,
+          summary: f.summary,
+          state: 'pending',
+          pendingSince: now,
+          firingSince: null,
+        };
+        this.active.set(key, a);
+      }
+      a.summary = f.summary;
+      if (f.memberName) a.memberName = f.memberName;
+      if (a.state === 'pending' && now - a.pendingSince >= this.forMs(f.rule)) {
+        a.state = 'firing';
+        a.firingSince = now;
+        transitions.push({ alert: { ...a }, to: 'firing', at: now });
+      }
+    }
+    if (!frozen) {
+      for (const [key, a] of this.active) {
+        if (seen.has(key)) continue;
+        this.active.delete(key);
+        if (a.state === 'firing') transitions.push({ alert: { ...a }, to: 'resolved', at: now });
+      }
+    }
+    return transitions;
+  }
+}

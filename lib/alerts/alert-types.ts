@@ -1,0 +1,25 @@
+// The alerts the API returns and the pages (the NOC wall included) show; shared with the browser.
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type AlertState = 'pending' | 'firing' | 'resolved';
+
+export interface AlertView {
+  id: string;
+  clusterId: string;
+  rule: string;
+  severity: Severity;
+  state: AlertState;
+  /** When the alert entered its current state. */
+  since: string;
+  summary: string;
+  /** What it means and what to do, in the operator's words. */
+  advice: string;
+  memberId: string | null;
+  memberName: string | null;
+}
+
+export interface AlertsResponse {
+  alerts: AlertView[];
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

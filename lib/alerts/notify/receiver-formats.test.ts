@@ -1,0 +1,192 @@
+// What each kind of receiver gets on the wire, sent through the dispatcher to real HTTP servers on ports 24700–24703.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotificationDispatcher } from './dispatcher';
+import type { AlertNotification } from './notification-types';
+import type { Receiver } from './receiver-schema';
+import { startReceiver, waitFor, type TestReceiver } from './test-receiver';
+
+const WEBHOOK_PORT = 24700;
+const SLACK_PORT = 24701;
+const ALERTMANAGER_PORT = 24702;
+
+const T0 = Date.parse('2025-03-01T12:05:00.000Z');
+
+const firing = (over: Partial<AlertNotification> = {}): AlertNotification => ({
+  id: 'prod-east/member-unreachable/8e9e05c52164694d',
+  clusterId: 'prod-east',
+  clusterName: 'Production East',
+  rule: 'member-unreachable',
+  severity: 'critical',
+  state: 'firing',
+  since: '2025-03-01T12:00:00.000Z',
+  endsAt: null,
+  summary: 'Member etcd-2 does not answer',
+  advice: 'Check the etcd process and the network on etcd-2',
+  memberId: '8e9e05c52164694d',
+  memberName: 'etcd-2',
+  dashboardUrl: 'https://dash.example/clusters/prod-east',
+  ...over,
+});
+
+const resolved = (a: AlertNotification): AlertNotification => ({
+  ...a,
+  state: 'resolved',
+  endsAt: '2025-03-01T12:07:00.000Z',
+});
+
+let webhook: TestReceiver;
+let slack: TestReceiver;
+let alertmanager: TestReceiver;
+const dispatchers: NotificationDispatcher[] = [];
+
+beforeAll(async () => {
+  [webhook, slack, alertmanager] = await Promise.all([
+    startReceiver(WEBHOOK_PORT),
+    startReceiver(SLACK_PORT),
+    startReceiver(ALERTMANAGER_PORT),
+  ]);
+});
+afterAll(async () => {
+  for (const d of dispatchers) d.stop();
+  await Promise.all([webhook.close(), slack.close(), alertmanager.close()]);
+});
+
+function dispatcher(receiver: Receiver, clock: { t: number } = { t: T0 }): NotificationDispatcher {
+  const d = new NotificationDispatcher({ receivers: [receiver], now: () => clock.t, timeoutMs: 2000 });
+  dispatchers.push(d);
+  return d;
+}
+
+const arrived = (r: TestReceiver, n: number) => waitFor(`request ${n} at ${r.origin}`, () => r.requests[n - 1]);
+
+describe('webhook receiver', () => {
+  it('POSTs the alerts as JSON version 1 to the configured URL with the configured headers', async () => {
+    webhook.requests.length = 0;
+    const d = dispatcher({
+      type: 'webhook',
+      name: 'ops',
+      url: `${webhook.origin}/hooks/etcd?team=storage`,
+      headers: { Authorization: 'Bearer hook-secret-123' },
+    });
+    const a = firing();
+    d.notify(a);
+    const req = await arrived(webhook, 1);
+    expect(req.method).toBe('POST');
+    expect(req.url).toBe('/hooks/etcd?team=storage');
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(req.headers.authorization).toBe('Bearer hook-secret-123');
+    expect(req.body).toEqual({ version: 1, alerts: [a] });
+
+    d.notify(resolved(a));
+    const res = await arrived(webhook, 2);
+    expect(res.body).toEqual({ version: 1, alerts: [resolved(a)] });
+  });
+});
+
+describe('slack receiver', () => {
+  it('posts one readable message per alert, and says RESOLVED when it is', async () => {
+    slack.requests.length = 0;
+    const d = dispatcher({ type: 'slack', name: 'chat', url: `${slack.origin}/services/T000/B000/XXXXsecretXXXX` });
+    const a = firing();
+    d.notify(a);
+    const req = await arrived(slack, 1);
+    expect(req.method).toBe('POST');
+    expect(req.url).toBe('/services/T000/B000/XXXXsecretXXXX');
+    expect(req.headers['content-type']).toBe('application/json');
+    const msg = req.body as { text: string; attachments: Array<{ color: string; text: string; fallback: string }> };
+    expect(msg.text).toContain('FIRING CRITICAL');
+    expect(msg.text).toContain('Production East / member etcd-2');
+    expect(msg.text).toContain('Member etcd-2 does not answer');
+    expect(msg.text).not.toContain('RESOLVED');
+    const [att] = msg.attachments;
+    expect(att?.color).toBe('#d92d20');
+    expect(att?.text).toContain('Check the etcd process and the network on etcd-2');
+    expect(att?.text).toContain('<https://dash.example/clusters/prod-east|Open in the dashboard>');
+    expect(att?.fallback).toBe('FIRING CRITICAL: Production East / member etcd-2: Member etcd-2 does not answer');
+
+    d.notify(resolved(a));
+    const done = (await arrived(slack, 2)).body as typeof msg;
+    expect(done.text).toContain('RESOLVED CRITICAL');
+    expect(done.text).not.toContain('FIRING');
+    expect(done.attachments[0]?.text).toContain('Resolved after 7 min.');
+    expect(done.attachments[0]?.color).toBe('#12b76a');
+  });
+
+  it('keeps alert text from turning into Slack mentions or links', async () => {
+    slack.requests.length = 0;
+    const d = dispatcher({ type: 'slack', name: 'chat', url: `${slack.origin}/services/T000/B000/XXXXsecretXXXX` });
+    d.notify(firing({ id: 'x', summary: '<!channel> db size > 8 GiB & rising', memberId: null, memberName: null }));
+    const msg = (await arrived(slack, 1)).body as { text: string };
+    expect(msg.text).toContain('&lt;!channel&gt; db size &gt; 8 GiB &amp; rising');
+    expect(msg.text).not.toContain('member');
+  });
+});
+
+describe('alertmanager receiver', () => {
+  it('POSTs API v2 alerts to /api/v2/alerts, re-sends while firing, and ends them when resolved', async () => {
+    alertmanager.requests.length = 0;
+    const clock = { t: T0 };
+    const d = dispatcher({ type: 'alertmanager', name: 'am', url: `${alertmanager.origin}/am/` }, clock);
+    const a = firing();
+    d.notify(a);
+    const req = await arrived(alertmanager, 1);
+    expect(req.method).toBe('POST');
+    expect(req.url).toBe('/am/api/v2/alerts');
+    expect(req.headers['content-type']).toBe('application/json');
+    const sentFiring = [
+      {
+        labels: {
+          alertname: 'member-unreachable',
+          severity: 'critical',
+          cluster: 'prod-east',
+          member: 'etcd-2',
+          instance: '8e9e05c52164694d',
+        },
+        annotations: {
+          summary: 'Member etcd-2 does not answer',
+          description: 'Check the etcd process and the network on etcd-2',
+        },
+        startsAt: '2025-03-01T12:00:00.000Z',
+        generatorURL: 'https://dash.example/clusters/prod-east',
+      },
+    ];
+    expect(req.body).toStrictEqual(sentFiring);
+
+    // Within the resend interval nothing goes out; past it, the same alert again, still without endsAt.
+    clock.t = T0 + 30_000;
+    d.tick([a]);
+    clock.t = T0 + 60_000;
+    d.tick([a]);
+    expect((await arrived(alertmanager, 2)).body).toStrictEqual(sentFiring);
+
+    clock.t = T0 + 120_000;
+    d.notify(resolved(a));
+    const [sentResolved] = (await arrived(alertmanager, 3)).body as Array<Record<string, unknown>>;
+    expect(sentResolved).toStrictEqual({ ...sentFiring[0], endsAt: '2025-03-01T12:07:00.000Z' });
+    expect(alertmanager.requests).toHaveLength(3);
+  });
+
+  it('names the member by id when its name is unknown, and leaves out a link that is not http(s)', async () => {
+    alertmanager.requests.length = 0;
+    const d = dispatcher({ type: 'alertmanager', name: 'am', url: alertmanager.origin });
+    const a = firing({ id: 'y', memberName: null, dashboardUrl: 'javascript:alert(1)', severity: 'warning' });
+    d.notify(a);
+    const req = await arrived(alertmanager, 1);
+    expect(req.url).toBe('/api/v2/alerts');
+    expect(req.body).toStrictEqual([
+      {
+        labels: {
+          alertname: 'member-unreachable',
+          severity: 'warning',
+          cluster: 'prod-east',
+          member: '8e9e05c52164694d',
+        },
+        annotations: {
+          summary: 'Member etcd-2 does not answer',
+          description: 'Check the etcd process and the network on etcd-2',
+        },
+        startsAt: '2025-03-01T12:00:00.000Z',
+      },
+    ]);
+  });
+});

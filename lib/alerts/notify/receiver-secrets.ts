@@ -1,0 +1,51 @@
+// Keeps receiver secrets (tokens in webhook URLs, header values) out of everything the dashboard records or shows.
+import 'server-only';
+import type { Receiver } from './receiver-schema';
+
+const MASK = '…';
+// Shorter values are not worth a search-and-replace that would mangle ordinary words in a reason.
+const MIN_SECRET_CHARS = 4;
+
+/** Origin and path with the last path segment masked: https://hooks.slack.com/services/T000/B000/… */
+export function maskUrl(url: string): string {
+  if (!URL.canParse(url)) return '(not a URL)';
+  const u = new URL(url);
+  const segments = u.pathname.split('/');
+  let last = segments.length - 1;
+  while (last > 0 && segments[last] === '') last--;
+  if (last > 0) segments[last] = MASK;
+  return u.origin + segments.join('/');
+}
+
+/** Every part of the receiver's configuration that may be a secret, in the forms it may appear in text. */
+export function receiverSecrets(receiver: Receiver): string[] {
+  const found = new Set<string>([receiver.url]);
+  if (URL.canParse(receiver.url)) {
+    const u = new URL(receiver.url);
+    found.add(u.href);
+    const segment = u.pathname.split('/').findLast((s) => s !== '');
+    if (segment) found.add(segment);
+    for (const value of u.searchParams.values()) found.add(value);
+    if (u.search) found.add(u.search);
+    if (u.username) found.add(u.username);
+    if (u.password) found.add(u.password);
+  }
+  if (receiver.type === 'webhook') for (const value of Object.values(receiver.headers ?? {})) found.add(value);
+  for (const s of [...found]) {
+    try {
+      found.add(decodeURIComponent(s));
+    } catch {
+      // Not percent-encoded text: the raw form is already listed.
+    }
+    found.add(encodeURIComponent(s));
+  }
+  // Longest first, so a URL is masked whole before its token is.
+  return [...found].filter((s) => s.length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of each secret masked. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join(MASK);
+  return out;
+}

@@ -1,0 +1,68 @@
+// The dashboard's own /metrics in Prometheus format, so an existing Prometheus can scrape what it sees.
+import 'server-only';
+import { Gauge, Registry } from 'prom-client';
+import { isStale } from '@/lib/cluster/staleness';
+import { getRuntime } from '@/lib/collector/runtime';
+
+const QUORUM_STATES = ['healthy', 'degraded', 'at-risk', 'lost'] as const;
+
+/** Built per scrape from the runtime's current state: nothing to keep in step between Next.js's bundles. */
+export async function renderDashboardMetrics(now = Date.now()): Promise<{ body: string; contentType: string }> {
+  const rt = getRuntime();
+  const registry = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[]) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
+
+  const quorum = gauge(
+    'etcd_dashboard_quorum_state',
+    '1 for the quorum state the cluster is in (healthy, degraded, at-risk, lost)',
+    ['cluster', 'state'],
+  );
+  const healthy = gauge('etcd_dashboard_members_healthy', 'Healthy voting members', ['cluster']);
+  const voting = gauge('etcd_dashboard_members_voting', 'Voting members', ['cluster']);
+  const tolerance = gauge(
+    'etcd_dashboard_quorum_tolerance',
+    'How many more voting members may fail; negative when quorum is lost',
+    ['cluster'],
+  );
+  const stale = gauge('etcd_dashboard_data_stale', '1 when the dashboard has no fresh data for the cluster', [
+    'cluster',
+  ]);
+  const age = gauge('etcd_dashboard_observation_age_seconds', 'Age of the last completed poll', ['cluster']);
+  const pollSeconds = gauge('etcd_dashboard_collector_poll_duration_seconds', 'Duration of the last poll', ['cluster']);
+  const snapshotAge = gauge(
+    'etcd_dashboard_last_verified_snapshot_age_seconds',
+    'Age of the newest verified snapshot; absent when there is none',
+    ['cluster'],
+  );
+  const alerts = gauge('etcd_dashboard_alerts', 'Alerts by rule, severity and state (pending, firing)', [
+    'cluster',
+    'rule',
+    'severity',
+    'state',
+  ]);
+
+  for (const c of rt.config.clusters) {
+    const collector = rt.collectors.get(c.id);
+    const obs = collector?.current() ?? null;
+    const isStaleNow = isStale(obs?.observedAt ?? null, now, rt.staleAfterMs);
+    stale.set({ cluster: c.id }, isStaleNow ? 1 : 0);
+    if (obs) {
+      for (const s of QUORUM_STATES)
+        quorum.set({ cluster: c.id, state: s }, !isStaleNow && obs.quorum.state === s ? 1 : 0);
+      healthy.set({ cluster: c.id }, obs.quorum.healthy);
+      voting.set({ cluster: c.id }, obs.quorum.voting);
+      tolerance.set({ cluster: c.id }, obs.quorum.tolerance);
+      if (obs.observedAt) age.set({ cluster: c.id }, (now - Date.parse(obs.observedAt)) / 1000);
+    }
+    if (collector?.counters.lastPollMs != null)
+      pollSeconds.set({ cluster: c.id }, collector.counters.lastPollMs / 1000);
+    const snap = rt.snapshots.latestVerified(c.id);
+    if (snap?.finishedAt) snapshotAge.set({ cluster: c.id }, (now - Date.parse(snap.finishedAt)) / 1000);
+  }
+  for (const a of rt.alerts.list(undefined, now)) {
+    if (a.state === 'resolved') continue;
+    alerts.inc({ cluster: a.clusterId, rule: a.rule, severity: a.severity, state: a.state });
+  }
+  return { body: await registry.metrics(), contentType: registry.contentType };
+}

@@ -28,6 +28,7 @@ export default defineConfig([
   globalIgnores([
     '.scratch/**',
     '.next/**',
+    '.next-*/**',
     'node_modules/**',
     '.cluster/**',
     'data/**',

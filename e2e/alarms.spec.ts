@@ -66,3 +66,23 @@ test('an active NOSPACE alarm is listed, marks its member unhealthy and puts a b
   await expect(banner).toContainText('etcdctl alarm disarm');
   await expect(page.getByTestId('quorum-card')).toContainText('An alarm is active (NOSPACE)');
 });
+
+test('the NOSPACE alarm fires a critical alert at once, with what to do', async ({ page }) => {
+  const api = await request.newContext({ baseURL: dashboard.url });
+  let alarm: { rule: string; severity: string; state: string; summary: string; advice: string } | undefined;
+  await expect
+    .poll(
+      async () => {
+        const body = (await (await api.get('/api/alerts')).json()) as { alerts: NonNullable<typeof alarm>[] };
+        alarm = body.alerts.find((a) => a.rule === 'alarm_active');
+        return alarm?.state;
+      },
+      { timeout: 10_000, intervals: [250] },
+    )
+    .toBe('firing');
+  await api.dispose();
+  expect(alarm).toMatchObject({ severity: 'critical', summary: 'NOSPACE alarm on full-m0' });
+  expect(alarm!.advice).toContain('etcdctl alarm disarm');
+  await page.goto(`${dashboard.url}/`);
+  await expect(page.locator('[data-testid="alert"][data-rule="alarm_active"]')).toContainText('CRITICAL');
+});

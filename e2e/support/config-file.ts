@@ -12,6 +12,8 @@ export interface ClusterEntry {
   name: string;
   cluster: LocalClusterState;
   metricsUrls?: Record<string, string>;
+  /** The cluster's `alerts` section (receivers, thresholds) as written in the file. */
+  alerts?: Record<string, unknown>;
 }
 
 /** The config file's `auth` section as an operator writes it (users with scrypt hashes, proxy, anonymous). */
@@ -29,6 +31,7 @@ export function writeDashboardConfig(file: string, entries: ClusterEntry[], auth
         endpoints: e.cluster.members.map((m) => m.clientUrl),
         tls: { ca: rel(e.cluster.caCert), cert: rel(e.cluster.clientCert), key: rel(e.cluster.clientKey) },
         ...(e.metricsUrls ? { metricsUrls: e.metricsUrls } : {}),
+        ...(e.alerts ? { alerts: e.alerts } : {}),
       })),
     }),
   );

@@ -27,6 +27,13 @@ export function findingKey(f: Pick<Finding, 'rule' | 'severity' | 'memberId' | '
   return [f.rule, f.severity, f.memberId ?? '', f.instance ?? ''].join('|');
 }
 
+/** The alert's identity without its severity. */
+const baseKey = (a: Pick<TrackedAlert, 'key'>) =>
+  a.key
+    .split('|')
+    .filter((_, i) => i !== 1)
+    .join('|');
+
 export class AlertTracker {
   private readonly active = new Map<string, TrackedAlert>();
 
@@ -79,8 +86,14 @@ export class AlertTracker {
       }
     }
     if (!frozen) {
+      // A finding that changed severity is a new alert that must wait out its own `for`: until it fires, the firing
+      // alert of the old severity stays, so getting worse never reads as "resolved" followed by silence.
+      const pendingSuccessor = new Set(
+        [...this.active.values()].filter((a) => a.state === 'pending' && seen.has(a.key)).map(baseKey),
+      );
       for (const [key, a] of this.active) {
         if (seen.has(key)) continue;
+        if (a.state === 'firing' && pendingSuccessor.has(baseKey(a))) continue;
         this.active.delete(key);
         if (a.state === 'firing') transitions.push({ alert: { ...a }, to: 'resolved', at: now });
       }

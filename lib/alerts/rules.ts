@@ -230,7 +230,10 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
     });
   }
   for (const m of obs.members) {
-    if (m.health !== 'healthy' && m.id) {
+    // Without a leader every running member fails its health read: the no-leader alert says so once, and
+    // member_down keeps to the members that are really gone.
+    const explainedByNoLeader = !obs.leader && m.health === 'unhealthy';
+    if (m.health !== 'healthy' && m.id && !explainedByNoLeader) {
       add({
         rule: 'member_down',
         severity: 'warning',
@@ -329,6 +332,8 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
       severity: 'critical',
       memberId: a.memberId,
       memberName: names.get(a.memberId) ?? a.memberId,
+      // NOSPACE and CORRUPT on one member are two alerts, with different advice.
+      instance: a.alarm,
       summary: `${a.alarm} alarm on ${names.get(a.memberId) ?? a.memberId}`,
     });
   }

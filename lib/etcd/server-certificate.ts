@@ -34,16 +34,23 @@ export function readServerCertificate(
       socket.destroy();
       resolve(r);
     };
-    const socket = tls.connect({
-      host,
-      port,
-      // SNI only for names; IP endpoints are verified against the certificate's IP SANs.
-      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
-      ca: credentials?.ca ?? undefined,
-      cert: credentials?.cert ?? undefined,
-      key: credentials?.key ?? undefined,
-      ALPNProtocols: ['h2'],
-    });
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect({
+        host,
+        port,
+        // SNI only for names; IP endpoints are verified against the certificate's IP SANs.
+        servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+        ca: credentials?.ca ?? undefined,
+        cert: credentials?.cert ?? undefined,
+        key: credentials?.key ?? undefined,
+        ALPNProtocols: ['h2'],
+      });
+    } catch (err) {
+      // A key or certificate Node cannot load throws here rather than emitting 'error'.
+      resolve({ ok: false, reason: `TLS setup for ${url.host} failed: ${(err as Error).message.split('\n')[0]}` });
+      return;
+    }
     const timer = setTimeout(
       () => done({ ok: false, reason: `no TLS handshake with ${url.host} within ${timeoutMs} ms` }),
       timeoutMs,

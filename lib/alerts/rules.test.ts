@@ -1,0 +1,795 @@
+import { describe, expect, it } from 'vitest';
+import { computeQuorum } from '@/lib/cluster/quorum';
+import type { AlarmName, AlarmView, MemberHealth, MemberView, Observation } from '@/lib/cluster/status-types';
+import {
+  DEFAULT_THRESHOLDS,
+  RULES,
+  evaluateRules,
+  type CertificateFact,
+  type Finding,
+  type MemberMetrics,
+  type RuleContext,
+  type RuleName,
+} from './rules';
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const NOW = Date.parse('2025-06-02T09:30:00.000Z');
+
+// Three members as scripts/local-cluster.ts runs them; ids as etcdctl prints them.
+const IDS = ['8211f1d0f64f3269', '91bc3c398fb3c146', 'fd422379fda50e48'] as const;
+const NAMES = ['etcd-0', 'etcd-1', 'etcd-2'] as const;
+type Index = 0 | 1 | 2;
+
+// ---- builders -------------------------------------------------------------------------------------------------------
+
+interface MemberSpec {
+  health?: MemberHealth;
+  error?: string | null;
+  isLearner?: boolean;
+  isLeader?: boolean;
+  /** null: the member did not answer Status. */
+  status?: { dbSize?: number; dbSizeInUse?: number; version?: string } | null;
+}
+
+function member(i: number, spec: MemberSpec = {}): MemberView {
+  const health = spec.health ?? 'healthy';
+  const id = IDS[i] ?? `a${i}0000000000000${i}`.slice(0, 16);
+  const name = NAMES[i] ?? `etcd-${i}`;
+  const port = 2379 + i * 20000;
+  const answered = spec.status !== null && health !== 'unreachable';
+  return {
+    id,
+    name,
+    peerURLs: [`https://127.0.0.1:${port + 1}`],
+    clientURLs: [`https://127.0.0.1:${port}`],
+    endpoint: `https://127.0.0.1:${port}`,
+    isLearner: spec.isLearner ?? false,
+    health,
+    probeMs: health === 'healthy' ? 2.4 : null,
+    error:
+      spec.error !== undefined
+        ? spec.error
+        : health === 'unreachable'
+          ? `connect ECONNREFUSED 127.0.0.1:${port}`
+          : health === 'unhealthy'
+            ? 'health read failed: etcdserver: request timed out'
+            : null,
+    status: answered
+      ? {
+          version: spec.status?.version ?? '3.5.17',
+          dbSize: spec.status?.dbSize ?? 64 * MiB,
+          dbSizeInUse: spec.status?.dbSizeInUse ?? 48 * MiB,
+          raftTerm: 7,
+          raftIndex: 184_233,
+          raftAppliedIndex: 184_233,
+          isLeader: spec.isLeader ?? i === 0,
+          errors: [],
+        }
+      : null,
+  };
+}
+
+interface ObservationSpec {
+  /** One spec per member; three healthy members by default, etcd-0 leading. */
+  members?: MemberSpec[];
+  /** Defaults to the healthy member whose status says it leads; null when none does. */
+  leader?: { id: string; name: string } | null;
+  alarms?: { member: Index; alarm: AlarmName }[];
+  quotaBackendBytes?: number | null;
+}
+
+/** An observation as the collector assembles it: quorum from the members, alarms making their member unhealthy. */
+function observation(spec: ObservationSpec = {}): Observation {
+  const alarms: AlarmView[] = (spec.alarms ?? []).map((a) => ({ memberId: IDS[a.member], alarm: a.alarm }));
+  const members = (spec.members ?? [{}, {}, {}]).map((m, i) => {
+    const own = alarms.filter((a) => a.memberId === IDS[i]).map((a) => a.alarm);
+    // As `etcdctl endpoint health`: an active alarm makes the member unhealthy even though it answers.
+    return own.length > 0 && !m.health
+      ? member(i, { ...m, health: 'unhealthy', error: `alarm active: ${own.join(', ')}` })
+      : member(i, m);
+  });
+  const leading = members.find((m) => m.health === 'healthy' && m.status?.isLeader);
+  const leader = spec.leader !== undefined ? spec.leader : leading ? { id: leading.id!, name: leading.name } : null;
+  return {
+    clusterId: 'prod-eu1',
+    name: 'prod-eu1',
+    observedAt: new Date(NOW - 1_000).toISOString(),
+    pollIntervalMs: 5_000,
+    quorum: computeQuorum(members, leader !== null),
+    leader,
+    members,
+    alarms,
+    warnings: [],
+    quotaBackendBytes: spec.quotaBackendBytes !== undefined ? spec.quotaBackendBytes : 2 * GiB,
+  };
+}
+
+const goodMetrics = (): MemberMetrics => ({
+  walFsyncP99Ms: 2.1,
+  backendCommitP99Ms: 4.8,
+  worstPeerRttP99Ms: 0.9,
+  proposalsFailedRecent: 0,
+});
+
+function metricsFor(obs: Observation | null, overrides: Record<string, Partial<MemberMetrics>> = {}) {
+  const map = new Map<string, MemberMetrics>();
+  for (const m of obs?.members ?? []) if (m.id && m.status) map.set(m.id, { ...goodMetrics(), ...overrides[m.id] });
+  return map;
+}
+
+const CERTS: CertificateFact[] = [
+  { what: "the dashboard's client certificate", memberId: null, validTo: NOW + 300 * DAY },
+  { what: 'the CA certificate', memberId: null, validTo: NOW + 3650 * DAY },
+  { what: "etcd-0's server certificate", memberId: IDS[0], validTo: NOW + 200 * DAY },
+];
+
+/** A healthy 3-member cluster with good metrics, a fresh off-site snapshot, valid certificates, encrypted Secrets. */
+function context(overrides: Partial<RuleContext> = {}): RuleContext {
+  const obs = overrides.observation !== undefined ? overrides.observation : observation();
+  return {
+    now: NOW,
+    observation: obs,
+    stale: false,
+    observedAt: NOW - 1_000,
+    metrics: metricsFor(obs),
+    leaderChangesIn15m: 0,
+    hoursToQuota: null,
+    snapshots: { lastVerifiedAt: NOW - 2 * HOUR, lastVerifiedOffsite: true },
+    certificates: CERTS,
+    secrets: { total: 142, plain: 0 },
+    thresholds: DEFAULT_THRESHOLDS,
+    ...overrides,
+  };
+}
+
+const rules = (findings: Finding[]): RuleName[] => findings.map((f) => f.rule).sort();
+const of = (findings: Finding[], rule: RuleName): Finding[] => findings.filter((f) => f.rule === rule);
+
+/** The only element: fails the test unless there is exactly one. */
+function one<T>(xs: readonly T[]): T {
+  expect(xs).toHaveLength(1);
+  return xs[0]!;
+}
+
+/** Evaluates with one member's metrics changed; everything else healthy. */
+function withMetrics(member: Index, m: Partial<MemberMetrics>): Finding[] {
+  const obs = observation();
+  return evaluateRules(context({ observation: obs, metrics: metricsFor(obs, { [IDS[member]]: m }) }));
+}
+
+/** Evaluates with one member's DB sizes changed; everything else healthy. */
+function withDb(member: Index, status: MemberSpec['status'], quotaBackendBytes?: number | null): Finding[] {
+  const members: MemberSpec[] = [{}, {}, {}];
+  members[member] = { status };
+  return evaluateRules(context({ observation: observation({ members, quotaBackendBytes }) }));
+}
+
+// ---- tests ----------------------------------------------------------------------------------------------------------
+
+describe('a healthy cluster', () => {
+  it('3 healthy members, good metrics, a fresh off-site snapshot: no findings at all', () => {
+    const ctx = context();
+    expect(ctx.observation?.quorum).toMatchObject({ voting: 3, healthy: 3, required: 2, tolerance: 1 });
+    expect(ctx.observation?.leader).toEqual({ id: IDS[0], name: 'etcd-0' });
+    expect(evaluateRules(ctx)).toEqual([]);
+  });
+
+  it('no observation yet but not stale: nothing to judge', () => {
+    expect(evaluateRules(context({ observation: null, metrics: new Map() }))).toEqual([]);
+  });
+});
+
+describe('stale data', () => {
+  // Everything that could be wrong is wrong, but none of it was observed recently.
+  const broken = () =>
+    context({
+      stale: true,
+      observation: observation({ members: [{ health: 'unreachable' }, { health: 'unreachable' }, {}] }),
+      leaderChangesIn15m: 9,
+      hoursToQuota: { memberId: IDS[2], hours: 1 },
+      snapshots: { lastVerifiedAt: null, lastVerifiedOffsite: null },
+      certificates: [{ what: 'the CA certificate', memberId: null, validTo: NOW - DAY }],
+      secrets: { total: 10, plain: 10 },
+    });
+
+  it('yields only data_stale (critical), nothing else judged', () => {
+    const observedAt = NOW - 5 * 60_000;
+    const findings = evaluateRules({ ...broken(), observedAt });
+    expect(findings).toEqual([
+      {
+        rule: 'data_stale',
+        severity: 'critical',
+        memberId: null,
+        memberName: null,
+        summary: `no fresh data from the cluster (none since ${new Date(observedAt).toISOString()})`,
+      },
+    ]);
+  });
+
+  it('says so when there never was any data', () => {
+    const findings = evaluateRules({ ...broken(), observation: null, observedAt: null });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'data_stale', severity: 'critical' });
+    expect(one(findings).summary).toContain('never had any');
+  });
+});
+
+describe('leader and quorum', () => {
+  it('no leader: critical no_leader', () => {
+    const obs = observation({ leader: null });
+    const findings = evaluateRules(context({ observation: obs }));
+    expect(findings).toEqual([
+      {
+        rule: 'no_leader',
+        severity: 'critical',
+        memberId: null,
+        memberName: null,
+        summary: 'no member knows a leader',
+      },
+    ]);
+  });
+
+  it('1 of 3 healthy: insufficient_members (critical), not quorum_at_risk; the two down members are named', () => {
+    const obs = observation({
+      members: [{ health: 'unreachable' }, {}, { health: 'unreachable' }],
+      leader: null,
+    });
+    expect(obs.quorum).toMatchObject({ voting: 3, healthy: 1, required: 2, tolerance: -1 });
+    const findings = evaluateRules(context({ observation: obs }));
+    expect(rules(findings)).toEqual(['insufficient_members', 'member_down', 'member_down', 'no_leader']);
+    expect(of(findings, 'insufficient_members')[0]).toMatchObject({
+      severity: 'critical',
+      summary: '1 of 3 voting members healthy, quorum needs 2',
+    });
+    expect(of(findings, 'member_down').map((f) => f.memberName)).toEqual(['etcd-0', 'etcd-2']);
+  });
+
+  it('2 of 3 healthy (tolerance 0): quorum_at_risk (critical) and member_down naming the member', () => {
+    const obs = observation({ members: [{}, {}, { health: 'unreachable' }] });
+    expect(obs.quorum).toMatchObject({ voting: 3, healthy: 2, required: 2, tolerance: 0 });
+    const findings = evaluateRules(context({ observation: obs }));
+    expect(rules(findings)).toEqual(['member_down', 'quorum_at_risk']);
+    expect(of(findings, 'quorum_at_risk')[0]).toMatchObject({
+      severity: 'critical',
+      summary: '2 of 3 healthy: one more failure loses quorum',
+    });
+    expect(of(findings, 'member_down')[0]).toEqual({
+      rule: 'member_down',
+      severity: 'warning',
+      memberId: IDS[2],
+      memberName: 'etcd-2',
+      summary: 'etcd-2 is unreachable: connect ECONNREFUSED 127.0.0.1:42379',
+    });
+  });
+
+  it('without a leader, members that run but fail their health read are not member_down; gone ones still are', () => {
+    const obs = observation({
+      members: [{ health: 'unhealthy' }, { health: 'unhealthy' }, { health: 'unreachable' }],
+      leader: null,
+    });
+    const findings = evaluateRules(context({ observation: obs }));
+    expect(rules(findings)).toEqual(['insufficient_members', 'member_down', 'no_leader']);
+    expect(one(of(findings, 'member_down')).memberName).toBe('etcd-2');
+  });
+
+  it('an unhealthy member without an error says "no answer"', () => {
+    const obs = observation({ members: [{}, { health: 'unhealthy', error: null }, {}] });
+    const down = of(evaluateRules(context({ observation: obs })), 'member_down');
+    expect(down).toHaveLength(1);
+    expect(down[0]).toMatchObject({
+      memberId: IDS[1],
+      memberName: 'etcd-1',
+      summary: 'etcd-1 is unhealthy: no answer',
+    });
+  });
+
+  it('5 members: 4 healthy (tolerance 1) is only member_down; 3 healthy (tolerance 0) is quorum_at_risk', () => {
+    const four = observation({ members: [{}, {}, {}, {}, { health: 'unreachable' }] });
+    expect(four.quorum).toMatchObject({ voting: 5, healthy: 4, tolerance: 1 });
+    expect(rules(evaluateRules(context({ observation: four })))).toEqual(['member_down']);
+
+    const three = observation({ members: [{}, {}, {}, { health: 'unreachable' }, { health: 'unreachable' }] });
+    expect(three.quorum).toMatchObject({ voting: 5, healthy: 3, tolerance: 0 });
+    expect(rules(evaluateRules(context({ observation: three })))).toEqual([
+      'member_down',
+      'member_down',
+      'quorum_at_risk',
+    ]);
+  });
+
+  it('a learner that is down is member_down, but does not touch quorum', () => {
+    const obs = observation({ members: [{}, {}, {}, { isLearner: true, health: 'unreachable' }] });
+    expect(obs.quorum).toMatchObject({ members: 4, voting: 3, healthy: 3, tolerance: 1 });
+    expect(rules(evaluateRules(context({ observation: obs })))).toEqual(['member_down']);
+  });
+
+  it('leader changes in 15 min: 3 → nothing, 4 → warning', () => {
+    expect(evaluateRules(context({ leaderChangesIn15m: 3 }))).toEqual([]);
+    expect(evaluateRules(context({ leaderChangesIn15m: 4 }))).toEqual([
+      {
+        rule: 'leader_changes_high',
+        severity: 'warning',
+        memberId: null,
+        memberName: null,
+        summary: '4 leader changes in the last 15 minutes',
+      },
+    ]);
+  });
+
+  it('leader changes follow the configured threshold', () => {
+    const thresholds = { ...DEFAULT_THRESHOLDS, leaderChangesIn15m: 10 };
+    expect(evaluateRules(context({ leaderChangesIn15m: 9, thresholds }))).toEqual([]);
+    expect(rules(evaluateRules(context({ leaderChangesIn15m: 10, thresholds })))).toEqual(['leader_changes_high']);
+  });
+});
+
+describe('latency and proposals', () => {
+  it.each([
+    [10, null],
+    [10.1, 'warning'],
+    [500, 'warning'],
+    [500.1, 'critical'],
+  ] as const)('WAL fsync p99 %s ms → %s', (ms, severity) => {
+    const found = of(withMetrics(1, { walFsyncP99Ms: ms }), 'wal_fsync_slow');
+    if (severity === null) return expect(found).toEqual([]);
+    expect(found).toEqual([
+      {
+        rule: 'wal_fsync_slow',
+        severity,
+        memberId: IDS[1],
+        memberName: 'etcd-1',
+        summary:
+          severity === 'critical'
+            ? `etcd-1: WAL fsync p99 ${ms.toFixed(1)} ms (alert level 500 ms)`
+            : `etcd-1: WAL fsync p99 ${ms.toFixed(1)} ms (etcd advises < 10 ms)`,
+      },
+    ]);
+  });
+
+  it.each([
+    [25, null],
+    [25.1, 'warning'],
+    [250, 'warning'],
+    [250.1, 'critical'],
+  ] as const)('backend commit p99 %s ms → %s', (ms, severity) => {
+    const found = of(withMetrics(2, { backendCommitP99Ms: ms }), 'backend_commit_slow');
+    if (severity === null) return expect(found).toEqual([]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity, memberId: IDS[2], memberName: 'etcd-2' });
+    expect(one(found).summary).toContain(`backend commit p99 ${ms.toFixed(1)} ms`);
+  });
+
+  it('a slow disk is one finding per rule, only on that member', () => {
+    const findings = withMetrics(0, { walFsyncP99Ms: 40, backendCommitP99Ms: 90 });
+    expect(findings.map((f) => [f.rule, f.severity, f.memberName])).toEqual([
+      ['wal_fsync_slow', 'warning', 'etcd-0'],
+      ['backend_commit_slow', 'warning', 'etcd-0'],
+    ]);
+  });
+
+  it('peer round trip p99: 150 ms → nothing, 151 ms → warning', () => {
+    expect(withMetrics(0, { worstPeerRttP99Ms: 150 })).toEqual([]);
+    expect(withMetrics(0, { worstPeerRttP99Ms: 151 })).toEqual([
+      {
+        rule: 'peer_rtt_high',
+        severity: 'warning',
+        memberId: IDS[0],
+        memberName: 'etcd-0',
+        summary: 'etcd-0: peer round trip p99 151 ms (alert level 150 ms)',
+      },
+    ]);
+  });
+
+  it('failed proposals: 0 → nothing, 1 → warning', () => {
+    expect(withMetrics(2, { proposalsFailedRecent: 0 })).toEqual([]);
+    expect(withMetrics(2, { proposalsFailedRecent: 1 })).toEqual([
+      {
+        rule: 'proposals_failed',
+        severity: 'warning',
+        memberId: IDS[2],
+        memberName: 'etcd-2',
+        summary: 'etcd-2: 1 failed proposal(s) in the last minutes',
+      },
+    ]);
+  });
+
+  it('unknown metrics (null) judge nothing', () => {
+    const unknown = {
+      walFsyncP99Ms: null,
+      backendCommitP99Ms: null,
+      worstPeerRttP99Ms: null,
+      proposalsFailedRecent: null,
+    };
+    expect(withMetrics(1, unknown)).toEqual([]);
+  });
+
+  it('metrics of a member no longer in the observation are named by their id', () => {
+    const metrics = new Map([['ef37ad9dc622a7c4', { ...goodMetrics(), walFsyncP99Ms: 22 }]]);
+    expect(of(evaluateRules(context({ metrics })), 'wal_fsync_slow')[0]).toMatchObject({
+      memberId: 'ef37ad9dc622a7c4',
+      memberName: 'ef37ad9dc622a7c4',
+    });
+  });
+});
+
+describe('database size', () => {
+  // A quota that 80 % and 95 % of divide exactly, so "at" the boundary is exactly at it.
+  const Q = 8_000_000_000;
+
+  it.each([
+    [0.8 * Q, null],
+    [0.8 * Q + MiB, 'warning'],
+    [0.95 * Q, 'warning'],
+    [0.95 * Q + MiB, 'critical'],
+  ] as const)('DB of %s bytes against an 8 GB quota → %s', (dbSize, severity) => {
+    const found = of(withDb(1, { dbSize, dbSizeInUse: dbSize * 0.9 }, Q), 'db_size_quota');
+    if (severity === null) return expect(found).toEqual([]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ rule: 'db_size_quota', severity, memberId: IDS[1], memberName: 'etcd-1' });
+  });
+
+  it('says how full, of which quota', () => {
+    const f = one(of(withDb(0, { dbSize: 0.8 * Q + MiB, dbSizeInUse: 0.8 * Q }, Q), 'db_size_quota'));
+    expect(f.summary).toBe('etcd-0: DB 6.0 GiB is 80 % of the 7.5 GiB quota');
+  });
+
+  it('with the quota unknown, judges against the 2 GiB default', () => {
+    const warn = 0.8 * 2 * GiB + MiB; // ≈ 1.6 GiB
+    const crit = 0.95 * 2 * GiB + MiB; // ≈ 1.9 GiB
+
+    expect(of(withDb(2, { dbSize: 0.8 * 2 * GiB, dbSizeInUse: GiB }, null), 'db_size_quota')).toEqual([]);
+    const w = one(of(withDb(2, { dbSize: warn, dbSizeInUse: GiB }, null), 'db_size_quota'));
+    expect(w).toMatchObject({ severity: 'warning', memberName: 'etcd-2' });
+    expect(w.summary).toContain('of the 2.0 GiB quota');
+    expect(one(of(withDb(2, { dbSize: crit, dbSizeInUse: GiB }, null), 'db_size_quota')).severity).toBe('critical');
+
+    // The same DB against a known 8 GiB quota is fine: the default is only for an unknown quota.
+    expect(of(withDb(2, { dbSize: crit, dbSizeInUse: GiB }, 8 * GiB), 'db_size_quota')).toEqual([]);
+  });
+
+  it('a member that did not answer Status is not judged by size', () => {
+    const obs = observation({ members: [{}, { status: null, health: 'unhealthy' }, {}] });
+    expect(rules(evaluateRules(context({ observation: obs })))).toEqual(['member_down', 'quorum_at_risk']);
+  });
+
+  it('growth reaching the quota within 4 h: warning naming the member; 4.1 h → nothing', () => {
+    expect(evaluateRules(context({ hoursToQuota: { memberId: IDS[1], hours: 4.1 } }))).toEqual([]);
+    expect(evaluateRules(context({ hoursToQuota: { memberId: IDS[1], hours: 4 } }))).toEqual([
+      {
+        rule: 'db_growth_quota',
+        severity: 'warning',
+        memberId: IDS[1],
+        memberName: 'etcd-1',
+        summary: 'etcd-1: at its growth, the DB reaches the quota in about 4.0 h',
+      },
+    ]);
+    expect(rules(evaluateRules(context({ hoursToQuota: { memberId: IDS[0], hours: 0.5 } })))).toEqual([
+      'db_growth_quota',
+    ]);
+  });
+
+  describe('fragmentation', () => {
+    it('in use < half of the DB, with more than 100 MiB in use: warning', () => {
+      const found = of(withDb(0, { dbSize: GiB, dbSizeInUse: 400 * MiB }), 'db_fragmented');
+      expect(found).toEqual([
+        {
+          rule: 'db_fragmented',
+          severity: 'warning',
+          memberId: IDS[0],
+          memberName: 'etcd-0',
+          summary: 'etcd-0: only 39 % of 1.0 GiB in use',
+        },
+      ]);
+    });
+
+    it('exactly half in use: not fragmented', () => {
+      expect(of(withDb(0, { dbSize: GiB, dbSizeInUse: 512 * MiB }), 'db_fragmented')).toEqual([]);
+    });
+
+    it('in use ≤ 100 MiB: not worth a defragmentation, however sparse', () => {
+      expect(of(withDb(0, { dbSize: GiB, dbSizeInUse: 100 * MiB }), 'db_fragmented')).toEqual([]);
+      expect(of(withDb(0, { dbSize: 800 * MiB, dbSizeInUse: 20 * MiB }), 'db_fragmented')).toEqual([]);
+      expect(of(withDb(0, { dbSize: GiB, dbSizeInUse: 100 * MiB + 1 }), 'db_fragmented')).toHaveLength(1);
+    });
+
+    it('an empty DB is not fragmented', () => {
+      expect(of(withDb(0, { dbSize: 0, dbSizeInUse: 0 }), 'db_fragmented')).toEqual([]);
+    });
+  });
+});
+
+describe('alarms', () => {
+  it('NOSPACE on one member: critical alarm_active naming it', () => {
+    const obs = observation({ alarms: [{ member: 1, alarm: 'NOSPACE' }] });
+    const findings = evaluateRules(context({ observation: obs }));
+    expect(of(findings, 'alarm_active')).toEqual([
+      {
+        rule: 'alarm_active',
+        severity: 'critical',
+        memberId: IDS[1],
+        memberName: 'etcd-1',
+        instance: 'NOSPACE',
+        summary: 'NOSPACE alarm on etcd-1',
+      },
+    ]);
+    // The alarm makes the member unhealthy, as etcdctl endpoint health says.
+    expect(one(of(findings, 'member_down')).summary).toBe('etcd-1 is unhealthy: alarm active: NOSPACE');
+  });
+
+  it('NOSPACE on every member (the usual case): one finding per member', () => {
+    const obs = observation({ alarms: ([0, 1, 2] as const).map((member) => ({ member, alarm: 'NOSPACE' as const })) });
+    const found = of(evaluateRules(context({ observation: obs })), 'alarm_active');
+    expect(found.map((f) => f.summary)).toEqual([
+      'NOSPACE alarm on etcd-0',
+      'NOSPACE alarm on etcd-1',
+      'NOSPACE alarm on etcd-2',
+    ]);
+  });
+
+  it('CORRUPT: critical', () => {
+    const obs = observation({ alarms: [{ member: 2, alarm: 'CORRUPT' }] });
+    expect(of(evaluateRules(context({ observation: obs })), 'alarm_active')[0]).toMatchObject({
+      severity: 'critical',
+      memberName: 'etcd-2',
+      summary: 'CORRUPT alarm on etcd-2',
+    });
+  });
+
+  it('NOSPACE and CORRUPT on one member are two findings that tell each other apart', () => {
+    const obs = observation({
+      alarms: [
+        { member: 0, alarm: 'NOSPACE' },
+        { member: 0, alarm: 'CORRUPT' },
+      ],
+    });
+    const found = of(evaluateRules(context({ observation: obs })), 'alarm_active');
+    expect(found.map((f) => [f.memberId, f.instance])).toEqual([
+      [IDS[0], 'NOSPACE'],
+      [IDS[0], 'CORRUPT'],
+    ]);
+  });
+
+  it('an alarm for a member not in the list is named by its id', () => {
+    const obs = { ...observation(), alarms: [{ memberId: 'ef37ad9dc622a7c4', alarm: 'NOSPACE' as const }] };
+    expect(of(evaluateRules(context({ observation: obs })), 'alarm_active')[0]).toMatchObject({
+      memberId: 'ef37ad9dc622a7c4',
+      memberName: 'ef37ad9dc622a7c4',
+      summary: 'NOSPACE alarm on ef37ad9dc622a7c4',
+    });
+  });
+});
+
+describe('versions and cluster size', () => {
+  it('members on different etcd versions: version_mismatch warning listing them', () => {
+    const obs = observation({ members: [{ status: { version: '3.6.4' } }, {}, { status: { version: '3.5.17' } }] });
+    expect(evaluateRules(context({ observation: obs }))).toEqual([
+      {
+        rule: 'version_mismatch',
+        severity: 'warning',
+        memberId: null,
+        memberName: null,
+        summary: 'members run etcd 3.5.17, 3.6.4',
+      },
+    ]);
+  });
+
+  it('a member without status does not count as a version', () => {
+    const obs = observation({ members: [{}, {}, { health: 'unreachable' }] });
+    expect(of(evaluateRules(context({ observation: obs })), 'version_mismatch')).toEqual([]);
+  });
+
+  it('a single member: cluster_size (info), and no quorum_at_risk for its zero tolerance', () => {
+    const obs = observation({ members: [{}] });
+    expect(obs.quorum).toMatchObject({ voting: 1, healthy: 1, tolerance: 0 });
+    expect(evaluateRules(context({ observation: obs }))).toEqual([
+      {
+        rule: 'cluster_size',
+        severity: 'info',
+        memberId: null,
+        memberName: null,
+        summary: 'a single voting member: no failure tolerated',
+      },
+    ]);
+  });
+
+  it.each([2, 4, 6])('%i voting members: cluster_size (info), even size', (n) => {
+    const obs = observation({ members: Array.from({ length: n }, () => ({})) });
+    expect(evaluateRules(context({ observation: obs }))).toEqual([
+      {
+        rule: 'cluster_size',
+        severity: 'info',
+        memberId: null,
+        memberName: null,
+        summary: `${n} voting members: an even size adds no tolerance`,
+      },
+    ]);
+  });
+
+  it('3 or 5 voters, or 3 voters and a learner: no cluster_size', () => {
+    for (const members of [
+      [{}, {}, {}],
+      [{}, {}, {}, {}, {}],
+      [{}, {}, {}, { isLearner: true }],
+    ] as MemberSpec[][]) {
+      expect(evaluateRules(context({ observation: observation({ members }) }))).toEqual([]);
+    }
+  });
+});
+
+describe('snapshots', () => {
+  const snap = (lastVerifiedAt: number | null, lastVerifiedOffsite: boolean | null) =>
+    evaluateRules(context({ snapshots: { lastVerifiedAt, lastVerifiedOffsite } }));
+
+  it('none: snapshot_stale', () => {
+    expect(snap(null, null)).toEqual([
+      {
+        rule: 'snapshot_stale',
+        severity: 'warning',
+        memberId: null,
+        memberName: null,
+        summary: 'no verified snapshot of this cluster',
+      },
+    ]);
+  });
+
+  it('older than 24 h: snapshot_stale (whether off-site or not); exactly 24 h: not yet', () => {
+    expect(snap(NOW - 24 * HOUR, true)).toEqual([]);
+    for (const offsite of [true, false]) {
+      const findings = snap(NOW - 24 * HOUR - 1, offsite);
+      expect(rules(findings)).toEqual(['snapshot_stale']);
+      expect(one(findings).summary).toBe('no verified snapshot in 24 h');
+    }
+  });
+
+  it('recent but not off-site: snapshot_not_offsite', () => {
+    expect(snap(NOW - 23 * HOUR, false)).toEqual([
+      {
+        rule: 'snapshot_not_offsite',
+        severity: 'warning',
+        memberId: null,
+        memberName: null,
+        summary: 'the newest verified snapshot has no off-site copy',
+      },
+    ]);
+  });
+
+  it('recent and off-site: nothing', () => {
+    expect(snap(NOW - 23 * HOUR, true)).toEqual([]);
+    expect(snap(NOW - 60_000, true)).toEqual([]);
+  });
+});
+
+describe('certificates', () => {
+  const cert = (validTo: number, what = "the dashboard's client certificate", memberId: string | null = null) =>
+    evaluateRules(context({ certificates: [...CERTS, { what, memberId, validTo }] }));
+
+  it('31 days left → nothing; exactly 30 → nothing', () => {
+    expect(cert(NOW + 31 * DAY)).toEqual([]);
+    expect(cert(NOW + 30 * DAY)).toEqual([]);
+  });
+
+  it('29 days left → warning', () => {
+    expect(cert(NOW + 29 * DAY)).toEqual([
+      {
+        rule: 'cert_expiring',
+        severity: 'warning',
+        memberId: null,
+        memberName: null,
+        instance: "the dashboard's client certificate",
+        summary: `the dashboard's client certificate expires in 29 day(s) (${new Date(NOW + 29 * DAY).toISOString().slice(0, 10)})`,
+      },
+    ]);
+  });
+
+  it('7 days left → still warning; 6 → critical', () => {
+    expect(one(cert(NOW + 7 * DAY)).severity).toBe('warning');
+    const f = one(cert(NOW + 6 * DAY, "etcd-1's server certificate", IDS[1]));
+    expect(f).toMatchObject({
+      rule: 'cert_expiring',
+      severity: 'critical',
+      memberId: IDS[1],
+      instance: "etcd-1's server certificate",
+    });
+    expect(f.summary).toContain('expires in 6 day(s)');
+  });
+
+  it('expired → critical, saying "expired"', () => {
+    const f = one(cert(NOW - 2 * DAY, 'the CA certificate'));
+    expect(f).toMatchObject({ rule: 'cert_expiring', severity: 'critical', instance: 'the CA certificate' });
+    expect(f.summary).toBe(
+      `the CA certificate expired 2 day(s) ago (${new Date(NOW - 2 * DAY).toISOString().slice(0, 10)})`,
+    );
+    expect(one(cert(NOW - HOUR)).summary).toContain('expired 1 day(s) ago');
+  });
+
+  it('two expiring certificates of one member are two findings, told apart by instance', () => {
+    const findings = evaluateRules(
+      context({
+        certificates: [
+          { what: "etcd-0's server certificate", memberId: IDS[0], validTo: NOW + 20 * DAY },
+          { what: "etcd-0's peer certificate", memberId: IDS[0], validTo: NOW + 3 * DAY },
+        ],
+      }),
+    );
+    expect(findings.map((f) => [f.instance, f.severity])).toEqual([
+      ["etcd-0's server certificate", 'warning'],
+      ["etcd-0's peer certificate", 'critical'],
+    ]);
+  });
+});
+
+describe('Secrets at rest', () => {
+  it('plain > 0: secrets_plaintext', () => {
+    expect(evaluateRules(context({ secrets: { total: 142, plain: 3 } }))).toEqual([
+      {
+        rule: 'secrets_plaintext',
+        severity: 'warning',
+        memberId: null,
+        memberName: null,
+        summary: '3 of 142 Secrets are stored unencrypted in etcd',
+      },
+    ]);
+  });
+
+  it('none plain, or no census yet: nothing', () => {
+    expect(evaluateRules(context({ secrets: { total: 142, plain: 0 } }))).toEqual([]);
+    expect(evaluateRules(context({ secrets: null }))).toEqual([]);
+  });
+});
+
+describe('RULES', () => {
+  const entries = Object.entries(RULES) as [RuleName, (typeof RULES)[RuleName]][];
+
+  it.each(entries)('%s says what it means and what to do', (_name, rule) => {
+    expect(rule.advice.trim().length).toBeGreaterThan(40);
+    expect(Number.isFinite(rule.forSeconds)).toBe(true);
+    expect(rule.forSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('no rule is dead: across a few broken clusters, every rule in RULES is emitted', () => {
+    // Everything that can go wrong at once in a cluster that still has a leader.
+    const busy = observation({
+      members: [{ status: { dbSize: 1.95 * GiB, dbSizeInUse: 0.3 * GiB, version: '3.6.4' } }, {}, {}, {}],
+      alarms: [{ member: 1, alarm: 'NOSPACE' }],
+    });
+    const lost = observation({ members: [{ health: 'unreachable' }, { health: 'unreachable' }, {}], leader: null });
+    const scenarios: RuleContext[] = [
+      context({
+        observation: busy,
+        metrics: metricsFor(busy, {
+          [IDS[2]]: { walFsyncP99Ms: 20, backendCommitP99Ms: 30, worstPeerRttP99Ms: 200, proposalsFailedRecent: 2 },
+        }),
+        leaderChangesIn15m: 5,
+        hoursToQuota: { memberId: IDS[0], hours: 1 },
+        snapshots: { lastVerifiedAt: null, lastVerifiedOffsite: null },
+        certificates: [{ what: 'the CA certificate', memberId: null, validTo: NOW + DAY }],
+        secrets: { total: 5, plain: 5 },
+      }),
+      context({ observation: lost, snapshots: { lastVerifiedAt: NOW - HOUR, lastVerifiedOffsite: false } }),
+      context({ stale: true }),
+    ];
+    const emitted = new Set(scenarios.flatMap((ctx) => rules(evaluateRules(ctx))));
+    expect([...emitted].sort()).toEqual(Object.keys(RULES).sort());
+  });
+
+  it('default thresholds are those of etcd guidance and etcd-mixin', () => {
+    expect(DEFAULT_THRESHOLDS).toMatchObject({
+      walFsyncP99WarnMs: 10,
+      walFsyncP99CritMs: 500,
+      backendCommitP99WarnMs: 25,
+      backendCommitP99CritMs: 250,
+      leaderChangesIn15m: 4,
+      dbQuotaWarnRatio: 0.8,
+      dbQuotaCritRatio: 0.95,
+      dbGrowthHoursToQuota: 4,
+      fragmentationRatio: 0.5,
+      fragmentationMinInUseBytes: 100 * MiB,
+      snapshotMaxAgeHours: 24,
+      certWarnDays: 30,
+      certCritDays: 7,
+    });
+  });
+});

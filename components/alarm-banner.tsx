@@ -17,9 +17,7 @@ export function AlarmBanner({ alarms, members }: { alarms: AlarmView[]; members:
       data-testid="alarm-banner"
       className="rounded-xl border-2 border-red-700 bg-red-50 p-4 text-red-950 dark:bg-red-950 dark:text-red-50"
     >
-      <h2 className="text-lg font-bold">
-        ⛔ {alarms.length === 1 ? 'Alarm active' : `${alarms.length} alarms active`}
-      </h2>
+      <h2 className="text-lg font-bold">✖ {alarms.length === 1 ? 'Alarm active' : `${alarms.length} alarms active`}</h2>
       <ul className="mt-2 space-y-2">
         {alarms.map((a) => {
           const member = members.find((m) => m.id === a.memberId);

@@ -12,7 +12,7 @@ const STYLE: Record<AlertView['severity'], string> = {
   info: 'border-sky-500 bg-sky-50 dark:bg-sky-950',
 };
 
-const ICON: Record<AlertView['severity'], string> = { critical: '⛔', warning: '⚠', info: 'ⓘ' };
+const ICON: Record<AlertView['severity'], string> = { critical: '✖', warning: '⚠', info: 'ℹ' };
 
 export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number }) {
   const alerts = useQuery({

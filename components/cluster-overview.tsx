@@ -43,7 +43,7 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
           {status.warnings.length > 0 && (
             <ul className="text-sm text-slate-600 dark:text-slate-400">
               {status.warnings.map((w) => (
-                <li key={w}>ⓘ {w}</li>
+                <li key={w}>ℹ {w}</li>
               ))}
             </ul>
           )}

@@ -35,7 +35,7 @@ export function FreshnessLine({ freshness, now }: { freshness: Freshness; now: n
       className="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white"
       suppressHydrationWarning
     >
-      ⏸ NO DATA
+      ⊘ NO DATA
       {freshness.since !== null
         ? ` since ${formatClock(freshness.since)} (${formatAge(now - freshness.since)} ago)`
         : ''}

@@ -42,24 +42,41 @@ function Tile({
   const maxDb = Math.max(0, ...s.members.map((m) => m.status?.dbSize ?? 0));
   const quota = s.quotaBackendBytes ?? 2 * 1024 ** 3;
   const snap = s.lastVerifiedSnapshot;
-  if (!fresh) {
-    const since = freshness.kind === 'no-data' ? freshness.since : null;
+  // No member answering is, from where the dashboard stands, the same as having no data: the cluster may be down or
+  // only cut off from the dashboard. The tile says which it knows, never a colour alone.
+  const noneAnswer = fresh && (s.members.length === 0 || s.members.every((m) => m.health === 'unreachable'));
+  if (!fresh || noneAnswer) {
+    const since =
+      freshness.kind === 'no-data'
+        ? freshness.since
+        : s.lastAnsweredAt
+          ? receivedAt - (Date.parse(s.servedAt) - Date.parse(s.lastAnsweredAt))
+          : null;
+    const reason =
+      freshness.kind === 'no-data' && freshness.reason === 'dashboard-unreachable'
+        ? 'dashboard not answering'
+        : noneAnswer
+          ? `no member answers (${s.members.length} configured)`
+          : 'no answer from etcd';
     return (
       <section
         data-testid="noc-tile"
         data-cluster={s.clusterId}
         data-state="no-data"
+        data-reason={reason}
         className="flex flex-col justify-between overflow-hidden rounded-2xl border-4 border-dashed border-slate-400 bg-slate-800 p-[1.2vw] text-slate-100"
       >
         <h2 className="truncate text-[2.2vw] font-semibold">{s.name}</h2>
         <p className="text-[3.6vw] leading-none font-black tracking-tight">
-          <span aria-hidden>⏸ </span>NO DATA
+          <span aria-hidden>⊘ </span>NO DATA
         </p>
         <p className="text-[1.5vw]">
-          {since !== null ? `since ${formatClock(since)} (${formatAge(now - since)})` : 'nothing received yet'} ·{' '}
-          {freshness.kind === 'no-data' && freshness.reason === 'dashboard-unreachable'
-            ? 'dashboard not answering'
-            : 'no answer from etcd'}
+          {since !== null
+            ? `since ${formatClock(since)} (${formatAge(now - since)})`
+            : noneAnswer
+              ? 'not since the dashboard started'
+              : 'nothing received yet'}{' '}
+          · {reason}
         </p>
       </section>
     );
@@ -85,7 +102,7 @@ function Tile({
         <p className="truncate">{s.leader ? `★ leader ${s.leader.name}` : '✕ no leader'}</p>
         {tile.worstAlert ? (
           <p data-testid="noc-alert" className="truncate font-semibold">
-            {tile.worstAlert.severity === 'critical' ? '⛔' : '⚠'} {tile.worstAlert.summary}
+            {tile.worstAlert.severity === 'critical' ? '✖' : '⚠'} {tile.worstAlert.summary}
             {tile.firingCount > 1 ? ` (+${tile.firingCount - 1})` : ''}
           </p>
         ) : (
@@ -124,13 +141,13 @@ export function NocWall() {
           suppressHydrationWarning
         >
           {lost
-            ? `⏸ dashboard not answering since ${formatClock(q.dataUpdatedAt || now)}`
+            ? `⊘ dashboard not answering since ${formatClock(q.dataUpdatedAt || now)}`
             : `updated ${formatClock(q.dataUpdatedAt || now)}`}
         </p>
       </header>
       {tiles.length === 0 ? (
         <p className="m-auto text-[3vw] font-bold">
-          {q.isError ? '⏸ NO DATA: the dashboard is not answering' : 'Loading…'}
+          {q.isError ? '⊘ NO DATA: the dashboard is not answering' : 'Loading…'}
         </p>
       ) : (
         <div

@@ -22,6 +22,7 @@ function status(opts: { servedAt: number; ageAtServeMs?: number | null; stale?: 
     quotaBackendBytes: null,
     lastVerifiedSnapshot: null,
     secretsAtRest: null,
+    lastAnsweredAt: null,
   };
   return s;
 }

@@ -56,6 +56,8 @@ export interface ClusterStatus {
   name: string;
   /** ISO time of the last completed poll; null before the first one completes. */
   observedAt: string | null;
+  /** ISO time a member last answered; null when none has since the dashboard started. */
+  lastAnsweredAt: string | null;
   /** True when observedAt is older than a few poll intervals: nothing here may be shown as healthy. */
   stale: boolean;
   /** ISO time the server answered: the browser ages observedAt against this, not its own clock. */
@@ -88,4 +90,7 @@ export interface ClusterSummary {
 }
 
 /** What the collector keeps from a poll; the verdicts that depend on when it is read are added when served. */
-export type Observation = Omit<ClusterStatus, 'stale' | 'servedAt' | 'lastVerifiedSnapshot' | 'secretsAtRest'>;
+export type Observation = Omit<
+  ClusterStatus,
+  'stale' | 'servedAt' | 'lastVerifiedSnapshot' | 'secretsAtRest' | 'lastAnsweredAt'
+>;

@@ -41,6 +41,7 @@ export class ClusterCollector {
   private readonly endpointMembers = new Map<string, string>();
   private alarms: AlarmEntry[] = [];
   private latest: Observation | null = null;
+  private lastAnswered: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private metricsTimer: NodeJS.Timeout | null = null;
   private running = false;
@@ -107,6 +108,11 @@ export class ClusterCollector {
   /** The last completed poll, without the staleness verdict (that depends on when it is read). */
   current(): Observation | null {
     return this.latest;
+  }
+
+  /** ISO time a member last answered a probe; null when none has since this process started. */
+  lastAnsweredAt(): string | null {
+    return this.lastAnswered;
   }
 
   /**
@@ -283,6 +289,7 @@ export class ClusterCollector {
 
     this.preferred = pickPreferred(probes) ?? answering[0]?.endpoint ?? null;
     const observedAt = new Date().toISOString();
+    if (answering.length > 0) this.lastAnswered = observedAt;
     this.latest = assembleStatus({
       clusterId: this.cluster.id,
       name: this.cluster.name,

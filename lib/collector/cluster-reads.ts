@@ -38,6 +38,7 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
       clusterId,
       name: collector.cluster.name,
       observedAt: null,
+      lastAnsweredAt: null,
       stale: true,
       servedAt: new Date(now).toISOString(),
       lastVerifiedSnapshot: snapshot,
@@ -53,6 +54,7 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
   }
   return {
     ...latest,
+    lastAnsweredAt: collector.lastAnsweredAt(),
     stale: isStale(latest.observedAt, now, runtime.staleAfterMs),
     servedAt: new Date(now).toISOString(),
     lastVerifiedSnapshot: snapshot,

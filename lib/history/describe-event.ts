@@ -7,7 +7,7 @@ export const EVENT_LABELS: Record<EventType, { label: string; icon: string; seve
   leader_changed: { label: 'Leader changed', icon: '★', severity: 'info' },
   member_down: { label: 'Member down', icon: '✕', severity: 'bad' },
   member_up: { label: 'Member up', icon: '✓', severity: 'good' },
-  quorum_lost: { label: 'Quorum lost', icon: '⛔', severity: 'bad' },
+  quorum_lost: { label: 'Quorum lost', icon: '✖', severity: 'bad' },
   quorum_restored: { label: 'Quorum restored', icon: '✓', severity: 'good' },
   alarm_raised: { label: 'Alarm raised', icon: '⚠', severity: 'bad' },
   alarm_cleared: { label: 'Alarm cleared', icon: '✓', severity: 'good' },

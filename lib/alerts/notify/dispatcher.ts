@@ -264,7 +264,12 @@ export class NotificationDispatcher {
         batch.map((j) => j.alert),
         this.now(),
       );
-      result = await postJson(request, { timeoutMs: this.timeoutMs, signal: this.stopping.signal, now: this.now });
+      result = await postJson(request, {
+        timeoutMs: this.timeoutMs,
+        signal: this.stopping.signal,
+        now: this.now,
+        redact: (text) => scrubSecrets(text, q.secrets),
+      });
     } catch (err) {
       result = { ok: false, status: null, reason: `not sent: ${firstLine(err)}`, retryable: false, retryAfterMs: null };
     }

@@ -83,7 +83,7 @@ function parseRetryAfter(value: string | null, now: number): number | null {
 }
 
 /** The start of an error body, which often says what is wrong ("invalid_token", "no_service"); HTML pages say nothing. */
-async function readSnippet(res: Response): Promise<string> {
+async function readSnippet(res: Response, redact: (text: string) => string): Promise<string> {
   if (!res.body || /html/i.test(res.headers.get('content-type') ?? '')) {
     await res.body?.cancel();
     return '';
@@ -99,17 +99,21 @@ async function readSnippet(res: Response): Promise<string> {
   }
   await reader.cancel();
   const text = Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_SNIPPET_BYTES));
-  const line = firstLine(text.replace(/\r/g, '')).replace(/[\u0000-\u001f\u007f]/g, ' ');
+  // Redacted before it is cut short: a secret cut in two would no longer be found.
+  const line = redact(firstLine(text.replace(/\r/g, '')).replace(/[\u0000-\u001f\u007f]/g, ' '));
   return line.length > MAX_SNIPPET_CHARS ? `${line.slice(0, MAX_SNIPPET_CHARS)}…` : line;
 }
 
 // 408 and 429 are the receiver saying "not now"; every other 3xx/4xx is about the request, which will not change.
 const retryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
 
-/** POSTs `body` as JSON; gives up after `timeoutMs` (headers and body together) or when `signal` aborts. */
+/**
+ * POSTs `body` as JSON; gives up after `timeoutMs` (headers and body together) or when `signal` aborts. `redact` masks
+ * secrets in the start of an error answer before it is shortened for the reason.
+ */
 export async function postJson(
   req: JsonRequest,
-  opts: { timeoutMs: number; signal?: AbortSignal; now?: () => number },
+  opts: { timeoutMs: number; signal?: AbortSignal; now?: () => number; redact?: (text: string) => string },
 ): Promise<PostResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Aborted('timeout')), opts.timeoutMs);
@@ -130,7 +134,7 @@ export async function postJson(
       await res.body?.cancel();
       return { ok: true, status: res.status };
     }
-    const snippet = await readSnippet(res);
+    const snippet = await readSnippet(res, opts.redact ?? ((text) => text));
     const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     const redirect = res.status >= 300 && res.status < 400;
     return {

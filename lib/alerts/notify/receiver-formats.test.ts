@@ -152,6 +152,8 @@ describe('alertmanager receiver', () => {
     ];
     expect(req.body).toStrictEqual(sentFiring);
 
+    // A re-send queued while the first request is still unanswered would be answered by it: wait for the answer.
+    await waitFor('the first delivery record', () => d.deliveries().length === 1);
     // Within the resend interval nothing goes out; past it, the same alert again, still without endsAt.
     clock.t = T0 + 30_000;
     d.tick([a]);

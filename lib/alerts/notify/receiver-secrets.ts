@@ -5,16 +5,19 @@ import type { Receiver } from './receiver-schema';
 const MASK = '…';
 // Shorter values are not worth a search-and-replace that would mangle ordinary words in a reason.
 const MIN_SECRET_CHARS = 4;
+// `Bearer <token>`, `Basic <base64>`, `GenieKey <key>`: an auth scheme (an RFC 9110 token) and the credentials.
+const AUTH_SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s+(\S.*)$/;
 
-/** Origin and path with the last path segment masked: https://hooks.slack.com/services/T000/B000/… */
+/** Origin and the first path segment, the rest masked: https://hooks.slack.com/services/… */
 export function maskUrl(url: string): string {
   if (!URL.canParse(url)) return '(not a URL)';
   const u = new URL(url);
-  const segments = u.pathname.split('/');
-  let last = segments.length - 1;
-  while (last > 0 && segments[last] === '') last--;
-  if (last > 0) segments[last] = MASK;
-  return u.origin + segments.join('/');
+  // Tokens sit anywhere in a path (Slack: /services/T…/B…/secret, Telegram: /bot<token>/sendMessage): only the
+  // first segment is shown, everything after it is one mask.
+  const segments = u.pathname.split('/').filter((s) => s !== '');
+  if (segments.length === 0) return u.origin + '/';
+  if (segments.length === 1) return `${u.origin}/${MASK}`;
+  return `${u.origin}/${segments[0]}/${MASK}`;
 }
 
 /** Every part of the receiver's configuration that may be a secret, in the forms it may appear in text. */
@@ -30,7 +33,15 @@ export function receiverSecrets(receiver: Receiver): string[] {
     if (u.username) found.add(u.username);
     if (u.password) found.add(u.password);
   }
-  if (receiver.type === 'webhook') for (const value of Object.values(receiver.headers ?? {})) found.add(value);
+  if (receiver.type === 'webhook') {
+    for (const raw of Object.values(receiver.headers ?? {})) {
+      // Sent trimmed, so errors and echoes show it trimmed; an answer may also echo the credentials without the scheme.
+      const value = raw.trim();
+      found.add(raw).add(value);
+      const credentials = AUTH_SCHEME.exec(value)?.[1];
+      if (credentials) found.add(credentials);
+    }
+  }
   for (const s of [...found]) {
     try {
       found.add(decodeURIComponent(s));

@@ -19,7 +19,7 @@ export interface ReceivedRequest {
 export type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
 
 export interface TestReceiver {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>, the port it is bound to (the ephemeral one chosen for port 0). */
   origin: string;
   requests: ReceivedRequest[];
   /** How to answer the request; `index` counts from 0 over this receiver's life. */
@@ -29,7 +29,8 @@ export interface TestReceiver {
 
 const OK: Answer = { status: 200, body: 'ok' };
 
-export async function startReceiver(port: number, answer: TestReceiver['answer'] = () => OK): Promise<TestReceiver> {
+/** Listens on 127.0.0.1:`port`; 0 (the default) lets the system choose a free port. */
+export async function startReceiver(port = 0, answer: TestReceiver['answer'] = () => OK): Promise<TestReceiver> {
   const sockets = new Set<Socket>();
   const receiver: TestReceiver = {
     origin: `http://127.0.0.1:${port}`,
@@ -78,6 +79,8 @@ export async function startReceiver(port: number, answer: TestReceiver['answer']
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
+  const address = server.address();
+  if (address !== null && typeof address === 'object') receiver.origin = `http://127.0.0.1:${address.port}`;
   return receiver;
 }
 

@@ -1,0 +1,218 @@
+// The NOC wall screen: three clusters (healthy, degraded, unreachable) as tiles at 1920×1080, screenshots kept as
+// artifacts; the dashboard stopped → every tile says NO DATA within 10 s; started again → they recover, untouched.
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { LocalCluster, type LocalClusterState } from '../scripts/lib/local-cluster';
+import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import { writeDashboardConfig, type ClusterEntry } from './support/config-file';
+import { E2E_CLUSTER_DIR, E2E_ROOT } from './support/e2e-env';
+
+const ROOT = path.join(E2E_ROOT, 'noc');
+const PORT = 3197;
+const DATA_DIR = path.join(ROOT, 'data');
+
+let degraded: LocalCluster;
+let dashboard: DashboardProcess | null = null;
+let config: string;
+let wall: string;
+
+/** A cluster entry whose endpoints nothing listens on: the dashboard can never reach it. */
+function unreachable(like: LocalClusterState, firstPort: number): LocalClusterState {
+  return {
+    ...like,
+    members: like.members.map((m, i) => ({ ...m, clientUrl: `https://127.0.0.1:${firstPort + i}` })),
+  };
+}
+
+async function start(): Promise<DashboardProcess> {
+  return startDashboard({
+    port: PORT,
+    env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ANONYMOUS: 'viewer' },
+    logFile: path.join(ROOT, 'dashboard.log'),
+    dataDir: DATA_DIR,
+  });
+}
+
+test.beforeAll(async () => {
+  rmSync(ROOT, { recursive: true, force: true });
+  mkdirSync(ROOT, { recursive: true });
+  const healthy = LocalCluster.load(E2E_CLUSTER_DIR);
+  degraded = LocalCluster.create({ dir: path.join(ROOT, 'degraded'), members: 3, basePort: 25420, name: 'dg' });
+  await degraded.start();
+  await degraded.stopMember(2);
+  const entries: ClusterEntry[] = [
+    { id: 'prod', name: 'Production', cluster: healthy.state },
+    { id: 'staging', name: 'Staging', cluster: degraded.state },
+    { id: 'edge', name: 'Edge site', cluster: unreachable(healthy.state, 25436) },
+  ];
+  config = writeDashboardConfig(path.join(ROOT, 'noc.yaml'), entries);
+  // Twelve tiles: the nine extra ones unreachable, for the no-scrolling check.
+  wall = writeDashboardConfig(path.join(ROOT, 'wall.yaml'), [
+    ...entries,
+    ...Array.from({ length: 9 }, (_, i) => ({
+      id: `dc-${i + 1}`,
+      name: `Datacentre ${i + 1}`,
+      cluster: unreachable(healthy.state, 25440 + i * 3),
+    })),
+  ]);
+  dashboard = await start();
+});
+
+test.afterAll(async () => {
+  await dashboard?.stop();
+  await degraded?.stop();
+});
+
+const tile = (page: Page, id: string) => page.locator(`[data-testid="noc-tile"][data-cluster="${id}"]`);
+
+test('three clusters at 1920×1080: healthy, degraded and unreachable read as words, not only colours', async ({
+  page,
+}, testInfo) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(`${dashboard!.url}/noc`);
+  // Anonymous viewing is on: no login prompt, no redirect.
+  expect(new URL(page.url()).pathname).toBe('/noc');
+  await expect(page.getByTestId('noc-tile')).toHaveCount(3);
+
+  await expect(tile(page, 'prod')).toHaveAttribute('data-state', 'healthy', { timeout: 15_000 });
+  await expect(tile(page, 'prod')).toContainText('HEALTHY');
+  await expect(tile(page, 'prod')).toContainText('3/3 healthy');
+  await expect(tile(page, 'prod')).toContainText('★ leader e2e-m');
+
+  // Degraded: one of three members down leaves quorum with nothing to spare, which the tile calls AT RISK.
+  await expect(tile(page, 'staging')).toHaveAttribute('data-state', 'at-risk', { timeout: 15_000 });
+  await expect(tile(page, 'staging')).toContainText('AT RISK');
+  await expect(tile(page, 'staging')).toContainText('2/3 healthy');
+  // The worst firing alert is on the tile once its for-duration has held (quorum at risk: 5 s).
+  await expect(tile(page, 'staging').getByTestId('noc-alert')).toContainText(
+    '2 of 3 healthy: one more failure loses quorum',
+    {
+      timeout: 30_000,
+    },
+  );
+
+  await expect(tile(page, 'edge')).toHaveAttribute('data-state', 'no-data', { timeout: 15_000 });
+  await expect(tile(page, 'edge')).toContainText('NO DATA');
+  await expect(tile(page, 'edge')).toContainText('not since the dashboard started · no member answers (3 configured)');
+
+  // Readable from five metres: the state word is large, and nothing scrolls or can be clicked.
+  const fontPx = await tile(page, 'prod')
+    .getByTestId('noc-state')
+    .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  expect(fontPx).toBeGreaterThanOrEqual(60);
+  expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(1080);
+  await expect(page.locator('a, button, input, select, textarea')).toHaveCount(0);
+
+  await page.screenshot({ path: testInfo.outputPath('noc-1920x1080.png') });
+  await testInfo.attach('noc-1920x1080', { path: testInfo.outputPath('noc-1920x1080.png'), contentType: 'image/png' });
+});
+
+test('/metrics tells an existing Prometheus the same: quorum state, members, alerts, snapshot age, poll time', async ({
+  request,
+}) => {
+  let text = '';
+  await expect
+    .poll(
+      async () => {
+        const res = await request.get(`${dashboard!.url}/metrics`);
+        expect(res.status()).toBe(200);
+        expect(res.headers()['content-type']).toContain('text/plain');
+        text = await res.text();
+        return /etcd_dashboard_alerts\{cluster="staging",rule="quorum_at_risk",severity="critical",state="firing"\} 1/.test(
+          text,
+        );
+      },
+      { timeout: 30_000, intervals: [500] },
+    )
+    .toBe(true);
+  const value = (series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+  expect(value('etcd_dashboard_quorum_state{cluster="prod",state="healthy"}')).toBe(1);
+  expect(value('etcd_dashboard_quorum_state{cluster="prod",state="lost"}')).toBe(0);
+  expect(value('etcd_dashboard_quorum_state{cluster="staging",state="at-risk"}')).toBe(1);
+  expect(value('etcd_dashboard_quorum_state{cluster="edge",state="lost"}')).toBe(1);
+  expect(value('etcd_dashboard_members_healthy{cluster="prod"}')).toBe(3);
+  expect(value('etcd_dashboard_members_healthy{cluster="staging"}')).toBe(2);
+  expect(value('etcd_dashboard_members_healthy{cluster="edge"}')).toBe(0);
+  expect(value('etcd_dashboard_data_stale{cluster="prod"}')).toBe(0);
+  expect(value('etcd_dashboard_collector_poll_duration_seconds{cluster="prod"}')).toBeGreaterThan(0);
+  // No verified snapshot yet: the age series is absent rather than a made-up number.
+  expect(text).not.toMatch(/etcd_dashboard_last_verified_snapshot_age_seconds\{/);
+  expect(text).toContain('# TYPE etcd_dashboard_alerts gauge');
+});
+
+test('the dashboard stopped: every tile says NO DATA within 10 s; started again: they recover by themselves', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(90_000);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(`${dashboard!.url}/noc`);
+  await expect(tile(page, 'prod')).toHaveAttribute('data-state', 'healthy', { timeout: 15_000 });
+  await expect(tile(page, 'staging')).toHaveAttribute('data-state', 'at-risk');
+
+  await dashboard!.stop();
+  dashboard = null;
+  const stoppedAt = Date.now();
+  // Polls without sleeping; the deadline is the promise: NO DATA within 10 s of the dashboard going away.
+  await expect(page.locator('[data-testid="noc-tile"]:not([data-state="no-data"])')).toHaveCount(0, {
+    timeout: 10_000,
+  });
+  expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+  for (const id of ['prod', 'staging', 'edge']) await expect(tile(page, id)).toContainText('NO DATA');
+  await expect(tile(page, 'prod')).toContainText('dashboard not answering');
+  // "since HH:MM" is the last good data, taken before the stop.
+  const since = await tile(page, 'prod').textContent();
+  expect(since).toMatch(/since \d{2}:\d{2}/);
+  await expect(page.getByTestId('noc-clock')).toContainText('dashboard not answering since');
+  await page.screenshot({ path: testInfo.outputPath('noc-no-data-1920x1080.png') });
+  await testInfo.attach('noc-no-data-1920x1080', {
+    path: testInfo.outputPath('noc-no-data-1920x1080.png'),
+    contentType: 'image/png',
+  });
+
+  // Nobody touches the page: no reload, no click.
+  dashboard = await start();
+  await expect(tile(page, 'prod')).toHaveAttribute('data-state', 'healthy', { timeout: 30_000 });
+  await expect(tile(page, 'staging')).toHaveAttribute('data-state', 'at-risk');
+  await expect(tile(page, 'edge')).toHaveAttribute('data-state', 'no-data');
+  await expect(page.getByTestId('noc-clock')).toContainText('updated');
+});
+
+test('twelve clusters fit a 1080p and a 4K wall without scrolling', async ({ page }) => {
+  test.setTimeout(90_000);
+  await dashboard?.stop();
+  dashboard = null;
+  dashboard = await startDashboard({
+    port: PORT,
+    env: { ETCD_DASHBOARD_CONFIG: wall, DASHBOARD_ANONYMOUS: 'viewer' },
+    logFile: path.join(ROOT, 'dashboard-wall.log'),
+    dataDir: path.join(ROOT, 'data-wall'),
+  });
+  for (const size of [
+    { width: 1920, height: 1080 },
+    { width: 3840, height: 2160 },
+  ]) {
+    await page.setViewportSize(size);
+    await page.goto(`${dashboard.url}/noc`);
+    await expect(page.getByTestId('noc-tile')).toHaveCount(12);
+    await expect(tile(page, 'prod')).toHaveAttribute('data-state', 'healthy', { timeout: 15_000 });
+    const box = await page.evaluate(() => ({
+      scrollHeight: document.documentElement.scrollHeight,
+      scrollWidth: document.documentElement.scrollWidth,
+      tiles: [...document.querySelectorAll('[data-testid="noc-tile"]')].map((el) => {
+        const r = el.getBoundingClientRect();
+        return { bottom: r.bottom, right: r.right, height: r.height };
+      }),
+    }));
+    expect(box.scrollHeight, `${size.width}×${size.height}`).toBeLessThanOrEqual(size.height);
+    expect(box.scrollWidth).toBeLessThanOrEqual(size.width);
+    for (const t of box.tiles) {
+      expect(t.bottom).toBeLessThanOrEqual(size.height);
+      expect(t.right).toBeLessThanOrEqual(size.width);
+      expect(t.height).toBeGreaterThan(size.height / 5);
+    }
+  }
+});

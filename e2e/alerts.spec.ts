@@ -221,3 +221,24 @@ test('a receiver that fails is retried and the failing delivery is shown on the 
   }
   await waitForStatus(api, (s) => s.quorum.healthy === 3, 30_000, CLUSTER_ID);
 });
+
+test('alerts are kept across a dashboard restart: a firing alert keeps its id and its since', async () => {
+  test.setTimeout(90_000);
+  const before = (await alerts()).find((a) => a.rule === 'secrets_plaintext' && a.state === 'firing');
+  expect(before, 'the plain Secrets alert fires before the restart').toBeDefined();
+  await dashboard.stop();
+  dashboard = await startDashboard({
+    port: 3196,
+    env: { ETCD_DASHBOARD_CONFIG: path.join(ROOT, 'dashboard.yaml'), DASHBOARD_ANONYMOUS: 'viewer' },
+    logFile: path.join(ROOT, 'dashboard.log'),
+  });
+  // Right after the start, before a census has run again, the alert is still there, firing since the same time.
+  const after = (await alerts()).find((a) => a.rule === 'secrets_plaintext');
+  expect(after).toMatchObject({ id: before!.id, state: 'firing', since: before!.since });
+  // Until the census has run again the count is unknown, which must not read as "resolved"; once it has, the same
+  // alert is still firing: never a resolved-then-fired-again pair.
+  await waitForStatus(api, (s) => s.secretsAtRest !== null, 20_000, CLUSTER_ID);
+  const mine = (await alerts()).filter((a) => a.rule === 'secrets_plaintext');
+  expect(mine.map((a) => [a.id, a.state])).toEqual([[before!.id, 'firing']]);
+  expect(mine[0]!.since).toBe(before!.since);
+});

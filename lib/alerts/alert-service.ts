@@ -16,7 +16,14 @@ import type { AlertStore } from './alert-store';
 import type { AlertView, Severity } from './alert-types';
 import { NotificationDispatcher } from './notify/dispatcher';
 import type { AlertNotification } from './notify/notification-types';
-import { evaluateRules, RULES, type CertificateFact, type RuleContext, type RuleName } from './rules';
+import {
+  evaluateRules,
+  RULES,
+  type CertificateFact,
+  type MemberMetrics,
+  type RuleContext,
+  type RuleName,
+} from './rules';
 
 /** Slow inputs are refreshed on their own clocks and cached between evaluations. */
 const GROWTH_EVERY_MS = 60_000;
@@ -25,11 +32,21 @@ const SECRETS_EVERY_MS = 5 * 60_000;
 const LEADER_WINDOW_MS = 15 * 60_000;
 const RESOLVED_SHOWN_MS = 60 * 60_000;
 
+/** The metric each metric-based rule is judged on. */
+const METRIC_OF: Partial<Record<RuleName, keyof MemberMetrics>> = {
+  wal_fsync_slow: 'walFsyncP99Ms',
+  backend_commit_slow: 'backendCommitP99Ms',
+  peer_rtt_high: 'worstPeerRttP99Ms',
+  proposals_failed: 'proposalsFailedRecent',
+};
+
 interface ClusterInputs {
   hoursToQuota: RuleContext['hoursToQuota'];
   growthAt: number;
   memberCerts: CertificateFact[];
   certsAt: number;
+  /** The members' certificates have been read at least once. */
+  certsKnown: boolean;
   secrets: RuleContext['secrets'];
   secretsAt: number;
   busy: { certs: boolean; secrets: boolean };
@@ -68,6 +85,7 @@ export class AlertService {
         growthAt: 0,
         memberCerts: [],
         certsAt: 0,
+        certsKnown: false,
         secrets: null,
         secretsAt: 0,
         busy: { certs: false, secrets: false },
@@ -147,7 +165,9 @@ export class AlertService {
       secrets: inputs.secrets,
       thresholds: cluster.alerts.thresholds,
     };
-    const transitions = tracker.update(evaluateRules(ctx), now, stale);
+    const transitions = tracker.update(evaluateRules(ctx), now, stale, (a) =>
+      this.notYetKnown(a, inputs, ctx, obs?.members.map((m) => m.id) ?? []),
+    );
     for (const t of transitions) this.record(cluster, t);
     const dispatcher = this.dispatchers.get(cluster.id);
     dispatcher?.tick(
@@ -156,6 +176,19 @@ export class AlertService {
         .filter((a) => a.state === 'firing')
         .map((a) => this.notification(cluster, a, 'firing', null)),
     );
+  }
+
+  /**
+   * True when the input an alert was judged on is not known at the moment: after a restart the Secrets census, the
+   * certificate handshakes and the metric quantiles take a while, and their absence must not read as "resolved".
+   */
+  private notYetKnown(a: TrackedAlert, inputs: ClusterInputs, ctx: RuleContext, memberIds: (string | null)[]): boolean {
+    if (a.rule === 'secrets_plaintext') return inputs.secrets === null;
+    if (a.rule === 'cert_expiring') return !inputs.certsKnown;
+    const metric = METRIC_OF[a.rule];
+    if (!metric || a.memberId === null || !memberIds.includes(a.memberId)) return false;
+    const m = ctx.metrics.get(a.memberId);
+    return !m || m[metric] === null;
   }
 
   private record(cluster: ClusterConfig, t: Transition): void {
@@ -225,7 +258,10 @@ export class AlertService {
             : null;
         }),
       )
-        .then((certs) => (inputs.memberCerts = certs.filter((c): c is CertificateFact => c !== null)))
+        .then((certs) => {
+          inputs.memberCerts = certs.filter((c): c is CertificateFact => c !== null);
+          inputs.certsKnown = true;
+        })
         .finally(() => (inputs.busy.certs = false));
     }
     if (now - inputs.secretsAt >= SECRETS_EVERY_MS && !inputs.busy.secrets && obs) {

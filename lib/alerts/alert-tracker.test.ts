@@ -329,3 +329,23 @@ describe('a finding that changes severity', () => {
     expect(tracker.current().map((a) => [a.severity, a.state])).toEqual([['critical', 'firing']]);
   });
 });
+
+describe('an alert whose input is not known yet', () => {
+  it('is kept, neither resolved nor re-fired, until the input is known again', () => {
+    const tracker = new AlertTracker('c1', () => 0);
+    const plain = {
+      rule: 'secrets_plaintext' as const,
+      severity: 'warning' as const,
+      memberId: null,
+      memberName: null,
+      summary: '2 of 5 Secrets are stored unencrypted in etcd',
+    };
+    const [fired] = tracker.update([plain], 0);
+    expect(fired?.to).toBe('firing');
+    // The census has not run since a restart: no finding, but the rule's input is unknown.
+    expect(tracker.update([], 1000, false, (a) => a.rule === 'secrets_plaintext')).toEqual([]);
+    expect(tracker.current().map((a) => [a.id, a.state])).toEqual([[fired!.alert.id, 'firing']]);
+    // Known again and clear: now it resolves.
+    expect(tracker.update([], 2000, false, () => false).map((t) => t.to)).toEqual(['resolved']);
+  });
+});

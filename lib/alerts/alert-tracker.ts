@@ -55,7 +55,13 @@ export class AlertTracker {
    * `frozen`: the data is stale, so absence of a finding proves nothing: alerts that are not found stay as they are
    * instead of resolving (a NOC screen must not turn green because the dashboard went blind).
    */
-  update(findings: Finding[], now: number, frozen = false): Transition[] {
+  update(
+    findings: Finding[],
+    now: number,
+    frozen = false,
+    /** Alerts whose condition could not be judged this time (its input is not known yet): kept as they are. */
+    unknown: (alert: TrackedAlert) => boolean = () => false,
+  ): Transition[] {
     const transitions: Transition[] = [];
     const seen = new Set<string>();
     for (const f of findings) {
@@ -94,6 +100,7 @@ export class AlertTracker {
       for (const [key, a] of this.active) {
         if (seen.has(key)) continue;
         if (a.state === 'firing' && pendingSuccessor.has(baseKey(a))) continue;
+        if (unknown(a)) continue;
         this.active.delete(key);
         if (a.state === 'firing') transitions.push({ alert: { ...a }, to: 'resolved', at: now });
       }

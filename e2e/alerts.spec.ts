@@ -242,3 +242,24 @@ test('alerts are kept across a dashboard restart: a firing alert keeps its id an
   expect(mine.map((a) => [a.id, a.state])).toEqual([[before!.id, 'firing']]);
   expect(mine[0]!.since).toBe(before!.since);
 });
+
+test('the alert history outlives the restart: what fired, when, and for how long, in the API and on /history', async ({
+  page,
+}) => {
+  const res = await api.get(`/api/alerts?cluster=${CLUSTER_ID}&from=-1h`);
+  expect(res.status()).toBe(200);
+  const history = ((await res.json()) as AlertsResponse).alerts;
+  const noLeader = history.find((a) => a.rule === 'no_leader');
+  expect(noLeader).toMatchObject({ state: 'resolved', severity: 'critical', clusterId: CLUSTER_ID });
+  expect(Date.parse(noLeader!.resolvedAt!)).toBeGreaterThan(Date.parse(noLeader!.firedAt!));
+  expect(history.find((a) => a.rule === 'secrets_plaintext')).toMatchObject({ state: 'firing', resolvedAt: null });
+
+  const bad = await api.get(`/api/alerts?cluster=${CLUSTER_ID}&from=yesterday`);
+  expect(bad.status()).toBe(400);
+  expect(await bad.text()).toContain('from: \\"yesterday\\" is not an ISO time');
+
+  await page.goto(`${dashboard.url}/history?cluster=${CLUSTER_ID}&range=1h`);
+  const item = page.locator('[data-testid="alert-history-item"][data-rule="no_leader"]');
+  await expect(item).toContainText('CRITICAL · no member knows a leader');
+  await expect(item).toContainText('resolved');
+});

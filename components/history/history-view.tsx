@@ -11,6 +11,7 @@ import { formatBytes } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { eventsQuery, historyQuery, type HistoryWindow } from '@/lib/query/history-queries';
 import { useNow } from '../use-now';
+import { AlertHistory } from './alert-history';
 import { EventTimeline } from './event-timeline';
 import { SeriesChart, type TimeMarker } from './series-chart';
 
@@ -154,6 +155,8 @@ export function HistoryView({ clusterId, range, from, to, at }: HistoryViewProps
           />
         ))}
       </div>
+
+      <AlertHistory win={win} now={now} />
 
       <EventTimeline
         clusterId={clusterId}

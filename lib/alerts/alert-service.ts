@@ -311,7 +311,7 @@ export class AlertService {
     }
     for (const a of this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS)) {
       if (clusterId && a.clusterId !== clusterId) continue;
-      views.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now));
+      views.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now, a.resolvedAt ?? now));
     }
     const stateRank = { firing: 0, pending: 1, resolved: 2 } as const;
     const sev: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -323,7 +323,25 @@ export class AlertService {
     );
   }
 
-  private view(clusterId: string, a: TrackedAlert, state: AlertView['state'], since: number): AlertView {
+  /** Alerts that fired in [from, to] or were firing then, from the database, newest first. */
+  history(q: { clusterId?: string; from: number; to: number }): AlertView[] {
+    const active = new Map<string, TrackedAlert>();
+    for (const t of this.trackers.values()) for (const a of t.current()) active.set(a.id, a);
+    return this.deps.store.history(q).map((a) => {
+      if (a.resolvedAt !== null) return this.view(a.clusterId, a, 'resolved', a.resolvedAt, a.resolvedAt);
+      // Open in the database: firing now, or left open by a stop and not judged again yet.
+      const now = active.get(a.id) ?? a;
+      return this.view(a.clusterId, now, 'firing', now.firingSince ?? now.pendingSince);
+    });
+  }
+
+  private view(
+    clusterId: string,
+    a: TrackedAlert,
+    state: AlertView['state'],
+    since: number,
+    resolvedAt: number | null = null,
+  ): AlertView {
     return {
       id: a.id,
       clusterId,
@@ -335,7 +353,14 @@ export class AlertService {
       advice: RULES[a.rule].advice,
       memberId: a.memberId,
       memberName: a.memberName,
+      firedAt: a.firingSince === null ? null : new Date(a.firingSince).toISOString(),
+      resolvedAt: resolvedAt === null ? null : new Date(resolvedAt).toISOString(),
     };
+  }
+
+  /** Forgets resolved alerts older than `before` (kept as long as events). */
+  prune(before: number): number {
+    return this.deps.store.prune(before);
   }
 
   deliveries(clusterId: string) {

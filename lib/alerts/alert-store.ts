@@ -84,6 +84,19 @@ export class AlertStore {
     ).map(toAlert);
   }
 
+  /** Alerts that fired within [from, to] or were still firing then, newest first; at most `limit`. */
+  history(q: { clusterId?: string; from: number; to: number; limit?: number }): StoredAlert[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM alerts WHERE firing_since <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
+             AND (@cluster IS NULL OR cluster_id = @cluster)
+           ORDER BY firing_since DESC LIMIT @limit`,
+        )
+        .all({ from: q.from, to: q.to, cluster: q.clusterId ?? null, limit: q.limit ?? 1000 }) as Row[]
+    ).map(toAlert);
+  }
+
   prune(before: number): number {
     return this.db.prepare('DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes;
   }

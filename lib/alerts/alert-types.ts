@@ -16,6 +16,10 @@ export interface AlertView {
   advice: string;
   memberId: string | null;
   memberName: string | null;
+  /** When it started firing; null while pending. */
+  firedAt: string | null;
+  /** When it resolved; null while pending or firing. */
+  resolvedAt: string | null;
 }
 
 export interface AlertsResponse {

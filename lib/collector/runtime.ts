@@ -51,6 +51,7 @@ function startMaintenance(runtime: Runtime): void {
       runtime.history.samples.rollup(now);
       runtime.history.samples.prune(now, runtime.config.history);
       runtime.history.events.prune(now, runtime.config.history.rollupRetentionMs);
+      runtime.alerts.prune(now - runtime.config.history.rollupRetentionMs);
       runtime.auth.sessions.prune(now);
     } catch (err) {
       console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);

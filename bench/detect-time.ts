@@ -1,6 +1,7 @@
 // How long after a member dies does GET /api/clusters/default/status show it? Measured against a real cluster.
-// Run alone with `npx tsx bench/detect-time.ts`; bench/run.ts runs it and writes the numbers to docs/.
+// Run alone with `npx tsx bench/detect-time.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
 import type { ClusterStatus, MemberHealth, QuorumState } from '../lib/cluster/status-types';
+import { figureMain } from './lib/results';
 import { summarize, type Summary } from './lib/stats';
 import {
   isAllHealthy,
@@ -160,8 +161,11 @@ function fmt(ms: number | null | undefined): string {
   return typeof ms === 'number' ? `${Math.round(ms)} ms` : 'timed out';
 }
 
-export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 20)): Promise<DetectResult> {
-  if (!Number.isInteger(trials) || trials < 10) throw new Error(`BENCH_TRIALS must be an integer ≥ 10, got ${trials}`);
+/** 20 trials per scenario (BENCH_TRIALS; the issue asks for at least 10); `quick` runs 3, to try the benchmark out. */
+export async function runDetectTime(quick = false): Promise<DetectResult> {
+  const trials = quick ? 3 : Number(process.env.BENCH_TRIALS ?? 20);
+  if (!Number.isInteger(trials) || trials < (quick ? 1 : 10))
+    throw new Error(`BENCH_TRIALS must be an integer ≥ 10, got ${trials}`);
   return withStack('detect', async (stack) => {
     const first = await restoreAll(stack);
     const pollIntervalMs = first.pollIntervalMs;
@@ -301,16 +305,11 @@ export async function runDetectTime(trials = Number(process.env.BENCH_TRIALS ?? 
 }
 
 if (require.main === module) {
-  runDetectTime()
-    .then((r) => {
-      const { trials: _a, ...a } = r.followerKilled;
-      const { trials: _b, ...b } = r.leaderKilled;
-      const { trials: _c, ...c } = r.secondKilled;
-      console.log(JSON.stringify({ followerKilled: a, leaderKilled: b, secondKilled: c }, null, 2));
-    })
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    })
-    .finally(() => removeBenchRoot());
+  figureMain('detect-time', async ({ quick }) => {
+    try {
+      return await runDetectTime(quick);
+    } finally {
+      removeBenchRoot();
+    }
+  });
 }

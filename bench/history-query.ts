@@ -1,27 +1,30 @@
-// History store benchmark: a day of one-second samples for a five-member cluster in a temp SQLite file, then the
-// time of 24 h and 1 h chart queries and the file's size per member per day. Writes bench/results/history.json.
-// Run: npx tsx --conditions=react-server bench/history-query.ts (the condition lets `server-only` load outside Next).
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Figure 5, history: a week of samples for a five-member cluster in a temp SQLite file, written, rolled up and pruned
+// day by day as the dashboard does with its default retention (raw 24 h, rollups 30 days); then the time of 7 d,
+// 24 h, 6 h and 1 h chart queries, and the file's size.
+// Run alone with `npx tsx --conditions=react-server bench/history-query.ts [--quick]` (the condition lets
+// `server-only` load outside Next); bench/run.ts runs it and writes the numbers to docs/.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../lib/db/database';
 import { SampleStore, type SampleRow } from '../lib/history/sample-store';
-import type { SeriesName } from '../lib/history/series';
-
-const ROOT = path.resolve(__dirname, '..');
-const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'history.json');
+import { SERIES_NAMES, type SeriesName } from '../lib/history/series';
+import { figureMain } from './lib/results';
+import { summarize, type Summary } from './lib/stats';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const MEMBERS = 5;
-const QUERY_RUNS = 9;
+const DAYS = 7;
+/** The dashboard's defaults (lib/config/load-config.ts). */
 const RAW_RETENTION_MS = DAY;
+const ROLLUP_RETENTION_MS = 30 * DAY;
 
-const EVERY_SECOND: SeriesName[] = ['probe_ms', 'db_size_bytes', 'db_in_use_bytes', 'raft_index'];
-const EVERY_FIVE_SECONDS: SeriesName[] = [
+const EVERY_POLL: SeriesName[] = ['probe_ms', 'db_size_bytes', 'db_in_use_bytes', 'raft_index'];
+const EVERY_SCRAPE: SeriesName[] = [
   'wal_fsync_p99_ms',
   'backend_commit_p99_ms',
   'peer_rtt_p99_ms',
@@ -29,6 +32,66 @@ const EVERY_FIVE_SECONDS: SeriesName[] = [
   'proposals_failed',
   'proposals_pending',
 ];
+
+interface Settings {
+  /** Seconds between two samples of a poll series (the collector: 1) and of a metrics series (the collector: 5). */
+  pollEverySeconds: number;
+  scrapeEverySeconds: number;
+  /** Minutes of samples per write transaction (the collector's history recorder: about one). */
+  minutesPerTransaction: number;
+  queryRuns: number;
+}
+
+const FULL: Settings = { pollEverySeconds: 1, scrapeEverySeconds: 5, minutesPerTransaction: 1, queryRuns: 9 };
+/**
+ * A sample every 15 s, written 10 minutes at a time: a fifteenth of the rows and a tenth of the commits, but every
+ * minute still has samples, so the rollups, which the 24 h and 7 d queries read, are as many as in a full run.
+ */
+const QUICK: Settings = { pollEverySeconds: 15, scrapeEverySeconds: 15, minutesPerTransaction: 10, queryRuns: 5 };
+
+export interface QueryTiming {
+  resolution: 'raw' | '1m';
+  stepMs: number;
+  members: number;
+  pointsPerMember: number;
+  ms: Summary;
+  /** The same query to sub-millisecond precision: these are short. */
+  medianMsPrecise: number;
+}
+
+export interface HistoryResult {
+  settings: Settings;
+  data: {
+    members: number;
+    days: number;
+    seriesEveryPoll: SeriesName[];
+    seriesEveryScrape: SeriesName[];
+    rawRowsWritten: number;
+    rawRowsKept: number;
+    rollupRows: number;
+  };
+  write: {
+    insertMs: number;
+    rowsPerSecond: number;
+    /** Rolling up one whole day at once (the first rollup after a restart that long), median of the days. */
+    dayRollupMedianMs: number;
+    oneMinuteRollupMs: number;
+    pruneOneMinuteMs: number;
+  };
+  size: {
+    fileBytes: number;
+    freeBytes: number;
+    tableBytes: Record<string, number>;
+    rawBytesPerRow: number;
+    /** Raw samples kept (24 h) plus a day of rollups, per member. */
+    bytesPerMemberPerDayRaw: number;
+    rollupBytesPerMemberPerDay: number;
+  };
+  /** One series (probe_ms), every member: one chart. */
+  queries: Record<'7d' | '24h' | '6h' | '1h', QueryTiming>;
+  /** All ten series one after another: what the history page asks for at that range. */
+  allSeries: Record<'7d' | '24h', { series: number; ms: Summary; medianMsPrecise: number }>;
+}
 
 /** Deterministic noise, so every run stores the same bytes. */
 function mulberry32(seed: number): () => number {
@@ -76,53 +139,73 @@ function median(values: number[]): number {
   return v ?? Number.NaN;
 }
 
-const ms = (t: number) => Math.round(t * 100) / 100;
+const ms2 = (t: number) => Math.round(t * 100) / 100;
 
-function main(): void {
+function log(line: string): void {
+  console.log(`history: ${line}`);
+}
+
+export async function runHistory(quick = false): Promise<HistoryResult> {
+  const settings = quick ? QUICK : FULL;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'history-bench-'));
   const file = path.join(dir, 'history.db');
-  const loadAtStart = os.loadavg();
   try {
     const db = openDatabase(file);
     const store = new SampleStore(db);
     const end = Math.floor(Date.now() / MINUTE) * MINUTE;
-    const start = end - DAY;
+    const start = end - DAYS * DAY;
     const members = Array.from({ length: MEMBERS }, (_, i) => ({
       id: (0x8e9e05c52164694dn + BigInt(i)).toString(16),
       name: `etcd-${i + 1}`,
     }));
+    const rowsFor = (t: number): SampleRow[] => {
+      const s = t / SECOND;
+      const series = [
+        ...(s % settings.pollEverySeconds === 0 ? EVERY_POLL : []),
+        ...(s % settings.scrapeEverySeconds === 0 ? EVERY_SCRAPE : []),
+      ];
+      return members.flatMap((m, i) =>
+        series.map((name) => ({
+          clusterId: 'bench',
+          memberId: m.id,
+          memberName: m.name,
+          series: name,
+          at: t,
+          value: value(name, i, t, start),
+        })),
+      );
+    };
 
-    // One transaction per minute of data, in time order, as a collector flushing once a minute would write.
+    // One transaction per minute of data, in time order, as a collector flushing once a minute would write; at the
+    // end of each day the rollup and the prune the dashboard runs once a minute, for the whole day at once.
+    const chunk = settings.minutesPerTransaction * MINUTE;
     let rows = 0;
-    const insertStart = performance.now();
-    for (let minute = start; minute < end; minute += MINUTE) {
-      const batch: SampleRow[] = [];
-      for (let t = minute; t < minute + MINUTE; t += SECOND) {
-        const fiveSecond = (t / SECOND) % 5 === 0;
-        members.forEach((m, i) => {
-          for (const series of fiveSecond ? [...EVERY_SECOND, ...EVERY_FIVE_SECONDS] : EVERY_SECOND) {
-            batch.push({
-              clusterId: 'bench',
-              memberId: m.id,
-              memberName: m.name,
-              series,
-              at: t,
-              value: value(series, i, t, start),
-            });
-          }
-        });
+    let insertMs = 0;
+    const dayRollups: number[] = [];
+    for (let day = 0; day < DAYS; day++) {
+      const dayStart = start + day * DAY;
+      const t0 = performance.now();
+      for (let from = dayStart; from < dayStart + DAY; from += chunk) {
+        const batch: SampleRow[] = [];
+        for (let t = from; t < from + chunk; t += SECOND) batch.push(...rowsFor(t));
+        store.insert(batch);
+        rows += batch.length;
       }
-      store.insert(batch);
-      rows += batch.length;
+      insertMs += performance.now() - t0;
+      const r0 = performance.now();
+      store.rollup(dayStart + DAY);
+      dayRollups.push(performance.now() - r0);
+      store.prune(dayStart + DAY, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: ROLLUP_RETENTION_MS });
+      log(`day ${day + 1} of ${DAYS} written (${rows} raw rows so far)`);
     }
-    const insertMs = performance.now() - insertStart;
 
-    const rollupStart = performance.now();
-    const rollupRows = store.rollup(end);
-    const rollupMs = performance.now() - rollupStart;
-
+    const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    const rawRowsKept = count('samples');
+    const rollupRows = count('rollups_1m');
     db.pragma('wal_checkpoint(TRUNCATE)');
     const fileBytes = statSync(file).size;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const freeBytes = (db.pragma('freelist_count', { simple: true }) as number) * pageSize;
     const tableBytes = Object.fromEntries(
       (
         db
@@ -134,102 +217,101 @@ function main(): void {
       ).map((r) => [r.name, r.bytes]),
     );
 
-    const timeQuery = (rangeMs: number) => {
-      const q = {
+    const query = (series: SeriesName, rangeMs: number) =>
+      store.query({
         clusterId: 'bench',
-        series: 'probe_ms' as const,
+        series,
         from: end - rangeMs,
         to: end,
         rawRetentionMs: RAW_RETENTION_MS,
         now: end,
-      };
-      const first = store.query(q); // warm-up, and the shape of the answer
+      });
+    const timeRuns = (run: () => void) => {
+      run(); // warm-up: the pages it reads are in SQLite's cache and the OS's for the timed runs
       const times: number[] = [];
-      for (let i = 0; i < QUERY_RUNS; i++) {
+      for (let i = 0; i < settings.queryRuns; i++) {
         const t0 = performance.now();
-        store.query(q);
+        run();
         times.push(performance.now() - t0);
       }
+      const summary = summarize(times);
+      if (!summary) throw new Error('no query runs');
+      return { ms: summary, medianMsPrecise: ms2(median(times)) };
+    };
+    const timeQuery = (rangeMs: number): QueryTiming => {
+      const first = query('probe_ms', rangeMs);
       return {
         resolution: first.resolution,
         stepMs: first.stepMs,
         members: first.members.length,
         pointsPerMember: Math.max(...first.members.map((m) => m.points.length)),
-        runs: QUERY_RUNS,
-        medianMs: ms(median(times)),
-        minMs: ms(Math.min(...times)),
-        maxMs: ms(Math.max(...times)),
+        ...timeRuns(() => query('probe_ms', rangeMs)),
       };
     };
-    const queries = { '24h': timeQuery(DAY), '6h': timeQuery(6 * HOUR), '1h': timeQuery(HOUR) };
+    const timeAll = (rangeMs: number) => ({
+      series: SERIES_NAMES.length,
+      ...timeRuns(() => {
+        for (const s of SERIES_NAMES) query(s, rangeMs);
+      }),
+    });
+    const queries = {
+      '7d': timeQuery(DAYS * DAY),
+      '24h': timeQuery(DAY),
+      '6h': timeQuery(6 * HOUR),
+      '1h': timeQuery(HOUR),
+    };
+    const allSeries = { '7d': timeAll(DAYS * DAY), '24h': timeAll(DAY) };
+    log(
+      `7 d query ${queries['7d'].medianMsPrecise} ms, 24 h ${queries['24h'].medianMsPrecise} ms (medians of ${settings.queryRuns})`,
+    );
 
     // Steady state: one more minute written, then the once-a-minute rollup and a prune of the oldest minute.
     const nextBatch: SampleRow[] = [];
-    for (let t = end; t < end + MINUTE; t += SECOND) {
-      members.forEach((m, i) => {
-        for (const series of EVERY_SECOND) {
-          nextBatch.push({
-            clusterId: 'bench',
-            memberId: m.id,
-            memberName: m.name,
-            series,
-            at: t,
-            value: value(series, i, t, start),
-          });
-        }
-      });
-    }
+    for (let t = end; t < end + MINUTE; t += SECOND) nextBatch.push(...rowsFor(t));
     store.insert(nextBatch);
     const minuteRollupStart = performance.now();
     store.rollup(end + MINUTE);
     const minuteRollupMs = performance.now() - minuteRollupStart;
     const pruneStart = performance.now();
-    const pruned = store.prune(end + MINUTE, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: 30 * DAY });
+    store.prune(end + MINUTE, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: ROLLUP_RETENTION_MS });
     const pruneMs = performance.now() - pruneStart;
-    const sqlite = db.prepare('SELECT sqlite_version()').pluck().get() as string;
     db.close();
 
-    const result = {
-      machine: {
-        date: new Date().toISOString(),
-        os: `${os.type()} ${os.release()} (${os.arch()})`,
-        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-        cpuCount: os.cpus().length,
-        node: process.version,
-        sqlite,
-        loadAverageAtStart: loadAtStart.map((x) => Math.round(x * 100) / 100),
-        loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
-      },
+    const rawBytes = tableBytes.samples ?? 0;
+    return {
+      settings,
       data: {
         members: MEMBERS,
-        hours: 24,
-        seriesEverySecond: EVERY_SECOND,
-        seriesEveryFiveSeconds: EVERY_FIVE_SECONDS,
-        rawRows: rows,
+        days: DAYS,
+        seriesEveryPoll: EVERY_POLL,
+        seriesEveryScrape: EVERY_SCRAPE,
+        rawRowsWritten: rows,
+        rawRowsKept,
         rollupRows,
       },
       write: {
         insertMs: Math.round(insertMs),
         rowsPerSecond: Math.round(rows / (insertMs / SECOND)),
-        firstRollupOfTheDayMs: Math.round(rollupMs),
-        oneMinuteRollupMs: ms(minuteRollupMs),
-        pruneOneMinuteMs: ms(pruneMs),
-        prunedRows: pruned,
+        dayRollupMedianMs: Math.round(median(dayRollups)),
+        oneMinuteRollupMs: ms2(minuteRollupMs),
+        pruneOneMinuteMs: ms2(pruneMs),
       },
       size: {
         fileBytes,
-        bytesPerMemberPerDay: Math.round(fileBytes / MEMBERS),
+        freeBytes,
         tableBytes,
-        rawBytesPerRow: Math.round(((tableBytes.samples ?? 0) / rows) * 10) / 10,
+        rawBytesPerRow: Math.round((rawBytes / rawRowsKept) * 10) / 10,
+        bytesPerMemberPerDayRaw: Math.round(rawBytes / MEMBERS),
+        rollupBytesPerMemberPerDay: Math.round((tableBytes.rollups_1m ?? 0) / MEMBERS / DAYS),
       },
       queries,
+      allSeries,
     };
-    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(JSON.stringify(result, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main();
+if (require.main === module) {
+  figureMain('history', ({ quick }) => runHistory(quick));
+}

@@ -1,326 +1,135 @@
-// `npm run bench`: runs the live-view benchmarks against a real cluster, then records the numbers in
-// bench/results/live-view.json and docs/performance.md. The numbers are a record, never a test assertion.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// `npm run bench`: measures every figure of issue 7, one after another, each in its own process, writes
+// bench/results/<figure>.json (with the machine it ran on) and rewrites the generated sections of docs/performance.md.
+// The numbers are a record, never a test assertion.
+//
+//   npm run bench                                  all figures, the issue's sizes (about 35 minutes on 2 cores)
+//   npm run bench -- --only scale,page-load        some figures (names, or the issue's numbers 1–6)
+//   npm run bench -- --quick                       small data and few trials, written to bench/results/tmp/
+//   npm run bench -- --docs-only                   rewrite docs/performance.md from the last results
+//
+// The dashboards run from the production build in NEXT_DIST_DIR (default .next): build it first, e.g.
+// `NEXT_DIST_DIR=.next-bench npx next build`, and run with the same NEXT_DIST_DIR.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import * as prettier from 'prettier';
-import { runDetectTime, type DetectResult, type KillTrial } from './detect-time';
-import { runViewerLoad, type LoadWindow, type ViewerLoadResult } from './viewer-load';
-import { buildId, removeBenchRoot, ROOT } from './lib/stack';
-import type { Summary } from './lib/stats';
-import { staleAfterMs } from '../lib/cluster/staleness';
+import { parseArgs } from 'node:util';
+import { buildId, distDir, ROOT } from './lib/machine';
+import { FIGURE_NAMES, FIGURES, isFigureName, QUICK_RESULTS_DIR, RESULTS_DIR, type FigureName } from './lib/results';
+import { writePerformanceDoc } from './report/performance-doc';
 
-const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'live-view.json');
 const DOC_FILE = path.join(ROOT, 'docs', 'performance.md');
-const BEGIN = '<!-- live-view benchmarks: begin (written by `npm run bench`; edits inside are overwritten) -->';
-const END = '<!-- live-view benchmarks: end -->';
-/** The dashboard runs with its default probe deadline (lib/config/load-config.ts, not importable outside the server). */
-const PROBE_TIMEOUT_MS = 800;
+/** Figures that start the production dashboard. */
+const NEEDS_BUILD: FigureName[] = ['detect-time', 'viewer-load', 'snapshot-throughput', 'scale', 'page-load'];
 
-interface MachineInfo {
-  date: string;
-  os: string;
-  cpuModel: string;
-  cpuCount: number;
-  totalMemoryBytes: number;
-  node: string;
-  etcd: string;
-  nextjs: string;
-  /** .next/BUILD_ID of the production build that was measured. */
-  nextBuildId: string;
-  loadAverageAtStart: number[];
-  loadAverageAtEnd: number[];
-}
-
-function etcdVersion(): string {
-  const out = execFileSync(process.env.ETCD_BIN ?? 'etcd', ['--version'], { encoding: 'utf8' });
-  return /etcd Version:\s*(\S+)/.exec(out)?.[1] ?? out.split('\n')[0]?.trim() ?? 'unknown';
-}
-
-function nextVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'next', 'package.json'), 'utf8')) as {
-    version?: string;
-  };
-  return pkg.version ?? 'unknown';
-}
-
-function machineInfo(loadAtStart: number[], build: string): MachineInfo {
-  const cpus = os.cpus();
-  const load = (l: number[]) => l.map((x) => Math.round(x * 100) / 100);
-  return {
-    date: new Date().toISOString(),
-    os: `${os.type()} ${os.release()} (${os.arch()})`,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
-    totalMemoryBytes: os.totalmem(),
-    node: process.version,
-    etcd: etcdVersion(),
-    nextjs: nextVersion(),
-    nextBuildId: build,
-    loadAverageAtStart: load(loadAtStart),
-    loadAverageAtEnd: load(os.loadavg()),
-  };
-}
-
-// ---- docs/performance.md ----
-
-const ms = (v: number | null | undefined) => (typeof v === 'number' ? `${v} ms` : '–');
-
-function row(what: string, s: Summary | null, failures = 0): string {
-  const n = s ? `${s.n}${failures ? ` (+${failures} timed out)` : ''}` : `0 (${failures} timed out)`;
-  return `| ${what} | ${n} | ${ms(s?.p50)} | ${ms(s?.p99)} | ${ms(s?.min)} | ${ms(s?.max)} |`;
-}
-
-function countStates(trials: KillTrial[]): string {
-  const counts = new Map<string, number>();
-  for (const t of trials) counts.set(t.quorumShown ?? 'none', (counts.get(t.quorumShown ?? 'none') ?? 0) + 1);
-  return [...counts].map(([state, n]) => `"${state}" in ${n}`).join(', ');
-}
-
-function loadRow(w: LoadWindow): string {
-  const api = w.api;
-  return [
-    `| ${w.apiConnections}`,
-    `${w.etcdRequestsPerSecond.toFixed(2)}`,
-    `${w.collectorPollsPerSecond.toFixed(2)}`,
-    api ? `${api.requestsPerSecond}` : '–',
-    api ? `${api.latencyP50Ms} ms` : '–',
-    api ? `${api.latencyP99Ms} ms` : '–',
-    api ? `${api.latencyMaxMs} ms` : '–',
-    api ? `${api.errors + api.timeouts + api.non2xx}` : '–',
-    `${w.view.stale} / ${w.view.notAllHealthy} of ${w.view.samples}`,
-    `${ms(w.view.ageP50Ms)} / ${ms(w.view.ageMaxMs)}`,
-    `${w.loadAverage1m} |`,
-  ].join(' | ');
-}
-
-function falseAlarmText(v: ViewerLoadResult): string {
-  const bad = v.windows.filter((w) => w.view.notAllHealthy > 0);
-  if (bad.length === 0) return ' No answer in any window showed a member as anything but healthy.';
-  const parts = bad.map((w) => {
-    const example = w.view.notAllHealthyExamples[0] ?? '';
-    return (
-      `with ${w.apiConnections} API connection(s) ${w.view.notAllHealthy} of ${w.view.samples} answers ` +
-      `showed a member as not healthy (1-minute load average ${w.loadAverage1m} at the window's end); the first: "${example}"`
-    );
-  });
-  return (
-    ` **False alarms:** nothing was broken during these windows, yet ${parts.join('; ')}. ` +
-    `Every such answer is in bench/results/live-view.json.`
-  );
-}
-
-function windowFor(v: ViewerLoadResult, connections: number): LoadWindow {
-  const w = v.windows.find((x) => x.apiConnections === connections);
-  if (!w) throw new Error(`no window with ${connections} connections`);
-  return w;
-}
-
-function gib(bytes: number): string {
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-}
-
-function section(d: DetectResult, v: ViewerLoadResult, m: MachineInfo): string {
-  const n = d.trialsPerScenario;
-  const zero = windowFor(v, 0);
-  const one = windowFor(v, 1);
-  const hundred = windowFor(v, 100);
-  const leaderGap = d.leaderKilled.trials
-    .map((t) => (t.newLeaderMs != null && t.detectedMs != null ? t.newLeaderMs - t.detectedMs : null))
-    .filter((x): x is number => x !== null)
-    .sort((a, b) => a - b);
-  const gapText = leaderGap.length
-    ? `${Math.round(leaderGap[0] ?? 0)}–${Math.round(leaderGap[leaderGap.length - 1] ?? 0)} ms`
-    : '–';
-  const h = hundred.api;
-  const survivorsUnhealthy = d.leaderKilled.trials.filter((t) => {
-    const others = Object.entries(t.membersShown ?? {}).filter(([name]) => name !== t.killed);
-    return others.length === 2 && others.every(([, health]) => health === 'unhealthy');
-  }).length;
-
-  return `${BEGIN}
-
-## Live view (measured ${m.date.slice(0, 10)})
-
-Measured with \`npm run bench\` (bench/run.ts) against a real 3-member etcd ${m.etcd} cluster with mutual TLS on
-loopback (scripts/lib/local-cluster.ts) and the production build of the dashboard (\`next start\`, Next.js ${m.nextjs})
-with its default settings: one poll every ${d.pollIntervalMs} ms, probe deadline ${PROBE_TIMEOUT_MS} ms. Every trial and window, with
-raw values, is in bench/results/live-view.json. These numbers are a record of one run on one machine, not a
-guarantee: no test asserts them.
-
-| machine | |
-|---|---|
-| CPU | ${m.cpuModel}, ${m.cpuCount} cores |
-| memory | ${gib(m.totalMemoryBytes)} |
-| OS | ${m.os} |
-| Node.js | ${m.node} |
-| etcd | ${m.etcd} |
-| dashboard build (.next/BUILD_ID) | ${m.nextBuildId ?? 'not recorded'} |
-| load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' / ')} — ${m.loadAverageAtEnd.join(' / ')} |
-
-The machine may not have been idle (see the load averages): other work can run on the same ${m.cpuCount} cores, and the
-cluster, the dashboard and the load generator all share them.
-
-### How fast a failure reaches the API
-
-Time from the SIGKILL of a member to the first \`GET /api/clusters/default/status\` answer that shows it.
-${n} trials per row.
-
-| the API shows | trials | p50 | p99 † | min | max |
-|---|---|---|---|---|---|
-${row('(a) follower killed → it is "unreachable", quorum "at-risk"', d.followerKilled.summary, d.followerKilled.failures)}
-${row('(b) leader killed → old leader "unreachable"', d.leaderKilled.unreachable, d.leaderKilled.trials.filter((t) => t.detectedMs === null).length)}
-${row('(b) leader killed → a new leader named, quorum "at-risk"', d.leaderKilled.newLeader, d.leaderKilled.trials.filter((t) => t.newLeaderMs === null).length)}
-${row('(c) one follower down, a second member killed → quorum "lost"', d.secondKilled.summary, d.secondKilled.failures)}
-${row('(c) … the second member was the other follower', d.secondKilled.byRole.follower)}
-${row('(c) … the second member was the leader', d.secondKilled.byRole.leader)}
-
-† p99 is the nearest-rank 99th percentile. With fewer than 100 trials it is simply the slowest trial, the same as max;
-it is reported because it is the figure asked for, not because ${n} trials can resolve a 1 % tail.
-
-**How it was measured.** One fresh cluster and one dashboard serve all trials. Before each trial every stopped member
-is started again and the benchmark waits until etcd's own /health and the API both report all three members healthy;
-it then waits a random 0–${d.pollIntervalMs} ms, so that the kills land at every phase of the dashboard's
-${d.pollIntervalMs} ms poll cycle, reads the API once more to learn which member leads, and takes a timestamp
-(\`performance.now()\`) immediately before \`process.kill(pid, 'SIGKILL')\`. From that moment it reads the API every
-${d.apiPollMs} ms and keeps the time at which the first matching answer arrived, so each figure includes up to
-${d.apiPollMs} ms of sampling delay and the API's own response time (about a millisecond when idle).
-
-**(a) Follower killed.** The victim alternates between the two followers. The figure is the time until the API marks
-that member "unreachable" and the quorum "at-risk" (2 of 3 healthy, no failure left to tolerate). A dead member's
-Status call fails at once (connection refused), so this is mostly the wait for the first poll that starts after the kill to
-finish: anywhere from 0 to one poll interval, plus that poll's own duration.
-
-**(b) Leader killed: old leader unreachable.** The figure is the time until the API marks the killed leader
-"unreachable". The collector asks every member for Status first; when the connection to the leader the followers name is refused or reset,
-it does not send them the linearizable health read (it would hang until the ${PROBE_TIMEOUT_MS} ms probe deadline) and marks
-them "unhealthy: its leader is down; an election is due", so the poll ends at once and, with no leader,
-the next one follows 100 ms later. In that first answer the quorum was shown as
-${countStates(d.leaderKilled.trials)} of ${n} trials: while the survivors elect a new leader there is none, and
-the dashboard says so. In the same answer both surviving followers were shown "unhealthy" in
-${survivorsUnhealthy} of ${n} trials: until a leader is elected neither can serve a linearizable read.
-
-**(b) Leader killed: new leader.** Measured in the same trials, from the same timestamp, until the API names a
-different leader that is healthy, with quorum "at-risk". This includes etcd's own election (election
-timeout 1000 ms, randomized) plus the next poll; the gap between "old leader unreachable" and "new leader named"
-ranged over ${gapText}.
-
-**(c) Second member killed.** A follower is SIGKILLed first, untimed, and the benchmark waits until the API shows it
-"unreachable" with quorum "at-risk". After another random 0–${d.pollIntervalMs} ms wait a second member is SIGKILLed
-and timed until the API shows quorum "lost". The second member alternates between the remaining follower and the
-leader; both are reported. When the follower goes, the leader still answers Status, but its linearizable health read
-cannot gather a quorum and fails at the ${PROBE_TIMEOUT_MS} ms probe deadline, so it is counted unhealthy and quorum is lost; when the
-leader goes, the survivor has no leader and its health read also hangs until the deadline. The medians were ${ms(d.secondKilled.byRole.follower?.p50)} with the follower as second victim and
-${ms(d.secondKilled.byRole.leader?.p50)} with the leader.
-
-### Viewers and etcd load
-
-| API connections | etcd requests/s | collector polls/s | API requests/s | API p50 | API p99 | API max | API errors | reads stale / not all healthy | age of shown poll p50 / max | load avg 1 min |
-|---|---|---|---|---|---|---|---|---|---|---|
-${loadRow(zero)}
-${loadRow(one)}
-${loadRow(hundred)}
-
-Ratio of etcd requests/s with 100 API connections to that with 1: **${v.ratio100to1.toFixed(3)}** (target ≤
-${v.targetRatio}: ${v.meetsTarget ? 'met' : 'NOT met'}).
-
-**etcd requests/s.** Counted by etcd itself, not by the dashboard: before and after each window the benchmark reads
-every member's plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all three
-members (a simple regex over the Prometheus text, not a full parser). The difference divided by the time between the
-two readings is the rate. The collector is the only gRPC client of this cluster, and the metrics and /health
-endpoints are plain HTTP, not gRPC, so nothing else is counted; the 0-connection window's
-${zero.etcdRequestsPerSecond.toFixed(2)} requests/s against ${zero.collectorPollsPerSecond.toFixed(2)} polls/s bears
-that out. Each poll sends ${v.etcdRequestsPerPoll} calls
-(Status and a linearizable read per member, plus member list and alarm list), so the rate divided by
-${v.etcdRequestsPerPoll} is the collector's poll rate. Each window lasts ${v.windowSeconds} s: the 0-connection
-window just waits; the others run autocannon 8 (programmatic API, in the benchmark's own process) against
-\`/api/clusters/default/status\`, after an unmeasured 3 s warm-up. The counters move in steps of one poll
-(${v.etcdRequestsPerPoll} requests), so a window's rate is only good to about ±1 poll in ${v.windowSeconds}, i.e.
-±${((1 / v.windowSeconds) * 100).toFixed(1)} %.
-
-**Ratio 100 clients / 1 client.** API requests are answered from the collector's last poll and never reach etcd, so
-the number of viewers should not change the etcd request rate; the target is a ratio of at most ${v.targetRatio}.
-A ratio below 1 is no gain: it means the collector polled *less* often under load. The ${hundred.seconds} s
-window (autocannon's ${v.windowSeconds} s plus the time to drain in-flight requests) saw
-${hundred.collectorPollsPerSecond.toFixed(2)} polls/s against ${one.collectorPollsPerSecond.toFixed(2)} with one
-client: the collector's timers and gRPC callbacks share one Node.js event loop, and ${m.cpuCount} CPU cores, with
-the API traffic, so each poll starts and finishes later. The busier the machine, the larger this effect.
-
-**Freshness under load.** During every window the benchmark also read the API twice a second (one request more than
-the load itself) and counted answers flagged stale, answers that showed anything but three healthy members and
-quorum "healthy" (nothing was broken, so any such answer would be false), and the age of the poll shown
-(\`servedAt − observedAt\`). With 100 connections: ${hundred.view.stale} stale and ${hundred.view.notAllHealthy}
-not-all-healthy answers out of ${hundred.view.samples} reads (${hundred.view.failedReads} failed reads), shown poll
-age p50 ${ms(hundred.view.ageP50Ms)}, max ${ms(hundred.view.ageMaxMs)}; the dashboard marks an answer stale only when
-its poll is more than ${staleAfterMs(v.pollIntervalMs, PROBE_TIMEOUT_MS)} ms old. The age is sampled at a fixed 500 ms rhythm, so its p50 depends on how that rhythm
-happens to line up with the polls; the max is the telling figure.${falseAlarmText(v)}
-
-**API latency and throughput at 100 connections.** autocannon's figures for the 100-connection window:
-${h ? `${h.requestsPerSecond} requests/s on average (${h.requests} requests), latency p50 ${h.latencyP50Ms} ms, p99 ${h.latencyP99Ms} ms, max ${h.latencyMaxMs} ms, ${h.errors} errors, ${h.timeouts} timeouts, ${h.non2xx} non-2xx answers` : 'not measured'}.
-The load generator runs on the same ${m.cpuCount} cores as the server it loads, so this is a lower bound on what the
-server alone could do, and the latency includes queueing behind 99 other connections.
-
-${END}`;
-}
-
-/** The template is wrapped for reading here; in the file each paragraph becomes one line (tables stay as they are). */
-function unwrapParagraphs(text: string): string {
-  return text
-    .split(/\n{2,}/)
-    .map((block) => (/^(\||#|<!--)/.test(block) ? block : block.replace(/\n/g, ' ')))
-    .join('\n\n');
-}
-
-/** Replaces this benchmark's section (or adds it), keeps the rest, and formats the file as `npm run format` would. */
-async function writeDoc(section: string): Promise<void> {
-  const text = unwrapParagraphs(section);
-  mkdirSync(path.dirname(DOC_FILE), { recursive: true });
-  let next: string;
-  if (!existsSync(DOC_FILE)) {
-    next = `# Performance\n\n${text}\n`;
-  } else {
-    const old = readFileSync(DOC_FILE, 'utf8');
-    const a = old.indexOf(BEGIN);
-    const b = old.indexOf(END);
-    next = a >= 0 && b > a ? old.slice(0, a) + text + old.slice(b + END.length) : `${old.trimEnd()}\n\n${text}\n`;
+function selectFigures(only: string[]): FigureName[] {
+  if (only.length === 0) return FIGURE_NAMES;
+  const wanted = new Set<FigureName>();
+  for (const item of only
+    .flatMap((o) => o.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (isFigureName(item)) wanted.add(item);
+    else if (/^[1-6]$/.test(item)) {
+      for (const name of FIGURE_NAMES) if (FIGURES[name].issue === Number(item)) wanted.add(name);
+    } else {
+      throw new Error(`--only: "${item}" is not a figure; use ${FIGURE_NAMES.join(', ')} or the issue's numbers 1–6`);
+    }
   }
-  const options = (await prettier.resolveConfig(DOC_FILE)) ?? {};
-  writeFileSync(DOC_FILE, await prettier.format(next, { ...options, filepath: DOC_FILE }));
+  return FIGURE_NAMES.filter((n) => wanted.has(n));
 }
 
-interface ResultsFile {
-  machine: MachineInfo;
-  detectTime: DetectResult;
-  viewerLoad: ViewerLoadResult;
+let current: ChildProcess | null = null;
+let interrupted = false;
+
+/** Runs one figure's script in its own process (and process group, so a Ctrl-C reaches it once, from here). */
+function runFigure(name: FigureName, outDir: string, quick: boolean): Promise<number | null> {
+  return new Promise((resolve) => {
+    const args = [
+      '--import',
+      'tsx',
+      // Lets `server-only` load outside Next.js: the figures use the dashboard's own server modules.
+      '--conditions=react-server',
+      path.join(ROOT, FIGURES[name].script),
+      '--out',
+      outDir,
+      ...(quick ? ['--quick'] : []),
+    ];
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', detached: true });
+    current = child;
+    child.on('exit', (code, signal) => {
+      current = null;
+      resolve(signal ? null : code);
+    });
+  });
 }
 
 async function main(): Promise<void> {
-  // `npm run bench -- --docs-only` rewrites docs/performance.md from the last results without measuring again.
-  if (process.argv.includes('--docs-only')) {
-    const r = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as ResultsFile;
-    await writeDoc(section(r.detectTime, r.viewerLoad, r.machine));
-    console.log(`bench: rewrote ${path.relative(ROOT, DOC_FILE)} from ${path.relative(ROOT, RESULTS_FILE)}`);
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string', multiple: true, default: [] },
+      quick: { type: 'boolean', default: false },
+      'docs-only': { type: 'boolean', default: false },
+      results: { type: 'string' },
+      doc: { type: 'string' },
+    },
+    allowPositionals: false,
+  });
+  const quick = values.quick ?? false;
+  const resultsDir = path.resolve(values.results ?? (quick ? QUICK_RESULTS_DIR : RESULTS_DIR));
+  // A quick run never rewrites the real document: it writes a copy beside its results.
+  const docFile = path.resolve(values.doc ?? (quick ? path.join(resultsDir, 'performance.md') : DOC_FILE));
+  if (quick && !existsSync(docFile) && existsSync(DOC_FILE)) {
+    mkdirSync(path.dirname(docFile), { recursive: true });
+    copyFileSync(DOC_FILE, docFile);
+  }
+
+  if (values['docs-only']) {
+    await writePerformanceDoc(resultsDir, docFile);
+    console.log(`bench: rewrote ${path.relative(ROOT, docFile)} from ${path.relative(ROOT, resultsDir)}`);
     return;
   }
-  const loadAtStart = os.loadavg();
-  const build = buildId() ?? 'unknown';
-  try {
-    const detect = await runDetectTime();
-    const viewers = await runViewerLoad();
-    const machine = machineInfo(loadAtStart, build);
-    if (buildId() !== build) throw new Error('.next was rebuilt between the two benchmarks; run again');
-    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    const results: ResultsFile = { machine, detectTime: detect, viewerLoad: viewers };
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    await writeDoc(section(detect, viewers, machine));
-    console.log(`bench: wrote ${path.relative(ROOT, RESULTS_FILE)} and ${path.relative(ROOT, DOC_FILE)}`);
-  } finally {
-    removeBenchRoot();
+
+  const figures = selectFigures(values.only ?? []);
+  if (figures.some((f) => NEEDS_BUILD.includes(f)) && buildId() === null) {
+    throw new Error(
+      `no production build in ${distDir()}: run \`NEXT_DIST_DIR=${distDir()} npx next build\` first ` +
+        '(and `npm run bench` with the same NEXT_DIST_DIR)',
+    );
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`\nbench: ${sig}: asking the running figure to stop what it started`);
+      if (current?.pid !== undefined) process.kill(current.pid, 'SIGINT');
+    });
+  }
+  console.log(
+    `bench: ${figures.join(', ')}${quick ? ' (--quick)' : ''}; build ${buildId() ?? 'none'} in ${distDir()}; ` +
+      `results to ${path.relative(ROOT, resultsDir)}`,
+  );
+
+  const failed: string[] = [];
+  const took: string[] = [];
+  for (const name of figures) {
+    if (interrupted) break;
+    console.log(`\nbench: ── ${name} (figure ${FIGURES[name].issue}: ${FIGURES[name].title}) ──`);
+    const t0 = performance.now();
+    const code = await runFigure(name, resultsDir, quick);
+    took.push(`${name} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    if (code !== 0) failed.push(name);
+  }
+  await writePerformanceDoc(resultsDir, docFile);
+  console.log(`\nbench: ${took.join(', ')}`);
+  console.log(`bench: rewrote ${path.relative(ROOT, docFile)} from ${path.relative(ROOT, resultsDir)}`);
+  if (interrupted) process.exit(130);
+  if (failed.length > 0) {
+    console.error(`bench: failed: ${failed.join(', ')} (their earlier records, if any, are left as they were)`);
+    process.exitCode = 1;
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
 });

@@ -1,10 +1,10 @@
-// Snapshot check speed: our snapshotStatus and verifySha256Trailer against `etcdctl snapshot status` on a ≥ 256 MiB
-// snapshot made by a real etcd. Writes bench/results/snapshot-verify.json. Not part of the tests.
-// Run: npx tsx --conditions=react-server bench/snapshot-verify.ts [existing-snapshot.db]
-// (the condition lets `server-only` load outside Next; with a file argument no cluster is started).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// Figure 4: snapshot check speed — the dashboard's snapshotStatus (bbolt) and verifySha256Trailer against
+// `etcdctl snapshot status` on the same ≥ 256 MiB snapshot made by a real etcd.
+// Run alone with `npx tsx --conditions=react-server bench/snapshot-verify.ts [--quick]` (the condition lets
+// `server-only` load outside Next); BENCH_VERIFY_FILE=<snapshot.db> measures an existing file and starts no cluster.
+// bench/run.ts runs it and writes the numbers to docs/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { verifySha256Trailer } from '../lib/snapshots/snapshot-integrity';
@@ -15,13 +15,12 @@ import {
   valueOf,
   type EtcdctlSnapshotStatus,
 } from '../lib/snapshots/snapshot-test-cluster';
-import { round1, summarize, type Summary } from './lib/stats';
+import { VERIFY_ETCD_BASE } from './lib/ports';
+import { figureMain } from './lib/results';
+import { stopOnInterrupt } from './lib/stack';
+import { round1, round3, summarize, type Summary } from './lib/stats';
 
-const ROOT = path.resolve(__dirname, '..');
-const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'snapshot-verify.json');
-const BASE_PORT = 24853;
-const TARGET_BYTES = 256 * 1024 * 1024;
-const RUNS = 5;
+const MIB = 1024 * 1024;
 /** Kubernetes-like objects: most a few KiB, some larger. */
 const RESOURCES = ['pods', 'configmaps', 'events', 'secrets', 'replicasets'];
 
@@ -41,23 +40,48 @@ function etcdctlStatus(file: string): EtcdctlSnapshotStatus {
 
 /** Peak resident memory of one `etcdctl snapshot status` run, from GNU time if it is installed. */
 function etcdctlPeakRssBytes(file: string): number | null {
-  try {
-    const out = execFileSync('/usr/bin/time', ['-f', '%M', 'etcdctl', 'snapshot', 'status', file, '-w', 'json'], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      encoding: 'utf8',
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    return Number(out.trim().split('\n').pop()) * 1024 || null;
-  } catch {
-    return null;
-  }
+  // GNU time writes the figure (KiB) on stderr, which execFileSync does not return: spawnSync does.
+  const run = spawnSync('/usr/bin/time', ['-f', '%M', 'etcdctl', 'snapshot', 'status', file, '-w', 'json'], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (run.status !== 0) return null;
+  return Number(run.stderr.trim().split('\n').pop()) * 1024 || null;
 }
 
-async function makeSnapshot(cluster: SnapshotTestCluster): Promise<string> {
+interface Settings {
+  /** Bytes of values to load before the snapshot is taken; the file ends up a little larger. */
+  targetBytes: number;
+  runs: number;
+}
+
+const FULL: Settings = { targetBytes: 256 * MIB, runs: 5 };
+const QUICK: Settings = { targetBytes: 32 * MIB, runs: 3 };
+
+export interface SnapshotVerifyResult {
+  settings: Settings;
+  note: string;
+  snapshot: {
+    file: string;
+    bytes: number;
+    revision: number;
+    totalKey: number;
+    keyspace: unknown[];
+  };
+  etcdctlSnapshotStatus: Timing & { peakRssBytes: number | null };
+  snapshotStatus: Timing & { peakBufferGrowthBytes: number; peakProcessRssBytes: number };
+  verifySha256Trailer: Timing;
+  trailerThenStatus: Timing;
+  /** snapshotStatus's throughput ÷ etcdctl snapshot status's, at the medians. */
+  ratio: number | null;
+}
+
+async function makeSnapshot(cluster: SnapshotTestCluster, targetBytes: number): Promise<string> {
   const random = seededRandom(256);
   let written = 0;
   let round = 0;
-  while (written < TARGET_BYTES * 1.05) {
+  while (written < targetBytes * 1.05) {
     const ops = Array.from({ length: 12_800 }, (_, i) => {
       const n = round * 12_800 + i;
       const size = random() < 0.05 ? 16_000 + Math.floor(random() * 24_000) : 300 + Math.floor(random() * 4_000);
@@ -66,7 +90,7 @@ async function makeSnapshot(cluster: SnapshotTestCluster): Promise<string> {
     });
     await cluster.write(ops, 3);
     round++;
-    console.log(`loaded ${(written / 1e6).toFixed(0)} MB of values`);
+    console.log(`snapshot-verify: loaded ${(written / 1e6).toFixed(0)} MB of values`);
   }
   // Overwrite and delete a share, so the file also holds old revisions and tombstones, as a live cluster's does.
   const churn = Array.from({ length: 12_800 }, (_, i) => {
@@ -84,13 +108,15 @@ async function time<T>(run: () => Promise<T> | T): Promise<[T, number]> {
   return [out, performance.now() - start];
 }
 
-async function main(): Promise<void> {
-  const given = process.argv[2];
-  const cluster = given ? null : await SnapshotTestCluster.start(BASE_PORT, 'bench-snapshot-verify');
+export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyResult> {
+  const settings = quick ? QUICK : FULL;
+  const given = process.env.BENCH_VERIFY_FILE || null;
+  const cluster = given ? null : await SnapshotTestCluster.start(VERIFY_ETCD_BASE, 'bench-snapshot-verify');
+  const forget = stopOnInterrupt(async () => cluster?.stop());
   try {
-    const file = given ?? (await makeSnapshot(cluster!));
+    const file = given ?? (await makeSnapshot(cluster!, settings.targetBytes));
     const bytes = statSync(file).size;
-    if (bytes < TARGET_BYTES)
+    if (bytes < FULL.targetBytes)
       console.warn(`note: ${file} is ${bytes} bytes, under the 256 MiB this benchmark is meant for`);
     const mb = bytes / 1e6;
 
@@ -109,7 +135,7 @@ async function main(): Promise<void> {
     const samples = { etcdctl: [] as number[], status: [] as number[], trailer: [] as number[], both: [] as number[] };
     let peakBuffers = 0;
     let peakRss = 0;
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < settings.runs; run++) {
       samples.etcdctl.push((await time(() => etcdctlStatus(file)))[1]);
       const before = process.memoryUsage();
       let buffers = before.arrayBuffers;
@@ -131,16 +157,11 @@ async function main(): Promise<void> {
       const summary = summarize(ms);
       return { ms: summary, mbPerSecond: summary ? round1(mb / (summary.p50 / 1000)) : null };
     };
-    const result = {
-      machine: {
-        date: new Date().toISOString(),
-        os: `${os.type()} ${os.release()} (${os.arch()})`,
-        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-        cpuCount: os.cpus().length,
-        node: process.version,
-        etcdctl: execFileSync('etcdctl', ['version'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? 'unknown',
-        loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
-      },
+    const status = { ...timing(samples.status), peakBufferGrowthBytes: peakBuffers, peakProcessRssBytes: peakRss };
+    const ctl = { ...timing(samples.etcdctl), peakRssBytes: etcdctlPeakRssBytes(file) };
+    return {
+      settings,
+      note: 'Files are in the page cache (one warm-up read each). etcdctl times include starting the process.',
       snapshot: {
         file: given ? path.resolve(given) : '(made by this run, removed afterwards)',
         bytes,
@@ -148,28 +169,18 @@ async function main(): Promise<void> {
         totalKey: expected.totalKey,
         keyspace: ours.keyspace.slice(0, 10),
       },
-      runs: RUNS,
-      note: 'Files are in the page cache (one warm-up read each). etcdctl times include starting the process.',
-      etcdctlSnapshotStatus: { ...timing(samples.etcdctl), peakRssBytes: etcdctlPeakRssBytes(file) },
-      snapshotStatus: {
-        ...timing(samples.status),
-        /** Growth of Node's buffer memory during a run: the reader must never hold the file whole. */
-        peakBufferGrowthBytes: peakBuffers,
-        peakProcessRssBytes: peakRss,
-      },
+      etcdctlSnapshotStatus: ctl,
+      snapshotStatus: status,
       verifySha256Trailer: timing(samples.trailer),
       trailerThenStatus: timing(samples.both),
+      ratio: status.mbPerSecond && ctl.mbPerSecond ? round3(status.mbPerSecond / ctl.mbPerSecond) : null,
     };
-    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(JSON.stringify(result, null, 2));
-    console.log(`wrote ${path.relative(ROOT, RESULTS_FILE)}`);
   } finally {
+    forget();
     await cluster?.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  figureMain('snapshot-verify', ({ quick }) => runSnapshotVerify(quick));
+}

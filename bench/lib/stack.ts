@@ -5,11 +5,11 @@ import path from 'node:path';
 import { LocalCluster } from '../../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../../scripts/lib/dashboard-process';
 import type { ClusterStatus } from '../../lib/cluster/status-types';
+import { buildId, distDir, ROOT } from './machine';
+import { STACK_DASHBOARD_PORT, STACK_ETCD_BASE } from './ports';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export { ROOT };
 export const BENCH_ROOT = path.join(ROOT, '.cluster', 'bench');
-export const CLUSTER_BASE_PORT = 24600;
-export const DASHBOARD_PORT = 3290;
 const MEMBERS = 3;
 
 export function sleep(ms: number): Promise<void> {
@@ -24,22 +24,29 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-const live = new Set<BenchStack>();
+const cleanups = new Set<() => Promise<void>>();
 let signalsHooked = false;
 
-function hookSignals(): void {
-  if (signalsHooked) return;
-  signalsHooked = true;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      console.error(`\nbench: ${sig}: stopping the dashboard and the etcd members by PID`);
-      void Promise.all([...live].map((s) => s.stop())).finally(() => process.exit(130));
-    });
+/**
+ * Runs `stop` (which stops processes by their PIDs) if the benchmark is interrupted with SIGINT or SIGTERM before
+ * the returned function is called.
+ */
+export function stopOnInterrupt(stop: () => Promise<void>): () => void {
+  if (!signalsHooked) {
+    signalsHooked = true;
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        console.error(`\nbench: ${sig}: stopping the dashboards and the etcd members it started, by PID`);
+        void Promise.allSettled([...cleanups].map((c) => c())).finally(() => process.exit(130));
+      });
+    }
   }
+  cleanups.add(stop);
+  return () => cleanups.delete(stop);
 }
 
 /** Fails early when one of our ports is taken, rather than measuring somebody else's server. */
-function assertPortFree(port: number): Promise<void> {
+export function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
@@ -57,9 +64,8 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-/** Starts a fresh cluster in .cluster/bench/<name> (ports 24600–24608) and the dashboard on 3290. */
+/** Starts a fresh cluster in .cluster/bench/<name> (ports 25600–25608) and the dashboard on 3352. */
 export async function startStack(name: string): Promise<BenchStack> {
-  hookSignals();
   const dir = path.join(BENCH_ROOT, name);
   // A run that was killed may have left members running: stop them by their recorded PIDs first.
   try {
@@ -68,21 +74,19 @@ export async function startStack(name: string): Promise<BenchStack> {
     // nothing recorded
   }
   rmSync(dir, { recursive: true, force: true });
-  if (buildId() === null) {
-    throw new Error('no production build in .next (or one is being written): run `npx next build` first');
-  }
-  const ports = [DASHBOARD_PORT];
-  for (let p = CLUSTER_BASE_PORT; p < CLUSTER_BASE_PORT + MEMBERS * 3; p++) ports.push(p);
+  assertBuild();
+  const ports = [STACK_DASHBOARD_PORT];
+  for (let p = STACK_ETCD_BASE; p < STACK_ETCD_BASE + MEMBERS * 3; p++) ports.push(p);
   for (const p of ports) await assertPortFree(p);
 
   mkdirSync(dir, { recursive: true });
-  const cluster = LocalCluster.create({ dir, members: MEMBERS, basePort: CLUSTER_BASE_PORT, name });
+  const cluster = LocalCluster.create({ dir, members: MEMBERS, basePort: STACK_ETCD_BASE, name });
   const logFile = path.join(dir, 'dashboard.log');
   let dashboard: DashboardProcess | null = null;
   try {
     await cluster.start();
     dashboard = await startDashboard({
-      port: DASHBOARD_PORT,
+      port: STACK_DASHBOARD_PORT,
       // An empty ETCD_DASHBOARD_CONFIG counts as unset: the dashboard reads the ETCDCTL_* variables.
       env: { ...cluster.etcdctlEnv, ETCD_DASHBOARD_CONFIG: '', DASHBOARD_ANONYMOUS: 'viewer' },
       logFile,
@@ -93,6 +97,7 @@ export async function startStack(name: string): Promise<BenchStack> {
   }
   const d = dashboard;
   let stopped = false;
+  let forget = () => {};
   const stack: BenchStack = {
     cluster,
     dashboard: d,
@@ -100,12 +105,12 @@ export async function startStack(name: string): Promise<BenchStack> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      live.delete(stack);
+      forget();
       await d.stop();
       await cluster.destroy();
     },
   };
-  live.add(stack);
+  forget = stopOnInterrupt(() => stack.stop());
   return stack;
 }
 
@@ -116,25 +121,26 @@ export function describeLogs(stack: BenchStack): string {
   return parts.join('\n');
 }
 
-/** The production build's id; null while there is none (e.g. while `next build` rewrites .next). */
-export function buildId(): string | null {
-  try {
-    return readFileSync(path.join(ROOT, '.next', 'BUILD_ID'), 'utf8').trim();
-  } catch {
-    return null;
+/** Fails unless there is a production build where the dashboard will look for it (NEXT_DIST_DIR or .next). */
+export function assertBuild(): void {
+  if (buildId() === null) {
+    const dir = distDir();
+    throw new Error(
+      `no production build in ${dir} (or one is being written): run \`NEXT_DIST_DIR=${dir} npx next build\` first`,
+    );
   }
 }
 
 /**
- * Runs `fn` against a fresh stack and always stops it, by PID, afterwards. Fails when .next was rebuilt meanwhile:
- * the running server would then have served a mix of two builds.
+ * Runs `fn` against a fresh stack and always stops it, by PID, afterwards. Fails when the build was rewritten
+ * meanwhile: the running server would then have served a mix of two builds.
  */
 export async function withStack<T>(name: string, fn: (stack: BenchStack) => Promise<T>): Promise<T> {
   const build = buildId();
   const stack = await startStack(name);
   try {
     const result = await fn(stack);
-    if (buildId() !== build) throw new Error(`.next was rebuilt while "${name}" ran (was ${build}); run again`);
+    if (buildId() !== build) throw new Error(`${distDir()} was rebuilt while "${name}" ran (was ${build}); run again`);
     return result;
   } catch (err) {
     console.error(describeLogs(stack));

@@ -1,0 +1,17 @@
+// Every port the benchmarks bind, in one place, inside the range kept for them: etcd 25500–25899, dashboards 3350–3399.
+// A member takes three ports from its base (client, peer, metrics); the figures run one after another.
+
+/** 10 clusters × 3 members × 3 ports: 25500–25589. */
+export const SCALE_ETCD_BASE = 25500;
+export const SCALE_DASHBOARD_PORTS = { one: 3350, ten: 3351 } as const;
+
+/** The 3-member stack of the live-view and page figures (bench/lib/stack.ts): 25600–25608. */
+export const STACK_ETCD_BASE = 25600;
+export const STACK_DASHBOARD_PORT = 3352;
+
+/** The 1-member cluster of the snapshot throughput figure: 25620–25622. */
+export const SNAPSHOT_ETCD_BASE = 25620;
+export const SNAPSHOT_DASHBOARD_PORT = 3353;
+
+/** The 1-member cluster that makes the verification figure's snapshot: 25630–25632. */
+export const VERIFY_ETCD_BASE = 25630;

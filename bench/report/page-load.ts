@@ -1,0 +1,52 @@
+// docs/performance.md, figure 6: the overview page in Chromium, cold.
+import type { FigureRecord } from '../lib/results';
+import type { PageLoadResult } from '../page-load';
+import { kib, measuredOn, ms, notMeasured } from './format';
+
+export function pageLoadSection(heading: string, rec: FigureRecord<PageLoadResult> | null): string {
+  if (!rec) return notMeasured(heading, 'page-load');
+  const r = rec.result;
+  const js = r.javascript;
+  const row = (what: string, s: { p50: number; p99: number; min: number; max: number } | null) =>
+    `| ${what} | ${ms(s?.p50)} | ${ms(s?.p99)} | ${ms(s?.min)} | ${ms(s?.max)} |`;
+  const byFcp = r.onScreenBy['first-contentful-paint'] ?? 0;
+  const states = Object.entries(r.quorumStates)
+    .map(([s, n]) => `"${s}" in ${n}`)
+    .join(', ');
+  const encodings = Object.entries(js.encodings)
+    .map(([e, n]) => `${n} ${e}`)
+    .join(', ');
+  return `${heading}
+
+${measuredOn(rec, 'npm run bench -- --only page-load')} Chromium ${r.chromium} (Debian's, headless) driven by
+Playwright's library API against the production build (build ${rec.machine.build.buildId ?? 'unknown'} in
+${rec.machine.build.distDir}) with anonymous viewing, over a real 3-member mTLS cluster; raw values, every script
+included, in bench/results/page-load.json.
+
+${r.loads} cold loads of \`/\`, each in a new browser context (empty cache, no cookies), ${r.viewport.width}×${r.viewport.height}, after one
+unmeasured load that was the server's first render of the page (quorum on screen after
+${ms(r.firstLoadAfterStart.quorumOnScreenMs)}). Times are in the page's own clock, from navigation start.
+
+| from navigation start | p50 | p99 † | min | max |
+| --- | --- | --- | --- | --- |
+${row('**quorum state on screen**', r.quorumOnScreenMs)}
+${row('quorum card in the page (DOM)', r.quorumInDomMs)}
+${row('first contentful paint', r.firstContentfulPaintMs)}
+${row('first byte of the HTML', r.responseStartMs)}
+${row('load event', r.loadEventMs)}
+
+† nearest rank: with ${r.loads} loads, p99 is the slowest.
+
+**What "on screen" means.** A script added before the page's own watches for the quorum card
+(\`data-testid="quorum-card"\`, components/quorum-card.tsx) to carry a state. The server renders the latest poll into the
+HTML, so the card is in the page before anything is painted; its state is on screen with the first contentful paint,
+which is the figure taken then (${byFcp} of ${r.loads} loads). Had the card appeared after that paint, the end of the next frame
+would have been taken instead (${r.loads - byFcp} loads). The state shown was ${states}.
+
+**JavaScript transferred: ${kib(js.gzipBytes)} gzipped** in ${js.requests} script files (${kib(js.decodedBytes)} uncompressed),
+the HTML itself ${kib(r.htmlEncodedBytes)}. Next.js compresses responses itself (\`compress\` is on by default, and the custom
+server in scripts/server.mjs passes every request to Next's handler); it offers gzip but not Brotli, and the browser was
+told to accept gzip only. Script responses by Content-Encoding: ${encodings}${js.computedGzip ? `; ${js.computedGzip} came uncompressed and were gzipped here (zlib, level 6) to count them` : ''}.
+The figure is the sum of the encoded body sizes Chromium received for every script response from navigation until
+2 s after the load event${js.sameEveryLoad ? ', and it was the same in every load' : '; it varied between loads (see the JSON)'}.`;
+}

@@ -1,0 +1,312 @@
+// Figure 5: one dashboard process watching 10 real 3-member mTLS clusters at 1 s polling — its CPU and memory —
+// measured in the same run, with the same 30 members up, next to the same dashboard watching one of them.
+// Run alone with `npx tsx bench/scale.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { z } from 'zod';
+import type { ClusterStatus } from '../lib/cluster/status-types';
+import type { configFileSchema } from '../lib/config/config-schema';
+import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import { LocalCluster } from '../scripts/lib/local-cluster';
+import { writeDashboardConfig } from '../e2e/support/config-file';
+import { ROOT } from './lib/machine';
+import { SCALE_DASHBOARD_PORTS, SCALE_ETCD_BASE } from './lib/ports';
+import { cpuSeconds, rssBytes, watchProcess, type ProcessUsage } from './lib/proc';
+import { fetchMetrics, sumCounter } from './lib/prom-text';
+import { figureMain } from './lib/results';
+import { assertBuild, assertPortFree, isAllHealthy, readStatus, sleep, stopOnInterrupt } from './lib/stack';
+import { round3 } from './lib/stats';
+
+const WORK = path.join(ROOT, '.cluster', 'bench-scale');
+const MEMBERS = 3;
+const POLL_INTERVAL_MS = 1000;
+/** The collector's calls per poll of a 3-member cluster: Status and a linearizable read per member, member list, alarms. */
+const REQUESTS_PER_POLL = MEMBERS * 2 + 2;
+
+/**
+ * Modest settings for 30 members on a small machine, passed as etcd's ETCD_* environment variables (the local cluster
+ * script sets no such flags): one OS thread of Go code per member, and a 250 ms heartbeat with a 2.5 s election
+ * timeout, so members starved of CPU by the others do not start needless elections. The dashboard's work per poll
+ * does not depend on them.
+ */
+const ETCD_ENV = { GOMAXPROCS: '1', ETCD_HEARTBEAT_INTERVAL: '250', ETCD_ELECTION_TIMEOUT: '2500' } as const;
+
+interface Settings {
+  clusters: number;
+  warmupSeconds: number;
+  windowSeconds: number;
+}
+
+const FULL: Settings = { clusters: 10, warmupSeconds: 20, windowSeconds: 60 };
+const QUICK: Settings = { clusters: 3, warmupSeconds: 5, windowSeconds: 10 };
+
+export interface ScaleWindow {
+  /** Clusters the dashboard watched (the others kept running, unwatched). */
+  clusters: number;
+  members: number;
+  /** The dashboard process over the window: CPU as % of one core, RSS sampled every 250 ms. */
+  dashboard: ProcessUsage;
+  /** RSS when every watched cluster first showed healthy, before the warm-up. */
+  rssAtReadyBytes: number;
+  /** gRPC requests the watched clusters' members accepted (grpc_server_started_total), per cluster per second. */
+  etcdRequestsPerSecondPerCluster: number;
+  /** The same divided by the 8 calls of one poll: roughly how often each cluster was polled (target 1/s). */
+  pollsPerSecondPerCluster: number;
+  /** All running members together (watched or not), CPU over the window as % of one core: the machine's other load. */
+  etcdCpuPercentOfOneCore: number;
+  /** Leader elections in any running cluster during the window (etcd_server_leader_changes_seen_total). */
+  leaderChanges: number;
+  /** Read once per watched cluster right after the window: any answer that was not fresh and all healthy. */
+  notAllHealthyAfter: string[];
+  loadAverage1m: number;
+}
+
+export interface ScaleResult {
+  pollIntervalMs: number;
+  membersPerCluster: number;
+  clustersRunning: number;
+  warmupSeconds: number;
+  windowSeconds: number;
+  etcdEnvironment: Record<string, string>;
+  /** The reference: the same dashboard, the same running members, one cluster in its configuration. */
+  one: ScaleWindow;
+  many: ScaleWindow;
+  ratios: {
+    /** many's CPU per cluster ÷ one's CPU: below 1 means each extra cluster costs less than the first. */
+    cpuPerCluster: number;
+    /** RSS peak and mean, many ÷ one (whole process, not per cluster). */
+    rssPeak: number;
+    rssMean: number;
+  };
+  /** (many's mean RSS − one's) ÷ the extra clusters: what one more watched cluster costs in memory. */
+  rssPerExtraClusterBytes: number;
+}
+
+function log(line: string): void {
+  console.log(`scale: ${line}`);
+}
+
+type ConfigFileInput = z.input<typeof configFileSchema>;
+
+/** writeDashboardConfig (the e2e helper) writes the clusters; the poll interval and anonymous viewing are added here. */
+function writeConfig(file: string, clusters: LocalCluster[]): string {
+  writeDashboardConfig(
+    file,
+    clusters.map((c) => ({ id: c.state.name, name: c.state.name, cluster: c.state })),
+  );
+  const config = parse(readFileSync(file, 'utf8')) as ConfigFileInput;
+  const full: ConfigFileInput = { pollIntervalMs: POLL_INTERVAL_MS, auth: { anonymous: 'viewer' }, ...config };
+  writeFileSync(file, stringify(full));
+  return file;
+}
+
+function statusUrl(d: DashboardProcess, clusterId: string): string {
+  return `${d.url}/api/clusters/${clusterId}/status`;
+}
+
+async function waitAllHealthy(d: DashboardProcess, clusters: LocalCluster[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const bad = await notAllHealthy(d, clusters);
+    if (bad.length === 0) return;
+    last = bad.join('; ');
+    await sleep(500);
+  }
+  throw new Error(`the dashboard did not show every watched cluster healthy within ${timeoutMs} ms: ${last}`);
+}
+
+function describe(s: ClusterStatus): string {
+  const members = s.members.map((m) => `${m.name}=${m.health}${m.error ? ` (${m.error})` : ''}`).join(', ');
+  return `${s.clusterId}: quorum ${s.quorum.state}${s.stale ? ' (stale)' : ''}: ${members}`;
+}
+
+async function notAllHealthy(d: DashboardProcess, clusters: LocalCluster[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of clusters) {
+    try {
+      const s = await readStatus(statusUrl(d, c.state.name), 5000);
+      if (!isAllHealthy(s, MEMBERS)) out.push(describe(s));
+    } catch (err) {
+      out.push(`${c.state.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return out;
+}
+
+interface EtcdCounters {
+  at: number;
+  /** grpc_server_started_total summed over each cluster's members, by cluster name. */
+  started: Map<string, number>;
+  leaderChanges: number;
+  cpuSeconds: number;
+  pids: Array<number | null>;
+}
+
+async function readEtcd(clusters: LocalCluster[]): Promise<EtcdCounters> {
+  const started = new Map<string, number>();
+  let leaderChanges = 0;
+  let cpu = 0;
+  const pids: Array<number | null> = [];
+  for (const c of clusters) {
+    const texts = await Promise.all(c.state.members.map((m) => fetchMetrics(m.metricsUrl)));
+    started.set(
+      c.state.name,
+      texts.reduce((sum, t) => sum + sumCounter(t, 'grpc_server_started_total'), 0),
+    );
+    leaderChanges += texts.reduce((sum, t) => sum + sumCounter(t, 'etcd_server_leader_changes_seen_total'), 0);
+    for (const m of c.state.members) {
+      pids.push(m.pid);
+      cpu += m.pid === null ? 0 : (cpuSeconds(m.pid) ?? 0);
+    }
+  }
+  return { at: performance.now(), started, leaderChanges, cpuSeconds: cpu, pids };
+}
+
+async function measure(
+  label: string,
+  port: number,
+  watched: LocalCluster[],
+  all: LocalCluster[],
+  settings: Settings,
+): Promise<ScaleWindow> {
+  const file = writeConfig(path.join(WORK, `dashboard-${watched.length}.yaml`), watched);
+  const dashboard = await startDashboard({
+    port,
+    env: { ETCD_DASHBOARD_CONFIG: file, ETCDCTL_ENDPOINTS: '' },
+    dataDir: path.join(WORK, `data-${watched.length}`),
+    logFile: path.join(WORK, `dashboard-${watched.length}.log`),
+    timeoutMs: 60_000,
+  });
+  const forget = stopOnInterrupt(() => dashboard.stop());
+  try {
+    await waitAllHealthy(dashboard, watched, 60_000);
+    const rssAtReady = rssBytes(dashboard.pid) ?? 0;
+    log(`${label}: every watched cluster healthy; ${settings.warmupSeconds} s warm-up`);
+    await sleep(settings.warmupSeconds * 1000);
+
+    const before = await readEtcd(all);
+    const usage = watchProcess(dashboard.pid);
+    await sleep(settings.windowSeconds * 1000);
+    const dashboardUsage = usage.stop();
+    const after = await readEtcd(all);
+    if (after.pids.some((p, i) => p === null || p !== before.pids[i])) {
+      throw new Error('an etcd member restarted during the window: its counters reset');
+    }
+    const elapsed = (after.at - before.at) / 1000;
+    const watchedRequests = watched.reduce(
+      (sum, c) => sum + ((after.started.get(c.state.name) ?? 0) - (before.started.get(c.state.name) ?? 0)),
+      0,
+    );
+    const perCluster = watchedRequests / watched.length / elapsed;
+    const notAllHealthyAfter = await notAllHealthy(dashboard, watched);
+    const w: ScaleWindow = {
+      clusters: watched.length,
+      members: watched.length * MEMBERS,
+      dashboard: dashboardUsage,
+      rssAtReadyBytes: rssAtReady,
+      etcdRequestsPerSecondPerCluster: round3(perCluster),
+      pollsPerSecondPerCluster: round3(perCluster / REQUESTS_PER_POLL),
+      etcdCpuPercentOfOneCore: Math.round(((after.cpuSeconds - before.cpuSeconds) / elapsed) * 1000) / 10,
+      leaderChanges: after.leaderChanges - before.leaderChanges,
+      notAllHealthyAfter,
+      loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    };
+    log(
+      `${label}: dashboard CPU ${w.dashboard.cpuPercentOfOneCore} % of one core, RSS mean ` +
+        `${(w.dashboard.rssMeanBytes / 2 ** 20).toFixed(0)} MiB, peak ${(w.dashboard.rssPeakBytes / 2 ** 20).toFixed(0)} MiB; ` +
+        `${w.pollsPerSecondPerCluster} polls/s per cluster; ${all.length * MEMBERS} members ${w.etcdCpuPercentOfOneCore} % CPU; ` +
+        `${w.leaderChanges} leader changes; load ${w.loadAverage1m}`,
+    );
+    return w;
+  } catch (err) {
+    console.error(`--- dashboard log (${dashboard.logFile})\n${dashboard.log().split('\n').slice(-30).join('\n')}`);
+    throw err;
+  } finally {
+    forget();
+    await dashboard.stop();
+  }
+}
+
+export async function runScale(quick = false): Promise<ScaleResult> {
+  const settings = quick ? QUICK : FULL;
+  assertBuild();
+  const ports: number[] = [SCALE_DASHBOARD_PORTS.one, SCALE_DASHBOARD_PORTS.ten];
+  for (let p = SCALE_ETCD_BASE; p < SCALE_ETCD_BASE + settings.clusters * MEMBERS * 3; p++) ports.push(p);
+  for (const p of ports) await assertPortFree(p);
+
+  // A run that was killed may have left members running: stop them by their recorded PIDs first.
+  for (let i = 0; i < FULL.clusters; i++) {
+    try {
+      await LocalCluster.load(path.join(WORK, `c${i}`)).stop();
+    } catch {
+      // nothing recorded
+    }
+  }
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+
+  const clusters: LocalCluster[] = [];
+  const destroyAll = async () => {
+    await Promise.allSettled(clusters.map((c) => c.destroy()));
+  };
+  const forget = stopOnInterrupt(destroyAll);
+  const savedEnv = Object.fromEntries(Object.keys(ETCD_ENV).map((k) => [k, process.env[k]]));
+  const restoreEnv = () => {
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  try {
+    // The members inherit this process's environment when they are spawned.
+    Object.assign(process.env, ETCD_ENV);
+    for (let i = 0; i < settings.clusters; i++) {
+      const c = LocalCluster.create({
+        dir: path.join(WORK, `c${i}`),
+        members: MEMBERS,
+        basePort: SCALE_ETCD_BASE + i * MEMBERS * 3,
+        name: `scale-${i}`,
+      });
+      clusters.push(c);
+      await c.start(60_000);
+      log(`cluster ${i + 1} of ${settings.clusters} up`);
+    }
+    restoreEnv();
+    // Every member healthy by etcd's own /health before anything is measured.
+    for (const c of clusters) await c.waitHealthy(30_000);
+
+    const first = clusters[0];
+    if (!first) throw new Error('no cluster');
+    const one = await measure('1 cluster', SCALE_DASHBOARD_PORTS.one, [first], clusters, settings);
+    const many = await measure(`${clusters.length} clusters`, SCALE_DASHBOARD_PORTS.ten, clusters, clusters, settings);
+    const n = clusters.length;
+    return {
+      pollIntervalMs: POLL_INTERVAL_MS,
+      membersPerCluster: MEMBERS,
+      clustersRunning: n,
+      warmupSeconds: settings.warmupSeconds,
+      windowSeconds: settings.windowSeconds,
+      etcdEnvironment: { ...ETCD_ENV },
+      one,
+      many,
+      ratios: {
+        cpuPerCluster: round3(many.dashboard.cpuPercentOfOneCore / n / one.dashboard.cpuPercentOfOneCore),
+        rssPeak: round3(many.dashboard.rssPeakBytes / one.dashboard.rssPeakBytes),
+        rssMean: round3(many.dashboard.rssMeanBytes / one.dashboard.rssMeanBytes),
+      },
+      rssPerExtraClusterBytes: Math.round((many.dashboard.rssMeanBytes - one.dashboard.rssMeanBytes) / (n - 1)),
+    };
+  } finally {
+    restoreEnv();
+    forget();
+    await destroyAll();
+    rmSync(WORK, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  figureMain('scale', ({ quick }) => runScale(quick));
+}

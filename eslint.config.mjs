@@ -33,6 +33,7 @@ export default defineConfig([
     '.cluster/**',
     'data/**',
     'test-results/**',
+    'test-results-drills/**',
     'playwright-report/**',
     'next-env.d.ts',
   ]),

@@ -1,0 +1,24 @@
+// Checks, before any drill starts a cluster, that the tools and the production build the drills need are there.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DIST_DIR, DRILLS_ROOT, PROJECT_ROOT } from './support/drill-stack';
+
+export default function globalSetup(): void {
+  for (const [tool, arg] of [
+    ['etcd', '--version'],
+    ['etcdctl', 'version'],
+  ] as const) {
+    try {
+      execFileSync(tool, [arg], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not installed: run npm run setup`);
+    }
+  }
+  if (!existsSync(path.join(PROJECT_ROOT, DIST_DIR, 'BUILD_ID'))) {
+    throw new Error(
+      `no production build in ${DIST_DIR}: run \`${DIST_DIR === '.next' ? '' : `NEXT_DIST_DIR=${DIST_DIR} `}npx next build\` first`,
+    );
+  }
+  mkdirSync(DRILLS_ROOT, { recursive: true });
+}

@@ -38,5 +38,5 @@ export function proxy(request: NextRequest): NextResponse {
 
 export const config = {
   // Static files carry no documents; everything else gets a policy.
-  matcher: [{ source: '/((?!_next/static|_next/image|favicon.svg).*)' }],
+  matcher: [{ source: '/((?!api/|_next/static|_next/image|favicon.svg).*)' }],
 };

@@ -104,6 +104,19 @@ function viewerRows(rec: Records['viewer-load']): Row[] {
       target: `p99 < ${v.targetP99Ms} ms`,
       met: yesNo(v.meetsP99Target),
     },
+    ...(v.paced?.api
+      ? [
+          {
+            n: 2,
+            figure: 'API latency, 100 clients polling once a second (100 open pages)',
+            measured: `p50 ${v.paced.api.latencyP50Ms} ms, p99 ${v.paced.api.latencyP99Ms} ms, ${v.paced.api.requestsPerSecond} req/s`,
+            peer: NONE,
+            ratio: NONE,
+            target: `p99 < ${v.targetP99Ms} ms`,
+            met: yesNo(v.meetsPacedP99Target ?? false),
+          },
+        ]
+      : []),
   ];
 }
 

@@ -5,7 +5,7 @@ import { NotificationDispatcher, type NotificationDispatcherOptions } from './di
 import type { AlertNotification, DeliveryRecord } from './notification-types';
 import type { Receiver } from './receiver-schema';
 import type { WebhookBody } from './receiver-request';
-import { startReceiver, type Answer, type ReceivedRequest, type TestReceiver } from './test-receiver';
+import { firing, startReceiver, type Answer, type ReceivedRequest, type TestReceiver } from './test-receiver';
 
 const CLOSED_PORT = 25060;
 const T0 = Date.parse('2025-03-01T12:05:00.000Z');
@@ -19,23 +19,6 @@ const TIMEOUT_MS = 300;
 const ANSWERED_TIMEOUT_MS = 5000;
 /** How long to wait for something that should happen: generous, since polling returns as soon as it does. */
 const DEADLINE_MS = 5000;
-
-const firing = (over: Partial<AlertNotification> = {}): AlertNotification => ({
-  id: 'prod-east/member-unreachable/8e9e05c52164694d',
-  clusterId: 'prod-east',
-  clusterName: 'Production East',
-  rule: 'member-unreachable',
-  severity: 'critical',
-  state: 'firing',
-  since: '2025-03-01T12:00:00.000Z',
-  endsAt: null,
-  summary: 'Member etcd-2 does not answer',
-  advice: 'Check the etcd process and the network on etcd-2',
-  memberId: '8e9e05c52164694d',
-  memberName: 'etcd-2',
-  dashboardUrl: 'https://dash.example/clusters/prod-east',
-  ...over,
-});
 
 const resolvedOf = (a: AlertNotification, endsAt = '2025-03-01T12:07:00.000Z'): AlertNotification => ({
   ...a,

@@ -3,30 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationDispatcher } from './dispatcher';
 import type { AlertNotification } from './notification-types';
 import type { Receiver } from './receiver-schema';
-import { startReceiver, waitFor, type TestReceiver } from './test-receiver';
+import { firing, startReceiver, waitFor, type TestReceiver } from './test-receiver';
 
 const WEBHOOK_PORT = 24700;
 const SLACK_PORT = 24701;
 const ALERTMANAGER_PORT = 24702;
 
 const T0 = Date.parse('2025-03-01T12:05:00.000Z');
-
-const firing = (over: Partial<AlertNotification> = {}): AlertNotification => ({
-  id: 'prod-east/member-unreachable/8e9e05c52164694d',
-  clusterId: 'prod-east',
-  clusterName: 'Production East',
-  rule: 'member-unreachable',
-  severity: 'critical',
-  state: 'firing',
-  since: '2025-03-01T12:00:00.000Z',
-  endsAt: null,
-  summary: 'Member etcd-2 does not answer',
-  advice: 'Check the etcd process and the network on etcd-2',
-  memberId: '8e9e05c52164694d',
-  memberName: 'etcd-2',
-  dashboardUrl: 'https://dash.example/clusters/prod-east',
-  ...over,
-});
 
 const resolved = (a: AlertNotification): AlertNotification => ({
   ...a,

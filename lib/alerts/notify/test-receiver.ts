@@ -1,6 +1,7 @@
 // A real HTTP receiver on loopback for the notification tests: it keeps what arrives and answers as the test says.
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import type { AlertNotification } from './notification-types';
 
 export interface ReceivedRequest {
   method: string;
@@ -94,3 +95,21 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A firing notification for the notification tests; `over` replaces fields. */
+export const firing = (over: Partial<AlertNotification> = {}): AlertNotification => ({
+  id: 'prod-east/member-unreachable/8e9e05c52164694d',
+  clusterId: 'prod-east',
+  clusterName: 'Production East',
+  rule: 'member-unreachable',
+  severity: 'critical',
+  state: 'firing',
+  since: '2025-03-01T12:00:00.000Z',
+  endsAt: null,
+  summary: 'Member etcd-2 does not answer',
+  advice: 'Check the etcd process and the network on etcd-2',
+  memberId: '8e9e05c52164694d',
+  memberName: 'etcd-2',
+  dashboardUrl: 'https://dash.example/clusters/prod-east',
+  ...over,
+});

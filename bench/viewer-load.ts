@@ -1,5 +1,6 @@
 // Does the collector's load on etcd grow with the number of people watching? Counted by etcd itself.
 // Run alone with `npx tsx bench/viewer-load.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
+import http from 'node:http';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import type { ClusterStatus } from '../lib/cluster/status-types';
@@ -83,7 +84,7 @@ export interface ViewerLoadResult {
   targetP99Ms: number;
   /** The API's p99 latency with 100 connections below targetP99Ms. */
   meetsP99Target: boolean;
-  /** 100 connections at one request a second each (100 open pages): the API's latency when not saturated. */
+  /** 100 open pages, each polling once a second from its own point in the second: the API when not saturated. */
   paced?: LoadWindow;
   meetsPacedP99Target?: boolean;
 }
@@ -145,6 +146,55 @@ function log(line: string): void {
   console.log(`viewer-load: ${line}`);
 }
 
+/**
+ * `clients` open pages: each its own keep-alive connection, polling once a second like the overview does, each
+ * starting at its own point in the second (browsers opened at different moments do not poll in step).
+ */
+async function pagesLoad(url: string, clients: number, seconds: number): Promise<NonNullable<LoadWindow['api']>> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const end = performance.now() + seconds * 1000;
+  const client = async (phaseMs: number) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    await sleep(phaseMs);
+    try {
+      while (performance.now() < end) {
+        const started = performance.now();
+        try {
+          const status = await new Promise<number>((resolve, reject) => {
+            const req = http.get(url, { agent, timeout: 10_000 }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            });
+            req.on('timeout', () => req.destroy(new Error('timeout')));
+            req.on('error', reject);
+          });
+          latencies.push(performance.now() - started);
+          if (status < 200 || status >= 300) non2xx++;
+        } catch {
+          errors++;
+        }
+        await sleep(Math.max(0, started + 1000 - performance.now()));
+      }
+    } finally {
+      agent.destroy();
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, i) => client((1000 * i) / clients)));
+  if (latencies.length === 0) throw new Error('no page request was answered');
+  return {
+    requestsPerSecond: round1(latencies.length / seconds),
+    requests: latencies.length,
+    latencyP50Ms: round1(percentile(latencies, 50)),
+    latencyP99Ms: round1(percentile(latencies, 99)),
+    latencyMaxMs: round1(Math.max(...latencies)),
+    errors,
+    timeouts: 0,
+    non2xx,
+  };
+}
+
 async function measureWindow(
   stack: BenchStack,
   connections: number,
@@ -157,14 +207,10 @@ async function measureWindow(
   let api: LoadWindow['api'] = null;
   if (connections === 0) {
     await sleep(seconds * 1000);
+  } else if (paced) {
+    api = await pagesLoad(stack.statusUrl, connections, seconds);
   } else {
-    const r = await autocannon({
-      url: stack.statusUrl,
-      connections,
-      duration: seconds,
-      timeout: 10,
-      ...(paced ? { connectionRate: 1 } : {}),
-    });
+    const r = await autocannon({ url: stack.statusUrl, connections, duration: seconds, timeout: 10 });
     api = {
       requestsPerSecond: round1(r.requests.average),
       requests: r.requests.total,

@@ -176,9 +176,9 @@ ${v.paced ? `${loadRow(v.paced).replace(/^\| 100/, '| 100 at 1 req/s each')}` : 
 Ratio of etcd requests/s with 100 API connections to that with 1: **${v.ratio100to1.toFixed(3)}** (target ≤
 ${v.targetRatio}: ${v.meetsTarget ? 'met' : 'NOT met'}). API p99 latency with 100 connections: **${h ? `${h.latencyP99Ms} ms` : '–'}**
 (target < ${v.targetP99Ms ?? 50} ms: ${v.meetsP99Target ? 'met' : 'NOT met'}). Those 100 connections send requests back
-to back, so the p99 is the queue of a saturated server; 100 connections at one request a second each, as 100 open pages
-poll, see p99 **${v.paced?.api ? `${v.paced.api.latencyP99Ms} ms` : '–'}** (${v.meetsPacedP99Target ? 'met' : 'NOT met'}). autocannon starts
-the paced requests of all connections together each second, a burst worse than real pages spread over the second.
+to back, so the p99 is the queue of a saturated server. 100 open pages, each on its own connection polling once a
+second from its own point in the second (pages opened at different moments do not poll in step), see p99
+**${v.paced?.api ? `${v.paced.api.latencyP99Ms} ms` : '–'}** (${v.meetsPacedP99Target ? 'met' : 'NOT met'}).
 
 **etcd requests/s.** Counted by etcd itself, not by the dashboard: before and after each window the benchmark reads
 every member's plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all three

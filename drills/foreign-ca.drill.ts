@@ -7,7 +7,13 @@ import path from 'node:path';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CertificateAuthority, LOOPBACK_SANS } from '../scripts/lib/pki';
 import { CLUSTER_ID, drillStack } from './support/drill-stack';
-import { expectApiStaysFresh, expectPageStaysFresh, quorumIs, rowsDiffer } from './support/freshness';
+import {
+  expectApiStaysFresh,
+  expectPageStaysFresh,
+  healthyWithFollower,
+  quorumIs,
+  rowsDiffer,
+} from './support/freshness';
 
 const drill = drillStack('foreign-ca');
 
@@ -15,9 +21,10 @@ test('a member serving a certificate from another CA: its row says TLS, the othe
   page,
 }) => {
   const stack = drill();
-  const { status } = await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
-  const victim = status.members.find((m) => !m.status?.isLeader)!;
-  const [a, b] = status.members.filter((m) => m !== victim).map((m) => m.name) as [string, string];
+  const {
+    victim,
+    others: [a, b],
+  } = await healthyWithFollower(stack, page);
   const index = stack.memberIndex(victim.name);
   const member = stack.cluster.member(index);
 

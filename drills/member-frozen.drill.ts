@@ -5,7 +5,13 @@ import { expect, test } from '@playwright/test';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CLUSTER_ID, drillStack } from './support/drill-stack';
 import { readEvents } from './support/events';
-import { expectApiStaysFresh, expectPageStaysFresh, quorumIs, rowsDiffer } from './support/freshness';
+import {
+  expectApiStaysFresh,
+  expectPageStaysFresh,
+  healthyWithFollower,
+  quorumIs,
+  rowsDiffer,
+} from './support/freshness';
 
 const drill = drillStack('member-frozen');
 
@@ -13,11 +19,10 @@ test('a follower frozen: its row says it hangs, the other rows and the page stay
   page,
 }) => {
   const stack = drill();
-  const { status } = await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
-  const victim = status.members.find((m) => !m.status?.isLeader)!;
-  const [a, b] = status.members.filter((m) => m !== victim).map((m) => m.name) as [string, string];
-  await page.goto(`${stack.url}/`);
-  await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
+  const {
+    victim,
+    others: [a, b],
+  } = await healthyWithFollower(stack, page);
 
   await stack.freeze(stack.memberIndex(victim.name));
   try {

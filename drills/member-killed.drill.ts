@@ -4,7 +4,13 @@ import { expect, test } from '@playwright/test';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CLUSTER_ID, drillStack } from './support/drill-stack';
 import { readEvents } from './support/events';
-import { expectApiStaysFresh, expectPageStaysFresh, quorumIs, rowsDiffer } from './support/freshness';
+import {
+  expectApiStaysFresh,
+  expectPageStaysFresh,
+  healthyWithFollower,
+  quorumIs,
+  rowsDiffer,
+} from './support/freshness';
 
 const drill = drillStack('member-killed');
 
@@ -12,11 +18,7 @@ test('a follower killed: its row says why, the other rows and the page stay fres
   page,
 }) => {
   const stack = drill();
-  const { status } = await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
-  const victim = status.members.find((m) => !m.status?.isLeader)!;
-  const others = status.members.filter((m) => m !== victim).map((m) => m.name);
-  await page.goto(`${stack.url}/`);
-  await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
+  const { victim, others } = await healthyWithFollower(stack, page);
 
   await stack.cluster.stopMember(stack.memberIndex(victim.name), 'SIGKILL');
 

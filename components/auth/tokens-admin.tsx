@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ROLES } from '@/lib/auth/roles';
 import { fetchJson, sendJson } from '@/lib/query/fetch-json';
+import { CopyButton } from '../copy-button';
 
 interface TokenRow {
   id: string;
@@ -110,13 +111,7 @@ export function TokensAdmin() {
           <code className="mt-2 block break-all rounded bg-white px-2 py-1 text-sm dark:bg-slate-900">
             {created.token}
           </code>
-          <button
-            type="button"
-            className="mt-2 text-sm underline"
-            onClick={() => void navigator.clipboard?.writeText(created.token)}
-          >
-            copy
-          </button>
+          <CopyButton text={created.token} className="mt-2 text-sm underline" />
         </div>
       )}
 

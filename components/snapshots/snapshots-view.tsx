@@ -9,6 +9,7 @@ import { snapshotDetailQuery, snapshotsQuery } from '@/lib/query/snapshot-querie
 import type { SnapshotRecord } from '@/lib/snapshots/snapshot-types';
 import { useNow } from '../use-now';
 import { SnapshotProgress } from './snapshot-progress';
+import { CopyButton } from '../copy-button';
 
 const STATUS_STYLE: Record<SnapshotRecord['status'], string> = {
   running: 'bg-sky-100 text-sky-900 dark:bg-sky-900 dark:text-sky-100',
@@ -236,13 +237,7 @@ function SnapshotDetails({ clusterId, id }: { clusterId: string; id: string }) {
             <div key={step.title}>
               <div className="flex items-baseline justify-between gap-2">
                 <h4 className="text-sm font-semibold">{step.title}</h4>
-                <button
-                  type="button"
-                  className="text-xs text-sky-700 underline dark:text-sky-400"
-                  onClick={() => void navigator.clipboard?.writeText(step.commands)}
-                >
-                  copy
-                </button>
+                <CopyButton text={step.commands} className="text-xs text-sky-700 underline dark:text-sky-400" />
               </div>
               <p className="text-xs text-slate-600 dark:text-slate-400">{step.note}</p>
               <pre className="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">

@@ -1,9 +1,9 @@
 // "The dashboard stays fresh": the status API keeps serving new observations, never stale, and the page keeps
 // saying Live with the member rows a drill expects — checked over several polls, with deadlines, never a fixed sleep.
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
-import type { ClusterStatus, MemberHealth } from '../../lib/cluster/status-types';
-import { readStatus } from '../../e2e/support/status-api';
-import { CLUSTER_ID, STATUS_PATH } from './drill-stack';
+import type { ClusterStatus, MemberHealth, MemberView } from '../../lib/cluster/status-types';
+import { readStatus, waitForStatus } from '../../e2e/support/status-api';
+import { CLUSTER_ID, STATUS_PATH, type DrillStack } from './drill-stack';
 
 /** One line per member, for failure messages. */
 export function describeStatus(s: ClusterStatus): string {
@@ -76,4 +76,20 @@ export async function expectPageStaysFresh(page: Page, rows: ExpectedRows, membe
     await page.waitForResponse((r) => r.url().endsWith(STATUS_PATH) && r.status() === 200, { timeout: 15_000 });
     await check();
   }
+}
+
+/**
+ * The start of a drill on one follower: waits for a healthy cluster, picks a follower as the victim, and opens the
+ * page with the cluster shown healthy. `others` are the two members left alone.
+ */
+export async function healthyWithFollower(
+  stack: DrillStack,
+  page: Page,
+): Promise<{ status: ClusterStatus; victim: MemberView; others: [string, string] }> {
+  const { status } = await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
+  const victim = status.members.find((m) => !m.status?.isLeader)!;
+  const others = status.members.filter((m) => m !== victim).map((m) => m.name) as [string, string];
+  await page.goto(`${stack.url}/`);
+  await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
+  return { status, victim, others };
 }

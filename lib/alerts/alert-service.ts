@@ -9,7 +9,7 @@ import { projectGrowth } from '@/lib/history/growth';
 import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { isStale } from '@/lib/cluster/staleness';
 import { createMemberClient } from '@/lib/etcd/member-client';
-import { censusSecrets } from '@/lib/etcd/secrets-census';
+import { censusSecrets, type SecretsCensus } from '@/lib/etcd/secrets-census';
 import { readServerCertificate } from '@/lib/etcd/server-certificate';
 import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
 import type { AlertStore } from './alert-store';
@@ -47,7 +47,6 @@ interface ClusterInputs {
   certsAt: number;
   /** The members' certificates have been read at least once. */
   certsKnown: boolean;
-  secrets: RuleContext['secrets'];
   secretsAt: number;
   busy: { certs: boolean; secrets: boolean };
 }
@@ -86,7 +85,6 @@ export class AlertService {
         memberCerts: [],
         certsAt: 0,
         certsKnown: false,
-        secrets: null,
         secretsAt: 0,
         busy: { certs: false, secrets: false },
       });
@@ -130,7 +128,7 @@ export class AlertService {
     const obs = collector.current();
     const observedAt = obs?.observedAt ? Date.parse(obs.observedAt) : null;
     const stale = isStale(obs?.observedAt ?? null, now, this.deps.staleAfterMs);
-    this.refreshSlowInputs(cluster, inputs, now);
+    this.refreshSlowInputs(cluster, inputs, obs, now);
     const latest = this.deps.snapshots.latestVerified(cluster.id);
     const certificates: CertificateFact[] = [...inputs.memberCerts];
     if (cluster.clientCertificate) {
@@ -162,7 +160,7 @@ export class AlertService {
         lastVerifiedOffsite: latest ? latest.locations.some((l) => l.kind === 's3') : null,
       },
       certificates,
-      secrets: inputs.secrets,
+      secrets: this.secretsCounts(cluster.id),
       thresholds: cluster.alerts.thresholds,
     };
     const transitions = tracker.update(evaluateRules(ctx), now, stale, (a) =>
@@ -183,7 +181,7 @@ export class AlertService {
    * certificate handshakes and the metric quantiles take a while, and their absence must not read as "resolved".
    */
   private notYetKnown(a: TrackedAlert, inputs: ClusterInputs, ctx: RuleContext, memberIds: (string | null)[]): boolean {
-    if (a.rule === 'secrets_plaintext') return inputs.secrets === null;
+    if (a.rule === 'secrets_plaintext') return ctx.secrets === null;
     if (a.rule === 'cert_expiring') return !inputs.certsKnown;
     const metric = METRIC_OF[a.rule];
     if (!metric || a.memberId === null || !memberIds.includes(a.memberId)) return false;
@@ -225,8 +223,12 @@ export class AlertService {
   }
 
   /** DB growth from history, members' server certificates from a TLS handshake, Secrets from a paged census. */
-  private refreshSlowInputs(cluster: ClusterConfig, inputs: ClusterInputs, now: number): void {
-    const obs = this.deps.collectors.get(cluster.id)?.current();
+  private refreshSlowInputs(
+    cluster: ClusterConfig,
+    inputs: ClusterInputs,
+    obs: ReturnType<ClusterCollector['current']>,
+    now: number,
+  ): void {
     if (now - inputs.growthAt >= GROWTH_EVERY_MS) {
       inputs.growthAt = now;
       const quota = obs?.quotaBackendBytes ?? 2 * 1024 ** 3;
@@ -273,11 +275,7 @@ export class AlertService {
       inputs.busy.secrets = true;
       const client = createMemberClient({ endpoint: target.endpoint, tls: cluster.tls, timeoutMs: 5000 });
       void censusSecrets(client)
-        .then((r) => {
-          // A cluster without Kubernetes Secrets has nothing to report either way.
-          inputs.secrets = r.ok && r.total > 0 ? { total: r.total, plain: r.plain } : inputs.secrets;
-          this.census.set(cluster.id, r.ok ? { ...r } : { error: r.reason });
-        })
+        .then((r) => this.census.set(cluster.id, r.ok ? r : { error: r.reason }))
         .finally(() => {
           client.close();
           inputs.busy.secrets = false;
@@ -285,19 +283,14 @@ export class AlertService {
     }
   }
 
+  /** The counts the secrets_plaintext rule judges; null while unknown (no census yet, or the last one failed). */
+  private secretsCounts(clusterId: string): RuleContext['secrets'] {
+    const c = this.census.get(clusterId);
+    return c && !('error' in c) ? { total: c.total, plain: c.plain } : null;
+  }
+
   /** The last Secrets census per cluster, for the overview: counts only, never values. */
-  readonly census = new Map<
-    string,
-    | {
-        total: number;
-        encrypted: number;
-        plain: number;
-        byProvider: Record<string, number>;
-        unknown: number;
-        scannedAt: string;
-      }
-    | { error: string }
-  >();
+  readonly census = new Map<string, SecretsCensus | { error: string }>();
 
   /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
   list(clusterId?: string, now = Date.now()): AlertView[] {

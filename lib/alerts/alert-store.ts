@@ -74,14 +74,14 @@ export class AlertStore {
     ).map(toAlert);
   }
 
+  /** Read on every /api/alerts, /api/noc and /metrics request: prepared once. */
+  private resolvedSinceQuery: Database.Statement | null = null;
+
   resolvedSince(since: number): StoredAlert[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT * FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 500',
-        )
-        .all(since) as Row[]
-    ).map(toAlert);
+    this.resolvedSinceQuery ??= this.db.prepare(
+      'SELECT * FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 500',
+    );
+    return (this.resolvedSinceQuery.all(since) as Row[]).map(toAlert);
   }
 
   /** Alerts that fired within [from, to] or were still firing then, newest first; at most `limit`. */

@@ -182,13 +182,15 @@ export class SnapshotStore {
     ).map(toRecord);
   }
 
+  /** Read on every status request, alert evaluation and /metrics scrape: prepared once. */
+  private latestVerifiedQuery: Database.Statement | null = null;
+
   latestVerified(clusterId: string): StoredSnapshot | null {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM snapshots WHERE cluster_id = ? AND verified = 1 AND missing = 0 AND deleted_at IS NULL
-         ORDER BY started_at DESC LIMIT 1`,
-      )
-      .get(clusterId) as Row | undefined;
+    this.latestVerifiedQuery ??= this.db.prepare(
+      `SELECT * FROM snapshots WHERE cluster_id = ? AND verified = 1 AND missing = 0 AND deleted_at IS NULL
+       ORDER BY started_at DESC LIMIT 1`,
+    );
+    const row = this.latestVerifiedQuery.get(clusterId) as Row | undefined;
     return row ? toRecord(row) : null;
   }
 }

@@ -1,7 +1,10 @@
 // The alert as notifications carry it, and the record of each attempt to deliver one; shared with the browser.
 
-export type AlertSeverity = 'info' | 'warning' | 'critical';
-export type AlertState = 'firing' | 'resolved';
+import type { AlertState as TrackedState, Severity } from '../alert-types';
+
+export type AlertSeverity = Severity;
+/** Notifications are sent on firing and on resolved; pending is never sent. */
+export type AlertState = Exclude<TrackedState, 'pending'>;
 
 export interface AlertNotification {
   /** Stable per alert instance: a firing and its resolved carry the same id. */

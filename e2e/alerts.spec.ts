@@ -55,7 +55,12 @@ test.beforeAll(async () => {
       id: CLUSTER_ID,
       name: 'Alerting',
       cluster: cluster.state,
-      alerts: { receivers: [{ type: 'webhook', name: 'loopback hook', url: `${receiver.origin}/hooks/etcd` }] },
+      alerts: {
+        receivers: [{ type: 'webhook', name: 'loopback hook', url: `${receiver.origin}/hooks/etcd` }],
+        // The test PKI's certificates last a year (the CA ten): a 100-year warning window makes every one of them
+        // "expiring", so the whole path from TLS handshake to alert is exercised.
+        thresholds: { certWarnDays: 36_500 },
+      },
     },
   ]);
   dashboard = await startDashboard({
@@ -108,6 +113,32 @@ test('Secrets stored plain are counted against encrypted ones, alerted on, and t
   }
   expect(dashboard.log()).not.toContain(MARKER);
   expect(JSON.stringify(receiver.requests.map((r) => r.body))).not.toContain(MARKER);
+});
+
+test('certificate expiry: each member’s server certificate as its TLS handshake presents it, the client certificate and the CA', async () => {
+  const expected = cluster.state.members.map((m) => {
+    const end = execFileSync('openssl', ['x509', '-in', m.serverCert, '-noout', '-enddate'], { encoding: 'utf8' });
+    return { name: m.name, date: new Date(end.trim().replace('notAfter=', '')).toISOString().slice(0, 10) };
+  });
+  let certs: AlertView[] = [];
+  await expect
+    .poll(
+      async () => {
+        certs = (await alerts()).filter((a) => a.rule === 'cert_expiring' && a.state === 'firing');
+        return certs.length;
+      },
+      { timeout: 20_000, intervals: [250] },
+    )
+    .toBe(5);
+  for (const { name, date } of expected) {
+    const alert = certs.find((a) => a.summary.startsWith(`${name}'s server certificate expires in`));
+    expect(alert, name).toBeDefined();
+    expect(alert!.summary).toContain(`(${date})`);
+    expect(alert!.severity).toBe('warning');
+    expect(alert!.memberId).toMatch(/^[0-9a-f]+$/);
+  }
+  expect(certs.some((a) => a.summary.startsWith("the dashboard's client certificate expires in"))).toBe(true);
+  expect(certs.some((a) => a.summary.startsWith('the CA certificate expires in'))).toBe(true);
 });
 
 test('two members stopped: no leader and insufficient members fire and are delivered; back: both resolve', async ({

@@ -1,4 +1,7 @@
 // @ts-check
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- this file is CommonJS, as Next.js loads it
+const { COMMON_HEADERS, NOTHING_ALLOWED_POLICY } = require('./scripts/security-headers.cjs');
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // A second build beside the main one (the fault drills use `.next-drills` so a rebuild never pulls files from under a
@@ -16,24 +19,18 @@ const nextConfig = {
     return [
       {
         source: '/:path*',
-        headers: [
-          { key: 'X-Content-Type-Options', value: 'nosniff' },
-          { key: 'Referrer-Policy', value: 'no-referrer' },
-          { key: 'X-Frame-Options', value: 'DENY' },
-          { key: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()' },
-          { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
-        ],
+        headers: COMMON_HEADERS,
       },
       {
         // Pages get their policy (with a script nonce) from proxy.ts; static files get one that allows nothing.
         source: '/_next/static/:path*',
-        headers: [{ key: 'Content-Security-Policy', value: "default-src 'none'; frame-ancestors 'none'" }],
+        headers: [{ key: 'Content-Security-Policy', value: NOTHING_ALLOWED_POLICY }],
       },
       {
         // API answers are JSON, never documents: a policy that allows nothing, set here rather than in proxy.ts so
         // the hot status route does not pay for the proxy on every request.
         source: '/api/:path*',
-        headers: [{ key: 'Content-Security-Policy', value: "default-src 'none'; frame-ancestors 'none'" }],
+        headers: [{ key: 'Content-Security-Policy', value: NOTHING_ALLOWED_POLICY }],
       },
       {
         source: '/favicon.svg',

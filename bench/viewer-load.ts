@@ -87,6 +87,11 @@ export interface ViewerLoadResult {
   /** 100 open pages, each polling once a second from its own point in the second: the API when not saturated. */
   paced?: LoadWindow;
   meetsPacedP99Target?: boolean;
+  /**
+   * The peer: the same 100 connections against a dashboard started with ETCD_DASHBOARD_STATUS_FAST_PATH=off, so the
+   * status route runs through Next.js's route handler like every other route.
+   */
+  throughNext?: LoadWindow;
 }
 
 async function sampleEtcd(stack: BenchStack): Promise<EtcdRequestSample> {
@@ -273,6 +278,19 @@ export async function runViewerLoad(quick = false): Promise<ViewerLoadResult> {
       await sleep(2000);
     }
     const paced = await measureWindow(stack, 100, windowSeconds, requestsPerPoll, true);
+    await stack.stop();
+    // The peer, side by side in the same run: the status route through Next.js (fast path off), same load.
+    log('the same 100 connections with the status fast path off (through Next.js)');
+    const throughNext = await withStack(
+      'viewers-next',
+      async (peer) => {
+        await waitForStatus(peer.statusUrl, (s) => isAllHealthy(s), 30_000, 'all members healthy');
+        await autocannon({ url: peer.statusUrl, connections: 10, duration: 3 });
+        await sleep(2000);
+        return measureWindow(peer, 100, windowSeconds, requestsPerPoll);
+      },
+      { ETCD_DASHBOARD_STATUS_FAST_PATH: 'off' },
+    );
     const one = windows.find((w) => w.apiConnections === 1);
     const hundred = windows.find((w) => w.apiConnections === 100);
     if (!one || !hundred) throw new Error('missing window');
@@ -289,6 +307,7 @@ export async function runViewerLoad(quick = false): Promise<ViewerLoadResult> {
       meetsP99Target: hundred.api !== null && hundred.api.latencyP99Ms < TARGET_P99_MS,
       paced,
       meetsPacedP99Target: paced.api !== null && paced.api.latencyP99Ms < TARGET_P99_MS,
+      throughNext,
     };
   });
 }

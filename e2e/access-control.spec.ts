@@ -712,6 +712,9 @@ test('identity headers from an address that is not a trusted proxy are ignored, 
   ] as const) {
     await expectApiError(await me(main.url, headers), 401, 'unauthenticated', label);
     await expectApiError(await api.get(`${main.url}/api/clusters`, { headers }), 401, 'unauthenticated', label);
+    // The status route is answered by scripts/server.mjs's fast path: the same refusal.
+    const status = await api.get(`${main.url}/api/clusters/default/status`, { headers });
+    await expectApiError(status, 401, 'unauthenticated', `${label}: status`);
   }
   const post = await api.post(`${main.url}/api/tokens`, { headers: forged, data: { name: 'proxy', role: 'admin' } });
   await expectApiError(post, 401, 'unauthenticated', 'POST with forged claims');
@@ -742,8 +745,15 @@ test('identity headers from a trusted proxy give the mapped role; an unmapped gr
   ];
   for (const [user, groups, expected] of identities) {
     const res = await me(closed.url, as(user, groups));
-    if (expected) expect(await res.json(), `${user} in ${groups}`).toEqual(expected);
-    else await expectApiError(res, 401, 'unauthenticated', `${user} in ${groups}`);
+    const status = await api.get(`${closed.url}/api/clusters/default/status`, { headers: as(user, groups) });
+    if (expected) {
+      expect(await res.json(), `${user} in ${groups}`).toEqual(expected);
+      expect(status.status(), `${user} in ${groups}: status`).toBe(200);
+      expect((await status.json()).clusterId, `${user} in ${groups}: status`).toBe('default');
+    } else {
+      await expectApiError(res, 401, 'unauthenticated', `${user} in ${groups}`);
+      await expectApiError(status, 401, 'unauthenticated', `${user} in ${groups}: status`);
+    }
   }
   await expectApiError(
     await api.get(`${closed.url}/api/clusters`, { headers: as('mallory', 'interns') }),
@@ -952,6 +962,8 @@ test('security headers are on pages, API answers (errors too) and static files; 
     ['/api/clusters', {}, 401],
     ['/api/audit', sessionHeaders(main.url, cookie.vera), 403],
     ['/api/clusters/nope/status', setup(), 404],
+    ['/api/clusters/default/status', setup(), 200],
+    ['/api/clusters/default/status', {}, 401],
   ];
   for (const [p, headers, status] of apiAnswers) {
     const res = await api.get(`${main.url}${p}`, { headers });
@@ -959,6 +971,17 @@ test('security headers are on pages, API answers (errors too) and static files; 
     expectCommonHeaders(res, `${p} (${status})`);
     expect(res.headers()['content-security-policy'], p).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(res.headers()['cache-control'], p).toBe('no-store');
+    expect(res.headers()['content-type'], p).toMatch(/^application\/json/);
+  }
+  // The status every open page polls each second goes out compressed to a client that accepts gzip, as every other
+  // answer of Next.js does, and plain to one that does not.
+  for (const encoding of ['gzip, deflate, br', 'identity']) {
+    const res = await api.get(`${main.url}/api/clusters/default/status`, {
+      headers: { ...setup(), 'Accept-Encoding': encoding },
+    });
+    expect(res.status(), encoding).toBe(200);
+    expect(res.headers()['content-encoding'], encoding).toBe(encoding === 'identity' ? undefined : 'gzip');
+    expect((await res.json()).members, encoding).toHaveLength(3);
   }
   for (const asset of await staticAssets()) {
     const res = await api.get(`${main.url}${asset}`);

@@ -65,7 +65,7 @@ function tail(file: string, lines = 20): string {
 }
 
 /** Starts a fresh cluster in .cluster/bench/<name> (ports 25600–25608) and the dashboard on 3352. */
-export async function startStack(name: string): Promise<BenchStack> {
+export async function startStack(name: string, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
   const dir = path.join(BENCH_ROOT, name);
   // A run that was killed may have left members running: stop them by their recorded PIDs first.
   try {
@@ -88,7 +88,7 @@ export async function startStack(name: string): Promise<BenchStack> {
     dashboard = await startDashboard({
       port: STACK_DASHBOARD_PORT,
       // An empty ETCD_DASHBOARD_CONFIG counts as unset: the dashboard reads the ETCDCTL_* variables.
-      env: { ...cluster.etcdctlEnv, ETCD_DASHBOARD_CONFIG: '', DASHBOARD_ANONYMOUS: 'viewer' },
+      env: { ...cluster.etcdctlEnv, ETCD_DASHBOARD_CONFIG: '', DASHBOARD_ANONYMOUS: 'viewer', ...extraEnv },
       logFile,
     });
   } catch (err) {
@@ -135,9 +135,13 @@ export function assertBuild(): void {
  * Runs `fn` against a fresh stack and always stops it, by PID, afterwards. Fails when the build was rewritten
  * meanwhile: the running server would then have served a mix of two builds.
  */
-export async function withStack<T>(name: string, fn: (stack: BenchStack) => Promise<T>): Promise<T> {
+export async function withStack<T>(
+  name: string,
+  fn: (stack: BenchStack) => Promise<T>,
+  extraEnv: Record<string, string> = {},
+): Promise<T> {
   const build = buildId();
-  const stack = await startStack(name);
+  const stack = await startStack(name, extraEnv);
   try {
     const result = await fn(stack);
     if (buildId() !== build) throw new Error(`${distDir()} was rebuilt while "${name}" ran (was ${build}); run again`);

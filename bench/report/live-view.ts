@@ -153,6 +153,24 @@ export function viewerWindow(v: ViewerLoadResult, connections: number): LoadWind
   return w;
 }
 
+function fastPathText(v: ViewerLoadResult): string {
+  const next = v.throughNext?.api;
+  const fast = viewerWindow(v, 100).api;
+  if (!next || !fast) return '';
+  return `
+**The status fast path.** \`scripts/server.mjs\` answers \`GET /api/clusters/{id}/status\`, the request every open page
+sends once a second, itself (\`lib/api/fast-routes.ts\`): the same access check (\`requireRoleIn\`, the function the
+route handlers use), the same status, the same error shape and security headers, gzip as Next.js does it, but without
+Next.js's per-request work (Web Request and Response objects, async context, a streamed body), which the profile
+showed to be most of the CPU per request. Side by side in this run, a second dashboard started with
+\`ETCD_DASHBOARD_STATUS_FAST_PATH=off\` took the same 100 connections through Next.js's route handler:
+${next.requestsPerSecond} requests/s, p50 ${next.latencyP50Ms} ms, p99 ${next.latencyP99Ms} ms, against
+${fast.requestsPerSecond} requests/s, p50 ${fast.latencyP50Ms} ms, p99 ${fast.latencyP99Ms} ms with the fast path
+(${(fast.requestsPerSecond / next.requestsPerSecond).toFixed(1)}× the throughput), and the collector kept
+${v.throughNext?.collectorPollsPerSecond.toFixed(2)} polls/s through Next.js against
+${viewerWindow(v, 100).collectorPollsPerSecond.toFixed(2)} with the fast path.`;
+}
+
 export function viewersSection(heading: string, rec: FigureRecord<ViewerLoadResult> | null): string {
   if (!rec) return notMeasured(heading, 'viewer-load');
   const v = rec.result;
@@ -172,6 +190,7 @@ ${loadRow(zero)}
 ${loadRow(one)}
 ${loadRow(hundred)}
 ${v.paced ? `${loadRow(v.paced).replace(/^\| 100/, '| 100 at 1 req/s each')}` : ''}
+${v.throughNext ? `${loadRow(v.throughNext).replace(/^\| 100/, '| 100, fast path off (through Next.js)')}` : ''}
 
 Ratio of etcd requests/s with 100 API connections to that with 1: **${v.ratio100to1.toFixed(3)}** (target ≤
 ${v.targetRatio}: ${v.meetsTarget ? 'met' : 'NOT met'}). API p99 latency with 100 connections: **${h ? `${h.latencyP99Ms} ms` : '–'}**
@@ -179,6 +198,7 @@ ${v.targetRatio}: ${v.meetsTarget ? 'met' : 'NOT met'}). API p99 latency with 10
 to back, so the p99 is the queue of a saturated server. 100 open pages, each on its own connection polling once a
 second from its own point in the second (pages opened at different moments do not poll in step), see p99
 **${v.paced?.api ? `${v.paced.api.latencyP99Ms} ms` : '–'}** (${v.meetsPacedP99Target ? 'met' : 'NOT met'}).
+${fastPathText(v)}
 
 **etcd requests/s.** Counted by etcd itself, not by the dashboard: before and after each window the benchmark reads
 every member's plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all three

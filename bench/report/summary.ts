@@ -85,6 +85,7 @@ function viewerRows(rec: Records['viewer-load']): Row[] {
   const one = viewerWindow(v, 1);
   const hundred = viewerWindow(v, 100);
   const api = hundred.api;
+  const next = v.throughNext?.api;
   return [
     {
       n: 2,
@@ -99,8 +100,10 @@ function viewerRows(rec: Records['viewer-load']): Row[] {
       n: 2,
       figure: 'API latency and throughput, 100 clients',
       measured: api ? `p50 ${api.latencyP50Ms} ms, p99 ${api.latencyP99Ms} ms, ${api.requestsPerSecond} req/s` : NONE,
-      peer: NONE,
-      ratio: NONE,
+      peer: next
+        ? `through Next.js's route handler (fast path off): p50 ${next.latencyP50Ms} ms, p99 ${next.latencyP99Ms} ms, ${next.requestsPerSecond} req/s`
+        : NONE,
+      ratio: api && next ? `${ratio(api.requestsPerSecond / next.requestsPerSecond)}× throughput` : NONE,
       target: `p99 < ${v.targetP99Ms} ms`,
       met: yesNo(v.meetsP99Target),
     },

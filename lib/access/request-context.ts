@@ -5,15 +5,20 @@ import 'server-only';
 export const PEER_HEADER = 'x-etcd-dashboard-peer';
 export const SESSION_COOKIE = 'etcd_dashboard_session';
 
+/** What access decisions read from headers: a Fetch `Headers`, or the fast path's view of Node's parsed headers. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 export interface RequestContext {
   method: string;
-  headers: Headers;
+  headers: HeaderReader;
   /** The TCP peer; null when the server was not started through scripts/server.mjs (then no proxy is trusted). */
   peer: string | null;
   sessionToken: string | undefined;
 }
 
-export function readCookie(headers: Headers, name: string): string | undefined {
+export function readCookie(headers: HeaderReader, name: string): string | undefined {
   const raw = headers.get('cookie');
   if (!raw) return undefined;
   for (const part of raw.split(';')) {
@@ -23,7 +28,7 @@ export function readCookie(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
-export function contextOf(method: string, headers: Headers): RequestContext {
+export function contextOf(method: string, headers: HeaderReader): RequestContext {
   return {
     method: method.toUpperCase(),
     headers,

@@ -1,9 +1,10 @@
 // Refuses cross-site requests that would ride on a browser's session cookie (CSRF), the way Go's
 // CrossOriginProtection does: Sec-Fetch-Site when the browser sends it, else Origin against Host.
 import 'server-only';
+import type { HeaderReader } from './request-context';
 
 /** Null when the request may proceed, else why it is refused. */
-export function crossOriginRefusal(headers: Headers): string | null {
+export function crossOriginRefusal(headers: HeaderReader): string | null {
   const site = headers.get('sec-fetch-site');
   if (site !== null) {
     // "none": typed into the address bar or a bookmark.

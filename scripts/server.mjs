@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import next from 'next';
+import { acceptsGzip, undecodableSegment } from './http-helpers.mjs';
 import securityHeaders from './security-headers.cjs';
 
 export const PEER_HEADER = 'x-etcd-dashboard-peer';
@@ -17,23 +18,12 @@ const FAST_ROUTES_KEY = Symbol.for('etcd-dashboard.fast-routes');
 const STATUS_PATH = /^\/api\/clusters\/([a-z0-9-]{1,63})\/status$/;
 /** `off` sends the status route through Next.js like every other (to measure the difference, or to rule it out). */
 const fastPathOn = process.env.ETCD_DASHBOARD_STATUS_FAST_PATH !== 'off';
+/** The fast path's fixed headers, as the flat [name, value, …] list writeHead takes: built once. */
+const FAST_HEADERS = Object.entries({ ...securityHeaders.apiHeaders(), Vary: 'Accept-Encoding' }).flat();
 
 const app = next({ dev: false, hostname, port, dir: new URL('..', import.meta.url).pathname });
 const handle = app.getRequestHandler();
 await app.prepare();
-
-/** The path segment whose percent-escapes do not decode (`%zz`, `%c0%ae`, a lone `%`), or null when all do. */
-function undecodableSegment(url) {
-  const path = (url ?? '/').split('?')[0];
-  for (const segment of path.split('/')) {
-    try {
-      decodeURIComponent(segment);
-    } catch {
-      return segment;
-    }
-  }
-  return null;
-}
 
 /**
  * GET /api/clusters/{id}/status, the route every open page polls, answered by the dashboard's own status and access
@@ -58,13 +48,14 @@ function answerFast(req, res) {
     };
   }
   // Compressed as Next.js compresses (gzip, from 1 KiB): a phone on a poor link polls this every second.
-  let body = Buffer.from(answer.body);
-  const headers = { ...securityHeaders.apiHeaders(), ...answer.headers, Vary: 'Accept-Encoding' };
-  if (body.length >= 1024 && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+  const headers = [...FAST_HEADERS];
+  for (const [key, value] of Object.entries(answer.headers)) headers.push(key, value);
+  let body = answer.body;
+  if (body.length >= 1024 && acceptsGzip(req.headers['accept-encoding'])) {
     body = gzipSync(body);
-    headers['Content-Encoding'] = 'gzip';
+    headers.push('Content-Encoding', 'gzip');
   }
-  headers['Content-Length'] = String(body.length);
+  headers.push('Content-Length', String(Buffer.byteLength(body)));
   res.writeHead(answer.status, headers);
   res.end(body);
   return true;
@@ -73,6 +64,8 @@ function answerFast(req, res) {
 const server = createServer((req, res) => {
   // Always overwritten: a client cannot choose what this header says.
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
+  // The status path admits no percent-escapes at all, so it can go first.
+  if (fastPathOn && req.method === 'GET' && answerFast(req, res)) return;
   // Next.js 16 answers such a path with a bare 500 before any route runs: refuse it here, in the one error shape.
   const bad = undecodableSegment(req.url);
   if (bad !== null) {
@@ -81,7 +74,6 @@ const server = createServer((req, res) => {
     res.end(JSON.stringify({ error: { code: 'bad_request', message } }));
     return;
   }
-  if (fastPathOn && req.method === 'GET' && answerFast(req, res)) return;
   void handle(req, res);
 });
 server.listen(port, hostname, () => {

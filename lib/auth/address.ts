@@ -59,11 +59,19 @@ export function parseTrustedProxies(list: string): TrustedProxies {
   const entries = list.split(/[\s,]+/).filter((e) => e.length > 0);
   const blockList = new BlockList();
   for (const entry of entries) addEntry(blockList, entry);
+  // Asked on every request, mostly about the same few peers; the list never changes once parsed.
+  const verdicts = new Map<string, boolean>();
   return {
     entries,
     isTrusted(ip: string): boolean {
+      const known = verdicts.get(ip);
+      if (known !== undefined) return known;
       const parsed = typeof ip === 'string' ? parseAddress(ip) : null;
-      return parsed !== null && blockList.check(parsed.address, parsed.family);
+      const trusted = parsed !== null && blockList.check(parsed.address, parsed.family);
+      // Bounded: X-Forwarded-For hops are client-chosen strings.
+      if (verdicts.size >= 1024) verdicts.clear();
+      verdicts.set(ip, trusted);
+      return trusted;
     },
   };
 }

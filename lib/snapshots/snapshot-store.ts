@@ -98,6 +98,7 @@ export class SnapshotStore {
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
       )
       .run(s.id, s.clusterId, s.startedAt, s.memberId, s.memberName, s.trigger, s.triggeredBy, s.fileName);
+    this.latest.clear();
   }
 
   /** Insert a record for a verified file found on disk (adoption at start). */
@@ -125,6 +126,7 @@ export class SnapshotStore {
         JSON.stringify(v.locations),
         id,
       );
+    this.latest.clear();
   }
 
   fail(id: string, error: string, finishedAt: number, sizeBytes: number | null = null): void {
@@ -133,23 +135,28 @@ export class SnapshotStore {
         `UPDATE snapshots SET status = 'failed', finished_at = ?, error = ?, size_bytes = ?, verified = 0 WHERE id = ?`,
       )
       .run(finishedAt, error.slice(0, 1000), sizeBytes, id);
+    this.latest.clear();
   }
 
   setLocations(id: string, locations: SnapshotLocation[]): void {
     this.db.prepare('UPDATE snapshots SET locations = ? WHERE id = ?').run(JSON.stringify(locations), id);
+    this.latest.clear();
   }
 
   /** A warning about the off-site copy on a snapshot that is itself good. */
   noteError(id: string, error: string | null): void {
     this.db.prepare('UPDATE snapshots SET error = ? WHERE id = ?').run(error?.slice(0, 1000) ?? null, id);
+    this.latest.clear();
   }
 
   markMissing(id: string): void {
     this.db.prepare('UPDATE snapshots SET missing = 1 WHERE id = ?').run(id);
+    this.latest.clear();
   }
 
   markDeleted(id: string, at: number): void {
     this.db.prepare(`UPDATE snapshots SET deleted_at = ?, locations = '[]' WHERE id = ?`).run(at, id);
+    this.latest.clear();
   }
 
   get(clusterId: string, id: string): StoredSnapshot | null {
@@ -185,12 +192,19 @@ export class SnapshotStore {
   /** Read on every status request, alert evaluation and /metrics scrape: prepared once. */
   private latestVerifiedQuery: Database.Statement | null = null;
 
+  /** The answer by cluster, kept until the next write: this process is the only writer of its database. */
+  private readonly latest = new Map<string, StoredSnapshot | null>();
+
   latestVerified(clusterId: string): StoredSnapshot | null {
+    const known = this.latest.get(clusterId);
+    if (known !== undefined) return known;
     this.latestVerifiedQuery ??= this.db.prepare(
       `SELECT * FROM snapshots WHERE cluster_id = ? AND verified = 1 AND missing = 0 AND deleted_at IS NULL
        ORDER BY started_at DESC LIMIT 1`,
     );
     const row = this.latestVerifiedQuery.get(clusterId) as Row | undefined;
-    return row ? toRecord(row) : null;
+    const found = row ? toRecord(row) : null;
+    this.latest.set(clusterId, found);
+    return found;
   }
 }

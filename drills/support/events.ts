@@ -3,9 +3,13 @@ import { expect, type APIRequestContext } from '@playwright/test';
 import type { ClusterEvent, EventType } from '../../lib/history/series';
 import { CLUSTER_ID } from './drill-stack';
 
-/** Events of the last hour of the given types, oldest first. */
-export async function readEvents(api: APIRequestContext, types: EventType[]): Promise<ClusterEvent[]> {
-  const res = await api.get(`/api/clusters/${CLUSTER_ID}/events?from=-1h&type=${types.join(',')}`);
+/**
+ * Events of the given types, oldest first: since `since` (an ISO time, e.g. just before the drill's fault; what the
+ * cluster did while it started is not part of the drill), or of the last hour.
+ */
+export async function readEvents(api: APIRequestContext, types: EventType[], since?: string): Promise<ClusterEvent[]> {
+  const from = encodeURIComponent(since ?? '-1h');
+  const res = await api.get(`/api/clusters/${CLUSTER_ID}/events?from=${from}&type=${types.join(',')}`);
   expect(res.status(), await res.text()).toBe(200);
   const { events } = (await res.json()) as { events: ClusterEvent[] };
   return events.sort((a, b) => a.at.localeCompare(b.at));

@@ -981,6 +981,9 @@ test('security headers are on pages, API answers (errors too) and static files; 
     });
     expect(res.status(), encoding).toBe(200);
     expect(res.headers()['content-encoding'], encoding).toBe(encoding === 'identity' ? undefined : 'gzip');
+    // Answered by scripts/server.mjs's fast path (Next.js's own answer varies on its RSC headers too): were it ever
+    // silently off, the API would serve a tenth of the requests under load (docs/performance.md, figure 2).
+    expect(res.headers()['vary'], encoding).toBe('Accept-Encoding');
     expect((await res.json()).members, encoding).toHaveLength(3);
   }
   for (const asset of await staticAssets()) {

@@ -14,7 +14,8 @@ const nextConfig = {
   // the build does not type-check a second time.
   typescript: { ignoreBuildErrors: true },
   reactStrictMode: true,
-  // On every response, static files included; the Content-Security-Policy comes from proxy.ts.
+  // On every response, static files included. Pages get their Content-Security-Policy (with a nonce) from proxy.ts;
+  // API answers and static files get theirs here.
   async headers() {
     return [
       {

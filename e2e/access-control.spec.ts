@@ -1011,6 +1011,24 @@ test('static files carry a Content-Security-Policy with frame-ancestors too, as 
   }
 });
 
+test('a session cookie that does not decode is no session: 401, or the anonymous view where it is on; never a 500', async () => {
+  for (const value of ['%zz', '%', '%c0%ae']) {
+    const headers = { Cookie: `${SESSION_COOKIE}=${value}` };
+    for (const route of ['/api/clusters', '/api/clusters/default/status', '/api/auth/me']) {
+      await expectApiError(
+        await api.get(`${main.url}${route}`, { headers }),
+        401,
+        'unauthenticated',
+        `${route} ${value}`,
+      );
+      expect((await api.get(`${open.url}${route}`, { headers })).status(), `${route} ${value} (anonymous on)`).toBe(
+        200,
+      );
+    }
+  }
+  expect(await (await me(open.url, { Cookie: `${SESSION_COOKIE}=%zz` })).json()).toMatchObject({ method: 'anonymous' });
+});
+
 test('after signing in, /login?next= never sends the browser to another site', async ({ page }) => {
   // Browsers read "/\" as "//": "/\evil.example/…" must not send the user to another site after signing in.
   await page.route(`${EVIL}/**`, (route) => route.fulfill({ contentType: 'text/html', body: '<h1>evil</h1>' }));

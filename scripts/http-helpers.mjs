@@ -13,14 +13,20 @@ export function undecodableSegment(url) {
   return null;
 }
 
-/** Whether an Accept-Encoding header allows gzip: named, or `*`, with a quality above 0. */
+/**
+ * Whether an Accept-Encoding header allows gzip: `gzip` with a quality above 0, or, when gzip is not named at all,
+ * `*` with a quality above 0 (RFC 9110 12.5.3). Node.js gives a repeated Accept-Encoding as one joined string.
+ */
 export function acceptsGzip(header) {
   if (typeof header !== 'string') return false;
+  let gzip = null;
+  let any = null;
   for (const entry of header.split(',')) {
     const [name = '', ...params] = entry.split(';').map((p) => p.trim().toLowerCase());
-    if (name !== 'gzip' && name !== '*') continue;
     const q = params.find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
+    const allowed = q === undefined || Number(q.slice(2)) > 0;
+    if (name === 'gzip') gzip = allowed;
+    else if (name === '*') any = allowed;
   }
-  return false;
+  return gzip ?? any ?? false;
 }

@@ -11,15 +11,19 @@ describe('acceptsGzip: whether the status fast path may compress its answer', ()
     ['gzip;q=0', false],
     ['gzip;q=0.0, br', false],
     ['*;q=0', false],
+    ['gzip;q=0, *', false],
+    ['*, gzip;q=0', false],
+    ['*;q=0, gzip', true],
+    ['br, *;q=0.1', true],
     ['xgzip, gzipper', false],
     ['', false],
   ])('%j → %s', (header, expected) => {
     expect(acceptsGzip(header)).toBe(expected);
   });
 
-  it('no header, or a repeated one Node.js would give as an array, is not taken as consent', () => {
+  it('no header is not taken as consent; a repeated one arrives joined, as Node.js joins it', () => {
     expect(acceptsGzip(undefined)).toBe(false);
-    expect(acceptsGzip(['gzip'])).toBe(false);
+    expect(acceptsGzip('identity, gzip')).toBe(true);
   });
 });
 

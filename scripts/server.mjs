@@ -21,6 +21,15 @@ const fastPathOn = process.env.ETCD_DASHBOARD_STATUS_FAST_PATH !== 'off';
 /** The fast path's fixed headers, as the flat [name, value, …] list writeHead takes: built once. */
 const FAST_HEADERS = Object.entries({ ...securityHeaders.apiHeaders(), Vary: 'Accept-Encoding' }).flat();
 
+/** The fixed headers with `extra` merged over them (names compared without case), as a flat list. */
+function mergedHeaders(extra) {
+  const merged = new Map();
+  for (let i = 0; i < FAST_HEADERS.length; i += 2)
+    merged.set(FAST_HEADERS[i].toLowerCase(), [FAST_HEADERS[i], FAST_HEADERS[i + 1]]);
+  for (const [key, value] of Object.entries(extra)) merged.set(key.toLowerCase(), [key, value]);
+  return [...merged.values()].flat();
+}
+
 const app = next({ dev: false, hostname, port, dir: new URL('..', import.meta.url).pathname });
 const handle = app.getRequestHandler();
 await app.prepare();
@@ -48,14 +57,14 @@ function answerFast(req, res) {
     };
   }
   // Compressed as Next.js compresses (gzip, from 1 KiB): a phone on a poor link polls this every second.
-  const headers = [...FAST_HEADERS];
-  for (const [key, value] of Object.entries(answer.headers)) headers.push(key, value);
-  let body = answer.body;
+  // An error's own headers (Retry-After, say) override the fixed ones, as Next.js merges them.
+  const headers = Object.keys(answer.headers).length === 0 ? [...FAST_HEADERS] : mergedHeaders(answer.headers);
+  let body = Buffer.from(answer.body);
   if (body.length >= 1024 && acceptsGzip(req.headers['accept-encoding'])) {
     body = gzipSync(body);
     headers.push('Content-Encoding', 'gzip');
   }
-  headers.push('Content-Length', String(Buffer.byteLength(body)));
+  headers.push('Content-Length', String(body.length));
   res.writeHead(answer.status, headers);
   res.end(body);
   return true;
@@ -74,7 +83,16 @@ const server = createServer((req, res) => {
     res.end(JSON.stringify({ error: { code: 'bad_request', message } }));
     return;
   }
-  void handle(req, res);
+  handle(req, res).catch((err) => {
+    // Next.js answers its own errors; this only keeps a failure outside them from ending the process.
+    console.error(`unhandled error in the request handler: ${err instanceof Error ? err.name : typeof err}`);
+    if (!res.headersSent) {
+      res.writeHead(500, securityHeaders.apiHeaders());
+      res.end(JSON.stringify({ error: { code: 'internal', message: 'internal error; see the server log' } }));
+    } else {
+      res.destroy();
+    }
+  });
 });
 server.listen(port, hostname, () => {
   console.log(`etcd-dashboard: listening on http://${hostname}:${port}`);

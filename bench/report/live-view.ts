@@ -160,9 +160,10 @@ function fastPathText(v: ViewerLoadResult): string {
   return `
 **The status fast path.** \`scripts/server.mjs\` answers \`GET /api/clusters/{id}/status\`, the request every open page
 sends once a second, itself (\`lib/api/fast-routes.ts\`): the same access check (\`requireRoleIn\`, the function the
-route handlers use), the same status, the same error shape and security headers, gzip as Next.js does it, but without
-Next.js's per-request work (Web Request and Response objects, async context, a streamed body), which the profile
-showed to be most of the CPU per request. Side by side in this run, a second dashboard started with
+route handlers use), the same status, the same error shape and security headers, gzip when the client accepts it, but
+without Next.js's per-request work (Web Request and Response objects, async context, a streamed body), which a CPU
+profile of the dashboard under this load (\`node --cpu-prof\`, taken while building it, not part of this benchmark)
+showed to be most of the CPU per request. In the same run, right after, a fresh cluster and a dashboard started with
 \`ETCD_DASHBOARD_STATUS_FAST_PATH=off\` took the same 100 connections through Next.js's route handler:
 ${next.requestsPerSecond} requests/s, p50 ${next.latencyP50Ms} ms, p99 ${next.latencyP99Ms} ms, against
 ${fast.requestsPerSecond} requests/s, p50 ${fast.latencyP50Ms} ms, p99 ${fast.latencyP99Ms} ms with the fast path

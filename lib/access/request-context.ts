@@ -23,7 +23,14 @@ export function readCookie(headers: HeaderReader, name: string): string | undefi
   if (!raw) return undefined;
   for (const part of raw.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      // A value that does not decode was not set by this dashboard: no cookie, not a 500.
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

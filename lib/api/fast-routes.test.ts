@@ -6,6 +6,7 @@ describe('nodeHeaderReader: Node.js parsed headers read as the access check read
   const node = {
     authorization: 'Bearer etcdd_abc',
     cookie: `theme=dark; ${SESSION_COOKIE}=s%3Dx`,
+    // Node.js joins most repeated headers itself; only a few (set-cookie) arrive as arrays. Both read the same.
     'x-forwarded-groups': ['sre', 'platform-admins'],
     'x-etcd-dashboard-peer': '127.0.0.1',
     'x-empty': '',
@@ -40,5 +41,13 @@ describe('nodeHeaderReader: Node.js parsed headers read as the access check read
     expect(ctx).toMatchObject({ method: 'GET', peer: '127.0.0.1', sessionToken: 's=x' });
     expect(readCookie(nodeHeaderReader({}), SESSION_COOKIE)).toBeUndefined();
     expect(contextOf('get', nodeHeaderReader({})).peer).toBeNull();
+  });
+
+  it('a session cookie whose value does not decode is no cookie, not an error', () => {
+    for (const value of ['%zz', '%', '%c0%ae']) {
+      const ctx = contextOf('GET', nodeHeaderReader({ cookie: `${SESSION_COOKIE}=${value}` }));
+      expect(ctx.sessionToken, value).toBeUndefined();
+    }
+    expect(readCookie(nodeHeaderReader({ cookie: `a=%zz; ${SESSION_COOKIE}=ok` }), SESSION_COOKIE)).toBe('ok');
   });
 });

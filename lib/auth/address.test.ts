@@ -13,6 +13,18 @@ describe('parseTrustedProxies', () => {
     }
   });
 
+  it('answers the same when asked again, past its memo of 1024 addresses and for long junk', () => {
+    const proxies = parseTrustedProxies('10.0.0.0/8');
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 1500; i++) {
+        expect(proxies.isTrusted(`10.0.${i >> 8}.${i & 255}`)).toBe(true);
+        expect(proxies.isTrusted(`11.0.${i >> 8}.${i & 255}`)).toBe(false);
+      }
+      expect(proxies.isTrusted('x'.repeat(10_000))).toBe(false);
+      expect(proxies.isTrusted('')).toBe(false);
+    }
+  });
+
   it('reads an IPv4-mapped IPv6 address as the IPv4 address, in either place', () => {
     const proxies = parseTrustedProxies('127.0.0.1, 10.0.0.0/8');
     expect(proxies.isTrusted('::ffff:127.0.0.1')).toBe(true);

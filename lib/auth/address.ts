@@ -68,9 +68,11 @@ export function parseTrustedProxies(list: string): TrustedProxies {
       if (known !== undefined) return known;
       const parsed = typeof ip === 'string' ? parseAddress(ip) : null;
       const trusted = parsed !== null && blockList.check(parsed.address, parsed.family);
-      // Bounded: X-Forwarded-For hops are client-chosen strings.
-      if (verdicts.size >= 1024) verdicts.clear();
-      verdicts.set(ip, trusted);
+      // Bounded in count and size: X-Forwarded-For hops are client-chosen strings (an IPv6 address is ≤ 45 chars).
+      if (ip.length <= 64) {
+        if (verdicts.size >= 1024) verdicts.clear();
+        verdicts.set(ip, trusted);
+      }
       return trusted;
     },
   };

@@ -9,12 +9,14 @@ import { SnapshotStore, type NewSnapshot, type VerifiedResult } from './snapshot
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 let dir: string;
+let file: string;
 let db: Database.Database;
 let store: SnapshotStore;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'snapshot-store-'));
-  db = openDatabase(path.join(dir, 'dashboard.db'));
+  file = path.join(dir, 'dashboard.db');
+  db = openDatabase(file);
   store = new SnapshotStore(db);
 });
 afterEach(() => {
@@ -92,5 +94,20 @@ describe('SnapshotStore.latestVerified: what the status, the alerts and /metrics
 
     const fresh = new SnapshotStore(db);
     for (const c of ['prod', 'staging', 'nope']) expect(store.latestVerified(c), c).toEqual(fresh.latestVerified(c));
+  });
+
+  it('sees a write another connection to the same file commits', () => {
+    store.insertVerified(attempt('a', T0), verified(T0 + 1000));
+    expect(store.latestVerified('prod')?.id).toBe('a');
+    const other = openDatabase(file);
+    try {
+      const elsewhere = new SnapshotStore(other);
+      elsewhere.insertVerified(attempt('b', T0 + 5000), verified(T0 + 6000));
+      expect(store.latestVerified('prod')?.id).toBe('b');
+      elsewhere.markDeleted('b', T0 + 7000);
+      expect(store.latestVerified('prod')?.id).toBe('a');
+    } finally {
+      other.close();
+    }
   });
 });

@@ -192,10 +192,21 @@ export class SnapshotStore {
   /** Read on every status request, alert evaluation and /metrics scrape: prepared once. */
   private latestVerifiedQuery: Database.Statement | null = null;
 
-  /** The answer by cluster, kept until the next write: this process is the only writer of its database. */
+  /**
+   * The answer by cluster, kept until this store's next write, or until another connection commits to the database
+   * (SQLite's data_version changes then: a second process on the same DATA_DIR is not expected, but not trusted away).
+   */
   private readonly latest = new Map<string, StoredSnapshot | null>();
+  private dataVersionQuery: Database.Statement | null = null;
+  private latestAtVersion: unknown = null;
 
   latestVerified(clusterId: string): StoredSnapshot | null {
+    this.dataVersionQuery ??= this.db.prepare('PRAGMA data_version').pluck();
+    const version = this.dataVersionQuery.get();
+    if (version !== this.latestAtVersion) {
+      this.latest.clear();
+      this.latestAtVersion = version;
+    }
     const known = this.latest.get(clusterId);
     if (known !== undefined) return known;
     this.latestVerifiedQuery ??= this.db.prepare(

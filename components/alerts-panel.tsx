@@ -5,14 +5,13 @@ import type { AlertsResponse, AlertView } from '@/lib/alerts/alert-types';
 import type { DeliveryRecord } from '@/lib/alerts/notify/notification-types';
 import { formatAge } from '@/lib/format/units';
 import { fetchJson } from '@/lib/query/fetch-json';
+import { SEVERITY_ICON } from './health-style';
 
 const STYLE: Record<AlertView['severity'], string> = {
   critical: 'border-red-700 bg-red-50 dark:bg-red-950',
   warning: 'border-amber-500 bg-amber-50 dark:bg-amber-950',
   info: 'border-sky-500 bg-sky-50 dark:bg-sky-950',
 };
-
-const ICON: Record<AlertView['severity'], string> = { critical: '✖', warning: '⚠', info: 'ℹ' };
 
 export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number }) {
   const alerts = useQuery({
@@ -53,7 +52,7 @@ export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number
             className={`rounded-md border-l-4 px-3 py-2 text-sm ${STYLE[a.severity]}`}
           >
             <p className="font-semibold">
-              <span aria-hidden>{ICON[a.severity]}</span> {a.severity.toUpperCase()} ·{' '}
+              <span aria-hidden>{SEVERITY_ICON[a.severity]}</span> {a.severity.toUpperCase()} ·{' '}
               {a.state === 'pending' ? 'pending' : 'firing'} {formatAge(now - Date.parse(a.since))} · {a.summary}
             </p>
             <p className="mt-0.5 text-slate-700 dark:text-slate-300">{a.advice}</p>

@@ -1,4 +1,5 @@
 // Words, icons and colours for states: colour is never the only signal.
+import type { Severity } from '@/lib/alerts/alert-types';
 import type { MemberHealth, QuorumState } from '@/lib/cluster/status-types';
 
 export interface StateStyle {
@@ -38,3 +39,6 @@ export const HEALTH_STYLE: Record<MemberHealth, StateStyle> = {
     className: 'bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100',
   },
 };
+
+/** The icon beside an alert's severity, wherever an alert is shown. */
+export const SEVERITY_ICON: Record<Severity, string> = { critical: '✖', warning: '⚠', info: 'ℹ' };

@@ -4,8 +4,14 @@
 import { expect, test } from '@playwright/test';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CLUSTER_ID, drillStack } from './support/drill-stack';
-import { readEvents } from './support/events';
-import { expectApiStaysFresh, expectPageStaysFresh, quorumIs, rowsDiffer } from './support/freshness';
+import { expectEdges } from './support/events';
+import {
+  expectApiStaysFresh,
+  expectPageStaysFresh,
+  quorumIs,
+  rowsDiffer,
+  expectAllBackHealthy,
+} from './support/freshness';
 
 const drill = drillStack('all-members-down');
 
@@ -39,13 +45,7 @@ test('every member killed: three unreachable rows with the reason, quorum lost, 
   }
 
   for (const n of names) stack.cluster.startMember(stack.memberIndex(n));
-  await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 40_000, CLUSTER_ID);
-  await expectPageStaysFresh(page, Object.fromEntries(names.map((n) => [n, 'healthy'] as const)));
+  await expectAllBackHealthy(stack, page, names, 40_000);
   // The loss first and the return last (a member rejoining may cause one more short election in between).
-  await expect
-    .poll(async () => {
-      const types = (await readEvents(stack.api, ['quorum_lost', 'quorum_restored'], faultAt)).map((e) => e.type);
-      return [types[0], types.at(-1)];
-    })
-    .toEqual(['quorum_lost', 'quorum_restored']);
+  await expectEdges(stack.api, ['quorum_lost', 'quorum_restored'], { since: faultAt });
 });

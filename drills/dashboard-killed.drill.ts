@@ -7,9 +7,8 @@ import path from 'node:path';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CLUSTER_ID, drillStack } from './support/drill-stack';
 import { expectPageStaysFresh } from './support/freshness';
-import { fillEtcd, listSnapshots, takeSnapshot, waitFinished, waitForPartFile } from './support/snapshots';
+import { fillEtcdAndWait, listSnapshots, takeSnapshot, waitFinished, waitForPartFile } from './support/snapshots';
 
-const MIB = 1024 * 1024;
 const drill = drillStack('dashboard-killed');
 
 /** The same past window, read the same way before and after the restart. */
@@ -30,14 +29,7 @@ test('killed mid-snapshot and restarted: history intact, the snapshot marked fai
   const dir = path.join(stack.dataDir, 'snapshots', CLUSTER_ID);
   const operator = await stack.operatorApi();
 
-  fillEtcd(stack, 24);
-  const { status } = await waitForStatus(
-    stack.api,
-    (s) => s.quorum.state === 'healthy' && s.members.every((m) => (m.status?.dbSize ?? 0) > 24 * MIB),
-    30_000,
-    CLUSTER_ID,
-  );
-  const dbSize = Math.max(...status.members.map((m) => m.status?.dbSize ?? 0));
+  const { status, dbSize } = await fillEtcdAndWait(stack, 24);
 
   // History worth keeping: a verified snapshot, and some seconds of samples and events.
   const first = await waitFinished(stack.api, (await takeSnapshot(operator)).id);

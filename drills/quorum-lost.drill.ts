@@ -4,8 +4,14 @@
 import { expect, test } from '@playwright/test';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CLUSTER_ID, drillStack } from './support/drill-stack';
-import { readEvents } from './support/events';
-import { expectApiStaysFresh, expectPageStaysFresh, quorumIs, rowsDiffer } from './support/freshness';
+import { expectEdges } from './support/events';
+import {
+  expectApiStaysFresh,
+  expectPageStaysFresh,
+  quorumIs,
+  rowsDiffer,
+  expectAllBackHealthy,
+} from './support/freshness';
 
 const drill = drillStack('quorum-lost');
 
@@ -41,15 +47,9 @@ test('two of three killed: quorum lost on a fresh page; both back: at-risk, then
   await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'at-risk');
   // Both back: healthy.
   stack.cluster.startMember(stack.memberIndex(followers[1]));
-  await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
-  await expectPageStaysFresh(page, { [followers[0]]: 'healthy', [followers[1]]: 'healthy', [survivor]: 'healthy' });
+  await expectAllBackHealthy(stack, page, [...followers, survivor]);
   await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
 
   // The loss first and the return last (a member rejoining may cause one more short election in between).
-  await expect
-    .poll(async () => {
-      const types = (await readEvents(stack.api, ['quorum_lost', 'quorum_restored'], faultAt)).map((e) => e.type);
-      return [types[0], types.at(-1)];
-    })
-    .toEqual(['quorum_lost', 'quorum_restored']);
+  await expectEdges(stack.api, ['quorum_lost', 'quorum_restored'], { since: faultAt });
 });

@@ -21,9 +21,16 @@ import path from 'node:path';
 import { waitForStatus } from '../e2e/support/status-api';
 import { CLUSTER_ID, drillRoot, drillStack } from './support/drill-stack';
 import { expectApiStaysFresh, expectPageStaysFresh, quorumIs } from './support/freshness';
-import { fillEtcd, leftovers, listSnapshots, takeSnapshot, waitFinished, waitForPartFile } from './support/snapshots';
+import {
+  fillEtcdAndWait,
+  MIB,
+  leftovers,
+  listSnapshots,
+  takeSnapshot,
+  waitFinished,
+  waitForPartFile,
+} from './support/snapshots';
 
-const MIB = 1024 * 1024;
 const snapshotFs = path.join(drillRoot('snapshot-disk-full'), 'snapshot-fs');
 let mountRefused: string | null = null;
 
@@ -70,14 +77,7 @@ test('the disk fills mid-snapshot: the snapshot fails with the reason, no partia
   const dir = path.join(snapshotFs, CLUSTER_ID);
   const operator = await stack.operatorApi();
 
-  fillEtcd(stack, 30);
-  const { status } = await waitForStatus(
-    stack.api,
-    (s) => s.quorum.state === 'healthy' && s.members.every((m) => (m.status?.dbSize ?? 0) > 30 * MIB),
-    30_000,
-    CLUSTER_ID,
-  );
-  const dbSize = Math.max(...status.members.map((m) => m.status?.dbSize ?? 0));
+  const { status, dbSize } = await fillEtcdAndWait(stack, 30);
 
   // 1. Bigger than the filesystem: refused before a byte is written, with the reason.
   const refused = await operator.post(`/api/clusters/${CLUSTER_ID}/snapshots`);

@@ -18,21 +18,29 @@ const FAST_ROUTES_KEY = Symbol.for('etcd-dashboard.fast-routes');
 const STATUS_PATH = /^\/api\/clusters\/([a-z0-9-]{1,63})\/status$/;
 /** `off` sends the status route through Next.js like every other (to measure the difference, or to rule it out). */
 const fastPathOn = process.env.ETCD_DASHBOARD_STATUS_FAST_PATH !== 'off';
-/** The fast path's fixed headers, as the flat [name, value, …] list writeHead takes: built once. */
-const FAST_HEADERS = Object.entries({ ...securityHeaders.apiHeaders(), Vary: 'Accept-Encoding' }).flat();
-
-/** The fixed headers with `extra` merged over them (names compared without case), as a flat list. */
-function mergedHeaders(extra) {
-  const merged = new Map();
-  for (let i = 0; i < FAST_HEADERS.length; i += 2)
-    merged.set(FAST_HEADERS[i].toLowerCase(), [FAST_HEADERS[i], FAST_HEADERS[i + 1]]);
-  for (const [key, value] of Object.entries(extra)) merged.set(key.toLowerCase(), [key, value]);
-  return [...merged.values()].flat();
-}
+/** Every JSON answer written here carries the API's headers, as Next.js's answers do. */
+const API_HEADERS = { ...securityHeaders.apiHeaders(), Vary: 'Accept-Encoding' };
+const INTERNAL_ERROR = JSON.stringify({ error: { code: 'internal', message: 'internal error; see the server log' } });
 
 const app = next({ dev: false, hostname, port, dir: new URL('..', import.meta.url).pathname });
 const handle = app.getRequestHandler();
 await app.prepare();
+
+/**
+ * Writes a JSON answer: `extra` headers (an error's Retry-After, say) over the API's, and gzip from 1 KiB when the
+ * client accepts it, as Next.js compresses: a phone on a poor link polls the status every second.
+ */
+function sendJson(req, res, status, text, extra = {}) {
+  const headers = { ...API_HEADERS, ...extra };
+  let body = Buffer.from(text);
+  if (body.length >= 1024 && acceptsGzip(req.headers['accept-encoding'])) {
+    body = gzipSync(body);
+    headers['Content-Encoding'] = 'gzip';
+  }
+  headers['Content-Length'] = String(body.length);
+  res.writeHead(status, headers);
+  res.end(body);
+}
 
 /**
  * GET /api/clusters/{id}/status, the route every open page polls, answered by the dashboard's own status and access
@@ -50,23 +58,9 @@ function answerFast(req, res) {
   } catch (err) {
     // clusterStatus turns every error into an answer; this is the last guard that keeps the process up.
     console.error(`unhandled error in the status fast path: ${err instanceof Error ? err.name : typeof err}`);
-    answer = {
-      status: 500,
-      headers: {},
-      body: JSON.stringify({ error: { code: 'internal', message: 'internal error; see the server log' } }),
-    };
+    answer = { status: 500, body: INTERNAL_ERROR, headers: {} };
   }
-  // Compressed as Next.js compresses (gzip, from 1 KiB): a phone on a poor link polls this every second.
-  // An error's own headers (Retry-After, say) override the fixed ones, as Next.js merges them.
-  const headers = Object.keys(answer.headers).length === 0 ? [...FAST_HEADERS] : mergedHeaders(answer.headers);
-  let body = Buffer.from(answer.body);
-  if (body.length >= 1024 && acceptsGzip(req.headers['accept-encoding'])) {
-    body = gzipSync(body);
-    headers.push('Content-Encoding', 'gzip');
-  }
-  headers.push('Content-Length', String(body.length));
-  res.writeHead(answer.status, headers);
-  res.end(body);
+  sendJson(req, res, answer.status, answer.body, answer.headers);
   return true;
 }
 
@@ -79,19 +73,14 @@ const server = createServer((req, res) => {
   const bad = undecodableSegment(req.url);
   if (bad !== null) {
     const message = `path segment "${bad.slice(0, 64)}" is not valid percent-encoded UTF-8`;
-    res.writeHead(400, securityHeaders.apiHeaders());
-    res.end(JSON.stringify({ error: { code: 'bad_request', message } }));
+    sendJson(req, res, 400, JSON.stringify({ error: { code: 'bad_request', message } }));
     return;
   }
   handle(req, res).catch((err) => {
     // Next.js answers its own errors; this only keeps a failure outside them from ending the process.
     console.error(`unhandled error in the request handler: ${err instanceof Error ? err.name : typeof err}`);
-    if (!res.headersSent) {
-      res.writeHead(500, securityHeaders.apiHeaders());
-      res.end(JSON.stringify({ error: { code: 'internal', message: 'internal error; see the server log' } }));
-    } else {
-      res.destroy();
-    }
+    if (res.headersSent) res.destroy();
+    else sendJson(req, res, 500, INTERNAL_ERROR);
   });
 });
 server.listen(port, hostname, () => {

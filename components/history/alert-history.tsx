@@ -1,11 +1,9 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import type { AlertView } from '@/lib/alerts/alert-types';
 import { formatAge } from '@/lib/format/units';
 import { alertHistoryQuery, type HistoryWindow } from '@/lib/query/history-queries';
-
-const ICON: Record<AlertView['severity'], string> = { critical: '✖', warning: '⚠', info: 'ℹ' };
+import { SEVERITY_ICON } from '../health-style';
 
 const when = (iso: string) => new Date(iso).toLocaleString('en-GB');
 
@@ -27,7 +25,7 @@ export function AlertHistory({ win, now }: { win: HistoryWindow; now: number }) 
           const ended = a.resolvedAt ? Date.parse(a.resolvedAt) : now;
           return (
             <li key={a.id} data-testid="alert-history-item" data-rule={a.rule} data-state={a.state} className="py-1.5">
-              <span aria-hidden>{ICON[a.severity]} </span>
+              <span aria-hidden>{SEVERITY_ICON[a.severity]} </span>
               <span className="font-semibold">{a.severity.toUpperCase()}</span> · {a.summary}
               <span className="block text-xs text-slate-600 dark:text-slate-400">
                 fired {when(firedAt)} ·{' '}

@@ -3,17 +3,21 @@
 import { useQuery } from '@tanstack/react-query';
 import { deriveFreshness } from '@/lib/cluster/freshness';
 import type { NocResponse, NocTile } from '@/lib/alerts/noc-types';
+import type { QuorumState } from '@/lib/cluster/status-types';
+import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import { formatAge, formatBytes, formatClock } from '@/lib/format/units';
 import { fetchJson } from '@/lib/query/fetch-json';
+import { QUORUM_STYLE, SEVERITY_ICON } from '../health-style';
 import { useNow } from '../use-now';
 
 const NOC_POLL_MS = 2000;
 
-const STATE: Record<NocTile['status']['quorum']['state'], { word: string; icon: string; bg: string }> = {
-  healthy: { word: 'HEALTHY', icon: '✓', bg: 'bg-emerald-700' },
-  degraded: { word: 'DEGRADED', icon: '!', bg: 'bg-amber-600' },
-  'at-risk': { word: 'AT RISK', icon: '⚠', bg: 'bg-orange-700' },
-  lost: { word: 'QUORUM LOST', icon: '✕', bg: 'bg-red-800' },
+/** The wall's own, darker backgrounds; the words and icons are the overview's (QUORUM_STYLE), in capitals. */
+const NOC_BG: Record<QuorumState, string> = {
+  healthy: 'bg-emerald-700',
+  degraded: 'bg-amber-600',
+  'at-risk': 'bg-orange-700',
+  lost: 'bg-red-800',
 };
 
 /** Columns for n tiles on a 16:9 wall, so that up to 12 fit without scrolling. */
@@ -38,9 +42,9 @@ function Tile({
   const s = tile.status;
   const freshness = deriveFreshness({ status: s, receivedAt, now, fetchFailed });
   const fresh = freshness.kind === 'fresh';
-  const style = STATE[s.quorum.state];
+  const style = { ...QUORUM_STYLE[s.quorum.state], bg: NOC_BG[s.quorum.state] };
   const maxDb = Math.max(0, ...s.members.map((m) => m.status?.dbSize ?? 0));
-  const quota = s.quotaBackendBytes ?? 2 * 1024 ** 3;
+  const quota = s.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
   const snap = s.lastVerifiedSnapshot;
   // No member answering is, from where the dashboard stands, the same as having no data: the cluster may be down or
   // only cut off from the dashboard. The tile says which it knows, never a colour alone.
@@ -96,13 +100,13 @@ function Tile({
       </div>
       <p data-testid="noc-state" className="text-[3.6vw] leading-none font-black tracking-tight">
         <span aria-hidden>{style.icon} </span>
-        {style.word}
+        {style.word.toUpperCase()}
       </p>
       <div className="space-y-[0.3vw] text-[1.35vw] leading-tight">
         <p className="truncate">{s.leader ? `★ leader ${s.leader.name}` : '✕ no leader'}</p>
         {tile.worstAlert ? (
           <p data-testid="noc-alert" className="truncate font-semibold">
-            {tile.worstAlert.severity === 'critical' ? '✖' : '⚠'} {tile.worstAlert.summary}
+            {SEVERITY_ICON[tile.worstAlert.severity]} {tile.worstAlert.summary}
             {tile.firingCount > 1 ? ` (+${tile.firingCount - 1})` : ''}
           </p>
         ) : (

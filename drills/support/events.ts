@@ -14,3 +14,23 @@ export async function readEvents(api: APIRequestContext, types: EventType[], sin
   const { events } = (await res.json()) as { events: ClusterEvent[] };
   return events.sort((a, b) => a.at.localeCompare(b.at));
 }
+
+/**
+ * The first and the last of these events are `first` and `last`, polled until they are: a member (or a cluster)
+ * may flap once more while it recovers, so what lies between is not judged. `memberId` keeps one member's events;
+ * `since` leaves out what happened before the drill's fault.
+ */
+export async function expectEdges(
+  api: APIRequestContext,
+  [first, last]: [EventType, EventType],
+  opts: { memberId?: string | null; since?: string } = {},
+): Promise<void> {
+  await expect
+    .poll(async () => {
+      const types = (await readEvents(api, [first, last], opts.since))
+        .filter((e) => opts.memberId === undefined || e.memberId === opts.memberId)
+        .map((e) => e.type);
+      return [types[0], types.at(-1)];
+    })
+    .toEqual([first, last]);
+}

@@ -93,3 +93,38 @@ export async function healthyWithFollower(
   await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
   return { status, victim, others };
 }
+
+/**
+ * One member out (`victim`), the other two healthy: waits for the rows to say so, then checks that the API keeps
+ * serving fresh polls with quorum at risk and the page keeps up, and that the victim's row shows `reason` (matched
+ * against the API's error, and shown on the page as `shownAs`). Returns the last status read.
+ */
+export async function expectOneMemberOut(
+  stack: DrillStack,
+  page: Page,
+  victim: string,
+  others: [string, string],
+  reason: { error: RegExp; shownAs: string; timeoutMs?: number },
+): Promise<ClusterStatus> {
+  const rows = { [victim]: 'unreachable', [others[0]]: 'healthy', [others[1]]: 'healthy' } as const;
+  await waitForStatus(stack.api, (s) => rowsDiffer(s, rows) === null, reason.timeoutMs ?? 15_000, CLUSTER_ID);
+  const last = await expectApiStaysFresh(stack.api, (s) => rowsDiffer(s, rows) ?? quorumIs(s.quorum.state, 'at-risk'));
+  expect(last.members.find((m) => m.name === victim)?.error).toMatch(reason.error);
+  await expectPageStaysFresh(page, rows);
+  await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'at-risk');
+  await expect(
+    page.locator(`[data-testid=member-row][data-member-name="${victim}"] [data-testid=member-error]`),
+  ).toContainText(reason.shownAs);
+  return last;
+}
+
+/** Every named member back: the API says healthy within `timeoutMs`, and the page shows each row healthy. */
+export async function expectAllBackHealthy(
+  stack: DrillStack,
+  page: Page,
+  names: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', timeoutMs, CLUSTER_ID);
+  await expectPageStaysFresh(page, Object.fromEntries(names.map((n) => [n, 'healthy'] as const)));
+}

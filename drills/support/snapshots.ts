@@ -3,8 +3,12 @@ import { expect, type APIRequestContext } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { waitForStatus } from '../../e2e/support/status-api';
+import type { ClusterStatus } from '../../lib/cluster/status-types';
 import type { SnapshotRecord } from '../../lib/snapshots/snapshot-types';
 import { CLUSTER_ID, type DrillStack } from './drill-stack';
+
+export const MIB = 1024 * 1024;
 
 const SNAPSHOTS = `/api/clusters/${CLUSTER_ID}/snapshots`;
 
@@ -13,6 +17,24 @@ export function fillEtcd(stack: DrillStack, mib: number): void {
   for (let i = 0; i < mib; i++) {
     stack.etcdctl(['put', `/registry/configmaps/drill/big-${i}`], randomBytes(768 * 1024).toString('base64'));
   }
+}
+
+/**
+ * Fills etcd with `mib` MiB and waits until every member's database holds it with the cluster healthy; returns the
+ * status and the largest member's database size, what a snapshot of it will be.
+ */
+export async function fillEtcdAndWait(
+  stack: DrillStack,
+  mib: number,
+): Promise<{ status: ClusterStatus; dbSize: number }> {
+  fillEtcd(stack, mib);
+  const { status } = await waitForStatus(
+    stack.api,
+    (s) => s.quorum.state === 'healthy' && s.members.every((m) => (m.status?.dbSize ?? 0) > mib * MIB),
+    30_000,
+    CLUSTER_ID,
+  );
+  return { status, dbSize: Math.max(...status.members.map((m) => m.status?.dbSize ?? 0)) };
 }
 
 export async function listSnapshots(api: APIRequestContext): Promise<SnapshotRecord[]> {

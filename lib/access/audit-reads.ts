@@ -2,20 +2,14 @@
 import 'server-only';
 import { badRequest } from '@/lib/api/api-error';
 import { AUDIT_OUTCOMES, type AuditEntry, type AuditOutcome } from '@/lib/auth/audit-log';
-import { parseTimeRange, TimeRangeError } from '@/lib/history/time-range';
+import { parseTimeRange } from '@/lib/history/time-range';
 import { getRuntime } from '@/lib/collector/runtime';
 import { requireRole } from './guard';
 
 export function readAudit(req: Request, now = Date.now()): AuditEntry[] {
   requireRole(req, 'admin');
   const params = new URL(req.url).searchParams;
-  let range: { from: number; to: number };
-  try {
-    range = parseTimeRange({ from: params.get('from'), to: params.get('to') }, now, '-7d');
-  } catch (err) {
-    if (err instanceof TimeRangeError) throw badRequest(err.message);
-    throw err;
-  }
+  const range = parseTimeRange({ from: params.get('from'), to: params.get('to') }, now, '-7d');
   const outcome = params.get('outcome');
   if (outcome !== null && !(AUDIT_OUTCOMES as readonly string[]).includes(outcome)) {
     throw badRequest(`outcome: "${outcome.slice(0, 40)}" is not one of ${AUDIT_OUTCOMES.join(', ')}`);

@@ -4,6 +4,7 @@ import 'server-only';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import type { ClusterCollector } from '@/lib/collector/cluster-collector';
 import type { EventStore } from '@/lib/history/event-store';
+import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import type { SampleStore } from '@/lib/history/sample-store';
 import { projectGrowth } from '@/lib/history/growth';
 import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
@@ -13,7 +14,7 @@ import { censusSecrets, type SecretsCensus } from '@/lib/etcd/secrets-census';
 import { readServerCertificate } from '@/lib/etcd/server-certificate';
 import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
 import type { AlertStore } from './alert-store';
-import type { AlertView, Severity } from './alert-types';
+import { SEVERITY_RANK, type AlertView } from './alert-types';
 import { NotificationDispatcher } from './notify/dispatcher';
 import type { AlertNotification } from './notify/notification-types';
 import {
@@ -63,13 +64,22 @@ export interface AlertServiceDeps {
   dashboardUrl: string | null;
 }
 
+const STATE_RANK = { firing: 0, pending: 1, resolved: 2 } as const;
+
+/** Firing before pending before resolved, then critical before warning before info, then oldest first. */
+function worstFirst(x: AlertView, y: AlertView): number {
+  return (
+    STATE_RANK[x.state] - STATE_RANK[y.state] ||
+    SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity] ||
+    Date.parse(x.since) - Date.parse(y.since)
+  );
+}
+
 export class AlertService {
   private readonly trackers = new Map<string, AlertTracker>();
   private readonly dispatchers = new Map<string, NotificationDispatcher>();
   private readonly inputs = new Map<string, ClusterInputs>();
   private timer: NodeJS.Timeout | null = null;
-  /** How long the last evaluation of all clusters took, for the dashboard's own /metrics. */
-  lastEvaluationMs: number | null = null;
 
   constructor(private readonly deps: AlertServiceDeps) {
     for (const c of deps.config.clusters) {
@@ -97,13 +107,11 @@ export class AlertService {
 
   start(): void {
     const run = () => {
-      const started = performance.now();
       try {
         this.evaluateAll(Date.now());
       } catch (err) {
         console.error(`alerts: evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
       }
-      this.lastEvaluationMs = performance.now() - started;
       this.timer = setTimeout(run, this.deps.config.pollIntervalMs);
       this.timer.unref();
     };
@@ -129,7 +137,7 @@ export class AlertService {
     const observedAt = obs?.observedAt ? Date.parse(obs.observedAt) : null;
     const stale = isStale(obs?.observedAt ?? null, now, this.deps.staleAfterMs);
     this.refreshSlowInputs(cluster, inputs, obs, now);
-    const latest = this.deps.snapshots.latestVerified(cluster.id);
+    const latest = this.deps.snapshots.latestVerifiedSummary(cluster.id);
     const certificates: CertificateFact[] = [...inputs.memberCerts];
     if (cluster.clientCertificate) {
       certificates.push({
@@ -148,16 +156,11 @@ export class AlertService {
       metrics: collector.latestMetrics(now),
       leaderChangesIn15m: stale
         ? 0
-        : this.deps.events.query({
-            clusterId: cluster.id,
-            from: now - LEADER_WINDOW_MS,
-            to: now,
-            types: ['leader_changed'],
-          }).length,
+        : this.deps.events.countByType(cluster.id, 'leader_changed', now - LEADER_WINDOW_MS, now),
       hoursToQuota: inputs.hoursToQuota,
       snapshots: {
-        lastVerifiedAt: latest?.finishedAt ? Date.parse(latest.finishedAt) : null,
-        lastVerifiedOffsite: latest ? latest.locations.some((l) => l.kind === 's3') : null,
+        lastVerifiedAt: latest ? Date.parse(latest.finishedAt) : null,
+        lastVerifiedOffsite: latest ? latest.offsite : null,
       },
       certificates,
       secrets: this.secretsCounts(cluster.id),
@@ -231,7 +234,7 @@ export class AlertService {
   ): void {
     if (now - inputs.growthAt >= GROWTH_EVERY_MS) {
       inputs.growthAt = now;
-      const quota = obs?.quotaBackendBytes ?? 2 * 1024 ** 3;
+      const quota = obs?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
       let soonest: RuleContext['hoursToQuota'] = null;
       const history = this.deps.samples.query({
         clusterId: cluster.id,
@@ -292,8 +295,11 @@ export class AlertService {
   /** The last Secrets census per cluster, for the overview: counts only, never values. */
   readonly census = new Map<string, SecretsCensus | { error: string }>();
 
-  /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
-  list(clusterId?: string, now = Date.now()): AlertView[] {
+  /**
+   * Active (pending and firing) alerts only, worst first: from the trackers in memory, no database read. What the NOC
+   * wall and /metrics read on every request.
+   */
+  active(clusterId?: string): AlertView[] {
     const views: AlertView[] = [];
     for (const [id, tracker] of this.trackers) {
       if (clusterId && id !== clusterId) continue;
@@ -302,18 +308,18 @@ export class AlertService {
           this.view(id, a, a.state, a.state === 'firing' ? (a.firingSince ?? a.pendingSince) : a.pendingSince),
         );
     }
+    return views.sort(worstFirst);
+  }
+
+  /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
+  list(clusterId?: string, now = Date.now()): AlertView[] {
+    const resolved: AlertView[] = [];
     for (const a of this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS)) {
       if (clusterId && a.clusterId !== clusterId) continue;
-      views.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now, a.resolvedAt ?? now));
+      resolved.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now, a.resolvedAt ?? now));
     }
-    const stateRank = { firing: 0, pending: 1, resolved: 2 } as const;
-    const sev: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
-    return views.sort(
-      (x, y) =>
-        stateRank[x.state] - stateRank[y.state] ||
-        sev[x.severity] - sev[y.severity] ||
-        Date.parse(x.since) - Date.parse(y.since),
-    );
+    // Every active alert sorts before every resolved one, so the two sorted lists end to end are the whole order.
+    return [...this.active(clusterId), ...resolved.sort(worstFirst)];
   }
 
   /** Alerts that fired in [from, to] or were firing then, from the database, newest first. */

@@ -42,39 +42,51 @@ function toAlert(r: Row): StoredAlert {
 }
 
 export class AlertStore {
-  constructor(private readonly db: Database.Database) {}
+  private readonly firedQuery: Database.Statement;
+  private readonly resolvedQuery: Database.Statement;
+  private readonly openQuery: Database.Statement;
+  private readonly historyQuery: Database.Statement;
+  private readonly pruneQuery: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.firedQuery = db.prepare(
+      `INSERT OR REPLACE INTO alerts (id, cluster_id, rule, severity, alert_key, member_id, member_name, summary, pending_since, firing_since)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.resolvedQuery = db.prepare('UPDATE alerts SET resolved_at = ?, summary = ? WHERE id = ?');
+    this.openQuery = db.prepare('SELECT * FROM alerts WHERE cluster_id = ? AND resolved_at IS NULL');
+    this.historyQuery = db.prepare(
+      `SELECT * FROM alerts WHERE firing_since <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
+             AND (@cluster IS NULL OR cluster_id = @cluster)
+           ORDER BY firing_since DESC LIMIT @limit`,
+    );
+    this.pruneQuery = db.prepare('DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?');
+  }
 
   fired(clusterId: string, a: TrackedAlert): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO alerts (id, cluster_id, rule, severity, alert_key, member_id, member_name, summary, pending_since, firing_since)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        a.id,
-        clusterId,
-        a.rule,
-        a.severity,
-        a.key,
-        a.memberId,
-        a.memberName,
-        a.summary,
-        a.pendingSince,
-        a.firingSince ?? a.pendingSince,
-      );
+    this.firedQuery.run(
+      a.id,
+      clusterId,
+      a.rule,
+      a.severity,
+      a.key,
+      a.memberId,
+      a.memberName,
+      a.summary,
+      a.pendingSince,
+      a.firingSince ?? a.pendingSince,
+    );
   }
 
   resolved(id: string, at: number, summary: string): void {
-    this.db.prepare('UPDATE alerts SET resolved_at = ?, summary = ? WHERE id = ?').run(at, summary, id);
+    this.resolvedQuery.run(at, summary, id);
   }
 
   open(clusterId: string): StoredAlert[] {
-    return (
-      this.db.prepare('SELECT * FROM alerts WHERE cluster_id = ? AND resolved_at IS NULL').all(clusterId) as Row[]
-    ).map(toAlert);
+    return (this.openQuery.all(clusterId) as Row[]).map(toAlert);
   }
 
-  /** Read on every /api/alerts, /api/noc and /metrics request: prepared once. */
+  /** Read on every /api/alerts request: prepared once. */
   private resolvedSinceQuery: Database.Statement | null = null;
 
   resolvedSince(since: number): StoredAlert[] {
@@ -87,17 +99,11 @@ export class AlertStore {
   /** Alerts that fired within [from, to] or were still firing then, newest first; at most `limit`. */
   history(q: { clusterId?: string; from: number; to: number; limit?: number }): StoredAlert[] {
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM alerts WHERE firing_since <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
-             AND (@cluster IS NULL OR cluster_id = @cluster)
-           ORDER BY firing_since DESC LIMIT @limit`,
-        )
-        .all({ from: q.from, to: q.to, cluster: q.clusterId ?? null, limit: q.limit ?? 1000 }) as Row[]
+      this.historyQuery.all({ from: q.from, to: q.to, cluster: q.clusterId ?? null, limit: q.limit ?? 1000 }) as Row[]
     ).map(toAlert);
   }
 
   prune(before: number): number {
-    return this.db.prepare('DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes;
+    return this.pruneQuery.run(before).changes;
   }
 }

@@ -1,6 +1,7 @@
 // The built-in alert rules: what each checks, how long it must hold, and what to do about it. Pure: every input is
 // in the RuleContext, so each rule is unit-tested without a cluster.
 import type { Observation } from '@/lib/cluster/status-types';
+import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import type { Severity } from './alert-types';
 
 export interface Thresholds {
@@ -291,7 +292,7 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
     }
   }
 
-  const quota = obs.quotaBackendBytes ?? 2 * 1024 ** 3;
+  const quota = obs.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
   for (const m of obs.members) {
     if (!m.status || !m.id) continue;
     const ratio = m.status.dbSize / quota;

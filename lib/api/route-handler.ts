@@ -35,6 +35,8 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     headers,
   });
   if (isApiError(err)) return answer(err.status, err.code, err.message, err.headers ?? {});
+  // A from/to the client sent that does not parse: its message names the parameter and the value.
+  if (isNamedError(err, 'TimeRangeError')) return answer(400, 'bad_request', err.message);
   if (isNamedError(err, 'ConfigError')) return answer(503, 'config_error', err.message);
   if (isNamedError(err, 'DatabaseError')) return answer(503, 'database_unavailable', err.message);
   // Only the class name reaches the log: a message could quote data we must not print.

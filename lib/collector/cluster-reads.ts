@@ -10,17 +10,11 @@ export function listClusters(): ClusterSummary[] {
   return getRuntime().config.clusters.map((c) => ({ id: c.id, name: c.name, endpoints: c.endpoints }));
 }
 
-function lastVerifiedSnapshot(clusterId: string): ClusterStatus['lastVerifiedSnapshot'] {
-  const s = getRuntime().snapshots.latestVerified(clusterId);
-  if (!s?.finishedAt) return null;
-  return { id: s.id, finishedAt: s.finishedAt, offsite: s.locations.some((l) => l.kind === 's3') };
-}
-
 export function getClusterStatus(clusterId: string, now = Date.now()): ClusterStatus {
   const runtime = getRuntime();
   const collector = runtime.collectors.get(clusterId);
   if (!collector) throw notFound(`no cluster with id "${clusterId}"`);
-  const snapshot = lastVerifiedSnapshot(clusterId);
+  const snapshot = runtime.snapshots.latestVerifiedSummary(clusterId);
   const census = runtime.alerts.census.get(clusterId);
   const secretsAtRest =
     census && !('error' in census) && census.total > 0

@@ -9,7 +9,7 @@ import {
   type EventsResponse,
   type HistoryResponse,
 } from '@/lib/history/series';
-import { parseTimeRange, TimeRangeError } from '@/lib/history/time-range';
+import { parseTimeRange } from '@/lib/history/time-range';
 import { getRuntime } from './runtime';
 
 const MEMBER_ID = /^[0-9a-f]{1,16}$/;
@@ -21,12 +21,7 @@ function historyOf(clusterId: string) {
 }
 
 function range(params: URLSearchParams, now: number) {
-  try {
-    return parseTimeRange({ from: params.get('from'), to: params.get('to') }, now);
-  } catch (err) {
-    if (err instanceof TimeRangeError) throw badRequest(err.message);
-    throw err;
-  }
+  return parseTimeRange({ from: params.get('from'), to: params.get('to') }, now);
 }
 
 export function getHistory(clusterId: string, params: URLSearchParams, now = Date.now()): HistoryResponse {

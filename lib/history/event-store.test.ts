@@ -96,6 +96,29 @@ describe('EventStore', () => {
     expect(events.query({ ...all, clusterId: 'staging' })).toEqual([]);
   });
 
+  it('counts the events of one type of one cluster within [from, to], without the 500 cap of query', () => {
+    expect(events.countByType('prod', 'leader_changed', T0, T0 + 10 * S), 'an empty store').toBe(0);
+    for (const at of [T0 - S, T0, T0 + 5 * S, T0 + 10 * S, T0 + 11 * S])
+      events.insert('prod', event(at, 'leader_changed'));
+    events.insert('prod', event(T0 + 2 * S, 'member_down'));
+    events.insert('staging', event(T0 + 3 * S, 'leader_changed'));
+    expect(events.countByType('prod', 'leader_changed', T0, T0 + 10 * S), 'both ends inclusive').toBe(3);
+    expect(events.countByType('prod', 'member_down', T0, T0 + 10 * S)).toBe(1);
+    expect(events.countByType('prod', 'member_up', T0, T0 + 10 * S)).toBe(0);
+    expect(events.countByType('staging', 'leader_changed', T0, T0 + 10 * S)).toBe(1);
+    expect(events.countByType('nope', 'leader_changed', T0, T0 + 10 * S)).toBe(0);
+    expect(events.countByType('prod', 'leader_changed', T0 + 10 * S, T0)).toBe(0);
+    expect(events.countByType('prod', 'leader_changed', T0, T0 + 10 * S)).toBe(
+      events.query({ clusterId: 'prod', from: T0, to: T0 + 10 * S, types: ['leader_changed'] }).length,
+    );
+
+    const insertMany = db.transaction((n: number) => {
+      for (let i = 0; i < n; i++) events.insert('prod', event(T0 + 20 * S + i, 'leader_changed'));
+    });
+    insertMany(600);
+    expect(events.countByType('prod', 'leader_changed', T0 + 20 * S, T0 + 30 * S)).toBe(600);
+  });
+
   it('refuses an event whose time is not a time', () => {
     expect(() => events.insert('prod', { ...event(T0), at: 'soon' })).toThrow(/"soon" is not an ISO time/);
     expect(events.query(all)).toEqual([]);

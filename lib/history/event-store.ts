@@ -44,12 +44,18 @@ function toEvent(row: EventRow): ClusterEvent | null {
 export class EventStore {
   private readonly insertEvent: Database.Statement<[string, number, string, string | null, string]>;
   private readonly pruneEvents: Database.Statement<[number]>;
+  private readonly countEvents: Database.Statement<[string, string, number, number], number>;
 
   constructor(private readonly db: Database.Database) {
     this.insertEvent = db.prepare(
       'INSERT INTO events (cluster_id, at, type, member_id, details) VALUES (?, ?, ?, ?, ?)',
     );
     this.pruneEvents = db.prepare('DELETE FROM events WHERE at < ?');
+    this.countEvents = db
+      .prepare<[string, string, number, number], number>(
+        'SELECT COUNT(*) FROM events WHERE cluster_id = ? AND type = ? AND at >= ? AND at <= ?',
+      )
+      .pluck();
   }
 
   insert(clusterId: string, event: ClusterEvent): void {
@@ -73,6 +79,11 @@ export class EventStore {
       )
       .all(q.clusterId, q.from, q.to, ...types, limit);
     return rows.map(toEvent).filter((e): e is ClusterEvent => e !== null);
+  }
+
+  /** How many events of one type one cluster has in [from, to] (epoch ms, inclusive); read on every alert poll. */
+  countByType(clusterId: string, type: EventType, from: number, to: number): number {
+    return this.countEvents.get(clusterId, type, from, to) ?? 0;
   }
 
   /** Deletes events older than `retentionMs` before `now`; returns how many. */

@@ -57,11 +57,10 @@ export async function renderDashboardMetrics(now = Date.now()): Promise<{ body: 
     }
     if (collector?.counters.lastPollMs != null)
       pollSeconds.set({ cluster: c.id }, collector.counters.lastPollMs / 1000);
-    const snap = rt.snapshots.latestVerified(c.id);
-    if (snap?.finishedAt) snapshotAge.set({ cluster: c.id }, (now - Date.parse(snap.finishedAt)) / 1000);
+    const snap = rt.snapshots.latestVerifiedSummary(c.id);
+    if (snap) snapshotAge.set({ cluster: c.id }, (now - Date.parse(snap.finishedAt)) / 1000);
   }
-  for (const a of rt.alerts.list(undefined, now)) {
-    if (a.state === 'resolved') continue;
+  for (const a of rt.alerts.active()) {
     alerts.inc({ cluster: a.clusterId, rule: a.rule, severity: a.severity, state: a.state });
   }
   return { body: await registry.metrics(), contentType: registry.contentType };

@@ -132,9 +132,14 @@ export class SnapshotManager {
     return { ...this.view(s), keyspace: this.deps.store.keyspace(clusterId, id) };
   }
 
-  latestVerified(clusterId: string): SnapshotRecord | null {
+  /**
+   * The newest verified snapshot that has finished, and whether a copy of it is off-site (in S3); null when there is
+   * none. Read by the status, the alert evaluation and /metrics.
+   */
+  latestVerifiedSummary(clusterId: string): { id: string; finishedAt: string; offsite: boolean } | null {
     const s = this.deps.store.latestVerified(clusterId);
-    return s ? this.view(s) : null;
+    if (!s?.finishedAt) return null;
+    return { id: s.id, finishedAt: s.finishedAt, offsite: s.locations.some((l) => l.kind === 's3') };
   }
 
   private refuseIfRunning(clusterId: string): void {

@@ -98,7 +98,6 @@ export class SnapshotStore {
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
       )
       .run(s.id, s.clusterId, s.startedAt, s.memberId, s.memberName, s.trigger, s.triggeredBy, s.fileName);
-    this.latest.clear();
   }
 
   /** Insert a record for a verified file found on disk (adoption at start). */
@@ -126,7 +125,6 @@ export class SnapshotStore {
         JSON.stringify(v.locations),
         id,
       );
-    this.latest.clear();
   }
 
   fail(id: string, error: string, finishedAt: number, sizeBytes: number | null = null): void {
@@ -135,28 +133,23 @@ export class SnapshotStore {
         `UPDATE snapshots SET status = 'failed', finished_at = ?, error = ?, size_bytes = ?, verified = 0 WHERE id = ?`,
       )
       .run(finishedAt, error.slice(0, 1000), sizeBytes, id);
-    this.latest.clear();
   }
 
   setLocations(id: string, locations: SnapshotLocation[]): void {
     this.db.prepare('UPDATE snapshots SET locations = ? WHERE id = ?').run(JSON.stringify(locations), id);
-    this.latest.clear();
   }
 
   /** A warning about the off-site copy on a snapshot that is itself good. */
   noteError(id: string, error: string | null): void {
     this.db.prepare('UPDATE snapshots SET error = ? WHERE id = ?').run(error?.slice(0, 1000) ?? null, id);
-    this.latest.clear();
   }
 
   markMissing(id: string): void {
     this.db.prepare('UPDATE snapshots SET missing = 1 WHERE id = ?').run(id);
-    this.latest.clear();
   }
 
   markDeleted(id: string, at: number): void {
     this.db.prepare(`UPDATE snapshots SET deleted_at = ?, locations = '[]' WHERE id = ?`).run(at, id);
-    this.latest.clear();
   }
 
   get(clusterId: string, id: string): StoredSnapshot | null {
@@ -193,19 +186,22 @@ export class SnapshotStore {
   private latestVerifiedQuery: Database.Statement | null = null;
 
   /**
-   * The answer by cluster, kept until this store's next write, or until another connection commits to the database
-   * (SQLite's data_version changes then: a second process on the same DATA_DIR is not expected, but not trusted away).
+   * The answer by cluster, kept while the database is unchanged: total_changes() moves with every write on this
+   * connection, data_version with every commit from another one (a second process on the same DATA_DIR is not
+   * expected, but not trusted away). Cheaper than the query it saves, which every status request would make.
    */
   private readonly latest = new Map<string, StoredSnapshot | null>();
-  private dataVersionQuery: Database.Statement | null = null;
-  private latestAtVersion: unknown = null;
+  private changesQuery: Database.Statement | null = null;
+  private latestAt: string | null = null;
 
   latestVerified(clusterId: string): StoredSnapshot | null {
-    this.dataVersionQuery ??= this.db.prepare('PRAGMA data_version').pluck();
-    const version = this.dataVersionQuery.get();
-    if (version !== this.latestAtVersion) {
+    this.changesQuery ??= this.db
+      .prepare("SELECT total_changes() || ':' || data_version FROM pragma_data_version")
+      .pluck();
+    const changes = this.changesQuery.get() as string;
+    if (changes !== this.latestAt) {
       this.latest.clear();
-      this.latestAtVersion = version;
+      this.latestAt = changes;
     }
     const known = this.latest.get(clusterId);
     if (known !== undefined) return known;

@@ -300,7 +300,8 @@ export class NotificationDispatcher {
       else q.jobs.delete(sent.id);
       return;
     }
-    const reason = scrubSecrets(result.reason, q.secrets);
+    // record() scrubs the receiver's secrets from whatever reason it keeps.
+    const { reason } = result;
     if (superseded) {
       this.record(
         q,

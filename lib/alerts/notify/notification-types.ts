@@ -35,7 +35,7 @@ export type DeliveryOutcome = 'ok' | 'failed' | 'retrying' | 'gave-up';
 export interface DeliveryRecord {
   /** The receiver's configured name. */
   receiver: string;
-  /** Where it was sent: origin and path, the last path segment masked (it often is the token), no query. */
+  /** Where it was sent: origin and the first path segment, the rest masked (tokens sit there), no query. */
   target: string;
   alertId: string;
   state: AlertState;

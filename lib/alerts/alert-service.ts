@@ -264,7 +264,10 @@ export class AlertService {
         }),
       )
         .then((certs) => {
-          inputs.memberCerts = certs.filter((c): c is CertificateFact => c !== null);
+          // A member whose handshake failed this time (down, overloaded) keeps what was last read from it: its
+          // certificate did not stop expiring because it did not answer.
+          const before = new Map(inputs.memberCerts.map((c) => [c.memberId, c]));
+          inputs.memberCerts = members.flatMap((m, i) => certs[i] ?? before.get(m.id) ?? []);
           inputs.certsKnown = true;
         })
         .finally(() => (inputs.busy.certs = false));

@@ -1,13 +1,15 @@
 // Integration: reads a real single-member mTLS etcd 3.4's server certificate (ports 25010–25012; 25013 is a silent
-// TCP server) and the ways a handshake fails.
+// TCP server; expired certificates are served by plain TLS servers on ephemeral ports) and the ways a handshake fails.
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '@/scripts/lib/local-cluster';
-import { CertificateAuthority } from '@/scripts/lib/pki';
+import { CertificateAuthority, LOOPBACK_SANS, type CertPaths } from '@/scripts/lib/pki';
 import { readServerCertificate } from './server-certificate';
 import type { TlsCredentials } from './tls-credentials';
 
@@ -50,6 +52,31 @@ function startSilentServer(): Promise<net.Server> {
     server.once('error', reject);
     server.listen(SILENT_PORT, '127.0.0.1', () => resolve(server));
   });
+}
+
+/** The cluster's own CA, to issue further certificates from it. */
+function clusterCa(): CertificateAuthority {
+  if (!cluster) throw new Error('cluster not started');
+  return new CertificateAuthority(path.dirname(cluster.state.caCert));
+}
+
+const DAY_MS = 24 * 3600_000;
+/** Whole seconds: certificates carry no milliseconds. */
+const daysAgo = (days: number) => new Date(Math.floor((Date.now() - days * DAY_MS) / 1000) * 1000);
+
+/** Serves `cert` on an ephemeral loopback port for the duration of `body`. */
+async function serving<T>(cert: CertPaths, body: (port: number) => Promise<T>): Promise<T> {
+  const server = tls.createServer({ cert: readFileSync(cert.cert), key: readFileSync(cert.key) });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  try {
+    return await body((server.address() as net.AddressInfo).port);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 beforeAll(async () => {
@@ -103,6 +130,78 @@ describe('readServerCertificate against a real etcd member', () => {
     expect(await readServerCertificate(member().clientUrl, allOther, 5000)).toMatchObject({ ok: false });
     // No CA at all means the system roots, which do not know this cluster's CA either.
     expect(await readServerCertificate(member().clientUrl, null, 5000)).toMatchObject({ ok: false });
+  });
+
+  it('still reads a certificate from the cluster CA that has expired, so that its alert does not resolve', async () => {
+    const notAfter = daysAgo(2);
+    const expired = clusterCa().issue(
+      'expired-server',
+      {
+        commonName: 'certs-expired',
+        usages: ['serverAuth'],
+        altNames: LOOPBACK_SANS,
+        notBefore: daysAgo(30),
+        notAfter,
+      },
+      path.join(dir, 'expired'),
+    );
+    const x509 = new X509Certificate(readFileSync(expired.cert));
+    expect(new Date(x509.validTo).toISOString()).toBe(notAfter.toISOString());
+
+    await serving(expired, async (port) => {
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const result = await readServerCertificate(`https://${host}:${port}`, clusterTls(), 5000);
+        expect(result).toEqual({
+          ok: true,
+          validTo: notAfter.toISOString(),
+          subject: 'certs-expired',
+          fingerprint256: x509.fingerprint256,
+        });
+      }
+      // Expired and from a CA that is not configured: untrusted, and the reason never carries key or certificate.
+      const result = await readServerCertificate(`https://127.0.0.1:${port}`, null, 5000);
+      expect(result).toMatchObject({ ok: false });
+      if (!result.ok) expect(result.reason).not.toMatch(/BEGIN|PRIVATE|CERTIFICATE-/);
+    });
+  });
+
+  it('rejects an expired certificate from a foreign CA, although OpenSSL only reports its expiry', async () => {
+    const other = CertificateAuthority.create(path.join(dir, 'foreign-expired-pki'), 'some other etcd CA');
+    const foreign = other.issue('foreign-expired', {
+      commonName: 'impostor',
+      usages: ['serverAuth'],
+      altNames: LOOPBACK_SANS,
+      notBefore: daysAgo(30),
+      notAfter: daysAgo(2),
+    });
+    await serving(foreign, async (port) => {
+      expect(await readServerCertificate(`https://127.0.0.1:${port}`, clusterTls(), 5000)).toEqual({
+        ok: false,
+        reason: `TLS handshake with 127.0.0.1:${port} failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+      });
+    });
+  });
+
+  it('still checks the name of an expired certificate from the cluster CA', async () => {
+    const wrongName = clusterCa().issue(
+      'expired-elsewhere',
+      {
+        commonName: 'elsewhere',
+        usages: ['serverAuth'],
+        altNames: ['IP:10.9.9.9', 'DNS:elsewhere.example'],
+        notBefore: daysAgo(30),
+        notAfter: daysAgo(2),
+      },
+      path.join(dir, 'expired'),
+    );
+    await serving(wrongName, async (port) => {
+      for (const host of ['127.0.0.1', 'localhost']) {
+        expect(await readServerCertificate(`https://${host}:${port}`, clusterTls(), 5000)).toEqual({
+          ok: false,
+          reason: `TLS handshake with ${host}:${port} failed: ERR_TLS_CERT_ALTNAME_INVALID`,
+        });
+      }
+    });
   });
 
   it('refuses an endpoint that is not https, or not a URL, without connecting', async () => {

@@ -31,15 +31,24 @@ export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number
   });
   const list = alerts.data?.alerts ?? [];
   const active = list.filter((a) => a.state !== 'resolved');
-  const failing = (deliveries.data?.deliveries ?? []).filter(
-    (d) => d.outcome === 'gave-up' || d.outcome === 'retrying',
-  );
+  // Each receiver as its newest attempt left it: a 4xx it will not retry (a revoked webhook) counts as much as one
+  // it still retries, and a receiver that has since answered is no longer failing.
+  const newest = new Map<string, DeliveryRecord>();
+  for (const d of deliveries.data?.deliveries ?? []) {
+    const seen = newest.get(d.receiver);
+    if (!seen || d.at > seen.at) newest.set(d.receiver, d); // newest first from the API: ties keep the first
+  }
+  const failing = [...newest.values()].filter((d) => d.outcome !== 'ok');
   return (
     <section aria-label="Alerts" className="space-y-2">
       <h2 className="text-lg font-semibold">
         Alerts {active.length > 0 ? `(${active.filter((a) => a.state === 'firing').length} firing)` : ''}
       </h2>
-      {active.length === 0 && (
+      {alerts.isPending && <p className="text-sm text-slate-600 dark:text-slate-400">Loading…</p>}
+      {alerts.isError && (
+        <p className="text-sm font-semibold text-red-700 dark:text-red-400">✕ The alerts could not be read.</p>
+      )}
+      {alerts.isSuccess && active.length === 0 && (
         <p className="text-sm text-slate-600 dark:text-slate-400">No alert is firing or pending.</p>
       )}
       <ul className="space-y-2">

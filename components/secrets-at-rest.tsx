@@ -6,7 +6,9 @@ import type { ClusterStatus } from '@/lib/cluster/status-types';
 export function SecretsAtRest({ status }: { status: ClusterStatus }) {
   const s = status.secretsAtRest;
   if (!s) return null;
-  const all = s.plain === 0;
+  // Only Secrets known to be encrypted count: a value in no format we recognise is not called safe.
+  const all = s.encrypted === s.total;
+  const unknown = s.total - s.encrypted - s.plain;
   const providers = Object.entries(s.byProvider)
     .filter(([, n]) => n > 0)
     .map(([p, n]) => `${p} ${n}`)
@@ -19,7 +21,8 @@ export function SecretsAtRest({ status }: { status: ClusterStatus }) {
     >
       {all ? '🔒' : '⚠'} {s.encrypted} of {s.total} Kubernetes Secrets encrypted at rest
       {providers ? ` (${providers})` : ''}
-      {!all && ` — ${s.plain} stored plain`}
+      {s.plain > 0 && ` — ${s.plain} stored plain`}
+      {unknown > 0 && ` — ${unknown} in a format not recognised`}
     </p>
   );
 }

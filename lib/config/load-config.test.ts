@@ -502,3 +502,54 @@ describe('snapshot settings', () => {
     );
   });
 });
+
+describe('alert settings', () => {
+  const withAlerts = (sub: string, alerts: string) =>
+    writeConfig(sub, 'c.yaml', `clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    alerts:\n${alerts}`);
+
+  it('lays the cluster thresholds over the defaults', () => {
+    const file = withAlerts('alerts-ok', '      thresholds: { walFsyncP99WarnMs: 20, certWarnDays: 45 }\n');
+    const { thresholds } = loadConfig({ ETCD_DASHBOARD_CONFIG: file }).clusters[0]!.alerts;
+    expect(thresholds).toMatchObject({
+      walFsyncP99WarnMs: 20,
+      walFsyncP99CritMs: 500,
+      certWarnDays: 45,
+      certCritDays: 7,
+    });
+  });
+
+  it('refuses a warning level at or past its critical one, naming both and the values', () => {
+    const fsync = configError({
+      ETCD_DASHBOARD_CONFIG: withAlerts('alerts-fsync', '      thresholds: { walFsyncP99WarnMs: 600 }\n'),
+    });
+    expect(fsync.message).toContain(
+      'clusters[0].alerts.thresholds.walFsyncP99WarnMs: 600 must be below walFsyncP99CritMs (500, the default)',
+    );
+    const quota = configError({
+      ETCD_DASHBOARD_CONFIG: withAlerts(
+        'alerts-quota',
+        '      thresholds: { dbQuotaWarnRatio: 0.9, dbQuotaCritRatio: 0.9 }\n',
+      ),
+    });
+    expect(quota.message).toContain('dbQuotaWarnRatio: 0.9 must be below dbQuotaCritRatio (0.9)');
+    const certs = configError({
+      ETCD_DASHBOARD_CONFIG: withAlerts('alerts-certs', '      thresholds: { certWarnDays: 5 }\n'),
+    });
+    expect(certs.message).toContain('certWarnDays: 5 must be above certCritDays (7, the default)');
+  });
+
+  it('refuses two receivers of one cluster with the same name', () => {
+    const file = withAlerts(
+      'alerts-receivers',
+      [
+        '      receivers:',
+        '        - { type: webhook, name: oncall, url: "http://127.0.0.1:9/a" }',
+        '        - { type: slack, name: oncall, url: "https://hooks.example/services/x" }',
+        '',
+      ].join('\n'),
+    );
+    expect(configError({ ETCD_DASHBOARD_CONFIG: file }).message).toContain(
+      `clusters[0].alerts.receivers[1].name: "oncall" is already receivers[0]'s`,
+    );
+  });
+});

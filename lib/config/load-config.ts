@@ -5,7 +5,13 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error';
-import { configFileSchema, envSchema, type ConfigFile, type snapshotsFileSchema } from './config-schema';
+import {
+  configFileSchema,
+  envSchema,
+  type alertsFileSchema,
+  type ConfigFile,
+  type snapshotsFileSchema,
+} from './config-schema';
 import { cronProblem } from './cron';
 import { parseEndpoint } from './endpoint';
 import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
@@ -142,14 +148,7 @@ function fromFile(file: string, now: Date): { source: string; settings: FileSett
       tls: tls?.credentials ?? null,
       clientCertificate: tls?.client ?? null,
       caValidTo: tls?.caValidTo ?? null,
-      alerts: {
-        thresholds: {
-          ...DEFAULT_THRESHOLDS,
-          ...c.alerts?.thresholds,
-          forSeconds: { ...c.alerts?.thresholds?.forSeconds },
-        },
-        receivers: c.alerts?.receivers ?? [],
-      },
+      alerts: alertSettings(c.alerts, `${at}.alerts`),
       metricsUrls: Object.fromEntries(
         Object.entries(c.metricsUrls ?? {}).map(([member, url]) => [member, metricsUrl(url)]),
       ),
@@ -158,6 +157,39 @@ function fromFile(file: string, now: Date): { source: string; settings: FileSett
   });
   const { clusters: _clusters, ...settings } = data;
   return { source: abs, settings, clusters };
+}
+
+/** Warning levels that must lie below their critical ones: [warning, critical, compare as "fewer is worse"]. */
+const LEVEL_PAIRS: Array<[keyof Thresholds, keyof Thresholds, boolean]> = [
+  ['walFsyncP99WarnMs', 'walFsyncP99CritMs', false],
+  ['backendCommitP99WarnMs', 'backendCommitP99CritMs', false],
+  ['dbQuotaWarnRatio', 'dbQuotaCritRatio', false],
+  ['certWarnDays', 'certCritDays', true],
+];
+
+/** The cluster's thresholds over the defaults, each warning below its critical level, and receivers named once. */
+function alertSettings(raw: z.infer<typeof alertsFileSchema> | undefined, at: string): ClusterConfig['alerts'] {
+  const thresholds: Thresholds = {
+    ...DEFAULT_THRESHOLDS,
+    ...raw?.thresholds,
+    forSeconds: { ...raw?.thresholds?.forSeconds },
+  };
+  for (const [warn, crit, fewerIsWorse] of LEVEL_PAIRS) {
+    const w = thresholds[warn] as number;
+    const c = thresholds[crit] as number;
+    if (fewerIsWorse ? w <= c : w >= c) {
+      throw new ConfigError(
+        `${at}.thresholds.${warn}: ${w} must be ${fewerIsWorse ? 'above' : 'below'} ${crit} (${c}` +
+          `${raw?.thresholds?.[crit] === undefined ? ', the default' : ''}), or every breach is critical at once`,
+      );
+    }
+  }
+  const receivers = raw?.receivers ?? [];
+  receivers.forEach((r, j) => {
+    const first = receivers.findIndex((other) => other.name === r.name);
+    if (first !== j) throw new ConfigError(`${at}.receivers[${j}].name: "${r.name}" is already receivers[${first}]'s`);
+  });
+  return { thresholds, receivers };
 }
 
 function snapshotSettings(

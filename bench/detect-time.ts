@@ -14,7 +14,7 @@ import {
 } from './lib/stack';
 
 /** How often the benchmark reads the API while it waits for a verdict (the brief asks for 20–50 ms). */
-export const API_POLL_MS = 25;
+const API_POLL_MS = 25;
 const DETECT_TIMEOUT_MS = 30_000;
 
 type Role = 'follower' | 'leader';

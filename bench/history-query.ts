@@ -11,7 +11,7 @@ import { openDatabase } from '../lib/db/database';
 import { SampleStore, type SampleRow } from '../lib/history/sample-store';
 import { SERIES_NAMES, type SeriesName } from '../lib/history/series';
 import { figureMain } from './lib/results';
-import { summarize, type Summary } from './lib/stats';
+import { median, round3, summarize, type Summary } from './lib/stats';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -83,7 +83,7 @@ export interface HistoryResult {
     freeBytes: number;
     tableBytes: Record<string, number>;
     rawBytesPerRow: number;
-    /** Raw samples kept (24 h) plus a day of rollups, per member. */
+    /** Raw samples kept (24 h), per member: the samples table only; rollups are in rollupBytesPerMemberPerDay. */
     bytesPerMemberPerDayRaw: number;
     rollupBytesPerMemberPerDay: number;
   };
@@ -105,7 +105,6 @@ function mulberry32(seed: number): () => number {
 }
 
 const random = mulberry32(42);
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Values shaped like the collector's: fractional latencies, whole-byte sizes, a climbing raft index. */
 function value(series: SeriesName, member: number, t: number, start: number): number {
@@ -130,13 +129,6 @@ function value(series: SeriesName, member: number, t: number, start: number): nu
     case 'proposals_pending':
       return Math.floor(random() * 3);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const v = sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  return v ?? Number.NaN;
 }
 
 const ms2 = (t: number) => Math.round(t * 100) / 100;

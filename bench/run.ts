@@ -14,12 +14,11 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildId, distDir, ROOT } from './lib/machine';
+import { assertBuild } from './lib/stack';
 import { FIGURE_NAMES, FIGURES, isFigureName, QUICK_RESULTS_DIR, RESULTS_DIR, type FigureName } from './lib/results';
 import { writePerformanceDoc } from './report/performance-doc';
 
 const DOC_FILE = path.join(ROOT, 'docs', 'performance.md');
-/** Figures that start the production dashboard. */
-const NEEDS_BUILD: FigureName[] = ['detect-time', 'viewer-load', 'snapshot-throughput', 'scale', 'page-load'];
 
 function selectFigures(only: string[]): FigureName[] {
   if (only.length === 0) return FIGURE_NAMES;
@@ -90,12 +89,7 @@ async function main(): Promise<void> {
   }
 
   const figures = selectFigures(values.only ?? []);
-  if (figures.some((f) => NEEDS_BUILD.includes(f)) && buildId() === null) {
-    throw new Error(
-      `no production build in ${distDir()}: run \`NEXT_DIST_DIR=${distDir()} npx next build\` first ` +
-        '(and `npm run bench` with the same NEXT_DIST_DIR)',
-    );
-  }
+  if (figures.some((f) => FIGURES[f].needsBuild)) assertBuild();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       if (interrupted) return;

@@ -1,22 +1,30 @@
 // Figure 5: one dashboard process watching 10 real 3-member mTLS clusters at 1 s polling — its CPU and memory —
 // measured in the same run, with the same 30 members up, next to the same dashboard watching one of them.
 // Run alone with `npx tsx bench/scale.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
-import type { z } from 'zod';
-import type { ClusterStatus } from '../lib/cluster/status-types';
-import type { configFileSchema } from '../lib/config/config-schema';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
-import { LocalCluster } from '../scripts/lib/local-cluster';
+import type { LocalCluster } from '../scripts/lib/local-cluster';
 import { writeDashboardConfig } from '../e2e/support/config-file';
 import { ROOT } from './lib/machine';
 import { SCALE_DASHBOARD_PORTS, SCALE_ETCD_BASE } from './lib/ports';
 import { cpuSeconds, rssBytes, watchProcess, type ProcessUsage } from './lib/proc';
 import { fetchMetrics, sumCounter } from './lib/prom-text';
 import { figureMain } from './lib/results';
-import { assertBuild, assertPortFree, isAllHealthy, readStatus, sleep, stopOnInterrupt } from './lib/stack';
+import {
+  assertBuild,
+  assertPortFree,
+  describeStatus,
+  emptyWorkDir,
+  freshCluster,
+  isAllHealthy,
+  readStatus,
+  sleep,
+  stopOnInterrupt,
+  tail,
+  waitForStatus,
+} from './lib/stack';
 import { round3 } from './lib/stats';
 
 const WORK = path.join(ROOT, '.cluster', 'bench-scale');
@@ -26,8 +34,8 @@ const POLL_INTERVAL_MS = 1000;
 const REQUESTS_PER_POLL = MEMBERS * 2 + 2;
 
 /**
- * Modest settings for 30 members on a small machine, passed as etcd's ETCD_* environment variables (the local cluster
- * script sets no such flags): one OS thread of Go code per member, and a 250 ms heartbeat with a 2.5 s election
+ * Modest settings for 30 members on a small machine, passed to the members as etcd's ETCD_* environment variables
+ * (the local cluster script sets no such flags): one OS thread of Go code per member, and a 250 ms heartbeat with a 2.5 s election
  * timeout, so members starved of CPU by the others do not start needless elections. The dashboard's work per poll
  * does not depend on them.
  */
@@ -88,39 +96,31 @@ function log(line: string): void {
   console.log(`scale: ${line}`);
 }
 
-type ConfigFileInput = z.input<typeof configFileSchema>;
-
-/** writeDashboardConfig (the e2e helper) writes the clusters; the poll interval and anonymous viewing are added here. */
+/** The clusters, with anonymous viewing; the poll interval is set by ETCD_DASHBOARD_POLL_INTERVAL_MS in `measure`. */
 function writeConfig(file: string, clusters: LocalCluster[]): string {
-  writeDashboardConfig(
+  return writeDashboardConfig(
     file,
     clusters.map((c) => ({ id: c.state.name, name: c.state.name, cluster: c.state })),
+    { anonymous: 'viewer' },
   );
-  const config = parse(readFileSync(file, 'utf8')) as ConfigFileInput;
-  const full: ConfigFileInput = { pollIntervalMs: POLL_INTERVAL_MS, auth: { anonymous: 'viewer' }, ...config };
-  writeFileSync(file, stringify(full));
-  return file;
 }
 
 function statusUrl(d: DashboardProcess, clusterId: string): string {
   return `${d.url}/api/clusters/${clusterId}/status`;
 }
 
+/** Waits, within one `timeoutMs` for all of them, until the dashboard shows every watched cluster healthy. */
 async function waitAllHealthy(d: DashboardProcess, clusters: LocalCluster[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const bad = await notAllHealthy(d, clusters);
-    if (bad.length === 0) return;
-    last = bad.join('; ');
-    await sleep(500);
+  for (const c of clusters) {
+    await waitForStatus(
+      statusUrl(d, c.state.name),
+      (s) => isAllHealthy(s, MEMBERS),
+      Math.max(0, deadline - Date.now()),
+      `cluster ${c.state.name} healthy (every watched cluster within ${timeoutMs} ms)`,
+      5000,
+    );
   }
-  throw new Error(`the dashboard did not show every watched cluster healthy within ${timeoutMs} ms: ${last}`);
-}
-
-function describe(s: ClusterStatus): string {
-  const members = s.members.map((m) => `${m.name}=${m.health}${m.error ? ` (${m.error})` : ''}`).join(', ');
-  return `${s.clusterId}: quorum ${s.quorum.state}${s.stale ? ' (stale)' : ''}: ${members}`;
 }
 
 async function notAllHealthy(d: DashboardProcess, clusters: LocalCluster[]): Promise<string[]> {
@@ -128,7 +128,7 @@ async function notAllHealthy(d: DashboardProcess, clusters: LocalCluster[]): Pro
   for (const c of clusters) {
     try {
       const s = await readStatus(statusUrl(d, c.state.name), 5000);
-      if (!isAllHealthy(s, MEMBERS)) out.push(describe(s));
+      if (!isAllHealthy(s, MEMBERS)) out.push(`${s.clusterId}: ${describeStatus(s)}`);
     } catch (err) {
       out.push(`${c.state.name}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -175,7 +175,11 @@ async function measure(
   const file = writeConfig(path.join(WORK, `dashboard-${watched.length}.yaml`), watched);
   const dashboard = await startDashboard({
     port,
-    env: { ETCD_DASHBOARD_CONFIG: file, ETCDCTL_ENDPOINTS: '' },
+    env: {
+      ETCD_DASHBOARD_CONFIG: file,
+      ETCD_DASHBOARD_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
+      ETCDCTL_ENDPOINTS: '',
+    },
     dataDir: path.join(WORK, `data-${watched.length}`),
     logFile: path.join(WORK, `dashboard-${watched.length}.log`),
     timeoutMs: 60_000,
@@ -222,7 +226,7 @@ async function measure(
     );
     return w;
   } catch (err) {
-    console.error(`--- dashboard log (${dashboard.logFile})\n${dashboard.log().split('\n').slice(-30).join('\n')}`);
+    console.error(`--- dashboard log (${dashboard.logFile})\n${tail(dashboard.logFile, 30)}`);
     throw err;
   } finally {
     forget();
@@ -233,48 +237,29 @@ async function measure(
 export async function runScale(quick = false): Promise<ScaleResult> {
   const settings = quick ? QUICK : FULL;
   assertBuild();
-  const ports: number[] = [SCALE_DASHBOARD_PORTS.one, SCALE_DASHBOARD_PORTS.ten];
-  for (let p = SCALE_ETCD_BASE; p < SCALE_ETCD_BASE + settings.clusters * MEMBERS * 3; p++) ports.push(p);
-  for (const p of ports) await assertPortFree(p);
-
-  // A run that was killed may have left members running: stop them by their recorded PIDs first.
-  for (let i = 0; i < FULL.clusters; i++) {
-    try {
-      await LocalCluster.load(path.join(WORK, `c${i}`)).stop();
-    } catch {
-      // nothing recorded
-    }
-  }
-  rmSync(WORK, { recursive: true, force: true });
-  mkdirSync(WORK, { recursive: true });
+  for (const p of [SCALE_DASHBOARD_PORTS.one, SCALE_DASHBOARD_PORTS.ten]) await assertPortFree(p);
+  // Stops by PID what a killed run (of any size) left in c0…c9, and clears its configs and dashboard data.
+  await emptyWorkDir(WORK);
 
   const clusters: LocalCluster[] = [];
+  const forgets: Array<() => void> = [];
   const destroyAll = async () => {
     await Promise.allSettled(clusters.map((c) => c.destroy()));
   };
-  const forget = stopOnInterrupt(destroyAll);
-  const savedEnv = Object.fromEntries(Object.keys(ETCD_ENV).map((k) => [k, process.env[k]]));
-  const restoreEnv = () => {
-    for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
   try {
-    // The members inherit this process's environment when they are spawned.
-    Object.assign(process.env, ETCD_ENV);
     for (let i = 0; i < settings.clusters; i++) {
-      const c = LocalCluster.create({
+      const { cluster: c, forget } = await freshCluster({
         dir: path.join(WORK, `c${i}`),
         members: MEMBERS,
         basePort: SCALE_ETCD_BASE + i * MEMBERS * 3,
         name: `scale-${i}`,
+        env: ETCD_ENV,
       });
       clusters.push(c);
+      forgets.push(forget);
       await c.start(60_000);
       log(`cluster ${i + 1} of ${settings.clusters} up`);
     }
-    restoreEnv();
     // Every member healthy by etcd's own /health before anything is measured.
     for (const c of clusters) await c.waitHealthy(30_000);
 
@@ -300,8 +285,7 @@ export async function runScale(quick = false): Promise<ScaleResult> {
       rssPerExtraClusterBytes: Math.round((many.dashboard.rssMeanBytes - one.dashboard.rssMeanBytes) / (n - 1)),
     };
   } finally {
-    restoreEnv();
-    forget();
+    for (const forget of forgets) forget();
     await destroyAll();
     rmSync(WORK, { recursive: true, force: true });
   }

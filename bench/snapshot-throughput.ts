@@ -4,18 +4,27 @@
 // `server-only` load outside Next); bench/run.ts runs it and writes the numbers to docs/.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { streamSnapshotToFile } from '../lib/etcd/snapshot-stream';
 import { Sha256TrailerChecker } from '../lib/snapshots/snapshot-integrity';
-import { LocalCluster } from '../scripts/lib/local-cluster';
+import type { LocalCluster } from '../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
 import { ROOT } from './lib/machine';
 import { SNAPSHOT_DASHBOARD_PORT, SNAPSHOT_ETCD_BASE } from './lib/ports';
 import { rssBytes } from './lib/proc';
 import { figureMain } from './lib/results';
-import { assertBuild, assertPortFree, sleep, stopOnInterrupt } from './lib/stack';
-import { round3 } from './lib/stats';
+import {
+  assertBuild,
+  assertPortFree,
+  emptyWorkDir,
+  freshCluster,
+  sleep,
+  stopOnInterrupt,
+  tail,
+  waitForStatus,
+} from './lib/stack';
+import { median, round3 } from './lib/stats';
 
 const WORK = path.join(ROOT, '.cluster', 'bench-snapshot');
 const MIB = 1024 * 1024;
@@ -57,12 +66,6 @@ export interface SnapshotThroughputResult {
     targetGrowthWhileStreamingBytes: number;
     meetsTarget: boolean;
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 function log(line: string): void {
@@ -128,11 +131,12 @@ async function apiSnapshot(cluster: LocalCluster): Promise<SnapshotThroughputRes
     if (!login.ok) throw new Error(`login: HTTP ${login.status}`);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
     // Wait for the first poll so the dashboard knows the member's DB size.
-    for (let i = 0; i < 100; i++) {
-      const s = (await (await fetch(`${d.url}/api/clusters/default/status`)).json()) as { observedAt: string | null };
-      if (s.observedAt) break;
-      await sleep(100);
-    }
+    await waitForStatus(
+      `${d.url}/api/clusters/default/status`,
+      (s) => s.observedAt !== null,
+      10_000,
+      'a first poll of the member (observedAt set)',
+    );
     await sleep(2000);
     const baseline = rssBytes(d.pid) ?? 0;
     let peak = baseline;
@@ -168,7 +172,7 @@ async function apiSnapshot(cluster: LocalCluster): Promise<SnapshotThroughputRes
       meetsTarget: growthWhileStreaming < TARGET_GROWTH_WHILE_STREAMING_BYTES,
     };
   } catch (err) {
-    if (dashboard) console.error(`--- dashboard log\n${dashboard.log().split('\n').slice(-30).join('\n')}`);
+    if (dashboard) console.error(`--- dashboard log (${dashboard.logFile})\n${tail(dashboard.logFile, 30)}`);
     throw err;
   } finally {
     forget();
@@ -179,23 +183,16 @@ async function apiSnapshot(cluster: LocalCluster): Promise<SnapshotThroughputRes
 export async function runSnapshotThroughput(quick = false): Promise<SnapshotThroughputResult> {
   const settings = quick ? QUICK : FULL;
   assertBuild();
-  for (const p of [SNAPSHOT_DASHBOARD_PORT, SNAPSHOT_ETCD_BASE, SNAPSHOT_ETCD_BASE + 1, SNAPSHOT_ETCD_BASE + 2])
-    await assertPortFree(p);
-  try {
-    await LocalCluster.load(path.join(WORK, 'cluster')).stop();
-  } catch {
-    // nothing left from an interrupted run
-  }
-  rmSync(WORK, { recursive: true, force: true });
-  mkdirSync(WORK, { recursive: true });
-  const cluster = LocalCluster.create({
+  await assertPortFree(SNAPSHOT_DASHBOARD_PORT);
+  // Stops by PID what a killed run left in WORK/cluster, and clears its snapshots and dashboard data.
+  await emptyWorkDir(WORK);
+  const { cluster, forget } = await freshCluster({
     dir: path.join(WORK, 'cluster'),
     members: 1,
     basePort: SNAPSHOT_ETCD_BASE,
     name: 'benchsnap',
     quotaBackendBytes: 8 * 1024 ** 3,
   });
-  const forget = stopOnInterrupt(() => cluster.stop());
   try {
     await cluster.start();
     log(`filling the member with ${settings.values} values of 1 MiB…`);

@@ -3,11 +3,11 @@
 import http from 'node:http';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import type { ClusterStatus } from '../lib/cluster/status-types';
 import { fetchMetrics, sumCounter } from './lib/prom-text';
 import { figureMain } from './lib/results';
 import { percentile, round1, round3 } from './lib/stats';
 import {
+  describeStatus,
   isAllHealthy,
   readStatus,
   removeBenchRoot,
@@ -104,11 +104,6 @@ async function sampleEtcd(stack: BenchStack): Promise<EtcdRequestSample> {
   return { at, started, handled, pids: members.map((m) => m.pid) };
 }
 
-function describeView(s: ClusterStatus): string {
-  const members = s.members.map((m) => `${m.name}=${m.health}${m.error ? ` (${m.error})` : ''}`).join(', ');
-  return `quorum ${s.quorum.state}, leader ${s.leader?.name ?? 'none'}: ${members}`;
-}
-
 /** Reads the API every 500 ms until `stop()`; one request more than the load itself, which is negligible. */
 function watchView(stack: BenchStack): { stop: () => Promise<ViewSamples> } {
   let running = true;
@@ -124,7 +119,7 @@ function watchView(stack: BenchStack): { stop: () => Promise<ViewSamples> } {
         if (s.stale) v.stale += 1;
         if (!isAllHealthy({ ...s, stale: false })) {
           v.notAllHealthy += 1;
-          if (examples.length < 5) examples.push(describeView(s));
+          if (examples.length < 5) examples.push(describeStatus(s));
         }
         if (s.observedAt) ages.push(Date.parse(s.servedAt) - Date.parse(s.observedAt));
       } catch {
@@ -256,6 +251,12 @@ async function measureWindow(
   return w;
 }
 
+/** Warms the route up (first-request work in the server) outside every measured window: 10 connections for 3 s. */
+async function warmUp(url: string): Promise<void> {
+  await autocannon({ url, connections: 10, duration: 3 });
+  await sleep(2000);
+}
+
 /**
  * Three windows of `windowSeconds` each: no API clients, 1 connection, 100 connections. 30 s by default rather than
  * 20: the etcd counters move in steps of one poll (8 requests), so a window is good to ±1 poll, here ±3.3 %.
@@ -264,13 +265,11 @@ export async function runViewerLoad(quick = false): Promise<ViewerLoadResult> {
   const windowSeconds = quick ? 5 : Number(process.env.BENCH_WINDOW_S ?? 30);
   if (!Number.isFinite(windowSeconds) || windowSeconds < 5)
     throw new Error(`BENCH_WINDOW_S must be ≥ 5, got ${windowSeconds}`);
-  return withStack('viewers', async (stack) => {
+  const { status, requestsPerPoll, windows, paced } = await withStack('viewers', async (stack) => {
     const status = await waitForStatus(stack.statusUrl, (s) => isAllHealthy(s), 30_000, 'all members healthy');
     const requestsPerPoll = status.members.length * 2 + 2;
     log(`cluster and dashboard up (poll interval ${status.pollIntervalMs} ms); ${windowSeconds} s windows`);
-    // Warm the route up (first-request work in the server) outside every measured window.
-    await autocannon({ url: stack.statusUrl, connections: 10, duration: 3 });
-    await sleep(2000);
+    await warmUp(stack.statusUrl);
 
     const windows: LoadWindow[] = [];
     for (const connections of [0, 1, 100]) {
@@ -278,38 +277,37 @@ export async function runViewerLoad(quick = false): Promise<ViewerLoadResult> {
       await sleep(2000);
     }
     const paced = await measureWindow(stack, 100, windowSeconds, requestsPerPoll, true);
-    await stack.stop();
-    // The peer, side by side in the same run: the status route through Next.js (fast path off), same load.
-    log('the same 100 connections with the status fast path off (through Next.js)');
-    const throughNext = await withStack(
-      'viewers-next',
-      async (peer) => {
-        await waitForStatus(peer.statusUrl, (s) => isAllHealthy(s), 30_000, 'all members healthy');
-        await autocannon({ url: peer.statusUrl, connections: 10, duration: 3 });
-        await sleep(2000);
-        return measureWindow(peer, 100, windowSeconds, requestsPerPoll);
-      },
-      { ETCD_DASHBOARD_STATUS_FAST_PATH: 'off' },
-    );
-    const one = windows.find((w) => w.apiConnections === 1);
-    const hundred = windows.find((w) => w.apiConnections === 100);
-    if (!one || !hundred) throw new Error('missing window');
-    const ratio = round3(hundred.etcdRequestsPerSecond / one.etcdRequestsPerSecond);
-    return {
-      windowSeconds,
-      pollIntervalMs: status.pollIntervalMs,
-      etcdRequestsPerPoll: requestsPerPoll,
-      windows,
-      ratio100to1: ratio,
-      targetRatio: TARGET_RATIO,
-      meetsTarget: ratio <= TARGET_RATIO,
-      targetP99Ms: TARGET_P99_MS,
-      meetsP99Target: hundred.api !== null && hundred.api.latencyP99Ms < TARGET_P99_MS,
-      paced,
-      meetsPacedP99Target: paced.api !== null && paced.api.latencyP99Ms < TARGET_P99_MS,
-      throughNext,
-    };
+    return { status, requestsPerPoll, windows, paced };
   });
+  // The peer, side by side in the same run: the status route through Next.js (fast path off), same load.
+  log('the same 100 connections with the status fast path off (through Next.js)');
+  const throughNext = await withStack(
+    'viewers-next',
+    async (peer) => {
+      await waitForStatus(peer.statusUrl, (s) => isAllHealthy(s), 30_000, 'all members healthy');
+      await warmUp(peer.statusUrl);
+      return measureWindow(peer, 100, windowSeconds, requestsPerPoll);
+    },
+    { ETCD_DASHBOARD_STATUS_FAST_PATH: 'off' },
+  );
+  const one = windows.find((w) => w.apiConnections === 1);
+  const hundred = windows.find((w) => w.apiConnections === 100);
+  if (!one || !hundred) throw new Error('missing window');
+  const ratio = round3(hundred.etcdRequestsPerSecond / one.etcdRequestsPerSecond);
+  return {
+    windowSeconds,
+    pollIntervalMs: status.pollIntervalMs,
+    etcdRequestsPerPoll: requestsPerPoll,
+    windows,
+    ratio100to1: ratio,
+    targetRatio: TARGET_RATIO,
+    meetsTarget: ratio <= TARGET_RATIO,
+    targetP99Ms: TARGET_P99_MS,
+    meetsP99Target: hundred.api !== null && hundred.api.latencyP99Ms < TARGET_P99_MS,
+    paced,
+    meetsPacedP99Target: paced.api !== null && paced.api.latencyP99Ms < TARGET_P99_MS,
+    throughNext,
+  };
 }
 
 if (require.main === module) {

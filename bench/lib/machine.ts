@@ -37,7 +37,7 @@ export function buildId(): string | null {
   }
 }
 
-export function etcdVersion(): string {
+function etcdVersion(): string {
   try {
     const out = execFileSync(process.env.ETCD_BIN ?? 'etcd', ['--version'], { encoding: 'utf8' });
     return /etcd Version:\s*(\S+)/.exec(out)?.[1] ?? out.split('\n')[0]?.trim() ?? 'unknown';

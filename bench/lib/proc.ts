@@ -41,7 +41,7 @@ export function rssBytes(pid: number): number | null {
 }
 
 /** Every process below `pid` (children of all its threads, recursively). */
-export function descendants(pid: number): number[] {
+function descendants(pid: number): number[] {
   const out: number[] = [];
   const walk = (p: number) => {
     let tasks: string[] = [];

@@ -1,15 +1,15 @@
 // A fresh 3-member mTLS etcd cluster and the production dashboard against it, both stopped by PID afterwards.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { LocalCluster } from '../../scripts/lib/local-cluster';
+import { LocalCluster, type CreateOptions } from '../../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../../scripts/lib/dashboard-process';
 import type { ClusterStatus } from '../../lib/cluster/status-types';
 import { buildId, distDir, ROOT } from './machine';
 import { STACK_DASHBOARD_PORT, STACK_ETCD_BASE } from './ports';
 
 export { ROOT };
-export const BENCH_ROOT = path.join(ROOT, '.cluster', 'bench');
+const BENCH_ROOT = path.join(ROOT, '.cluster', 'bench');
 const MEMBERS = 3;
 
 export function sleep(ms: number): Promise<void> {
@@ -56,7 +56,8 @@ export function assertPortFree(port: number): Promise<void> {
   });
 }
 
-function tail(file: string, lines = 20): string {
+/** The last `lines` lines of a log file, for printing on failure. */
+export function tail(file: string, lines = 20): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -64,23 +65,60 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-/** Starts a fresh cluster in .cluster/bench/<name> (ports 25600–25608) and the dashboard on 3352. */
-export async function startStack(name: string, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
-  const dir = path.join(BENCH_ROOT, name);
-  // A run that was killed may have left members running: stop them by their recorded PIDs first.
-  try {
-    await LocalCluster.load(dir).stop();
-  } catch {
-    // nothing recorded
+/**
+ * Stops, by their recorded PIDs, the members of any cluster a killed run left in `dir` or in a folder directly
+ * below it, then removes `dir` and makes it again, empty.
+ */
+export async function emptyWorkDir(dir: string): Promise<void> {
+  const candidates = [dir];
+  if (existsSync(dir)) {
+    for (const e of readdirSync(dir, { withFileTypes: true }))
+      if (e.isDirectory()) candidates.push(path.join(dir, e.name));
+  }
+  for (const d of candidates) {
+    if (!existsSync(LocalCluster.statePath(d))) continue;
+    try {
+      await LocalCluster.load(d).stop();
+    } catch {
+      // nothing recorded, or nothing running
+    }
   }
   rmSync(dir, { recursive: true, force: true });
-  assertBuild();
-  const ports = [STACK_DASHBOARD_PORT];
-  for (let p = STACK_ETCD_BASE; p < STACK_ETCD_BASE + MEMBERS * 3; p++) ports.push(p);
-  for (const p of ports) await assertPortFree(p);
-
   mkdirSync(dir, { recursive: true });
-  const cluster = LocalCluster.create({ dir, members: MEMBERS, basePort: STACK_ETCD_BASE, name });
+}
+
+export interface FreshClusterOptions extends CreateOptions {
+  members: number;
+  basePort: number;
+}
+
+export interface FreshCluster {
+  /** Created, not started. */
+  cluster: LocalCluster;
+  /** Removes the interrupt hook that destroys the cluster by PID. */
+  forget: () => void;
+}
+
+/**
+ * A new cluster in an empty `dir` (see emptyWorkDir), after checking that its members' ports — basePort to
+ * basePort + 3 × members − 1 — are free; an interrupted benchmark destroys it by PID until `forget` is called.
+ * Not started.
+ */
+export async function freshCluster(opts: FreshClusterOptions): Promise<FreshCluster> {
+  await emptyWorkDir(opts.dir);
+  for (let p = opts.basePort; p < opts.basePort + opts.members * 3; p++) await assertPortFree(p);
+  const cluster = LocalCluster.create(opts);
+  const forget = stopOnInterrupt(() => cluster.destroy());
+  return { cluster, forget };
+}
+
+/** Starts a fresh cluster in .cluster/bench/<name> (ports 25600–25608) and the dashboard on 3352. */
+export async function startStack(name: string, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
+  assertBuild();
+  await assertPortFree(STACK_DASHBOARD_PORT);
+  const dir = path.join(BENCH_ROOT, name);
+  const fresh = await freshCluster({ dir, members: MEMBERS, basePort: STACK_ETCD_BASE, name });
+  const cluster = fresh.cluster;
   const logFile = path.join(dir, 'dashboard.log');
   let dashboard: DashboardProcess | null = null;
   try {
@@ -92,9 +130,12 @@ export async function startStack(name: string, extraEnv: Record<string, string> 
       logFile,
     });
   } catch (err) {
+    fresh.forget();
     await cluster.destroy();
     throw err;
   }
+  // From here on an interrupt stops the dashboard as well.
+  fresh.forget();
   const d = dashboard;
   let stopped = false;
   let forget = () => {};
@@ -115,7 +156,7 @@ export async function startStack(name: string, extraEnv: Record<string, string> 
 }
 
 /** On failure: the last lines of every log, printed before the folder is removed. */
-export function describeLogs(stack: BenchStack): string {
+function describeLogs(stack: BenchStack): string {
   const parts = [`--- dashboard (${stack.dashboard.logFile})\n${tail(stack.dashboard.logFile)}`];
   for (const m of stack.cluster.state.members) parts.push(`--- ${m.name} (${m.logFile})\n${tail(m.logFile, 8)}`);
   return parts.join('\n');
@@ -126,7 +167,8 @@ export function assertBuild(): void {
   if (buildId() === null) {
     const dir = distDir();
     throw new Error(
-      `no production build in ${dir} (or one is being written): run \`NEXT_DIST_DIR=${dir} npx next build\` first`,
+      `no production build in ${dir} (or one is being written): run \`NEXT_DIST_DIR=${dir} npx next build\` first ` +
+        '(and the benchmark with the same NEXT_DIST_DIR)',
     );
   }
 }
@@ -174,20 +216,27 @@ export function isAllHealthy(s: ClusterStatus, members = MEMBERS): boolean {
   );
 }
 
-/** Polls the API until `check` holds; throws after `timeoutMs`. */
+/** One line for an answer: quorum (and staleness), leader, and every member's health with its error. */
+export function describeStatus(s: ClusterStatus): string {
+  const members = s.members.map((m) => `${m.name}=${m.health}${m.error ? ` (${m.error})` : ''}`).join(', ');
+  return `quorum ${s.quorum.state}${s.stale ? ' (stale)' : ''}, leader ${s.leader?.name ?? 'none'}: ${members}`;
+}
+
+/** Polls the API until `check` holds; throws after `timeoutMs`. Each read may take `readTimeoutMs`. */
 export async function waitForStatus(
   url: string,
   check: (s: ClusterStatus) => boolean,
   timeoutMs: number,
   what: string,
+  readTimeoutMs = 2000,
 ): Promise<ClusterStatus> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     try {
-      const s = await readStatus(url);
+      const s = await readStatus(url, readTimeoutMs);
       if (check(s)) return s;
-      last = `quorum ${s.quorum.state}, members ${s.members.map((m) => `${m.name}=${m.health}`).join(' ')}`;
+      last = describeStatus(s);
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }

@@ -18,6 +18,15 @@ export function percentile(values: readonly number[], p: number): number {
   return v;
 }
 
+/** The true median: the middle value, or the mean of the two middle values for an even count. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid];
+  if (hi === undefined) throw new Error('median of an empty sample');
+  return sorted.length % 2 ? hi : ((sorted[mid - 1] as number) + hi) / 2;
+}
+
 export function summarize(values: readonly number[]): Summary | null {
   if (values.length === 0) return null;
   const round = (x: number) => Math.round(x);

@@ -34,7 +34,7 @@ const begin = (id: SectionId) =>
   `<!-- bench:${id} begin (written by \`npm run bench\` from bench/results; edits inside are overwritten) -->`;
 const end = (id: SectionId) => `<!-- bench:${id} end -->`;
 
-export function loadRecords(resultsDir: string): Records {
+function loadRecords(resultsDir: string): Records {
   return Object.fromEntries(FIGURE_NAMES.map((name) => [name, readRecord(resultsDir, name)])) as unknown as Records;
 }
 
@@ -47,7 +47,7 @@ function unwrapParagraphs(text: string): string {
 }
 
 /** Replaces every section between its markers; a section without markers goes after the one before it. */
-export function renderDoc(old: string | null, records: Records): string {
+function renderDoc(old: string | null, records: Records): string {
   let text = old ?? '# Performance\n';
   let previousEnd: string | null = null;
   for (const s of SECTIONS) {

@@ -66,7 +66,7 @@ ${rowOf('SHA-256 trailer check (`verifySha256Trailer`)', r.verifySha256Trailer)}
 ${rowOf('both, one after the other', r.trailerThenStatus)}
 
 Ratio \`snapshotStatus\` / \`etcdctl snapshot status\` (throughput): **${ratio(r.ratio)}**${slower ? ` — the TypeScript reader is ${slower.toFixed(1)}× slower` : ''}.
-Its buffers grew by at most ${mb(r.snapshotStatus.peakBufferGrowthBytes)} while it read the file
+Its buffers grew by at most ${mib(r.snapshotStatus.peakBufferGrowthBytes)} while it read the file
 (etcdctl's peak RSS: ${r.etcdctlSnapshotStatus.peakRssBytes ? mib(r.etcdctlSnapshotStatus.peakRssBytes) : 'not measured; needs GNU time'}).
 During a snapshot the trailer is checked while the bytes arrive, so only the bbolt pass is added${statusSecondsPerGb ? ` (about ${statusSecondsPerGb.toFixed(1)} s per GB here)` : ''}.`;
 }

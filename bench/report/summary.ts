@@ -29,6 +29,8 @@ interface Row {
   ratio: string;
   target: string;
   met: string;
+  /** When it was measured, if not on the date of its figure number's record (figure 5 has two records). */
+  date?: string;
 }
 
 const NONE = '–';
@@ -192,7 +194,7 @@ function scaleRows(scale: Records['scale'], history: Records['history']): Row[] 
       },
     );
   }
-  if (!history) rows.push(missing(5, 'history queries', 'history'));
+  if (!history) rows.push({ ...missing(5, 'history queries', 'history'), date: NONE });
   else {
     const q = history.result.queries;
     rows.push({
@@ -203,6 +205,7 @@ function scaleRows(scale: Records['scale'], history: Records['history']): Row[] 
       ratio: NONE,
       target: NONE,
       met: NONE,
+      date: when(history),
     });
   }
   return rows;
@@ -260,7 +263,7 @@ export function summarySection(heading: string, records: Records): string {
   const table = rows
     .map(
       (r) =>
-        `| ${r.n} | ${r.figure} | ${r.measured} | ${r.peer} | ${r.ratio} | ${r.target} | ${r.met} | ${dates.get(r.n) ?? NONE} |`,
+        `| ${r.n} | ${r.figure} | ${r.measured} | ${r.peer} | ${r.ratio} | ${r.target} | ${r.met} | ${r.date ?? dates.get(r.n) ?? NONE} |`,
     )
     .join('\n');
   const newest = [...all].sort((a, b) => b.machine.date.localeCompare(a.machine.date))[0];

@@ -25,8 +25,6 @@ export interface StartDashboardOptions {
   /** Wait for /api/clusters to answer; false to watch a process that should fail at start. */
   waitReady?: boolean;
   timeoutMs?: number;
-  /** Options for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
-  nodeArgs?: string[];
 }
 
 export async function startDashboard(opts: StartDashboardOptions): Promise<DashboardProcess> {
@@ -34,7 +32,7 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
   let child: ChildProcess;
   try {
     // The production server run directly by node, not through npm and sh, so the PID we hold is the server's own.
-    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'scripts/server.mjs')], {
+    child = spawn(process.execPath, [path.join(ROOT, 'scripts/server.mjs')], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -29,6 +29,8 @@ export interface LocalClusterState {
   clientCert: string;
   clientKey: string;
   quotaBackendBytes: number | null;
+  /** Extra environment for every member's etcd process (e.g. ETCD_* settings); absent in older state files. */
+  env?: Record<string, string>;
   members: LocalMember[];
 }
 
@@ -38,6 +40,8 @@ export interface CreateOptions {
   basePort?: number;
   name?: string;
   quotaBackendBytes?: number;
+  /** Extra environment for every member's etcd process, on top of this process's own. */
+  env?: Record<string, string>;
 }
 
 const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
@@ -142,6 +146,7 @@ export class LocalCluster {
       clientCert: client.cert,
       clientKey: client.key,
       quotaBackendBytes: opts.quotaBackendBytes ?? null,
+      ...(opts.env ? { env: { ...opts.env } } : {}),
       members,
     });
     cluster.save();
@@ -229,7 +234,7 @@ export class LocalCluster {
       const child = spawn(ETCD_BIN, this.memberArgs(m), {
         detached: true,
         stdio: ['ignore', log, log],
-        env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' },
+        env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '', ...this.state.env },
       });
       if (child.pid === undefined) throw new Error(`could not start ${ETCD_BIN} for ${m.name}`);
       child.unref();

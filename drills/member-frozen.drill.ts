@@ -14,6 +14,7 @@ test('a follower frozen: its row says it hangs, the other rows and the page stay
   const stack = drill();
   const { victim, others } = await healthyWithFollower(stack, page);
 
+  const faultAt = new Date().toISOString();
   await stack.freeze(stack.memberIndex(victim.name));
   try {
     // Several polls in a row, each fresh: a call hanging on the frozen member never holds a poll back.
@@ -26,5 +27,5 @@ test('a follower frozen: its row says it hangs, the other rows and the page stay
   }
 
   await expectAllBackHealthy(stack, page, [victim.name, ...others]);
-  await expectEdges(stack.api, ['member_down', 'member_up'], { memberId: victim.id });
+  await expectEdges(stack.api, ['member_down', 'member_up'], faultAt, victim.id);
 });

@@ -13,6 +13,7 @@ test('a follower killed: its row says why, the other rows and the page stay fres
   const stack = drill();
   const { victim, others } = await healthyWithFollower(stack, page);
 
+  const faultAt = new Date().toISOString();
   await stack.cluster.stopMember(stack.memberIndex(victim.name), 'SIGKILL');
 
   // The process is gone: the socket refuses, and the row says so rather than "timed out".
@@ -26,5 +27,5 @@ test('a follower killed: its row says why, the other rows and the page stay fres
   // Back again: healthy without touching the page, and the history holds both edges.
   stack.cluster.startMember(stack.memberIndex(victim.name));
   await expectAllBackHealthy(stack, page, [victim.name, ...others]);
-  await expectEdges(stack.api, ['member_down', 'member_up'], { memberId: victim.id });
+  await expectEdges(stack.api, ['member_down', 'member_up'], faultAt, victim.id);
 });

@@ -51,5 +51,5 @@ test('two of three killed: quorum lost on a fresh page; both back: at-risk, then
   await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
 
   // The loss first and the return last (a member rejoining may cause one more short election in between).
-  await expectEdges(stack.api, ['quorum_lost', 'quorum_restored'], { since: faultAt });
+  await expectEdges(stack.api, ['quorum_lost', 'quorum_restored'], faultAt);
 });

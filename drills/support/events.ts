@@ -17,18 +17,20 @@ export async function readEvents(api: APIRequestContext, types: EventType[], sin
 
 /**
  * The first and the last of these events are `first` and `last`, polled until they are: a member (or a cluster)
- * may flap once more while it recovers, so what lies between is not judged. `memberId` keeps one member's events;
- * `since` leaves out what happened before the drill's fault.
+ * may flap once more while it recovers, so what lies between is not judged. Only events from `since` (an ISO time
+ * taken just before the drill's fault) count: while the cluster started, the dashboard's first polls may already
+ * have recorded a member coming up or quorum being restored. `memberId` keeps one member's events.
  */
 export async function expectEdges(
   api: APIRequestContext,
   [first, last]: [EventType, EventType],
-  opts: { memberId?: string | null; since?: string } = {},
+  since: string,
+  memberId?: string | null,
 ): Promise<void> {
   await expect
     .poll(async () => {
-      const types = (await readEvents(api, [first, last], opts.since))
-        .filter((e) => opts.memberId === undefined || e.memberId === opts.memberId)
+      const types = (await readEvents(api, [first, last], since))
+        .filter((e) => memberId === undefined || e.memberId === memberId)
         .map((e) => e.type);
       return [types[0], types.at(-1)];
     })

@@ -26,25 +26,28 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
   return (
     <section aria-label="Members">
       <h2 className="mb-2 text-lg font-semibold">Members ({members.length})</h2>
-      <ul className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
+      <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 xl:grid-cols-3">
         {sorted.map((m) => {
           const h = HEALTH_STYLE[m.health];
           const r = role(m);
+          const endpoint = m.endpoint ?? m.clientURLs[0] ?? 'no endpoint';
           return (
             <li
               key={m.id ?? m.endpoint ?? m.name}
               data-testid="member-row"
               data-member-name={m.name}
               data-health={m.health}
-              className={`rounded-xl border bg-white p-4 shadow-sm dark:bg-slate-900 ${
+              className={`min-w-0 rounded-xl border bg-white p-4 shadow-sm dark:bg-slate-900 ${
                 r === 'Leader' ? 'border-sky-500 border-2' : 'border-slate-200 dark:border-slate-700'
               } ${fresh ? '' : 'opacity-60'}`}
             >
               <div className="flex items-start justify-between gap-2">
                 <div className="min-w-0">
-                  <p className="truncate text-base font-semibold">{m.name}</p>
-                  <p className="truncate text-xs text-slate-500">
-                    <code>{m.id ?? 'id unknown'}</code> · {m.endpoint ?? m.clientURLs[0] ?? 'no endpoint'}
+                  <p className="truncate text-base font-semibold" title={m.name}>
+                    {m.name}
+                  </p>
+                  <p className="truncate text-xs text-slate-500" title={`${m.id ?? 'id unknown'} · ${endpoint}`}>
+                    <code>{m.id ?? 'id unknown'}</code> · {endpoint}
                   </p>
                 </div>
                 <div className="flex shrink-0 flex-col items-end gap-1">
@@ -61,11 +64,14 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
                 </div>
               </div>
               {m.error && (
-                <p data-testid="member-error" className="mt-2 break-words text-sm text-red-800 dark:text-red-300">
+                <p
+                  data-testid="member-error"
+                  className="mt-2 text-sm [overflow-wrap:anywhere] text-red-800 dark:text-red-300"
+                >
                   {m.error}
                 </p>
               )}
-              <dl className="mt-3 grid grid-cols-2 gap-x-3 gap-y-1 text-sm">
+              <dl className="mt-3 grid grid-cols-2 gap-x-3 gap-y-1 text-sm [&>dd]:min-w-0 [&>dd]:[overflow-wrap:anywhere]">
                 <dt className="text-slate-500">Probe</dt>
                 <dd>{m.probeMs !== null ? `${m.probeMs} ms` : '—'}</dd>
                 <dt className="text-slate-500">Raft index</dt>

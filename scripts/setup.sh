@@ -10,6 +10,8 @@ command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Playwright drives Debian's Chromium: it must never download a browser of its own.
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The pages ship their own typefaces; the symbols they lack (★ ⊘ ⚠ ✕) come from DejaVu, which a bare machine may not have.
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

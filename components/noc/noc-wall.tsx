@@ -28,6 +28,32 @@ function columns(n: number): number {
   return 4;
 }
 
+/*
+ * A tile is a size container: its text is sized in container units (cqh, cqw) from the tile's own box, so any number
+ * of tiles, any wall and any font fit; content can never make a tile (or the wall) taller.
+ */
+const TILE =
+  'flex min-h-0 min-w-0 flex-col justify-between overflow-hidden rounded-2xl p-[1.2vw] [container-type:size]';
+const NAME = 'text-[min(10cqh,7cqw)] leading-tight';
+const SMALL = 'text-[min(7cqh,4.5cqw)]';
+const LINE = 'text-[min(7cqh,4.6cqw)]';
+
+/** The state as one large line: as large as the tile allows, never wrapped, whatever the word's length. */
+function StateWord({ icon, word, testId }: { icon: string; word: string; testId: string }) {
+  // About 0.8 em a character in a heavy capital face, the fallback fonts' included: the word fills at most the width.
+  const chars = word.length + 2;
+  return (
+    <p
+      data-testid={testId}
+      className="overflow-hidden leading-none font-black tracking-tight text-ellipsis whitespace-nowrap"
+      style={{ fontSize: `min(22cqh, ${(125 / chars).toFixed(2)}cqw)` }}
+    >
+      <span aria-hidden>{icon} </span>
+      {word}
+    </p>
+  );
+}
+
 function Tile({
   tile,
   receivedAt,
@@ -68,13 +94,13 @@ function Tile({
         data-cluster={s.clusterId}
         data-state="no-data"
         data-reason={reason}
-        className="flex flex-col justify-between overflow-hidden rounded-2xl border-4 border-dashed border-slate-400 bg-slate-800 p-[1.2vw] text-slate-100"
+        className={`${TILE} border-4 border-dashed border-slate-400 bg-slate-800 text-slate-100`}
       >
-        <h2 className="truncate text-[2.2vw] font-semibold">{s.name}</h2>
-        <p className="text-[3.6vw] leading-none font-black tracking-tight">
-          <span aria-hidden>⊘ </span>NO DATA
-        </p>
-        <p className="text-[1.5vw]">
+        <h2 className={`truncate font-semibold ${NAME}`} title={s.name}>
+          {s.name}
+        </h2>
+        <StateWord testId="noc-state" icon="⊘" word="NO DATA" />
+        <p className={`line-clamp-2 ${LINE}`}>
           {since !== null
             ? `since ${formatClock(since)} (${formatAge(now - since)})`
             : noneAnswer
@@ -90,22 +116,21 @@ function Tile({
       data-testid="noc-tile"
       data-cluster={s.clusterId}
       data-state={s.quorum.state}
-      className={`flex flex-col justify-between overflow-hidden rounded-2xl p-[1.2vw] text-white ${style.bg}`}
+      className={`${TILE} text-white ${style.bg}`}
     >
-      <div className="flex items-baseline justify-between gap-2">
-        <h2 className="truncate text-[2.2vw] font-semibold">{s.name}</h2>
-        <span className="text-[1.4vw] whitespace-nowrap">
+      <div className="flex min-w-0 items-baseline justify-between gap-[2cqw]">
+        <h2 className={`truncate font-semibold ${NAME}`} title={s.name}>
+          {s.name}
+        </h2>
+        <span className={`shrink-0 whitespace-nowrap ${SMALL}`}>
           {s.quorum.healthy}/{s.quorum.voting} healthy
         </span>
       </div>
-      <p data-testid="noc-state" className="text-[3.6vw] leading-none font-black tracking-tight">
-        <span aria-hidden>{style.icon} </span>
-        {style.word.toUpperCase()}
-      </p>
-      <div className="space-y-[0.3vw] text-[1.35vw] leading-tight">
+      <StateWord testId="noc-state" icon={style.icon} word={style.word.toUpperCase()} />
+      <div className={`min-w-0 space-y-[1cqh] leading-tight ${LINE}`}>
         <p className="truncate">{s.leader ? `★ leader ${s.leader.name}` : '✕ no leader'}</p>
         {tile.worstAlert ? (
-          <p data-testid="noc-alert" className="truncate font-semibold">
+          <p data-testid="noc-alert" className="truncate font-semibold" title={tile.worstAlert.summary}>
             {SEVERITY_ICON[tile.worstAlert.severity]} {tile.worstAlert.summary}
             {tile.firingCount > 1 ? ` (+${tile.firingCount - 1})` : ''}
           </p>
@@ -155,7 +180,7 @@ export function NocWall() {
         </p>
       ) : (
         <div
-          className="grid flex-1 gap-[0.8vw]"
+          className="grid min-h-0 flex-1 gap-[0.8vw]"
           style={{
             gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`,
             gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))`,

@@ -80,6 +80,7 @@ export class AlertService {
   private readonly dispatchers = new Map<string, NotificationDispatcher>();
   private readonly inputs = new Map<string, ClusterInputs>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly deps: AlertServiceDeps) {
     for (const c of deps.config.clusters) {
@@ -134,8 +135,11 @@ export class AlertService {
     const inputs = this.inputs.get(cluster.id);
     if (!collector || !tracker || !inputs) return;
     const obs = collector.current();
+    // The first poll has not had its time yet: a start is not an outage, so nothing is judged (data_stale would fire
+    // and be notified on every start, and alerts restored from the database would resolve on no data).
+    if (obs === null && now - this.startedAt <= this.deps.staleAfterMs) return;
     const observedAt = obs?.observedAt ? Date.parse(obs.observedAt) : null;
-    const stale = isStale(obs?.observedAt ?? null, now, this.deps.staleAfterMs);
+    const stale = this.isStale(cluster.id, now);
     this.refreshSlowInputs(cluster, inputs, obs, now);
     const latest = this.deps.snapshots.latestVerifiedSummary(cluster.id);
     const certificates: CertificateFact[] = [...inputs.memberCerts];
@@ -302,16 +306,27 @@ export class AlertService {
    * Active (pending and firing) alerts only, worst first: from the trackers in memory, no database read. What the NOC
    * wall and /metrics read on every request.
    */
-  active(clusterId?: string): AlertView[] {
+  active(clusterId?: string, now = Date.now()): AlertView[] {
     const views: AlertView[] = [];
     for (const [id, tracker] of this.trackers) {
       if (clusterId && id !== clusterId) continue;
-      for (const a of tracker.current())
+      const stale = this.isStale(id, now);
+      for (const a of tracker.current()) {
+        // Fresh data has arrived since the last evaluation: the alert resolves at the next one (within a poll
+        // interval). Until then it is not shown, so no page says "no fresh data" beside fresh data.
+        if (a.rule === 'data_stale' && !stale) continue;
         views.push(
           this.view(id, a, a.state, a.state === 'firing' ? (a.firingSince ?? a.pendingSince) : a.pendingSince),
         );
+      }
     }
     return views.sort(worstFirst);
+  }
+
+  /** The dashboard has no fresh data for the cluster (or none at all). */
+  private isStale(clusterId: string, now: number): boolean {
+    const obs = this.deps.collectors.get(clusterId)?.current();
+    return isStale(obs?.observedAt ?? null, now, this.deps.staleAfterMs);
   }
 
   /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
@@ -322,7 +337,7 @@ export class AlertService {
       resolved.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now, a.resolvedAt ?? now));
     }
     // Every active alert sorts before every resolved one, so the two sorted lists end to end are the whole order.
-    return [...this.active(clusterId), ...resolved.sort(worstFirst)];
+    return [...this.active(clusterId, now), ...resolved.sort(worstFirst)];
   }
 
   /** Alerts that fired in [from, to] or were firing then, from the database, newest first. */

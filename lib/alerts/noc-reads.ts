@@ -8,7 +8,7 @@ import type { NocResponse } from './noc-types';
 export function nocTiles(req: Request, now = Date.now()): NocResponse {
   requireRole(req, 'viewer');
   const rt = getRuntime();
-  const alerts = rt.alerts.active().filter((a) => a.state === 'firing');
+  const alerts = rt.alerts.active(undefined, now).filter((a) => a.state === 'firing');
   return {
     servedAt: new Date(now).toISOString(),
     tiles: rt.config.clusters.map((c) => {

@@ -1,0 +1,311 @@
+// The etcd versions the project supports and where each one's binaries live: finds, fetches and builds them.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ETCD_LINES = ['3.4', '3.5', '3.6', '3.7'] as const;
+export type EtcdLine = (typeof ETCD_LINES)[number];
+
+/** apt: Debian bookworm's own packages; sid-deb: Debian sid's .debs unpacked into the cache; go-build: etcd's Go modules. */
+export type EtcdSource = 'apt' | 'sid-deb' | 'go-build';
+
+export interface EtcdRelease {
+  line: EtcdLine;
+  version: string;
+  source: EtcdSource;
+  endOfLife: boolean;
+}
+
+export const ETCD_RELEASES: Readonly<Record<EtcdLine, EtcdRelease>> = {
+  '3.4': { line: '3.4', version: '3.4.23', source: 'apt', endOfLife: true },
+  '3.5': { line: '3.5', version: '3.5.30', source: 'sid-deb', endOfLife: false },
+  '3.6': { line: '3.6', version: '3.6.14', source: 'go-build', endOfLife: false },
+  '3.7': { line: '3.7', version: '3.7.1', source: 'go-build', endOfLife: false },
+};
+
+/** Settings read: ETCD_VERSION, ETCD_DASHBOARD_CACHE, GO, PATH. Child processes get process.env with these on top. */
+export type EtcdEnv = Readonly<Record<string, string | undefined>>;
+
+export interface EtcdBinaries {
+  version: string;
+  etcd: string;
+  etcdctl: string;
+  /** etcdutl exists from 3.5 on; 3.4's snapshot status and restore live in etcdctl. */
+  etcdutl: string | null;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const APT_BIN_DIR = '/usr/bin';
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const CACHED_COMMANDS = ['etcd', 'etcdctl', 'etcdutl'] as const;
+
+/** The Go module (committed in the repo) that builds a go-build line's three commands. */
+export function goModuleDir(line: EtcdLine): string {
+  return path.join(ROOT, 'tools', 'etcd-build', `v${line}`);
+}
+
+/** Outside the repo, so repeated runs on one machine reuse what earlier runs fetched or built. */
+export function etcdCacheDir(env: EtcdEnv = process.env): string {
+  const base = env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard');
+  return path.join(path.resolve(base), 'etcd');
+}
+
+export function parseEtcdLine(value: string): EtcdLine | null {
+  return ETCD_LINES.find((line) => line === value.trim()) ?? null;
+}
+
+/** ETCD_VERSION picks a line; unset or empty means "the default"; anything else is refused by name. */
+export function etcdLineFromEnv(env: EtcdEnv = process.env): EtcdLine | null {
+  const raw = env.ETCD_VERSION;
+  if (raw === undefined || raw.trim() === '') return null;
+  const line = parseEtcdLine(raw);
+  if (line === null) throw new Error(`ETCD_VERSION must be one of ${ETCD_LINES.join(', ')} (got "${raw}")`);
+  return line;
+}
+
+/** The newest line we have or can get: 3.7 wherever Go is, else 3.5 from sid's debs, last the end-of-life 3.4. */
+export function pickDefaultLine(obtainable: Iterable<EtcdLine>): EtcdLine | null {
+  const have = new Set(obtainable);
+  return [...ETCD_LINES].reverse().find((line) => have.has(line)) ?? null;
+}
+
+export function etcdBinaries(line: EtcdLine, env: EtcdEnv = process.env): EtcdBinaries | null {
+  const { version, source } = ETCD_RELEASES[line];
+  if (source === 'apt') {
+    const etcd = path.join(APT_BIN_DIR, 'etcd');
+    const etcdctl = path.join(APT_BIN_DIR, 'etcdctl');
+    return existsSync(etcd) && existsSync(etcdctl) ? { version, etcd, etcdctl, etcdutl: null } : null;
+  }
+  const file = (name: (typeof CACHED_COMMANDS)[number]): string => path.join(etcdCacheDir(env), version, name);
+  if (!CACHED_COMMANDS.every((name) => existsSync(file(name)))) return null;
+  return { version, etcd: file('etcd'), etcdctl: file('etcdctl'), etcdutl: file('etcdutl') };
+}
+
+/** Lines whose binaries are here, or whose source tool is (Go for go-build, apt-get for the rest). */
+export function obtainableLines(env: EtcdEnv = process.env): EtcdLine[] {
+  const go = findGo(env) !== null;
+  const apt = findOnPath('apt-get', env) !== null && findOnPath('dpkg-deb', env) !== null;
+  return ETCD_LINES.filter((line) => {
+    if (etcdBinaries(line, env) !== null) return true;
+    return ETCD_RELEASES[line].source === 'go-build' ? go : apt;
+  });
+}
+
+export function defaultEtcdLine(env: EtcdEnv = process.env): EtcdLine {
+  const line = pickDefaultLine(obtainableLines(env));
+  if (line === null) throw new Error('no etcd available: install Go (builds 3.7) or run on Debian with apt-get');
+  if (ETCD_RELEASES[line].endOfLife) {
+    console.error(`etcd: falling back to ${line}, which is end of life; install Go to get 3.7`);
+  }
+  return line;
+}
+
+/** ETCD_VERSION when set, the default line otherwise. */
+export function selectedEtcdLine(env: EtcdEnv = process.env): EtcdLine {
+  return etcdLineFromEnv(env) ?? defaultEtcdLine(env);
+}
+
+/** Returns the line's binaries, fetching or building them first when they are missing (builds take minutes). */
+export function ensureEtcd(line: EtcdLine, env: EtcdEnv = process.env): EtcdBinaries {
+  const present = etcdBinaries(line, env);
+  if (present !== null) return present;
+  const release = ETCD_RELEASES[line];
+  const started = Date.now();
+  let what: string;
+  if (release.source === 'apt') {
+    installFromApt(env);
+    what = 'installed etcd-server and etcd-client with apt-get';
+  } else {
+    const target = path.join(etcdCacheDir(env), release.version);
+    if (release.source === 'sid-deb') {
+      const mirror = debianMirror();
+      fillCacheDir(target, (staging) => unpackSidDebs(release.version, mirror, staging, env));
+      what = `fetched Debian sid's etcd-server and etcd-client ${release.version} from ${mirror} into ${target}`;
+    } else {
+      const go = findGo(env);
+      if (go === null) {
+        throw new Error(`etcd ${release.version} is built with Go, and no go was found (set GO=/path/to/go)`);
+      }
+      fillCacheDir(target, (staging) => goBuild(go, goModuleDir(line), staging, env));
+      what = `built etcd ${release.version} from etcd's Go modules (${path.relative(ROOT, goModuleDir(line))}) into ${target}`;
+    }
+  }
+  const binaries = etcdBinaries(line, env);
+  if (binaries === null) throw new Error(`etcd ${release.version}: binaries still missing after install`);
+  checkVersion(binaries, env);
+  console.error(`etcd ${line}: ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return binaries;
+}
+
+/** The URI of the machine's own Debian archive, from a deb822 .sources file or a one-line sources.list. */
+export function debianMirrorFromSources(text: string): string | null {
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const field = (name: string): string[] =>
+      stanza
+        .split('\n')
+        .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+        .flatMap((l) =>
+          l
+            .slice(name.length + 1)
+            .trim()
+            .split(/\s+/),
+        );
+    const suites = field('Suites');
+    if (!field('Types').includes('deb') || suites.every((s) => s.endsWith('-security'))) continue;
+    const uri = field('URIs')[0];
+    if (uri !== undefined && uri !== '') return uri;
+  }
+  for (const l of text.split('\n').map((line) => line.trim())) {
+    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(l);
+    if (m?.[1] !== undefined && !m[2]?.endsWith('-security')) return m[1];
+  }
+  return null;
+}
+
+function debianMirror(): string {
+  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
+    const mirror = existsSync(file) ? debianMirrorFromSources(readFileSync(file, 'utf8')) : null;
+    if (mirror !== null) return mirror;
+  }
+  throw new Error('no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list');
+}
+
+/** Fills a staging folder beside `target` and renames it into place, so a half-done install never looks present. */
+function fillCacheDir(target: string, fill: (staging: string) => void): void {
+  mkdirSync(path.dirname(target), { recursive: true });
+  const staging = mkdtempSync(`${target}.partial-`);
+  try {
+    chmodSync(staging, 0o755);
+    fill(staging);
+    for (const name of CACHED_COMMANDS) {
+      if (!existsSync(path.join(staging, name))) throw new Error(`${name} missing from ${staging}`);
+    }
+    // A folder left by an interrupted run, or another process that finished first.
+    if (existsSync(target) && !CACHED_COMMANDS.every((name) => existsSync(path.join(target, name)))) {
+      rmSync(target, { recursive: true, force: true });
+    }
+    if (!existsSync(target)) renameSync(staging, target);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function unpackSidDebs(version: string, mirror: string, staging: string, env: EtcdEnv): void {
+  // A private apt state: the machine's sources, lists and cache stay untouched.
+  const work = mkdtempSync(path.join(os.tmpdir(), 'etcd-sid-'));
+  try {
+    chmodSync(work, 0o755);
+    const sourcesFile = path.join(work, 'sources.list');
+    const opts = [
+      '-q',
+      '-o',
+      `Dir::Etc::sourcelist=${sourcesFile}`,
+      '-o',
+      'Dir::Etc::sourceparts=/dev/null',
+      '-o',
+      `Dir::State::Lists=${path.join(work, 'lists')}`,
+      '-o',
+      `Dir::Cache=${path.join(work, 'cache')}`,
+    ];
+    for (const dir of ['lists/partial', 'cache/archives/partial', 'debs', 'root']) {
+      mkdirSync(path.join(work, dir), { recursive: true });
+    }
+    writeFileSync(sourcesFile, `${sidSourceLine(mirror)}\n`);
+    // As root, apt fetches as the _apt user: the folders must be its, or apt warns and fetches as root.
+    if (process.getuid?.() === 0) runChecked('chown', ['-R', '_apt:root', work], work, env);
+    runChecked('apt-get', [...opts, 'update'], work, env);
+    // apt-get download writes into the current folder as the _apt user.
+    const debs = path.join(work, 'debs');
+    try {
+      runChecked('apt-get', [...opts, 'download', `etcd-server=${version}-*`, `etcd-client=${version}-*`], debs, env);
+    } catch (err) {
+      // sid moves on and drops old versions: say what it has now, so the table can follow.
+      const policy = runChecked('apt-cache', [...opts, 'policy', 'etcd-server'], work, env);
+      const candidate = /Candidate: (\S+)/.exec(policy)?.[1] ?? 'nothing';
+      throw new Error(`Debian sid has etcd-server ${candidate}, not ${version}: update ETCD_RELEASES['3.5']`, {
+        cause: err,
+      });
+    }
+    // etcd-server ships etcd and etcdutl, etcd-client ships etcdctl.
+    for (const deb of readdirSync(debs).filter((f) => f.endsWith('.deb'))) {
+      runChecked('dpkg-deb', ['-x', deb, path.join(work, 'root')], debs, env);
+    }
+    for (const name of CACHED_COMMANDS) {
+      copyFileSync(path.join(work, 'root', 'usr', 'bin', name), path.join(staging, name));
+      chmodSync(path.join(staging, name), 0o755);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function sidSourceLine(mirror: string): string {
+  return `deb [signed-by=${DEBIAN_KEYRING}] ${mirror} sid main`;
+}
+
+function goBuild(go: string, moduleDir: string, staging: string, env: EtcdEnv): void {
+  // Static, reproducible binaries from go.sum as committed: no VCS stamp (the repo's own state is not etcd's).
+  const flags = ['-trimpath', '-mod=readonly', '-buildvcs=false', '-ldflags=-s -w'];
+  const out = `${staging}${path.sep}`;
+  runChecked(go, ['build', ...flags, '-o', out, './etcd', './etcdctl', './etcdutl'], moduleDir, {
+    ...env,
+    CGO_ENABLED: '0',
+  });
+}
+
+function installFromApt(env: EtcdEnv): void {
+  const command = 'apt-get update && apt-get install -y --no-install-recommends etcd-server etcd-client';
+  if (process.getuid?.() !== 0) throw new Error(`etcd 3.4 comes from Debian's packages: run  sudo sh -c '${command}'`);
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  runChecked('apt-get', ['-q', 'update'], ROOT, aptEnv);
+  runChecked('apt-get', ['-q', 'install', '-y', '--no-install-recommends', 'etcd-server', 'etcd-client'], ROOT, aptEnv);
+}
+
+/** What we fetched or built must say it is the version the table promises. */
+function checkVersion(binaries: EtcdBinaries, env: EtcdEnv): void {
+  const out = runChecked(binaries.etcd, ['--version'], ROOT, env);
+  const said = /etcd Version: (\S+)/.exec(out)?.[1];
+  if (said !== binaries.version) {
+    throw new Error(`${binaries.etcd} says it is ${said ?? 'an unknown version'}, expected ${binaries.version}`);
+  }
+}
+
+function runChecked(command: string, args: string[], cwd: string, env: EtcdEnv): string {
+  const run = spawnSync(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.error !== undefined) throw new Error(`${command}: ${run.error.message}`);
+  if (run.status !== 0) {
+    const tail = `${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-20).join('\n');
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${run.status ?? run.signal}) in ${cwd}:\n${tail}`);
+  }
+  return run.stdout;
+}
+
+function findOnPath(name: string, env: EtcdEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir !== '' && existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return null;
+}
+
+/** GO if set, else go on PATH, else the usual install folders (a CI shell's PATH often lacks /usr/local/go/bin). */
+export function findGo(env: EtcdEnv = process.env): string | null {
+  if (env.GO) return existsSync(env.GO) ? env.GO : null;
+  return findOnPath('go', env) ?? ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find((p) => existsSync(p)) ?? null;
+}

@@ -67,7 +67,8 @@ export function snapshotDetail(
       fileName: `${clusterId}-${id}.db`,
       hashHex: detail.hash,
       revision: detail.revision,
-      members: members.map((m) => ({ name: m.name, peerURLs: m.peerURLs })),
+      members: members.map((m) => ({ name: m.name, peerURLs: m.peerURLs, version: m.status?.version ?? null })),
+      kubernetes: (detail.keyspace ?? []).some((k) => k.prefix.startsWith('/registry')),
     }),
   };
 }

@@ -25,7 +25,7 @@ test.beforeAll(async () => {
   let refused = false;
   for (let i = 0; i < 100 && !refused; i++) {
     try {
-      execFileSync('etcdctl', ['put', `/fill/${i}`], {
+      execFileSync(cluster.binaries.etcdctl, ['put', `/fill/${i}`], {
         input: value,
         env: { ...process.env, ...cluster.etcdctlEnv },
         stdio: ['pipe', 'ignore', 'pipe'],

@@ -28,7 +28,7 @@ let api: APIRequestContext;
 
 function putRaw(key: string, value: Buffer): void {
   // Without a value argument, etcdctl reads the value from standard input: binary values (k8s\0…) pass unchanged.
-  execFileSync('etcdctl', ['put', key], {
+  execFileSync(cluster.binaries.etcdctl, ['put', key], {
     input: value,
     env: { ...process.env, ...cluster.etcdctlEnv },
     stdio: ['pipe', 'ignore', 'pipe'],

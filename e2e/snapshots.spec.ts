@@ -37,9 +37,17 @@ let operator: APIRequestContext;
 let viewer: APIRequestContext;
 
 const etcdctl = (args: string[], input?: string) =>
-  execFileSync('etcdctl', args, {
+  execFileSync(cluster.binaries.etcdctl, args, {
     env: { ...process.env, ...cluster.etcdctlEnv },
     input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+
+/** The cluster's own offline tool: etcdutl from 3.5 on (3.6 removed etcdctl's snapshot status and restore). */
+const etcdutl = (args: string[]) =>
+  execFileSync(cluster.binaries.etcdutl ?? cluster.binaries.etcdctl, args, {
+    env: { ...process.env, ETCDCTL_API: '3' },
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -171,12 +179,12 @@ test('a snapshot through the API is verified, matches etcdctl, is 0600, copied o
   expect(statSync(file).mode & 0o777).toBe(0o600);
   expect(readdirSync(path.join(SNAPSHOT_DIR, 'snap')).filter((f) => f.endsWith('.part'))).toEqual([]);
 
-  // Download it and ask the real etcdctl what it holds.
+  // Download it and ask the cluster's own etcdctl (3.4) or etcdutl (3.5+) what it holds.
   const dl = await operator.get(`/api/clusters/snap/snapshots/${done.id}/download`);
   expect(dl.status()).toBe(200);
   const downloaded = path.join(ROOT, 'downloaded.db');
   writeFileSync(downloaded, await dl.body());
-  const ctl = JSON.parse(etcdctl(['snapshot', 'status', downloaded, '-w', 'json'])) as {
+  const ctl = JSON.parse(etcdutl(['snapshot', 'status', downloaded, '-w', 'json'])) as {
     hash: number;
     revision: number;
     totalKey: number;
@@ -199,8 +207,9 @@ test('a snapshot through the API is verified, matches etcdctl, is 0600, copied o
   for (const m of cluster.state.members) expect(restoreStep?.commands).toContain(`${m.name}=${m.peerUrl}`);
   const restoreDir = path.join(ROOT, 'restored');
   const member = cluster.state.members[0]!;
+  // The cluster's own restore tool: etcdutl from 3.5 on (etcdctl lost the command in 3.6), etcdctl for 3.4.
   execFileSync(
-    'etcdctl',
+    cluster.binaries.etcdutl ?? cluster.binaries.etcdctl,
     [
       'snapshot',
       'restore',
@@ -338,7 +347,11 @@ test('an operator takes a snapshot from the page and reads its keyspace and runb
   await expect(newest).toContainText('✓ verified');
   await expect(newest).toContainText('off-site (S3)');
   await expect(page.getByTestId('keyspace')).toContainText('/registry/configmaps');
-  await expect(page.getByTestId('restore-runbook')).toContainText('etcdctl snapshot restore');
+  // Written for the cluster's version: etcdutl from 3.5 on (3.6 removed etcdctl's snapshot commands).
+  await expect(page.getByTestId('restore-runbook')).toContainText(
+    `${cluster.binaries.etcdutl ? 'etcdutl' : 'etcdctl'} snapshot restore`,
+  );
+  if (cluster.binaries.etcdutl) await expect(page.getByTestId('restore-runbook')).not.toContainText('etcdctl snapshot');
   // The overview says how old the newest verified snapshot is.
   await page.goto(`${dashboard.url}/?cluster=snap`);
   await expect(page.getByTestId('snapshot-freshness')).toHaveAttribute('data-state', 'fresh');

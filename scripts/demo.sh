@@ -31,6 +31,9 @@ if [ ! -f .next/BUILD_ID ] || [ -n "$(find app components lib public next.config
 fi
 
 eval "$(npx tsx scripts/local-cluster.ts env --dir "$CLUSTER_DIR")"
+# The newest etcd this machine has or can get (3.7 built with Go; else Debian's 3.5; last the end-of-life 3.4).
+ETCD_LINE_INFO="$(npx tsx scripts/local-cluster.ts status --dir "$CLUSTER_DIR" | head -1)"
+ETCDCTL_BIN="$(npx tsx scripts/local-cluster.ts status --dir "$CLUSTER_DIR" | head -1 | sed -E 's/.*etcdctl ([^,]+),.*/\1/')"
 # Anonymous viewing on, and an operator account with a fresh password, printed once below.
 OPERATOR_PASSWORD="$(npx tsx --conditions=react-server scripts/demo-config.ts --cluster-dir "$CLUSTER_DIR" --out "$CLUSTER_DIR/dashboard.yaml")"
 # Started by node directly (not through npm) so the PID we hold is the server's own.
@@ -47,7 +50,8 @@ cat <<MSG
   etcd dashboard:  http://$HOST:$PORT/   (anyone may look; sign in to act)
   operator login:  operator / $OPERATOR_PASSWORD   (shown only now; stored as a hash)
   etcd cluster:    $ETCDCTL_ENDPOINTS (mTLS; certificates in $CLUSTER_DIR/pki)
-  try etcdctl:     eval "\$(npm run -s cluster -- env --dir $CLUSTER_DIR)" && etcdctl endpoint status -w table
+  etcd version:    $ETCD_LINE_INFO
+  try etcdctl:     eval "\$(npm run -s cluster -- env --dir $CLUSTER_DIR)" && $ETCDCTL_BIN endpoint status -w table
   stop a member:   npm run cluster -- stop-member --dir $CLUSTER_DIR --member 1
   start it again:  npm run cluster -- start-member --dir $CLUSTER_DIR --member 1
 

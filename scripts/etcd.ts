@@ -18,8 +18,10 @@ commands:
   list           every supported version, its source, whether it is here, and the one chosen by default
   ensure [LINE]  fetch or build what is missing (3.6 and 3.7 build with Go: minutes the first time)
   which [LINE]   print the binaries' paths; exit 1 when they are not here
+  default        print the line chosen when none is given (for scripts)
+  lines          print every supported line, one a line (for scripts)
 
-LINE is 3.4, 3.5, 3.6, 3.7 or all; without it, ETCD_VERSION or else the newest this machine can get.
+LINE is 3.4, 3.5, 3.6, 3.7 or all; without it, ETCD_DASHBOARD_ETCD_VERSION or else the newest this machine can get.
 Binaries live in ${etcdCacheDir()}/<version>/ (ETCD_DASHBOARD_CACHE moves it); 3.4 is Debian's /usr/bin.`;
 
 function linesFrom(arg: string | undefined): EtcdLine[] {
@@ -51,6 +53,15 @@ function main(): number {
   if (values.help || command === undefined) {
     console.log(usage);
     return command === undefined && !values.help ? 2 : 0;
+  }
+
+  if (command === 'default') {
+    console.log(selectedEtcdLine());
+    return 0;
+  }
+  if (command === 'lines') {
+    console.log(ETCD_LINES.join('\n'));
+    return 0;
   }
 
   if (command === 'list') {

@@ -1,6 +1,7 @@
 // Command line for the local mTLS etcd cluster: up, down, stop-member, start-member, env.
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { ETCD_LINES, parseEtcdLine } from './lib/etcd-versions';
 import { LocalCluster } from './lib/local-cluster';
 
 const usage = `usage: npm run cluster -- <command> [options]
@@ -11,13 +12,14 @@ commands:
   stop-member    stop one member by PID (--member N, --signal SIGTERM|SIGKILL|SIGSTOP|SIGCONT)
   start-member   start one member again (--member N)
   env            print the ETCDCTL_* variables for this cluster (eval "$(npm run -s cluster -- env)")
-  status         print each member's PID and URLs
+  status         print the etcd version and its binaries, and each member's PID and URLs
 
 options:
   --dir PATH         the folder the cluster owns (default .cluster/local)
   --members N        member count for a new cluster: 1, 3 or 5 (default 3)
   --base-port N      first client port; each member takes three ports (default 23790)
-  --quota-bytes N    --quota-backend-bytes for each member`;
+  --quota-bytes N    --quota-backend-bytes for each member
+  --etcd LINE        etcd for a new cluster: ${ETCD_LINES.join(', ')} (default ETCD_DASHBOARD_ETCD_VERSION, else the newest here)`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
       members: { type: 'string', default: '3' },
       'base-port': { type: 'string', default: '23790' },
       'quota-bytes': { type: 'string' },
+      etcd: { type: 'string' },
       member: { type: 'string' },
       signal: { type: 'string', default: 'SIGTERM' },
       purge: { type: 'boolean', default: false },
@@ -46,6 +49,8 @@ async function main(): Promise<void> {
   };
   switch (command) {
     case 'up': {
+      const etcd = values.etcd === undefined ? undefined : parseEtcdLine(values.etcd);
+      if (etcd === null) throw new Error(`--etcd must be one of ${ETCD_LINES.join(', ')} (got "${values.etcd}")`);
       const cluster = existsSync(LocalCluster.statePath(dir))
         ? LocalCluster.load(dir)
         : LocalCluster.create({
@@ -53,9 +58,14 @@ async function main(): Promise<void> {
             members: Number(values.members),
             basePort: Number(values['base-port']),
             quotaBackendBytes: values['quota-bytes'] ? Number(values['quota-bytes']) : undefined,
+            etcd,
           });
       await cluster.start();
-      console.log(`etcd cluster "${cluster.state.name}" is healthy: ${cluster.endpoints.join(',')}`);
+      const { line, version } = cluster.binaries;
+      console.log(
+        `etcd ${version} cluster "${cluster.state.name}" is healthy: ${cluster.endpoints.join(',')}` +
+          (line === '3.4' ? ' (etcd 3.4 is end of life)' : ''),
+      );
       return;
     }
     case 'down': {
@@ -83,6 +93,8 @@ async function main(): Promise<void> {
     }
     case 'status': {
       const cluster = LocalCluster.load(dir);
+      const b = cluster.binaries;
+      console.log(`etcd ${b.version}: ${b.etcd}, etcdctl ${b.etcdctl}, etcdutl ${b.etcdutl ?? '(none in 3.4)'}`);
       cluster.state.members.forEach((m, i) => {
         console.log(
           `${i} ${m.name} ${cluster.isRunning(i) ? `pid ${m.pid}` : 'stopped'} ${m.clientUrl} ${m.metricsUrl}`,

@@ -241,7 +241,7 @@ export class DrillStack {
   }
 
   etcdctl(args: string[], input?: string): string {
-    return execFileSync('etcdctl', args, {
+    return execFileSync(this.cluster.binaries.etcdctl, args, {
       env: { ...process.env, ...this.cluster.etcdctlEnv },
       input,
       encoding: 'utf8',

@@ -59,7 +59,7 @@ function member(i: number, spec: MemberSpec = {}): MemberView {
             : null,
     status: answered
       ? {
-          version: spec.status?.version ?? '3.5.17',
+          version: spec.status?.version ?? '3.5.21',
           dbSize: spec.status?.dbSize ?? 64 * MiB,
           dbSizeInUse: spec.status?.dbSizeInUse ?? 48 * MiB,
           raftTerm: 7,
@@ -564,15 +564,30 @@ describe('alarms', () => {
 
 describe('versions and cluster size', () => {
   it('members on different etcd versions: version_mismatch warning listing them', () => {
-    const obs = observation({ members: [{ status: { version: '3.6.4' } }, {}, { status: { version: '3.5.17' } }] });
+    const obs = observation({ members: [{ status: { version: '3.6.4' } }, {}, { status: { version: '3.5.30' } }] });
     expect(evaluateRules(context({ observation: obs }))).toEqual([
       {
         rule: 'version_mismatch',
         severity: 'warning',
         memberId: null,
         memberName: null,
-        summary: 'members run etcd 3.5.17, 3.6.4',
+        summary: 'members run etcd 3.5.21, 3.5.30, 3.6.4',
       },
+    ]);
+  });
+
+  it('a release the etcd project advises against: one finding per member, its severity from the advisory', () => {
+    const obs = observation({
+      members: [{ status: { version: '3.5.1' } }, { status: { version: '3.4.23' } }, { status: { version: '3.7.1' } }],
+    });
+    const found = of(evaluateRules(context({ observation: obs })), 'etcd_version_advisory');
+    expect(found.map((f) => [f.severity, f.memberId, f.summary])).toEqual([
+      [
+        'critical',
+        obs.members[0]!.id,
+        `etcd 3.5.1 can leave members with different data (the 3.5.0–3.5.2 inconsistency bug) (on ${obs.members[0]!.name})`,
+      ],
+      ['warning', obs.members[1]!.id, `etcd 3.4.23: 3.4 is end of life (June 2026) (on ${obs.members[1]!.name})`],
     ]);
   });
 
@@ -752,7 +767,7 @@ describe('RULES', () => {
   it('no rule is dead: across a few broken clusters, every rule in RULES is emitted', () => {
     // Everything that can go wrong at once in a cluster that still has a leader.
     const busy = observation({
-      members: [{ status: { dbSize: 1.95 * GiB, dbSizeInUse: 0.3 * GiB, version: '3.6.4' } }, {}, {}, {}],
+      members: [{ status: { dbSize: 1.95 * GiB, dbSizeInUse: 0.3 * GiB, version: '3.6.4' } }, { status: { version: '3.5.1' } }, {}, {}],
       alarms: [{ member: 1, alarm: 'NOSPACE' }],
     });
     const lost = observation({ members: [{ health: 'unreachable' }, { health: 'unreachable' }, {}], leader: null });

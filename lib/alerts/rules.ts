@@ -1,5 +1,6 @@
 // The built-in alert rules: what each checks, how long it must hold, and what to do about it. Pure: every input is
 // in the RuleContext, so each rule is unit-tested without a cluster.
+import { etcdAdvisory } from '@/lib/cluster/etcd-advisories';
 import type { Observation } from '@/lib/cluster/status-types';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import type { Severity } from './alert-types';
@@ -154,6 +155,11 @@ export const RULES = {
     forSeconds: 600,
     advice:
       'Members run different etcd versions. That is expected only during a rolling upgrade; finish it (one member at a time, checking health in between).',
+  },
+  etcd_version_advisory: {
+    forSeconds: 0,
+    advice:
+      'The etcd project advises against this release. Upgrade one member at a time to the newest patch of a supported line (3.5.20+ before 3.6; 3.6.x; 3.7.x), checking health in between; take a verified snapshot first. After 3.5.0–3.5.2, check that the members agree (etcdctl endpoint hashkv --cluster) before and after.',
   },
   cluster_size: {
     forSeconds: 0,
@@ -346,6 +352,17 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
       severity: 'warning',
       summary: `members run etcd ${[...versions].sort().join(', ')}`,
     });
+  for (const m of obs.members) {
+    const advisory = m.status ? etcdAdvisory(m.status.version) : null;
+    if (!advisory || !m.id) continue;
+    add({
+      rule: 'etcd_version_advisory',
+      severity: advisory.severity,
+      memberId: m.id,
+      memberName: m.name,
+      summary: `${advisory.reason} (on ${m.name})`,
+    });
+  }
   if (q.voting === 1 || (q.voting > 0 && q.voting % 2 === 0)) {
     add({
       rule: 'cluster_size',

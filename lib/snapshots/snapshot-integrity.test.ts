@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Sha256TrailerChecker, verifySha256Trailer } from './snapshot-integrity';
 import { seededRandom } from './snapshot-test-cluster';
+import { ensureEtcd, selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 
 // Saved by etcdctl 3.4.23 from a 1-member cluster: 24 576 database bytes + the 32-byte trailer.
 const FIXTURE = path.join(__dirname, 'fixtures', 'etcd-3.4.23-small.db');
@@ -20,10 +21,11 @@ function variant(name: string, edit: (bytes: Buffer) => Buffer): string {
   return file;
 }
 
-/** What the real `etcdctl snapshot restore` (which checks the trailer) makes of the file. */
+/** What the real `snapshot restore` (which checks the trailer) of the etcd under test makes of the file. */
 function etcdctlRestores(file: string): boolean {
   const dataDir = path.join(tmp, `restore-${path.basename(file)}`);
-  const run = spawnSync('etcdctl', ['snapshot', 'restore', file, '--data-dir', dataDir], {
+  const etcd = ensureEtcd(selectedEtcdLine());
+  const run = spawnSync(etcd.etcdutl ?? etcd.etcdctl, ['snapshot', 'restore', file, '--data-dir', dataDir], {
     env: { ...process.env, ETCDCTL_API: '3' },
     encoding: 'utf8',
   });

@@ -1,4 +1,4 @@
-// What `etcdctl snapshot status` reports for a snapshot file (etcd 3.4), plus who uses the keyspace, in one pass.
+// What `snapshot status` (etcdctl 3.4, etcdutl from 3.5) reports for a snapshot file, plus who uses the keyspace, in one pass.
 import 'server-only';
 import { GcPacer } from '@/lib/memory/gc-pacer';
 import { BoltReader, type BoltReaderOptions } from './bbolt-reader';
@@ -15,8 +15,17 @@ export interface SnapshotFileStatus {
   hashHex: string;
   /** Main revision of the last key in the "key" bucket; 0 when it is empty. */
   revision: number;
-  /** Entries in all buckets together (etcdctl's "total keys"), not the number of etcd keys. */
+  /**
+   * "total keys" as the snapshot's own etcd version prints it: from 3.6 (a snapshot that carries a storage version)
+   * the live user keys, before that every entry of every bucket.
+   */
   totalKey: number;
+  /** Entries in all buckets together: etcdctl 3.4's and etcdutl 3.5's "total keys". */
+  entries: number;
+  /** User keys whose latest revision is not a deletion: etcdutl 3.6's and later's "total keys". */
+  liveKeys: number;
+  /** The storage version etcd 3.6 and later record in the meta bucket ("3.6.0"); null before 3.6. */
+  storageVersion: string | null;
   /** The database's bytes without the 32-byte trailer: high-water mark × page size. */
   totalSize: number;
   /** Per key prefix of the "key" bucket, largest live bytes first. */
@@ -24,6 +33,10 @@ export interface SnapshotFileStatus {
 }
 
 const KEY_BUCKET = 'key';
+const META_BUCKET = 'meta';
+const STORAGE_VERSION_KEY = 'storageVersion';
+/** What etcd's semver parse accepts of the stored version; anything else reads as absent, as in etcdutl. */
+const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 /**
  * Mirrors etcdctl/snapshot/v3_snapshot.go Status: walks the root's buckets in key order, hashing the bucket name and then
@@ -38,16 +51,22 @@ export async function snapshotStatus(file: string, options?: BoltReaderOptions):
     const crc = new Crc32c();
     const breakdown = new KeyspaceBreakdown();
     let revision = 0;
-    let totalKey = 0;
+    let entries = 0;
+    let storageVersion: string | null = null;
     const pacer = new GcPacer();
     for (const bucket of await reader.buckets()) {
       crc.update(bucket.name);
       const isKeyBucket = bucket.name.toString('latin1') === KEY_BUCKET;
+      const isMetaBucket = bucket.name.toString('latin1') === META_BUCKET;
       await reader.forEachEntry(bucket, (key, value) => {
         crc.update(key);
         // A nested bucket has a nil value in bbolt's ForEach, so Go's h.Write(nil) adds nothing.
         if (value) crc.update(value);
-        totalKey++;
+        entries++;
+        if (isMetaBucket && value && key.toString('latin1') === STORAGE_VERSION_KEY) {
+          const v = value.toString('latin1');
+          storageVersion = SEMVER.test(v) ? v : null;
+        }
         pacer.add(key.length + (value?.length ?? 0));
         if (isKeyBucket) {
           if (!value) throw new SnapshotFormatError(`the "key" bucket holds a nested bucket ${key.toString('hex')}`);
@@ -58,13 +77,18 @@ export async function snapshotStatus(file: string, options?: BoltReaderOptions):
       });
     }
     const hash = crc.digest();
+    const keyspace = breakdown.result();
+    const liveKeys = keyspace.reduce((n, row) => n + row.liveKeys, 0);
     return {
       hash,
       hashHex: hash.toString(16),
       revision,
-      totalKey,
+      totalKey: storageVersion === null ? entries : liveKeys,
+      entries,
+      liveKeys,
+      storageVersion,
       totalSize: reader.dbBytes,
-      keyspace: breakdown.result(),
+      keyspace,
     };
   } catch (err) {
     if (err instanceof SnapshotFormatError) throw new SnapshotFormatError(`${file}: ${err.message}`, { cause: err });

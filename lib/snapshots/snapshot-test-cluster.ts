@@ -5,12 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalCluster } from '@/scripts/lib/local-cluster';
 
-/** What `etcdctl snapshot status -w json` prints (the hash in decimal). */
+/** What `snapshot status -w json` prints (the hash in decimal); `version` (the storage version) from 3.6 on. */
 export interface EtcdctlSnapshotStatus {
   hash: number;
   revision: number;
   totalKey: number;
   totalSize: number;
+  version?: string;
 }
 
 /** etcdctl's default --max-txn-ops. */
@@ -37,10 +38,24 @@ export class SnapshotTestCluster {
     return self;
   }
 
+  /** The version the member runs, and its etcdctl and etcdutl. */
+  get binaries() {
+    return this.cluster.binaries;
+  }
+
   /** Runs etcdctl against the cluster; resolves with stdout, rejects with stderr on a non-zero exit. */
   etcdctl(args: string[], input?: string): Promise<string> {
+    return this.run(this.binaries.etcdctl, args, input);
+  }
+
+  /** Runs the version's offline tool: etcdutl from 3.5 on, etcdctl for 3.4 (whose etcdctl still has those commands). */
+  etcdutl(args: string[]): Promise<string> {
+    return this.run(this.binaries.etcdutl ?? this.binaries.etcdctl, args);
+  }
+
+  private run(bin: string, args: string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn('etcdctl', args, {
+      const child = spawn(bin, args, {
         env: { ...process.env, ...this.cluster.etcdctlEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -51,7 +66,12 @@ export class SnapshotTestCluster {
       child.on('error', reject);
       child.on('close', (code) => {
         if (code === 0) resolve(Buffer.concat(out).toString());
-        else reject(new Error(`etcdctl ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().trim()}`));
+        else
+          reject(
+            new Error(
+              `${path.basename(bin)} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().trim()}`,
+            ),
+          );
       });
       child.stdin.end(input ?? '');
     });
@@ -92,9 +112,9 @@ export class SnapshotTestCluster {
     return file;
   }
 
-  /** `etcdctl snapshot status -w json` on any file (runs no request against the cluster). */
+  /** The version's own `snapshot status -w json` (etcdutl from 3.5 on) on any file; no request to the cluster. */
   async status(file: string): Promise<EtcdctlSnapshotStatus> {
-    return JSON.parse(await this.etcdctl(['snapshot', 'status', file, '-w', 'json'])) as EtcdctlSnapshotStatus;
+    return JSON.parse(await this.etcdutl(['snapshot', 'status', file, '-w', 'json'])) as EtcdctlSnapshotStatus;
   }
 
   async stop(): Promise<void> {

@@ -40,7 +40,7 @@ describe('the supported versions', () => {
   });
 });
 
-describe('ETCD_VERSION', () => {
+describe('ETCD_DASHBOARD_ETCD_VERSION', () => {
   it('accepts a supported line and nothing else', () => {
     expect(parseEtcdLine('3.6')).toBe('3.6');
     expect(parseEtcdLine(' 3.7 ')).toBe('3.7');
@@ -50,9 +50,11 @@ describe('ETCD_VERSION', () => {
 
   it('means "the default" when unset or empty, and refuses an unknown line by name', () => {
     expect(etcdLineFromEnv({})).toBeNull();
-    expect(etcdLineFromEnv({ ETCD_VERSION: '' })).toBeNull();
-    expect(etcdLineFromEnv({ ETCD_VERSION: '3.5' })).toBe('3.5');
-    expect(() => etcdLineFromEnv({ ETCD_VERSION: '3.8' })).toThrow(/ETCD_VERSION must be one of 3.4, 3.5, 3.6, 3.7/);
+    expect(etcdLineFromEnv({ ETCD_DASHBOARD_ETCD_VERSION: '' })).toBeNull();
+    expect(etcdLineFromEnv({ ETCD_DASHBOARD_ETCD_VERSION: '3.5' })).toBe('3.5');
+    expect(() => etcdLineFromEnv({ ETCD_DASHBOARD_ETCD_VERSION: '3.8' })).toThrow(
+      /ETCD_DASHBOARD_ETCD_VERSION must be one of 3.4, 3.5, 3.6, 3.7/,
+    );
   });
 });
 

@@ -35,7 +35,7 @@ export const ETCD_RELEASES: Readonly<Record<EtcdLine, EtcdRelease>> = {
   '3.7': { line: '3.7', version: '3.7.1', source: 'go-build', endOfLife: false },
 };
 
-/** Settings read: ETCD_VERSION, ETCD_DASHBOARD_CACHE, GO, PATH. Child processes get process.env with these on top. */
+/** Settings read: ETCD_DASHBOARD_ETCD_VERSION, ETCD_DASHBOARD_CACHE, GO, PATH. Child processes get process.env with these on top. */
 export type EtcdEnv = Readonly<Record<string, string | undefined>>;
 
 export interface EtcdBinaries {
@@ -66,12 +66,13 @@ export function parseEtcdLine(value: string): EtcdLine | null {
   return ETCD_LINES.find((line) => line === value.trim()) ?? null;
 }
 
-/** ETCD_VERSION picks a line; unset or empty means "the default"; anything else is refused by name. */
+/** ETCD_DASHBOARD_ETCD_VERSION picks a line; unset or empty means "the default"; anything else is refused by name. */
 export function etcdLineFromEnv(env: EtcdEnv = process.env): EtcdLine | null {
-  const raw = env.ETCD_VERSION;
+  const raw = env.ETCD_DASHBOARD_ETCD_VERSION;
   if (raw === undefined || raw.trim() === '') return null;
   const line = parseEtcdLine(raw);
-  if (line === null) throw new Error(`ETCD_VERSION must be one of ${ETCD_LINES.join(', ')} (got "${raw}")`);
+  if (line === null)
+    throw new Error(`ETCD_DASHBOARD_ETCD_VERSION must be one of ${ETCD_LINES.join(', ')} (got "${raw}")`);
   return line;
 }
 
@@ -112,7 +113,7 @@ export function defaultEtcdLine(env: EtcdEnv = process.env): EtcdLine {
   return line;
 }
 
-/** ETCD_VERSION when set, the default line otherwise. */
+/** ETCD_DASHBOARD_ETCD_VERSION when set, the default line otherwise. */
 export function selectedEtcdLine(env: EtcdEnv = process.env): EtcdLine {
   return etcdLineFromEnv(env) ?? defaultEtcdLine(env);
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { ensureEtcd, selectedEtcdLine, type EtcdBinaries, type EtcdLine } from './etcd-versions';
 import { CertificateAuthority, LOOPBACK_SANS } from './pki';
 
 export interface LocalMember {
@@ -31,6 +32,8 @@ export interface LocalClusterState {
   quotaBackendBytes: number | null;
   /** Extra environment for every member's etcd process (e.g. ETCD_* settings); absent in older state files. */
   env?: Record<string, string>;
+  /** The etcd line its members run and where that version's binaries are; absent in older state files (3.4). */
+  etcd?: EtcdBinaries & { line: EtcdLine };
   members: LocalMember[];
 }
 
@@ -42,12 +45,23 @@ export interface CreateOptions {
   quotaBackendBytes?: number;
   /** Extra environment for every member's etcd process, on top of this process's own. */
   env?: Record<string, string>;
+  /** The etcd line to run: ETCD_DASHBOARD_ETCD_VERSION when not given, else the newest this machine has or can get. */
+  etcd?: EtcdLine;
 }
-
-const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * This process's environment without ETCD_* variables: etcd reads every ETCD_<FLAG> as a flag (ETCD_VERSION is its
+ * --version), so the dashboard's and the tests' own settings must not reach the members.
+ */
+function memberEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('ETCD_')) delete env[key];
+  env.ETCD_UNSUPPORTED_ARCH = process.env.ETCD_UNSUPPORTED_ARCH ?? '';
+  return env;
 }
 
 /** Is `pid` alive and still the etcd process serving `dataDir`? Guards against a recycled PID. */
@@ -104,6 +118,8 @@ export class LocalCluster {
     if (existsSync(LocalCluster.statePath(dir))) {
       throw new Error(`${dir} already holds a cluster; run "down --purge" first`);
     }
+    const line = opts.etcd ?? selectedEtcdLine();
+    const binaries = ensureEtcd(line);
     mkdirSync(dir, { recursive: true });
     const name = opts.name ?? path.basename(dir);
     const pkiDir = path.join(dir, 'pki');
@@ -147,6 +163,7 @@ export class LocalCluster {
       clientKey: client.key,
       quotaBackendBytes: opts.quotaBackendBytes ?? null,
       ...(opts.env ? { env: { ...opts.env } } : {}),
+      etcd: { line, ...binaries },
       members,
     });
     cluster.save();
@@ -161,6 +178,11 @@ export class LocalCluster {
 
   get endpoints(): string[] {
     return this.state.members.map((m) => m.clientUrl);
+  }
+
+  /** The members' etcd binaries (clusters recorded before versions were kept ran Debian's 3.4). */
+  get binaries(): EtcdBinaries & { line: EtcdLine } {
+    return this.state.etcd ?? { line: '3.4', ...ensureEtcd('3.4') };
   }
 
   /** The environment etcdctl and the dashboard read. */
@@ -231,12 +253,13 @@ export class LocalCluster {
     if (m.pid !== null && isOurProcess(m.pid, m.dataDir)) return m.pid;
     const log = openSync(m.logFile, 'a');
     try {
-      const child = spawn(ETCD_BIN, this.memberArgs(m), {
+      const bin = this.binaries.etcd;
+      const child = spawn(bin, this.memberArgs(m), {
         detached: true,
         stdio: ['ignore', log, log],
-        env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '', ...this.state.env },
+        env: { ...memberEnv(), ...this.state.env },
       });
-      if (child.pid === undefined) throw new Error(`could not start ${ETCD_BIN} for ${m.name}`);
+      if (child.pid === undefined) throw new Error(`could not start ${bin} for ${m.name}`);
       child.unref();
       m.pid = child.pid;
     } finally {

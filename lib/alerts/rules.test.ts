@@ -767,7 +767,12 @@ describe('RULES', () => {
   it('no rule is dead: across a few broken clusters, every rule in RULES is emitted', () => {
     // Everything that can go wrong at once in a cluster that still has a leader.
     const busy = observation({
-      members: [{ status: { dbSize: 1.95 * GiB, dbSizeInUse: 0.3 * GiB, version: '3.6.4' } }, { status: { version: '3.5.1' } }, {}, {}],
+      members: [
+        { status: { dbSize: 1.95 * GiB, dbSizeInUse: 0.3 * GiB, version: '3.6.4' } },
+        { status: { version: '3.5.1' } },
+        {},
+        {},
+      ],
       alarms: [{ member: 1, alarm: 'NOSPACE' }],
     });
     const lost = observation({ members: [{ health: 'unreachable' }, { health: 'unreachable' }, {}], leader: null });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { etcdAdvisory, parseEtcdVersion } from './etcd-advisories';
+import { etcdAdvisory } from './etcd-advisories';
+import { parseEtcdVersion } from './etcd-version';
 
 describe('etcdAdvisory', () => {
   it.each([
@@ -24,8 +25,8 @@ describe('etcdAdvisory', () => {
   });
 
   it('reads the versions Status reports, with or without a leading v', () => {
-    expect(parseEtcdVersion('v3.6.14')).toEqual({ major: 3, minor: 6, patch: 14 });
-    expect(parseEtcdVersion('3.5.30')).toEqual({ major: 3, minor: 5, patch: 30 });
+    expect(parseEtcdVersion('v3.6.14')).toEqual({ major: 3, minor: 6, patch: 14, text: '3.6.14' });
+    expect(parseEtcdVersion('3.5.30')).toEqual({ major: 3, minor: 5, patch: 30, text: '3.5.30' });
     expect(parseEtcdVersion('3.6')).toBeNull();
   });
 });

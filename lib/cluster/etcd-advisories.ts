@@ -1,23 +1,12 @@
 // What the etcd project says about an etcd release an SRE runs: end of life, known data-inconsistency releases, and
 // the minimum patch releases its upgrade guides ask for. Pure, shared with the browser.
 import type { Severity } from '@/lib/alerts/alert-types';
+import { parseEtcdVersion } from './etcd-version';
 
 export interface EtcdAdvisory {
   severity: Severity;
   /** One line for the alert: what is wrong with this version. */
   reason: string;
-}
-
-interface Version {
-  major: number;
-  minor: number;
-  patch: number;
-}
-
-export function parseEtcdVersion(text: string): Version | null {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(text.trim());
-  if (!m) return null;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
 }
 
 /** The worst advisory for one release, or null when the etcd project has nothing against it. */

@@ -1,5 +1,6 @@
 // The exact commands to restore a snapshot into a cluster, filled in from its member list and written for the etcd
 // version its members run. The dashboard shows them; it never runs a restore itself. Shared with the browser.
+import { atLeast, compareEtcdVersions, parseEtcdVersion, type EtcdVersion } from '@/lib/cluster/etcd-version';
 
 export interface RunbookMember {
   name: string;
@@ -31,13 +32,6 @@ export interface RunbookStep {
   /** Why this step, and what to adjust. */
   note: string;
   commands: string;
-}
-
-interface EtcdVersion {
-  major: number;
-  minor: number;
-  patch: number;
-  text: string;
 }
 
 /** What the commands are written for: the oldest version a member reports, or none when no member reported one. */
@@ -74,19 +68,6 @@ function q(s: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function parseVersion(text: string | null): EtcdVersion | null {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(text?.trim() ?? '');
-  if (!m) return null;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text: `${m[1]}.${m[2]}.${m[3]}` };
-}
-
-function compare(a: EtcdVersion, b: EtcdVersion): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
-}
-
-const atLeast = (v: EtcdVersion, major: number, minor: number, patch = 0): boolean =>
-  compare(v, { major, minor, patch, text: '' }) >= 0;
-
 /** Read in each release's snapshot_command.go: etcdctl 3.4.27+, etcdutl and etcdctl 3.5.10+, etcdutl 3.6+. */
 function hasRevisionBump(v: EtcdVersion): boolean {
   if (atLeast(v, 3, 6)) return true;
@@ -102,7 +83,7 @@ function target(members: RunbookMember[]): Target {
   const byVersion = new Map<string, { version: EtcdVersion; names: string[] }>();
   const silent: string[] = [];
   for (const m of members) {
-    const v = parseVersion(m.version);
+    const v = parseEtcdVersion(m.version);
     if (!v) {
       silent.push(m.name || '(unnamed)');
       continue;
@@ -111,7 +92,7 @@ function target(members: RunbookMember[]): Target {
     entry.names.push(m.name || '(unnamed)');
     byVersion.set(v.text, entry);
   }
-  const known = [...byVersion.values()].sort((a, b) => compare(a.version, b.version));
+  const known = [...byVersion.values()].sort((a, b) => compareEtcdVersions(a.version, b.version));
   const oldest = known[0]?.version ?? null;
   const newest = known.at(-1)?.version ?? null;
 

@@ -3,18 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { isApiErrorBody } from '@/lib/api/error-shape';
-
-/** Only a path on this dashboard may follow a sign-in: never another site (browsers read "/\\x" as "//x"). */
-function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.includes('\\')) return '/';
-  const base = 'http://dashboard.invalid';
-  try {
-    const url = new URL(next, base);
-    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
-  } catch {
-    return '/';
-  }
-}
+import { safeNext } from '@/lib/auth/sign-in-next';
 
 export function LoginForm({ next }: { next: string | null }) {
   const [error, setError] = useState<string | null>(null);

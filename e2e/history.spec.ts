@@ -56,7 +56,7 @@ async function events(type = 'leader_changed'): Promise<EventsResponse> {
   return (await res.json()) as EventsResponse;
 }
 
-test('stopping the leader records a leader_changed event naming the old and the new leader within 3 s', async () => {
+test('stopping the leader records a leader_changed event naming the old and the new leader within 5 s', async () => {
   await waitForStatus(api, (s) => s.quorum.state === 'healthy', 20_000);
   const before = await readStatus(api);
   const oldLeader = before.leader!;
@@ -71,7 +71,9 @@ test('stopping the leader records a leader_changed event naming the old and the 
         found = (await events()).events.find((e) => e.details.oldLeader === oldLeader.id);
         return found !== undefined;
       },
-      { timeout: 3_000, intervals: [100] },
+      // The election alone takes one to two election timeouts (1–2 s by default) plus pre-vote, which 3.6+ runs by
+      // default; 3 s held on 3.4 but not on every 3.7 run on a busy machine.
+      { timeout: 5_000, intervals: [100] },
     )
     .toBe(true);
   test.info().annotations.push({

@@ -1,3 +1,5 @@
 // Types for scripts/http-helpers.mjs (plain JavaScript, run by node in scripts/server.mjs).
 export function undecodableSegment(url: string | undefined): string | null;
 export function acceptsGzip(header: string | string[] | undefined): boolean;
+export const MAX_API_BODY_BYTES: number;
+export function declaresOversizedApiBody(url: string | undefined, contentLength: string | undefined): boolean;

@@ -30,3 +30,16 @@ export function acceptsGzip(header) {
   }
   return gzip ?? any ?? false;
 }
+
+/** The most any API route reads of a body (lib/api/parse-body.ts's MAX_BODY_BYTES): each takes a small JSON object. */
+export const MAX_API_BODY_BYTES = 64 * 1024;
+
+/**
+ * Whether an API request declares (by Content-Length) a body larger than any API route reads, so it can be refused
+ * before a byte of it is read. A body sent without a length is cut off by lib/api/parse-body.ts at the same limit.
+ */
+export function declaresOversizedApiBody(url, contentLength) {
+  if (!(url ?? '').startsWith('/api/') || typeof contentLength !== 'string') return false;
+  const declared = contentLength.trim();
+  return /^\d+$/.test(declared) && Number(declared) > MAX_API_BODY_BYTES;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip, undecodableSegment } from './http-helpers.mjs';
+import { acceptsGzip, declaresOversizedApiBody, MAX_API_BODY_BYTES, undecodableSegment } from './http-helpers.mjs';
+import { MAX_BODY_BYTES } from '@/lib/api/parse-body';
 
 describe('acceptsGzip: whether the status fast path may compress its answer', () => {
   it.each([
@@ -34,5 +35,31 @@ describe('undecodableSegment: paths Next.js would answer with a bare 500', () =>
     expect(undecodableSegment('/api/clusters/default/status?x=%zz')).toBeNull();
     expect(undecodableSegment('/api/clusters/caf%C3%A9/status')).toBeNull();
     expect(undecodableSegment(undefined)).toBeNull();
+  });
+});
+
+describe('declaresOversizedApiBody: API requests refused by their Content-Length before a byte is read', () => {
+  it('is the limit the API routes read bodies to (lib/api/parse-body.ts)', () => {
+    expect(MAX_API_BODY_BYTES).toBe(MAX_BODY_BYTES);
+  });
+
+  it('refuses an API request declaring more than 64 KiB, as the 300 MB sign-in of the security review', () => {
+    expect(declaresOversizedApiBody('/api/auth/login', '314572800')).toBe(true);
+    expect(declaresOversizedApiBody('/api/tokens?x=1', String(64 * 1024 + 1))).toBe(true);
+    expect(declaresOversizedApiBody('/api/auth/login', ' 70000 ')).toBe(true);
+  });
+
+  it('lets through a body within the limit, none at all, and other paths (Next.js reads page requests)', () => {
+    expect(declaresOversizedApiBody('/api/auth/login', String(64 * 1024))).toBe(false);
+    expect(declaresOversizedApiBody('/api/auth/login', '0')).toBe(false);
+    expect(declaresOversizedApiBody('/api/auth/login', undefined)).toBe(false);
+    expect(declaresOversizedApiBody('/login', '314572800')).toBe(false);
+    expect(declaresOversizedApiBody('/apix', '314572800')).toBe(false);
+    expect(declaresOversizedApiBody(undefined, '314572800')).toBe(false);
+  });
+
+  it('leaves a malformed length to Node.js, which refuses it before any handler runs', () => {
+    expect(declaresOversizedApiBody('/api/auth/login', '1e9')).toBe(false);
+    expect(declaresOversizedApiBody('/api/auth/login', '-1')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import next from 'next';
-import { acceptsGzip, undecodableSegment } from './http-helpers.mjs';
+import { acceptsGzip, declaresOversizedApiBody, MAX_API_BODY_BYTES, undecodableSegment } from './http-helpers.mjs';
 import securityHeaders from './security-headers.cjs';
 
 export const PEER_HEADER = 'x-etcd-dashboard-peer';
@@ -69,6 +69,12 @@ const server = createServer((req, res) => {
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   // The status path admits no percent-escapes at all, so it can go first.
   if (fastPathOn && req.method === 'GET' && answerFast(req, res)) return;
+  // Refused before any of it is read; closing the connection keeps Node.js from reading the rest to reuse it.
+  if (declaresOversizedApiBody(req.url, req.headers['content-length'])) {
+    const message = `the body is over ${MAX_API_BODY_BYTES / 1024} KiB`;
+    sendJson(req, res, 413, JSON.stringify({ error: { code: 'payload_too_large', message } }), { Connection: 'close' });
+    return;
+  }
   // Next.js 16 answers such a path with a bare 500 before any route runs: refuse it here, in the one error shape.
   const bad = undecodableSegment(req.url);
   if (bad !== null) {

@@ -15,6 +15,7 @@ export class ApiError extends Error {
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', what);
 export const badRequest = (what: string) => new ApiError(400, 'bad_request', what);
+export const payloadTooLarge = (what: string) => new ApiError(413, 'payload_too_large', what);
 
 /**
  * Next.js bundles each route separately, and the long-lived objects on globalThis (collectors, the snapshot manager)

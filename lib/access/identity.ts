@@ -1,6 +1,7 @@
 // Who is asking: an API token, a session cookie, a trusted proxy's headers, or anonymous viewing, in that order.
 import 'server-only';
-import { roleAtLeast, type Role } from '@/lib/auth/roles';
+import type { Role } from '@/lib/auth/roles';
+import { roleOfProxyGroups } from '@/lib/auth/proxy-groups';
 import type { AuditMethod } from '@/lib/auth/audit-log';
 import { getRuntime } from '@/lib/collector/runtime';
 import type { RequestContext } from './request-context';
@@ -31,12 +32,6 @@ export function clientAddress(ctx: RequestContext): string | null {
   return hops[0] ?? ctx.peer;
 }
 
-function highestRole(roles: Role[]): Role | null {
-  let best: Role | null = null;
-  for (const r of roles) if (best === null || roleAtLeast(r, best)) best = r;
-  return best;
-}
-
 export function resolveIdentity(ctx: RequestContext, now = Date.now()): IdentityResult {
   const { config, auth } = getRuntime();
   const source = clientAddress(ctx);
@@ -60,11 +55,7 @@ export function resolveIdentity(ctx: RequestContext, now = Date.now()): Identity
   if (proxy && ctx.peer && auth.trusted.isTrusted(ctx.peer)) {
     const user = ctx.headers.get(proxy.userHeader)?.trim();
     if (user) {
-      const groups = (ctx.headers.get(proxy.groupsHeader) ?? '')
-        .split(/[,\s]+/)
-        .map((g) => g.trim())
-        .filter(Boolean);
-      const role = highestRole(groups.map((g) => proxy.groupRoles[g]).filter((r): r is Role => r !== undefined));
+      const role = roleOfProxyGroups(ctx.headers.get(proxy.groupsHeader), proxy.groupRoles);
       if (role) return { identity: { actor: user.slice(0, 128), role, method: 'proxy', source } };
       if (config.auth.anonymous !== 'viewer') {
         return { identity: null, reason: `none of the groups of ${user.slice(0, 128)} maps to a role`, source };

@@ -4,13 +4,19 @@ import { z } from 'zod';
 import { ApiError, badRequest, notFound } from '@/lib/api/api-error';
 import { parseJsonBody } from '@/lib/api/parse-body';
 import { ROLES } from '@/lib/auth/roles';
-import type { TokenInfo } from '@/lib/auth/token-store';
+import { TOKEN_NAME_MAX_LENGTH, type TokenInfo } from '@/lib/auth/token-store';
 import { getRuntime } from '@/lib/collector/runtime';
 import { auditAction } from './audit-action';
 import { requireRole } from './guard';
 
 const createSchema = z.strictObject({
-  name: z.string().trim().min(1, 'is required').max(100, 'is at most 100 characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(TOKEN_NAME_MAX_LENGTH, `is at most ${TOKEN_NAME_MAX_LENGTH} characters`)
+    // The store refuses them too; checked here so the answer is a 400 naming the field.
+    .regex(/^\P{Cc}*$/u, 'must not contain control characters'),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
   expiresAt: z.iso
     .datetime({ offset: true, error: 'must be an ISO time such as 2027-01-31T00:00:00Z' })

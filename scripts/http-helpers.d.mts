@@ -3,3 +3,4 @@ export function undecodableSegment(url: string | undefined): string | null;
 export function acceptsGzip(header: string | string[] | undefined): boolean;
 export const MAX_API_BODY_BYTES: number;
 export function declaresOversizedApiBody(url: string | undefined, contentLength: string | undefined): boolean;
+export function methodFetchRefuses(method: string | undefined): boolean;

@@ -43,3 +43,14 @@ export function declaresOversizedApiBody(url, contentLength) {
   const declared = contentLength.trim();
   return /^\d+$/.test(declared) && Number(declared) > MAX_API_BODY_BYTES;
 }
+
+/** The methods a Fetch Request cannot carry (the Fetch standard forbids them). */
+const METHODS_FETCH_FORBIDS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/**
+ * Whether Next.js would fail on this method: it makes a Request of every request, which throws for these, and
+ * answers with a 500 and a stack trace in the log.
+ */
+export function methodFetchRefuses(method) {
+  return METHODS_FETCH_FORBIDS.has((method ?? '').toUpperCase());
+}

@@ -1,5 +1,12 @@
+import { METHODS } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip, declaresOversizedApiBody, MAX_API_BODY_BYTES, undecodableSegment } from './http-helpers.mjs';
+import {
+  acceptsGzip,
+  declaresOversizedApiBody,
+  MAX_API_BODY_BYTES,
+  methodFetchRefuses,
+  undecodableSegment,
+} from './http-helpers.mjs';
 import { MAX_BODY_BYTES } from '@/lib/api/parse-body';
 
 describe('acceptsGzip: whether the status fast path may compress its answer', () => {
@@ -61,5 +68,34 @@ describe('declaresOversizedApiBody: API requests refused by their Content-Length
   it('leaves a malformed length to Node.js, which refuses it before any handler runs', () => {
     expect(declaresOversizedApiBody('/api/auth/login', '1e9')).toBe(false);
     expect(declaresOversizedApiBody('/api/auth/login', '-1')).toBe(false);
+  });
+});
+
+describe('methodFetchRefuses: methods Next.js cannot turn into a Request (a 500 with a stack trace in the log)', () => {
+  const fetchRefuses = (method: string) => {
+    try {
+      new Request('http://dashboard.test/', { method });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  it('refuses TRACE, as the security review sent it, and TRACK and CONNECT', () => {
+    expect(fetchRefuses('TRACE')).toBe(true);
+    for (const method of ['TRACE', 'TRACK', 'CONNECT', 'trace']) expect(methodFetchRefuses(method)).toBe(true);
+  });
+
+  it('agrees with Request on every method Node.js parses, in either case', () => {
+    for (const method of [...METHODS, ...METHODS.map((m) => m.toLowerCase())]) {
+      expect([method, methodFetchRefuses(method)]).toEqual([method, fetchRefuses(method)]);
+    }
+  });
+
+  it("lets the dashboard's own methods through", () => {
+    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      expect(methodFetchRefuses(method)).toBe(false);
+    }
+    expect(methodFetchRefuses(undefined)).toBe(false);
   });
 });

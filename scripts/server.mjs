@@ -4,7 +4,13 @@
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import next from 'next';
-import { acceptsGzip, declaresOversizedApiBody, MAX_API_BODY_BYTES, undecodableSegment } from './http-helpers.mjs';
+import {
+  acceptsGzip,
+  declaresOversizedApiBody,
+  MAX_API_BODY_BYTES,
+  methodFetchRefuses,
+  undecodableSegment,
+} from './http-helpers.mjs';
 import securityHeaders from './security-headers.cjs';
 
 export const PEER_HEADER = 'x-etcd-dashboard-peer';
@@ -69,6 +75,14 @@ const server = createServer((req, res) => {
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   // The status path admits no percent-escapes at all, so it can go first.
   if (fastPathOn && req.method === 'GET' && answerFast(req, res)) return;
+  // Next.js would fail making a Request of it and log a stack trace with its 500.
+  if (methodFetchRefuses(req.method)) {
+    const message = `method ${req.method} is not allowed`;
+    sendJson(req, res, 405, JSON.stringify({ error: { code: 'method_not_allowed', message } }), {
+      Allow: 'GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE',
+    });
+    return;
+  }
   // Refused before any of it is read; closing the connection keeps Node.js from reading the rest to reuse it.
   if (declaresOversizedApiBody(req.url, req.headers['content-length'])) {
     const message = `the body is over ${MAX_API_BODY_BYTES / 1024} KiB`;

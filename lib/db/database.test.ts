@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -139,6 +139,62 @@ describe('openDatabase', () => {
     const db = openDatabase(file);
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("openDatabase: password hashes and token digests are readable by the dashboard's user only", () => {
+  const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8);
+
+  it('creates its folder 700 and the database 600 (and SQLite its WAL files 600), whatever the umask', () => {
+    const data = path.join(dir, 'data');
+    const file = path.join(data, 'dashboard.sqlite');
+    const db = openDatabase(file);
+    try {
+      writeSamples(db, 3);
+      expect({
+        folder: modeOf(data),
+        database: modeOf(file),
+        wal: modeOf(`${file}-wal`),
+        shm: modeOf(`${file}-shm`),
+      }).toEqual({ folder: '700', database: '600', wal: '600', shm: '600' });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('tightens a folder and database left 755 and 644 by an earlier version', () => {
+    const data = path.join(dir, 'data');
+    const file = path.join(data, 'dashboard.sqlite');
+    openDatabase(file).close();
+    chmodSync(data, 0o755);
+    chmodSync(file, 0o644);
+    const db = openDatabase(file);
+    try {
+      expect({ folder: modeOf(data), database: modeOf(file) }).toEqual({ folder: '700', database: '600' });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps a setgid folder setgid, so files keep taking its group (a Kubernetes fsGroup volume)', () => {
+    const data = path.join(dir, 'volume');
+    mkdirSync(data);
+    chmodSync(data, 0o2775);
+    openDatabase(path.join(data, 'dashboard.sqlite')).close();
+    expect(modeOf(data)).toBe('2700');
+  });
+
+  it('leaves a shared folder such as /tmp (sticky bit) as it is, and still keeps the database 600', () => {
+    const shared = path.join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const file = path.join(shared, 'dashboard.sqlite');
+    const db = openDatabase(file);
+    try {
+      expect({ folder: modeOf(shared), database: modeOf(file) }).toEqual({ folder: '1777', database: '600' });
     } finally {
       db.close();
     }

@@ -1,6 +1,6 @@
 // Opens the dashboard database file and brings its schema up to date, refusing files it cannot safely use.
 import 'server-only';
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations';
@@ -77,7 +77,42 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
   }
 }
 
-/** Opens (creating it and its folder if needed) the dashboard database at `file`, migrated to the current schema. */
+/** It holds password hashes and token digests: only the dashboard's own user may read the file or list its folder. */
+const PRIVATE_FOLDER_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
+const STICKY_BIT = 0o1000;
+/** Kept: new files then take the folder's group, as a shared volume (a Kubernetes fsGroup) expects. */
+const SETGID_BIT = 0o2000;
+
+/** Creates the folder 700 or tightens it to 700; a shared one such as /tmp (sticky) is left as it is. */
+function keepFolderPrivate(folder: string): void {
+  mkdirSync(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
+  const mode = statSync(folder).mode;
+  if ((mode & STICKY_BIT) !== 0 || (mode & 0o777) === PRIVATE_FOLDER_MODE) return;
+  try {
+    chmodSync(folder, (mode & SETGID_BIT) | PRIVATE_FOLDER_MODE);
+  } catch (err) {
+    // A volume owned by another user (a Kubernetes fsGroup) still works; say so rather than refuse to start.
+    console.warn(`etcd-dashboard: cannot make ${folder} private (700): ${firstLine(err)}`);
+  }
+}
+
+/** The database file and SQLite's WAL files beside it, 600 (SQLite gives new WAL files the database's mode). */
+function keepFilesPrivate(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(f) || (statSync(f).mode & 0o777) === PRIVATE_FILE_MODE) continue;
+    try {
+      chmodSync(f, PRIVATE_FILE_MODE);
+    } catch (err) {
+      console.warn(`etcd-dashboard: cannot make ${f} private (600): ${firstLine(err)}`);
+    }
+  }
+}
+
+/**
+ * Opens (creating it and its folder if needed) the dashboard database at `file`, migrated to the current schema;
+ * the folder is kept 700 and the file 600.
+ */
 export function openDatabase(file: string): Database.Database {
   let header: Buffer | null;
   try {
@@ -88,9 +123,11 @@ export function openDatabase(file: string): Database.Database {
   if (header !== null && !header.equals(SQLITE_HEADER)) {
     throw new DatabaseError(`dashboard database ${file}: is not an SQLite database (unexpected file header)`);
   }
-  mkdirSync(path.dirname(file), { recursive: true });
   let db: Database.Database;
   try {
+    keepFolderPrivate(path.dirname(file));
+    // Created 600 before SQLite creates it with the umask's mode (644).
+    if (header === null) closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
     db = new Database(file);
   } catch (err) {
     throw new DatabaseError(`dashboard database ${file}: cannot be opened: ${firstLine(err)}`);
@@ -99,6 +136,8 @@ export function openDatabase(file: string): Database.Database {
     db.pragma('busy_timeout = 5000');
     // Refuse before switching to WAL: that switch rewrites the header of a file we must leave untouched.
     assertUsable(db, MIGRATIONS.length);
+    // Only once it is known to be ours: a refused file is left as it was, mode included.
+    keepFilesPrivate(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

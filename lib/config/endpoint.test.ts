@@ -79,6 +79,27 @@ describe('parseEndpoint', () => {
     expect(failure('https://root:secret@10.0.0.11:2379', true).message).toContain(LABEL);
   });
 
+  // The security review: the configuration error line repeated them in full, into the log and the API's 503s.
+  it.each([
+    ['https://root:s3cret-Pa55@10.0.0.11:2379', 'https://root:***@10.0.0.11:2379'],
+    ['root:s3cret-Pa55@10.0.0.11:2379', 'root:***@10.0.0.11:2379'],
+    ['https://root:s3cret-Pa55@10.0.0.11', 'https://root:***@10.0.0.11'],
+    ['grpc://root:s3cret-Pa55@10.0.0.11:2379', 'grpc://root:***@10.0.0.11:2379'],
+    ['https://root:s3cret-Pa55@exa mple:2379', 'https://root:***@exa mple:2379'],
+    ['https://root:s3cret@Pa55@10.0.0.11:2379/v3', 'https://root:***@10.0.0.11:2379/v3'],
+    ['http://root:s3cret-Pa55@10.0.0.11:2379', 'http://root:***@10.0.0.11:2379'],
+    ['https://root:s3cret/Pa55@10.0.0.11:2379', 'https://root:***@10.0.0.11:2379'],
+  ])('names %s with its password masked', (raw, shown) => {
+    const err = failure(raw, true);
+    expect(err.message).toContain(`"${shown}"`);
+    expect(err.message).not.toContain('s3cret');
+    expect(err.message).not.toContain('Pa55');
+  });
+
+  it('names an endpoint with a user but no password as written', () => {
+    expect(failure('https://root@10.0.0.11:2379', true).message).toContain('"https://root@10.0.0.11:2379"');
+  });
+
   it('rejects a scheme other than http and https, naming it', () => {
     const err = failure('grpc://10.0.0.11:2379', true);
     expect(err.message).toContain(LABEL);

@@ -122,6 +122,13 @@ describe('loadConfig from ETCDCTL_* variables', () => {
     expect(err.message).toContain('ETCD_DASHBOARD_POLL_INTERVAL_MS');
   });
 
+  it('masks the password of an endpoint in the error line', () => {
+    const err = configError({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379,https://root:s3cret@10.0.0.11:2379' });
+    expect(err.message).toBe(
+      'ETCDCTL_ENDPOINTS[1]: "https://root:***@10.0.0.11:2379" must be scheme://host:port with no path, query or credentials',
+    );
+  });
+
   it('says clearly when no cluster is configured', () => {
     const err = configError({});
     expect(err.message).toMatch(/no cluster configured/);

@@ -60,7 +60,7 @@ export function requireRoleIn(
   }
   // Both ride on something the browser sends by itself: our cookie, or the proxy's cookie turned into headers.
   if (changing && (who.method === 'session' || who.method === 'proxy')) {
-    const refusal = crossOriginRefusal(ctx.headers);
+    const refusal = crossOriginRefusal(ctx, getRuntime().auth.trusted);
     if (refusal) {
       auditRefusal(describe(), who, who.source, refusal, opts);
       throw new ApiError(403, 'cross_origin', refusal);

@@ -61,7 +61,7 @@ export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> 
     });
 
   // A sign-in form on another site must not sign the browser in (login CSRF).
-  const refusal = crossOriginRefusal(req.headers);
+  const refusal = crossOriginRefusal(ctx, auth.trusted);
   if (refusal) {
     audit('anonymous', null, 'denied', refusal);
     throw new ApiError(403, 'cross_origin', refusal);
@@ -103,7 +103,7 @@ export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> 
 export function signOut(req: Request, now = Date.now()): string {
   const { auth } = getRuntime();
   const ctx = requestContext(req);
-  const refusal = crossOriginRefusal(req.headers);
+  const refusal = crossOriginRefusal(ctx, auth.trusted);
   if (refusal) throw new ApiError(403, 'cross_origin', refusal);
   const who = resolveIdentity(ctx, now).identity;
   if (ctx.sessionToken && auth.sessions.revoke(ctx.sessionToken) && who) {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { requireRole } from '@/lib/access/guard';
 import type { Identity } from '@/lib/access/identity';
 import { badRequest } from '@/lib/api/api-error';
-import { parseJsonBody } from '@/lib/api/parse-body';
+import { parseJsonBody, readBodyText } from '@/lib/api/parse-body';
 import { getRuntime } from '@/lib/collector/runtime';
 import { restoreRunbook, type RunbookStep } from './restore-runbook';
 import type { SnapshotActor } from './snapshot-manager';
@@ -20,7 +20,8 @@ const takeSchema = z.strictObject({
 });
 
 async function emptyBody(req: Request): Promise<Record<string, never>> {
-  if ((await req.text()).trim() !== '') throw badRequest('the body must be JSON (Content-Type: application/json)');
+  // Read with the body limit: an operator's chunked upload of any size is cut off at 64 KiB (413).
+  if ((await readBodyText(req)).trim() !== '') throw badRequest('the body must be JSON (Content-Type: application/json)');
   return {};
 }
 

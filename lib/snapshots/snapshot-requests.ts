@@ -21,7 +21,8 @@ const takeSchema = z.strictObject({
 
 async function emptyBody(req: Request): Promise<Record<string, never>> {
   // Read with the body limit: an operator's chunked upload of any size is cut off at 64 KiB (413).
-  if ((await readBodyText(req)).trim() !== '') throw badRequest('the body must be JSON (Content-Type: application/json)');
+  if ((await readBodyText(req)).trim() !== '')
+    throw badRequest('the body must be JSON (Content-Type: application/json)');
   return {};
 }
 

@@ -103,6 +103,10 @@ const server = createServer((req, res) => {
     else sendJson(req, res, 500, INTERNAL_ERROR);
   });
 });
+// Idle keep-alive connections outlive a load balancer's (60 s on most): with Node's 5 s a client or proxy that
+// reuses a connection just as the server closes it gets a reset on a POST it may not retry.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen(port, hostname, () => {
   console.log(`etcd-dashboard: listening on http://${hostname}:${port}`);
 });

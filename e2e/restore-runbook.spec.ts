@@ -6,11 +6,11 @@ import { expect, request, test, type APIRequestContext } from '@playwright/test'
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { LocalCluster } from '../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
 import type { SnapshotRecord } from '../lib/snapshots/snapshot-types';
 import type { RunbookStep } from '../lib/snapshots/restore-runbook';
+import { writeDashboardConfig } from './support/config-file';
 import { E2E_ROOT } from './support/e2e-env';
 
 const PORT = 3201;
@@ -47,21 +47,9 @@ test.beforeAll(async () => {
     etcd: '3.6',
   });
   await cluster.start();
-  const c = cluster.state;
-  const config = path.join(ROOT, 'dashboard.yaml');
-  writeFileSync(
-    config,
-    stringify({
-      clusters: [
-        {
-          id: 'rb',
-          name: 'Runbook cluster',
-          endpoints: c.members.map((m) => m.clientUrl),
-          tls: { ca: c.caCert, cert: c.clientCert, key: c.clientKey },
-        },
-      ],
-    }),
-  );
+  const config = writeDashboardConfig(path.join(ROOT, 'dashboard.yaml'), [
+    { id: 'rb', name: 'Runbook cluster', cluster: cluster.state },
+  ]);
   dashboard = await startDashboard({
     port: PORT,
     env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD, DASHBOARD_ANONYMOUS: 'viewer' },

@@ -60,3 +60,13 @@ export function describeEtcdError(err: unknown): EtcdFailure {
   }
   return { kind: 'error', message: firstLine(String(err)) };
 }
+
+/**
+ * etcd refused the call for its auth: "permission denied" (3.4/3.5 send some as gRPC Unknown "auth: permission
+ * denied", which etcd3 does not classify), or a certificate whose name is no etcd user ("user name not found").
+ */
+export function isAuthRefusal(failure: EtcdFailure): boolean {
+  return (
+    failure.kind === 'permission-denied' || /\bpermission denied\b|user (?:name )?not found/i.test(failure.message)
+  );
+}

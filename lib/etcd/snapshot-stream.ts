@@ -5,7 +5,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { GcPacer } from '@/lib/memory/gc-pacer';
 import { createMemberClient } from './member-client';
-import { describeEtcdError } from './etcd-error';
+import { describeEtcdError, isAuthRefusal } from './etcd-error';
 import type { TlsCredentials } from './tls-credentials';
 
 export interface SnapshotProgress {
@@ -116,11 +116,20 @@ export async function streamSnapshotToFile(opts: StreamSnapshotOptions): Promise
     await rm(part, { force: true });
     if (err instanceof SnapshotStreamError) throw err;
     if (failReason) throw new SnapshotStreamError(failReason);
-    const code = (err as NodeJS.ErrnoException).code;
+    // grpc-js errors carry a numeric status code; only the file system's are strings.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string') {
+      const failure = describeEtcdError(err);
+      if (isAuthRefusal(failure)) {
+        throw new SnapshotStreamError(
+          `${opts.endpoint} refused the snapshot: permission denied (with auth on, etcd gives snapshots only to users with the root role)`,
+        );
+      }
+      throw new SnapshotStreamError(failure.message);
+    }
     if (code === 'ENOSPC') throw new SnapshotStreamError(`disk full while writing ${part}`);
     if (code === 'EEXIST') throw new SnapshotStreamError(`${part} already exists: another snapshot is writing it`);
-    if (code) throw new SnapshotStreamError(`cannot write ${part}: ${code}`);
-    throw new SnapshotStreamError(describeEtcdError(err).message);
+    throw new SnapshotStreamError(`cannot write ${part}: ${code}`);
   } finally {
     if (idle) clearTimeout(idle);
     client.close();

@@ -6,6 +6,7 @@ import { sizeWarning } from '@/lib/cluster/quorum';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { AlarmBanner } from './alarm-banner';
 import { AlertsPanel } from './alerts-panel';
+import { EtcdAccess } from './etcd-access';
 import { FreshnessLine } from './freshness-line';
 import { MemberTopology } from './member-topology';
 import { QuorumCard } from './quorum-card';
@@ -49,6 +50,7 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
           )}
           <AlertsPanel clusterId={clusterId} now={now} />
           <MemberTopology members={status.members} fresh={fresh} />
+          <EtcdAccess clusterId={clusterId} />
         </>
       )}
     </div>

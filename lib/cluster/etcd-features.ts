@@ -157,3 +157,17 @@ export function featureAccess(access: EtcdAccess, version: string | null): Featu
     return deny(`etcd ${v.text} requires the root role for ${base.call}; ${whoAmI(access)} lacks it`);
   });
 }
+
+/** What /api/clusters/[id]/access answers: the dashboard's etcd user and each feature, as last read. */
+export interface ClusterAccess {
+  clusterId: string;
+  readAt: string;
+  /** The member asked. */
+  endpoint: string | null;
+  /** The lowest release among the members, or the asked member's /version. */
+  version: string | null;
+  access: EtcdAccess | null;
+  features: FeatureAccess[];
+  /** Why the reading is missing or incomplete. */
+  failure: string | null;
+}

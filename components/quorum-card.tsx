@@ -38,8 +38,11 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
           <>
             Leader: <strong>{status.leader.name}</strong> <code className="opacity-80">{status.leader.id}</code>
           </>
-        ) : (
+        ) : q.state === 'lost' ? (
           <strong>No leader</strong>
+        ) : (
+          // etcd refused Status: a linearizable read proved a leader, but nothing names it.
+          <>Leader: elected, not named (etcd refuses Status to the dashboard&apos;s etcd user)</>
         )}
         {!fresh && <> · last known state: {QUORUM_STYLE[q.state].word.toLowerCase()}</>}
       </p>

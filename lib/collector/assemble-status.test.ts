@@ -92,7 +92,27 @@ function member(members: MemberView[], id: string): MemberView {
 
 const leaders = (members: MemberView[]) => members.filter((m) => m.status?.isLeader).map((m) => m.id);
 
+const DENIED: EtcdFailure = { kind: 'permission-denied', message: 'permission denied' };
+
+/** etcd refused Status for auth (3.5.28+ without the root role); the health read is what it says. */
+function statusRefused(i: Index, health = healthyRead()): MemberProbeResult {
+  return { endpoint: ENDPOINTS[i], status: null, statusFailure: DENIED, statusRefused: true, health };
+}
+
 describe('assembleStatus', () => {
+  it('Status refused for auth: members judged by the health read, quorum held, the leader elected but unnamed', () => {
+    const obs = assembleStatus(
+      poll({ probes: [statusRefused(0), statusRefused(1), statusRefused(2, failedRead(TIMEOUT))] }),
+    );
+    expect(obs.members.map((m) => m.health)).toEqual(['healthy', 'healthy', 'unhealthy']);
+    expect(obs.quorum.state).toBe('at-risk');
+    expect(obs.leader).toBeNull();
+    expect(obs.warnings.join(' ')).toContain("etcd refuses Status to the dashboard's etcd user");
+    // Refused and unable to read: no quorum is claimed.
+    const none = assembleStatus(poll({ probes: [0, 1, 2].map((i) => statusRefused(i as Index, failedRead(TIMEOUT))) }));
+    expect(none.quorum.state).toBe('lost');
+  });
+
   it('three healthy members: healthy, with the leader they agree on marked on exactly one row', () => {
     const obs = assembleStatus(poll());
     expect(obs.quorum).toEqual({ members: 3, voting: 3, healthy: 3, required: 2, tolerance: 1, state: 'healthy' });

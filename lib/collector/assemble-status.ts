@@ -38,6 +38,10 @@ function judge(
   error: string | null;
 } {
   if (!probe) return { health: 'unreachable', error: 'not probed: no endpoint known for this member' };
+  if (!probe.status && statusRefused(probe)) {
+    if (!probe.health.ok) return { health: 'unhealthy', error: probe.health.failure?.message ?? 'health read failed' };
+    return { health: 'healthy', error: null };
+  }
   if (!probe.status) return { health: 'unreachable', error: probe.statusFailure?.message ?? 'no answer' };
   if (!probe.health.ok) return { health: 'unhealthy', error: probe.health.failure?.message ?? 'health read failed' };
   // As `etcdctl endpoint health`: an active alarm makes the member unhealthy even though it answers.
@@ -46,6 +50,11 @@ function judge(
   }
   if (probe.status.errors.length > 0) return { health: 'unhealthy', error: probe.status.errors.join('; ') };
   return { health: 'healthy', error: null };
+}
+
+/** etcd refused Status to the dashboard's etcd user (3.5.28+, 3.6.0–3.6.11 without the root role): it did answer. */
+function statusRefused(probe: MemberProbeResult): boolean {
+  return probe.statusRefused === true;
 }
 
 /** The leader that the members with the newest raft term agree on; null when they know none. */
@@ -144,7 +153,9 @@ export function assembleStatus(poll: PollOutcome): Observation {
 
   const leaderMember = leaderId ? members.find((m) => m.id === leaderId) : undefined;
   // A leader that the dashboard cannot reach has most likely just died; its followers have not noticed yet.
-  const hasLeader = leaderId !== null && leaderMember?.health !== 'unreachable';
+  // Without Status the leader has no name, but a linearizable read that succeeded needed one (and a quorum) to confirm it.
+  const leaderUnnamed = leaderId === null && poll.probes.some((p) => !p.status && statusRefused(p) && p.health.ok);
+  const hasLeader = (leaderId !== null && leaderMember?.health !== 'unreachable') || leaderUnnamed;
   const quorum = computeQuorum(members, hasLeader);
   return {
     clusterId: poll.clusterId,
@@ -155,7 +166,12 @@ export function assembleStatus(poll: PollOutcome): Observation {
     leader: hasLeader && leaderId ? { id: leaderId, name: leaderMember?.name ?? leaderId } : null,
     members,
     alarms: poll.alarms,
-    warnings: poll.warnings,
+    warnings: leaderUnnamed
+      ? [
+          ...poll.warnings,
+          "etcd refuses Status to the dashboard's etcd user: leader, raft index and DB size are unknown (see etcd access below)",
+        ]
+      : poll.warnings,
     quotaBackendBytes: poll.quotaBackendBytes ?? null,
   };
 }

@@ -1,7 +1,7 @@
 // Asks one member for its Maintenance Status and times a linearizable read, as `etcdctl endpoint health` does.
 import 'server-only';
 import type { Etcd3 } from 'etcd3';
-import { describeEtcdError, type EtcdFailure } from './etcd-error';
+import { describeEtcdError, isAuthRefusal, type EtcdFailure } from './etcd-error';
 import { memberIdToHex } from './member-id';
 
 export interface MemberStatusReading {
@@ -30,6 +30,8 @@ export interface MemberProbeResult {
   endpoint: string;
   status: MemberStatusReading | null;
   statusFailure: EtcdFailure | null;
+  /** etcd refused Status for auth (3.5.28+, 3.6.0–3.6.11 without the root role): the member did answer. */
+  statusRefused?: boolean;
   health: HealthReading;
 }
 
@@ -115,14 +117,18 @@ export async function probeMembers(targets: ProbeTarget[]): Promise<MemberProbeR
     targets.map(async (t, i): Promise<MemberProbeResult> => {
       const { status, failure } = statuses[i] ?? { status: null, failure: null };
       let health: HealthReading;
-      if (!status) health = { ok: false, tookMs: null, failure };
+      // etcd 3.5.28+ and 3.6.0–3.6.11 refuse Status to a user without the root role: the member answered, so the
+      // health read still tells whether it commits through raft.
+      const statusRefused = !status && failure !== null && isAuthRefusal(failure);
+      if (statusRefused) health = await timedHealthRead(t.client, t.isLearner);
+      else if (!status) health = { ok: false, tookMs: null, failure };
       else if (status.leader === '0') health = knownUnhealthy('no leader: this member knows of no elected leader');
       else if (refused.has(status.leader)) {
         health = knownUnhealthy(
           `its leader ${status.leader} is down (connection refused or reset); an election is due`,
         );
       } else health = await timedHealthRead(t.client, t.isLearner);
-      return { endpoint: t.endpoint, status, statusFailure: failure, health };
+      return { endpoint: t.endpoint, status, statusFailure: failure, statusRefused, health };
     }),
   );
 }

@@ -168,8 +168,9 @@ export class SnapshotManager {
       }
       return m;
     }
-    const healthy = members.filter((m) => m.health === 'healthy' && m.endpoint && m.status);
-    const choice = healthy.find((m) => !m.status?.isLeader) ?? healthy[0];
+    // A healthy member without Status is one etcd refused Status for auth: etcd is asked, and its refusal is the reason.
+    const healthy = members.filter((m) => m.health === 'healthy' && m.endpoint);
+    const choice = healthy.find((m) => m.status && !m.status.isLeader) ?? healthy.find((m) => m.status) ?? healthy[0];
     if (!choice)
       throw new ApiError(
         409,

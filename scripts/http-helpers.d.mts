@@ -4,3 +4,14 @@ export function acceptsGzip(header: string | string[] | undefined): boolean;
 export const MAX_API_BODY_BYTES: number;
 export function declaresOversizedApiBody(url: string | undefined, contentLength: string | undefined): boolean;
 export function methodFetchRefuses(method: string | undefined): boolean;
+export interface ServerTimeouts {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+}
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts>;
+export function createTimedServer(
+  handler: import('node:http').RequestListener,
+  timeouts?: ServerTimeouts,
+): import('node:http').Server;

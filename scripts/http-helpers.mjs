@@ -1,4 +1,6 @@
-// Small request checks of scripts/server.mjs, in their own module so they can be tested without starting a server.
+// Small request checks and the server's timeouts of scripts/server.mjs, in their own module so they can be tested
+// without starting the dashboard.
+import { createServer } from 'node:http';
 
 /** The path segment whose percent-escapes do not decode (`%zz`, `%c0%ae`, a lone `%`), or null when all do. */
 export function undecodableSegment(url) {
@@ -53,4 +55,38 @@ const METHODS_FETCH_FORBIDS = new Set(['CONNECT', 'TRACE', 'TRACK']);
  */
 export function methodFetchRefuses(method) {
   return METHODS_FETCH_FORBIDS.has((method ?? '').toUpperCase());
+}
+
+/**
+ * The server's timeouts (milliseconds). Node.js applies requestTimeout and headersTimeout only while a request is being
+ * received: once its last byte is in, they no longer run, so the answer may take as long as it takes (a snapshot
+ * download of gigabytes over a slow link). Every API body is at most 64 KiB: 30 s to send one is generous, where Node's
+ * default 300 s let a slow sender hold a connection for five minutes.
+ */
+export const SERVER_TIMEOUTS = Object.freeze({
+  /** Until the request's headers are all in. */
+  headersTimeout: 20_000,
+  /** Until the whole request, body included, is in. */
+  requestTimeout: 30_000,
+  /**
+   * An idle keep-alive connection outlives a load balancer's (60 s on most): with Node's 5 s, a client or proxy that
+   * reuses a connection just as the server closes it gets a reset on a POST it may not retry.
+   */
+  keepAliveTimeout: 65_000,
+  /** How often the two above are checked (Node's default 30 s would let them run up to 30 s late). */
+  connectionsCheckingInterval: 2_000,
+});
+
+/** A node:http server for `handler` with `timeouts` (SERVER_TIMEOUTS, or shorter ones in a test). */
+export function createTimedServer(handler, timeouts = SERVER_TIMEOUTS) {
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersTimeout,
+      requestTimeout: timeouts.requestTimeout,
+      connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
+    },
+    handler,
+  );
+  server.keepAliveTimeout = timeouts.keepAliveTimeout;
+  return server;
 }

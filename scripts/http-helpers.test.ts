@@ -1,10 +1,13 @@
-import { METHODS } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { METHODS, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   acceptsGzip,
+  createTimedServer,
   declaresOversizedApiBody,
   MAX_API_BODY_BYTES,
   methodFetchRefuses,
+  SERVER_TIMEOUTS,
   undecodableSegment,
 } from './http-helpers.mjs';
 import { MAX_BODY_BYTES } from '@/lib/api/parse-body';
@@ -97,5 +100,122 @@ describe('methodFetchRefuses: methods Next.js cannot turn into a Request (a 500 
       expect(methodFetchRefuses(method)).toBe(false);
     }
     expect(methodFetchRefuses(undefined)).toBe(false);
+  });
+});
+
+describe('createTimedServer: slow senders are cut off, long answers are not (Node.js semantics, on a real socket)', () => {
+  // The production values scaled down: headers within 400 ms, the whole request within 800 ms, checked every 100 ms.
+  const TIMEOUTS = {
+    headersTimeout: 400,
+    requestTimeout: 800,
+    keepAliveTimeout: 3000,
+    connectionsCheckingInterval: 100,
+  };
+  let server: Server | null = null;
+  afterEach(async () => {
+    const s = server;
+    server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  });
+
+  /** A server whose GET streams `chunks` × 200 ms and whose POST answers with the body's length once it is all in. */
+  async function start(chunks = 1): Promise<number> {
+    server = createTimedServer((req, res) => {
+      if (req.method === 'POST') {
+        let n = 0;
+        req.on('data', (d: Buffer) => (n += d.length));
+        req.on('end', () => res.end(`got ${n}`));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      let sent = 0;
+      const tick = () => {
+        res.write(`chunk ${sent}\n`);
+        if (++sent < chunks) setTimeout(tick, 200);
+        else res.end();
+      };
+      tick();
+    }, TIMEOUTS);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** A raw connection: what was received, and when (ms after opening) the server closed it, or null. */
+  function open(port: number) {
+    const socket: Socket = connect(port, '127.0.0.1');
+    const t0 = Date.now();
+    const seen = { text: '', closedAfter: null as number | null };
+    socket.on('data', (d: Buffer) => (seen.text += d.toString()));
+    socket.on('close', () => (seen.closedAfter = Date.now() - t0));
+    socket.on('error', () => undefined);
+    return { socket, seen };
+  }
+  const until = async (cond: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('are the production values: headers in 20 s, the whole request in 30 s, idle keep-alive 65 s', () => {
+    expect(SERVER_TIMEOUTS).toEqual({
+      headersTimeout: 20_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 65_000,
+      connectionsCheckingInterval: 2_000,
+    });
+  });
+
+  it('closes a connection whose body trickles in past requestTimeout (the slow-body attack)', async () => {
+    const port = await start();
+    const { socket, seen } = open(port);
+    socket.write('POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+    const drip = setInterval(() => socket.writable && socket.write('a'), 50);
+    await until(() => seen.closedAfter !== null, 3000);
+    clearInterval(drip);
+    expect(seen.closedAfter).not.toBeNull();
+    expect(seen.closedAfter).toBeLessThan(TIMEOUTS.requestTimeout + 500);
+    expect(seen.text).not.toContain('got');
+  });
+
+  it('closes a connection whose headers trickle in past headersTimeout', async () => {
+    const port = await start();
+    const { socket, seen } = open(port);
+    socket.write('GET / HTTP/1.1\r\n');
+    const drip = setInterval(() => socket.writable && socket.write('X-Slow: a\r\n'), 50);
+    await until(() => seen.closedAfter !== null, 3000);
+    clearInterval(drip);
+    expect(seen.closedAfter).toBeLessThan(TIMEOUTS.headersTimeout + 500);
+    expect(seen.text).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('closes a connection that sends nothing at all within headersTimeout', async () => {
+    const port = await start();
+    const { seen } = open(port);
+    await until(() => seen.closedAfter !== null, 3000);
+    expect(seen.closedAfter).toBeLessThan(TIMEOUTS.headersTimeout + 500);
+  });
+
+  it('sends a long answer in full, well past requestTimeout, once the request is in (a snapshot download)', async () => {
+    const port = await start(8); // 1.4 s of streaming, over the 800 ms request timeout
+    const t0 = Date.now();
+    const res = await fetch(`http://127.0.0.1:${port}/download`);
+    const text = await res.text();
+    expect(Date.now() - t0).toBeGreaterThan(TIMEOUTS.requestTimeout);
+    expect(text.trim().split('\n')).toHaveLength(8);
+  });
+
+  it('keeps an idle keep-alive connection past headersTimeout, for a second request on it', async () => {
+    const port = await start();
+    const { socket, seen } = open(port);
+    socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => seen.text.includes('chunk 0'), 1000);
+    await new Promise((r) => setTimeout(r, TIMEOUTS.requestTimeout + 400)); // idle past both request timeouts
+    expect(seen.closedAfter).toBeNull();
+    seen.text = '';
+    socket.write('GET /2 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => seen.text.includes('chunk 0'), 1000);
+    expect(seen.text).toMatch(/^HTTP\/1\.1 200 /);
+    socket.destroy();
   });
 });

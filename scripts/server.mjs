@@ -1,11 +1,11 @@
 // The production server: Next.js behind a plain node:http server, so the dashboard knows the real peer address
 // of each connection. Next itself only fills X-Forwarded-For when the client did not send one, so that header
 // cannot tell a trusted reverse proxy from anyone else.
-import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import next from 'next';
 import {
   acceptsGzip,
+  createTimedServer,
   declaresOversizedApiBody,
   MAX_API_BODY_BYTES,
   methodFetchRefuses,
@@ -70,7 +70,9 @@ function answerFast(req, res) {
   return true;
 }
 
-const server = createServer((req, res) => {
+// Slow senders are cut off once the request takes over SERVER_TIMEOUTS (20 s for headers, 30 s in all); a long
+// answer, such as a snapshot download, is not: those timeouts end when the request is in.
+const server = createTimedServer((req, res) => {
   // Always overwritten: a client cannot choose what this header says.
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   // The status path admits no percent-escapes at all, so it can go first.
@@ -103,10 +105,6 @@ const server = createServer((req, res) => {
     else sendJson(req, res, 500, INTERNAL_ERROR);
   });
 });
-// Idle keep-alive connections outlive a load balancer's (60 s on most): with Node's 5 s a client or proxy that
-// reuses a connection just as the server closes it gets a reset on a POST it may not retry.
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
 server.listen(port, hostname, () => {
   console.log(`etcd-dashboard: listening on http://${hostname}:${port}`);
 });

@@ -27,6 +27,10 @@ export interface MemberStatusView {
   raftAppliedIndex: number;
   isLeader: boolean;
   errors: string[];
+  /** The storage version of the member's db file (etcd 3.6+); null or absent before 3.6. */
+  storageVersion?: string | null;
+  /** The cluster's downgrade state as this member reports it (etcd 3.6+); null or absent before 3.6. */
+  downgrade?: { enabled: boolean; targetVersion: string } | null;
 }
 
 export interface MemberView {
@@ -44,6 +48,8 @@ export interface MemberView {
   /** Why the member is not healthy, in one line. */
   error: string | null;
   status: MemberStatusView | null;
+  /** Its last metrics scrape said a defragmentation is running (etcd_disk_defrag_inflight): reads wait meanwhile. */
+  defragmenting?: boolean;
 }
 
 export interface AlarmView {
@@ -79,9 +85,16 @@ export interface ClusterStatus {
   alarms: AlarmView[];
   /** Cluster-wide calls that failed in the last poll (member list, alarm list), in one line each. */
   warnings: string[];
-  /** --quota-backend-bytes as the members report it in their metrics; null until scraped. */
+  /**
+   * --quota-backend-bytes: from Status where a member reports it (etcd 3.6+), else from the members' metrics
+   * (etcd_server_quota_backend_bytes); null until either is read.
+   */
   quotaBackendBytes: number | null;
+  /** Where quotaBackendBytes came from; null (or absent) while it is unknown. */
+  quotaSource?: QuotaSource | null;
 }
+
+export type QuotaSource = 'status' | 'metrics';
 
 export interface ClusterSummary {
   id: string;

@@ -52,6 +52,9 @@ function reading(memberId: string, overrides: Partial<MemberStatusReading> = {})
     raftAppliedIndex: 42,
     isLearner: false,
     errors: [],
+    dbSizeQuota: null,
+    storageVersion: null,
+    downgrade: null,
     ...overrides,
   };
 }
@@ -386,6 +389,64 @@ describe('assembleStatus', () => {
     expect(m.health).toBe('unreachable');
     // It votes once added: 3 of 4 healthy, quorum 3.
     expect(obs.quorum).toMatchObject({ voting: 4, healthy: 3, required: 3, state: 'at-risk' });
+  });
+});
+
+describe('assembleStatus: what etcd 3.6+ adds to Status', () => {
+  const MiB = 1024 * 1024;
+  const v36 = (quota: number | null): Partial<MemberStatusReading> => ({
+    version: '3.6.14',
+    dbSizeQuota: quota,
+    storageVersion: '3.6.0',
+    downgrade: { enabled: false, targetVersion: '' },
+  });
+
+  it('takes the quota from Status where members send it, the smallest of them, over the metric', () => {
+    const obs = assembleStatus(
+      poll({
+        probes: [answered(0, v36(64 * MiB)), answered(1, v36(48 * MiB)), dead(ENDPOINTS[2])],
+        quotaBackendBytes: 2048 * MiB,
+      }),
+    );
+    expect(obs.quotaBackendBytes).toBe(48 * MiB);
+    expect(obs.quotaSource).toBe('status');
+  });
+
+  it('falls back to the metric when no member sends a quota (etcd 3.4/3.5, or none answered)', () => {
+    const old = assembleStatus(poll({ quotaBackendBytes: 96 * MiB }));
+    expect([old.quotaBackendBytes, old.quotaSource]).toEqual([96 * MiB, 'metrics']);
+    const none = assembleStatus(
+      poll({ probes: [dead(ENDPOINTS[0]), dead(ENDPOINTS[1]), dead(ENDPOINTS[2])], quotaBackendBytes: 96 * MiB }),
+    );
+    expect([none.quotaBackendBytes, none.quotaSource]).toEqual([96 * MiB, 'metrics']);
+    const unknown = assembleStatus(poll());
+    expect([unknown.quotaBackendBytes, unknown.quotaSource]).toEqual([null, null]);
+  });
+
+  it('passes each member’s storage version and downgrade state through, null before 3.6', () => {
+    const downgrading = {
+      ...v36(64 * MiB),
+      storageVersion: '3.5.0',
+      downgrade: { enabled: true, targetVersion: '3.5.0' },
+    };
+    const obs = assembleStatus(poll({ probes: [answered(0, downgrading), answered(1), answered(2, v36(64 * MiB))] }));
+    expect(member(obs.members, IDS[0]).status).toMatchObject({
+      storageVersion: '3.5.0',
+      downgrade: { enabled: true, targetVersion: '3.5.0' },
+    });
+    expect(member(obs.members, IDS[1]).status).toMatchObject({ storageVersion: null, downgrade: null });
+    expect(member(obs.members, IDS[2]).status?.storageVersion).toBe('3.6.0');
+  });
+
+  it('marks the members whose metrics say they are defragmenting, even one that does not answer Status', () => {
+    const obs = assembleStatus(
+      poll({ probes: [answered(0), answered(1), dead(ENDPOINTS[2], TIMEOUT)], defragmenting: new Set([IDS[2]]) }),
+    );
+    expect(obs.members.map((m) => [m.id, m.defragmenting])).toEqual([
+      [IDS[0], false],
+      [IDS[1], false],
+      [IDS[2], true],
+    ]);
   });
 });
 

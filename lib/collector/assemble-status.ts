@@ -2,7 +2,7 @@
 import type { AlarmEntry, MemberListEntry } from '@/lib/etcd/cluster-calls';
 import type { MemberProbeResult } from '@/lib/etcd/member-probe';
 import { computeQuorum } from '@/lib/cluster/quorum';
-import type { MemberHealth, MemberView, Observation } from '@/lib/cluster/status-types';
+import type { MemberHealth, MemberView, Observation, QuotaSource } from '@/lib/cluster/status-types';
 
 export interface PollOutcome {
   clusterId: string;
@@ -16,8 +16,10 @@ export interface PollOutcome {
   endpointMembers: ReadonlyMap<string, string>;
   alarms: AlarmEntry[];
   warnings: string[];
-  /** From the members' metrics; null until scraped. */
+  /** From the members' metrics; null until scraped. Status's own quota (3.6+) is preferred where a member sends it. */
   quotaBackendBytes?: number | null;
+  /** Ids of the members whose latest metrics say a defragmentation is running. */
+  defragmenting?: ReadonlySet<string>;
 }
 
 export function normalizeUrl(url: string): string {
@@ -74,6 +76,17 @@ function electedLeader(probes: MemberProbeResult[]): string | null {
   return best?.id ?? null;
 }
 
+/**
+ * The quota Status reports (3.6+) where a member sends it, else the metric. With several, the smallest: the member
+ * that reaches its own quota first raises NOSPACE for the whole cluster.
+ */
+function clusterQuota(poll: PollOutcome): { bytes: number | null; source: QuotaSource | null } {
+  const reported = poll.probes.map((p) => p.status?.dbSizeQuota ?? null).filter((q) => q !== null);
+  if (reported.length > 0) return { bytes: Math.min(...reported), source: 'status' };
+  const metric = poll.quotaBackendBytes ?? null;
+  return { bytes: metric, source: metric === null ? null : 'metrics' };
+}
+
 export function assembleStatus(poll: PollOutcome): Observation {
   const byMemberId = new Map<string, MemberProbeResult>();
   const byEndpoint = new Map<string, MemberProbeResult>();
@@ -111,8 +124,11 @@ export function assembleStatus(poll: PollOutcome): Observation {
             raftAppliedIndex: s.raftAppliedIndex,
             isLeader: s.memberId === leaderId,
             errors: s.errors,
+            storageVersion: s.storageVersion,
+            downgrade: s.downgrade,
           }
         : null,
+      defragmenting: base.id !== null && (poll.defragmenting?.has(base.id) ?? false),
     };
   };
 
@@ -157,6 +173,7 @@ export function assembleStatus(poll: PollOutcome): Observation {
   const leaderUnnamed = leaderId === null && poll.probes.some((p) => !p.status && statusRefused(p) && p.health.ok);
   const hasLeader = (leaderId !== null && leaderMember?.health !== 'unreachable') || leaderUnnamed;
   const quorum = computeQuorum(members, hasLeader);
+  const quota = clusterQuota(poll);
   return {
     clusterId: poll.clusterId,
     name: poll.name,
@@ -172,6 +189,7 @@ export function assembleStatus(poll: PollOutcome): Observation {
           "etcd refuses Status to the dashboard's etcd user: leader, raft index and DB size are unknown (see etcd access below)",
         ]
       : poll.warnings,
-    quotaBackendBytes: poll.quotaBackendBytes ?? null,
+    quotaBackendBytes: quota.bytes,
+    quotaSource: quota.source,
   };
 }

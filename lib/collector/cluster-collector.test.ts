@@ -4,17 +4,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalCluster } from '@/scripts/lib/local-cluster';
+import { selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
+import { createMemberClient } from '@/lib/etcd/member-client';
+import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
+import { parseEtcdMetrics } from '@/lib/metrics/etcd-metrics';
 import { ClusterCollector } from './cluster-collector';
 
 const PROBE_TIMEOUT_MS = 800;
+const LINE = selectedEtcdLine();
+/** Not etcd's 2 GiB default, and room for the data the defragmentation test writes. */
+const QUOTA_BYTES = 160 * 1024 * 1024;
 let dir: string;
 let cluster: LocalCluster;
 let config: ClusterConfig;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'collector-test-'));
-  cluster = LocalCluster.create({ dir: path.join(dir, 'c'), members: 3, basePort: 24400, name: 'ct' });
+  cluster = LocalCluster.create({
+    dir: path.join(dir, 'c'),
+    members: 3,
+    basePort: 24400,
+    name: 'ct',
+    quotaBackendBytes: QUOTA_BYTES,
+    etcd: LINE,
+  });
   await cluster.start();
   const loaded = loadConfig(cluster.etcdctlEnv);
   config = loaded.clusters[0]!;
@@ -88,6 +102,72 @@ describe('ClusterCollector against real etcd', () => {
       }
       expect(health).toBe('healthy');
     } finally {
+      c.stop();
+    }
+  });
+
+  it('takes the quota from Status on etcd 3.6+, and from the etcd_server_quota_backend_bytes metric before', async () => {
+    const c = collector();
+    try {
+      const first = await c.pollOnce();
+      if (LINE === '3.4' || LINE === '3.5') {
+        // No quota in their Status: unknown until the metrics are scraped.
+        expect(first.quotaBackendBytes).toBeNull();
+        expect(first.quotaSource).toBeNull();
+      } else {
+        expect(first.quotaBackendBytes).toBe(QUOTA_BYTES);
+        expect(first.quotaSource).toBe('status');
+      }
+      await c.scrapeOnce();
+      const scraped = await c.pollOnce();
+      expect(scraped.quotaBackendBytes).toBe(QUOTA_BYTES);
+      expect(scraped.quotaSource).toBe(LINE === '3.4' || LINE === '3.5' ? 'metrics' : 'status');
+      expect(scraped.members.every((m) => m.defragmenting === false)).toBe(true);
+    } finally {
+      c.stop();
+    }
+  });
+
+  it('shows a member as defragmenting while its etcd_disk_defrag_inflight is 1, and not after', async () => {
+    const c = collector();
+    const follower = (await c.pollOnce()).members.find((m) => m.status && !m.status.isLeader);
+    if (!follower?.endpoint) throw new Error('no follower answered');
+    const etcd = createMemberClient({ endpoint: follower.endpoint, tls: config.tls, timeoutMs: 30_000 });
+    try {
+      // About 60 MB of live keys: defragmenting them takes a few hundred ms, long enough to be scraped.
+      const value = 'x'.repeat(1000);
+      for (let i = 0; i < 60_000; i += 128 * 8) {
+        await Promise.all(
+          Array.from({ length: 8 }, (_, b) => {
+            const from = i + b * 128;
+            const puts = Array.from({ length: 128 }, (_, j) => etcd.put(`defrag/${from + j}`).value(value));
+            return etcd
+              .if('defrag/none', 'Version', '==', 0)
+              .then(...puts)
+              .commit();
+          }),
+        );
+      }
+      let finished = false;
+      const defrag = etcd.maintenance.defragment().finally(() => (finished = true));
+      // Wait until the member itself says it is defragmenting, so the collector's scrape cannot come too early.
+      const metricsUrl = `${cluster.member(cluster.indexOfName(follower.name)).metricsUrl}/metrics`;
+      let running = false;
+      while (!finished && !running) {
+        const res = await scrapeMetrics(metricsUrl, null, 2000);
+        running = res.ok && parseEtcdMetrics(res.text, Date.now()).defragInflight === true;
+      }
+      expect(running, 'the defragmentation ended before it could be seen; write more data').toBe(true);
+      await c.scrapeOnce();
+      const during = await c.pollOnce();
+      await defrag;
+      expect(during.members.find((m) => m.id === follower.id)?.defragmenting).toBe(true);
+      expect(during.members.filter((m) => m.defragmenting)).toHaveLength(1);
+      await c.scrapeOnce();
+      const after = await c.pollOnce();
+      expect(after.members.find((m) => m.id === follower.id)?.defragmenting).toBe(false);
+    } finally {
+      etcd.close();
       c.stop();
     }
   });

@@ -1,7 +1,7 @@
 // Polls one cluster about once a second and keeps the latest status; API routes read it and never call etcd.
 import 'server-only';
 import type { ClusterConfig } from '@/lib/config/load-config';
-import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
+import { createMemberClient, createStatusClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
 import { probeMembers, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
@@ -37,6 +37,7 @@ const RECENT_FAILURES_MS = 5 * 60_000;
 
 export class ClusterCollector {
   private readonly clients = new Map<string, MemberClient>();
+  private readonly statusClients = new Map<string, StatusClient>();
   private memberList: MemberListEntry[] | null = null;
   private readonly endpointMembers = new Map<string, string>();
   private alarms: AlarmEntry[] = [];
@@ -103,6 +104,8 @@ export class ClusterCollector {
     this.metricsTimer = null;
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    for (const c of this.statusClients.values()) c.close();
+    this.statusClients.clear();
   }
 
   /** The last completed poll, without the staleness verdict (that depends on when it is read). */
@@ -177,6 +180,14 @@ export class ClusterCollector {
     return out;
   }
 
+  /** Members whose latest fresh scrape says a defragmentation is running. */
+  private defragmenting(now = Date.now()): Set<string> {
+    const fresh = Math.max(3 * this.options.metricsIntervalMs, 15_000);
+    const ids = new Set<string>();
+    for (const [id, m] of this.memberMetrics) if (m.sample.defragInflight && now - m.at <= fresh) ids.add(id);
+    return ids;
+  }
+
   /** Where a member's /metrics is read: its configured plain URL, else its client endpoint over mTLS. */
   private metricsTarget(member: { name: string; endpoint: string | null }): { url: string; tls: boolean } | null {
     const plain = this.cluster.metricsUrls[member.name];
@@ -232,6 +243,15 @@ export class ClusterCollector {
     return c;
   }
 
+  private statusClient(endpoint: string): StatusClient {
+    let c = this.statusClients.get(endpoint);
+    if (!c) {
+      c = createStatusClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.options.probeTimeoutMs });
+      this.statusClients.set(endpoint, c);
+    }
+    return c;
+  }
+
   /** Configured endpoints, plus the advertised client URL of any listed member none of them reaches. */
   private targets(): string[] {
     const targets = [...this.cluster.endpoints];
@@ -270,6 +290,7 @@ export class ClusterCollector {
       probeMembers(
         targets.map((e) => ({
           endpoint: e,
+          statusClient: this.statusClient(e),
           client: this.client(e),
           isLearner: learners.has(this.endpointMembers.get(e) ?? ''),
           knownMemberId: this.endpointMembers.get(e) ?? null,
@@ -301,6 +322,7 @@ export class ClusterCollector {
       alarms: this.alarms,
       warnings,
       quotaBackendBytes: this.quotaBackendBytes,
+      defragmenting: this.defragmenting(),
     });
     const { events, state } = deriveEvents(this.eventState, {
       observation: this.latest,

@@ -44,6 +44,7 @@ export function getClusterStatus(clusterId: string, now = Date.now()): ClusterSt
       alarms: [],
       warnings: ['waiting for the first poll to complete'],
       quotaBackendBytes: null,
+      quotaSource: null,
     };
   }
   return {

@@ -1,6 +1,10 @@
-// One etcd3 client per member endpoint, with a deadline on every call and no retries or circuit breaker.
+// One etcd3 client per member endpoint, and one Status client from our own proto; a deadline on every call, no
+// retries or circuit breaker.
 import 'server-only';
-import { Etcd3, type IOptions } from 'etcd3';
+import path from 'node:path';
+import { Client, credentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { loadSync, type MethodDefinition, type ServiceDefinition } from '@grpc/proto-loader';
+import { castGrpcError, Etcd3, type IOptions } from 'etcd3';
 import { noop } from 'cockatiel';
 import type { TlsCredentials } from './tls-credentials';
 
@@ -16,6 +20,15 @@ export interface MemberClientOptions {
   flowControlWindowBytes?: number;
 }
 
+function channelOptions(opts: MemberClientOptions): ChannelOptions {
+  return {
+    // Reconnect quickly after a member comes back instead of backing off for up to two minutes.
+    'grpc.initial_reconnect_backoff_ms': 200,
+    'grpc.max_reconnect_backoff_ms': 1000,
+    ...(opts.flowControlWindowBytes ? { 'grpc-node.flow_control_window': opts.flowControlWindowBytes } : {}),
+  };
+}
+
 /**
  * A status client must tell the truth on every call: etcd3's default retries move a call to another host and its
  * breaker keeps reporting a recovered member as down for 5 s, so both are switched off here.
@@ -27,12 +40,7 @@ export function createMemberClient(opts: MemberClientOptions): MemberClient {
     // Evaluated per call, so every attempt gets a fresh deadline; streams (snapshots) have none.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.timeoutMs }),
     faultHandling: { host: () => noop, global: noop },
-    grpcOptions: {
-      // Reconnect quickly after a member comes back instead of backing off for up to two minutes.
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 1000,
-      ...(opts.flowControlWindowBytes ? { 'grpc-node.flow_control_window': opts.flowControlWindowBytes } : {}),
-    },
+    grpcOptions: channelOptions(opts),
   };
   if (opts.tls) {
     options.credentials = {
@@ -43,4 +51,86 @@ export function createMemberClient(opts: MemberClientOptions): MemberClient {
     };
   }
   return new Etcd3(options);
+}
+
+/** Maintenance.Status as the wire has it (64-bit numbers as decimal strings, absent fields at their defaults). */
+export interface RawMemberStatus {
+  header: { cluster_id: string; member_id: string; revision: string; raft_term: string } | null;
+  version: string;
+  dbSize: string;
+  leader: string;
+  raftIndex: string;
+  raftTerm: string;
+  raftAppliedIndex: string;
+  errors: string[];
+  dbSizeInUse: string;
+  isLearner: boolean;
+  /** "" before 3.6. */
+  storageVersion: string;
+  /** "0" before 3.6. */
+  dbSizeQuota: string;
+  /** null before 3.6; 3.6+ always sends it. */
+  downgradeInfo: { enabled: boolean; targetVersion: string } | null;
+}
+
+/** Asks one member for Maintenance.Status, with the fields etcd3 1.1.2's proto does not know. */
+export interface StatusClient {
+  /** Rejects with etcd3's typed errors (GRPCUnavailableError…), as etcd3's own calls do. */
+  status(): Promise<RawMemberStatus>;
+  close(): void;
+}
+
+/**
+ * Read from the working directory at run time: Next.js bundles this module, so __dirname is not lib/etcd/ there,
+ * and the dashboard runs from its own folder (`npm start`, the tests, the demo).
+ */
+const STATUS_PROTO = path.join(process.cwd(), 'lib', 'etcd', 'maintenance-status.proto');
+let statusMethod: MethodDefinition<object, RawMemberStatus> | null = null;
+
+function loadStatusMethod(): MethodDefinition<object, RawMemberStatus> {
+  if (statusMethod) return statusMethod;
+  let service: ServiceDefinition;
+  try {
+    const definition = loadSync(STATUS_PROTO, { keepCase: true, longs: String, enums: String, defaults: true });
+    service = definition['etcdserverpb.Maintenance'] as ServiceDefinition;
+  } catch (err) {
+    throw new Error(`cannot load ${STATUS_PROTO}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  statusMethod = service.Status as unknown as MethodDefinition<object, RawMemberStatus>;
+  return statusMethod;
+}
+
+/** What etcd3 does with the same options: the given TLS material, else system roots for https, else plaintext. */
+function channelCredentials(opts: MemberClientOptions): ChannelCredentials {
+  if (opts.tls) return credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+  return opts.endpoint.startsWith('https:') ? credentials.createSsl() : credentials.createInsecure();
+}
+
+export function createStatusClient(opts: MemberClientOptions): StatusClient {
+  const client = new Client(opts.endpoint.replace(/^https?:\/\//, ''), channelCredentials(opts), channelOptions(opts));
+  return {
+    status: () =>
+      new Promise<RawMemberStatus>((resolve, reject) => {
+        try {
+          const method = loadStatusMethod();
+          client.makeUnaryRequest(
+            method.path,
+            method.requestSerialize,
+            method.responseDeserialize,
+            {},
+            new Metadata(),
+            { deadline: Date.now() + opts.timeoutMs },
+            (err, res) => {
+              if (err) reject(castGrpcError(err));
+              else if (!res) reject(new Error('empty Status response'));
+              else resolve(res);
+            },
+          );
+        } catch (err) {
+          // A closed channel or an unreadable proto throws before any call is made.
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    close: () => client.close(),
+  };
 }

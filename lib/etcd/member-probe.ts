@@ -2,6 +2,7 @@
 import 'server-only';
 import type { Etcd3 } from 'etcd3';
 import { describeEtcdError, isAuthRefusal, type EtcdFailure } from './etcd-error';
+import type { StatusClient } from './member-client';
 import { memberIdToHex } from './member-id';
 
 export interface MemberStatusReading {
@@ -17,6 +18,12 @@ export interface MemberStatusReading {
   raftAppliedIndex: number;
   isLearner: boolean;
   errors: string[];
+  /** --quota-backend-bytes as the member reports it (3.6+); null before 3.6, which only has the metric. */
+  dbSizeQuota: number | null;
+  /** The storage version of the member's db file (3.6+); null before 3.6. */
+  storageVersion: string | null;
+  /** The cluster's downgrade state as this member knows it (3.6+); null before 3.6. */
+  downgrade: { enabled: boolean; targetVersion: string } | null;
 }
 
 export interface HealthReading {
@@ -41,13 +48,14 @@ const num = (s: string): number => Number(s);
 export type StatusResult = { status: MemberStatusReading; failure: null } | { status: null; failure: EtcdFailure };
 
 /** Maintenance Status of one member. Never throws: a member that cannot be asked is data, not an exception. */
-export async function readMemberStatus(client: Etcd3): Promise<StatusResult> {
+export async function readMemberStatus(client: StatusClient): Promise<StatusResult> {
   try {
-    const s = await client.maintenance.status();
+    const s = await client.status();
+    const quota = num(s.dbSizeQuota);
     return {
       status: {
-        memberId: memberIdToHex(s.header.member_id),
-        clusterId: memberIdToHex(s.header.cluster_id),
+        memberId: memberIdToHex(s.header?.member_id ?? '0'),
+        clusterId: memberIdToHex(s.header?.cluster_id ?? '0'),
         version: s.version,
         dbSize: num(s.dbSize),
         dbSizeInUse: num(s.dbSizeInUse),
@@ -57,6 +65,12 @@ export async function readMemberStatus(client: Etcd3): Promise<StatusResult> {
         raftAppliedIndex: num(s.raftAppliedIndex),
         isLearner: s.isLearner,
         errors: s.errors ?? [],
+        // Before 3.6 these fields are not on the wire and decode to their zero values.
+        dbSizeQuota: Number.isFinite(quota) && quota > 0 ? quota : null,
+        storageVersion: s.storageVersion || null,
+        downgrade: s.downgradeInfo
+          ? { enabled: s.downgradeInfo.enabled, targetVersion: s.downgradeInfo.targetVersion }
+          : null,
       },
       failure: null,
     };
@@ -95,6 +109,9 @@ const PROCESS_GONE = new Set(['ECONNREFUSED', 'ECONNRESET']);
 
 export interface ProbeTarget {
   endpoint: string;
+  /** Asks Status (our own proto, for the 3.6+ fields). */
+  statusClient: StatusClient;
+  /** Does the health read. */
   client: Etcd3;
   isLearner: boolean;
   /** The member id this endpoint answered with before, if it ever did. */
@@ -107,7 +124,7 @@ export interface ProbeTarget {
  * is pending). Such reads would hang until the deadline and hold the whole poll back.
  */
 export async function probeMembers(targets: ProbeTarget[]): Promise<MemberProbeResult[]> {
-  const statuses = await Promise.all(targets.map((t) => readMemberStatus(t.client)));
+  const statuses = await Promise.all(targets.map((t) => readMemberStatus(t.statusClient)));
   const refused = new Set(
     targets
       .filter((t, i) => PROCESS_GONE.has(statuses[i]?.failure?.code ?? '') && t.knownMemberId)

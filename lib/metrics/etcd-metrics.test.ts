@@ -102,6 +102,7 @@ describe('parseEtcdMetrics on other texts', () => {
       hasLeader: null,
       isLeader: null,
       quotaBackendBytes: null,
+      defragInflight: null,
     });
   });
 
@@ -112,6 +113,15 @@ describe('parseEtcdMetrics on other texts', () => {
     expect(scrape.isLeader).toBe(false);
     expect(scrape.walFsync).toBeNull();
     expect(scrape.leaderChangesSeen).toBeNull();
+  });
+
+  it('says whether a defragmentation is running, and null where the member does not export it', () => {
+    const inflight = (v: number) => scalarText('etcd_disk_defrag_inflight', 'gauge', v);
+    expect(parseEtcdMetrics(inflight(1), 0).defragInflight).toBe(true);
+    expect(parseEtcdMetrics(inflight(0), 0).defragInflight).toBe(false);
+    // The trimmed 3.4 fixture has no such family, as 3.4 releases before 3.4.18 do not.
+    expect(parseEtcdMetrics(afterWrites, 0).defragInflight).toBeNull();
+    expect(deriveMetricsSample(null, parseEtcdMetrics(inflight(1), 0)).defragInflight).toBe(true);
   });
 
   it('reads the last line of a text that does not end in a newline', () => {
@@ -183,6 +193,7 @@ describe('deriveMetricsSample', () => {
       proposalsPending: 0,
       hasLeader: true,
       quotaBackendBytes: 2 * 1024 ** 3,
+      defragInflight: null,
       counterReset: false,
     });
   });

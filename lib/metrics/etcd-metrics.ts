@@ -16,6 +16,8 @@ export interface EtcdMetricsScrape {
   hasLeader: boolean | null;
   isLeader: boolean | null;
   quotaBackendBytes: number | null;
+  /** A defragmentation is running (etcd 3.4.18+, 3.5.2+); null where the member does not export it. */
+  defragInflight: boolean | null;
 }
 
 export interface EtcdMetricsSample {
@@ -30,6 +32,7 @@ export interface EtcdMetricsSample {
   proposalsPending: number | null;
   hasLeader: boolean | null;
   quotaBackendBytes: number | null;
+  defragInflight: boolean | null;
   /** A counter or histogram went down between the scrapes: the member restarted. */
   counterReset: boolean;
 }
@@ -43,6 +46,7 @@ const PROPOSALS_PENDING = 'etcd_server_proposals_pending';
 const HAS_LEADER = 'etcd_server_has_leader';
 const IS_LEADER = 'etcd_server_is_leader';
 const QUOTA_BACKEND_BYTES = 'etcd_server_quota_backend_bytes';
+const DEFRAG_INFLIGHT = 'etcd_disk_defrag_inflight';
 
 const HISTOGRAMS = new Set([WAL_FSYNC, BACKEND_COMMIT, PEER_RTT]);
 const SCALARS = new Set([
@@ -52,6 +56,7 @@ const SCALARS = new Set([
   HAS_LEADER,
   IS_LEADER,
   QUOTA_BACKEND_BYTES,
+  DEFRAG_INFLIGHT,
 ]);
 const HISTOGRAM_SUFFIX = /_(?:bucket|sum|count)$/;
 
@@ -184,6 +189,7 @@ export function parseEtcdMetrics(text: string, at: number): EtcdMetricsScrape {
     hasLeader: flag(HAS_LEADER),
     isLeader: flag(IS_LEADER),
     quotaBackendBytes: readScalar(families.get(QUOTA_BACKEND_BYTES), QUOTA_BACKEND_BYTES, 'gauge'),
+    defragInflight: flag(DEFRAG_INFLIGHT),
   };
 }
 
@@ -231,6 +237,7 @@ export function deriveMetricsSample(prev: EtcdMetricsScrape | null, cur: EtcdMet
     proposalsPending: cur.proposalsPending,
     hasLeader: cur.hasLeader,
     quotaBackendBytes: cur.quotaBackendBytes,
+    defragInflight: cur.defragInflight,
     counterReset: walFsync.reset || backendCommit.reset || peerReset || leaderChanges.reset || proposalsFailed.reset,
   };
 }

@@ -256,8 +256,17 @@ test('every identity gets the expected 2xx / 401 / 403 on every protected route,
       headers: bearer(adminToken.token),
       audit: { actor: 'token:ci-admin', role: 'admin', method: 'token' },
     },
-    'revoked token': { on: 'main', headers: bearer(revoked.token), audit: anonymous },
-    'expired token': { on: 'main', headers: bearer(expiring.token), audit: anonymous },
+    // A token that was real is named in its refusals (its id beside it in the details), never logged as anonymous.
+    'revoked token': {
+      on: 'main',
+      headers: bearer(revoked.token),
+      audit: { actor: 'token:revoked-bot', role: null, method: 'token' },
+    },
+    'expired token': {
+      on: 'main',
+      headers: bearer(expiring.token),
+      audit: { actor: 'token:expiring-bot', role: null, method: 'token' },
+    },
     'garbage token': { on: 'main', headers: bearer(`etcdd_0123456789abcdef_${'x'.repeat(43)}`), audit: anonymous },
   };
   const dashboards = { main, closed };
@@ -344,6 +353,13 @@ test('every identity gets the expected 2xx / 401 / 403 on every protected route,
       actor: 'anonymous',
       action: 'token.revoke',
       details: { reason: 'the API token is unknown, expired or revoked' },
+    }),
+  );
+  expect(refusals).toContainEqual(
+    expect.objectContaining({
+      actor: 'token:revoked-bot',
+      action: 'token.revoke',
+      details: { reason: `the API token ${revoked.id} was revoked`, actorTokenId: revoked.id },
     }),
   );
 });

@@ -6,7 +6,7 @@ import { parseJsonBody } from '@/lib/api/parse-body';
 import { ROLES } from '@/lib/auth/roles';
 import { TOKEN_NAME_MAX_LENGTH, type TokenInfo } from '@/lib/auth/token-store';
 import { getRuntime } from '@/lib/collector/runtime';
-import { auditAction } from './audit-action';
+import { audited, auditAction } from './audit-action';
 import { requireRole } from './guard';
 
 const createSchema = z.strictObject({
@@ -26,20 +26,22 @@ const createSchema = z.strictObject({
 
 export async function createToken(req: Request, now = Date.now()): Promise<{ id: string; token: string }> {
   const who = requireRole(req, 'admin', { action: 'token.create' });
-  const { auth } = getRuntime();
-  const body = await parseJsonBody(req, createSchema);
-  const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
-  if (expiresAt !== null && expiresAt <= now) throw badRequest(`expiresAt: ${body.expiresAt} is in the past`);
-  const created = auth.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
-  auditAction(
-    who,
-    'token.create',
-    'success',
-    { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
-    {},
-    now,
-  );
-  return created;
+  return audited(who, 'token.create', {}, async () => {
+    const { auth } = getRuntime();
+    const body = await parseJsonBody(req, createSchema);
+    const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
+    if (expiresAt !== null && expiresAt <= now) throw badRequest(`expiresAt: ${body.expiresAt} is in the past`);
+    const created = auth.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
+    auditAction(
+      who,
+      'token.create',
+      'success',
+      { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
+      {},
+      now,
+    );
+    return created;
+  });
 }
 
 export function listTokens(req: Request, now = Date.now()): TokenInfo[] {
@@ -49,12 +51,14 @@ export function listTokens(req: Request, now = Date.now()): TokenInfo[] {
 
 const TOKEN_ID = /^[0-9a-f]{16}$/;
 
-export function revokeToken(req: Request, id: string, now = Date.now()): void {
+export async function revokeToken(req: Request, id: string, now = Date.now()): Promise<void> {
   const who = requireRole(req, 'admin', { action: 'token.revoke' });
-  if (!TOKEN_ID.test(id)) throw badRequest(`"${id.slice(0, 40)}" is not a token id`);
-  const { auth } = getRuntime();
-  const known = auth.tokens.list(now).find((t) => t.id === id);
-  if (!known) throw notFound(`no token with id "${id}"`);
-  if (!auth.tokens.revoke(id, now)) throw new ApiError(409, 'already_revoked', `token "${id}" is already revoked`);
-  auditAction(who, 'token.revoke', 'success', { tokenId: id, tokenName: known.name }, {}, now);
+  await audited(who, 'token.revoke', {}, () => {
+    if (!TOKEN_ID.test(id)) throw badRequest(`"${id.slice(0, 40)}" is not a token id`);
+    const { auth } = getRuntime();
+    const known = auth.tokens.list(now).find((t) => t.id === id);
+    if (!known) throw notFound(`no token with id "${id}"`);
+    if (!auth.tokens.revoke(id, now)) throw new ApiError(409, 'already_revoked', `token "${id}" is already revoked`);
+    auditAction(who, 'token.revoke', 'success', { tokenId: id, tokenName: known.name }, {}, now);
+  });
 }

@@ -13,9 +13,18 @@ export interface Identity {
   method: Exclude<AuditMethod, 'password' | 'none'>;
   /** The client's address as best known (behind a trusted proxy: the address it forwarded). */
   source: string | null;
+  /** The API token's id, for a token: names it in the audit log when two tokens share a name. */
+  tokenId?: string;
 }
 
-export type IdentityResult = { identity: Identity } | { identity: null; reason: string; source: string | null };
+/** A revoked or expired token that was presented: named in the audit row of its refusal, never given a role. */
+export interface PresentedToken {
+  actor: string;
+  tokenId: string;
+}
+
+export type IdentityResult =
+  { identity: Identity } | { identity: null; reason: string; source: string | null; presented?: PresentedToken };
 
 /** The client address: the peer, or behind trusted proxies the nearest address in X-Forwarded-For they did not add. */
 export function clientAddress(ctx: RequestContext): string | null {
@@ -42,8 +51,18 @@ export function resolveIdentity(ctx: RequestContext, now = Date.now()): Identity
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
     if (!bearer) return { identity: null, reason: 'Authorization must be "Bearer <token>"', source };
     const token = auth.tokens.resolve(bearer, now);
-    if (!token) return { identity: null, reason: 'the API token is unknown, expired or revoked', source };
-    return { identity: { actor: `token:${token.name}`, role: token.role, method: 'token', source } };
+    if (token) {
+      return {
+        identity: { actor: `token:${token.name}`, role: token.role, method: 'token', source, tokenId: token.id },
+      };
+    }
+    // Whoever holds the whole token may be told its state; a guessed id with a wrong secret learns nothing.
+    const known = auth.tokens.inspect(bearer, now);
+    if (known && known.state !== 'active') {
+      const reason = `the API token ${known.id} ${known.state === 'revoked' ? 'was revoked' : 'has expired'}`;
+      return { identity: null, reason, source, presented: { actor: `token:${known.name}`, tokenId: known.id } };
+    }
+    return { identity: null, reason: 'the API token is unknown, expired or revoked', source };
   }
 
   if (ctx.sessionToken) {

@@ -1,7 +1,7 @@
 // Signing in and out with a local user's password: rate-limited, audited, a session in an HttpOnly cookie.
 import 'server-only';
 import { z } from 'zod';
-import { ApiError } from '@/lib/api/api-error';
+import { ApiError, failureDetails } from '@/lib/api/api-error';
 import { parseJsonBody } from '@/lib/api/parse-body';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
 import type { Role } from '@/lib/auth/roles';
@@ -48,55 +48,63 @@ export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> 
   const { config, auth } = getRuntime();
   const ctx = requestContext(req);
   const source = clientAddress(ctx);
-  const audit = (actor: string, role: Role | null, outcome: 'success' | 'failure' | 'denied', reason?: string) =>
-    auth.audit.append({
-      at: now,
-      actor,
-      role,
-      method: 'password',
-      source,
-      action: 'auth.login',
-      outcome,
-      ...(reason ? { details: { reason } } : {}),
-    });
-
-  // A sign-in form on another site must not sign the browser in (login CSRF).
-  const refusal = crossOriginRefusal(ctx, auth.trusted);
-  if (refusal) {
-    audit('anonymous', null, 'denied', refusal);
-    throw new ApiError(403, 'cross_origin', refusal);
-  }
-  const { username, password } = await parseJsonBody(req, loginSchema);
-  const check = await auth.limiter.check(username, source);
-  if (!check.allowed) {
-    audit(
-      username,
-      null,
-      'denied',
-      `too many failed sign-ins for this ${check.reason === 'user' ? 'user' : 'address'}`,
-    );
-    throw new ApiError(429, 'rate_limited', `too many failed sign-ins; try again in ${check.retryAfterSeconds} s`, {
-      'Retry-After': String(check.retryAfterSeconds),
-    });
-  }
-  const user = auth.users.get(username);
-  const ok = user
-    ? await verifyPassword(password, user.passwordHash)
-    : (await verifyPassword(password, await decoyHash()), false);
-  if (!user || !ok) {
-    await auth.limiter.recordFailure(username, source);
-    audit(username, null, 'failure', 'wrong username or password');
-    throw new ApiError(401, 'invalid_credentials', 'wrong username or password');
-  }
-  await auth.limiter.recordSuccess(username, source);
-  const session = auth.sessions.create({ username, role: user.role }, { ttlMs: config.auth.sessionTtlMs, source }, now);
-  audit(username, user.role, 'success');
-  return {
-    actor: username,
-    role: user.role,
-    expiresAt: new Date(session.expiresAt).toISOString(),
-    cookie: sessionCookie(session.token, Math.floor(config.auth.sessionTtlMs / 1000), overHttps(ctx)),
+  let recorded = false;
+  const audit = (
+    actor: string,
+    role: Role | null,
+    outcome: 'success' | 'failure' | 'denied',
+    details?: Record<string, unknown>,
+  ) => {
+    recorded = true;
+    auth.audit.append({ at: now, actor, role, method: 'password', source, action: 'auth.login', outcome, details });
   };
+  let username = 'anonymous';
+  try {
+    // A sign-in form on another site must not sign the browser in (login CSRF).
+    const refusal = crossOriginRefusal(ctx, auth.trusted);
+    if (refusal) {
+      audit('anonymous', null, 'denied', { reason: refusal });
+      throw new ApiError(403, 'cross_origin', refusal);
+    }
+    const body = await parseJsonBody(req, loginSchema);
+    username = body.username;
+    const check = await auth.limiter.check(username, source);
+    if (!check.allowed) {
+      const reason = `too many failed sign-ins for this ${check.reason === 'user' ? 'user' : 'address'}`;
+      audit(username, null, 'denied', { reason });
+      throw new ApiError(429, 'rate_limited', `too many failed sign-ins; try again in ${check.retryAfterSeconds} s`, {
+        'Retry-After': String(check.retryAfterSeconds),
+      });
+    }
+    const user = auth.users.get(username);
+    const ok = user
+      ? await verifyPassword(body.password, user.passwordHash)
+      : (await verifyPassword(body.password, await decoyHash()), false);
+    if (!user || !ok) {
+      await auth.limiter.recordFailure(username, source);
+      audit(username, null, 'failure', { reason: 'wrong username or password' });
+      throw new ApiError(401, 'invalid_credentials', 'wrong username or password');
+    }
+    await auth.limiter.recordSuccess(username, source);
+    const session = auth.sessions.create(
+      { username, role: user.role },
+      { ttlMs: config.auth.sessionTtlMs, source },
+      now,
+    );
+    audit(username, user.role, 'success');
+    return {
+      actor: username,
+      role: user.role,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      cookie: sessionCookie(session.token, Math.floor(config.auth.sessionTtlMs / 1000), overHttps(ctx)),
+    };
+  } catch (err) {
+    // A failure of ours (a 500, the database) leaves a row. A body that is not a sign-in (400, 413) does not: it
+    // names no one, and anyone could write rows without end by sending them.
+    const details = failureDetails(err);
+    if (!recorded && Number(details.status) >= 500) audit(username, null, 'failure', details);
+    throw err;
+  }
 }
 
 /** Ends the session in the cookie (if any) and returns the cookie that clears it. */

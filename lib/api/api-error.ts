@@ -34,3 +34,37 @@ export function isApiError(err: unknown): err is ApiError {
 export function isNamedError(err: unknown, name: string): err is Error {
   return err instanceof Error && err.name === name;
 }
+
+export interface ErrorSummary {
+  status: number;
+  code: string;
+  message: string;
+  headers: Record<string, string>;
+}
+
+/** What a thrown error becomes: ApiError its own status, known failures 503, anything else a 500 that says nothing. */
+export function classifyError(err: unknown): ErrorSummary {
+  const summary = (status: number, code: string, message: string, headers: Record<string, string> = {}) => ({
+    status,
+    code,
+    message,
+    headers,
+  });
+  if (isApiError(err)) return summary(err.status, err.code, err.message, err.headers ?? {});
+  // A from/to the client sent that does not parse: its message names the parameter and the value.
+  if (isNamedError(err, 'TimeRangeError')) return summary(400, 'bad_request', err.message);
+  if (isNamedError(err, 'ConfigError')) return summary(503, 'config_error', err.message);
+  if (isNamedError(err, 'DatabaseError')) return summary(503, 'database_unavailable', err.message);
+  return summary(500, 'internal', 'internal error; see the server log');
+}
+
+/** An audit row's details for an action that failed with `err`: what the caller was answered (and a 500's class). */
+export function failureDetails(err: unknown): Record<string, unknown> {
+  const { status, code, message } = classifyError(err);
+  return {
+    status,
+    code,
+    reason: message,
+    ...(status === 500 ? { error: err instanceof Error ? err.name : typeof err } : {}),
+  };
+}

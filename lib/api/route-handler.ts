@@ -2,7 +2,7 @@
 // whose body says nothing about internals.
 import 'server-only';
 import { NextResponse } from 'next/server';
-import { isApiError, isNamedError } from './api-error';
+import { classifyError } from './api-error';
 import type { ApiErrorBody } from './error-shape';
 
 export function errorResponse(
@@ -27,21 +27,12 @@ export interface ErrorAnswer {
   headers: Record<string, string>;
 }
 
-/** What a thrown error becomes: ApiError its own status, known failures 503, anything else a 500 that says nothing. */
+/** The answer to a thrown error (classifyError); a 500 is logged by the class name alone. */
 export function errorAnswer(err: unknown): ErrorAnswer {
-  const answer = (status: number, code: string, message: string, headers: Record<string, string> = {}) => ({
-    status,
-    body: { error: { code, message } },
-    headers,
-  });
-  if (isApiError(err)) return answer(err.status, err.code, err.message, err.headers ?? {});
-  // A from/to the client sent that does not parse: its message names the parameter and the value.
-  if (isNamedError(err, 'TimeRangeError')) return answer(400, 'bad_request', err.message);
-  if (isNamedError(err, 'ConfigError')) return answer(503, 'config_error', err.message);
-  if (isNamedError(err, 'DatabaseError')) return answer(503, 'database_unavailable', err.message);
+  const { status, code, message, headers } = classifyError(err);
   // Only the class name reaches the log: a message could quote data we must not print.
-  console.error(`unhandled error in route: ${err instanceof Error ? err.name : typeof err}`);
-  return answer(500, 'internal', 'internal error; see the server log');
+  if (status === 500) console.error(`unhandled error in route: ${err instanceof Error ? err.name : typeof err}`);
+  return { status, body: { error: { code, message } }, headers };
 }
 
 export function handleRoute<A extends unknown[]>(

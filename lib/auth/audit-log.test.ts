@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '@/lib/db/database';
-import { AuditLog, type AuditAppend } from './audit-log';
+import { AuditLog, REFUSAL_WINDOW_MS, REFUSALS_PER_KEY, REFUSALS_PER_WINDOW, type AuditAppend } from './audit-log';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const S = 1000;
@@ -171,5 +171,91 @@ describe('AuditLog', () => {
     expect(() => audit.append(entry({ outcome: 'maybe' as 'success' }))).toThrow(/outcome "maybe"/);
     expect(() => audit.append(entry({ role: 'root' as 'admin' }))).toThrow(/role "root"/);
     expect(audit.query()).toEqual([]);
+  });
+});
+
+describe('AuditLog: a flood of refusals leaves a few rows and a count, not a row each', () => {
+  const refused = (over: Partial<AuditAppend> = {}) =>
+    entry({
+      actor: 'anonymous',
+      role: null,
+      method: 'none',
+      source: '203.0.113.9',
+      action: 'token.create',
+      outcome: 'denied',
+      details: { reason: 'sign in, or send an API token' },
+      ...over,
+    });
+
+  it('2,000 refused POSTs from one address in 14 s (the security review) make 5 rows and one count', () => {
+    for (let i = 0; i < 2000; i++) audit.append(refused({ at: T0 + i * 7 }));
+    const rows = audit.query({ limit: 1000 });
+    expect(rows).toHaveLength(REFUSALS_PER_KEY + 1);
+    expect(rows[0]).toMatchObject({
+      actor: 'anonymous',
+      source: '203.0.113.9',
+      action: 'token.create',
+      outcome: 'denied',
+      at: new Date(T0 + 1999 * 7).toISOString(),
+      details: {
+        reason: '1995 more refused like this, counted instead of written one by one',
+        folded: 1995,
+        firstAt: new Date(T0 + 5 * 7).toISOString(),
+        lastAt: new Date(T0 + 1999 * 7).toISOString(),
+        lastReason: 'sign in, or send an API token',
+      },
+    });
+    expect(rows.slice(1).map((r) => r.details)).toEqual(
+      Array.from({ length: 5 }, () => ({ reason: 'sign in, or send an API token' })),
+    );
+  });
+
+  it('each address, actor and action has its own allowance; successes and failures are never counted away', () => {
+    for (let i = 0; i < 10; i++) {
+      audit.append(refused({ at: T0 + i }));
+      audit.append(refused({ at: T0 + i, source: '198.51.100.1' }));
+      audit.append(refused({ at: T0 + i, action: 'token.revoke' }));
+      audit.append(entry({ at: T0 + i, outcome: 'failure' }));
+      audit.append(entry({ at: T0 + i, outcome: 'success' }));
+    }
+    const rows = audit.query({ limit: 1000 });
+    const count = (f: (e: (typeof rows)[number]) => boolean) => rows.filter(f).length;
+    expect(count((e) => e.outcome === 'success')).toBe(10);
+    expect(count((e) => e.outcome === 'failure')).toBe(10);
+    expect(count((e) => e.outcome === 'denied' && e.details.folded === undefined)).toBe(15);
+    expect(
+      rows.filter((e) => e.details.folded !== undefined).map((e) => [e.source, e.action, e.details.folded]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['203.0.113.9', 'token.create', 5],
+        ['198.51.100.1', 'token.create', 5],
+        ['203.0.113.9', 'token.revoke', 5],
+      ]),
+    );
+  });
+
+  it('a new window writes refusals one by one again, after the count of the last one', () => {
+    for (let i = 0; i < 8; i++) audit.append(refused({ at: T0 + i }));
+    audit.append(refused({ at: T0 + REFUSAL_WINDOW_MS }));
+    const rows = audit.query({ limit: 1000 }).reverse();
+    expect(rows.map((e) => e.details.folded ?? '-')).toEqual(['-', '-', '-', '-', '-', 3, '-']);
+  });
+
+  it('many addresses and names at once: past REFUSALS_PER_WINDOW, one count per action says how many of each', () => {
+    for (let i = 0; i < 1000; i++) {
+      audit.append(refused({ at: T0 + i, source: `10.1.${i >> 8}.${i & 255}`, actor: `user${i % 300}` }));
+    }
+    const rows = audit.query({ limit: 1000 });
+    expect(rows.filter((e) => e.details.folded === undefined)).toHaveLength(REFUSALS_PER_WINDOW);
+    expect(rows.filter((e) => e.details.folded !== undefined)).toMatchObject([
+      {
+        actor: 'various',
+        role: null,
+        method: 'none',
+        source: null,
+        action: 'token.create',
+        details: { folded: 1000 - REFUSALS_PER_WINDOW, actors: 300, sources: 1000 - REFUSALS_PER_WINDOW },
+      },
+    ]);
   });
 });

@@ -146,14 +146,117 @@ type InsertParams = [
   string,
 ];
 
+/**
+ * Refusals ("denied") are written one by one up to REFUSALS_PER_KEY per window for one source, actor and action, and
+ * REFUSALS_PER_WINDOW in all; past that they are counted, and each count is written as one row when the window ends
+ * (or when the log is read). A script sending thousands of refused requests leaves a few rows and a count; thousands
+ * of addresses or user names at once leave one count per action, naming how many of each there were.
+ */
+export const REFUSAL_WINDOW_MS = 60_000;
+export const REFUSALS_PER_KEY = 5;
+export const REFUSALS_PER_WINDOW = 200;
+/** Counts kept by source and actor at once; past this, refusals are counted by action alone. */
+const MAX_FOLDED_KEYS = 1000;
+/** Distinct actors and sources remembered per count, to say "various" and roughly how many. */
+const MAX_DISTINCT = 1000;
+
+interface Folded {
+  /** The last refusal counted: its actor, role, method and source stand for all when they were all the same. */
+  entry: AuditAppend;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  actors: Set<string>;
+  sources: Set<string | null>;
+}
+
 export class AuditLog {
   private readonly insertEntry: Database.Statement<InsertParams>;
+  /** When the current refusal window began (the `at` of its first refusal), or null with no window open. */
+  private windowStart: number | null = null;
+  private windowWritten = 0;
+  private readonly writtenPerKey = new Map<string, number>();
+  private readonly folded = new Map<string, Folded>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly db: Database.Database) {
     this.insertEntry = db.prepare(
       `INSERT INTO audit_log (at, actor, role, method, source, action, cluster_id, member_id, outcome, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+  }
+
+  /** Whether a refusal is written now; false when it was counted for the window instead. */
+  private admitRefusal(entry: AuditAppend): boolean {
+    if (this.windowStart !== null && entry.at - this.windowStart >= REFUSAL_WINDOW_MS) this.flushRefusals();
+    this.windowStart ??= entry.at;
+    const clusterId = entry.clusterId ?? null;
+    const key = JSON.stringify([entry.source, entry.actor, entry.method, entry.action, clusterId]);
+    const written = this.writtenPerKey.get(key) ?? 0;
+    if (written < REFUSALS_PER_KEY && this.windowWritten < REFUSALS_PER_WINDOW) {
+      this.writtenPerKey.set(key, written + 1);
+      this.windowWritten++;
+      return true;
+    }
+    // A flood from everywhere is counted by action: one row each, however many addresses and names it came with.
+    const coarse =
+      this.windowWritten >= REFUSALS_PER_WINDOW || (!this.folded.has(key) && this.folded.size >= MAX_FOLDED_KEYS);
+    const bucket = coarse ? JSON.stringify([entry.action, clusterId]) : key;
+    const f = this.folded.get(bucket) ?? {
+      entry,
+      count: 0,
+      firstAt: entry.at,
+      lastAt: entry.at,
+      actors: new Set<string>(),
+      sources: new Set<string | null>(),
+    };
+    f.entry = entry;
+    f.count++;
+    f.firstAt = Math.min(f.firstAt, entry.at);
+    f.lastAt = Math.max(f.lastAt, entry.at);
+    if (f.actors.size < MAX_DISTINCT) f.actors.add(entry.actor);
+    if (f.sources.size < MAX_DISTINCT) f.sources.add(entry.source);
+    this.folded.set(bucket, f);
+    // Written when the window ends even if no other refusal comes to close it.
+    this.flushTimer ??= setTimeout(() => this.flushRefusals(), REFUSAL_WINDOW_MS).unref();
+    return false;
+  }
+
+  /** Ends the refusal window: its counts are written, and refusals are written one by one again. */
+  flushRefusals(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.writeFolded();
+    this.writtenPerKey.clear();
+    this.windowStart = null;
+    this.windowWritten = 0;
+  }
+
+  /** Writes each count of refusals not written one by one so far (the window goes on). */
+  private writeFolded(): void {
+    const folded = [...this.folded.values()];
+    this.folded.clear();
+    if (!this.db.open) return;
+    for (const f of folded) {
+      const oneActor = f.actors.size === 1;
+      const oneSource = f.sources.size === 1;
+      const lastReason = f.entry.details?.reason;
+      this.insert({
+        ...f.entry,
+        ...(oneActor ? {} : { actor: 'various', role: null, method: 'none' as const }),
+        ...(oneSource ? {} : { source: null }),
+        at: f.lastAt,
+        details: {
+          reason: `${f.count} more refused like this, counted instead of written one by one`,
+          folded: f.count,
+          firstAt: new Date(f.firstAt).toISOString(),
+          lastAt: new Date(f.lastAt).toISOString(),
+          ...(typeof lastReason === 'string' ? { lastReason } : {}),
+          ...(oneActor ? {} : { actors: f.actors.size }),
+          ...(oneSource ? {} : { sources: f.sources.size }),
+        },
+      });
+    }
   }
 
   append(entry: AuditAppend): void {
@@ -165,6 +268,11 @@ export class AuditLog {
     }
     if (!isMethod(entry.method)) throw new RangeError(`audit method ${JSON.stringify(entry.method)} is unknown`);
     if (!isOutcome(entry.outcome)) throw new RangeError(`audit outcome ${JSON.stringify(entry.outcome)} is unknown`);
+    if (entry.outcome === 'denied' && !this.admitRefusal(entry)) return;
+    this.insert(entry);
+  }
+
+  private insert(entry: AuditAppend): void {
     this.insertEntry.run(
       entry.at,
       entry.actor,
@@ -181,6 +289,8 @@ export class AuditLog {
 
   /** Entries matching every given filter, newest first, at most `limit` (clamped to 1…1000). */
   query(q: AuditQuery = {}): AuditEntry[] {
+    // What has been counted so far is part of the log a reader asks for.
+    this.writeFolded();
     const where: string[] = [];
     const params: Array<string | number> = [];
     const filter = (sql: string, value: string | number | undefined) => {

@@ -140,6 +140,16 @@ export class TokenStore {
     return this.revokeToken.run(now, id).changes > 0;
   }
 
+  /**
+   * The token `token` is, active or not, without recording a use: for naming a revoked or expired token that was
+   * presented. Null for anything that is not one of ours in full (a right id with a wrong secret names nothing).
+   */
+  inspect(token: string, now: number): { id: string; name: string; state: TokenState } | null {
+    if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;
+    const row = this.selectByHash.get(sha256Hex(token));
+    return row ? { id: row.id, name: row.name, state: stateOf(row, now) } : null;
+  }
+
   /** The active token `token` is, or null (unknown, malformed, revoked, expired); records its use. */
   resolve(token: string, now: number): ResolvedToken | null {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;

@@ -5,6 +5,6 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const DELETE = handleRoute(async (req: Request, ctx: RouteContext<'/api/tokens/[id]'>) => {
-  revokeToken(req, (await ctx.params).id);
+  await revokeToken(req, (await ctx.params).id);
   return json({ revoked: true });
 });

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sha256TrailerChecker, verifySha256Trailer } from './snapshot-integrity';
+import { Readable } from 'node:stream';
+import { Sha256TrailerChecker, verifySha256Trailer, verifyingStream } from './snapshot-integrity';
 import { seededRandom } from './snapshot-test-cluster';
 import { ensureEtcd, selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 
@@ -146,3 +147,55 @@ describe('Sha256TrailerChecker', () => {
     expect(() => checker.update(Buffer.from('x'))).toThrow(/after finish/);
   });
 });
+
+describe('verifyingStream: what a download passes through', () => {
+  /** The bytes in chunks of 1–99 bytes (below and above the 32-byte trailer), through the stream. */
+  async function through(bytes: Buffer, expected: { sha256: string; bytes: number }) {
+    const random = seededRandom(20);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const n = 1 + Math.floor(random() * 99);
+      chunks.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    const out: Buffer[] = [];
+    try {
+      for await (const c of Readable.from(chunks).pipe(verifyingStream(expected))) out.push(c as Buffer);
+      return { bytes: Buffer.concat(out), error: null };
+    } catch (err) {
+      return { bytes: Buffer.concat(out), error: (err as Error).message };
+    }
+  }
+  const fixture = readFileSync(FIXTURE);
+
+  it('passes the verified file through unchanged, however it is chunked', async () => {
+    const got = await through(fixture, { sha256: FIXTURE_SHA256, bytes: fixture.length });
+    expect(got.error).toBeNull();
+    expect(got.bytes.equals(fixture)).toBe(true);
+  });
+
+  it.each([
+    [
+      'a changed byte',
+      variantBytes((b) => (b[100] = b[100]! ^ 1)),
+      FIXTURE_SHA256,
+      /^the file no longer verifies: SHA-256 mismatch/,
+    ],
+    [
+      'another valid snapshot than the one verified',
+      fixture,
+      'ab'.repeat(32),
+      /^the file hashes to 0bc156ca.*, not the verified abab/,
+    ],
+  ])('ends in an error before the last 32 bytes for %s', async (_, bytes, sha256, message) => {
+    const got = await through(bytes, { sha256, bytes: bytes.length });
+    expect(got.error).toMatch(message);
+    expect(got.bytes.length).toBe(bytes.length - 32);
+  });
+});
+
+function variantBytes(edit: (b: Buffer) => void): Buffer {
+  const b = Buffer.from(readFileSync(FIXTURE));
+  edit(b);
+  return b;
+}

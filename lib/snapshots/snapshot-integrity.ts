@@ -4,6 +4,7 @@ import { GcPacer } from '@/lib/memory/gc-pacer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 
 export type TrailerCheck = { ok: true; sha256: string; dbBytes: number } | { ok: false; reason: string };
 
@@ -93,4 +94,38 @@ export async function verifySha256Trailer(file: string): Promise<TrailerCheck> {
   } catch (err) {
     return { ok: false, reason: `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}` };
   }
+}
+
+/**
+ * Passes a snapshot file through as it is read, holding back its last 32 bytes (the SHA-256 trailer) until everything
+ * before them hashes to `sha256` and the length is `bytes`: a file changed since it was verified never reaches the
+ * reader whole (a restore checks that trailer), and the stream ends in an error instead.
+ */
+export function verifyingStream(expected: { sha256: string; bytes: number }): Transform {
+  const checker = new Sha256TrailerChecker();
+  let held = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      checker.update(chunk);
+      if (chunk.length >= TRAILER) {
+        // The large chunks of a file pass without a copy; only the held-back tail is copied.
+        if (held.length > 0) this.push(held);
+        held = Buffer.from(chunk.subarray(chunk.length - TRAILER));
+        return done(null, chunk.subarray(0, chunk.length - TRAILER));
+      }
+      const all = Buffer.concat([held, chunk]);
+      const cut = Math.max(0, all.length - TRAILER);
+      held = all.subarray(cut);
+      done(null, cut > 0 ? all.subarray(0, cut) : undefined);
+    },
+    flush(done) {
+      const check = checker.finish();
+      if (!check.ok) return done(new Error(`the file no longer verifies: ${check.reason}`));
+      if (checker.bytes !== expected.bytes)
+        return done(new Error(`the file is ${checker.bytes} bytes, not the ${expected.bytes} that were verified`));
+      if (check.sha256 !== expected.sha256)
+        return done(new Error(`the file hashes to ${check.sha256}, not the verified ${expected.sha256}`));
+      done(null, held);
+    },
+  });
 }

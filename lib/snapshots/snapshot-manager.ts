@@ -1,18 +1,33 @@
 // Takes, verifies, keeps and copies snapshots: one at a time per cluster, streamed to disk, checked against the
 // SHA-256 trailer etcd appends and read back as etcdctl snapshot status would, then copied off-site.
 import 'server-only';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ApiError, badRequest, notFound } from '@/lib/api/api-error';
+import { pipeline, type Readable } from 'node:stream';
+import { ApiError, badRequest, failureDetails, notFound } from '@/lib/api/api-error';
 import type { AuditLog } from '@/lib/auth/audit-log';
 import type { Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import { streamSnapshotToFile } from '@/lib/etcd/snapshot-stream';
 import { copySnapshotToS3, deleteSnapshotFromS3, type S3Target } from './offsite/s3-target';
 import { snapshotsToPrune } from './retention';
-import { Sha256TrailerChecker, verifySha256Trailer } from './snapshot-integrity';
+import { Sha256TrailerChecker, verifySha256Trailer, verifyingStream } from './snapshot-integrity';
 import { snapshotStatus } from './snapshot-status';
 import type { NewSnapshot, SnapshotStore, StoredSnapshot } from './snapshot-store';
 import {
@@ -30,6 +45,8 @@ export interface SnapshotActor {
   role: 'viewer' | 'operator' | 'admin' | null;
   method: 'session' | 'token' | 'proxy' | 'anonymous' | 'none';
   source: string | null;
+  /** An API token's id: its name may not be unique. */
+  tokenId?: string;
 }
 
 export const SCHEDULE_ACTOR: SnapshotActor = { actor: 'schedule', role: null, method: 'none', source: null };
@@ -45,6 +62,25 @@ interface Running {
 
 /** Room kept free beyond the snapshot itself, so a snapshot never fills the disk to the last byte. */
 const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
+
+/** The only names the dashboard gives snapshot files: an id and `.db`, so a name is never a path. */
+const SNAPSHOT_FILE_NAME = /^\d{8}T\d{6}Z-[0-9a-f]{6}\.db$/;
+
+/**
+ * Why a directory entry is not a snapshot file the dashboard may read, serve or adopt, or null when it is one: a
+ * symbolic link (to a key file, say), anything but a regular file (a FIFO would hang the read), or a file with other
+ * hard links (another name for a file outside the folder).
+ */
+function untrusted(st: Stats): string | null {
+  if (st.isSymbolicLink()) return 'is a symbolic link';
+  if (!st.isFile()) return 'is not a regular file';
+  if (st.nlink !== 1) return `has ${st.nlink} hard links, where a file the dashboard wrote has one`;
+  return null;
+}
+
+/** Thrown when a snapshot's file is there but is not the file the dashboard wrote and verified. */
+const fileChanged = (id: string, why: string) =>
+  new ApiError(409, 'file_changed', `the file of snapshot ${id} ${why}; it is not served`);
 
 function newSnapshotId(now: number): string {
   const stamp = new Date(now)
@@ -90,7 +126,17 @@ export class SnapshotManager {
   }
 
   private filePath(clusterId: string, fileName: string): string {
+    if (!SNAPSHOT_FILE_NAME.test(fileName)) throw new Error(`"${fileName.slice(0, 80)}" is not a snapshot file name`);
     return path.join(this.dir(clusterId), fileName);
+  }
+
+  /** Whether `file` resolves to an entry directly in the cluster's folder (no link in the folder leads out of it). */
+  private inside(clusterId: string, file: string): boolean {
+    try {
+      return path.dirname(realpathSync(file)) === realpathSync(this.dir(clusterId));
+    } catch {
+      return false;
+    }
   }
 
   private progress(clusterId: string, id: string): SnapshotProgressView | null {
@@ -186,6 +232,14 @@ export class SnapshotManager {
     opts: { memberId?: string; trigger: SnapshotTrigger; by: SnapshotActor },
     now = Date.now(),
   ): Promise<SnapshotRecord> {
+    return this.audited(clusterId, opts.by, 'snapshot.take', () => this.start(clusterId, opts, now));
+  }
+
+  private async start(
+    clusterId: string,
+    opts: { memberId?: string; trigger: SnapshotTrigger; by: SnapshotActor },
+    now: number,
+  ): Promise<SnapshotRecord> {
     const cluster = this.cluster(clusterId);
     this.refuseIfRunning(clusterId);
     const member = this.chooseMember(clusterId, opts.memberId);
@@ -196,7 +250,6 @@ export class SnapshotManager {
     const free = Number(fs.bavail) * Number(fs.bsize);
     if (free < need) {
       const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
-      this.auditTake(clusterId, opts.by, member.id, 'failure', { reason: 'insufficient space', free, need });
       throw new ApiError(
         507,
         'insufficient_storage',
@@ -238,6 +291,26 @@ export class SnapshotManager {
     return this.view(this.deps.store.get(clusterId, id) as StoredSnapshot);
   }
 
+  /**
+   * Runs a snapshot action for `by`, the schedule or a person: whatever it throws (a refusal, a conflict, a 500) is
+   * recorded as its failure, with the status and code the caller gets, before it goes on up. Success rows are the
+   * action's own, with what it did.
+   */
+  private async audited<T>(
+    clusterId: string,
+    by: SnapshotActor,
+    action: string,
+    run: () => Promise<T> | T,
+    details: Record<string, unknown> = {},
+  ) {
+    try {
+      return await run();
+    } catch (err) {
+      this.auditTake(clusterId, by, null, 'failure', { ...details, ...failureDetails(err) }, action);
+      throw err;
+    }
+  }
+
   private auditTake(
     clusterId: string,
     by: SnapshotActor,
@@ -256,7 +329,7 @@ export class SnapshotManager {
       clusterId,
       memberId,
       outcome,
-      details,
+      details: { ...(by.tokenId ? { actorTokenId: by.tokenId } : {}), ...details },
     });
   }
 
@@ -341,8 +414,26 @@ export class SnapshotManager {
     return prune;
   }
 
+  /**
+   * Removes a name from the snapshot folder: a regular file, or a symbolic link or hard link put in its place, whose
+   * unlinking never touches what it points at. Anything else (a folder) is left, with a log line.
+   */
+  private unlinkEntry(file: string): void {
+    let st: Stats;
+    try {
+      st = lstatSync(file);
+    } catch {
+      return;
+    }
+    if (!st.isFile() && !st.isSymbolicLink()) {
+      console.error(`snapshots: not removing ${file}: it is not a regular file`);
+      return;
+    }
+    rmSync(file, { force: true });
+  }
+
   private async removeFiles(cluster: ClusterConfig, s: StoredSnapshot, now: number): Promise<void> {
-    rmSync(this.filePath(cluster.id, s.fileName), { force: true });
+    this.unlinkEntry(this.filePath(cluster.id, s.fileName));
     for (const loc of s.locations) {
       if (loc.kind === 's3' && cluster.snapshots.offsite)
         await deleteSnapshotFromS3(loc.where, s3Target(cluster.snapshots.offsite));
@@ -351,6 +442,12 @@ export class SnapshotManager {
   }
 
   async remove(clusterId: string, id: string, by: SnapshotActor): Promise<void> {
+    await this.audited(clusterId, by, 'snapshot.delete', () => this.removeOne(clusterId, id, by), {
+      snapshotId: id.slice(0, 60),
+    });
+  }
+
+  private async removeOne(clusterId: string, id: string, by: SnapshotActor): Promise<void> {
     const cluster = this.cluster(clusterId);
     const s = this.find(clusterId, id);
     if (this.running.get(clusterId)?.id === id)
@@ -359,25 +456,78 @@ export class SnapshotManager {
     this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, 'snapshot.delete');
   }
 
-  /** The file to send for a download: only a verified snapshot whose file is there. */
-  downloadable(clusterId: string, id: string, by: SnapshotActor): { file: string; bytes: number; name: string } {
+  /**
+   * A verified snapshot's file for a download (`head`: only its size, for HEAD). The file is opened without following
+   * a symbolic link and must be a regular file with one link, in the cluster's folder, of the size that was verified;
+   * its bytes then pass through a check of the SHA-256 that was verified. Anything else is refused (409 file_changed),
+   * audited and logged: someone has changed the snapshot folder.
+   */
+  downloadable(
+    clusterId: string,
+    id: string,
+    by: SnapshotActor,
+    opts: { head?: boolean } = {},
+  ): Promise<{ bytes: number; name: string; body: Readable | null }> {
+    const action = opts.head ? 'snapshot.head' : 'snapshot.download';
+    return this.audited(clusterId, by, action, () => this.open(clusterId, id, by, action, opts.head === true), {
+      snapshotId: id.slice(0, 60),
+    });
+  }
+
+  private open(
+    clusterId: string,
+    id: string,
+    by: SnapshotActor,
+    action: string,
+    head: boolean,
+  ): { bytes: number; name: string; body: Readable | null } {
     const s = this.find(clusterId, id);
     if (s.status !== 'succeeded' || !s.verified)
       throw new ApiError(409, 'not_verified', `snapshot ${id} is ${s.status}, not a verified snapshot`);
     const file = this.filePath(clusterId, s.fileName);
-    let bytes: number;
+    const refuse = (why: string): never => {
+      console.error(`snapshots: refusing to serve ${file}: it ${why}`);
+      throw fileChanged(id, why);
+    };
+    let fd: number;
     try {
-      bytes = statSync(file).size;
-    } catch {
+      // O_NONBLOCK: opening a FIFO put in the file's place must not wait for a writer.
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') return refuse('is a symbolic link');
       throw new ApiError(410, 'file_gone', `the file of snapshot ${id} is no longer on the dashboard's disk`);
     }
-    this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, 'snapshot.download');
-    return { file, bytes, name: `${clusterId}-${s.fileName}` };
+    let keep = false;
+    try {
+      const st = fstatSync(fd);
+      const why =
+        untrusted(st) ??
+        (this.inside(clusterId, file) ? null : 'is not inside the snapshot folder') ??
+        (st.size === s.sizeBytes ? null : `is ${st.size} bytes, not the ${s.sizeBytes} that were verified`) ??
+        (s.sha256 ? null : 'has no verified SHA-256');
+      if (why) return refuse(why);
+      this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, action);
+      const name = `${clusterId}-${s.fileName}`;
+      if (head) return { bytes: st.size, name, body: null };
+      const source = createReadStream(file, { fd, highWaterMark: 1024 * 1024 });
+      keep = true;
+      // pipeline closes the file however the download ends, the client going away included.
+      const body = pipeline(source, verifyingStream({ sha256: s.sha256 as string, bytes: st.size }), (err) => {
+        if (!err || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+        console.error(`snapshots: download of ${file} stopped: ${err.message}`);
+        this.auditTake(clusterId, by, s.memberId, 'failure', { snapshotId: id, reason: err.message }, action);
+      });
+      return { bytes: st.size, name, body };
+    } finally {
+      if (!keep) closeSync(fd);
+    }
   }
 
   /**
-   * At start: interrupted snapshots are failed and their .part files removed; records whose files are gone are
-   * marked missing; snapshot files the database does not know are verified and adopted (or left, with a log line).
+   * At start: interrupted snapshots are failed and their .part files removed; records whose files are gone (or are no
+   * longer regular files of their own) are marked missing; snapshot files the database does not know are verified and
+   * adopted, when they are regular files in the folder (never a link to a file elsewhere), or left, with a log line.
    */
   async reconcile(
     now = Date.now(),
@@ -392,9 +542,10 @@ export class SnapshotManager {
           this.deps.store.fail(r.id, 'the dashboard stopped while this snapshot was being taken', now);
           result.failed++;
         } else if (r.status === 'succeeded' && !r.deletedAt && !r.missing) {
-          try {
-            statSync(this.filePath(cluster.id, r.fileName));
-          } catch {
+          const file = this.filePath(cluster.id, r.fileName);
+          const why = this.whyNotOurs(cluster.id, file);
+          if (why) {
+            if (why !== 'is not there') console.error(`snapshots: ${file} ${why}: snapshot ${r.id} marked missing`);
             this.deps.store.markMissing(r.id);
             result.missing++;
           }
@@ -404,12 +555,17 @@ export class SnapshotManager {
       for (const name of readdirSync(dir)) {
         const full = path.join(dir, name);
         if (name.endsWith('.part')) {
-          rmSync(full, { force: true });
+          this.unlinkEntry(full);
           result.partsRemoved++;
           continue;
         }
         if (!name.endsWith('.db') || known.has(name)) continue;
-        const id = SNAPSHOT_ID.test(name.slice(0, -3)) ? name.slice(0, -3) : newSnapshotId(statSync(full).mtimeMs);
+        const why = this.whyNotOurs(cluster.id, full);
+        if (why) {
+          console.error(`snapshots: not adopting ${full}: it ${why}`);
+          continue;
+        }
+        const id = SNAPSHOT_ID.test(name.slice(0, -3)) ? name.slice(0, -3) : newSnapshotId(lstatSync(full).mtimeMs);
         const integrity = await verifySha256Trailer(full);
         if (!integrity.ok) {
           console.error(`snapshots: not adopting ${full}: ${integrity.reason}`);
@@ -418,17 +574,14 @@ export class SnapshotManager {
         try {
           const status = await snapshotStatus(full);
           const fileName = `${id}.db`;
-          if (fileName !== name) {
-            // Adopted under a name of ours, so the id can never be a path.
-            const { renameSync } = await import('node:fs');
-            renameSync(full, path.join(dir, fileName));
-          }
-          const startedAt = statSync(path.join(dir, fileName)).mtimeMs;
+          // Adopted under a name of ours, so the id can never be a path.
+          if (fileName !== name) renameSync(full, path.join(dir, fileName));
+          const adopted = statSync(path.join(dir, fileName));
           this.deps.store.insertVerified(
             {
               id,
               clusterId: cluster.id,
-              startedAt,
+              startedAt: adopted.mtimeMs,
               memberId: null,
               memberName: null,
               trigger: 'manual',
@@ -436,8 +589,8 @@ export class SnapshotManager {
               fileName,
             },
             {
-              finishedAt: startedAt,
-              sizeBytes: statSync(path.join(dir, fileName)).size,
+              finishedAt: adopted.mtimeMs,
+              sizeBytes: adopted.size,
               revision: status.revision,
               totalKeys: status.totalKey,
               hash: status.hash,
@@ -453,5 +606,16 @@ export class SnapshotManager {
       }
     }
     return result;
+  }
+
+  /** Why `file` is not a snapshot file of the cluster's own (not there, a link, not regular, outside), or null. */
+  private whyNotOurs(clusterId: string, file: string): string | null {
+    let st: Stats;
+    try {
+      st = lstatSync(file);
+    } catch {
+      return 'is not there';
+    }
+    return untrusted(st) ?? (this.inside(clusterId, file) ? null : 'is not inside the snapshot folder');
   }
 }

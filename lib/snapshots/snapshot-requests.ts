@@ -1,8 +1,9 @@
 // The snapshot API: who may do what, the request bodies, and the answers; route handlers only call these.
 import 'server-only';
-import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { audited } from '@/lib/access/audit-action';
 import { requireRole } from '@/lib/access/guard';
 import type { Identity } from '@/lib/access/identity';
 import { badRequest } from '@/lib/api/api-error';
@@ -31,19 +32,37 @@ const actorOf = (who: Identity): SnapshotActor => ({
   role: who.role,
   method: who.method,
   source: who.source,
+  ...(who.tokenId ? { tokenId: who.tokenId } : {}),
 });
 
+/**
+ * A record as an anonymous viewer (a wall screen anyone can reach) sees it: no absolute path of the dashboard's host,
+ * neither where a file is kept nor in an error message about it.
+ */
+function withoutServerPaths<T extends SnapshotRecord>(record: T, snapshotDir: string): T {
+  const hide = (text: string) => text.split(snapshotDir).join('$SNAPSHOT_DIR');
+  return {
+    ...record,
+    locations: record.locations.map((l) => (l.kind === 'local' ? { ...l, where: path.basename(l.where) } : l)),
+    error: record.error === null ? null : hide(record.error),
+  };
+}
+
 export function listSnapshots(req: Request, clusterId: string): { snapshots: SnapshotRecord[] } {
-  requireRole(req, 'viewer');
-  return { snapshots: getRuntime().snapshots.list(clusterId) };
+  const who = requireRole(req, 'viewer');
+  const { snapshots, config } = getRuntime();
+  const list = snapshots.list(clusterId);
+  return {
+    snapshots: who.method === 'anonymous' ? list.map((s) => withoutServerPaths(s, config.snapshotDir)) : list,
+  };
 }
 
 export async function takeSnapshot(req: Request, clusterId: string): Promise<SnapshotRecord> {
   const who = requireRole(req, 'operator', { action: 'snapshot.take', clusterId });
-  // No body means "the default member"; a body must be JSON.
-  const body: { memberId?: string | undefined } = req.headers.get('content-type')
-    ? await parseJsonBody(req, takeSchema)
-    : await emptyBody(req);
+  // No body means "the default member"; a body must be JSON. The manager audits what take() does; this, a bad body.
+  const body = await audited<{ memberId?: string | undefined }>(who, 'snapshot.take', { clusterId }, () =>
+    req.headers.get('content-type') ? parseJsonBody(req, takeSchema) : emptyBody(req),
+  );
   return getRuntime().snapshots.take(clusterId, {
     ...(body.memberId ? { memberId: body.memberId } : {}),
     trigger: 'manual',
@@ -56,9 +75,10 @@ export function snapshotDetail(
   clusterId: string,
   id: string,
 ): SnapshotDetail & { runbook: RunbookStep[] } {
-  requireRole(req, 'viewer');
+  const who = requireRole(req, 'viewer');
   const rt = getRuntime();
-  const detail = rt.snapshots.detail(clusterId, id);
+  const found = rt.snapshots.detail(clusterId, id);
+  const detail = who.method === 'anonymous' ? withoutServerPaths(found, rt.config.snapshotDir) : found;
   const cluster = rt.config.clusters.find((c) => c.id === clusterId);
   const members = rt.collectors.get(clusterId)?.current()?.members ?? [];
   return {
@@ -80,12 +100,16 @@ export async function deleteSnapshot(req: Request, clusterId: string, id: string
   await getRuntime().snapshots.remove(clusterId, id, actorOf(who));
 }
 
-/** Streams the file; the body never passes through memory whole. */
-export function downloadSnapshot(req: Request, clusterId: string, id: string): Response {
-  const who = requireRole(req, 'operator', { action: 'snapshot.download', clusterId });
-  const { file, bytes, name } = getRuntime().snapshots.downloadable(clusterId, id, actorOf(who));
-  const body = Readable.toWeb(createReadStream(file, { highWaterMark: 1024 * 1024 })) as ReadableStream<Uint8Array>;
-  return new Response(body, {
+/**
+ * Streams the file; the body never passes through memory whole. HEAD makes the same checks and answers the same
+ * headers without a body, and is audited as snapshot.head: it is not a download.
+ */
+export async function downloadSnapshot(req: Request, clusterId: string, id: string): Promise<Response> {
+  const head = req.method === 'HEAD';
+  const action = head ? 'snapshot.head' : 'snapshot.download';
+  const who = requireRole(req, 'operator', { action, clusterId });
+  const { body, bytes, name } = await getRuntime().snapshots.downloadable(clusterId, id, actorOf(who), { head });
+  return new Response(body === null ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), {
     headers: {
       'Content-Type': 'application/octet-stream',
       'Content-Length': String(bytes),

@@ -49,11 +49,19 @@ export class AlertStore {
   private readonly pruneQuery: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
+    // An id already stored is never rewritten: an open alert fired again keeps when it began (only its summary and
+    // member name follow), and a resolved one is history that stays as it was. INSERT OR REPLACE would delete the old
+    // row and write a new one, resolved_at and pending_since lost.
     this.firedQuery = db.prepare(
-      `INSERT OR REPLACE INTO alerts (id, cluster_id, rule, severity, alert_key, member_id, member_name, summary, pending_since, firing_since)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO alerts (id, cluster_id, rule, severity, alert_key, member_id, member_name, summary, pending_since, firing_since)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET summary = excluded.summary, member_name = excluded.member_name
+         WHERE alerts.resolved_at IS NULL AND alerts.cluster_id = excluded.cluster_id`,
     );
-    this.resolvedQuery = db.prepare('UPDATE alerts SET resolved_at = ?, summary = ? WHERE id = ?');
+    // Resolved once: a second resolution of the same id does not move the time it ended.
+    this.resolvedQuery = db.prepare(
+      'UPDATE alerts SET resolved_at = ?, summary = ? WHERE id = ? AND resolved_at IS NULL',
+    );
     this.openQuery = db.prepare('SELECT * FROM alerts WHERE cluster_id = ? AND resolved_at IS NULL');
     this.historyQuery = db.prepare(
       `SELECT * FROM alerts WHERE firing_since <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
@@ -63,8 +71,9 @@ export class AlertStore {
     this.pruneQuery = db.prepare('DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?');
   }
 
-  fired(clusterId: string, a: TrackedAlert): void {
-    this.firedQuery.run(
+  /** Records a firing alert; false (and a log line) when its id is already history, which is left as it was. */
+  fired(clusterId: string, a: TrackedAlert): boolean {
+    const { changes } = this.firedQuery.run(
       a.id,
       clusterId,
       a.rule,
@@ -76,6 +85,8 @@ export class AlertStore {
       a.pendingSince,
       a.firingSince ?? a.pendingSince,
     );
+    if (changes === 0) console.error(`alerts: ${a.id} is already recorded as resolved; its history is kept as it was`);
+    return changes > 0;
   }
 
   resolved(id: string, at: number, summary: string): void {

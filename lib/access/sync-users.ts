@@ -17,16 +17,28 @@ export async function syncUsers(auth: AuthConfig, users: UserStore, sessions: Se
   for (const u of users.list()) {
     if (u.source === 'config' && !fromConfig.has(u.username)) users.remove(u.username);
   }
-  if (auth.adminPassword !== null && !fromConfig.has('admin')) {
-    const existing = users.get('admin');
-    // Hash only when the password changed, so a restart does not sign the admin out.
-    const same = existing !== null && (await verifyPassword(auth.adminPassword, existing.passwordHash));
-    if (!same || existing?.role !== 'admin') {
-      if (existing) sessions.revokeAllFor('admin');
-      users.upsert(
-        { username: 'admin', passwordHash: await hashPassword(auth.adminPassword), role: 'admin', source: 'env' },
-        now,
+  // The variable is the env admin's only source: once it is unset, that account goes, its sessions with it (it must not
+  // outlive the password an operator removed). Said in the log, as is a variable the file's own "admin" overrides.
+  if (auth.adminPassword === null) {
+    if (users.get('admin')?.source === 'env' && users.remove('admin')) {
+      console.log(
+        'etcd-dashboard: DASHBOARD_ADMIN_PASSWORD is not set: the admin account it made is removed and signed out',
       );
     }
+    return;
+  }
+  if (fromConfig.has('admin')) {
+    console.log('etcd-dashboard: DASHBOARD_ADMIN_PASSWORD is ignored: the config file defines the user "admin"');
+    return;
+  }
+  const existing = users.get('admin');
+  // Hash only when the password changed, so a restart does not sign the admin out.
+  const same = existing !== null && (await verifyPassword(auth.adminPassword, existing.passwordHash));
+  if (!same || existing?.role !== 'admin') {
+    if (existing) sessions.revokeAllFor('admin');
+    users.upsert(
+      { username: 'admin', passwordHash: await hashPassword(auth.adminPassword), role: 'admin', source: 'env' },
+      now,
+    );
   }
 }

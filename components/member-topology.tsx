@@ -63,6 +63,28 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
                   </span>
                 </div>
               </div>
+              {(m.defragmenting || m.status?.downgrade?.enabled) && (
+                <p className="mt-2 flex flex-wrap gap-1 text-xs font-semibold">
+                  {m.defragmenting && (
+                    <span
+                      data-testid="member-defragmenting"
+                      title="etcd_disk_defrag_inflight is 1: reads and writes on this member wait until it ends"
+                      className="rounded bg-sky-100 px-2 py-0.5 text-sky-900 dark:bg-sky-900 dark:text-sky-100"
+                    >
+                      <span aria-hidden>⟳</span> defragmenting
+                    </span>
+                  )}
+                  {m.status?.downgrade?.enabled && (
+                    <span
+                      data-testid="member-downgrade"
+                      title="etcdctl downgrade enable is in effect: the cluster version and storage version are lowered; cancel with etcdctl downgrade cancel"
+                      className="rounded bg-amber-100 px-2 py-0.5 [overflow-wrap:anywhere] text-amber-900 dark:bg-amber-900 dark:text-amber-100"
+                    >
+                      <span aria-hidden>↓</span> downgrade to {m.status.downgrade.targetVersion || '?'} enabled
+                    </span>
+                  )}
+                </p>
+              )}
               {m.error && (
                 <p
                   data-testid="member-error"
@@ -88,7 +110,21 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
                     : '—'}
                 </dd>
                 <dt className="text-slate-500">Version</dt>
-                <dd>{m.status?.version ?? '—'}</dd>
+                <dd>
+                  {m.status?.version ?? '—'}
+                  {m.status?.storageVersion && (
+                    <>
+                      {' '}
+                      <span
+                        data-testid="member-storage-version"
+                        title="Storage version of the member's db file (etcd 3.6+)"
+                        className="text-slate-500"
+                      >
+                        (storage {m.status.storageVersion})
+                      </span>
+                    </>
+                  )}
+                </dd>
                 <dt className="text-slate-500">Raft term</dt>
                 <dd>{m.status?.raftTerm ?? '—'}</dd>
               </dl>

@@ -84,4 +84,19 @@ describe('parseJsonBody: reads at most 64 KiB of a body', () => {
     expect((await failure(post('{}', { 'Content-Type': 'text/plain' }))).code).toBe('bad_request');
     expect((await failure(post(null))).message).toBe('the body is not valid JSON');
   });
+
+  // The security review's slow body: the server's request timeout destroys the socket, and the read fails.
+  it('a body that breaks off (the client gone, or cut off by the request timeout) is a 400, not a 500', async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"username": "al'));
+        setTimeout(() => controller.error(new Error('aborted')), 10);
+      },
+    });
+    expect(await failure(post(stream))).toMatchObject({
+      status: 400,
+      code: 'body_incomplete',
+      message: 'the body ended before it was complete',
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // Reads a JSON request body against a zod schema; a bad body is a 400 naming the field, a big one a 413, never a 500.
 import 'server-only';
 import type { z } from 'zod';
-import { badRequest, payloadTooLarge } from './api-error';
+import { ApiError, badRequest, payloadTooLarge } from './api-error';
 
 /** Every body the API takes is a small JSON object; scripts/server.mjs refuses a larger Content-Length earlier. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -20,7 +20,15 @@ export async function readBodyText(req: Request): Promise<string> {
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch {
+      // The client went away mid-body, or the server's request timeout cut a slow one off: the client's doing, not
+      // a 500 of ours (nobody is left to read the answer, but the log and the audit log are).
+      throw new ApiError(400, 'body_incomplete', 'the body ended before it was complete');
+    }
+    const { done, value } = next;
     if (done) break;
     bytes += value.byteLength;
     if (bytes > MAX_BODY_BYTES) {

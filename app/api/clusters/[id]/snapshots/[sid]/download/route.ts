@@ -12,5 +12,5 @@ const download = handleRoute(async (req: Request, ctx: Ctx) => {
 });
 
 export const GET = download;
-// Its own export, or Next.js would run GET for it: the file opened, and a HEAD audited as a download.
+// The same handler: downloadSnapshot reads the method, checks the same, sends no body and audits snapshot.head.
 export const HEAD = download;

@@ -8,12 +8,14 @@ import {
   copyFileSync,
   linkSync,
   lstatSync,
+  statSync,
   mkdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -35,6 +37,7 @@ const KEY_FILE = path.join(OUTSIDE, 'client.key');
 const KEY_TEXT =
   '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC-not-a-real-key\n-----END PRIVATE KEY-----\n';
 const ADMIN_PASSWORD = 'security-admin-password-1';
+const PROXY = '127.0.0.2';
 
 let cluster: LocalCluster;
 let dashboard: DashboardProcess;
@@ -60,6 +63,7 @@ function writeConfig(): string {
           snapshots: { retention: { keepLast: 1 } },
         },
       ],
+      auth: { proxy: { groupRoles: { sre: 'operator' } } },
     }),
   );
   return file;
@@ -68,7 +72,13 @@ function writeConfig(): string {
 async function start(env: Record<string, string>): Promise<void> {
   dashboard = await startDashboard({
     port: PORT,
-    env: { ETCD_DASHBOARD_CONFIG: path.join(ROOT, 'dashboard.yaml'), DASHBOARD_ANONYMOUS: 'viewer', ...env },
+    env: {
+      ETCD_DASHBOARD_CONFIG: path.join(ROOT, 'dashboard.yaml'),
+      DASHBOARD_ANONYMOUS: 'viewer',
+      // Another loopback address than the tests' own: requests from 127.0.0.1 are from anyone.
+      DASHBOARD_TRUSTED_PROXIES: PROXY,
+      ...env,
+    },
     dataDir: DATA_DIR,
     logFile: path.join(ROOT, 'dashboard.log'),
   });
@@ -95,6 +105,34 @@ async function takeSnapshot(): Promise<SnapshotRecord> {
     )
     .toBe('succeeded');
   return last as SnapshotRecord;
+}
+
+/** A request over a connection of its own, from `from` (a trusted proxy's address, or anyone's), as sent. */
+function send(
+  method: string,
+  target: string,
+  opts: { from?: string; headers?: Record<string, string>; body?: string[] } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: PORT,
+      method,
+      path: target,
+      localAddress: opts.from ?? '127.0.0.1',
+      headers: { Connection: 'close', ...opts.headers },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    // A 413 may close the connection while the rest of the body is still going out.
+    req.on('error', (err) => reject(err));
+    for (const chunk of opts.body ?? []) req.write(chunk);
+    req.end();
+  });
 }
 
 const audit = (query: Record<string, string>): Promise<AuditEntry[]> =>
@@ -250,6 +288,96 @@ test('a body sent a byte at a time is cut off once the request has taken 30 s; t
   // The broken-off body is the client's doing: no 500 in the log, no failed sign-in in the audit log.
   expect(dashboard.log()).not.toContain('unhandled error');
   expect(await audit({ action: 'auth.login', outcome: 'failure' })).toEqual([]);
+});
+
+test('the review’s other requests: TRACE, huge bodies, control characters, proxy groups named after Object’s members, a forged X-Forwarded-Host, readable data, a password in an endpoint', async () => {
+  test.setTimeout(60_000);
+  const errorOf = (text: string) => (JSON.parse(text) as { error: { code: string; message: string } }).error;
+
+  const trace = await send('TRACE', '/api/clusters');
+  expect({ status: trace.status, error: errorOf(trace.text) }).toEqual({
+    status: 405,
+    error: { code: 'method_not_allowed', message: 'method TRACE is not allowed' },
+  });
+
+  // 300 MB announced: refused before a byte of it is read. Sent without a length: cut off at 64 KiB.
+  const announced = await send('POST', '/api/auth/login', {
+    headers: { 'Content-Type': 'application/json', 'Content-Length': String(300 * 1024 * 1024) },
+  });
+  expect([announced.status, errorOf(announced.text).code]).toEqual([413, 'payload_too_large']);
+  const streamed = await send('POST', '/api/auth/login', {
+    headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+    body: Array.from({ length: 8 }, () => ' '.repeat(16 * 1024)),
+  }).catch((err: Error) => ({ status: 0, text: err.message }));
+  expect([streamed.status, streamed.status === 413 ? errorOf(streamed.text).code : streamed.text]).toEqual([
+    413,
+    'payload_too_large',
+  ]);
+
+  const bell = await api.post(`${dashboard.url}/api/tokens`, {
+    headers: headers.admin,
+    data: { name: 'night\u0007ly', role: 'viewer' },
+  });
+  expect(await expectApiError(bell, 400, 'bad_request', 'a token name with a bell')).toBe(
+    'name: must not contain control characters',
+  );
+
+  // From the trusted proxy, groups that are names of Object's members map to no role (here: anonymous viewing).
+  for (const group of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const claims = { 'X-Forwarded-User': 'mallory', 'X-Forwarded-Groups': group };
+    const me = await send('GET', '/api/auth/me', { from: PROXY, headers: claims });
+    expect([group, me.status, JSON.parse(me.text)]).toEqual([
+      group,
+      200,
+      { actor: 'anonymous', role: 'viewer', method: 'anonymous' },
+    ]);
+    const post = await send('POST', '/api/tokens', {
+      from: PROXY,
+      headers: { ...claims, 'Content-Type': 'application/json' },
+      body: ['{"name":"proto","role":"admin"}'],
+    });
+    expect([group, post.status, errorOf(post.text).code]).toEqual([group, 401, 'unauthenticated']);
+  }
+  const sre = await send('GET', '/api/auth/me', {
+    from: PROXY,
+    headers: { 'X-Forwarded-User': 'alice', 'X-Forwarded-Groups': 'sre' },
+  });
+  expect(JSON.parse(sre.text)).toEqual({ actor: 'alice', role: 'operator', method: 'proxy' });
+
+  // Not from the proxy, X-Forwarded-Host does not make another site's POST riding a session look same-origin.
+  const forged = await send('POST', '/api/tokens', {
+    headers: {
+      Cookie: `etcd_dashboard_session=${adminCookie}`,
+      Origin: 'http://evil.example',
+      'X-Forwarded-Host': 'evil.example',
+      'Content-Type': 'application/json',
+    },
+    body: ['{"name":"csrf","role":"admin"}'],
+  });
+  expect([forged.status, errorOf(forged.text).code]).toEqual([403, 'cross_origin']);
+
+  expect(statSync(DATA_DIR).mode & 0o777).toBe(0o700);
+  expect(statSync(path.join(DATA_DIR, 'dashboard.sqlite')).mode & 0o777).toBe(0o600);
+  expect(dashboard.log()).not.toMatch(/unhandled error|TypeError|\n\s+at /);
+
+  // A password in an endpoint is masked in the configuration error that stops the server.
+  const c = cluster.state;
+  const broken = await startDashboard({
+    port: PORT + 1,
+    env: {
+      ETCD_DASHBOARD_CONFIG: '',
+      ETCDCTL_ENDPOINTS: 'https://root:s3cret-Pa55@exa mple:2379',
+      ETCDCTL_CACERT: c.caCert,
+      ETCDCTL_CERT: c.clientCert,
+      ETCDCTL_KEY: c.clientKey,
+    },
+    dataDir: path.join(ROOT, 'broken-data'),
+    logFile: path.join(ROOT, 'broken.log'),
+    waitReady: false,
+  });
+  expect(await broken.exited).toBe(1);
+  expect(broken.log()).toContain('root:***@exa mple:2379');
+  expect(broken.log()).not.toContain('s3cret');
 });
 
 test('a restart adopts no link or hard link planted in the snapshot folder, and ends the env admin with its variable', async () => {

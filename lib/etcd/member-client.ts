@@ -1,9 +1,8 @@
 // One etcd3 client per member endpoint, and one Status client from our own proto; a deadline on every call, no
 // retries or circuit breaker.
 import 'server-only';
-import path from 'node:path';
 import { Client, credentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import { loadSync, type MethodDefinition, type ServiceDefinition } from '@grpc/proto-loader';
+import { fromJSON, type MethodDefinition, type ServiceDefinition } from '@grpc/proto-loader';
 import { castGrpcError, Etcd3, type IOptions } from 'etcd3';
 import { noop } from 'cockatiel';
 import type { TlsCredentials } from './tls-credentials';
@@ -81,21 +80,56 @@ export interface StatusClient {
 }
 
 /**
- * Read from the working directory at run time: Next.js bundles this module, so __dirname is not lib/etcd/ there,
- * and the dashboard runs from its own folder (`npm start`, the tests, the demo).
+ * etcd's Maintenance.Status as api/etcdserverpb/rpc.proto of v3.6.14 and v3.7.1 define it, with the 3.6+ fields
+ * (storageVersion 11, dbSizeQuota 12, downgradeInfo 13). Kept in code, not in a .proto file: Next.js bundles this
+ * module, so no file path beside it is known at run time, and the dashboard may run from any folder.
  */
-const STATUS_PROTO = path.join(process.cwd(), 'lib', 'etcd', 'maintenance-status.proto');
+const STATUS_DESCRIPTOR: Parameters<typeof fromJSON>[0] = {
+  nested: {
+    etcdserverpb: {
+      nested: {
+        Maintenance: {
+          methods: { Status: { requestType: 'StatusRequest', responseType: 'StatusResponse', comment: '' } },
+        },
+        ResponseHeader: {
+          fields: {
+            cluster_id: { type: 'uint64', id: 1 },
+            member_id: { type: 'uint64', id: 2 },
+            revision: { type: 'int64', id: 3 },
+            raft_term: { type: 'uint64', id: 4 },
+          },
+        },
+        StatusRequest: { fields: {} },
+        StatusResponse: {
+          fields: {
+            header: { type: 'ResponseHeader', id: 1 },
+            version: { type: 'string', id: 2 },
+            dbSize: { type: 'int64', id: 3 },
+            leader: { type: 'uint64', id: 4 },
+            raftIndex: { type: 'uint64', id: 5 },
+            raftTerm: { type: 'uint64', id: 6 },
+            raftAppliedIndex: { type: 'uint64', id: 7 },
+            errors: { rule: 'repeated', type: 'string', id: 8 },
+            dbSizeInUse: { type: 'int64', id: 9 },
+            isLearner: { type: 'bool', id: 10 },
+            storageVersion: { type: 'string', id: 11 },
+            dbSizeQuota: { type: 'int64', id: 12 },
+            downgradeInfo: { type: 'DowngradeInfo', id: 13 },
+          },
+        },
+        DowngradeInfo: {
+          fields: { enabled: { type: 'bool', id: 1 }, targetVersion: { type: 'string', id: 2 } },
+        },
+      },
+    },
+  },
+};
 let statusMethod: MethodDefinition<object, RawMemberStatus> | null = null;
 
 function loadStatusMethod(): MethodDefinition<object, RawMemberStatus> {
   if (statusMethod) return statusMethod;
-  let service: ServiceDefinition;
-  try {
-    const definition = loadSync(STATUS_PROTO, { keepCase: true, longs: String, enums: String, defaults: true });
-    service = definition['etcdserverpb.Maintenance'] as ServiceDefinition;
-  } catch (err) {
-    throw new Error(`cannot load ${STATUS_PROTO}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const definition = fromJSON(STATUS_DESCRIPTOR, { keepCase: true, longs: String, enums: String, defaults: true });
+  const service = definition['etcdserverpb.Maintenance'] as ServiceDefinition;
   statusMethod = service.Status as unknown as MethodDefinition<object, RawMemberStatus>;
   return statusMethod;
 }

@@ -380,6 +380,28 @@ test('the review’s other requests: TRACE, huge bodies, control characters, pro
   expect(broken.log()).not.toContain('s3cret');
 });
 
+test('sign-in with a next that normalises to another origin (/.//host, /..//, /%2e//, /a/..//) lands on the dashboard', async ({
+  page,
+}) => {
+  test.setTimeout(60_000);
+  const origin = dashboard.url.replace(/\/+$/, '');
+  for (const next of [
+    '/.//127.0.0.1:3999/pwned',
+    '/..//127.0.0.1:3999/pwned',
+    '/%2e//127.0.0.1:3999/pwned',
+    '/a/..//127.0.0.1:3999/pwned',
+  ]) {
+    await page.context().clearCookies();
+    await page.goto(`${origin}/login?next=${encodeURIComponent(next)}`);
+    await page.locator('input[name="username"]').fill('admin');
+    await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 15_000 });
+    const landed = new URL(page.url());
+    expect({ next, origin: landed.origin, path: landed.pathname }).toEqual({ next, origin, path: '/' });
+  }
+});
+
 test('a restart adopts no link or hard link planted in the snapshot folder, and ends the env admin with its variable', async () => {
   test.setTimeout(120_000);
   const [kept] = (await snapshots()).filter((s) => s.status === 'succeeded' && !s.deletedAt);

@@ -1,28 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '@/lib/db/database';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDatabasePerTest } from '@/test/support/temp-database';
 import { AuditLog, REFUSAL_WINDOW_MS, REFUSALS_PER_KEY, REFUSALS_PER_WINDOW, type AuditAppend } from './audit-log';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const S = 1000;
 
-let dir: string;
-let file: string;
-let db: Database.Database;
+const temp = tempDatabasePerTest('audit-log-');
 let audit: AuditLog;
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'audit-log-'));
-  file = path.join(dir, 'dashboard.db');
-  db = openDatabase(file);
-  audit = new AuditLog(db);
-});
-afterEach(() => {
-  if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  audit = new AuditLog(temp.db);
 });
 
 const entry = (over: Partial<AuditAppend> = {}): AuditAppend => ({
@@ -42,9 +29,7 @@ describe('AuditLog', () => {
     audit.append(
       entry({ at: T0 + S, clusterId: 'prod', memberId: '8e9e05c52164694d', details: { name: 'etcd-2', n: 3 } }),
     );
-    db.close();
-    db = openDatabase(file);
-    audit = new AuditLog(db);
+    audit = new AuditLog(temp.reopen());
 
     expect(audit.query({})).toEqual([
       {
@@ -105,7 +90,7 @@ describe('AuditLog', () => {
       tokenName: 'ci backup job',
       tokenId: '0123456789abcdef',
     });
-    const raw = db.prepare('SELECT details FROM audit_log').pluck().get();
+    const raw = temp.db.prepare('SELECT details FROM audit_log').pluck().get();
     for (const secret of ['hunter2', 'Bearer', 'sid=', 'xyz', 'scrypt', 'even an object']) {
       expect(raw).not.toContain(secret);
     }
@@ -158,8 +143,8 @@ describe('AuditLog', () => {
 
   it('cannot be changed or deleted once written', () => {
     audit.append(entry());
-    expect(() => db.prepare("UPDATE audit_log SET actor = 'mallory'").run()).toThrow('audit_log is append-only');
-    expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow('audit_log is append-only');
+    expect(() => temp.db.prepare("UPDATE audit_log SET actor = 'mallory'").run()).toThrow('audit_log is append-only');
+    expect(() => temp.db.prepare('DELETE FROM audit_log').run()).toThrow('audit_log is append-only');
     expect(audit.query().map((e) => e.actor)).toEqual(['alice']);
   });
 

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '@/lib/db/database';
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDatabasePerTest } from '@/test/support/temp-database';
 import { TokenStore, type NewTokenInput } from './token-store';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
@@ -12,20 +9,11 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DAY = 24 * 60 * MINUTE;
 
-let dir: string;
-let file: string;
-let db: Database.Database;
+const temp = tempDatabasePerTest('token-store-');
 let tokens: TokenStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'token-store-'));
-  file = path.join(dir, 'dashboard.db');
-  db = openDatabase(file);
-  tokens = new TokenStore(db);
-});
-afterEach(() => {
-  if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  tokens = new TokenStore(temp.db);
 });
 
 const input = (over: Partial<NewTokenInput> = {}): NewTokenInput => ({
@@ -52,12 +40,11 @@ describe('TokenStore', () => {
   it('stores only the sha256 of the token', () => {
     const { token } = tokens.create(input(), T0);
     const secret = token.split('_').slice(2).join('_');
-    db.close();
-    const bytes = readFileSync(file);
+    temp.db.close();
+    const bytes = readFileSync(temp.file);
     expect(bytes.includes(token)).toBe(false);
     expect(bytes.includes(secret)).toBe(false);
-    db = openDatabase(file);
-    expect(db.prepare('SELECT token_hash FROM api_tokens').pluck().get()).toBe(sha256(token));
+    expect(temp.reopen().prepare('SELECT token_hash FROM api_tokens').pluck().get()).toBe(sha256(token));
   });
 
   it('lists tokens newest first with their state, never the token or its digest', () => {

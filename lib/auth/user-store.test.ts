@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '@/lib/db/database';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { tempDatabasePerTest } from '@/test/support/temp-database';
 import { hashPassword } from './password';
 import { SessionStore } from './session-store';
 import { UserStore } from './user-store';
@@ -11,9 +7,7 @@ import { UserStore } from './user-store';
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const HOUR = 3600_000;
 
-let dir: string;
-let file: string;
-let db: Database.Database;
+const temp = tempDatabasePerTest('user-store-');
 let users: UserStore;
 let hashA: string;
 let hashB: string;
@@ -22,23 +16,14 @@ beforeAll(async () => {
   [hashA, hashB] = await Promise.all([hashPassword('first password here'), hashPassword('second password here')]);
 });
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'user-store-'));
-  file = path.join(dir, 'dashboard.db');
-  db = openDatabase(file);
-  users = new UserStore(db);
-});
-afterEach(() => {
-  if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  users = new UserStore(temp.db);
 });
 
 describe('UserStore', () => {
   it('keeps users across a reopen of the file and lists them by name, without hashes', () => {
     users.upsert({ username: 'zoe', passwordHash: hashA, role: 'viewer', source: 'config' }, T0);
     users.upsert({ username: 'admin', passwordHash: hashB, role: 'admin', source: 'env' }, T0);
-    db.close();
-    db = openDatabase(file);
-    users = new UserStore(db);
+    users = new UserStore(temp.reopen());
 
     expect(users.get('admin')).toEqual({ username: 'admin', passwordHash: hashB, role: 'admin', source: 'env' });
     expect(users.list()).toEqual([
@@ -54,7 +39,7 @@ describe('UserStore', () => {
     users.upsert({ username: 'ops', passwordHash: hashB, role: 'operator', source: 'config' }, T0 + HOUR);
 
     expect(users.get('ops')).toEqual({ username: 'ops', passwordHash: hashB, role: 'operator', source: 'config' });
-    expect(db.prepare('SELECT created_at, updated_at FROM users').get()).toEqual({
+    expect(temp.db.prepare('SELECT created_at, updated_at FROM users').get()).toEqual({
       created_at: T0,
       updated_at: T0 + HOUR,
     });
@@ -86,7 +71,7 @@ describe('UserStore', () => {
   });
 
   it('removes a user with its sessions, so a later user of the same name does not inherit them', () => {
-    const sessions = new SessionStore(db);
+    const sessions = new SessionStore(temp.db);
     users.upsert({ username: 'ops', passwordHash: hashA, role: 'admin', source: 'config' }, T0);
     const { token } = sessions.create({ username: 'ops', role: 'admin' }, { ttlMs: HOUR, source: null }, T0);
 

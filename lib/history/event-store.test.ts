@@ -1,29 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDatabasePerTest } from '@/test/support/temp-database';
 import { EventStore } from './event-store';
-import { openDatabase } from '@/lib/db/database';
 import type { ClusterEvent, EventType } from './series';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const S = 1000;
 
-let dir: string;
-let file: string;
-let db: Database.Database;
+const temp = tempDatabasePerTest('event-store-', 'history.db');
 let events: EventStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'event-store-'));
-  file = path.join(dir, 'history.db');
-  db = openDatabase(file);
-  events = new EventStore(db);
-});
-afterEach(() => {
-  if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  events = new EventStore(temp.db);
 });
 
 function event(at: number, type: EventType = 'member_down', memberId: string | null = 'a1'): ClusterEvent {
@@ -43,9 +30,7 @@ describe('EventStore', () => {
     const quorum: ClusterEvent = { at: new Date(T0).toISOString(), type: 'quorum_lost', memberId: null, details: {} };
     events.insert('prod', quorum);
     events.insert('prod', leader);
-    db.close();
-    db = openDatabase(file);
-    events = new EventStore(db);
+    events = new EventStore(temp.reopen());
 
     expect(events.query(all)).toEqual([leader, quorum]);
   });
@@ -75,7 +60,7 @@ describe('EventStore', () => {
   });
 
   it('returns the newest 500 by default and never more than 5000', () => {
-    const insertMany = db.transaction((n: number) => {
+    const insertMany = temp.db.transaction((n: number) => {
       for (let i = 0; i < n; i++) events.insert('prod', event(T0 + i));
     });
     insertMany(5100);
@@ -112,7 +97,7 @@ describe('EventStore', () => {
       events.query({ clusterId: 'prod', from: T0, to: T0 + 10 * S, types: ['leader_changed'] }).length,
     );
 
-    const insertMany = db.transaction((n: number) => {
+    const insertMany = temp.db.transaction((n: number) => {
       for (let i = 0; i < n; i++) events.insert('prod', event(T0 + 20 * S + i, 'leader_changed'));
     });
     insertMany(600);

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '@/lib/db/database';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDatabasePerTest } from '@/test/support/temp-database';
 import { bucketStepMs, SampleStore, type SampleRow } from './sample-store';
 import type { SeriesName } from './series';
 import { SERIES_CODES } from './series-codes';
@@ -16,20 +12,11 @@ const DAY = 24 * H;
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const RAW_RETENTION = DAY;
 
-let dir: string;
-let file: string;
-let db: Database.Database;
+const temp = tempDatabasePerTest('sample-store-', 'history.db');
 let store: SampleStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sample-store-'));
-  file = path.join(dir, 'history.db');
-  db = openDatabase(file);
-  store = new SampleStore(db);
-});
-afterEach(() => {
-  if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  store = new SampleStore(temp.db);
 });
 
 function row(over: Partial<SampleRow> & { at: number; value: number }): SampleRow {
@@ -42,19 +29,17 @@ function everySecond(start: number, seconds: number, f: (i: number) => number, o
 }
 
 function rollupRows(series: SeriesName = 'probe_ms') {
-  return db
+  return temp.db
     .prepare('SELECT minute, min, max, sum, n FROM rollups_1m WHERE series = ? ORDER BY member, minute')
     .all(SERIES_CODES[series]);
 }
 
-const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
+const count = (table: string) => temp.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
 
 describe('insert', () => {
   it('stores samples that survive closing and reopening the file', () => {
     store.insert(everySecond(T0, 10, (i) => i + 0.5));
-    db.close();
-    db = openDatabase(file);
-    store = new SampleStore(db);
+    store = new SampleStore(temp.reopen());
     const result = store.query({
       clusterId: 'prod',
       series: 'probe_ms',
@@ -71,7 +56,7 @@ describe('insert', () => {
   it('keeps a renamed member under its id and shows the new name', () => {
     store.insert([row({ at: T0, value: 1, memberName: 'old-name' })]);
     store.insert([row({ at: T0 + S, value: 2, memberName: 'new-name' })]);
-    expect(db.prepare('SELECT id, name FROM members').all()).toEqual([{ id: 1, name: 'new-name' }]);
+    expect(temp.db.prepare('SELECT id, name FROM members').all()).toEqual([{ id: 1, name: 'new-name' }]);
     const { members } = store.query({
       clusterId: 'prod',
       series: 'probe_ms',
@@ -101,12 +86,12 @@ describe('insert', () => {
     // The member seen in the failed batch is written again rather than assumed to exist.
     store.insert([row({ at: T0, value: 1, memberId: 'b2', memberName: 'etcd-2' })]);
     expect(count('samples')).toBe(1);
-    expect(db.prepare('SELECT member_id FROM members').pluck().all()).toEqual(['b2']);
+    expect(temp.db.prepare('SELECT member_id FROM members').pluck().all()).toEqual(['b2']);
   });
 
   it('skips readings that are not numbers instead of losing the batch', () => {
     store.insert([row({ at: T0, value: Number.NaN }), row({ at: T0 + S, value: 7 })]);
-    expect(db.prepare('SELECT at, value FROM samples').all()).toEqual([{ at: T0 + S, value: 7 }]);
+    expect(temp.db.prepare('SELECT at, value FROM samples').all()).toEqual([{ at: T0 + S, value: 7 }]);
   });
 });
 
@@ -169,7 +154,7 @@ describe('prune', () => {
     // Rolled up to the end of the first minute only: the second minute stays whatever its age.
     store.rollup(T0 + MIN + 10 * S);
     expect(store.prune(T0 + 2 * H, retention)).toEqual({ raw: 60, rollups: 1 });
-    expect(db.prepare('SELECT min(at) FROM samples').pluck().get()).toBe(T0 + MIN);
+    expect(temp.db.prepare('SELECT min(at) FROM samples').pluck().get()).toBe(T0 + MIN);
   });
 
   it('deletes raw samples past raw retention and rollups past rollup retention, keeping newer ones', () => {

@@ -1,27 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDatabasePerTest } from '@/test/support/temp-database';
 import { openDatabase } from '@/lib/db/database';
 import { SnapshotStore, type NewSnapshot, type VerifiedResult } from './snapshot-store';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
-let dir: string;
-let file: string;
-let db: Database.Database;
+const temp = tempDatabasePerTest('snapshot-store-');
 let store: SnapshotStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'snapshot-store-'));
-  file = path.join(dir, 'dashboard.db');
-  db = openDatabase(file);
-  store = new SnapshotStore(db);
-});
-afterEach(() => {
-  if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  store = new SnapshotStore(temp.db);
 });
 
 function attempt(id: string, startedAt: number, clusterId = 'prod'): NewSnapshot {
@@ -92,14 +80,14 @@ describe('SnapshotStore.latestVerified: what the status, the alerts and /metrics
     expect(store.latestVerified('staging')?.locations[0]?.kind).toBe('s3');
     expect(store.latestVerified('nope')).toBeNull();
 
-    const fresh = new SnapshotStore(db);
+    const fresh = new SnapshotStore(temp.db);
     for (const c of ['prod', 'staging', 'nope']) expect(store.latestVerified(c), c).toEqual(fresh.latestVerified(c));
   });
 
   it('sees a write another connection to the same file commits', () => {
     store.insertVerified(attempt('a', T0), verified(T0 + 1000));
     expect(store.latestVerified('prod')?.id).toBe('a');
-    const other = openDatabase(file);
+    const other = openDatabase(temp.file);
     try {
       const elsewhere = new SnapshotStore(other);
       elsewhere.insertVerified(attempt('b', T0 + 5000), verified(T0 + 6000));

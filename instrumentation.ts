@@ -3,7 +3,7 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === 'nodejs') {
     const { startDashboard } = await import('./lib/collector/start');
     await startDashboard();
-    // Only now may scripts/server.mjs answer the status route itself: the runtime it reads exists.
+    // Only now may server/server.mjs answer the status route itself: the runtime it reads exists.
     const { registerFastRoutes } = await import('./lib/api/fast-routes');
     registerFastRoutes();
   }

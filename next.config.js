@@ -1,6 +1,6 @@
 // @ts-check
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- this file is CommonJS, as Next.js loads it
-const { COMMON_HEADERS, NOTHING_ALLOWED_POLICY } = require('./scripts/security-headers.cjs');
+const { COMMON_HEADERS, NOTHING_ALLOWED_POLICY } = require('./server/security-headers.cjs');
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {

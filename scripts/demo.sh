@@ -37,7 +37,7 @@ ETCDCTL_BIN="$(npx tsx scripts/local-cluster.ts status --dir "$CLUSTER_DIR" | he
 # Anonymous viewing on, and an operator account with a fresh password, printed once below.
 OPERATOR_PASSWORD="$(npx tsx --conditions=react-server scripts/demo-config.ts --cluster-dir "$CLUSTER_DIR" --out "$CLUSTER_DIR/dashboard.yaml")"
 # Started by node directly (not through npm) so the PID we hold is the server's own.
-ETCD_DASHBOARD_CONFIG="$CLUSTER_DIR/dashboard.yaml" PORT="$PORT" HOSTNAME="$HOST" node scripts/server.mjs &
+ETCD_DASHBOARD_CONFIG="$CLUSTER_DIR/dashboard.yaml" PORT="$PORT" HOSTNAME="$HOST" node server/server.mjs &
 dashboard_pid=$!
 
 for _ in $(seq 1 100); do

@@ -1,4 +1,4 @@
-// Types for scripts/http-helpers.mjs (plain JavaScript, run by node in scripts/server.mjs).
+// Types for server/http-helpers.mjs (plain JavaScript, run by node in server/server.mjs).
 export function undecodableSegment(url: string | undefined): string | null;
 export function acceptsGzip(header: string | string[] | undefined): boolean;
 export const MAX_API_BODY_BYTES: number;

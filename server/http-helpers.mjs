@@ -1,4 +1,4 @@
-// Small request checks and the server's timeouts of scripts/server.mjs, in their own module so they can be tested
+// Small request checks and the server's timeouts of server/server.mjs, in their own module so they can be tested
 // without starting the dashboard.
 import { createServer } from 'node:http';
 

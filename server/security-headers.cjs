@@ -1,4 +1,4 @@
-// The security headers, in one place: next.config.js sends them on every Next.js answer, and scripts/server.mjs on
+// The security headers, in one place: next.config.js sends them on every Next.js answer, and server/server.mjs on
 // the answers it writes itself (the refused undecodable path, the status fast path).
 
 /** On every response, static files included. */

@@ -45,7 +45,7 @@ would have been taken instead (${r.loads - byFcp} loads). The state shown was ${
 
 **JavaScript transferred: ${kib(js.gzipBytes)} gzipped** in ${js.requests} script files (${kib(js.decodedBytes)} uncompressed),
 the HTML itself ${kib(r.htmlEncodedBytes)}. Next.js compresses responses itself (\`compress\` is on by default, and the custom
-server in scripts/server.mjs passes every page and script request to Next's handler); it offers gzip but not Brotli, and the browser was
+server in server/server.mjs passes every page and script request to Next's handler); it offers gzip but not Brotli, and the browser was
 told to accept gzip only. Script responses by Content-Encoding: ${encodings}${js.computedGzip ? `; ${js.computedGzip} came uncompressed and were gzipped here (zlib, level 6) to count them` : ''}.
 The figure is the sum of the encoded body sizes Chromium received for every script response from navigation until
 2 s after the load event${js.sameEveryLoad ? ', and it was the same in every load' : '; it varied between loads (see the JSON)'}.`;

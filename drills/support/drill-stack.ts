@@ -68,7 +68,7 @@ function isOurDashboard(pid: number, dataDir: string): boolean {
     if (state === 'Z' || state === 'X') return false;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return cmdline.includes('scripts/server.mjs') && environ.includes(`DATA_DIR=${dataDir}`);
+    return cmdline.includes('server/server.mjs') && environ.includes(`DATA_DIR=${dataDir}`);
   } catch {
     return false;
   }

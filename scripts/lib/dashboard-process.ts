@@ -32,7 +32,7 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
   let child: ChildProcess;
   try {
     // The production server run directly by node, not through npm and sh, so the PID we hold is the server's own.
-    child = spawn(process.execPath, [path.join(ROOT, 'scripts/server.mjs')], {
+    child = spawn(process.execPath, [path.join(ROOT, 'server/server.mjs')], {
       cwd: ROOT,
       env: {
         ...process.env,

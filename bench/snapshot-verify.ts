@@ -14,7 +14,7 @@ import {
   seededRandom,
   valueOf,
   type EtcdctlSnapshotStatus,
-} from '../lib/snapshots/snapshot-test-cluster';
+} from '../test/support/snapshot-test-cluster';
 import { VERIFY_ETCD_BASE } from './lib/ports';
 import { figureMain } from './lib/results';
 import { stopOnInterrupt } from './lib/stack';

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { LocalCluster } from '../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
-import { startReceiver, type TestReceiver } from '../lib/alerts/notify/test-receiver';
+import { startReceiver, type TestReceiver } from '../test/support/test-receiver';
 import type { AlertsResponse, AlertView } from '../lib/alerts/alert-types';
 import type { WebhookBody } from '../lib/alerts/notify/receiver-request';
 import type { DeliveryRecord } from '../lib/alerts/notify/notification-types';

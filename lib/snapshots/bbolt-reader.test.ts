@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoltReader, type BoltBucket, type BoltReaderOptions } from './bbolt-reader';
 import { decodeKeyValue, parseRevisionKey } from './mvcc-key-value';
 import { SnapshotFormatError } from './snapshot-format-error';
-import { SnapshotTestCluster, seededRandom, valueOf } from './snapshot-test-cluster';
+import { SnapshotTestCluster, seededRandom, valueOf } from '@/test/support/snapshot-test-cluster';
 
 const BASE_PORT = 24846;
 const ETCD_BUCKETS = [

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { Sha256TrailerChecker, verifySha256Trailer, verifyingStream } from './snapshot-integrity';
-import { seededRandom } from './snapshot-test-cluster';
+import { seededRandom } from '@/test/support/snapshot-test-cluster';
 import { ensureEtcd, selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 
 // Saved by etcdctl 3.4.23 from a 1-member cluster: 24 576 database bytes + the 32-byte trailer.

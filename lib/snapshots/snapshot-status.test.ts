@@ -5,7 +5,12 @@ import { keyPrefix } from './keyspace-breakdown';
 import { SnapshotFormatError } from './snapshot-format-error';
 import { verifySha256Trailer } from './snapshot-integrity';
 import { snapshotStatus } from './snapshot-status';
-import { SnapshotTestCluster, seededRandom, valueOf, type EtcdctlSnapshotStatus } from './snapshot-test-cluster';
+import {
+  SnapshotTestCluster,
+  seededRandom,
+  valueOf,
+  type EtcdctlSnapshotStatus,
+} from '@/test/support/snapshot-test-cluster';
 import type { KeyspacePrefix } from './snapshot-types';
 
 const BASE_PORT = 24840;

@@ -5,7 +5,13 @@ import { NotificationDispatcher, type NotificationDispatcherOptions } from './di
 import type { AlertNotification, DeliveryRecord } from './notification-types';
 import type { Receiver } from './receiver-schema';
 import type { WebhookBody } from './receiver-request';
-import { firing, startReceiver, type Answer, type ReceivedRequest, type TestReceiver } from './test-receiver';
+import {
+  firing,
+  startReceiver,
+  type Answer,
+  type ReceivedRequest,
+  type TestReceiver,
+} from '@/test/support/test-receiver';
 
 const CLOSED_PORT = 25060;
 const T0 = Date.parse('2025-03-01T12:05:00.000Z');

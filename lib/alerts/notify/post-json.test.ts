@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postJson, type PostResult } from './post-json';
-import { startReceiver, type Answer, type TestReceiver } from './test-receiver';
+import { startReceiver, type Answer, type TestReceiver } from '@/test/support/test-receiver';
 
 const CLOSED_PORT = 25061;
 const T0 = Date.parse('2025-03-01T12:05:00.000Z');

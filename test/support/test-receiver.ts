@@ -1,7 +1,7 @@
 // A real HTTP receiver on loopback for the notification tests: it keeps what arrives and answers as the test says.
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { AlertNotification } from './notification-types';
+import type { AlertNotification } from '@/lib/alerts/notify/notification-types';
 
 export interface ReceivedRequest {
   method: string;

@@ -17,35 +17,37 @@ function one<T>(xs: readonly T[]): T {
   return xs[0]!;
 }
 
-const walSlow = (severity: 'warning' | 'critical' = 'warning', ms = 38.2, memberId = ETCD_1): Finding => ({
-  rule: 'wal_fsync_slow', // for: 60 s
-  severity,
-  memberId,
-  memberName: memberId === ETCD_1 ? 'etcd-1' : 'etcd-2',
-  summary: `${memberId === ETCD_1 ? 'etcd-1' : 'etcd-2'}: WAL fsync p99 ${ms.toFixed(1)} ms (etcd advises < 10 ms)`,
+/** A finding as a rule reports it, named after its member: etcd-1, etcd-2, or none for the whole cluster. */
+const finding = (f: Omit<Finding, 'memberName'>): Finding => ({
+  ...f,
+  memberName: f.memberId === null ? null : f.memberId === ETCD_1 ? 'etcd-1' : 'etcd-2',
 });
-const memberDown: Finding = {
+const walSlow = (severity: 'warning' | 'critical' = 'warning', ms = 38.2, memberId = ETCD_1): Finding =>
+  finding({
+    rule: 'wal_fsync_slow', // for: 60 s
+    severity,
+    memberId,
+    summary: `${memberId === ETCD_1 ? 'etcd-1' : 'etcd-2'}: WAL fsync p99 ${ms.toFixed(1)} ms (etcd advises < 10 ms)`,
+  });
+const memberDown = finding({
   rule: 'member_down', // for: 10 s
   severity: 'warning',
   memberId: ETCD_2,
-  memberName: 'etcd-2',
   summary: 'etcd-2 is unreachable: connect ECONNREFUSED 127.0.0.1:42379',
-};
-const nospace: Finding = {
+});
+const nospace = finding({
   rule: 'alarm_active', // for: 0
   severity: 'critical',
   memberId: ETCD_1,
-  memberName: 'etcd-1',
   instance: 'NOSPACE',
   summary: 'NOSPACE alarm on etcd-1',
-};
-const dataStale: Finding = {
+});
+const dataStale = finding({
   rule: 'data_stale', // for: 0
   severity: 'critical',
   memberId: null,
-  memberName: null,
   summary: 'no fresh data from the cluster (none since 2025-06-02T09:29:00.000Z)',
-};
+});
 
 /** Brings a finding to firing: pending at `at`, firing once its `for` has held. */
 function fire(t: AlertTracker, f: Finding, at = T0): TrackedAlert {

@@ -29,6 +29,15 @@ function status(opts: { servedAt: number; ageAtServeMs?: number | null; stale?: 
 
 const serverNow = Date.parse('2025-03-01T12:00:00.000Z');
 
+/** What the browser derives from a status served at `serverNow` that arrived at `receivedAt`, both on its own clock. */
+function freshnessOf(
+  served: { ageAtServeMs?: number | null; stale?: boolean },
+  at: { receivedAt: number; now: number; fetchFailed?: boolean },
+) {
+  const { receivedAt, now, fetchFailed = false } = at;
+  return deriveFreshness({ status: status({ servedAt: serverNow, ...served }), receivedAt, now, fetchFailed });
+}
+
 describe('browserStaleAfterMs', () => {
   it('is three polls, but never less than 5 s', () => {
     expect(browserStaleAfterMs(1000)).toBe(5000);
@@ -54,12 +63,7 @@ describe('deriveFreshness', () => {
 
   it('is fresh, aged by the observation’s age at serve time plus the time since arrival', () => {
     const receivedAt = serverNow + 50;
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: 300 }),
-      receivedAt,
-      now: receivedAt + 200,
-      fetchFailed: false,
-    });
+    const f = freshnessOf({ ageAtServeMs: 300 }, { receivedAt, now: receivedAt + 200 });
     expect(f).toEqual({ kind: 'fresh', ageMs: 500 });
   });
 
@@ -70,12 +74,7 @@ describe('deriveFreshness', () => {
     ['a minute ahead', 60_000],
   ])('gives the same age when the browser clock is %s of the server', (_label, skew) => {
     const receivedAt = serverNow + skew;
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: 300 }),
-      receivedAt,
-      now: receivedAt + 200,
-      fetchFailed: false,
-    });
+    const f = freshnessOf({ ageAtServeMs: 300 }, { receivedAt, now: receivedAt + 200 });
     expect(f).toEqual({ kind: 'fresh', ageMs: 500 });
   });
 
@@ -83,24 +82,14 @@ describe('deriveFreshness', () => {
     // The browser clock is an hour behind the server: comparing observedAt with it directly would look like the
     // future (fresh). The answer arrived 10 s ago (browser clock) and nothing since.
     const receivedAt = serverNow - HOUR;
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: 300 }),
-      receivedAt,
-      now: receivedAt + 10_000,
-      fetchFailed: true,
-    });
+    const f = freshnessOf({ ageAtServeMs: 300 }, { receivedAt, now: receivedAt + 10_000, fetchFailed: true });
     // `since` is on the browser's clock: 300 ms before the answer arrived.
     expect(f).toEqual({ kind: 'no-data', reason: 'dashboard-unreachable', since: receivedAt - 300 });
   });
 
   it('keeps showing data through a short outage of the dashboard', () => {
     const receivedAt = serverNow;
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: 300 }),
-      receivedAt,
-      now: receivedAt + 2000,
-      fetchFailed: true,
-    });
+    const f = freshnessOf({ ageAtServeMs: 300 }, { receivedAt, now: receivedAt + 2000, fetchFailed: true });
     expect(f).toEqual({ kind: 'fresh', ageMs: 2300 });
   });
 
@@ -127,32 +116,18 @@ describe('deriveFreshness', () => {
 
   it('says etcd is unreachable when the server marks its own data stale, even though the dashboard answers', () => {
     const receivedAt = serverNow + 7 * HOUR; // skewed browser clock: must not matter
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: 12_000, stale: true }),
-      receivedAt,
-      now: receivedAt + 100,
-      fetchFailed: false,
-    });
+    const f = freshnessOf({ ageAtServeMs: 12_000, stale: true }, { receivedAt, now: receivedAt + 100 });
     expect(f).toEqual({ kind: 'no-data', reason: 'etcd-unreachable', since: receivedAt - 12_000 });
   });
 
   it('says etcd is unreachable, with no last-good time, when the server has never completed a poll', () => {
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: null, stale: true }),
-      receivedAt: serverNow,
-      now: serverNow + 100,
-      fetchFailed: false,
-    });
+    const f = freshnessOf({ ageAtServeMs: null, stale: true }, { receivedAt: serverNow, now: serverNow + 100 });
     expect(f).toEqual({ kind: 'no-data', reason: 'etcd-unreachable', since: null });
   });
 
   it('never reports a negative age', () => {
-    const f = deriveFreshness({
-      status: status({ servedAt: serverNow, ageAtServeMs: 0 }),
-      receivedAt: serverNow,
-      now: serverNow - 50, // the browser clock stepped back a little after the answer arrived
-      fetchFailed: false,
-    });
+    // The browser clock stepped back a little after the answer arrived.
+    const f = freshnessOf({ ageAtServeMs: 0 }, { receivedAt: serverNow, now: serverNow - 50 });
     expect(f).toEqual({ kind: 'fresh', ageMs: 0 });
   });
 });

@@ -658,31 +658,19 @@ describe('deriveEvents: findings from review', () => {
 
 describe('deriveEvents: counters ahead of Status', () => {
   it('an election the counters report while there is no leader yet is one event once Status shows the winner', () => {
+    const etcd1Leads = (n: number) =>
+      observe({
+        n,
+        leader: 1,
+        term: 3,
+        members: [down(0), row(1, { term: 3, leader: true }), row(2, { term: 3 })],
+        quorum: QUORUM.atRisk,
+      });
     const { events } = play(
       input(observe({ n: 0, leader: 0 }), null, 2000),
       input(observe({ n: 1, leader: null, members: [down(0), row(1), row(2)], quorum: QUORUM.lost }), 1, 2000),
-      input(
-        observe({
-          n: 2,
-          leader: 1,
-          term: 3,
-          members: [down(0), row(1, { term: 3, leader: true }), row(2, { term: 3 })],
-          quorum: QUORUM.atRisk,
-        }),
-        null,
-        2000,
-      ),
-      input(
-        observe({
-          n: 5,
-          leader: 1,
-          term: 3,
-          members: [down(0), row(1, { term: 3, leader: true }), row(2, { term: 3 })],
-          quorum: QUORUM.atRisk,
-        }),
-        null,
-        2000,
-      ),
+      input(etcd1Leads(2), null, 2000),
+      input(etcd1Leads(5), null, 2000),
     );
     const changes = events.flat().filter((e) => e.type === 'leader_changed');
     expect(changes).toHaveLength(1);

@@ -11,6 +11,8 @@ const DAY = 24 * H;
 /** Minute-aligned start of every test's data. */
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const RAW_RETENTION = DAY;
+/** What every query of the tests' cluster shares. */
+const base = { clusterId: 'prod', rawRetentionMs: RAW_RETENTION };
 
 const temp = tempDatabasePerTest('sample-store-', 'history.db');
 let store: SampleStore;
@@ -40,14 +42,7 @@ describe('insert', () => {
   it('stores samples that survive closing and reopening the file', () => {
     store.insert(everySecond(T0, 10, (i) => i + 0.5));
     store = new SampleStore(temp.reopen());
-    const result = store.query({
-      clusterId: 'prod',
-      series: 'probe_ms',
-      from: T0,
-      to: T0 + 9 * S,
-      rawRetentionMs: RAW_RETENTION,
-      now: T0 + 10 * S,
-    });
+    const result = store.query({ ...base, series: 'probe_ms', from: T0, to: T0 + 9 * S, now: T0 + 10 * S });
     expect(result.members).toEqual([
       { memberId: 'a1', name: 'etcd-1', points: Array.from({ length: 10 }, (_, i) => [T0 + i * S, i + 0.5]) },
     ]);
@@ -57,14 +52,7 @@ describe('insert', () => {
     store.insert([row({ at: T0, value: 1, memberName: 'old-name' })]);
     store.insert([row({ at: T0 + S, value: 2, memberName: 'new-name' })]);
     expect(temp.db.prepare('SELECT id, name FROM members').all()).toEqual([{ id: 1, name: 'new-name' }]);
-    const { members } = store.query({
-      clusterId: 'prod',
-      series: 'probe_ms',
-      from: T0,
-      to: T0 + 5 * S,
-      rawRetentionMs: RAW_RETENTION,
-      now: T0 + 5 * S,
-    });
+    const { members } = store.query({ ...base, series: 'probe_ms', from: T0, to: T0 + 5 * S, now: T0 + 5 * S });
     expect(members).toEqual([
       {
         memberId: 'a1',
@@ -207,8 +195,6 @@ describe('bucketStepMs', () => {
 });
 
 describe('query', () => {
-  const base = { clusterId: 'prod', rawRetentionMs: RAW_RETENTION };
-
   it('returns members sorted by name with their points sorted by time, and only the asked cluster', () => {
     // Inserted newest first and member "b" first to show the order comes from the query.
     store.insert([

@@ -7,19 +7,19 @@ function hist(pairs: Array<[number, number]>, sum = 0): Histogram {
   return { buckets, count: buckets[buckets.length - 1]?.count ?? 0, sum };
 }
 
-// etcd's WAL fsync buckets (0.001 s doubling), counts as a real single member showed after start.
-const walFsync = hist(
-  [
-    [0.001, 2],
-    [0.002, 3],
-    [0.004, 5],
-    [0.008, 6],
-    [0.016, 7],
-    [0.032, 7],
-    [Infinity, 7],
-  ],
-  0.0215,
-);
+// etcd's WAL fsync bucket bounds (0.001 s doubling).
+const WAL_FSYNC_BOUNDS = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, Infinity];
+
+/** A WAL fsync histogram from its cumulative counts, one per bound of WAL_FSYNC_BOUNDS. */
+function walFsyncHist(counts: number[], sum = 0): Histogram {
+  return hist(
+    WAL_FSYNC_BOUNDS.map((le, i): [number, number] => [le, counts[i] ?? 0]),
+    sum,
+  );
+}
+
+// The counts a real single member showed after start.
+const walFsync = walFsyncHist([2, 3, 5, 6, 7, 7, 7], 0.0215);
 
 describe('histogramQuantile', () => {
   it('interpolates linearly inside the bucket that holds the rank', () => {
@@ -96,18 +96,7 @@ describe('histogramQuantile', () => {
 });
 
 describe('histogramDelta', () => {
-  const later = hist(
-    [
-      [0.001, 2],
-      [0.002, 3],
-      [0.004, 5],
-      [0.008, 6],
-      [0.016, 7],
-      [0.032, 9],
-      [Infinity, 10],
-    ],
-    2.5,
-  );
+  const later = walFsyncHist([2, 3, 5, 6, 7, 9, 10], 2.5);
 
   it('subtracts bucket by bucket, so the quantile describes only the window', () => {
     const { delta, reset } = histogramDelta(walFsync, later);
@@ -122,30 +111,14 @@ describe('histogramDelta', () => {
   });
 
   it('treats a lower count as a restart and counts from the restart', () => {
-    const afterRestart = hist([
-      [0.001, 1],
-      [0.002, 1],
-      [0.004, 1],
-      [0.008, 1],
-      [0.016, 1],
-      [0.032, 1],
-      [Infinity, 1],
-    ]);
+    const afterRestart = walFsyncHist([1, 1, 1, 1, 1, 1, 1]);
     const { delta, reset } = histogramDelta(later, afterRestart);
     expect(reset).toBe(true);
     expect(delta).toEqual(afterRestart);
   });
 
   it('treats a lower bucket as a restart even when the total grew', () => {
-    const moved = hist([
-      [0.001, 0],
-      [0.002, 3],
-      [0.004, 5],
-      [0.008, 6],
-      [0.016, 7],
-      [0.032, 9],
-      [Infinity, 12],
-    ]);
+    const moved = walFsyncHist([0, 3, 5, 6, 7, 9, 12]);
     expect(histogramDelta(later, moved).reset).toBe(true);
   });
 

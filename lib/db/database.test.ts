@@ -33,6 +33,15 @@ function writeSamples(db: Database.Database, count: number): void {
 
 const countSamples = (db: Database.Database) => db.prepare('SELECT count(*) FROM samples').pluck().get();
 
+/** Runs `check` on an open database and closes it, whatever `check` does. */
+function closingAfter<T>(db: Database.Database, check: (db: Database.Database) => T): T {
+  try {
+    return check(db);
+  } finally {
+    db.close();
+  }
+}
+
 function errorOf(fn: () => unknown): Error {
   try {
     fn();
@@ -46,43 +55,32 @@ function errorOf(fn: () => unknown): Error {
 describe('openDatabase', () => {
   it('creates the folder and a migrated database in WAL mode with foreign keys on', () => {
     const file = path.join(dir, 'nested', 'deeper', 'history.db');
-    const db = openDatabase(file);
-    try {
+    closingAfter(openDatabase(file), (db) => {
       expect(existsSync(file)).toBe(true);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('keeps the rows when the file is opened again', () => {
     const file = path.join(dir, 'history.db');
-    const first = openDatabase(file);
-    writeSamples(first, 30);
-    first.close();
+    closingAfter(openDatabase(file), (db) => writeSamples(db, 30));
 
-    const again = openDatabase(file);
-    try {
+    closingAfter(openDatabase(file), (again) => {
       expect(countSamples(again)).toBe(30);
       expect(again.pragma('user_version', { simple: true })).toBe(CURRENT);
-    } finally {
-      again.close();
-    }
+    });
   });
 
   it('enforces the member foreign key', () => {
-    const db = openDatabase(path.join(dir, 'history.db'));
-    try {
+    closingAfter(openDatabase(path.join(dir, 'history.db')), (db) => {
       expect(() => db.prepare('INSERT INTO samples (series, member, at, value) VALUES (1, 999, 0, 1)').run()).toThrow(
         /FOREIGN KEY/,
       );
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('refuses a database from a newer dashboard and leaves it untouched', () => {
@@ -136,12 +134,9 @@ describe('openDatabase', () => {
   it('opens an empty file as a new database', () => {
     const file = path.join(dir, 'empty.db');
     writeFileSync(file, '');
-    const db = openDatabase(file);
-    try {
+    closingAfter(openDatabase(file), (db) => {
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
-    } finally {
-      db.close();
-    }
+    });
   });
 });
 
@@ -151,8 +146,7 @@ describe("openDatabase: password hashes and token digests are readable by the da
   it('creates its folder 700 and the database 600 (and SQLite its WAL files 600), whatever the umask', () => {
     const data = path.join(dir, 'data');
     const file = path.join(data, 'dashboard.sqlite');
-    const db = openDatabase(file);
-    try {
+    closingAfter(openDatabase(file), (db) => {
       writeSamples(db, 3);
       expect({
         folder: modeOf(data),
@@ -160,9 +154,7 @@ describe("openDatabase: password hashes and token digests are readable by the da
         wal: modeOf(`${file}-wal`),
         shm: modeOf(`${file}-shm`),
       }).toEqual({ folder: '700', database: '600', wal: '600', shm: '600' });
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('tightens a folder and database left 755 and 644 by an earlier version', () => {
@@ -171,12 +163,9 @@ describe("openDatabase: password hashes and token digests are readable by the da
     openDatabase(file).close();
     chmodSync(data, 0o755);
     chmodSync(file, 0o644);
-    const db = openDatabase(file);
-    try {
+    closingAfter(openDatabase(file), (db) => {
       expect({ folder: modeOf(data), database: modeOf(file) }).toEqual({ folder: '700', database: '600' });
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('keeps a setgid folder setgid, so files keep taking its group (a Kubernetes fsGroup volume)', () => {
@@ -192,12 +181,9 @@ describe("openDatabase: password hashes and token digests are readable by the da
     mkdirSync(shared);
     chmodSync(shared, 0o1777);
     const file = path.join(shared, 'dashboard.sqlite');
-    const db = openDatabase(file);
-    try {
+    closingAfter(openDatabase(file), (db) => {
       expect({ folder: modeOf(shared), database: modeOf(file) }).toEqual({ folder: '1777', database: '600' });
-    } finally {
-      db.close();
-    }
+    });
   });
 });
 
@@ -218,12 +204,9 @@ describe('migrate', () => {
 
   it('migrates a database from an earlier version in place, keeping its rows', () => {
     const file = path.join(dir, 'history.db');
-    const old = openDatabase(file);
-    writeSamples(old, 40);
-    old.close();
+    closingAfter(openDatabase(file), (db) => writeSamples(db, 40));
 
-    const db = new Database(file);
-    try {
+    closingAfter(new Database(file), (db) => {
       migrate(db, NEXT);
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT + 2);
       expect(countSamples(db)).toBe(40);
@@ -231,37 +214,29 @@ describe('migrate', () => {
       // Applying again changes nothing.
       migrate(db, NEXT);
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT + 2);
-    } finally {
-      db.close();
-    }
+    });
     // And the dashboard that only knows the current version refuses the migrated file.
     expect(() => openDatabase(file)).toThrow(DatabaseError);
   });
 
   it('applies each migration in its own transaction: a failing one leaves the previous version and rows', () => {
     const file = path.join(dir, 'history.db');
-    const old = openDatabase(file);
-    writeSamples(old, 10);
-    old.close();
+    closingAfter(openDatabase(file), (db) => writeSamples(db, 10));
 
     const failing: Migration[] = [
       ...MIGRATIONS,
       { version: CURRENT + 1, up: 'CREATE TABLE extra (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
     ];
-    const db = new Database(file);
-    try {
+    closingAfter(new Database(file), (db) => {
       expect(() => migrate(db, failing)).toThrow(/no_such_table/);
       expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
       expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'extra'").pluck().get()).toBe(0);
       expect(countSamples(db)).toBe(10);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('rejects a migration list whose versions are not 1, 2, 3…', () => {
-    const db = new Database(path.join(dir, 'x.db'));
-    try {
+    closingAfter(new Database(path.join(dir, 'x.db')), (db) => {
       expect(() =>
         migrate(db, [
           { version: 1, up: 'SELECT 1' },
@@ -269,8 +244,6 @@ describe('migrate', () => {
         ]),
       ).toThrow(/migration 2 has version 3/);
       expect(db.pragma('user_version', { simple: true })).toBe(0);
-    } finally {
-      db.close();
-    }
+    });
   });
 });

@@ -1,10 +1,10 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import type { AlertsResponse, AlertView } from '@/lib/alerts/alert-types';
+import type { AlertView } from '@/lib/alerts/alert-types';
 import type { DeliveryRecord } from '@/lib/alerts/notify/notification-types';
 import { formatAge } from '@/lib/format/units';
-import { fetchJson } from '@/lib/query/fetch-json';
+import { alertDeliveriesQuery, alertsQuery } from '@/lib/query/alert-queries';
 import { SEVERITY_ICON } from './health-style';
 
 const STYLE: Record<AlertView['severity'], string> = {
@@ -14,21 +14,8 @@ const STYLE: Record<AlertView['severity'], string> = {
 };
 
 export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number }) {
-  const alerts = useQuery({
-    queryKey: ['alerts', clusterId],
-    queryFn: ({ signal }) => fetchJson<AlertsResponse>(`/api/alerts?cluster=${encodeURIComponent(clusterId)}`, signal),
-    refetchInterval: 2000,
-    refetchIntervalInBackground: true,
-  });
-  const deliveries = useQuery({
-    queryKey: ['alerts', clusterId, 'deliveries'],
-    queryFn: ({ signal }) =>
-      fetchJson<{ deliveries: DeliveryRecord[] }>(
-        `/api/clusters/${encodeURIComponent(clusterId)}/alerts/deliveries`,
-        signal,
-      ),
-    refetchInterval: 10_000,
-  });
+  const alerts = useQuery(alertsQuery(clusterId));
+  const deliveries = useQuery(alertDeliveriesQuery(clusterId));
   const list = alerts.data?.alerts ?? [];
   const active = list.filter((a) => a.state !== 'resolved');
   // Each receiver as its newest attempt left it: a 4xx it will not retry (a revoked webhook) counts as much as one

@@ -2,19 +2,13 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { AuditEntry } from '@/lib/auth/audit-log';
-import { fetchJson } from '@/lib/query/fetch-json';
+import { auditQuery, type AuditFilters } from '@/lib/query/admin-queries';
 
 const RANGES = ['-1h', '-24h', '-7d', '-31d'] as const;
 
 export function AuditView() {
-  const [filters, setFilters] = useState({ from: '-7d', actor: '', action: '', outcome: '' });
-  const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ''));
-  const audit = useQuery({
-    queryKey: ['audit', params.toString()],
-    queryFn: () => fetchJson<{ entries: AuditEntry[] }>(`/api/audit?${params}`),
-    refetchInterval: 10_000,
-  });
+  const [filters, setFilters] = useState<AuditFilters>({ from: '-7d', actor: '', action: '', outcome: '' });
+  const audit = useQuery(auditQuery(filters));
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) =>
     setFilters({ ...filters, [k]: e.target.value });
   const input = 'mt-1 block rounded-md border border-slate-300 px-2 py-1 dark:border-slate-700 dark:bg-slate-900';

@@ -2,8 +2,8 @@
 
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { isApiErrorBody } from '@/lib/api/error-shape';
 import { safeNext } from '@/lib/auth/sign-in-next';
+import { ApiRequestError, HTTP_ERROR, sendJson } from '@/lib/query/fetch-json';
 
 export function LoginForm({ next }: { next: string | null }) {
   const [error, setError] = useState<string | null>(null);
@@ -16,20 +16,13 @@ export function LoginForm({ next }: { next: string | null }) {
     setBusy(true);
     setError(null);
     try {
-      const res = await fetch('/api/auth/login', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: form.get('username'), password: form.get('password') }),
-      });
-      if (res.ok) {
-        router.replace(safeNext(next));
-        router.refresh();
-        return;
-      }
-      const body: unknown = await res.json().catch(() => null);
-      setError(isApiErrorBody(body) ? body.error.message : `sign-in failed (HTTP ${res.status})`);
-    } catch {
-      setError('the dashboard is not answering');
+      await sendJson('/api/auth/login', 'POST', { username: form.get('username'), password: form.get('password') });
+      router.replace(safeNext(next));
+      router.refresh();
+    } catch (err) {
+      if (!(err instanceof ApiRequestError)) setError('the dashboard is not answering');
+      // An answer without the API's error shape (a proxy's page, say) says only its status.
+      else setError(err.code === HTTP_ERROR ? `sign-in failed (HTTP ${err.status})` : err.message);
     } finally {
       setBusy(false);
     }

@@ -3,38 +3,27 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ROLES } from '@/lib/auth/roles';
-import { fetchJson, sendJson } from '@/lib/query/fetch-json';
+import { tokensQuery } from '@/lib/query/admin-queries';
+import { sendJson } from '@/lib/query/fetch-json';
 import { CopyButton } from '../copy-button';
-
-interface TokenRow {
-  id: string;
-  name: string;
-  role: string;
-  createdBy: string;
-  createdAt: number | string;
-  expiresAt: number | string | null;
-  revokedAt: number | string | null;
-  lastUsedAt: number | string | null;
-  state: 'active' | 'expired' | 'revoked';
-}
 
 const when = (v: number | string | null) => (v === null ? '—' : new Date(v).toLocaleString('en-GB'));
 
 export function TokensAdmin() {
   const qc = useQueryClient();
-  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => fetchJson<{ tokens: TokenRow[] }>('/api/tokens') });
+  const tokens = useQuery(tokensQuery);
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const create = useMutation({
     mutationFn: (input: { name: string; role: string; expiresAt: string | null }) =>
       sendJson<{ id: string; token: string }>('/api/tokens', 'POST', input),
     onSuccess: (res, input) => {
       setCreated({ name: input.name, token: res.token });
-      void qc.invalidateQueries({ queryKey: ['tokens'] });
+      void qc.invalidateQueries({ queryKey: tokensQuery.queryKey });
     },
   });
   const revoke = useMutation({
     mutationFn: (id: string) => sendJson(`/api/tokens/${id}`, 'DELETE'),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['tokens'] }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: tokensQuery.queryKey }),
   });
 
   function submit(e: FormEvent<HTMLFormElement>) {

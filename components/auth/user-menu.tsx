@@ -2,13 +2,14 @@
 
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
+import { sendJson } from '@/lib/query/fetch-json';
 
 export function UserMenu({ actor, role, canSignOut }: { actor: string; role: string; canSignOut: boolean }) {
   const [busy, setBusy] = useState(false);
   const router = useRouter();
   async function signOut() {
     setBusy(true);
-    await fetch('/api/auth/logout', { method: 'POST' }).catch(() => null);
+    await sendJson('/api/auth/logout', 'POST').catch(() => null);
     router.replace('/login');
     router.refresh();
   }

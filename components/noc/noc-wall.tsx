@@ -2,15 +2,13 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { deriveFreshness } from '@/lib/cluster/freshness';
-import type { NocResponse, NocTile } from '@/lib/alerts/noc-types';
+import type { NocTile } from '@/lib/alerts/noc-types';
 import type { QuorumState } from '@/lib/cluster/status-types';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import { formatAge, formatBytes, formatClock } from '@/lib/format/units';
-import { fetchJson } from '@/lib/query/fetch-json';
+import { nocQuery } from '@/lib/query/noc-queries';
 import { QUORUM_STYLE, SEVERITY_ICON } from '../health-style';
 import { useNow } from '../use-now';
-
-const NOC_POLL_MS = 2000;
 
 /** The wall's own, darker backgrounds; the words and icons are the overview's (QUORUM_STYLE), in capitals. */
 const NOC_BG: Record<QuorumState, string> = {
@@ -148,14 +146,7 @@ function Tile({
 
 export function NocWall() {
   const now = useNow(1000);
-  const q = useQuery({
-    queryKey: ['noc'],
-    queryFn: ({ signal }) => fetchJson<NocResponse>('/api/noc', signal),
-    refetchInterval: NOC_POLL_MS,
-    refetchIntervalInBackground: true,
-    // A wall screen retries forever: the next poll is the retry.
-    retry: false,
-  });
+  const q = useQuery(nocQuery);
   const tiles = q.data?.tiles ?? [];
   const cols = columns(tiles.length);
   const rows = Math.max(1, Math.ceil(tiles.length / cols));

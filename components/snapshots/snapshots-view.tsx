@@ -38,7 +38,8 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
   const status = useQuery({ ...clusterStatusQuery(clusterId), refetchInterval: 5000 });
   const [memberId, setMemberId] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
-  const refresh = () => void qc.invalidateQueries({ queryKey: ['clusters', clusterId, 'snapshots'] });
+  // The list's key is a prefix of every snapshot's detail key: both refresh.
+  const refresh = () => void qc.invalidateQueries({ queryKey: snapshotsQuery(clusterId).queryKey });
 
   const take = useMutation({
     mutationFn: () =>
@@ -184,10 +185,7 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
 }
 
 function SnapshotDetails({ clusterId, id }: { clusterId: string; id: string }) {
-  const detail = useQuery({
-    ...snapshotDetailQuery(clusterId, id),
-    refetchInterval: (q) => (q.state.data?.progress ? 1000 : false),
-  });
+  const detail = useQuery(snapshotDetailQuery(clusterId, id));
   const d = detail.data;
   if (!d) return null;
   return (

@@ -1,6 +1,9 @@
 // Fetches one of the dashboard's own JSON endpoints; a failure carries the status and the API's message.
 import { isApiErrorBody } from '@/lib/api/error-shape';
 
+/** The code of a failure whose body is not the API's error shape (a proxy's error page, say): only its status is known. */
+export const HTTP_ERROR = 'http_error';
+
 export class ApiRequestError extends Error {
   override readonly name = 'ApiRequestError';
   constructor(
@@ -17,7 +20,7 @@ export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T
   const body: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     if (isApiErrorBody(body)) throw new ApiRequestError(res.status, body.error.code, body.error.message);
-    throw new ApiRequestError(res.status, 'http_error', `HTTP ${res.status}`);
+    throw new ApiRequestError(res.status, HTTP_ERROR, `HTTP ${res.status}`);
   }
   return body as T;
 }
@@ -36,7 +39,7 @@ export async function sendJson<T>(
   const parsed: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     if (isApiErrorBody(parsed)) throw new ApiRequestError(res.status, parsed.error.code, parsed.error.message);
-    throw new ApiRequestError(res.status, 'http_error', `HTTP ${res.status}`);
+    throw new ApiRequestError(res.status, HTTP_ERROR, `HTTP ${res.status}`);
   }
   return parsed as T;
 }

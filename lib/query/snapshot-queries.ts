@@ -23,5 +23,7 @@ export function snapshotDetailQuery(clusterId: string, id: string) {
         `/api/clusters/${encodeURIComponent(clusterId)}/snapshots/${encodeURIComponent(id)}`,
         signal,
       ),
+    // Every second while it runs, so its progress moves; a finished snapshot does not change.
+    refetchInterval: (q) => (q.state.data?.progress ? 1000 : false),
   });
 }

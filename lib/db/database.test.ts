@@ -163,7 +163,7 @@ describe("openDatabase: password hashes and token digests are readable by the da
     openDatabase(file).close();
     chmodSync(data, 0o755);
     chmodSync(file, 0o644);
-    closingAfter(openDatabase(file), (db) => {
+    closingAfter(openDatabase(file), () => {
       expect({ folder: modeOf(data), database: modeOf(file) }).toEqual({ folder: '700', database: '600' });
     });
   });
@@ -181,7 +181,7 @@ describe("openDatabase: password hashes and token digests are readable by the da
     mkdirSync(shared);
     chmodSync(shared, 0o1777);
     const file = path.join(shared, 'dashboard.sqlite');
-    closingAfter(openDatabase(file), (db) => {
+    closingAfter(openDatabase(file), () => {
       expect({ folder: modeOf(shared), database: modeOf(file) }).toEqual({ folder: '1777', database: '600' });
     });
   });

@@ -239,25 +239,24 @@ describe('copySnapshotToS3', () => {
     expect(await objectExists('etcd/prod/x.db')).toBe(false);
   });
 
-  it('fails within seconds when nothing listens at the endpoint', async () => {
-    const file = writeRandomFile('snap-dead.db', 100_000);
+  /** Why copying a small snapshot to an endpoint on `port` failed; it must fail within `withinMs`. */
+  async function failureAgainst(port: number, name: string, opts: { idleTimeoutMs: number; withinMs: number }) {
+    const file = writeRandomFile(name, 100_000);
     const started = Date.now();
-    const result = await copySnapshotToS3(file, 'x.db', target({ endpoint: `http://127.0.0.1:${DEAD_PORT}` }), {
-      idleTimeoutMs: 2_000,
+    const result = await copySnapshotToS3(file, 'x.db', target({ endpoint: `http://127.0.0.1:${port}` }), {
+      idleTimeoutMs: opts.idleTimeoutMs,
     });
-    expect(Date.now() - started).toBeLessThan(5_000);
-    const reason = reasonOf(result);
+    expect(Date.now() - started).toBeLessThan(opts.withinMs);
+    return reasonOf(result);
+  }
+
+  it('fails within seconds when nothing listens at the endpoint', async () => {
+    const reason = await failureAgainst(DEAD_PORT, 'snap-dead.db', { idleTimeoutMs: 2_000, withinMs: 5_000 });
     expect(reason).toMatch(/connection refused: nothing listens at the endpoint \(.*ECONNREFUSED/);
   });
 
   it('times out against an endpoint that accepts the connection and never answers', async () => {
-    const file = writeRandomFile('snap-silent.db', 100_000);
-    const started = Date.now();
-    const result = await copySnapshotToS3(file, 'x.db', target({ endpoint: `http://127.0.0.1:${SILENT_PORT}` }), {
-      idleTimeoutMs: 300,
-    });
-    expect(Date.now() - started).toBeLessThan(10_000);
-    const reason = reasonOf(result);
+    const reason = await failureAgainst(SILENT_PORT, 'snap-silent.db', { idleTimeoutMs: 300, withinMs: 10_000 });
     expect(reason).toMatch(/failed: timed out: .*300 ms/);
   });
 

@@ -17,37 +17,36 @@ function one<T>(xs: readonly T[]): T {
   return xs[0]!;
 }
 
-/** A finding as a rule reports it, named after its member: etcd-1, etcd-2, or none for the whole cluster. */
-const finding = (f: Omit<Finding, 'memberName'>): Finding => ({
+/** A finding about etcd-1 or etcd-2, named as the rules name it. */
+const onMember = (memberId: string, f: Omit<Finding, 'memberId' | 'memberName'>): Finding => ({
   ...f,
-  memberName: f.memberId === null ? null : f.memberId === ETCD_1 ? 'etcd-1' : 'etcd-2',
+  memberId,
+  memberName: memberId === ETCD_1 ? 'etcd-1' : 'etcd-2',
 });
 const walSlow = (severity: 'warning' | 'critical' = 'warning', ms = 38.2, memberId = ETCD_1): Finding =>
-  finding({
+  onMember(memberId, {
     rule: 'wal_fsync_slow', // for: 60 s
     severity,
-    memberId,
     summary: `${memberId === ETCD_1 ? 'etcd-1' : 'etcd-2'}: WAL fsync p99 ${ms.toFixed(1)} ms (etcd advises < 10 ms)`,
   });
-const memberDown = finding({
+const memberDown = onMember(ETCD_2, {
   rule: 'member_down', // for: 10 s
   severity: 'warning',
-  memberId: ETCD_2,
   summary: 'etcd-2 is unreachable: connect ECONNREFUSED 127.0.0.1:42379',
 });
-const nospace = finding({
+const nospace = onMember(ETCD_1, {
   rule: 'alarm_active', // for: 0
   severity: 'critical',
-  memberId: ETCD_1,
   instance: 'NOSPACE',
   summary: 'NOSPACE alarm on etcd-1',
 });
-const dataStale = finding({
+const dataStale: Finding = {
   rule: 'data_stale', // for: 0
   severity: 'critical',
   memberId: null,
+  memberName: null,
   summary: 'no fresh data from the cluster (none since 2025-06-02T09:29:00.000Z)',
-});
+};
 
 /** Brings a finding to firing: pending at `at`, firing once its `for` has held. */
 function fire(t: AlertTracker, f: Finding, at = T0): TrackedAlert {

@@ -25,6 +25,19 @@ type Index = 0 | 1 | 2;
 
 // ---- builders -------------------------------------------------------------------------------------------------------
 
+/** The finding a rule should report about member i, or (null) about the whole cluster. */
+function finding(
+  on: Index | null,
+  rule: RuleName,
+  severity: Finding['severity'],
+  summary: string,
+  instance?: string,
+): Finding {
+  const memberId = on === null ? null : IDS[on];
+  const memberName = on === null ? null : NAMES[on];
+  return { rule, severity, memberId, memberName, ...(instance === undefined ? {} : { instance }), summary };
+}
+
 interface MemberSpec {
   health?: MemberHealth;
   error?: string | null;
@@ -199,13 +212,12 @@ describe('stale data', () => {
     const observedAt = NOW - 5 * 60_000;
     const findings = evaluateRules({ ...broken(), observedAt });
     expect(findings).toEqual([
-      {
-        rule: 'data_stale',
-        severity: 'critical',
-        memberId: null,
-        memberName: null,
-        summary: `no fresh data from the cluster (none since ${new Date(observedAt).toISOString()})`,
-      },
+      finding(
+        null,
+        'data_stale',
+        'critical',
+        `no fresh data from the cluster (none since ${new Date(observedAt).toISOString()})`,
+      ),
     ]);
   });
 
@@ -221,15 +233,7 @@ describe('leader and quorum', () => {
   it('no leader: critical no_leader', () => {
     const obs = observation({ leader: null });
     const findings = evaluateRules(context({ observation: obs }));
-    expect(findings).toEqual([
-      {
-        rule: 'no_leader',
-        severity: 'critical',
-        memberId: null,
-        memberName: null,
-        summary: 'no member knows a leader',
-      },
-    ]);
+    expect(findings).toEqual([finding(null, 'no_leader', 'critical', 'no member knows a leader')]);
   });
 
   it('1 of 3 healthy: insufficient_members (critical), not quorum_at_risk; the two down members are named', () => {
@@ -256,13 +260,9 @@ describe('leader and quorum', () => {
       severity: 'critical',
       summary: '2 of 3 healthy: one more failure loses quorum',
     });
-    expect(of(findings, 'member_down')[0]).toEqual({
-      rule: 'member_down',
-      severity: 'warning',
-      memberId: IDS[2],
-      memberName: 'etcd-2',
-      summary: 'etcd-2 is unreachable: connect ECONNREFUSED 127.0.0.1:42379',
-    });
+    expect(of(findings, 'member_down')[0]).toEqual(
+      finding(2, 'member_down', 'warning', 'etcd-2 is unreachable: connect ECONNREFUSED 127.0.0.1:42379'),
+    );
   });
 
   it('without a leader, members that run but fail their health read are not member_down; gone ones still are', () => {
@@ -309,13 +309,7 @@ describe('leader and quorum', () => {
   it('leader changes in 15 min: 3 → nothing, 4 → warning', () => {
     expect(evaluateRules(context({ leaderChangesIn15m: 3 }))).toEqual([]);
     expect(evaluateRules(context({ leaderChangesIn15m: 4 }))).toEqual([
-      {
-        rule: 'leader_changes_high',
-        severity: 'warning',
-        memberId: null,
-        memberName: null,
-        summary: '4 leader changes in the last 15 minutes',
-      },
+      finding(null, 'leader_changes_high', 'warning', '4 leader changes in the last 15 minutes'),
     ]);
   });
 
@@ -373,26 +367,14 @@ describe('latency and proposals', () => {
   it('peer round trip p99: 150 ms → nothing, 151 ms → warning', () => {
     expect(withMetrics(0, { worstPeerRttP99Ms: 150 })).toEqual([]);
     expect(withMetrics(0, { worstPeerRttP99Ms: 151 })).toEqual([
-      {
-        rule: 'peer_rtt_high',
-        severity: 'warning',
-        memberId: IDS[0],
-        memberName: 'etcd-0',
-        summary: 'etcd-0: peer round trip p99 151 ms (alert level 150 ms)',
-      },
+      finding(0, 'peer_rtt_high', 'warning', 'etcd-0: peer round trip p99 151 ms (alert level 150 ms)'),
     ]);
   });
 
   it('failed proposals: 0 → nothing, 1 → warning', () => {
     expect(withMetrics(2, { proposalsFailedRecent: 0 })).toEqual([]);
     expect(withMetrics(2, { proposalsFailedRecent: 1 })).toEqual([
-      {
-        rule: 'proposals_failed',
-        severity: 'warning',
-        memberId: IDS[2],
-        memberName: 'etcd-2',
-        summary: 'etcd-2: 1 failed proposal(s) in the last minutes',
-      },
+      finding(2, 'proposals_failed', 'warning', 'etcd-2: 1 failed proposal(s) in the last minutes'),
     ]);
   });
 
@@ -458,13 +440,7 @@ describe('database size', () => {
   it('growth reaching the quota within 4 h: warning naming the member; 4.1 h → nothing', () => {
     expect(evaluateRules(context({ hoursToQuota: { memberId: IDS[1], hours: 4.1 } }))).toEqual([]);
     expect(evaluateRules(context({ hoursToQuota: { memberId: IDS[1], hours: 4 } }))).toEqual([
-      {
-        rule: 'db_growth_quota',
-        severity: 'warning',
-        memberId: IDS[1],
-        memberName: 'etcd-1',
-        summary: 'etcd-1: at its growth, the DB reaches the quota in about 4.0 h',
-      },
+      finding(1, 'db_growth_quota', 'warning', 'etcd-1: at its growth, the DB reaches the quota in about 4.0 h'),
     ]);
     expect(rules(evaluateRules(context({ hoursToQuota: { memberId: IDS[0], hours: 0.5 } })))).toEqual([
       'db_growth_quota',
@@ -474,15 +450,7 @@ describe('database size', () => {
   describe('fragmentation', () => {
     it('in use < half of the DB, with more than 100 MiB in use: warning', () => {
       const found = of(withDb(0, { dbSize: GiB, dbSizeInUse: 400 * MiB }), 'db_fragmented');
-      expect(found).toEqual([
-        {
-          rule: 'db_fragmented',
-          severity: 'warning',
-          memberId: IDS[0],
-          memberName: 'etcd-0',
-          summary: 'etcd-0: only 39 % of 1.0 GiB in use',
-        },
-      ]);
+      expect(found).toEqual([finding(0, 'db_fragmented', 'warning', 'etcd-0: only 39 % of 1.0 GiB in use')]);
     });
 
     it('exactly half in use: not fragmented', () => {
@@ -506,14 +474,7 @@ describe('alarms', () => {
     const obs = observation({ alarms: [{ member: 1, alarm: 'NOSPACE' }] });
     const findings = evaluateRules(context({ observation: obs }));
     expect(of(findings, 'alarm_active')).toEqual([
-      {
-        rule: 'alarm_active',
-        severity: 'critical',
-        memberId: IDS[1],
-        memberName: 'etcd-1',
-        instance: 'NOSPACE',
-        summary: 'NOSPACE alarm on etcd-1',
-      },
+      finding(1, 'alarm_active', 'critical', 'NOSPACE alarm on etcd-1', 'NOSPACE'),
     ]);
     // The alarm makes the member unhealthy, as etcdctl endpoint health says.
     expect(one(of(findings, 'member_down')).summary).toBe('etcd-1 is unhealthy: alarm active: NOSPACE');
@@ -566,13 +527,7 @@ describe('versions and cluster size', () => {
   it('members on different etcd versions: version_mismatch warning listing them', () => {
     const obs = observation({ members: [{ status: { version: '3.6.4' } }, {}, { status: { version: '3.5.30' } }] });
     expect(evaluateRules(context({ observation: obs }))).toEqual([
-      {
-        rule: 'version_mismatch',
-        severity: 'warning',
-        memberId: null,
-        memberName: null,
-        summary: 'members run etcd 3.5.21, 3.5.30, 3.6.4',
-      },
+      finding(null, 'version_mismatch', 'warning', 'members run etcd 3.5.21, 3.5.30, 3.6.4'),
     ]);
   });
 
@@ -600,26 +555,14 @@ describe('versions and cluster size', () => {
     const obs = observation({ members: [{}] });
     expect(obs.quorum).toMatchObject({ voting: 1, healthy: 1, tolerance: 0 });
     expect(evaluateRules(context({ observation: obs }))).toEqual([
-      {
-        rule: 'cluster_size',
-        severity: 'info',
-        memberId: null,
-        memberName: null,
-        summary: 'a single voting member: no failure tolerated',
-      },
+      finding(null, 'cluster_size', 'info', 'a single voting member: no failure tolerated'),
     ]);
   });
 
   it.each([2, 4, 6])('%i voting members: cluster_size (info), even size', (n) => {
     const obs = observation({ members: Array.from({ length: n }, () => ({})) });
     expect(evaluateRules(context({ observation: obs }))).toEqual([
-      {
-        rule: 'cluster_size',
-        severity: 'info',
-        memberId: null,
-        memberName: null,
-        summary: `${n} voting members: an even size adds no tolerance`,
-      },
+      finding(null, 'cluster_size', 'info', `${n} voting members: an even size adds no tolerance`),
     ]);
   });
 
@@ -640,13 +583,7 @@ describe('snapshots', () => {
 
   it('none: snapshot_stale', () => {
     expect(snap(null, null)).toEqual([
-      {
-        rule: 'snapshot_stale',
-        severity: 'warning',
-        memberId: null,
-        memberName: null,
-        summary: 'no verified snapshot of this cluster',
-      },
+      finding(null, 'snapshot_stale', 'warning', 'no verified snapshot of this cluster'),
     ]);
   });
 
@@ -661,13 +598,7 @@ describe('snapshots', () => {
 
   it('recent but not off-site: snapshot_not_offsite', () => {
     expect(snap(NOW - 23 * HOUR, false)).toEqual([
-      {
-        rule: 'snapshot_not_offsite',
-        severity: 'warning',
-        memberId: null,
-        memberName: null,
-        summary: 'the newest verified snapshot has no off-site copy',
-      },
+      finding(null, 'snapshot_not_offsite', 'warning', 'the newest verified snapshot has no off-site copy'),
     ]);
   });
 
@@ -688,14 +619,13 @@ describe('certificates', () => {
 
   it('29 days left → warning', () => {
     expect(cert(NOW + 29 * DAY)).toEqual([
-      {
-        rule: 'cert_expiring',
-        severity: 'warning',
-        memberId: null,
-        memberName: null,
-        instance: "the dashboard's client certificate",
-        summary: `the dashboard's client certificate expires in 29 day(s) (${new Date(NOW + 29 * DAY).toISOString().slice(0, 10)})`,
-      },
+      finding(
+        null,
+        'cert_expiring',
+        'warning',
+        `the dashboard's client certificate expires in 29 day(s) (${new Date(NOW + 29 * DAY).toISOString().slice(0, 10)})`,
+        "the dashboard's client certificate",
+      ),
     ]);
   });
 
@@ -739,13 +669,7 @@ describe('certificates', () => {
 describe('Secrets at rest', () => {
   it('plain > 0: secrets_plaintext', () => {
     expect(evaluateRules(context({ secrets: { total: 142, plain: 3 } }))).toEqual([
-      {
-        rule: 'secrets_plaintext',
-        severity: 'warning',
-        memberId: null,
-        memberName: null,
-        summary: '3 of 142 Secrets are stored unencrypted in etcd',
-      },
+      finding(null, 'secrets_plaintext', 'warning', '3 of 142 Secrets are stored unencrypted in etcd'),
     ]);
   });
 

@@ -2,13 +2,13 @@
 // persists fired alerts, and hands state changes to the notification dispatcher.
 import 'server-only';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
-import type { ClusterCollector } from '@/lib/collector/cluster-collector';
+import type { ClusterCollector, MemberMetrics } from '@/lib/collector/cluster-collector';
 import type { EventStore } from '@/lib/history/event-store';
-import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import type { SampleStore } from '@/lib/history/sample-store';
 import { projectGrowth } from '@/lib/history/growth';
 import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { isStale } from '@/lib/cluster/staleness';
+import { DEFAULT_QUOTA_BYTES, type RuleName } from '@/lib/cluster/thresholds';
 import { createMemberClient } from '@/lib/etcd/member-client';
 import { censusSecrets, type SecretsCensus } from '@/lib/etcd/secrets-census';
 import { readServerCertificate } from '@/lib/etcd/server-certificate';
@@ -17,14 +17,7 @@ import type { AlertStore } from './alert-store';
 import { SEVERITY_RANK, type AlertView } from './alert-types';
 import { NotificationDispatcher } from './notify/dispatcher';
 import type { AlertNotification } from './notify/notification-types';
-import {
-  evaluateRules,
-  RULES,
-  type CertificateFact,
-  type MemberMetrics,
-  type RuleContext,
-  type RuleName,
-} from './rules';
+import { evaluateRules, RULES, type CertificateFact, type RuleContext } from './rules';
 
 /** Slow inputs are refreshed on their own clocks and cached between evaluations. */
 const GROWTH_EVERY_MS = 60_000;

@@ -1,9 +1,9 @@
 // Fired alerts in the dashboard database: open ones survive a restart, resolved ones are history.
 import 'server-only';
 import type Database from 'better-sqlite3';
-import type { Severity } from './alert-types';
+import type { Severity } from '@/lib/cluster/severity';
+import type { RuleName } from '@/lib/cluster/thresholds';
 import type { TrackedAlert } from './alert-tracker';
-import type { RuleName } from './rules';
 
 interface Row {
   id: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertTracker, findingKey, type TrackedAlert } from './alert-tracker';
-import { RULES, type Finding, type RuleName } from './rules';
+import type { RuleName } from '@/lib/cluster/thresholds';
+import { RULES, type Finding } from './rules';
 
 const T0 = Date.parse('2025-06-02T09:30:00.000Z');
 const SEC = 1_000;

@@ -1,7 +1,8 @@
 // Turns each evaluation's findings into alert states: pending until a rule's `for` duration has held, then firing,
 // then resolved when the finding goes away. Pure: the caller passes `now` and persists what changes.
-import type { Severity } from './alert-types';
-import type { Finding, RuleName } from './rules';
+import type { Severity } from '@/lib/cluster/severity';
+import type { RuleName } from '@/lib/cluster/thresholds';
+import type { Finding } from './rules';
 
 export interface TrackedAlert {
   /** Stable for this alert instance (rule, severity, member, instance, and when it first became pending). */

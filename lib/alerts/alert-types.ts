@@ -1,6 +1,8 @@
 // The alerts the API returns and the pages (the NOC wall included) show; shared with the browser.
+import type { Severity } from '@/lib/cluster/severity';
 
-export type Severity = 'info' | 'warning' | 'critical';
+// Part of what an alert says, so the browser's alert views find it here too.
+export type { Severity };
 export type AlertState = 'pending' | 'firing' | 'resolved';
 
 export interface AlertView {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { computeQuorum } from '@/lib/cluster/quorum';
 import type { AlarmName, AlarmView, MemberHealth, MemberView, Observation } from '@/lib/cluster/status-types';
-import {
-  DEFAULT_THRESHOLDS,
-  RULES,
-  evaluateRules,
-  type CertificateFact,
-  type Finding,
-  type MemberMetrics,
-  type RuleContext,
-  type RuleName,
-} from './rules';
+import { DEFAULT_THRESHOLDS, type RuleName } from '@/lib/cluster/thresholds';
+import type { MemberMetrics } from '@/lib/collector/cluster-collector';
+import { RULES, evaluateRules, type CertificateFact, type Finding, type RuleContext } from './rules';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -1,55 +1,10 @@
 // The built-in alert rules: what each checks, how long it must hold, and what to do about it. Pure: every input is
 // in the RuleContext, so each rule is unit-tested without a cluster.
 import { etcdAdvisory } from '@/lib/cluster/etcd-advisories';
+import type { Severity } from '@/lib/cluster/severity';
 import type { Observation } from '@/lib/cluster/status-types';
-import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
-import type { Severity } from './alert-types';
-
-export interface Thresholds {
-  walFsyncP99WarnMs: number;
-  walFsyncP99CritMs: number;
-  backendCommitP99WarnMs: number;
-  backendCommitP99CritMs: number;
-  peerRttP99WarnMs: number;
-  leaderChangesIn15m: number;
-  dbQuotaWarnRatio: number;
-  dbQuotaCritRatio: number;
-  dbGrowthHoursToQuota: number;
-  fragmentationRatio: number;
-  fragmentationMinInUseBytes: number;
-  snapshotMaxAgeHours: number;
-  certWarnDays: number;
-  certCritDays: number;
-  /** How long a condition must hold before it fires, per rule; the defaults below otherwise. */
-  forSeconds: Partial<Record<RuleName, number>>;
-}
-
-/** etcd's guidance and the etcd project's own Prometheus alerts (etcd-mixin), plus what SREs learn the hard way. */
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  walFsyncP99WarnMs: 10,
-  walFsyncP99CritMs: 500,
-  backendCommitP99WarnMs: 25,
-  backendCommitP99CritMs: 250,
-  peerRttP99WarnMs: 150,
-  leaderChangesIn15m: 4,
-  dbQuotaWarnRatio: 0.8,
-  dbQuotaCritRatio: 0.95,
-  dbGrowthHoursToQuota: 4,
-  fragmentationRatio: 0.5,
-  fragmentationMinInUseBytes: 100 * 1024 * 1024,
-  snapshotMaxAgeHours: 24,
-  certWarnDays: 30,
-  certCritDays: 7,
-  forSeconds: {},
-};
-
-export interface MemberMetrics {
-  walFsyncP99Ms: number | null;
-  backendCommitP99Ms: number | null;
-  worstPeerRttP99Ms: number | null;
-  /** Failed proposals in the last few minutes. */
-  proposalsFailedRecent: number | null;
-}
+import { DEFAULT_QUOTA_BYTES, type RuleName, type Thresholds } from '@/lib/cluster/thresholds';
+import type { MemberMetrics } from '@/lib/collector/cluster-collector';
 
 export interface CertificateFact {
   /** "the dashboard's client certificate", "the CA", "etcd-0's server certificate" */
@@ -191,9 +146,7 @@ export const RULES = {
     advice:
       'Kubernetes Secrets are stored in etcd unencrypted: anyone with an etcd snapshot or a backup can read them. Enable an EncryptionConfiguration on the API servers (aescbc, aesgcm, secretbox or a KMS provider), then rewrite all Secrets (kubectl get secrets -A -o json | kubectl replace -f -).',
   },
-} as const satisfies Record<string, { forSeconds: number; advice: string }>;
-
-export type RuleName = keyof typeof RULES;
+} as const satisfies Record<RuleName, { forSeconds: number; advice: string }>;
 
 function pct(ratio: number): string {
   return `${Math.round(ratio * 100)} %`;

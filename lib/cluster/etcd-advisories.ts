@@ -1,6 +1,6 @@
 // What the etcd project says about an etcd release an SRE runs: end of life, known data-inconsistency releases, and
 // the minimum patch releases its upgrade guides ask for. Pure, shared with the browser.
-import type { Severity } from '@/lib/alerts/alert-types';
+import type { Severity } from './severity';
 import { parseEtcdVersion } from './etcd-version';
 
 export interface EtcdAdvisory {

@@ -12,7 +12,6 @@ import {
   type EtcdMetricsSample,
   type EtcdMetricsScrape,
 } from '@/lib/metrics/etcd-metrics';
-import type { MemberMetrics } from '@/lib/alerts/rules';
 import { assembleStatus, normalizeUrl } from './assemble-status';
 import { deriveEvents, type EventState } from './derive-events';
 import type { HistoryRecorder } from './history-recorder';
@@ -24,6 +23,15 @@ export interface CollectorOptions {
   metricsIntervalMs: number;
   /** Where samples and events go; null keeps no history (tests of the live view alone). */
   recorder: HistoryRecorder | null;
+}
+
+/** The newest metric-derived figures of one member, as the alert rules judge them. */
+export interface MemberMetrics {
+  walFsyncP99Ms: number | null;
+  backendCommitP99Ms: number | null;
+  worstPeerRttP99Ms: number | null;
+  /** Failed proposals in the last few minutes. */
+  proposalsFailedRecent: number | null;
 }
 
 export interface CollectorCounters {

@@ -1,7 +1,7 @@
 // The shape of the ETCD_DASHBOARD_CONFIG file (YAML or JSON) and of the dashboard's environment variables.
 import { z } from 'zod';
-import { RULES, type RuleName } from '@/lib/alerts/rules';
-import { receiverSchema } from '@/lib/alerts/notify/receiver-schema';
+import { RULE_NAMES } from '@/lib/cluster/thresholds';
+import { receiverSchema } from './receiver-schema';
 
 export const CLUSTER_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -60,9 +60,7 @@ export const alertsFileSchema = z.strictObject({
       certWarnDays: positive.optional(),
       certCritDays: positive.optional(),
       /** Seconds a condition must hold before it fires, per rule name. */
-      forSeconds: z
-        .partialRecord(z.enum(Object.keys(RULES) as [RuleName, ...RuleName[]]), z.number().min(0).max(86_400))
-        .optional(),
+      forSeconds: z.partialRecord(z.enum(RULE_NAMES), z.number().min(0).max(86_400)).optional(),
     })
     .optional(),
 });

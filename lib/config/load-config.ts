@@ -18,8 +18,8 @@ import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
 import type { TlsCredentials } from '@/lib/etcd/tls-credentials';
 import { parseTrustedProxies, type TrustedProxies } from '@/lib/auth/address';
 import type { Role } from '@/lib/auth/roles';
-import { DEFAULT_THRESHOLDS, type Thresholds } from '@/lib/alerts/rules';
-import type { Receiver } from '@/lib/alerts/notify/receiver-schema';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '@/lib/cluster/thresholds';
+import type { Receiver } from './receiver-schema';
 
 export interface ClusterConfig {
   id: string;

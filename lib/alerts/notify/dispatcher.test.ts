@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NotificationDispatcher, type NotificationDispatcherOptions } from './dispatcher';
 import type { AlertNotification, DeliveryRecord } from './notification-types';
-import type { Receiver } from './receiver-schema';
+import type { Receiver } from '@/lib/config/receiver-schema';
 import type { WebhookBody } from './receiver-request';
 import {
   firing,

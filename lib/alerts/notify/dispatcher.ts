@@ -2,7 +2,7 @@
 import 'server-only';
 import type { AlertNotification, AlertState, DeliveryOutcome, DeliveryRecord } from './notification-types';
 import { postJson, type PostResult } from './post-json';
-import { receiverSchema, type Receiver } from './receiver-schema';
+import { receiverSchema, type Receiver } from '@/lib/config/receiver-schema';
 import { BATCH_LIMIT, receiverRequest, receiverTarget } from './receiver-request';
 import { receiverSecrets, scrubSecrets } from './receiver-secrets';
 

@@ -1,6 +1,7 @@
 // The alert as notifications carry it, and the record of each attempt to deliver one; shared with the browser.
 
-import type { AlertState as TrackedState, Severity } from '../alert-types';
+import type { Severity } from '@/lib/cluster/severity';
+import type { AlertState as TrackedState } from '../alert-types';
 
 export type AlertSeverity = Severity;
 /** Notifications are sent on firing and on resolved; pending is never sent. */

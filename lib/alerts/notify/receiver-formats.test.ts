@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationDispatcher } from './dispatcher';
 import type { AlertNotification } from './notification-types';
-import type { Receiver } from './receiver-schema';
+import type { Receiver } from '@/lib/config/receiver-schema';
 import { firing, startReceiver, waitFor, type TestReceiver } from '@/test/support/test-receiver';
 
 const WEBHOOK_PORT = 24700;

@@ -3,7 +3,7 @@ import 'server-only';
 import { alertmanagerAlert } from './alertmanager-alerts';
 import type { AlertNotification } from './notification-types';
 import { maskUrl } from './receiver-secrets';
-import type { Receiver, ReceiverType } from './receiver-schema';
+import type { Receiver, ReceiverType } from '@/lib/config/receiver-schema';
 import { slackMessage } from './slack-message';
 import type { JsonRequest } from './post-json';
 

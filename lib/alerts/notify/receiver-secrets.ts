@@ -1,6 +1,6 @@
 // Keeps receiver secrets (tokens in webhook URLs, header values) out of everything the dashboard records or shows.
 import 'server-only';
-import type { Receiver } from './receiver-schema';
+import type { Receiver } from '@/lib/config/receiver-schema';
 
 const MASK = '…';
 // Shorter values are not worth a search-and-replace that would mangle ordinary words in a reason.

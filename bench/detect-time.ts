@@ -1,17 +1,9 @@
 // How long after a member dies does GET /api/clusters/default/status show it? Measured against a real cluster.
 // Run alone with `npx tsx bench/detect-time.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
 import type { ClusterStatus, MemberHealth, QuorumState } from '../lib/cluster/status-types';
-import { figureMain } from './lib/results';
 import { summarize, type Summary } from './lib/stats';
-import {
-  isAllHealthy,
-  readStatus,
-  removeBenchRoot,
-  sleep,
-  waitForStatus,
-  withStack,
-  type BenchStack,
-} from './lib/stack';
+import { isAllHealthy, readStatus, sleep, waitForStatus, withStack, type BenchStack } from './lib/stack';
+import { stackFigureMain } from './lib/stack-figure';
 
 /** How often the benchmark reads the API while it waits for a verdict (the brief asks for 20–50 ms). */
 const API_POLL_MS = 25;
@@ -140,13 +132,15 @@ async function killAndWatch<K extends string>(
   return { seen, killedAtWallMs };
 }
 
-function observedLag(seen: Seen | null, killedAtWallMs: number): number | null {
-  const at = seen?.status.observedAt;
-  return at ? Date.parse(at) - killedAtWallMs : null;
-}
-
-function healthByName(seen: Seen | null): Record<string, MemberHealth> | null {
-  return seen ? Object.fromEntries(seen.status.members.map((m) => [m.name, m.health])) : null;
+/** What a trial records of the first answer that showed its verdict, or nulls when none came. */
+function firstVerdict(seen: Seen | null | undefined, killedAtWallMs: number) {
+  const observedAt = seen?.status.observedAt;
+  return {
+    detectedMs: seen?.ms ?? null,
+    observedMs: observedAt ? Date.parse(observedAt) - killedAtWallMs : null,
+    quorumShown: seen?.status.quorum.state ?? null,
+    membersShown: seen ? Object.fromEntries(seen.status.members.map((m) => [m.name, m.health])) : null,
+  } satisfies Partial<KillTrial>;
 }
 
 function collect(trials: KillTrial[], pick: (t: KillTrial) => number | null | undefined): number[] {
@@ -186,10 +180,7 @@ export async function runDetectTime(quick = false): Promise<DetectResult> {
         killed: victim,
         role: 'follower',
         jitterMs,
-        detectedMs: seen.detected?.ms ?? null,
-        observedMs: observedLag(seen.detected, killedAtWallMs),
-        quorumShown: seen.detected?.status.quorum.state ?? null,
-        membersShown: healthByName(seen.detected ?? null),
+        ...firstVerdict(seen.detected, killedAtWallMs),
       });
       log(`(a) follower ${victim} killed: at-risk after ${fmt(seen.detected?.ms)}`);
     }
@@ -213,10 +204,7 @@ export async function runDetectTime(quick = false): Promise<DetectResult> {
         killed: old.name,
         role: 'leader',
         jitterMs,
-        detectedMs: seen.unreachable?.ms ?? null,
-        observedMs: observedLag(seen.unreachable, killedAtWallMs),
-        quorumShown: seen.unreachable?.status.quorum.state ?? null,
-        membersShown: healthByName(seen.unreachable ?? null),
+        ...firstVerdict(seen.unreachable, killedAtWallMs),
         newLeaderMs: seen.newLeader?.ms ?? null,
       });
       log(
@@ -256,10 +244,7 @@ export async function runDetectTime(quick = false): Promise<DetectResult> {
         role,
         alreadyDown: down,
         jitterMs,
-        detectedMs: seen.lost?.ms ?? null,
-        observedMs: observedLag(seen.lost, killedAtWallMs),
-        quorumShown: seen.lost?.status.quorum.state ?? null,
-        membersShown: healthByName(seen.lost ?? null),
+        ...firstVerdict(seen.lost, killedAtWallMs),
       });
       log(`(c) ${down} down, ${role} ${victim} killed: lost after ${fmt(seen.lost?.ms)}`);
     }
@@ -305,11 +290,5 @@ export async function runDetectTime(quick = false): Promise<DetectResult> {
 }
 
 if (require.main === module) {
-  figureMain('detect-time', async ({ quick }) => {
-    try {
-      return await runDetectTime(quick);
-    } finally {
-      removeBenchRoot();
-    }
-  });
+  stackFigureMain('detect-time', ({ quick }) => runDetectTime(quick));
 }

@@ -4,8 +4,8 @@
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Response } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/support/chromium';
-import { figureMain } from './lib/results';
-import { isAllHealthy, removeBenchRoot, waitForStatus, withStack } from './lib/stack';
+import { isAllHealthy, waitForStatus, withStack } from './lib/stack';
+import { stackFigureMain } from './lib/stack-figure';
 import { summarize, type Summary } from './lib/stats';
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -262,11 +262,5 @@ export async function runPageLoad(quick = false): Promise<PageLoadResult> {
 }
 
 if (require.main === module) {
-  figureMain('page-load', async ({ quick }) => {
-    try {
-      return await runPageLoad(quick);
-    } finally {
-      removeBenchRoot();
-    }
-  });
+  stackFigureMain('page-load', ({ quick }) => runPageLoad(quick));
 }

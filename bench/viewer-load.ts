@@ -4,18 +4,17 @@ import http from 'node:http';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { fetchMetrics, sumCounter } from './lib/prom-text';
-import { figureMain } from './lib/results';
 import { percentile, round1, round3 } from './lib/stats';
 import {
   describeStatus,
   isAllHealthy,
   readStatus,
-  removeBenchRoot,
   sleep,
   waitForStatus,
   withStack,
   type BenchStack,
 } from './lib/stack';
+import { stackFigureMain } from './lib/stack-figure';
 
 const TARGET_RATIO = 1.05;
 /** The target for the API's p99 latency with 100 concurrent clients. */
@@ -311,11 +310,5 @@ export async function runViewerLoad(quick = false): Promise<ViewerLoadResult> {
 }
 
 if (require.main === module) {
-  figureMain('viewer-load', async ({ quick }) => {
-    try {
-      return await runViewerLoad(quick);
-    } finally {
-      removeBenchRoot();
-    }
-  });
+  stackFigureMain('viewer-load', ({ quick }) => runViewerLoad(quick));
 }

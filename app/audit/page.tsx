@@ -1,13 +1,12 @@
 import { AuditView } from '@/components/auth/audit-view';
 import { SiteHeader } from '@/components/site-header';
-import { requirePageIdentity } from '@/lib/access/page-identity';
-import { listClusters } from '@/lib/collector/cluster-reads';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const dynamic = 'force-dynamic';
 
 export default async function Page() {
-  const viewer = await requirePageIdentity('/audit');
-  const clusters = listClusters();
+  const viewer = await dashboard().access.requirePage('/audit');
+  const clusters = dashboard().clusters.list();
   return (
     <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={null} current="/audit" viewer={viewer} />

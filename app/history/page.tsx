@@ -2,8 +2,7 @@ import { Suspense } from 'react';
 import { HistoryView } from '@/components/history/history-view';
 import { SiteHeader } from '@/components/site-header';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
-import { requirePageIdentity } from '@/lib/access/page-identity';
-import { selectCluster } from '@/lib/collector/select-cluster';
+import { dashboard } from '@/lib/app/dashboard';
 import { DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
 
 export const dynamic = 'force-dynamic';
@@ -12,8 +11,8 @@ const one = (v: string | string[] | undefined) => (typeof v === 'string' && v !=
 
 export default async function HistoryPage({ searchParams }: PageProps<'/history'>) {
   const params = await searchParams;
-  const viewer = await requirePageIdentity('/history');
-  const { clusters, selected, unknown } = selectCluster(params.cluster);
+  const viewer = await dashboard().access.requirePage('/history');
+  const { clusters, selected, unknown } = dashboard().clusters.select(params.cluster);
   if (!selected) return <main className="p-6">No cluster is configured.</main>;
 
   // A preset range is live ("the last hour"); from/to (as event links give) is a fixed window.

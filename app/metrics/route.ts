@@ -1,12 +1,13 @@
-import { requireRole } from '@/lib/access/guard';
 import { handleRoute } from '@/lib/api/route-handler';
+import { dashboard } from '@/lib/app/dashboard';
 import { renderDashboardMetrics } from '@/lib/observability/dashboard-metrics';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute(async (req: Request) => {
-  requireRole(req, 'viewer');
-  const { body, contentType } = await renderDashboardMetrics();
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  const { body, contentType } = await renderDashboardMetrics(app);
   return new Response(body, { headers: { 'Content-Type': contentType, 'Cache-Control': 'no-store' } });
 });

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { NocWall } from '@/components/noc/noc-wall';
-import { requirePageIdentity } from '@/lib/access/page-identity';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,6 +8,6 @@ export const metadata: Metadata = { title: 'etcd · NOC' };
 
 export default async function NocPage() {
   // With anonymous viewing on, a wall screen never sees a login prompt.
-  await requirePageIdentity('/noc');
+  await dashboard().access.requirePage('/noc');
   return <NocWall />;
 }

@@ -1,16 +1,15 @@
 import { SiteHeader } from '@/components/site-header';
 import { SnapshotsView } from '@/components/snapshots/snapshots-view';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
-import { requirePageIdentity } from '@/lib/access/page-identity';
+import { dashboard } from '@/lib/app/dashboard';
 import { roleAtLeast } from '@/lib/auth/roles';
-import { selectCluster } from '@/lib/collector/select-cluster';
 
 export const dynamic = 'force-dynamic';
 
 export default async function SnapshotsPage({ searchParams }: PageProps<'/snapshots'>) {
   const params = await searchParams;
-  const viewer = await requirePageIdentity('/snapshots');
-  const { clusters, selected, unknown } = selectCluster(params.cluster);
+  const viewer = await dashboard().access.requirePage('/snapshots');
+  const { clusters, selected, unknown } = dashboard().clusters.select(params.cluster);
   if (!selected) return <main className="p-6">No cluster is configured.</main>;
   const canAct = viewer.method !== 'anonymous' && roleAtLeast(viewer.role, 'operator');
   return (

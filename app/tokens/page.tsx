@@ -1,13 +1,12 @@
 import { TokensAdmin } from '@/components/auth/tokens-admin';
 import { SiteHeader } from '@/components/site-header';
-import { requirePageIdentity } from '@/lib/access/page-identity';
-import { listClusters } from '@/lib/collector/cluster-reads';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const dynamic = 'force-dynamic';
 
 export default async function Page() {
-  const viewer = await requirePageIdentity('/tokens');
-  const clusters = listClusters();
+  const viewer = await dashboard().access.requirePage('/tokens');
+  const clusters = dashboard().clusters.list();
   return (
     <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={null} current="/tokens" viewer={viewer} />

@@ -4,14 +4,13 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { POST } from '@/app/api/tokens/route';
-import { parseTrustedProxies } from '@/lib/auth/address';
-import { AuditLog } from '@/lib/auth/audit-log';
 import { TokenStore } from '@/lib/auth/token-store';
 import { openDatabase } from '@/lib/db/database';
+import { accessServices } from '@/test/support/access-services';
 
 // The part of the dashboard's runtime that creating a token touches, over a real database in a temporary folder.
 const runtime = vi.hoisted(() => ({ current: null as unknown }));
-vi.mock('@/lib/collector/runtime', () => ({ getRuntime: () => runtime.current }));
+vi.mock('@/lib/app/dashboard', () => ({ dashboard: () => runtime.current }));
 
 let dir: string;
 let db: Database.Database;
@@ -21,11 +20,9 @@ let adminToken: string;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'api-tokens-'));
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  tokens = new TokenStore(db);
-  runtime.current = {
-    config: { auth: { proxy: null, anonymous: 'off' } },
-    auth: { trusted: parseTrustedProxies(''), tokens, audit: new AuditLog(db) },
-  };
+  const services = accessServices(db);
+  tokens = services.auth.tokens;
+  runtime.current = services;
   adminToken = tokens.create(
     { name: 'admin script', role: 'admin', expiresAt: null, createdBy: 'alice' },
     Date.now(),

@@ -1,15 +1,15 @@
 // API tokens for automation: created by an admin, shown once, stored hashed, revocable; every change audited.
 import 'server-only';
 import { z } from 'zod';
-import { ApiError, badRequest, notFound } from '@/lib/api/api-error';
-import { parseJsonBody } from '@/lib/api/parse-body';
+import { conflict, invalidInput, notFound } from '@/lib/errors/domain-errors';
+import type { AuditLog } from '@/lib/auth/audit-log';
 import { ROLES } from '@/lib/auth/roles';
-import { TOKEN_NAME_MAX_LENGTH, type TokenInfo } from '@/lib/auth/token-store';
-import { getRuntime } from '@/lib/collector/runtime';
-import { audited, auditAction } from './audit-action';
-import { requireRole } from './guard';
+import { TOKEN_NAME_MAX_LENGTH, type TokenStore } from '@/lib/auth/token-store';
+import { auditAction } from './audit-action';
+import type { Identity } from './identity';
 
-const createSchema = z.strictObject({
+/** The body of POST /api/tokens. */
+export const createTokenInput = z.strictObject({
   name: z
     .string()
     .trim()
@@ -24,41 +24,41 @@ const createSchema = z.strictObject({
     .optional(),
 });
 
-export async function createToken(req: Request, now = Date.now()): Promise<{ id: string; token: string }> {
-  const who = requireRole(req, 'admin', { action: 'token.create' });
-  return audited(who, 'token.create', {}, async () => {
-    const { auth } = getRuntime();
-    const body = await parseJsonBody(req, createSchema);
-    const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
-    if (expiresAt !== null && expiresAt <= now) throw badRequest(`expiresAt: ${body.expiresAt} is in the past`);
-    const created = auth.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
-    auditAction(
-      who,
-      'token.create',
-      'success',
-      { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
-      {},
-      now,
-    );
-    return created;
-  });
+export type CreateTokenInput = z.infer<typeof createTokenInput>;
+
+interface TokenDeps {
+  tokens: TokenStore;
+  audit: AuditLog;
 }
 
-export function listTokens(req: Request, now = Date.now()): TokenInfo[] {
-  requireRole(req, 'admin');
-  return getRuntime().auth.tokens.list(now);
+/** Creates a token for `who` (an admin) and audits it; the secret is in the answer only. */
+export function createToken(
+  deps: TokenDeps,
+  who: Identity,
+  body: CreateTokenInput,
+  now = Date.now(),
+): { id: string; token: string } {
+  const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
+  if (expiresAt !== null && expiresAt <= now) throw invalidInput(`expiresAt: ${body.expiresAt} is in the past`);
+  const created = deps.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
+  auditAction(
+    deps.audit,
+    who,
+    'token.create',
+    'success',
+    { tokenId: created.id, tokenName: body.name, tokenRole: body.role, expiresAt: body.expiresAt ?? null },
+    {},
+    now,
+  );
+  return created;
 }
 
 const TOKEN_ID = /^[0-9a-f]{16}$/;
 
-export async function revokeToken(req: Request, id: string, now = Date.now()): Promise<void> {
-  const who = requireRole(req, 'admin', { action: 'token.revoke' });
-  await audited(who, 'token.revoke', {}, () => {
-    if (!TOKEN_ID.test(id)) throw badRequest(`"${id.slice(0, 40)}" is not a token id`);
-    const { auth } = getRuntime();
-    const known = auth.tokens.list(now).find((t) => t.id === id);
-    if (!known) throw notFound(`no token with id "${id}"`);
-    if (!auth.tokens.revoke(id, now)) throw new ApiError(409, 'already_revoked', `token "${id}" is already revoked`);
-    auditAction(who, 'token.revoke', 'success', { tokenId: id, tokenName: known.name }, {}, now);
-  });
+export function revokeToken(deps: TokenDeps, who: Identity, id: string, now = Date.now()): void {
+  if (!TOKEN_ID.test(id)) throw invalidInput(`"${id.slice(0, 40)}" is not a token id`);
+  const known = deps.tokens.list(now).find((t) => t.id === id);
+  if (!known) throw notFound(`no token with id "${id}"`);
+  if (!deps.tokens.revoke(id, now)) throw conflict('already_revoked', `token "${id}" is already revoked`);
+  auditAction(deps.audit, who, 'token.revoke', 'success', { tokenId: id, tokenName: known.name }, {}, now);
 }

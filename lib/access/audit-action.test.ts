@@ -6,17 +6,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { POST as signIn } from '@/app/api/auth/login/route';
 import { POST as createToken } from '@/app/api/tokens/route';
 import { DELETE as revokeToken } from '@/app/api/tokens/[id]/route';
-import { parseTrustedProxies } from '@/lib/auth/address';
 import { AuditLog } from '@/lib/auth/audit-log';
-import { LoginLimiter } from '@/lib/auth/login-limiter';
-import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
 import { UserStore } from '@/lib/auth/user-store';
 import { openDatabase } from '@/lib/db/database';
+import { accessServices } from '@/test/support/access-services';
 
 // The part of the dashboard's runtime these routes touch, over a real database in a temporary folder.
 const runtime = vi.hoisted(() => ({ current: null as unknown }));
-vi.mock('@/lib/collector/runtime', () => ({ getRuntime: () => runtime.current }));
+vi.mock('@/lib/app/dashboard', () => ({ dashboard: () => runtime.current }));
 
 let dir: string;
 let db: Database.Database;
@@ -28,20 +26,9 @@ let admin: { id: string; token: string };
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'audit-action-'));
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  tokens = new TokenStore(db);
-  users = new UserStore(db);
-  audit = new AuditLog(db);
-  runtime.current = {
-    config: { auth: { proxy: null, anonymous: 'off', sessionTtlMs: 3_600_000 } },
-    auth: {
-      trusted: parseTrustedProxies(''),
-      tokens,
-      users,
-      audit,
-      sessions: new SessionStore(db),
-      limiter: new LoginLimiter(),
-    },
-  };
+  const services = accessServices(db, { sessionTtlMs: 3_600_000 });
+  ({ tokens, users, audit } = services.auth);
+  runtime.current = services;
   admin = tokens.create({ name: 'ops', role: 'admin', expiresAt: null, createdBy: 'alice' }, Date.now());
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
 });

@@ -1,8 +1,7 @@
 // Audit rows for what an identified caller did: one written by the action itself, or its failure when it throws.
 import 'server-only';
 import { failureDetails } from '@/lib/api/api-error';
-import type { AuditOutcome } from '@/lib/auth/audit-log';
-import { getRuntime } from '@/lib/collector/runtime';
+import type { AuditLog, AuditOutcome } from '@/lib/auth/audit-log';
 import type { Identity } from './identity';
 
 type Target = { clusterId?: string | null; memberId?: string | null };
@@ -15,6 +14,7 @@ export const identityDetails = (who: Identity): Record<string, unknown> =>
   who.tokenId ? { actorTokenId: who.tokenId } : {};
 
 export function auditAction(
+  audit: AuditLog,
   who: Identity,
   action: string,
   outcome: AuditOutcome,
@@ -22,7 +22,7 @@ export function auditAction(
   target: Target = {},
   at = Date.now(),
 ): void {
-  getRuntime().auth.audit.append({
+  audit.append({
     at,
     actor: who.actor,
     role: who.role,
@@ -39,11 +39,17 @@ export function auditAction(
  * Runs an audited action for `who`. The action writes its own row when it succeeds (with what it did); when it throws
  * (a bad body, a conflict, a 500), the failure is written here with the status and code the caller gets, then rethrown.
  */
-export async function audited<T>(who: Identity, action: string, target: Target, run: () => Promise<T> | T): Promise<T> {
+export async function audited<T>(
+  audit: AuditLog,
+  who: Identity,
+  action: string,
+  target: Target,
+  run: () => Promise<T> | T,
+): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    auditAction(who, action, 'failure', failureDetails(err), target);
+    auditAction(audit, who, action, 'failure', failureDetails(err), target);
     throw err;
   }
 }

@@ -4,14 +4,14 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GET as listTokens, POST as createToken } from '@/app/api/tokens/route';
-import { parseTrustedProxies } from '@/lib/auth/address';
 import { AuditLog } from '@/lib/auth/audit-log';
 import { TokenStore } from '@/lib/auth/token-store';
 import { openDatabase } from '@/lib/db/database';
+import { accessServices } from '@/test/support/access-services';
 
 // The part of the dashboard's runtime an access check touches, over a real database in a temporary folder.
 const runtime = vi.hoisted(() => ({ current: null as unknown }));
-vi.mock('@/lib/collector/runtime', () => ({ getRuntime: () => runtime.current }));
+vi.mock('@/lib/app/dashboard', () => ({ dashboard: () => runtime.current }));
 
 const T0 = Date.now();
 let dir: string;
@@ -22,12 +22,9 @@ let audit: AuditLog;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'guard-'));
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  tokens = new TokenStore(db);
-  audit = new AuditLog(db);
-  runtime.current = {
-    config: { auth: { proxy: null, anonymous: 'off' } },
-    auth: { trusted: parseTrustedProxies(''), tokens, audit },
-  };
+  const services = accessServices(db);
+  ({ tokens, audit } = services.auth);
+  runtime.current = services;
 });
 afterEach(() => {
   vi.useRealTimers();

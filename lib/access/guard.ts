@@ -4,7 +4,7 @@ import 'server-only';
 import { ApiError } from '@/lib/api/api-error';
 import type { AuditMethod } from '@/lib/auth/audit-log';
 import { roleAtLeast, type Role } from '@/lib/auth/roles';
-import { getRuntime } from '@/lib/collector/runtime';
+import type { AccessDeps } from './access-deps';
 import { resolveIdentity, type Identity } from './identity';
 import { isStateChanging, requestContext, type RequestContext } from './request-context';
 import { crossOriginRefusal } from './same-origin';
@@ -27,8 +27,8 @@ interface Refused {
   tokenId?: string | undefined;
 }
 
-function auditRefusal(describe: () => string, who: Refused, reason: string, opts: GuardOptions) {
-  getRuntime().auth.audit.append({
+function auditRefusal(deps: AccessDeps, describe: () => string, who: Refused, reason: string, opts: GuardOptions) {
+  deps.audit.append({
     at: Date.now(),
     actor: who.actor,
     role: who.role,
@@ -42,8 +42,8 @@ function auditRefusal(describe: () => string, who: Refused, reason: string, opts
 }
 
 /** Throws ApiError 401 (no identity), 403 (wrong role, or a cross-site request riding a session). */
-export function requireRole(req: Request, need: Role, opts: GuardOptions = {}): Identity {
-  return requireRoleIn(requestContext(req), () => `${req.method} ${new URL(req.url).pathname}`, need, opts);
+export function requireRole(deps: AccessDeps, req: Request, need: Role, opts: GuardOptions = {}): Identity {
+  return requireRoleIn(deps, requestContext(req), () => `${req.method} ${new URL(req.url).pathname}`, need, opts);
 }
 
 /**
@@ -55,13 +55,14 @@ export function requireRole(req: Request, need: Role, opts: GuardOptions = {}): 
  * The audit log folds floods of refusals into counts (AuditLog.append).
  */
 export function requireRoleIn(
+  deps: AccessDeps,
   ctx: RequestContext,
   describe: () => string,
   need: Role,
   opts: GuardOptions = {},
 ): Identity {
   const audit = isStateChanging(ctx.method) || opts.action !== undefined;
-  const result = resolveIdentity(ctx);
+  const result = resolveIdentity(deps, ctx);
   const who = result.identity;
   // Anonymous viewing is not an identity: anything beyond looking needs a real one.
   if (!who || (who.method === 'anonymous' && need !== 'viewer')) {
@@ -70,6 +71,7 @@ export function requireRoleIn(
       const presented = result.identity === null ? result.presented : undefined;
       const source = who?.source ?? (result.identity === null ? result.source : null);
       auditRefusal(
+        deps,
         describe,
         presented
           ? { actor: presented.actor, role: null, method: 'token', source, tokenId: presented.tokenId }
@@ -82,14 +84,14 @@ export function requireRoleIn(
   }
   if (!roleAtLeast(who.role, need)) {
     const reason = `the ${need} role is needed; ${who.actor} is ${who.role}`;
-    auditRefusal(describe, who, reason, opts);
+    auditRefusal(deps, describe, who, reason, opts);
     throw new ApiError(403, 'forbidden', reason);
   }
   // Both ride on something the browser sends by itself: our cookie, or the proxy's cookie turned into headers.
   if (isStateChanging(ctx.method) && (who.method === 'session' || who.method === 'proxy')) {
-    const refusal = crossOriginRefusal(ctx, getRuntime().auth.trusted);
+    const refusal = crossOriginRefusal(ctx, deps.settings.trustedProxies);
     if (refusal) {
-      auditRefusal(describe, who, refusal, opts);
+      auditRefusal(deps, describe, who, refusal, opts);
       throw new ApiError(403, 'cross_origin', refusal);
     }
   }

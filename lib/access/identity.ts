@@ -3,7 +3,7 @@ import 'server-only';
 import type { Role } from '@/lib/auth/roles';
 import { roleOfProxyGroups } from '@/lib/auth/proxy-groups';
 import type { AuditMethod } from '@/lib/auth/audit-log';
-import { getRuntime } from '@/lib/collector/runtime';
+import type { AccessDeps } from './access-deps';
 import type { RequestContext } from './request-context';
 
 export interface Identity {
@@ -27,8 +27,8 @@ export type IdentityResult =
   { identity: Identity } | { identity: null; reason: string; source: string | null; presented?: PresentedToken };
 
 /** The client address: the peer, or behind trusted proxies the nearest address in X-Forwarded-For they did not add. */
-export function clientAddress(ctx: RequestContext): string | null {
-  const { trusted } = getRuntime().auth;
+export function clientAddress(deps: Pick<AccessDeps, 'settings'>, ctx: RequestContext): string | null {
+  const trusted = deps.settings.trustedProxies;
   if (!ctx.peer || !trusted.isTrusted(ctx.peer)) return ctx.peer;
   const hops = (ctx.headers.get('x-forwarded-for') ?? '')
     .split(',')
@@ -41,23 +41,23 @@ export function clientAddress(ctx: RequestContext): string | null {
   return hops[0] ?? ctx.peer;
 }
 
-export function resolveIdentity(ctx: RequestContext, now = Date.now()): IdentityResult {
-  const { config, auth } = getRuntime();
-  const source = clientAddress(ctx);
+export function resolveIdentity(deps: AccessDeps, ctx: RequestContext, now = Date.now()): IdentityResult {
+  const { settings, tokens, sessions } = deps;
+  const source = clientAddress(deps, ctx);
 
   // A request that presents a token is judged by it alone: a bad token never falls back to a cookie.
   const authorization = ctx.headers.get('authorization');
   if (authorization !== null) {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
     if (!bearer) return { identity: null, reason: 'Authorization must be "Bearer <token>"', source };
-    const token = auth.tokens.resolve(bearer, now);
+    const token = tokens.resolve(bearer, now);
     if (token) {
       return {
         identity: { actor: `token:${token.name}`, role: token.role, method: 'token', source, tokenId: token.id },
       };
     }
     // Whoever holds the whole token may be told its state; a guessed id with a wrong secret learns nothing.
-    const known = auth.tokens.inspect(bearer, now);
+    const known = tokens.inspect(bearer, now);
     if (known && known.state !== 'active') {
       const reason = `the API token ${known.id} ${known.state === 'revoked' ? 'was revoked' : 'has expired'}`;
       return { identity: null, reason, source, presented: { actor: `token:${known.name}`, tokenId: known.id } };
@@ -66,23 +66,23 @@ export function resolveIdentity(ctx: RequestContext, now = Date.now()): Identity
   }
 
   if (ctx.sessionToken) {
-    const session = auth.sessions.resolve(ctx.sessionToken, now);
+    const session = sessions.resolve(ctx.sessionToken, now);
     if (session) return { identity: { actor: session.username, role: session.role, method: 'session', source } };
   }
 
-  const proxy = config.auth.proxy;
-  if (proxy && ctx.peer && auth.trusted.isTrusted(ctx.peer)) {
+  const proxy = settings.proxy;
+  if (proxy && ctx.peer && settings.trustedProxies.isTrusted(ctx.peer)) {
     const user = ctx.headers.get(proxy.userHeader)?.trim();
     if (user) {
       const role = roleOfProxyGroups(ctx.headers.get(proxy.groupsHeader), proxy.groupRoles);
       if (role) return { identity: { actor: user.slice(0, 128), role, method: 'proxy', source } };
-      if (config.auth.anonymous !== 'viewer') {
+      if (settings.anonymous !== 'viewer') {
         return { identity: null, reason: `none of the groups of ${user.slice(0, 128)} maps to a role`, source };
       }
     }
   }
 
-  if (config.auth.anonymous === 'viewer') {
+  if (settings.anonymous === 'viewer') {
     return { identity: { actor: 'anonymous', role: 'viewer', method: 'anonymous', source } };
   }
   return { identity: null, reason: 'sign in, or send an API token as "Authorization: Bearer <token>"', source };

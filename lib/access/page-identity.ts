@@ -2,11 +2,12 @@
 import 'server-only';
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
+import type { AccessDeps } from './access-deps';
 import { resolveIdentity, type Identity } from './identity';
 import { contextOf } from './request-context';
 
-export async function requirePageIdentity(path: string): Promise<Identity> {
-  const result = resolveIdentity(contextOf('GET', new Headers(await headers())));
+export async function requirePageIdentity(deps: AccessDeps, path: string): Promise<Identity> {
+  const result = resolveIdentity(deps, contextOf('GET', new Headers(await headers())));
   if (!result.identity) redirect(`/login?next=${encodeURIComponent(path)}`);
   return result.identity;
 }

@@ -5,7 +5,7 @@ import { ApiError, failureDetails } from '@/lib/api/api-error';
 import { parseJsonBody } from '@/lib/api/parse-body';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
 import type { Role } from '@/lib/auth/roles';
-import { getRuntime } from '@/lib/collector/runtime';
+import type { AccessDeps } from './access-deps';
 import { auditAction } from './audit-action';
 import { clientAddress, resolveIdentity } from './identity';
 import { requestContext, SESSION_COOKIE, type RequestContext } from './request-context';
@@ -21,8 +21,8 @@ let decoy: Promise<string> | null = null;
 const decoyHash = () => (decoy ??= hashPassword(`decoy-${Math.random()}-${Date.now()}`));
 
 /** Secure cookies when the browser reached us over HTTPS (through a trusted TLS-terminating proxy). */
-function overHttps(ctx: RequestContext): boolean {
-  const { trusted } = getRuntime().auth;
+function overHttps(deps: AccessDeps, ctx: RequestContext): boolean {
+  const trusted = deps.settings.trustedProxies;
   return ctx.peer !== null && trusted.isTrusted(ctx.peer) && ctx.headers.get('x-forwarded-proto') === 'https';
 }
 
@@ -44,10 +44,10 @@ export interface SignedIn {
   cookie: string;
 }
 
-export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> {
-  const { config, auth } = getRuntime();
+export async function signIn(deps: AccessDeps, req: Request, now = Date.now()): Promise<SignedIn> {
+  const { settings } = deps;
   const ctx = requestContext(req);
-  const source = clientAddress(ctx);
+  const source = clientAddress(deps, ctx);
   let recorded = false;
   const audit = (
     actor: string,
@@ -56,19 +56,19 @@ export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> 
     details?: Record<string, unknown>,
   ) => {
     recorded = true;
-    auth.audit.append({ at: now, actor, role, method: 'password', source, action: 'auth.login', outcome, details });
+    deps.audit.append({ at: now, actor, role, method: 'password', source, action: 'auth.login', outcome, details });
   };
   let username = 'anonymous';
   try {
     // A sign-in form on another site must not sign the browser in (login CSRF).
-    const refusal = crossOriginRefusal(ctx, auth.trusted);
+    const refusal = crossOriginRefusal(ctx, settings.trustedProxies);
     if (refusal) {
       audit('anonymous', null, 'denied', { reason: refusal });
       throw new ApiError(403, 'cross_origin', refusal);
     }
     const body = await parseJsonBody(req, loginSchema);
     username = body.username;
-    const check = await auth.limiter.check(username, source);
+    const check = await deps.limiter.check(username, source);
     if (!check.allowed) {
       const reason = `too many failed sign-ins for this ${check.reason === 'user' ? 'user' : 'address'}`;
       audit(username, null, 'denied', { reason });
@@ -76,27 +76,23 @@ export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> 
         'Retry-After': String(check.retryAfterSeconds),
       });
     }
-    const user = auth.users.get(username);
+    const user = deps.users.get(username);
     const ok = user
       ? await verifyPassword(body.password, user.passwordHash)
       : (await verifyPassword(body.password, await decoyHash()), false);
     if (!user || !ok) {
-      await auth.limiter.recordFailure(username, source);
+      await deps.limiter.recordFailure(username, source);
       audit(username, null, 'failure', { reason: 'wrong username or password' });
       throw new ApiError(401, 'invalid_credentials', 'wrong username or password');
     }
-    await auth.limiter.recordSuccess(username, source);
-    const session = auth.sessions.create(
-      { username, role: user.role },
-      { ttlMs: config.auth.sessionTtlMs, source },
-      now,
-    );
+    await deps.limiter.recordSuccess(username, source);
+    const session = deps.sessions.create({ username, role: user.role }, { ttlMs: settings.sessionTtlMs, source }, now);
     audit(username, user.role, 'success');
     return {
       actor: username,
       role: user.role,
       expiresAt: new Date(session.expiresAt).toISOString(),
-      cookie: sessionCookie(session.token, Math.floor(config.auth.sessionTtlMs / 1000), overHttps(ctx)),
+      cookie: sessionCookie(session.token, Math.floor(settings.sessionTtlMs / 1000), overHttps(deps, ctx)),
     };
   } catch (err) {
     // A failure of ours (a 500, the database) leaves a row. A body that is not a sign-in (400, 413) does not: it
@@ -108,14 +104,13 @@ export async function signIn(req: Request, now = Date.now()): Promise<SignedIn> 
 }
 
 /** Ends the session in the cookie (if any) and returns the cookie that clears it. */
-export function signOut(req: Request, now = Date.now()): string {
-  const { auth } = getRuntime();
+export function signOut(deps: AccessDeps, req: Request, now = Date.now()): string {
   const ctx = requestContext(req);
-  const refusal = crossOriginRefusal(ctx, auth.trusted);
+  const refusal = crossOriginRefusal(ctx, deps.settings.trustedProxies);
   if (refusal) throw new ApiError(403, 'cross_origin', refusal);
-  const who = resolveIdentity(ctx, now).identity;
-  if (ctx.sessionToken && auth.sessions.revoke(ctx.sessionToken) && who) {
-    auditAction(who, 'auth.logout', 'success', {}, {}, now);
+  const who = resolveIdentity(deps, ctx, now).identity;
+  if (ctx.sessionToken && deps.sessions.revoke(ctx.sessionToken) && who) {
+    auditAction(deps.audit, who, 'auth.logout', 'success', {}, {}, now);
   }
-  return sessionCookie('', 0, overHttps(ctx));
+  return sessionCookie('', 0, overHttps(deps, ctx));
 }

@@ -1,4 +1,6 @@
-// A failure with an HTTP status and a stable code; the route helper turns it into the one error shape.
+// A failure with an HTTP status and a stable code, and the one mapper from every thrown error to a status: domain
+// errors by their kind, ApiError (the HTTP edge: sign-in, roles, bodies) by its own status.
+import { isDomainError, type DomainErrorKind } from '@/lib/errors/domain-errors';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -13,7 +15,6 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string) => new ApiError(404, 'not_found', what);
 export const badRequest = (what: string) => new ApiError(400, 'bad_request', what);
 export const payloadTooLarge = (what: string) => new ApiError(413, 'payload_too_large', what);
 
@@ -42,7 +43,18 @@ export interface ErrorSummary {
   headers: Record<string, string>;
 }
 
-/** What a thrown error becomes: ApiError its own status, known failures 503, anything else a 500 that says nothing. */
+const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  gone: 410,
+  'no-space': 507,
+};
+
+/**
+ * What a thrown error becomes: a domain error the status of its kind, ApiError its own status, a broken configuration
+ * or database 503, anything else a 500 that says nothing.
+ */
 export function classifyError(err: unknown): ErrorSummary {
   const summary = (status: number, code: string, message: string, headers: Record<string, string> = {}) => ({
     status,
@@ -50,9 +62,11 @@ export function classifyError(err: unknown): ErrorSummary {
     message,
     headers,
   });
+  if (isDomainError(err)) {
+    const running = err.subject?.snapshotId;
+    return summary(STATUS_OF_KIND[err.kind], err.code, err.message, running ? { 'X-Snapshot-Id': running } : {});
+  }
   if (isApiError(err)) return summary(err.status, err.code, err.message, err.headers ?? {});
-  // A from/to the client sent that does not parse: its message names the parameter and the value.
-  if (isNamedError(err, 'TimeRangeError')) return summary(400, 'bad_request', err.message);
   if (isNamedError(err, 'ConfigError')) return summary(503, 'config_error', err.message);
   if (isNamedError(err, 'DatabaseError')) return summary(503, 'database_unavailable', err.message);
   return summary(500, 'internal', 'internal error; see the server log');

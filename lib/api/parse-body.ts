@@ -62,3 +62,18 @@ export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S
   }
   return parsed.data;
 }
+
+/**
+ * A body that may be left out: none (or only white space) is `{}`, anything else must be JSON for `schema`.
+ * Read with the body limit either way: an operator's chunked upload of any size is cut off at 64 KiB (413).
+ */
+export async function parseOptionalJsonBody<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+): Promise<z.infer<S> | Record<string, never>> {
+  if (req.headers.get('content-type')) return parseJsonBody(req, schema);
+  if ((await readBodyText(req)).trim() !== '') {
+    throw badRequest('the body must be JSON (Content-Type: application/json)');
+  }
+  return {};
+}

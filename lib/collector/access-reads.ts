@@ -1,25 +1,15 @@
 // What etcd lets the dashboard's own etcd user do on a cluster, read at most once a minute per cluster.
 import 'server-only';
-import { notFound } from '@/lib/api/api-error';
 import { compareEtcdVersions, parseEtcdVersion } from '@/lib/cluster/etcd-version';
 import { featureAccess, type ClusterAccess } from '@/lib/cluster/etcd-features';
 import { certificateUser, readEtcdAccess } from '@/lib/etcd/etcd-access';
 import { createMemberClient } from '@/lib/etcd/member-client';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
-import { getRuntime } from './runtime';
+import type { ClusterReads } from './cluster-reads';
 
 /** Auth changes are rare; UserGet goes through raft, so it is not asked on every page view. */
 const FRESH_MS = 60_000;
 const TIMEOUT_MS = 3000;
-
-const KEY = Symbol.for('etcd-dashboard.access-reads');
-type Holder = { [KEY]?: Map<string, { at: number; value: Promise<ClusterAccess> }> };
-
-function cache(): Map<string, { at: number; value: Promise<ClusterAccess> }> {
-  const holder = globalThis as Holder;
-  holder[KEY] ??= new Map();
-  return holder[KEY];
-}
 
 /** The lowest release the members reported in Status: a call may reach any of them. */
 function lowestMemberVersion(versions: Array<string | null | undefined>): string | null {
@@ -40,10 +30,8 @@ async function versionOf(endpoint: string, tls: Parameters<typeof scrapeMetrics>
   }
 }
 
-async function read(clusterId: string, now: number): Promise<ClusterAccess> {
-  const runtime = getRuntime();
-  const collector = runtime.collectors.get(clusterId);
-  if (!collector) throw notFound(`no cluster with id "${clusterId}"`);
+async function read(clusters: Pick<ClusterReads, 'collector'>, clusterId: string, now: number): Promise<ClusterAccess> {
+  const collector = clusters.collector(clusterId);
   const cluster = collector.cluster;
   const members = collector.current()?.members ?? [];
   const answering = members.filter((m) => m.endpoint && m.health === 'healthy').map((m) => m.endpoint as string);
@@ -85,14 +73,19 @@ async function read(clusterId: string, now: number): Promise<ClusterAccess> {
   };
 }
 
-/** The cluster's access reading, at most FRESH_MS old; concurrent callers share one reading. */
-export function getClusterAccess(clusterId: string, now = Date.now()): Promise<ClusterAccess> {
-  const entries = cache();
-  const hit = entries.get(clusterId);
-  if (hit && now - hit.at < FRESH_MS) return hit.value;
-  const value = read(clusterId, now);
-  entries.set(clusterId, { at: now, value });
-  // A failed read (unknown cluster) is not kept.
-  value.catch(() => entries.delete(clusterId));
-  return value;
+/** Each cluster's access reading, at most FRESH_MS old; concurrent callers share one reading. */
+export class ClusterAccessReader {
+  private readonly entries = new Map<string, { at: number; value: Promise<ClusterAccess> }>();
+
+  constructor(private readonly clusters: Pick<ClusterReads, 'collector'>) {}
+
+  read(clusterId: string, now = Date.now()): Promise<ClusterAccess> {
+    const hit = this.entries.get(clusterId);
+    if (hit && now - hit.at < FRESH_MS) return hit.value;
+    const value = read(this.clusters, clusterId, now);
+    this.entries.set(clusterId, { at: now, value });
+    // A failed read (unknown cluster) is not kept.
+    value.catch(() => this.entries.delete(clusterId));
+    return value;
+  }
 }

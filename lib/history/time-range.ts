@@ -1,13 +1,13 @@
 // Reads the from/to of a history request: ISO 8601 times, times relative to now (-15m, -24h, -7d) and "now".
+import { DomainError } from '@/lib/errors/domain-errors';
 
 /** A from/to parameter that cannot be used; the message names the parameter and its value. */
-export class TimeRangeError extends Error {
-  override readonly name = 'TimeRangeError';
+export class TimeRangeError extends DomainError {
   constructor(
     readonly param: 'from' | 'to',
     message: string,
   ) {
-    super(message);
+    super('invalid', 'bad_request', message);
   }
 }
 

@@ -2,13 +2,25 @@
 import 'server-only';
 import { Gauge, Registry } from 'prom-client';
 import { isStale } from '@/lib/cluster/staleness';
-import { getRuntime } from '@/lib/collector/runtime';
+import type { AlertService } from '@/lib/alerts/alert-service';
+import type { ClusterCollector } from '@/lib/collector/cluster-collector';
+import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
+
+export interface MetricsDeps {
+  clusters: { list(): ReadonlyArray<{ id: string }> };
+  collectors: ReadonlyMap<string, ClusterCollector>;
+  staleAfterMs: number;
+  snapshots: Pick<SnapshotManager, 'latestVerifiedSummary'>;
+  alerts: Pick<AlertService, 'active'>;
+}
 
 const QUORUM_STATES = ['healthy', 'degraded', 'at-risk', 'lost'] as const;
 
-/** Built per scrape from the runtime's current state: nothing to keep in step between Next.js's bundles. */
-export async function renderDashboardMetrics(now = Date.now()): Promise<{ body: string; contentType: string }> {
-  const rt = getRuntime();
+/** Built per scrape from the services' current state: nothing to keep in step between Next.js's bundles. */
+export async function renderDashboardMetrics(
+  rt: MetricsDeps,
+  now = Date.now(),
+): Promise<{ body: string; contentType: string }> {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[]) =>
     new Gauge({ name, help, labelNames, registers: [registry] });
@@ -42,7 +54,7 @@ export async function renderDashboardMetrics(now = Date.now()): Promise<{ body: 
     'state',
   ]);
 
-  for (const c of rt.config.clusters) {
+  for (const c of rt.clusters.list()) {
     const collector = rt.collectors.get(c.id);
     const obs = collector?.current() ?? null;
     const isStaleNow = isStale(obs?.observedAt ?? null, now, rt.staleAfterMs);

@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failureDetails } from '@/lib/api/api-error';
 import { AuditLog } from '@/lib/auth/audit-log';
 import type { DashboardConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
@@ -57,7 +58,7 @@ beforeEach(() => {
     snapshotDir,
     clusters: [{ id: 'prod', snapshots: { schedule: null, retention: { keepLast: 1 }, offsite: null } }],
   } as unknown as DashboardConfig;
-  manager = new SnapshotManager({ config, store: new SnapshotStore(db), audit, observe: () => null });
+  manager = new SnapshotManager({ config, store: new SnapshotStore(db), audit, observe: () => null, failureDetails });
   logged = [];
   vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
 });

@@ -20,7 +20,7 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { ApiError, badRequest, failureDetails, notFound } from '@/lib/api/api-error';
+import { conflict, gone, invalidInput, noSpace, notFound } from '@/lib/errors/domain-errors';
 import type { AuditLog } from '@/lib/auth/audit-log';
 import type { Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
@@ -80,7 +80,7 @@ function untrusted(st: Stats): string | null {
 
 /** Thrown when a snapshot's file is there but is not the file the dashboard wrote and verified. */
 const fileChanged = (id: string, why: string) =>
-  new ApiError(409, 'file_changed', `the file of snapshot ${id} ${why}; it is not served`);
+  conflict('file_changed', `the file of snapshot ${id} ${why}; it is not served`);
 
 function newSnapshotId(now: number): string {
   const stamp = new Date(now)
@@ -108,6 +108,8 @@ export interface SnapshotManagerDeps {
   audit: AuditLog;
   /** The collector's latest view of a cluster, to choose a member and check free space against its DB size. */
   observe: (clusterId: string) => Observation | null;
+  /** An audit row's details for a refused or failed action: what the caller is answered (lib/api's failureDetails). */
+  failureDetails: (err: unknown) => Record<string, unknown>;
 }
 
 export class SnapshotManager {
@@ -167,7 +169,7 @@ export class SnapshotManager {
 
   private find(clusterId: string, id: string): StoredSnapshot {
     this.cluster(clusterId);
-    if (!SNAPSHOT_ID.test(id)) throw badRequest(`"${id.slice(0, 60)}" is not a snapshot id`);
+    if (!SNAPSHOT_ID.test(id)) throw invalidInput(`"${id.slice(0, 60)}" is not a snapshot id`);
     const s = this.deps.store.get(clusterId, id);
     if (!s) throw notFound(`no snapshot "${id}" for cluster "${clusterId}"`);
     return s;
@@ -191,14 +193,9 @@ export class SnapshotManager {
   private refuseIfRunning(clusterId: string): void {
     const running = this.running.get(clusterId);
     if (running) {
-      throw new ApiError(
-        409,
-        'snapshot_running',
-        `a snapshot is already running for cluster "${clusterId}": ${running.id}`,
-        {
-          'X-Snapshot-Id': running.id,
-        },
-      );
+      throw conflict('snapshot_running', `a snapshot is already running for cluster "${clusterId}": ${running.id}`, {
+        snapshotId: running.id,
+      });
     }
   }
 
@@ -208,9 +205,9 @@ export class SnapshotManager {
     const members = obs?.members ?? [];
     if (memberId !== undefined) {
       const m = members.find((x) => x.id === memberId);
-      if (!m) throw badRequest(`memberId: "${memberId.slice(0, 40)}" is not a member of cluster "${clusterId}"`);
+      if (!m) throw invalidInput(`memberId: "${memberId.slice(0, 40)}" is not a member of cluster "${clusterId}"`);
       if (m.health === 'unreachable' || !m.endpoint || !m.status) {
-        throw new ApiError(409, 'member_unavailable', `member ${m.name} is ${m.health}: ${m.error ?? 'no answer'}`);
+        throw conflict('member_unavailable', `member ${m.name} is ${m.health}: ${m.error ?? 'no answer'}`);
       }
       return m;
     }
@@ -218,11 +215,7 @@ export class SnapshotManager {
     const healthy = members.filter((m) => m.health === 'healthy' && m.endpoint);
     const choice = healthy.find((m) => m.status && !m.status.isLeader) ?? healthy.find((m) => m.status) ?? healthy[0];
     if (!choice)
-      throw new ApiError(
-        409,
-        'no_healthy_member',
-        `no healthy member of cluster "${clusterId}" to take a snapshot from`,
-      );
+      throw conflict('no_healthy_member', `no healthy member of cluster "${clusterId}" to take a snapshot from`);
     return choice;
   }
 
@@ -250,8 +243,7 @@ export class SnapshotManager {
     const free = Number(fs.bavail) * Number(fs.bsize);
     if (free < need) {
       const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
-      throw new ApiError(
-        507,
+      throw noSpace(
         'insufficient_storage',
         `not enough space in ${dir}: ${mib(free)} free, the snapshot of ${member.name} needs about ${mib(need)}`,
       );
@@ -306,7 +298,7 @@ export class SnapshotManager {
     try {
       return await run();
     } catch (err) {
-      this.auditTake(clusterId, by, null, 'failure', { ...details, ...failureDetails(err) }, action);
+      this.auditTake(clusterId, by, null, 'failure', { ...details, ...this.deps.failureDetails(err) }, action);
       throw err;
     }
   }
@@ -450,8 +442,7 @@ export class SnapshotManager {
   private async removeOne(clusterId: string, id: string, by: SnapshotActor): Promise<void> {
     const cluster = this.cluster(clusterId);
     const s = this.find(clusterId, id);
-    if (this.running.get(clusterId)?.id === id)
-      throw new ApiError(409, 'snapshot_running', `snapshot ${id} is still running`);
+    if (this.running.get(clusterId)?.id === id) throw conflict('snapshot_running', `snapshot ${id} is still running`);
     await this.removeFiles(cluster, s, Date.now());
     this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, 'snapshot.delete');
   }
@@ -483,7 +474,7 @@ export class SnapshotManager {
   ): { bytes: number; name: string; body: Readable | null } {
     const s = this.find(clusterId, id);
     if (s.status !== 'succeeded' || !s.verified)
-      throw new ApiError(409, 'not_verified', `snapshot ${id} is ${s.status}, not a verified snapshot`);
+      throw conflict('not_verified', `snapshot ${id} is ${s.status}, not a verified snapshot`);
     const file = this.filePath(clusterId, s.fileName);
     const refuse = (why: string): never => {
       console.error(`snapshots: refusing to serve ${file}: it ${why}`);
@@ -496,7 +487,7 @@ export class SnapshotManager {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') return refuse('is a symbolic link');
-      throw new ApiError(410, 'file_gone', `the file of snapshot ${id} is no longer on the dashboard's disk`);
+      throw gone('file_gone', `the file of snapshot ${id} is no longer on the dashboard's disk`);
     }
     let keep = false;
     try {

@@ -2,7 +2,7 @@
 import 'server-only';
 import { Cron } from 'croner';
 import type { DashboardConfig } from '@/lib/config/load-config';
-import { isApiError } from '@/lib/api/api-error';
+import { isDomainError } from '@/lib/errors/domain-errors';
 import { SCHEDULE_ACTOR, type SnapshotManager } from './snapshot-manager';
 
 export function startSnapshotSchedules(config: DashboardConfig, manager: SnapshotManager): Cron[] {
@@ -16,7 +16,7 @@ export function startSnapshotSchedules(config: DashboardConfig, manager: Snapsho
           await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
         } catch (err) {
           // A refusal (one already running, no healthy member, no space) is recorded in the audit log by take().
-          const why = isApiError(err)
+          const why = isDomainError(err)
             ? `${err.code}: ${err.message}`
             : err instanceof Error
               ? err.message

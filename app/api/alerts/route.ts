@@ -1,7 +1,13 @@
+import { parseAlertsQuery, listAlerts } from '@/lib/alerts/alert-reads';
 import { handleRoute, json } from '@/lib/api/route-handler';
-import { listAlerts } from '@/lib/alerts/alert-requests';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = handleRoute((req: Request) => json(listAlerts(req)));
+export const GET = handleRoute((req: Request) => {
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  const query = parseAlertsQuery(new URL(req.url).searchParams);
+  return json(listAlerts(app, query));
+});

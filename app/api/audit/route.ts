@@ -1,7 +1,13 @@
-import { readAudit } from '@/lib/access/audit-reads';
+import { parseAuditQuery } from '@/lib/access/audit-reads';
 import { handleRoute, json } from '@/lib/api/route-handler';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = handleRoute((req: Request) => json({ entries: readAudit(req) }));
+export const GET = handleRoute((req: Request) => {
+  const app = dashboard();
+  app.access.requireRole(req, 'admin');
+  const query = parseAuditQuery(new URL(req.url).searchParams);
+  return json({ entries: app.auth.audit.query(query) });
+});

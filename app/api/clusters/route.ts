@@ -1,11 +1,11 @@
-import { requireRole } from '@/lib/access/guard';
 import { handleRoute, json } from '@/lib/api/route-handler';
-import { listClusters } from '@/lib/collector/cluster-reads';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute((req: Request) => {
-  requireRole(req, 'viewer');
-  return json({ clusters: listClusters() });
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  return json({ clusters: app.clusters.list() });
 });

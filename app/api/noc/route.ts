@@ -1,7 +1,12 @@
-import { handleRoute, json } from '@/lib/api/route-handler';
 import { nocTiles } from '@/lib/alerts/noc-reads';
+import { handleRoute, json } from '@/lib/api/route-handler';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = handleRoute((req: Request) => json(nocTiles(req)));
+export const GET = handleRoute((req: Request) => {
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  return json(nocTiles(app));
+});

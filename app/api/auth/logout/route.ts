@@ -1,11 +1,12 @@
-import { signOut } from '@/lib/access/sessions';
 import { handleRoute, json } from '@/lib/api/route-handler';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
+// Anyone may sign out: the cookie it clears is the caller's own (a cross-site request is refused).
 export const POST = handleRoute((req: Request) => {
   const res = json({ signedOut: true });
-  res.headers.append('Set-Cookie', signOut(req));
+  res.headers.append('Set-Cookie', dashboard().access.signOut(req));
   return res;
 });

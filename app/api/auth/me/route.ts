@@ -1,10 +1,10 @@
-import { requireRole } from '@/lib/access/guard';
 import { handleRoute, json } from '@/lib/api/route-handler';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute((req: Request) => {
-  const { actor, role, method } = requireRole(req, 'viewer');
+  const { actor, role, method } = dashboard().access.requireRole(req, 'viewer');
   return json({ actor, role, method });
 });

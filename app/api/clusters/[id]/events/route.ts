@@ -1,11 +1,14 @@
-import { requireRole } from '@/lib/access/guard';
 import { handleRoute, json } from '@/lib/api/route-handler';
-import { getEvents } from '@/lib/collector/history-reads';
+import { dashboard } from '@/lib/app/dashboard';
+import { parseEventsQuery } from '@/lib/history/history-query';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clusters/[id]/events'>) => {
-  requireRole(req, 'viewer');
-  return json(getEvents((await ctx.params).id, new URL(req.url).searchParams));
+  const { id } = await ctx.params;
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  const query = parseEventsQuery(new URL(req.url).searchParams);
+  return json(app.history.reads.events(id, query));
 });

@@ -1,11 +1,14 @@
-import { requireRole } from '@/lib/access/guard';
 import { handleRoute, json } from '@/lib/api/route-handler';
-import { getHistory } from '@/lib/collector/history-reads';
+import { dashboard } from '@/lib/app/dashboard';
+import { parseHistoryQuery } from '@/lib/history/history-query';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clusters/[id]/history'>) => {
-  requireRole(req, 'viewer');
-  return json(getHistory((await ctx.params).id, new URL(req.url).searchParams));
+  const { id } = await ctx.params;
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  const query = parseHistoryQuery(new URL(req.url).searchParams);
+  return json(app.history.reads.history(id, query));
 });

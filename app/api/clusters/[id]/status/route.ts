@@ -1,11 +1,13 @@
-import { requireRole } from '@/lib/access/guard';
 import { handleRoute, json } from '@/lib/api/route-handler';
-import { getClusterStatus } from '@/lib/collector/cluster-reads';
+import { dashboard } from '@/lib/app/dashboard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
+// server/server.mjs answers this route itself (lib/app/fast-routes.ts) once the dashboard has started.
 export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clusters/[id]/status'>) => {
-  requireRole(req, 'viewer');
-  return json(getClusterStatus((await ctx.params).id));
+  const { id } = await ctx.params;
+  const app = dashboard();
+  app.access.requireRole(req, 'viewer');
+  return json(app.clusters.status(id));
 });

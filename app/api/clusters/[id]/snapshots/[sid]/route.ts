@@ -1,5 +1,6 @@
 import { handleRoute, json } from '@/lib/api/route-handler';
-import { deleteSnapshot, snapshotDetail } from '@/lib/snapshots/snapshot-requests';
+import { dashboard } from '@/lib/app/dashboard';
+import { snapshotActor, snapshotDetail } from '@/lib/snapshots/snapshot-reads';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -8,11 +9,15 @@ type Ctx = RouteContext<'/api/clusters/[id]/snapshots/[sid]'>;
 
 export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
-  return json(snapshotDetail(req, id, sid));
+  const app = dashboard();
+  const who = app.access.requireRole(req, 'viewer');
+  return json(snapshotDetail(app, id, sid, who));
 });
 
 export const DELETE = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
-  await deleteSnapshot(req, id, sid);
+  const app = dashboard();
+  const who = app.access.requireRole(req, 'operator', { action: 'snapshot.delete', clusterId: id });
+  await app.snapshots.remove(id, sid, snapshotActor(who));
   return json({ deleted: true });
 });

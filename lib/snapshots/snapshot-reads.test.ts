@@ -3,22 +3,24 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failureDetails } from '@/lib/api/api-error';
 import { GET as download, HEAD as downloadHead } from '@/app/api/clusters/[id]/snapshots/[sid]/download/route';
 import { GET as list } from '@/app/api/clusters/[id]/snapshots/route';
 import { GET as detail } from '@/app/api/clusters/[id]/snapshots/[sid]/route';
-import { parseTrustedProxies } from '@/lib/auth/address';
 import { AuditLog } from '@/lib/auth/audit-log';
 import { TokenStore } from '@/lib/auth/token-store';
 import type { Role } from '@/lib/auth/roles';
 import type { DashboardConfig } from '@/lib/config/load-config';
+import { ClusterReads } from '@/lib/collector/cluster-reads';
 import { openDatabase } from '@/lib/db/database';
+import { accessServices } from '@/test/support/access-services';
 import { SnapshotManager } from './snapshot-manager';
 import { SnapshotStore } from './snapshot-store';
 import type { SnapshotRecord } from './snapshot-types';
 
 // The part of the dashboard's runtime the snapshot routes touch, over a real database and folder.
 const runtime = vi.hoisted(() => ({ current: null as unknown }));
-vi.mock('@/lib/collector/runtime', () => ({ getRuntime: () => runtime.current }));
+vi.mock('@/lib/app/dashboard', () => ({ dashboard: () => runtime.current }));
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'etcd-3.4.23-small.db');
 const ID = '20260101T000000Z-aaaaaa';
@@ -32,26 +34,36 @@ let tokens: TokenStore;
 const token: Partial<Record<Role | 'revoked', { id: string; token: string }>> = {};
 
 beforeEach(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'snapshot-requests-'));
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'snapshot-reads-'));
   snapshotDir = path.join(tmp, 'snapshots');
   mkdirSync(path.join(snapshotDir, 'prod'), { recursive: true });
   copyFileSync(FIXTURE, path.join(snapshotDir, 'prod', `${ID}.db`));
   db = openDatabase(path.join(tmp, 'dashboard.sqlite'));
-  audit = new AuditLog(db);
-  tokens = new TokenStore(db);
+  const services = accessServices(db, { anonymous: 'viewer' });
+  ({ audit, tokens } = services.auth);
   const config = {
     snapshotDir,
     auth: { proxy: null, anonymous: 'viewer' },
     clusters: [{ id: 'prod', name: 'Production', snapshots: { schedule: null, retention: {}, offsite: null } }],
   } as unknown as DashboardConfig;
-  const snapshots = new SnapshotManager({ config, store: new SnapshotStore(db), audit, observe: () => null });
-  await snapshots.reconcile();
-  runtime.current = {
+  const snapshots = new SnapshotManager({
     config,
-    auth: { trusted: parseTrustedProxies(''), tokens, audit },
-    snapshots,
-    collectors: new Map(),
-  };
+    store: new SnapshotStore(db),
+    audit,
+    observe: () => null,
+    failureDetails,
+  });
+  await snapshots.reconcile();
+  const collectors = new Map();
+  const clusters = new ClusterReads({
+    clusters: config.clusters,
+    collectors,
+    pollIntervalMs: 1000,
+    staleAfterMs: 5000,
+    lastVerifiedSnapshot: () => null,
+    secretsCensus: () => undefined,
+  });
+  runtime.current = { ...services, config, snapshots, snapshotDir, clusters, collectors };
   for (const role of ['viewer', 'operator', 'revoked'] as const) {
     const made = { name: `${role}-bot`, role: role === 'revoked' ? 'operator' : role, expiresAt: null, createdBy: 'a' };
     token[role] = tokens.create(made, Date.now());

@@ -1,13 +1,12 @@
 // The hottest read, GET /api/clusters/{id}/status, answered without Next.js's route machinery: every open page
 // polls it once a second, and under a hundred eager clients Next's per-request work (Web Request/Response objects,
-// the async context, the streaming body) is most of the CPU. scripts/server.mjs calls this through globalThis for
+// the async context, the streaming body) is most of the CPU. server/server.mjs calls this through globalThis for
 // exactly that path and method; it makes the same access check as the route handler (requireRoleIn, one
 // implementation), reads the same status and answers in the same error shape. Everything else goes to Next.js.
 import 'server-only';
-import { requireRoleIn } from '@/lib/access/guard';
 import { contextOf, type HeaderReader } from '@/lib/access/request-context';
-import { getClusterStatus } from '@/lib/collector/cluster-reads';
-import { errorAnswer } from './route-handler';
+import { errorAnswer } from '@/lib/api/route-handler';
+import { dashboard } from './dashboard';
 
 export interface FastAnswer {
   status: number;
@@ -39,8 +38,9 @@ export function nodeHeaderReader(headers: NodeHeaders): HeaderReader {
 
 export function clusterStatus(headers: NodeHeaders, clusterId: string, path: string): FastAnswer {
   try {
-    requireRoleIn(contextOf('GET', nodeHeaderReader(headers)), () => `GET ${path}`, 'viewer');
-    return { status: 200, body: JSON.stringify(getClusterStatus(clusterId)), headers: {} };
+    const app = dashboard();
+    app.access.requireRoleIn(contextOf('GET', nodeHeaderReader(headers)), () => `GET ${path}`, 'viewer');
+    return { status: 200, body: JSON.stringify(app.clusters.status(clusterId)), headers: {} };
   } catch (err) {
     const { status, body, headers: extra } = errorAnswer(err);
     return { status, body: JSON.stringify(body), headers: extra };

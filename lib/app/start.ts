@@ -4,14 +4,14 @@ import { ConfigError } from '@/lib/config/config-error';
 import { DatabaseError } from '@/lib/db/database';
 import { syncUsers } from '@/lib/access/sync-users';
 import { startSnapshotSchedules } from '@/lib/snapshots/snapshot-schedule';
-import { getRuntime } from './runtime';
+import { dashboard } from './dashboard';
 
 export async function startDashboard(): Promise<void> {
   try {
     if (process.env.ETCD_DASHBOARD_CONFIG && process.env.ETCDCTL_ENDPOINTS) {
       console.log('etcd-dashboard: ETCD_DASHBOARD_CONFIG is set; the ETCDCTL_* variables are ignored');
     }
-    const { config, auth, snapshots } = getRuntime();
+    const { config, auth, snapshots } = dashboard();
     await syncUsers(config.auth, auth.users, auth.sessions);
     const r = await snapshots.reconcile();
     if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {

@@ -1,0 +1,155 @@
+// The composition root: builds every service once from the configuration and hands each what it uses. Kept on
+// globalThis so instrumentation, route handlers and pages (separate module graphs in Next.js) share one set.
+// Domain modules never import this file; route handlers and pages do.
+import 'server-only';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { AccessControl } from '@/lib/access/access-control';
+import { AlertService } from '@/lib/alerts/alert-service';
+import { AlertStore } from '@/lib/alerts/alert-store';
+import { failureDetails } from '@/lib/api/api-error';
+import { AuditLog } from '@/lib/auth/audit-log';
+import { LoginLimiter } from '@/lib/auth/login-limiter';
+import { SessionStore } from '@/lib/auth/session-store';
+import { TokenStore } from '@/lib/auth/token-store';
+import { UserStore } from '@/lib/auth/user-store';
+import { staleAfterMs } from '@/lib/cluster/staleness';
+import { ClusterAccessReader } from '@/lib/collector/access-reads';
+import { ClusterCollector } from '@/lib/collector/cluster-collector';
+import { ClusterReads } from '@/lib/collector/cluster-reads';
+import { HistoryReads } from '@/lib/collector/history-reads';
+import { HistoryRecorder } from '@/lib/collector/history-recorder';
+import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
+import { openDatabase } from '@/lib/db/database';
+import { EventStore } from '@/lib/history/event-store';
+import { SampleStore } from '@/lib/history/sample-store';
+import { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
+import { SnapshotStore } from '@/lib/snapshots/snapshot-store';
+
+export interface Dashboard {
+  config: DashboardConfig;
+  staleAfterMs: number;
+  collectors: Map<string, ClusterCollector>;
+  /** The configured clusters and each one's latest status. */
+  clusters: ClusterReads;
+  /** What etcd lets the dashboard's own etcd user do, per cluster. */
+  etcdAccess: ClusterAccessReader;
+  history: { db: Database.Database; samples: SampleStore; events: EventStore; reads: HistoryReads };
+  auth: { users: UserStore; sessions: SessionStore; tokens: TokenStore; audit: AuditLog; limiter: LoginLimiter };
+  access: AccessControl;
+  snapshots: SnapshotManager;
+  snapshotDir: string;
+  alerts: AlertService;
+}
+
+/** Builds the services over an open database; starts nothing. */
+export function buildDashboard(config: DashboardConfig, db: Database.Database): Dashboard {
+  const samples = new SampleStore(db);
+  const events = new EventStore(db);
+  const recorder = new HistoryRecorder(samples, events);
+  const collectors = new Map<string, ClusterCollector>();
+  for (const cluster of config.clusters) {
+    collectors.set(
+      cluster.id,
+      new ClusterCollector(cluster, {
+        pollIntervalMs: config.pollIntervalMs,
+        probeTimeoutMs: config.probeTimeoutMs,
+        metricsIntervalMs: config.metricsIntervalMs,
+        recorder,
+      }),
+    );
+  }
+  const audit = new AuditLog(db);
+  const snapshots = new SnapshotManager({
+    config,
+    store: new SnapshotStore(db),
+    audit,
+    observe: (id) => collectors.get(id)?.current() ?? null,
+    failureDetails,
+  });
+  const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
+  const alerts = new AlertService({
+    config,
+    collectors,
+    staleAfterMs: stale,
+    events,
+    samples,
+    snapshots,
+    store: new AlertStore(db),
+    dashboardUrl: config.dashboardUrl,
+  });
+  const clusters = new ClusterReads({
+    clusters: config.clusters,
+    collectors,
+    pollIntervalMs: config.pollIntervalMs,
+    staleAfterMs: stale,
+    lastVerifiedSnapshot: (id) => snapshots.latestVerifiedSummary(id),
+    secretsCensus: (id) => alerts.census.get(id),
+  });
+  const auth = {
+    users: new UserStore(db),
+    sessions: new SessionStore(db),
+    tokens: new TokenStore(db),
+    audit,
+    limiter: new LoginLimiter(),
+  };
+  return {
+    config,
+    staleAfterMs: stale,
+    collectors,
+    clusters,
+    etcdAccess: new ClusterAccessReader(clusters),
+    history: {
+      db,
+      samples,
+      events,
+      reads: new HistoryReads({ clusters, samples, events, rawRetentionMs: config.history.rawRetentionMs }),
+    },
+    auth,
+    access: new AccessControl({ settings: config.auth, ...auth }),
+    snapshots,
+    snapshotDir: config.snapshotDir,
+    alerts,
+  };
+}
+
+/** Rollups and retention run once a minute. */
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+function startHousekeeping(app: Dashboard): void {
+  const run = () => {
+    const now = Date.now();
+    try {
+      app.history.samples.rollup(now);
+      app.history.samples.prune(now, app.config.history);
+      app.history.events.prune(now, app.config.history.rollupRetentionMs);
+      app.alerts.prune(now - app.config.history.rollupRetentionMs);
+      app.auth.sessions.prune(now);
+    } catch (err) {
+      console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    setTimeout(run, MAINTENANCE_INTERVAL_MS).unref();
+  };
+  setTimeout(run, MAINTENANCE_INTERVAL_MS).unref();
+}
+
+const KEY = Symbol.for('etcd-dashboard.runtime');
+type Holder = { [KEY]?: Dashboard };
+
+/**
+ * The dashboard's services: on first use the configuration is loaded, the database opened, the services built and
+ * the collectors, alerts and housekeeping started, once per process. Throws ConfigError or DatabaseError, each with
+ * one line naming what is wrong.
+ */
+export function dashboard(): Dashboard {
+  const holder = globalThis as Holder;
+  const existing = holder[KEY];
+  if (existing) return existing;
+  const config = loadConfig();
+  const app = buildDashboard(config, openDatabase(path.join(config.dataDir, 'dashboard.sqlite')));
+  holder[KEY] = app;
+  for (const c of app.collectors.values()) c.start();
+  app.alerts.start();
+  startHousekeeping(app);
+  return app;
+}

@@ -18,7 +18,7 @@ export const PEER_HEADER = 'x-etcd-dashboard-peer';
 const port = Number(process.env.PORT || 3000);
 const hostname = process.env.HOSTNAME || '127.0.0.1';
 
-/** Registered by lib/api/fast-routes.ts once the dashboard has started (see instrumentation.ts). */
+/** Registered by lib/app/fast-routes.ts once the dashboard has started (see instrumentation.ts). */
 const FAST_ROUTES_KEY = Symbol.for('etcd-dashboard.fast-routes');
 /** Cluster ids are lower-case letters, digits and dashes (the config schema): no escapes to decode. */
 const STATUS_PATH = /^\/api\/clusters\/([a-z0-9-]{1,63})\/status$/;
@@ -50,7 +50,7 @@ function sendJson(req, res, status, text, extra = {}) {
 
 /**
  * GET /api/clusters/{id}/status, the route every open page polls, answered by the dashboard's own status and access
- * code without Next.js's per-request machinery (lib/api/fast-routes.ts). False when the request is not that route.
+ * code without Next.js's per-request machinery (lib/app/fast-routes.ts). False when the request is not that route.
  */
 function answerFast(req, res) {
   const routes = globalThis[FAST_ROUTES_KEY];

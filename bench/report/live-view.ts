@@ -159,7 +159,7 @@ function fastPathText(v: ViewerLoadResult): string {
   if (!next || !fast) return '';
   return `
 **The status fast path.** \`server/server.mjs\` answers \`GET /api/clusters/{id}/status\`, the request every open page
-sends once a second, itself (\`lib/api/fast-routes.ts\`): the same access check (\`requireRoleIn\`, the function the
+sends once a second, itself (\`lib/app/fast-routes.ts\`): the same access check (\`requireRoleIn\`, the function the
 route handlers use), the same status, the same error shape and security headers, gzip when the client accepts it, but
 without Next.js's per-request work (Web Request and Response objects, async context, a streamed body), which a CPU
 profile of the dashboard under this load (\`node --cpu-prof\`, taken while building it, not part of this benchmark)

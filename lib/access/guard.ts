@@ -47,7 +47,7 @@ export function requireRole(deps: AccessDeps, req: Request, need: Role, opts: Gu
 }
 
 /**
- * The same check on a request already reduced to its context (scripts/server.mjs's fast path for the status route);
+ * The same check on a request already reduced to its context (server/server.mjs's fast path for the status route);
  * `describe` names the request in the audit log when a refusal without an action is audited.
  *
  * Audited: every refusal of a state-changing request or of one naming an action, and every 403 (someone known asking

@@ -1,7 +1,7 @@
 // What access decisions need from a request: its headers, the session cookie, and the real peer address.
 import 'server-only';
 
-/** Set by scripts/server.mjs from the socket, overwriting whatever the client sent. */
+/** Set by server/server.mjs from the socket, overwriting whatever the client sent. */
 export const PEER_HEADER = 'x-etcd-dashboard-peer';
 export const SESSION_COOKIE = 'etcd_dashboard_session';
 
@@ -13,7 +13,7 @@ export interface HeaderReader {
 export interface RequestContext {
   method: string;
   headers: HeaderReader;
-  /** The TCP peer; null when the server was not started through scripts/server.mjs (then no proxy is trusted). */
+  /** The TCP peer; null when the server was not started through server/server.mjs (then no proxy is trusted). */
   peer: string | null;
   sessionToken: string | undefined;
 }

@@ -7,7 +7,7 @@ const TRUSTED = parseTrustedProxies('10.0.0.5');
 const PROXY = '10.0.0.5';
 const ANYONE = '203.0.113.9';
 
-/** A cookie-carrying POST from `peer` with these headers, as scripts/server.mjs hands it on. */
+/** A cookie-carrying POST from `peer` with these headers, as server/server.mjs hands it on. */
 function post(peer: string, headers: Record<string, string>) {
   return contextOf('POST', new Headers({ ...headers, [PEER_HEADER]: peer }));
 }

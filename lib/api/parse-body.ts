@@ -3,7 +3,7 @@ import 'server-only';
 import type { z } from 'zod';
 import { ApiError, badRequest, payloadTooLarge } from './api-error';
 
-/** Every body the API takes is a small JSON object; scripts/server.mjs refuses a larger Content-Length earlier. */
+/** Every body the API takes is a small JSON object; server/server.mjs refuses a larger Content-Length earlier. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const tooLarge = () => payloadTooLarge(`the body is over ${MAX_BODY_BYTES / 1024} KiB`);

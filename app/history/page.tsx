@@ -3,7 +3,8 @@ import { HistoryView } from '@/components/history/history-view';
 import { SiteHeader } from '@/components/site-header';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
 import { dashboard } from '@/lib/app/dashboard';
-import { DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
+import { DEFAULT_THRESHOLDS } from '@/lib/cluster/thresholds';
+import { chartThresholds, DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
 
 export const dynamic = 'force-dynamic';
 
@@ -14,6 +15,9 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
   const viewer = await dashboard().access.requirePage('/history');
   const { clusters, selected, unknown } = dashboard().clusters.select(params.cluster);
   if (!selected) return <main className="p-6">No cluster is configured.</main>;
+  // The charts draw the levels this cluster's alerts fire at, as configured.
+  const thresholds =
+    dashboard().config.clusters.find((c) => c.id === selected.id)?.alerts.thresholds ?? DEFAULT_THRESHOLDS;
 
   // A preset range is live ("the last hour"); from/to (as event links give) is a fixed window.
   const from = one(params.from);
@@ -34,6 +38,7 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
           from={range ? `-${range}` : (from as string)}
           to={range ? 'now' : (one(params.to) ?? 'now')}
           at={one(params.at) ?? null}
+          thresholds={chartThresholds(thresholds)}
         />
       </Suspense>
     </main>

@@ -6,7 +6,7 @@ import Link from 'next/link';
 import { usePathname, useSearchParams } from 'next/navigation';
 import { projectGrowth } from '@/lib/history/growth';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/cluster/thresholds';
-import { RANGE_PRESETS, THRESHOLDS, type RangePreset } from '@/lib/history/range-presets';
+import { RANGE_PRESETS, type RangePreset, type Threshold } from '@/lib/history/range-presets';
 import { EVENT_TYPES, SERIES, type EventType, type SeriesName } from '@/lib/history/series';
 import { formatBytes } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
@@ -35,6 +35,8 @@ export interface HistoryViewProps {
   from: string;
   to: string;
   at: string | null;
+  /** The lines each chart draws: the cluster's configured alert levels. */
+  thresholds: Partial<Record<SeriesName, Threshold[]>>;
 }
 
 function GrowthLine({ win, memberId, quota }: { win: HistoryWindow; memberId?: string; quota: number }) {
@@ -66,7 +68,7 @@ function GrowthLine({ win, memberId, quota }: { win: HistoryWindow; memberId?: s
   );
 }
 
-export function HistoryView({ clusterId, range, from, to, at }: HistoryViewProps) {
+export function HistoryView({ clusterId, range, from, to, at, thresholds }: HistoryViewProps) {
   const pathname = usePathname();
   const searchParams = useSearchParams();
   // Read on the client: the member picker changes it with the history API, without a server round trip.
@@ -151,6 +153,7 @@ export function HistoryView({ clusterId, range, from, to, at }: HistoryViewProps
             memberId={member ?? undefined}
             domain={domain}
             markers={markers}
+            thresholds={thresholds[s]}
             quota={s === 'db_size_bytes' || s === 'db_in_use_bytes' ? quota : null}
             quotaIsDefault={status.data?.quotaBackendBytes == null}
           />
@@ -179,6 +182,7 @@ function ChartFor({
   memberId,
   domain,
   markers,
+  thresholds,
   quota,
   quotaIsDefault,
 }: {
@@ -187,6 +191,7 @@ function ChartFor({
   memberId?: string;
   domain: [number, number];
   markers: TimeMarker[];
+  thresholds: Threshold[] | undefined;
   quota: number | null;
   quotaIsDefault: boolean;
 }) {
@@ -197,7 +202,7 @@ function ChartFor({
       title={SERIES[series].label}
       data={data}
       domain={domain}
-      thresholds={THRESHOLDS[series]}
+      thresholds={thresholds}
       markers={markers}
       horizontal={
         quota !== null

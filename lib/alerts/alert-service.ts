@@ -1,5 +1,5 @@
-// Evaluates the alert rules for every cluster about once a second, keeps pending → firing → resolved states,
-// persists fired alerts, and hands state changes to the notification dispatcher.
+// Evaluates the alert rules for every cluster about once a second from what the collectors observed (it never calls
+// etcd), keeps pending → firing → resolved states, persists fired alerts, and hands state changes to the dispatcher.
 import 'server-only';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import type { ClusterCollector, MemberMetrics } from '@/lib/collector/cluster-collector';
@@ -9,9 +9,6 @@ import { projectGrowth } from '@/lib/history/growth';
 import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { isStale } from '@/lib/cluster/staleness';
 import { DEFAULT_QUOTA_BYTES, type RuleName } from '@/lib/cluster/thresholds';
-import { createMemberClient } from '@/lib/etcd/member-client';
-import { censusSecrets, type SecretsCensus } from '@/lib/etcd/secrets-census';
-import { readServerCertificate } from '@/lib/etcd/server-certificate';
 import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
 import type { AlertStore } from './alert-store';
 import { SEVERITY_RANK, type AlertView } from './alert-types';
@@ -19,10 +16,8 @@ import { NotificationDispatcher } from './notify/dispatcher';
 import type { AlertNotification } from './notify/notification-types';
 import { evaluateRules, RULES, type CertificateFact, type RuleContext } from './rules';
 
-/** Slow inputs are refreshed on their own clocks and cached between evaluations. */
+/** DB growth is projected from history once a minute and cached between evaluations. */
 const GROWTH_EVERY_MS = 60_000;
-const CERTS_EVERY_MS = 10 * 60_000;
-const SECRETS_EVERY_MS = 5 * 60_000;
 const LEADER_WINDOW_MS = 15 * 60_000;
 const RESOLVED_SHOWN_MS = 60 * 60_000;
 
@@ -37,12 +32,6 @@ const METRIC_OF: Partial<Record<RuleName, keyof MemberMetrics>> = {
 interface ClusterInputs {
   hoursToQuota: RuleContext['hoursToQuota'];
   growthAt: number;
-  memberCerts: CertificateFact[];
-  certsAt: number;
-  /** The members' certificates have been read at least once. */
-  certsKnown: boolean;
-  secretsAt: number;
-  busy: { certs: boolean; secrets: boolean };
 }
 
 export interface AlertServiceDeps {
@@ -83,15 +72,7 @@ export class AlertService {
       if (c.alerts.receivers.length > 0) {
         this.dispatchers.set(c.id, new NotificationDispatcher({ receivers: c.alerts.receivers }));
       }
-      this.inputs.set(c.id, {
-        hoursToQuota: null,
-        growthAt: 0,
-        memberCerts: [],
-        certsAt: 0,
-        certsKnown: false,
-        secretsAt: 0,
-        busy: { certs: false, secrets: false },
-      });
+      this.inputs.set(c.id, { hoursToQuota: null, growthAt: 0 });
     }
   }
 
@@ -133,9 +114,16 @@ export class AlertService {
     if (obs === null && now - this.startedAt <= this.deps.staleAfterMs) return;
     const observedAt = obs?.observedAt ? Date.parse(obs.observedAt) : null;
     const stale = this.isStale(cluster.id, now);
-    this.refreshSlowInputs(cluster, inputs, obs, now);
+    this.refreshGrowth(cluster, inputs, obs, now);
     const latest = this.deps.snapshots.latestVerifiedSummary(cluster.id);
-    const certificates: CertificateFact[] = [...inputs.memberCerts];
+    // Read by the collector: the members' server certificates from their TLS handshakes, the Secrets census.
+    const memberCerts = collector.certificates();
+    const census = collector.census();
+    const certificates: CertificateFact[] = (memberCerts ?? []).map((c) => ({
+      what: `${c.memberName}'s server certificate`,
+      memberId: c.memberId,
+      validTo: c.validTo,
+    }));
     if (cluster.clientCertificate) {
       certificates.push({
         what: "the dashboard's client certificate",
@@ -160,11 +148,12 @@ export class AlertService {
         lastVerifiedOffsite: latest ? latest.offsite : null,
       },
       certificates,
-      secrets: this.secretsCounts(cluster.id),
+      // Counts only; null while unknown (no census yet, or the last one failed).
+      secrets: census && !('error' in census) ? { total: census.total, plain: census.plain } : null,
       thresholds: cluster.alerts.thresholds,
     };
     const transitions = tracker.update(evaluateRules(ctx), now, stale, (a) =>
-      this.notYetKnown(a, inputs, ctx, obs?.members.map((m) => m.id) ?? []),
+      this.notYetKnown(a, ctx, memberCerts !== null, obs?.members.map((m) => m.id) ?? []),
     );
     for (const t of transitions) this.record(cluster, t);
     const dispatcher = this.dispatchers.get(cluster.id);
@@ -180,9 +169,9 @@ export class AlertService {
    * True when the input an alert was judged on is not known at the moment: after a restart the Secrets census, the
    * certificate handshakes and the metric quantiles take a while, and their absence must not read as "resolved".
    */
-  private notYetKnown(a: TrackedAlert, inputs: ClusterInputs, ctx: RuleContext, memberIds: (string | null)[]): boolean {
+  private notYetKnown(a: TrackedAlert, ctx: RuleContext, certsKnown: boolean, memberIds: (string | null)[]): boolean {
     if (a.rule === 'secrets_plaintext') return ctx.secrets === null;
-    if (a.rule === 'cert_expiring') return !inputs.certsKnown;
+    if (a.rule === 'cert_expiring') return !certsKnown;
     const metric = METRIC_OF[a.rule];
     if (!metric || a.memberId === null || !memberIds.includes(a.memberId)) return false;
     const m = ctx.metrics.get(a.memberId);
@@ -222,78 +211,32 @@ export class AlertService {
     };
   }
 
-  /** DB growth from history, members' server certificates from a TLS handshake, Secrets from a paged census. */
-  private refreshSlowInputs(
+  /** How many hours until the fastest-growing member reaches the quota, from the last six hours of history. */
+  private refreshGrowth(
     cluster: ClusterConfig,
     inputs: ClusterInputs,
     obs: ReturnType<ClusterCollector['current']>,
     now: number,
   ): void {
-    if (now - inputs.growthAt >= GROWTH_EVERY_MS) {
-      inputs.growthAt = now;
-      const quota = obs?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
-      let soonest: RuleContext['hoursToQuota'] = null;
-      const history = this.deps.samples.query({
-        clusterId: cluster.id,
-        series: 'db_size_bytes',
-        from: now - 6 * 3_600_000,
-        to: now,
-        rawRetentionMs: this.deps.config.history.rawRetentionMs,
-        now,
-      });
-      for (const m of history.members) {
-        const p = projectGrowth(m.points, quota, now);
-        if (p.kind === 'reaches-quota' && (!soonest || p.days * 24 < soonest.hours))
-          soonest = { memberId: m.memberId, hours: p.days * 24 };
-      }
-      inputs.hoursToQuota = soonest;
+    if (now - inputs.growthAt < GROWTH_EVERY_MS) return;
+    inputs.growthAt = now;
+    const quota = obs?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
+    let soonest: RuleContext['hoursToQuota'] = null;
+    const history = this.deps.samples.query({
+      clusterId: cluster.id,
+      series: 'db_size_bytes',
+      from: now - 6 * 3_600_000,
+      to: now,
+      rawRetentionMs: this.deps.config.history.rawRetentionMs,
+      now,
+    });
+    for (const m of history.members) {
+      const p = projectGrowth(m.points, quota, now);
+      if (p.kind === 'reaches-quota' && (!soonest || p.days * 24 < soonest.hours))
+        soonest = { memberId: m.memberId, hours: p.days * 24 };
     }
-    if (now - inputs.certsAt >= CERTS_EVERY_MS && !inputs.busy.certs && obs) {
-      inputs.certsAt = now;
-      inputs.busy.certs = true;
-      const members = obs.members.filter((m) => m.id && m.endpoint?.startsWith('https:'));
-      void Promise.all(
-        members.map(async (m) => {
-          const r = await readServerCertificate(m.endpoint as string, cluster.tls, 5000);
-          return r.ok
-            ? { what: `${m.name}'s server certificate`, memberId: m.id, validTo: Date.parse(r.validTo) }
-            : null;
-        }),
-      )
-        .then((certs) => {
-          // A member whose handshake failed this time (down, overloaded) keeps what was last read from it: its
-          // certificate did not stop expiring because it did not answer.
-          const before = new Map(inputs.memberCerts.map((c) => [c.memberId, c]));
-          inputs.memberCerts = members.flatMap((m, i) => certs[i] ?? before.get(m.id) ?? []);
-          inputs.certsKnown = true;
-        })
-        .finally(() => (inputs.busy.certs = false));
-    }
-    if (now - inputs.secretsAt >= SECRETS_EVERY_MS && !inputs.busy.secrets && obs) {
-      const target =
-        obs.members.find((m) => m.health === 'healthy' && m.endpoint && !m.status?.isLeader) ??
-        obs.members.find((m) => m.health === 'healthy' && m.endpoint);
-      if (!target?.endpoint) return;
-      inputs.secretsAt = now;
-      inputs.busy.secrets = true;
-      const client = createMemberClient({ endpoint: target.endpoint, tls: cluster.tls, timeoutMs: 5000 });
-      void censusSecrets(client)
-        .then((r) => this.census.set(cluster.id, r.ok ? r : { error: r.reason }))
-        .finally(() => {
-          client.close();
-          inputs.busy.secrets = false;
-        });
-    }
+    inputs.hoursToQuota = soonest;
   }
-
-  /** The counts the secrets_plaintext rule judges; null while unknown (no census yet, or the last one failed). */
-  private secretsCounts(clusterId: string): RuleContext['secrets'] {
-    const c = this.census.get(clusterId);
-    return c && !('error' in c) ? { total: c.total, plain: c.plain } : null;
-  }
-
-  /** The last Secrets census per cluster, for the overview: counts only, never values. */
-  readonly census = new Map<string, SecretsCensus | { error: string }>();
 
   /**
    * Active (pending and firing) alerts only, worst first: from the trackers in memory, no database read. What the NOC

@@ -84,7 +84,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     pollIntervalMs: config.pollIntervalMs,
     staleAfterMs: stale,
     lastVerifiedSnapshot: (id) => snapshots.latestVerifiedSummary(id),
-    secretsCensus: (id) => alerts.census.get(id),
+    secretsCensus: (id) => collectors.get(id)?.census() ?? undefined,
   });
   const auth = {
     users: new UserStore(db),

@@ -65,6 +65,29 @@ describe('ClusterCollector against real etcd', () => {
     }
   });
 
+  it("reads the members' server certificates and counts the Secrets beside its polls, once started", async () => {
+    const etcd = createMemberClient({ endpoint: config.endpoints[0]!, tls: config.tls, timeoutMs: 5000 });
+    await etcd.put('/registry/secrets/default/plain').value(Buffer.from('k8s\0\n\x0cv1\x12\x06Secret'));
+    await etcd.put('/registry/secrets/default/sealed').value(Buffer.from('k8s:enc:aescbc:v1:key1:sealed'));
+    etcd.close();
+    const c = collector();
+    expect(c.certificates()).toBeNull();
+    expect(c.census()).toBeNull();
+    c.start();
+    try {
+      const deadline = Date.now() + 15_000;
+      while ((c.certificates() === null || c.census() === null) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const certs = c.certificates() ?? [];
+      expect(certs.map((m) => m.memberName).sort()).toEqual(['ct-m0', 'ct-m1', 'ct-m2']);
+      expect(certs.every((m) => m.validTo > Date.now())).toBe(true);
+      expect(c.census()).toMatchObject({ ok: true, total: 2, plain: 1, encrypted: 1, byProvider: { aescbc: 1 } });
+    } finally {
+      c.stop();
+    }
+  });
+
   it('a frozen member (SIGSTOP) is reported within one deadline and the others stay healthy', async () => {
     const c = collector();
     await c.pollOnce();

@@ -1,4 +1,5 @@
-// Polls one cluster about once a second and keeps the latest status; API routes read it and never call etcd.
+// Polls one cluster about once a second and keeps the latest status, with the slower reads beside it (the members'
+// server certificates, the Secrets census); API routes and the alert rules read these and never call etcd.
 import 'server-only';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import { createMemberClient, createStatusClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
@@ -13,8 +14,10 @@ import {
   type EtcdMetricsScrape,
 } from '@/lib/metrics/etcd-metrics';
 import { assembleStatus, normalizeUrl } from './assemble-status';
+import { CertificateSchedule, type MemberCertificate } from './certificate-schedule';
 import { deriveEvents, type EventState } from './derive-events';
 import type { HistoryRecorder } from './history-recorder';
+import { SecretsCensusSchedule, type CensusOutcome } from './secrets-census-schedule';
 
 export interface CollectorOptions {
   pollIntervalMs: number;
@@ -78,18 +81,28 @@ export class ClusterCollector {
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
+  private readonly certificateSchedule: CertificateSchedule;
+  private readonly censusSchedule: SecretsCensusSchedule;
 
   constructor(
     readonly cluster: ClusterConfig,
     readonly options: CollectorOptions,
-  ) {}
+  ) {
+    this.certificateSchedule = new CertificateSchedule(cluster.tls);
+    this.censusSchedule = new SecretsCensusSchedule(cluster.tls);
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.repeat(
       'poll',
-      () => this.pollOnce(),
+      async () => {
+        const obs = await this.pollOnce();
+        // Each keeps its own clock (certificates every 10 min, the census every 5) and runs beside the polls.
+        this.certificateSchedule.refresh(obs, Date.now());
+        this.censusSchedule.refresh(obs, Date.now());
+      },
       () => this.nextInterval(),
       0,
     );
@@ -119,6 +132,16 @@ export class ClusterCollector {
   /** The last completed poll, without the staleness verdict (that depends on when it is read). */
   current(): Observation | null {
     return this.latest;
+  }
+
+  /** The members' server certificates from the latest round of TLS handshakes; null until a first has finished. */
+  certificates(): MemberCertificate[] | null {
+    return this.certificateSchedule.latest();
+  }
+
+  /** The latest Secrets census (counts only, never values) or why it failed; null until a first has finished. */
+  census(): CensusOutcome | null {
+    return this.censusSchedule.latest();
   }
 
   /** ISO time a member last answered a probe; null when none has since this process started. */

@@ -89,6 +89,14 @@ function delivered(): WebhookBody['alerts'] {
   return receiver.requests.flatMap((r) => (r.body as WebhookBody).alerts ?? []);
 }
 
+/** The quorum alerts (no leader, insufficient members) in `state`, by rule name, sorted. */
+function quorumRules(list: Array<{ rule: string; state: string }>, state: 'firing' | 'resolved'): string[] {
+  return list
+    .filter((a) => a.state === state && ['no_leader', 'insufficient_members'].includes(a.rule))
+    .map((a) => a.rule)
+    .sort();
+}
+
 test('Secrets stored plain are counted against encrypted ones, alerted on, and their values never leave the server', async ({
   page,
 }) => {
@@ -154,14 +162,7 @@ test('two members stopped: no leader and insufficient members fire and are deliv
 
   // Pending first, firing once the for-duration (10 s for no leader, 5 s for insufficient members) has held.
   await expect
-    .poll(
-      async () =>
-        (await alerts())
-          .filter((a) => a.state === 'firing' && ['no_leader', 'insufficient_members'].includes(a.rule))
-          .map((a) => a.rule)
-          .sort(),
-      { timeout: 40_000, intervals: [250] },
-    )
+    .poll(async () => quorumRules(await alerts(), 'firing'), { timeout: 40_000, intervals: [250] })
     .toEqual(['insufficient_members', 'no_leader']);
   const firing = (await alerts()).filter((a) => a.state === 'firing');
   const noLeader = firing.find((a) => a.rule === 'no_leader')!;
@@ -179,14 +180,7 @@ test('two members stopped: no leader and insufficient members fire and are deliv
       .sort(),
   ).toEqual(['alerting-m1', 'alerting-m2']);
 
-  await expect
-    .poll(() =>
-      delivered()
-        .filter((a) => a.state === 'firing' && ['no_leader', 'insufficient_members'].includes(a.rule))
-        .map((a) => a.rule)
-        .sort(),
-    )
-    .toEqual(['insufficient_members', 'no_leader']);
+  await expect.poll(() => quorumRules(delivered(), 'firing')).toEqual(['insufficient_members', 'no_leader']);
   const sent = delivered().find((a) => a.rule === 'no_leader' && a.state === 'firing')!;
   expect(sent).toMatchObject({ id: noLeader.id, clusterId: CLUSTER_ID, clusterName: 'Alerting', severity: 'critical' });
   expect(sent.advice).toContain('majority of members');
@@ -201,24 +195,10 @@ test('two members stopped: no leader and insufficient members fire and are deliv
   cluster.startMember(1);
   cluster.startMember(2);
   await expect
-    .poll(
-      async () =>
-        (await alerts())
-          .filter((a) => a.state === 'resolved' && ['no_leader', 'insufficient_members'].includes(a.rule))
-          .map((a) => a.rule)
-          .sort(),
-      { timeout: 40_000, intervals: [250] },
-    )
+    .poll(async () => quorumRules(await alerts(), 'resolved'), { timeout: 40_000, intervals: [250] })
     .toEqual(['insufficient_members', 'no_leader']);
   expect((await alerts()).filter((a) => a.state !== 'resolved').map((a) => a.rule)).not.toContain('no_leader');
-  await expect
-    .poll(() =>
-      delivered()
-        .filter((a) => a.state === 'resolved' && ['no_leader', 'insufficient_members'].includes(a.rule))
-        .map((a) => a.rule)
-        .sort(),
-    )
-    .toEqual(['insufficient_members', 'no_leader']);
+  await expect.poll(() => quorumRules(delivered(), 'resolved')).toEqual(['insufficient_members', 'no_leader']);
   const resolved = delivered().find((a) => a.rule === 'no_leader' && a.state === 'resolved')!;
   expect(resolved.id).toBe(noLeader.id);
   expect(Date.parse(resolved.endsAt!)).toBeGreaterThan(Date.parse(resolved.since));

@@ -1,16 +1,14 @@
 // A cluster with etcd auth on, where the dashboard's client certificate is an etcd user without the root role: on
 // etcd 3.5.28+ that user may not even ask Status. The page must still tell up members from down ones, say which of
 // its features etcd refuses and why, and a snapshot must fail with that reason rather than a misleading one.
-import { expect, request, test, type APIRequestContext } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 import path from 'node:path';
-import { LocalCluster } from '../scripts/lib/local-cluster';
-import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import type { LocalCluster } from '../scripts/lib/local-cluster';
+import type { DashboardProcess } from '../scripts/lib/dashboard-process';
 import type { ClusterAccess } from '../lib/cluster/etcd-features';
-import type { SnapshotRecord } from '../lib/snapshots/snapshot-types';
-import { writeDashboardConfig } from './support/config-file';
 import { E2E_ROOT } from './support/e2e-env';
+import { etcdctlOn, freshCluster, operatorApi, startAdminDashboard } from './support/local-stack';
+import { snapshotEnding } from './support/snapshot-api';
 import { waitForStatus } from './support/status-api';
 
 const PORT = 3205;
@@ -22,25 +20,12 @@ let cluster: LocalCluster;
 let dashboard: DashboardProcess | null = null;
 let operator: APIRequestContext;
 
-const etcdctl = (...args: string[]) =>
-  execFileSync(cluster.binaries.etcdctl, args[0] === 'auth' ? args : ['--user', ETCD_ROOT, ...args], {
-    env: { ...process.env, ...cluster.etcdctlEnv },
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+const etcdctl = (...args: string[]) => etcdctlOn(cluster, args[0] === 'auth' ? args : ['--user', ETCD_ROOT, ...args]);
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  rmSync(ROOT, { recursive: true, force: true });
-  mkdirSync(ROOT, { recursive: true });
   // 3.5.30: the release where a user without the root role is refused Status itself.
-  cluster = LocalCluster.create({
-    dir: path.join(ROOT, 'cluster'),
-    members: 3,
-    basePort: 24850,
-    name: 'au',
-    etcd: '3.5',
-  });
+  cluster = freshCluster(ROOT, { basePort: 24850, name: 'au', etcd: '3.5' });
   await cluster.start();
   etcdctl('user', 'add', ETCD_ROOT, '--interactive=false');
   etcdctl('user', 'grant-role', 'root', 'root');
@@ -50,28 +35,13 @@ test.beforeAll(async () => {
   etcdctl('user', 'grant-role', 'etcd-dashboard', 'dashboard-reader');
   etcdctl('auth', 'enable');
 
-  const config = writeDashboardConfig(path.join(ROOT, 'dashboard.yaml'), [
-    { id: 'au', name: 'Auth cluster', cluster: cluster.state },
-  ]);
-  dashboard = await startDashboard({
+  dashboard = await startAdminDashboard({
+    root: ROOT,
     port: PORT,
-    env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD, DASHBOARD_ANONYMOUS: 'viewer' },
-    dataDir: path.join(ROOT, 'data'),
-    logFile: path.join(ROOT, 'dashboard.log'),
+    adminPassword: ADMIN_PASSWORD,
+    entry: { id: 'au', name: 'Auth cluster', cluster: cluster.state },
   });
-  const admin = await request.newContext({ baseURL: dashboard.url });
-  expect(
-    (await admin.post('/api/auth/login', { data: { username: 'admin', password: ADMIN_PASSWORD } })).status(),
-  ).toBe(200);
-  const { token } = (await (
-    await admin.post('/api/tokens', { data: { name: 'auth-op', role: 'operator' } })
-  ).json()) as {
-    token: string;
-  };
-  operator = await request.newContext({
-    baseURL: dashboard.url,
-    extraHTTPHeaders: { Authorization: `Bearer ${token}` },
-  });
+  operator = await operatorApi(dashboard.url, ADMIN_PASSWORD, 'auth-op');
 });
 
 test.afterAll(async () => {
@@ -108,17 +78,7 @@ test('etcd auth on, the dashboard user without root: members still up, refused f
   await expect(panel.locator('[data-feature="status"]')).toContainText('etcd 3.5.30');
   await expect(page.getByTestId('member-row')).toHaveCount(3);
 
-  const taken = (await (await operator.post('/api/clusters/au/snapshots')).json()) as SnapshotRecord;
-  let done: SnapshotRecord | undefined;
-  await expect
-    .poll(
-      async () => {
-        done = (await (await operator.get(`/api/clusters/au/snapshots/${taken.id}`)).json()) as SnapshotRecord;
-        return done.status;
-      },
-      { timeout: 30_000, intervals: [200] },
-    )
-    .toBe('failed');
-  expect(done?.error).toContain('permission denied');
-  expect(done?.error).toContain('root role');
+  const done = await snapshotEnding(operator, 'au', 'failed', 30_000);
+  expect(done.error).toContain('permission denied');
+  expect(done.error).toContain('root role');
 });

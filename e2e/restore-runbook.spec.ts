@@ -2,16 +2,16 @@
 // etcdctl no longer restores): its "Restore on <member>" commands are copied from the API, run with that version's
 // etcdutl, the data directories switched, the members started, and the restored cluster serves the snapshot's
 // revision and keys.
-import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LocalCluster } from '../scripts/lib/local-cluster';
-import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
-import type { SnapshotRecord } from '../lib/snapshots/snapshot-types';
+import type { LocalCluster } from '../scripts/lib/local-cluster';
+import type { DashboardProcess } from '../scripts/lib/dashboard-process';
 import type { RunbookStep } from '../lib/snapshots/restore-runbook';
-import { writeDashboardConfig } from './support/config-file';
 import { E2E_ROOT } from './support/e2e-env';
+import { etcdctlOn, freshCluster, operatorApi, startAdminDashboard } from './support/local-stack';
+import { snapshotEnding } from './support/snapshot-api';
 
 const PORT = 3201;
 const ROOT = path.join(E2E_ROOT, 'restore-runbook');
@@ -21,12 +21,7 @@ let cluster: LocalCluster;
 let dashboard: DashboardProcess | null = null;
 let operator: APIRequestContext;
 
-const etcdctl = (args: string[]) =>
-  execFileSync(cluster.binaries.etcdctl, args, {
-    env: { ...process.env, ...cluster.etcdctlEnv },
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+const etcdctl = (args: string[]) => etcdctlOn(cluster, args);
 
 function revision(): number {
   const out = JSON.parse(etcdctl(['endpoint', 'status', '-w', 'json'])) as [
@@ -37,36 +32,16 @@ function revision(): number {
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  rmSync(ROOT, { recursive: true, force: true });
-  mkdirSync(ROOT, { recursive: true });
-  cluster = LocalCluster.create({
-    dir: path.join(ROOT, 'cluster'),
-    members: 3,
-    basePort: 24500,
-    name: 'rb',
-    etcd: '3.6',
-  });
+  cluster = freshCluster(ROOT, { basePort: 24500, name: 'rb', etcd: '3.6' });
   await cluster.start();
-  const config = writeDashboardConfig(path.join(ROOT, 'dashboard.yaml'), [
-    { id: 'rb', name: 'Runbook cluster', cluster: cluster.state },
-  ]);
-  dashboard = await startDashboard({
+  dashboard = await startAdminDashboard({
+    root: ROOT,
     port: PORT,
-    env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD, DASHBOARD_ANONYMOUS: 'viewer' },
-    dataDir: path.join(ROOT, 'data'),
-    logFile: path.join(ROOT, 'dashboard.log'),
+    adminPassword: ADMIN_PASSWORD,
+    entry: { id: 'rb', name: 'Runbook cluster', cluster: cluster.state },
   });
   await expect.poll(() => /local user\(s\)/.test(dashboard!.log()), { timeout: 10_000 }).toBe(true);
-  const admin = await request.newContext({ baseURL: dashboard.url });
-  expect(
-    (await admin.post('/api/auth/login', { data: { username: 'admin', password: ADMIN_PASSWORD } })).status(),
-  ).toBe(200);
-  const res = await admin.post('/api/tokens', { data: { name: 'runbook-operator', role: 'operator' } });
-  const { token } = (await res.json()) as { token: string };
-  operator = await request.newContext({
-    baseURL: dashboard.url,
-    extraHTTPHeaders: { Authorization: `Bearer ${token}` },
-  });
+  operator = await operatorApi(dashboard.url, ADMIN_PASSWORD, 'runbook-operator');
 });
 
 test.afterAll(async () => {
@@ -89,21 +64,11 @@ test("the runbook's restore commands for an etcd 3.6 cluster, run as written, br
     })
     .toEqual(['3.6.14', '3.6.14', '3.6.14']);
 
-  const taken = (await (await operator.post('/api/clusters/rb/snapshots')).json()) as SnapshotRecord;
-  let done: SnapshotRecord | undefined;
-  await expect
-    .poll(
-      async () => {
-        done = (await (await operator.get(`/api/clusters/rb/snapshots/${taken.id}`)).json()) as SnapshotRecord;
-        return done.status;
-      },
-      { timeout: 60_000, intervals: [200] },
-    )
-    .toBe('succeeded');
-  const snapRevision = done!.revision!;
+  const taken = await snapshotEnding(operator, 'rb', 'succeeded', 60_000);
+  const snapRevision = taken.revision!;
   expect(snapRevision).toBe(revision());
   // As etcdutl 3.6 counts them: the live keys.
-  expect(done!.totalKeys).toBe(39);
+  expect(taken.totalKeys).toBe(39);
 
   const downloaded = path.join(ROOT, `${taken.id}.db`);
   const dl = await operator.get(`/api/clusters/rb/snapshots/${taken.id}/download`);

@@ -21,6 +21,7 @@ import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-
 import type { SnapshotDetail, SnapshotRecord } from '../lib/snapshots/snapshot-types';
 import type { RunbookStep } from '../lib/snapshots/restore-runbook';
 import { E2E_ROOT } from './support/e2e-env';
+import { etcdctlOn } from './support/local-stack';
 
 const PORT = 3189;
 const S3_PORT = 24380;
@@ -36,13 +37,7 @@ let admin: APIRequestContext;
 let operator: APIRequestContext;
 let viewer: APIRequestContext;
 
-const etcdctl = (args: string[], input?: string) =>
-  execFileSync(cluster.binaries.etcdctl, args, {
-    env: { ...process.env, ...cluster.etcdctlEnv },
-    input,
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+const etcdctl = (args: string[], input?: string) => etcdctlOn(cluster, args, input);
 
 /** The cluster's own offline tool: etcdutl from 3.5 on (3.6 removed etcdctl's snapshot status and restore). */
 const etcdutl = (args: string[]) =>
@@ -126,6 +121,20 @@ async function waitFinished(id: string, timeout = 60_000): Promise<SnapshotRecor
     )
     .not.toBe('running');
   return last as SnapshotRecord;
+}
+
+/** Starts a snapshot (of `memberId`, when given) and returns its record once its bytes are flowing. */
+async function snapshotStreaming(data?: { memberId: string }): Promise<SnapshotRecord> {
+  const res = await operator.post('/api/clusters/snap/snapshots', data ? { data } : undefined);
+  expect(res.status(), await res.text()).toBe(202);
+  const started = (await res.json()) as SnapshotRecord;
+  await expect
+    .poll(async () => (await snapshots()).find((s) => s.id === started.id)?.progress?.receivedBytes ?? 0, {
+      timeout: 10_000,
+      intervals: [20],
+    })
+    .toBeGreaterThan(0);
+  return started;
 }
 
 test.beforeAll(async () => {
@@ -269,16 +278,8 @@ test('the member stopped mid-stream: the snapshot fails with the reason, and no 
     members: Array<{ id: string; name: string; status: { isLeader: boolean } | null }>;
   };
   const follower = before.members.find((m) => m.status && !m.status.isLeader)!;
-  const res = await operator.post('/api/clusters/snap/snapshots', { data: { memberId: follower.id } });
-  expect(res.status(), await res.text()).toBe(202);
-  const started = (await res.json()) as SnapshotRecord;
   // Kill it as soon as bytes are flowing.
-  await expect
-    .poll(async () => (await snapshots()).find((s) => s.id === started.id)?.progress?.receivedBytes ?? 0, {
-      timeout: 10_000,
-      intervals: [20],
-    })
-    .toBeGreaterThan(0);
+  const started = await snapshotStreaming({ memberId: follower.id });
   await cluster.stopMember(cluster.indexOfName(follower.name), 'SIGKILL');
   const done = await waitFinished(started.id);
   cluster.startMember(cluster.indexOfName(follower.name));
@@ -303,15 +304,7 @@ test('at start, unknown good files are adopted, damaged ones are not, and interr
   writeFileSync(path.join(dir, 'leftover.db.part'), 'partial');
 
   // And the dashboard killed in the middle of a snapshot.
-  const res = await operator.post('/api/clusters/snap/snapshots');
-  expect(res.status(), await res.text()).toBe(202);
-  const interrupted = (await res.json()) as SnapshotRecord;
-  await expect
-    .poll(async () => (await snapshots()).find((s) => s.id === interrupted.id)?.progress?.receivedBytes ?? 0, {
-      timeout: 10_000,
-      intervals: [20],
-    })
-    .toBeGreaterThan(0);
+  const interrupted = await snapshotStreaming();
   await Promise.all([admin.dispose(), operator.dispose(), viewer.dispose()]);
   await dashboard.stop('SIGKILL');
   await startDash();

@@ -1,7 +1,7 @@
 // "The dashboard stays fresh": the status API keeps serving new observations, never stale, and the page keeps
 // saying Live with the member rows a drill expects — checked over several polls, with deadlines, never a fixed sleep.
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
-import type { ClusterStatus, MemberHealth, MemberView } from '../../lib/cluster/status-types';
+import type { ClusterStatus, MemberHealth } from '../../lib/cluster/status-types';
 import { readStatus, waitForStatus } from '../../e2e/support/status-api';
 import { CLUSTER_ID, STATUS_PATH, type DrillStack } from './drill-stack';
 
@@ -57,6 +57,21 @@ export async function expectApiStaysFresh(
   return last;
 }
 
+/**
+ * Waits up to `timeoutMs` for the API's rows to say `rows` (and `until`, when given), then checks that it keeps
+ * serving fresh polls with those rows and quorum `quorum`. Returns the last status read.
+ */
+export async function expectRowsStayFresh(
+  stack: DrillStack,
+  rows: ExpectedRows,
+  quorum: ClusterStatus['quorum']['state'],
+  wait: { timeoutMs: number; until?: (s: ClusterStatus) => boolean },
+): Promise<ClusterStatus> {
+  const ready = (s: ClusterStatus) => rowsDiffer(s, rows) === null && (wait.until?.(s) ?? true);
+  await waitForStatus(stack.api, ready, wait.timeoutMs, CLUSTER_ID);
+  return expectApiStaysFresh(stack.api, (s) => rowsDiffer(s, rows) ?? quorumIs(s.quorum.state, quorum));
+}
+
 /** The page says Live and shows the expected rows, now and after each of the next `polls` status fetches. */
 export async function expectPageStaysFresh(page: Page, rows: ExpectedRows, members = 3, polls = 3): Promise<void> {
   const check = async () => {
@@ -79,22 +94,6 @@ export async function expectPageStaysFresh(page: Page, rows: ExpectedRows, membe
 }
 
 /**
- * The start of a drill on one follower: waits for a healthy cluster, picks a follower as the victim, and opens the
- * page with the cluster shown healthy. `others` are the two members left alone.
- */
-export async function healthyWithFollower(
-  stack: DrillStack,
-  page: Page,
-): Promise<{ status: ClusterStatus; victim: MemberView; others: [string, string] }> {
-  const { status } = await waitForStatus(stack.api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
-  const victim = status.members.find((m) => !m.status?.isLeader)!;
-  const others = status.members.filter((m) => m !== victim).map((m) => m.name) as [string, string];
-  await page.goto(`${stack.url}/`);
-  await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'healthy');
-  return { status, victim, others };
-}
-
-/**
  * One member out (`victim`), the other two healthy: waits for the rows to say so, then checks that the API keeps
  * serving fresh polls with quorum at risk and the page keeps up, and that the victim's row shows `reason` (matched
  * against the API's error, and shown on the page as `shownAs`). Returns the last status read.
@@ -107,8 +106,7 @@ export async function expectOneMemberOut(
   reason: { error: RegExp; shownAs: string; timeoutMs?: number },
 ): Promise<ClusterStatus> {
   const rows = { [victim]: 'unreachable', [others[0]]: 'healthy', [others[1]]: 'healthy' } as const;
-  await waitForStatus(stack.api, (s) => rowsDiffer(s, rows) === null, reason.timeoutMs ?? 15_000, CLUSTER_ID);
-  const last = await expectApiStaysFresh(stack.api, (s) => rowsDiffer(s, rows) ?? quorumIs(s.quorum.state, 'at-risk'));
+  const last = await expectRowsStayFresh(stack, rows, 'at-risk', { timeoutMs: reason.timeoutMs ?? 15_000 });
   expect(last.members.find((m) => m.name === victim)?.error).toMatch(reason.error);
   await expectPageStaysFresh(page, rows);
   await expect(page.getByTestId('quorum-card')).toHaveAttribute('data-state', 'at-risk');

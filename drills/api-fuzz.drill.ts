@@ -136,7 +136,7 @@ test(`${COUNT} malformed requests: only 4xx answers, the dashboard stays up and 
 
 // Found by this drill: Next.js 16.4.6 answers a path whose segment holds a percent-escape that does not decode
 // (`GET /api/clusters/%zz/status`, `DELETE /api/tokens/%e0%a4%a`, `GET /api/%`) with a bare 500 before any route
-// handler runs. scripts/server.mjs now refuses such paths with a 400 in the API's error shape.
+// handler runs. server/server.mjs now refuses such paths with a 400 in the API's error shape.
 test('path segments whose percent-escapes do not decode get a 4xx, not a 500', async () => {
   const stack = drill();
   const tokens = { operator: await stack.createToken('operator'), admin: await stack.createToken('admin') };

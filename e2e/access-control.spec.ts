@@ -720,7 +720,7 @@ test('identity headers from an address that is not a trusted proxy are ignored, 
 }) => {
   const started = new Date().toISOString();
   const claims = { 'X-Forwarded-User': 'carol', 'X-Forwarded-Groups': 'platform-admins' };
-  // main believes 10.9.9.0/24; a client cannot put itself there by naming the header scripts/server.mjs sets.
+  // main believes 10.9.9.0/24; a client cannot put itself there by naming the header server/server.mjs sets.
   const forged = { ...claims, 'x-etcd-dashboard-peer': '10.9.9.5', 'X-Forwarded-For': '10.9.9.6' };
   for (const [label, headers] of [
     ['claims', claims],
@@ -728,7 +728,7 @@ test('identity headers from an address that is not a trusted proxy are ignored, 
   ] as const) {
     await expectApiError(await me(main.url, headers), 401, 'unauthenticated', label);
     await expectApiError(await api.get(`${main.url}/api/clusters`, { headers }), 401, 'unauthenticated', label);
-    // The status route is answered by scripts/server.mjs's fast path: the same refusal.
+    // The status route is answered by server/server.mjs's fast path: the same refusal.
     const status = await api.get(`${main.url}/api/clusters/default/status`, { headers });
     await expectApiError(status, 401, 'unauthenticated', `${label}: status`);
   }
@@ -997,7 +997,7 @@ test('security headers are on pages, API answers (errors too) and static files; 
     });
     expect(res.status(), encoding).toBe(200);
     expect(res.headers()['content-encoding'], encoding).toBe(encoding === 'identity' ? undefined : 'gzip');
-    // Answered by scripts/server.mjs's fast path (Next.js's own answer varies on its RSC headers too): were it ever
+    // Answered by server/server.mjs's fast path (Next.js's own answer varies on its RSC headers too): were it ever
     // silently off, the API would serve a tenth of the requests under load (docs/performance.md, figure 2).
     expect(res.headers()['vary'], encoding).toBe('Accept-Encoding');
     expect((await res.json()).members, encoding).toHaveLength(3);

@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { failureDetails } from '@/lib/api/api-error';
+import { classifyError, failureDetails } from '@/lib/api/api-error';
 import { AuditLog } from '@/lib/auth/audit-log';
 import type { DashboardConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
@@ -90,13 +90,15 @@ async function readAll(body: Readable | null): Promise<{ bytes: Buffer; error: s
   }
 }
 
+/** What the caller of the API is answered for a refusal: the status lib/api maps the domain error to. */
 async function refusal(p: Promise<unknown>): Promise<{ status: number; code: string; message: string }> {
-  const err = (await p.then(
+  const err = await p.then(
     () => null,
     (e: unknown) => e,
-  )) as { status: number; code: string; message: string } | null;
+  );
   expect(err, 'refused').not.toBeNull();
-  return { status: err?.status ?? 0, code: err?.code ?? '', message: err?.message ?? '' };
+  const { status, code, message } = classifyError(err);
+  return { status, code, message };
 }
 
 const rows = (action: string) =>

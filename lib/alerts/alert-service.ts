@@ -1,6 +1,7 @@
 // Evaluates the alert rules for every cluster about once a second from what the collectors observed (it never calls
 // etcd), keeps pending → firing → resolved states, persists fired alerts, and hands state changes to the dispatcher.
 import 'server-only';
+import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import type { ClusterCollector, MemberMetrics } from '@/lib/collector/cluster-collector';
 import type { EventStore } from '@/lib/history/event-store';
@@ -44,6 +45,8 @@ export interface AlertServiceDeps {
   store: AlertStore;
   /** Public URL of the dashboard, for links in notifications; null when unknown. */
   dashboardUrl: string | null;
+  /** The newest consistency check of a cluster, or null. */
+  consistency?: (clusterId: string) => ConsistencyCheck | null;
 }
 
 const STATE_RANK = { firing: 0, pending: 1, resolved: 2 } as const;
@@ -150,6 +153,7 @@ export class AlertService {
       certificates,
       // Counts only; null while unknown (no census yet, or the last one failed).
       secrets: census && !('error' in census) ? { total: census.total, plain: census.plain } : null,
+      consistency: this.freshConsistency(cluster, now),
       thresholds: cluster.alerts.thresholds,
     };
     const transitions = tracker.update(evaluateRules(ctx), now, stale, (a) =>
@@ -169,8 +173,18 @@ export class AlertService {
    * True when the input an alert was judged on is not known at the moment: after a restart the Secrets census, the
    * certificate handshakes and the metric quantiles take a while, and their absence must not read as "resolved".
    */
+  /** The newest consistency check, while it is no older than three check intervals: an old verdict is no verdict. */
+  private freshConsistency(cluster: ClusterConfig, now: number): ConsistencyCheck | null {
+    const check = this.deps.consistency?.(cluster.id) ?? null;
+    const every = cluster.maintenance.consistencyCheckMs;
+    if (!check || every <= 0) return null;
+    return now - Date.parse(check.checkedAt) <= 3 * every ? check : null;
+  }
+
   private notYetKnown(a: TrackedAlert, ctx: RuleContext, certsKnown: boolean, memberIds: (string | null)[]): boolean {
     if (a.rule === 'secrets_plaintext') return ctx.secrets === null;
+    // Between two checks, or while one could not compare, the last verdict stands.
+    if (a.rule === 'members_diverged') return !ctx.consistency || ctx.consistency.agree === null;
     if (a.rule === 'cert_expiring') return !certsKnown;
     const metric = METRIC_OF[a.rule];
     if (!metric || a.memberId === null || !memberIds.includes(a.memberId)) return false;

@@ -1,5 +1,6 @@
 // The built-in alert rules: what each checks, how long it must hold, and what to do about it. Pure: every input is
 // in the RuleContext, so each rule is unit-tested without a cluster.
+import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
 import { etcdAdvisory } from '@/lib/cluster/etcd-advisories';
 import type { Severity } from '@/lib/cluster/severity';
 import type { Observation } from '@/lib/cluster/status-types';
@@ -27,6 +28,8 @@ export interface RuleContext {
   snapshots: { lastVerifiedAt: number | null; lastVerifiedOffsite: boolean | null };
   certificates: CertificateFact[];
   secrets: { total: number; plain: number } | null;
+  /** The newest consistency check (HashKV of every member at one revision), when it is recent; null otherwise. */
+  consistency?: ConsistencyCheck | null;
   thresholds: Thresholds;
 }
 
@@ -146,6 +149,11 @@ export const RULES = {
     advice:
       'Kubernetes Secrets are stored in etcd unencrypted: anyone with an etcd snapshot or a backup can read them. Enable an EncryptionConfiguration on the API servers (aescbc, aesgcm, secretbox or a KMS provider), then rewrite all Secrets (kubectl get secrets -A -o json | kubectl replace -f -).',
   },
+  members_diverged: {
+    forSeconds: 0,
+    advice:
+      'The members hold different data at the same revision: one has silently diverged, and every read it serves may be wrong. Do not defragment, snapshot from or move the leader to it. Stop the member that differs, remove it (etcdctl member remove), delete its data directory, and add it back (etcdctl member add, then start it with --initial-cluster-state existing) so it copies a healthy member. Take a verified snapshot from a healthy member first.',
+  },
 } as const satisfies Record<RuleName, { forSeconds: number; advice: string }>;
 
 function pct(ratio: number): string {
@@ -176,13 +184,13 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
 
   if (!obs.leader && q.voting > 0)
     add({ rule: 'no_leader', severity: 'critical', summary: 'no member knows a leader' });
-  if (q.healthy < q.required) {
+  if (q.healthy + (q.busy ?? 0) < q.required) {
     add({
       rule: 'insufficient_members',
       severity: 'critical',
       summary: `${q.healthy} of ${q.voting} voting members healthy, quorum needs ${q.required}`,
     });
-  } else if (q.tolerance === 0 && q.voting > 1 && q.healthy < q.voting) {
+  } else if (q.tolerance === 0 && q.voting > 1 && q.healthy + (q.busy ?? 0) < q.voting) {
     add({
       rule: 'quorum_at_risk',
       severity: 'critical',
@@ -193,7 +201,8 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
     // Without a leader every running member fails its health read: the no-leader alert says so once, and
     // member_down keeps to the members that are really gone.
     const explainedByNoLeader = !obs.leader && m.health === 'unhealthy';
-    if (m.health !== 'healthy' && m.id && !explainedByNoLeader) {
+    // A member defragmenting is busy, not down: the live view says so, and it answers again when done.
+    if (m.health !== 'healthy' && m.id && !explainedByNoLeader && !m.defragmenting) {
       add({
         rule: 'member_down',
         severity: 'warning',
@@ -359,6 +368,19 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
         summary: `${c.what} ${when} (${new Date(c.validTo).toISOString().slice(0, 10)})`,
       });
     }
+  }
+  const c = ctx.consistency;
+  if (c && c.agree === false) {
+    const suspect = c.suspect ? c.members.find((m) => m.id === c.suspect) : null;
+    add({
+      rule: 'members_diverged',
+      severity: 'critical',
+      memberId: suspect?.id ?? null,
+      memberName: suspect?.name ?? null,
+      summary: suspect
+        ? `${suspect.name} differs from the majority at revision ${c.revision}: its data has diverged`
+        : `the members' data differs at revision ${c.revision}: ${c.note ?? 'no majority agrees'}`,
+    });
   }
   if (ctx.secrets && ctx.secrets.plain > 0) {
     add({

@@ -23,6 +23,13 @@ import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
 import { EventStore } from '@/lib/history/event-store';
 import { SampleStore } from '@/lib/history/sample-store';
+import { ConsistencyChecker } from '@/lib/maintenance/consistency-check';
+import {
+  DEFAULT_MAINTENANCE_SETTINGS,
+  MaintenanceService,
+  type MaintenanceSettings,
+} from '@/lib/maintenance/maintenance-service';
+import { MaintenanceStore } from '@/lib/maintenance/maintenance-store';
 import { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { SnapshotStore } from '@/lib/snapshots/snapshot-store';
 
@@ -40,6 +47,9 @@ export interface Dashboard {
   snapshots: SnapshotManager;
   snapshotDir: string;
   alerts: AlertService;
+  maintenance: MaintenanceService;
+  consistency: ConsistencyChecker;
+  maintenanceStore: MaintenanceStore;
 }
 
 /** Builds the services over an open database; starts nothing. */
@@ -60,14 +70,39 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     );
   }
   const audit = new AuditLog(db);
+  const observe = (id: string) => collectors.get(id)?.current() ?? null;
+  // The snapshot manager and the maintenance service each refuse to start beside the other.
+  let maintenance: MaintenanceService | null = null;
   const snapshots = new SnapshotManager({
     config,
     store: new SnapshotStore(db),
     audit,
-    observe: (id) => collectors.get(id)?.current() ?? null,
+    observe,
     failureDetails,
+    maintenanceRunning: (id) => maintenance?.running(id) ?? null,
   });
   const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
+  const maintenanceStore = new MaintenanceStore(db);
+  maintenance = new MaintenanceService({
+    clusters: config.clusters,
+    store: maintenanceStore,
+    audit,
+    events,
+    observe,
+    staleAfterMs: stale,
+    snapshotRunning: (id) => snapshots.runningId(id),
+    markBusy: (id, memberId, busy) => collectors.get(id)?.markBusy(memberId, busy),
+    expectLeaderMove: (id, memberId, by) => collectors.get(id)?.expectLeaderMove(memberId, by),
+    failureDetails,
+    settings: (id) => maintenanceSettings(config, id),
+  });
+  const consistency = new ConsistencyChecker({
+    clusters: config.clusters,
+    store: maintenanceStore,
+    observe,
+    maintenanceRunning: (id) => maintenance?.running(id) ?? null,
+    hashTimeoutMs: 60_000,
+  });
   const alerts = new AlertService({
     config,
     collectors,
@@ -77,6 +112,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     snapshots,
     store: new AlertStore(db),
     dashboardUrl: config.dashboardUrl,
+    consistency: (id) => consistency.latest(id),
   });
   const clusters = new ClusterReads({
     clusters: config.clusters,
@@ -110,6 +146,18 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     snapshots,
     snapshotDir: config.snapshotDir,
     alerts,
+    maintenance,
+    consistency,
+    maintenanceStore,
+  };
+}
+
+/** A cluster's maintenance settings: its config's pause and revisions kept, with the fixed deadlines. */
+function maintenanceSettings(config: DashboardConfig, clusterId: string): MaintenanceSettings {
+  const m = config.clusters.find((c) => c.id === clusterId)?.maintenance;
+  return {
+    ...DEFAULT_MAINTENANCE_SETTINGS,
+    ...(m ? { pauseBetweenMembersMs: m.pauseBetweenMembersMs, keepRevisions: m.keepRevisions } : {}),
   };
 }
 
@@ -125,6 +173,7 @@ function startHousekeeping(app: Dashboard): void {
       app.history.events.prune(now, app.config.history.rollupRetentionMs);
       app.alerts.prune(now - app.config.history.rollupRetentionMs);
       app.auth.sessions.prune(now);
+      app.maintenanceStore.prune(now - app.config.history.rollupRetentionMs);
     } catch (err) {
       console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -150,6 +199,7 @@ export function dashboard(): Dashboard {
   holder[KEY] = app;
   for (const c of app.collectors.values()) c.start();
   app.alerts.start();
+  app.consistency.start();
   startHousekeeping(app);
   return app;
 }

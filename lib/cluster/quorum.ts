@@ -4,6 +4,8 @@ import type { MemberHealth, Quorum, QuorumState } from './status-types';
 export interface QuorumInput {
   isLearner: boolean;
   health: MemberHealth;
+  /** Defragmenting: it blocks reads and writes while it runs, but keeps its raft log and still votes. */
+  defragmenting?: boolean;
 }
 
 export function requiredForQuorum(voting: number): number {
@@ -14,14 +16,16 @@ export function computeQuorum(members: QuorumInput[], hasLeader: boolean): Quoru
   const voters = members.filter((m) => !m.isLearner);
   const voting = voters.length;
   const healthy = voters.filter((m) => m.health === 'healthy').length;
+  // A member that fails its health read only because it is defragmenting is busy, not down: it still votes.
+  const busy = voters.filter((m) => m.health !== 'healthy' && m.defragmenting).length;
   const required = requiredForQuorum(voting);
-  const tolerance = healthy - required;
+  const tolerance = healthy + busy - required;
   let state: QuorumState;
-  if (voting === 0 || healthy < required || !hasLeader) state = 'lost';
-  else if (healthy === voting) state = 'healthy';
+  if (voting === 0 || healthy + busy < required || !hasLeader) state = 'lost';
+  else if (healthy + busy === voting) state = 'healthy';
   else if (tolerance === 0) state = 'at-risk';
   else state = 'degraded';
-  return { members: members.length, voting, healthy, required, tolerance, state };
+  return { members: members.length, voting, healthy, required, tolerance, state, ...(busy > 0 ? { busy } : {}) };
 }
 
 /** "2 of 3 healthy, quorum 2, can lose 0 more" */
@@ -33,7 +37,8 @@ export function describeQuorum(q: Quorum): string {
       : q.state === 'lost'
         ? 'no leader elected'
         : `can lose ${q.tolerance} more`;
-  return `${q.healthy} of ${q.voting} healthy, quorum ${q.required}, ${lose}`;
+  const busy = q.busy ? `, ${q.busy} busy defragmenting` : '';
+  return `${q.healthy} of ${q.voting} healthy${busy}, quorum ${q.required}, ${lose}`;
 }
 
 /** Sizes that etcd operators are warned about: no fault tolerance, or a voter that adds none. */

@@ -16,6 +16,8 @@ export interface Quorum {
   /** healthy − required: how many more voting members may fail; negative when quorum is lost. */
   tolerance: number;
   state: QuorumState;
+  /** Voting members that fail their health read only because they are defragmenting: they still vote. */
+  busy?: number;
 }
 
 export interface MemberStatusView {

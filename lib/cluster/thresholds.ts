@@ -24,6 +24,7 @@ export const RULE_NAMES = [
   'cert_expiring',
   'data_stale',
   'secrets_plaintext',
+  'members_diverged',
 ] as const;
 
 export type RuleName = (typeof RULE_NAMES)[number];

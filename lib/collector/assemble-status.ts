@@ -106,7 +106,14 @@ export function assembleStatus(poll: PollOutcome): Observation {
   ): MemberView => {
     if (probe) used.add(probe);
     const memberAlarms = poll.alarms.filter((a) => a.memberId === base.id);
-    const { health, error } = judge(probe, memberAlarms);
+    const defragmenting = base.id !== null && (poll.defragmenting?.has(base.id) ?? false);
+    const judged = judge(probe, memberAlarms);
+    const { health } = judged;
+    // Reads wait while a member defragments: a failed health read then means busy, not down.
+    const error =
+      defragmenting && health !== 'healthy'
+        ? `busy defragmenting: reads and writes wait until it ends (${judged.error ?? 'no answer'})`
+        : judged.error;
     const s = probe?.status ?? null;
     return {
       ...base,
@@ -128,7 +135,7 @@ export function assembleStatus(poll: PollOutcome): Observation {
             downgrade: s.downgrade,
           }
         : null,
-      defragmenting: base.id !== null && (poll.defragmenting?.has(base.id) ?? false),
+      defragmenting,
     };
   };
 

@@ -83,6 +83,10 @@ export class ClusterCollector {
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
   private readonly certificateSchedule: CertificateSchedule;
   private readonly censusSchedule: SecretsCensusSchedule;
+  /** Members the dashboard itself is defragmenting now (a maintenance run). */
+  private readonly busy = new Set<string>();
+  /** A leader move the dashboard asked for: the next change to `to` is put on the timeline as caused by `by`. */
+  private leaderMove: { to: string; by: string; until: number } | null = null;
 
   constructor(
     readonly cluster: ClusterConfig,
@@ -211,10 +215,21 @@ export class ClusterCollector {
     return out;
   }
 
-  /** Members whose latest fresh scrape says a defragmentation is running. */
+  /** A maintenance run tells the live view that it is defragmenting a member (busy, not down), and when it is done. */
+  markBusy(memberId: string, busy: boolean): void {
+    if (busy) this.busy.add(memberId);
+    else this.busy.delete(memberId);
+  }
+
+  /** A maintenance run asked etcd to move the leader to `to`: the change it sees next is recorded as asked by `by`. */
+  expectLeaderMove(to: string, by: string, withinMs = 60_000): void {
+    this.leaderMove = { to, by, until: Date.now() + withinMs };
+  }
+
+  /** Members defragmenting: at the dashboard's request, or as their latest fresh scrape says. */
   private defragmenting(now = Date.now()): Set<string> {
     const fresh = Math.max(3 * this.options.metricsIntervalMs, 15_000);
-    const ids = new Set<string>();
+    const ids = new Set<string>(this.busy);
     for (const [id, m] of this.memberMetrics) if (m.sample.defragInflight && now - m.at <= fresh) ids.add(id);
     return ids;
   }
@@ -355,11 +370,16 @@ export class ClusterCollector {
       quotaBackendBytes: this.quotaBackendBytes,
       defragmenting: this.defragmenting(),
     });
+    if (this.leaderMove && this.leaderMove.until < Date.now()) this.leaderMove = null;
     const { events, state } = deriveEvents(this.eventState, {
       observation: this.latest,
       leaderChangesFromMetrics: this.metricLeaderChanges,
       matchWindowMs: Math.max(60_000, 3 * this.options.metricsIntervalMs),
+      leaderMove: this.leaderMove,
     });
+    if (this.leaderMove && events.some((e) => e.type === 'leader_changed' && e.details.requestedBy !== undefined)) {
+      this.leaderMove = null;
+    }
     this.eventState = state;
     this.metricLeaderChanges = null;
     this.record(events);

@@ -39,6 +39,8 @@ export interface DeriveInput {
   matchWindowMs?: number;
   /** How long a counted change waits for Status to show it before it is reported from the counters alone. */
   graceMs?: number;
+  /** A leader move the dashboard asked for: a change to `to` is recorded as asked by `by`. */
+  leaderMove?: { to: string; by: string } | null;
 }
 
 const DEFAULT_GRACE_MS = 2_000;
@@ -92,7 +94,19 @@ export function deriveEvents(
         at,
         type: 'leader_changed',
         memberId: cur.id,
-        details: { oldLeader: old.id, oldLeaderName: old.name, newLeader: cur.id, newLeaderName: cur.name, term },
+        details: {
+          oldLeader: old.id,
+          oldLeaderName: old.name,
+          newLeader: cur.id,
+          newLeaderName: cur.name,
+          term,
+          ...(input.leaderMove?.to === cur.id
+            ? {
+                requestedBy: input.leaderMove.by,
+                note: `moved by the dashboard at the request of ${input.leaderMove.by}`,
+              }
+            : {}),
+        },
       });
       statusSawChange = true;
     } else if (cur && old && cur.id === old.id && term !== null && prev.lastTerm !== null && term > prev.lastTerm) {

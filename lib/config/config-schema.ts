@@ -39,6 +39,27 @@ export const snapshotsFileSchema = z.strictObject({
     .optional(),
 });
 
+export const maintenanceFileSchema = z.strictObject({
+  /** Pause between two members' defragments in a rolling run (OpenShift's operator waits 36 s). */
+  pauseBetweenMembersSeconds: z.number().min(0).max(3600).optional(),
+  /** A compaction without a revision keeps this many of the newest revisions. */
+  keepRevisions: z.number().int().min(0).max(1_000_000_000).optional(),
+  /** How often the members' data is compared (HashKV at one revision); 0 turns the check off. */
+  consistencyCheckMinutes: z.number().min(0).max(1440).optional(),
+  /** Automatic defragmentation: off unless given. */
+  autoDefragment: z
+    .strictObject({
+      /** Cron syntax: when a window opens; a run starts only inside its window. */
+      schedule: z.string().trim().min(1),
+      windowMinutes: z.number().int().min(1).max(1440).optional(),
+      /** Defragment a member whose in-use / total is below this (OpenShift: 0.55, i.e. 45 % fragmentation). */
+      maxInUseRatio: z.number().gt(0).lt(1).optional(),
+      /** …and whose database is at least this large (OpenShift: 100 MB). */
+      minDbSizeBytes: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
+
 const positive = z.number().positive();
 export const alertsFileSchema = z.strictObject({
   /** Where alerts go: webhooks, Slack-compatible incoming webhooks, Alertmanager. */
@@ -78,6 +99,7 @@ export const clusterFileEntrySchema = z.strictObject({
     .optional(),
   /** Member name → a plain-HTTP metrics URL (kubeadm serves one on :2381); otherwise the mTLS client URL is used. */
   snapshots: snapshotsFileSchema.optional(),
+  maintenance: maintenanceFileSchema.optional(),
   alerts: alertsFileSchema.optional(),
   metricsUrls: z
     .record(z.string().min(1), z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))

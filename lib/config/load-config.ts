@@ -11,6 +11,7 @@ import {
   type alertsFileSchema,
   type ConfigFile,
   type snapshotsFileSchema,
+  type maintenanceFileSchema,
 } from './config-schema';
 import { cronProblem } from './cron';
 import { parseEndpoint } from './endpoint';
@@ -33,7 +34,29 @@ export interface ClusterConfig {
   /** Member name → plain metrics URL; members not listed are scraped at their mTLS client URL. */
   metricsUrls: Record<string, string>;
   snapshots: SnapshotSettings;
+  maintenance: MaintenanceConfig;
 }
+
+export interface MaintenanceConfig {
+  pauseBetweenMembersMs: number;
+  keepRevisions: number;
+  /** 0: no consistency check. */
+  consistencyCheckMs: number;
+  autoDefragment: {
+    schedule: string;
+    windowMs: number;
+    maxInUseRatio: number;
+    minDbSizeBytes: number;
+  } | null;
+}
+
+/** The defaults: 10 s between members, keep 10 000 revisions, compare the members every 5 minutes, no automatic runs. */
+export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
+  pauseBetweenMembersMs: 10_000,
+  keepRevisions: 10_000,
+  consistencyCheckMs: 5 * 60_000,
+  autoDefragment: null,
+};
 
 export interface SnapshotSettings {
   schedule: string | null;
@@ -153,6 +176,7 @@ function fromFile(file: string, now: Date): { source: string; settings: FileSett
         Object.entries(c.metricsUrls ?? {}).map(([member, url]) => [member, metricsUrl(url)]),
       ),
       snapshots: snapshotSettings(c.snapshots, `${at}.snapshots`, base),
+      maintenance: maintenanceSettings(c.maintenance, `${at}.maintenance`),
     };
   });
   const { clusters: _clusters, ...settings } = data;
@@ -190,6 +214,33 @@ function alertSettings(raw: z.infer<typeof alertsFileSchema> | undefined, at: st
     if (first !== j) throw new ConfigError(`${at}.receivers[${j}].name: "${r.name}" is already receivers[${first}]'s`);
   });
   return { thresholds, receivers };
+}
+
+function maintenanceSettings(raw: z.infer<typeof maintenanceFileSchema> | undefined, at: string): MaintenanceConfig {
+  const d = DEFAULT_MAINTENANCE_CONFIG;
+  if (!raw) return d;
+  let autoDefragment: MaintenanceConfig['autoDefragment'] = null;
+  if (raw.autoDefragment) {
+    const a = raw.autoDefragment;
+    const problem = cronProblem(a.schedule);
+    if (problem) {
+      throw new ConfigError(`${at}.autoDefragment.schedule: "${a.schedule}" is not a cron schedule (${problem})`);
+    }
+    autoDefragment = {
+      schedule: a.schedule,
+      windowMs: (a.windowMinutes ?? 60) * 60_000,
+      maxInUseRatio: a.maxInUseRatio ?? 0.55,
+      minDbSizeBytes: a.minDbSizeBytes ?? 100 * 1000 * 1000,
+    };
+  }
+  return {
+    pauseBetweenMembersMs:
+      raw.pauseBetweenMembersSeconds !== undefined ? raw.pauseBetweenMembersSeconds * 1000 : d.pauseBetweenMembersMs,
+    keepRevisions: raw.keepRevisions ?? d.keepRevisions,
+    consistencyCheckMs:
+      raw.consistencyCheckMinutes !== undefined ? raw.consistencyCheckMinutes * 60_000 : d.consistencyCheckMs,
+    autoDefragment,
+  };
 }
 
 function snapshotSettings(
@@ -270,6 +321,7 @@ function fromEtcdctlEnv(env: Env, now: Date): { source: string; settings: FileSe
         alerts: { thresholds: DEFAULT_THRESHOLDS, receivers: [] },
         metricsUrls: {},
         snapshots: NO_SNAPSHOT_SETTINGS,
+        maintenance: DEFAULT_MAINTENANCE_CONFIG,
       },
     ],
   };

@@ -177,4 +177,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alerts_open ON alerts (resolved_at) WHERE resolved_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    up: `
+      -- Maintenance runs (defragment, compact, disarm, NOSPACE recovery, move leader): one row per run, its steps as
+      -- JSON (a run has a handful), updated as it goes, kept as history.
+      CREATE TABLE maintenance_runs (
+        id TEXT PRIMARY KEY,
+        cluster_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'canceled', 'interrupted')),
+        requested_by TEXT NOT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('manual', 'schedule')),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NULL,
+        reason TEXT NULL,
+        cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+        steps TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(steps))
+      );
+      CREATE INDEX maintenance_runs_by_cluster ON maintenance_runs (cluster_id, started_at);
+
+      -- Consistency checks: HashKV of every member at one revision.
+      CREATE TABLE consistency_checks (
+        cluster_id TEXT NOT NULL,
+        checked_at INTEGER NOT NULL,
+        revision INTEGER NULL,
+        agree INTEGER NULL CHECK (agree IS NULL OR agree IN (0, 1)),
+        suspect TEXT NULL,
+        note TEXT NULL,
+        members TEXT NOT NULL CHECK (json_valid(members)),
+        PRIMARY KEY (cluster_id, checked_at)
+      );
+    `,
+  },
 ];

@@ -13,6 +13,15 @@ export const EVENT_LABELS: Record<EventType, { label: string; icon: string; seve
   alarm_cleared: { label: 'Alarm cleared', icon: '✓', severity: 'good' },
   member_added: { label: 'Member added', icon: '+', severity: 'info' },
   member_removed: { label: 'Member removed', icon: '−', severity: 'info' },
+  maintenance: { label: 'Maintenance', icon: '⚙', severity: 'info' },
+};
+
+const MAINTENANCE_WORDS: Record<string, string> = {
+  defragment: 'Defragment',
+  compact: 'Compaction',
+  disarm: 'Alarm disarm',
+  'nospace-recovery': 'NOSPACE recovery',
+  'move-leader': 'Leader move',
 };
 
 export function describeEvent(e: ClusterEvent): string {
@@ -42,5 +51,12 @@ export function describeEvent(e: ClusterEvent): string {
       return `${who} joined the member list${d.isLearner === true ? ' as a learner' : ''}`;
     case 'member_removed':
       return `${who} left the member list`;
+    case 'maintenance': {
+      const action = MAINTENANCE_WORDS[str(d.action) ?? ''] ?? str(d.action) ?? 'Maintenance';
+      const by = str(d.by) ? ` (asked by ${String(d.by)})` : '';
+      const phase = str(d.phase) ?? 'ran';
+      const reason = str(d.reason) ? `: ${String(d.reason)}` : '';
+      return `${action} ${phase}${by}${reason}`;
+    }
   }
 }

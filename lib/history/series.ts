@@ -51,6 +51,8 @@ export const EVENT_TYPES = [
   'alarm_cleared',
   'member_added',
   'member_removed',
+  /** A maintenance run (defragment, compact, disarm, NOSPACE recovery, move leader) started or ended. */
+  'maintenance',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

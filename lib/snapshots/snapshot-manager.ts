@@ -110,6 +110,8 @@ export interface SnapshotManagerDeps {
   observe: (clusterId: string) => Observation | null;
   /** An audit row's details for a refused or failed action: what the caller is answered (lib/api's failureDetails). */
   failureDetails: (err: unknown) => Record<string, unknown>;
+  /** The maintenance run in progress on a cluster (a defragment blocks the member read from), or null. */
+  maintenanceRunning?: (clusterId: string) => string | null;
 }
 
 export class SnapshotManager {
@@ -190,7 +192,19 @@ export class SnapshotManager {
     return { id: s.id, finishedAt: s.finishedAt, offsite: s.locations.some((l) => l.kind === 's3') };
   }
 
+  /** The id of the snapshot being taken of the cluster, or null: maintenance runs wait for it. */
+  runningId(clusterId: string): string | null {
+    return this.running.get(clusterId)?.id ?? null;
+  }
+
   private refuseIfRunning(clusterId: string): void {
+    const maintenance = this.deps.maintenanceRunning?.(clusterId);
+    if (maintenance) {
+      throw conflict(
+        'maintenance_running',
+        `a maintenance run is in progress for cluster "${clusterId}": ${maintenance}; take the snapshot when it ends`,
+      );
+    }
     const running = this.running.get(clusterId);
     if (running) {
       throw conflict('snapshot_running', `a snapshot is already running for cluster "${clusterId}": ${running.id}`, {

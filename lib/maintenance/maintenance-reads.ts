@@ -1,0 +1,95 @@
+// The maintenance API's inputs and reads: the POST body, the run list, the consistency check with its history. The
+// route handlers check the role and call these or the maintenance service.
+import 'server-only';
+import { z } from 'zod';
+import { invalidInput } from '@/lib/errors/domain-errors';
+import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
+import type { ConsistencyChecker } from './consistency-check';
+import type { MaintenanceRequest } from './maintenance-plan';
+import type { MaintenanceService } from './maintenance-service';
+import { MAINTENANCE_ACTIONS, type MaintenanceRun } from './maintenance-types';
+
+const memberId = z.string().regex(/^[0-9a-f]{1,16}$/, 'must be a member id in hex, as etcdctl prints it');
+
+/** The body of POST /api/clusters/{id}/maintenance. */
+export const maintenanceInput = z
+  .strictObject({
+    action: z.enum(MAINTENANCE_ACTIONS),
+    members: z.union([z.literal('all'), z.array(memberId).min(1).max(100)]).optional(),
+    revision: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    keepRevisions: z.number().int().min(0).max(1_000_000_000).optional(),
+    target: memberId.optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .superRefine((b, ctx) => {
+    const only = (field: keyof typeof b, actions: readonly string[]) => {
+      if (b[field] !== undefined && !actions.includes(b.action)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `is not used by "${b.action}" (only ${actions.join(', ')})`,
+        });
+      }
+    };
+    only('members', ['defragment']);
+    only('revision', ['compact']);
+    only('keepRevisions', ['compact']);
+    only('target', ['move-leader']);
+    if (b.action === 'move-leader' && b.target === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'is required for "move-leader"' });
+    }
+    if (b.revision !== undefined && b.keepRevisions !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keepRevisions'], message: 'give either revision or keepRevisions' });
+    }
+  });
+
+export function toMaintenanceRequest(body: z.infer<typeof maintenanceInput>): MaintenanceRequest {
+  const req: MaintenanceRequest = { action: body.action };
+  if (body.members !== undefined) req.members = body.members;
+  if (body.revision !== undefined) req.revision = body.revision;
+  if (body.keepRevisions !== undefined) req.keepRevisions = body.keepRevisions;
+  if (body.target !== undefined) req.target = body.target;
+  if (body.dryRun !== undefined) req.dryRun = body.dryRun;
+  return req;
+}
+
+/** A run as POST answers it: the run, and its plan (the steps as planned). */
+export function startedRun(run: MaintenanceRun) {
+  return {
+    ...run,
+    plan: run.steps.map(({ memberId, memberName, step, detail, expectedReclaimBytes }) => ({
+      memberId,
+      memberName,
+      step,
+      detail,
+      ...(expectedReclaimBytes !== undefined ? { expectedReclaimBytes } : {}),
+    })),
+  };
+}
+
+export function listRuns(maintenance: MaintenanceService, clusterId: string): { runs: MaintenanceRun[] } {
+  return { runs: maintenance.list(clusterId) };
+}
+
+const NO_CHECK = { checkedAt: null, revision: null, agree: null, members: [], suspect: null, note: null };
+
+/** The newest check (its fields at the top level, as the API documents) and the ones before it. */
+export function consistencyReport(
+  checker: ConsistencyChecker,
+  clusterId: string,
+  limit: number,
+): (ConsistencyCheck | typeof NO_CHECK) & { history: ConsistencyCheck[] } {
+  const history = checker.history(clusterId, limit);
+  const latest = checker.latest(clusterId);
+  return { ...(latest ?? NO_CHECK), history };
+}
+
+/** ?limit= of GET /api/clusters/{id}/consistency: how many past checks (default 50, at most 1000). */
+export function parseConsistencyQuery(params: URLSearchParams): { limit: number } {
+  const raw = params.get('limit');
+  if (raw === null) return { limit: 50 };
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) {
+    throw invalidInput(`limit: "${raw.slice(0, 20)}" is not a whole number from 1 to 1000`);
+  }
+  return { limit: Number(raw) };
+}

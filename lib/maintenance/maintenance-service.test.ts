@@ -1,0 +1,359 @@
+// Maintenance runs against a real 3-member mTLS etcd cluster: a rolling defragment under writes, compaction, a leader
+// move, the refusals, cancel between steps, and a run the dashboard left behind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { LocalCluster } from '@/scripts/lib/local-cluster';
+import { selectedEtcdLine } from '@/scripts/lib/etcd-versions';
+import { AuditLog } from '@/lib/auth/audit-log';
+import { ClusterCollector } from '@/lib/collector/cluster-collector';
+import { HistoryRecorder } from '@/lib/collector/history-recorder';
+import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
+import { openDatabase } from '@/lib/db/database';
+import { isDomainError } from '@/lib/errors/domain-errors';
+import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
+import { EventStore } from '@/lib/history/event-store';
+import { SampleStore } from '@/lib/history/sample-store';
+import { DEFAULT_MAINTENANCE_SETTINGS, MaintenanceService, type MaintenanceActor } from './maintenance-service';
+import { MaintenanceStore } from './maintenance-store';
+import type { MaintenanceRun } from './maintenance-types';
+
+const LINE = selectedEtcdLine();
+const OPERATOR: MaintenanceActor = { actor: 'alice', role: 'operator', method: 'session', source: '127.0.0.1' };
+let dir: string;
+let cluster: LocalCluster;
+let config: ClusterConfig;
+let db: Database.Database;
+let collector: ClusterCollector;
+let events: EventStore;
+let audit: AuditLog;
+let store: MaintenanceStore;
+let snapshotRunning: string | null = null;
+let writer: MemberClient;
+
+function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): MaintenanceService {
+  return new MaintenanceService({
+    clusters: [config],
+    store,
+    audit,
+    events,
+    observe: () => collector.current(),
+    staleAfterMs: 5_000,
+    snapshotRunning: () => snapshotRunning,
+    markBusy: (_c, memberId, busy) => collector.markBusy(memberId, busy),
+    expectLeaderMove: (_c, memberId, by) => collector.expectLeaderMove(memberId, by),
+    failureDetails: (err) => (isDomainError(err) ? { code: err.code, message: err.message } : {}),
+    settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 300, ...overrides }),
+  });
+}
+
+/** Polls `read` until `ok` holds or the deadline passes; returns the last value read. */
+async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await read();
+  while (!ok(v) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
+
+async function healthyObservation() {
+  const obs = await until(
+    () => collector.current(),
+    (o) => o !== null && o.quorum.state === 'healthy' && o.members.every((m) => m.health === 'healthy' && m.status),
+  );
+  if (!obs || obs.quorum.state !== 'healthy') throw new Error('the cluster did not become healthy');
+  return obs;
+}
+
+async function finished(svc: MaintenanceService, run: MaintenanceRun): Promise<MaintenanceRun> {
+  await svc.settled(config.id);
+  return svc.get(config.id, run.id);
+}
+
+/** Writes `count` keys of 1 KB under `prefix`, deletes them and compacts: the space stays allocated, unused. */
+async function fragment(prefix: string, count: number): Promise<void> {
+  const value = 'x'.repeat(1000);
+  for (let i = 0; i < count; i += 1024) {
+    await Promise.all(
+      Array.from({ length: 8 }, (_, b) => {
+        const from = i + b * 128;
+        const puts = Array.from({ length: 128 }, (_, j) => writer.put(`${prefix}/${from + j}`).value(value));
+        return writer
+          .if(`${prefix}/none`, 'Version', '==', 0)
+          .then(...puts)
+          .commit();
+      }),
+    );
+  }
+  await writer.delete().prefix(`${prefix}/`).exec();
+  const rev = Number((await writer.get('x').exec()).header.revision);
+  await writer.kv.compact({ revision: String(rev), physical: true });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'maintenance-test-'));
+  cluster = LocalCluster.create({ dir: path.join(dir, 'c'), members: 3, basePort: 25500, name: 'mt', etcd: LINE });
+  await cluster.start();
+  config = loadConfig(cluster.etcdctlEnv).clusters[0]!;
+  db = openDatabase(path.join(dir, 'dashboard.sqlite'));
+  events = new EventStore(db);
+  audit = new AuditLog(db);
+  store = new MaintenanceStore(db);
+  collector = new ClusterCollector(config, {
+    pollIntervalMs: 300,
+    probeTimeoutMs: 800,
+    metricsIntervalMs: 0,
+    recorder: new HistoryRecorder(new SampleStore(db), events),
+  });
+  collector.start();
+  writer = createMemberClient({ endpoint: config.endpoints[0]!, tls: config.tls, timeoutMs: 30_000 });
+  await healthyObservation();
+});
+
+afterAll(async () => {
+  writer?.close();
+  collector?.stop();
+  await cluster?.stop();
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('maintenance against real etcd', () => {
+  it('defragments every member, followers first and the leader last, while a writer keeps writing', async () => {
+    await fragment('frag', 24_000);
+    const obs = await healthyObservation();
+    const leader = obs.members.find((m) => m.status?.isLeader);
+    const svc = service();
+
+    const plan = svc.plan(config.id, { action: 'defragment', dryRun: true });
+    expect(plan.refusal).toBeNull();
+    expect(plan.steps.map((s) => s.memberId).at(-1)).toBe(leader?.id);
+    expect(plan.steps.every((s) => (s.expectedReclaimBytes ?? 0) > 10 * 1024 * 1024)).toBe(true);
+
+    // A writer on the leader's endpoint: the longest gap between two acknowledged writes is the stall a client saw.
+    const leaderClient = createMemberClient({ endpoint: leader!.endpoint!, tls: config.tls, timeoutMs: 60_000 });
+    let writing = true;
+    let failures = 0;
+    let longestGapMs = 0;
+    const loop = (async () => {
+      let last = performance.now();
+      for (let i = 0; writing; i++) {
+        try {
+          await leaderClient.put(`writer/${i % 50}`).value(String(i));
+          const now = performance.now();
+          longestGapMs = Math.max(longestGapMs, now - last);
+          last = now;
+        } catch {
+          failures += 1;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    const started = await svc.start(config.id, { action: 'defragment' }, OPERATOR);
+    expect(started.state).toBe('running');
+    // While it runs, a second action is refused with the reason.
+    await expect(svc.start(config.id, { action: 'compact' }, OPERATOR)).rejects.toMatchObject({
+      code: 'maintenance_running',
+    });
+    const run = await finished(svc, started);
+    writing = false;
+    await loop;
+    leaderClient.close();
+
+    expect(run.state, run.reason ?? '').toBe('succeeded');
+    expect(run.steps.map((s) => s.step)).toEqual(['defragment', 'defragment', 'defragment']);
+    expect(run.steps.at(-1)?.memberId).toBe(leader?.id);
+    for (const s of run.steps) {
+      expect(s.state).toBe('succeeded');
+      expect(s.after?.dbSize, `${s.memberName}: ${JSON.stringify(s)}`).toBeLessThan((s.before?.dbSize ?? 0) * 0.6);
+    }
+    expect(failures).toBe(0);
+    const longestStepMs = Math.max(...run.steps.map((s) => Date.parse(s.finishedAt!) - Date.parse(s.startedAt!)));
+    expect(longestGapMs).toBeLessThan(longestStepMs + 1500);
+
+    const rows = audit.query({ action: 'maintenance.defragment' });
+    expect(rows.map((r) => [r.actor, r.details.phase, r.outcome])).toEqual(
+      expect.arrayContaining([
+        ['alice', 'started', 'success'],
+        ['alice', 'finished', 'success'],
+      ]),
+    );
+    const timeline = events.query({ clusterId: config.id, from: 0, to: Date.now(), types: ['maintenance'] });
+    expect(timeline.map((e) => e.details.phase)).toEqual(expect.arrayContaining(['started', 'succeeded']));
+  });
+
+  it('shows a member it defragments as busy, and quorum as intact', async () => {
+    const obs = await healthyObservation();
+    const follower = obs.members.find((m) => !m.status?.isLeader)!;
+    collector.markBusy(follower.id!, true);
+    try {
+      const seen = await until(
+        () => collector.current(),
+        (o) => o?.members.find((m) => m.id === follower.id)?.defragmenting === true,
+      );
+      expect(seen?.quorum.state).toBe('healthy');
+    } finally {
+      collector.markBusy(follower.id!, false);
+    }
+  });
+
+  it('compacts to the revision asked for, waiting for the physical compaction', async () => {
+    await healthyObservation();
+    for (let i = 0; i < 20; i++) await writer.put('compact/k').value(String(i));
+    const rev = Number((await writer.get('compact/k').exec()).header.revision);
+    const svc = service();
+    const run = await finished(svc, await svc.start(config.id, { action: 'compact', revision: rev - 5 }, OPERATOR));
+    expect(run.state, run.reason ?? '').toBe('succeeded');
+    expect(run.steps[0]?.after?.compactRevision).toBe(rev - 5);
+    // A read of a revision before it is refused: the old revisions are gone.
+    await expect(
+      writer
+        .get('compact/k')
+        .revision(rev - 10)
+        .exec(),
+    ).rejects.toThrow(/compacted/);
+    // A revision newer than the cluster's is bad input.
+    await expect(
+      svc.start(config.id, { action: 'compact', revision: rev + 1_000_000 }, OPERATOR),
+    ).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+  });
+
+  it('moves the leader to a named member, and the timeline says who asked', async () => {
+    const obs = await healthyObservation();
+    const target = obs.members.find((m) => !m.status?.isLeader)!;
+    const svc = service();
+    const run = await finished(
+      svc,
+      await svc.start(config.id, { action: 'move-leader', target: target.id! }, OPERATOR),
+    );
+    expect(run.state, run.reason ?? '').toBe('succeeded');
+    expect(run.steps[0]?.after?.leader).toBe(target.id);
+    const seen = await until(
+      () => collector.current(),
+      (o) => o?.leader?.id === target.id,
+    );
+    expect(seen?.leader?.id).toBe(target.id);
+    const changes = await until(
+      () => events.query({ clusterId: config.id, from: 0, to: Date.now(), types: ['leader_changed'] }),
+      (list) => list.some((e) => e.details.requestedBy === 'alice'),
+      10_000,
+    );
+    expect(changes.find((e) => e.details.requestedBy === 'alice')?.details.newLeader).toBe(target.id);
+  });
+
+  it('refuses with the reason: a snapshot running, the target already leader, a member down', async () => {
+    const obs = await healthyObservation();
+    const svc = service();
+    snapshotRunning = '20261206T000000Z-abcdef';
+    try {
+      await expect(svc.start(config.id, { action: 'defragment' }, OPERATOR)).rejects.toMatchObject({
+        kind: 'conflict',
+        code: 'snapshot_running',
+      });
+    } finally {
+      snapshotRunning = null;
+    }
+    const leader = obs.members.find((m) => m.status?.isLeader)!;
+    await expect(svc.start(config.id, { action: 'move-leader', target: leader.id! }, OPERATOR)).rejects.toMatchObject({
+      code: 'already_leader',
+    });
+    const follower = obs.members.find((m) => !m.status?.isLeader)!;
+    const index = cluster.indexOfName(follower.name);
+    await cluster.stopMember(index);
+    try {
+      await until(
+        () => collector.current(),
+        (o) => o?.members.find((m) => m.id === follower.id)?.health !== 'healthy',
+      );
+      const err = await svc.start(config.id, { action: 'defragment' }, OPERATOR).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'conflict', code: 'cluster_unhealthy' });
+      expect((err as Error).message).toContain(follower.name);
+      const refused = audit.query({ action: 'maintenance.defragment', outcome: 'failure' });
+      expect(refused[0]?.details.code).toBe('cluster_unhealthy');
+    } finally {
+      cluster.startMember(index);
+      await cluster.waitHealthy();
+    }
+  });
+
+  it('cancels between members, never in the middle of one', async () => {
+    await healthyObservation();
+    const svc = service({ pauseBetweenMembersMs: 5_000 });
+    const run = await svc.start(config.id, { action: 'defragment' }, OPERATOR);
+    await until(
+      () => svc.get(config.id, run.id),
+      (r) => r.steps[0]?.state === 'succeeded',
+    );
+    svc.cancel(config.id, run.id, OPERATOR);
+    const done = await finished(svc, run);
+    expect(done.state).toBe('canceled');
+    expect(done.steps.map((s) => s.state)).toEqual(['succeeded', 'canceled', 'canceled']);
+    expect(() => svc.cancel(config.id, run.id, OPERATOR)).toThrow(/canceled: there is nothing to cancel/);
+  });
+
+  it('marks a run the dashboard left running as interrupted when it starts again', () => {
+    const id = '20261206T010203Z-0a0b0c';
+    store.insert({
+      id,
+      clusterId: config.id,
+      action: 'defragment',
+      by: 'alice',
+      trigger: 'manual',
+      startedAt: Date.now() - 1000,
+      steps: [
+        {
+          memberId: 'a',
+          memberName: 'm0',
+          step: 'defragment',
+          detail: '',
+          state: 'succeeded',
+          startedAt: null,
+          finishedAt: null,
+          before: null,
+          after: null,
+          error: null,
+        },
+        {
+          memberId: 'b',
+          memberName: 'm1',
+          step: 'defragment',
+          detail: '',
+          state: 'running',
+          startedAt: null,
+          finishedAt: null,
+          before: null,
+          after: null,
+          error: null,
+        },
+        {
+          memberId: 'c',
+          memberName: 'm2',
+          step: 'defragment',
+          detail: '',
+          state: 'pending',
+          startedAt: null,
+          finishedAt: null,
+          before: null,
+          after: null,
+          error: null,
+        },
+      ],
+    });
+    const svc = service();
+    const run = svc.get(config.id, id);
+    expect(run.state).toBe('interrupted');
+    expect(run.steps.map((s) => s.state)).toEqual(['succeeded', 'interrupted', 'canceled']);
+    expect(
+      audit
+        .query({ action: 'maintenance.defragment' })
+        .some((r) => r.details.runId === id && r.details.phase === 'interrupted'),
+    ).toBe(true);
+  });
+});

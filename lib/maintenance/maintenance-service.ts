@@ -1,0 +1,644 @@
+// Runs maintenance actions on a cluster: one at a time per cluster, each a list of steps run in order (followers
+// first, the leader last), the cluster's health checked before every step, cancelable between steps, recorded in the
+// database as it goes, audited and put on the event timeline. A run left behind by a stopped dashboard is marked
+// interrupted when the next one starts.
+import 'server-only';
+import { randomBytes } from 'node:crypto';
+import type { AuditLog } from '@/lib/auth/audit-log';
+import { isStale } from '@/lib/cluster/staleness';
+import type { MemberView, Observation } from '@/lib/cluster/status-types';
+import type { ClusterConfig } from '@/lib/config/load-config';
+import { conflict, invalidInput, notFound } from '@/lib/errors/domain-errors';
+import {
+  compact,
+  currentRevision,
+  defragment,
+  disarmAlarm,
+  moveLeader,
+  writeCheck,
+} from '@/lib/etcd/maintenance-calls';
+import { createMemberClient, createStatusClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
+import { memberIdToHex } from '@/lib/etcd/member-id';
+import type { EventStore } from '@/lib/history/event-store';
+import type { SnapshotActor } from '@/lib/snapshots/snapshot-manager';
+import { buildPlan, CAUGHT_UP_ENTRIES, compactTarget, refusal, type MaintenanceRequest } from './maintenance-plan';
+import type { MaintenanceStore } from './maintenance-store';
+import type { MaintenancePlan, MaintenanceRun, RunStep, StepFigures } from './maintenance-types';
+
+/** Who asked: an identity's audit fields, or the schedule (automatic defragmentation). */
+export type MaintenanceActor = SnapshotActor;
+
+export interface MaintenanceSettings {
+  /** Pause after one member's defragment before the next member's (OpenShift waits 36 s). */
+  pauseBetweenMembersMs: number;
+  /** Deadline of one member's Defragment call. */
+  defragmentTimeoutMs: number;
+  /** How long a member may take to answer again and catch up with the leader after its defragment. */
+  catchUpTimeoutMs: number;
+  /** Deadline of every other call. */
+  callTimeoutMs: number;
+  /** compact without a revision keeps this many of the newest revisions. */
+  keepRevisions: number;
+}
+
+export const DEFAULT_MAINTENANCE_SETTINGS: MaintenanceSettings = {
+  pauseBetweenMembersMs: 10_000,
+  defragmentTimeoutMs: 10 * 60_000,
+  catchUpTimeoutMs: 60_000,
+  callTimeoutMs: 10_000,
+  keepRevisions: 10_000,
+};
+
+export interface MaintenanceDeps {
+  clusters: readonly ClusterConfig[];
+  store: MaintenanceStore;
+  audit: AuditLog;
+  /** Where runs go on the cluster's timeline; null keeps none (tests of the runs alone). */
+  events: EventStore | null;
+  /** The collector's latest view of a cluster. */
+  observe: (clusterId: string) => Observation | null;
+  staleAfterMs: number;
+  /** The id of the snapshot being taken of the cluster, or null. */
+  snapshotRunning: (clusterId: string) => string | null;
+  /** Tells the live view a member is busy (defragmenting at the dashboard's request), not down. */
+  markBusy: (clusterId: string, memberId: string, busy: boolean) => void;
+  /** Tells the timeline the next leader change to `memberId` was asked for by `by`. */
+  expectLeaderMove: (clusterId: string, memberId: string, by: string) => void;
+  /** An audit row's details for a refused action: what the caller is answered (lib/api's failureDetails). */
+  failureDetails: (err: unknown) => Record<string, unknown>;
+  /** A cluster's settings (its config's pause between members and revisions kept). */
+  settings: (clusterId: string) => MaintenanceSettings;
+}
+
+interface Active {
+  run: MaintenanceRun;
+  cancel: boolean;
+  /** Wakes a pause early when a cancel arrives. */
+  wake: (() => void) | null;
+  done: Promise<void>;
+}
+
+const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+/** The key the write check puts and deletes again. */
+export const WRITE_CHECK_KEY = 'etcd-dashboard/write-check';
+
+function newRunId(now: number): string {
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const isoNow = () => new Date().toISOString();
+
+/** Thrown inside a run to stop it with a reason; the step it names has failed. */
+class StepFailed extends Error {}
+
+export class MaintenanceService {
+  private readonly active = new Map<string, Active>();
+
+  constructor(private readonly deps: MaintenanceDeps) {
+    for (const run of deps.store.markInterrupted(Date.now())) {
+      this.audit(run.clusterId, null, `maintenance.${run.action}`, 'failure', {
+        runId: run.id,
+        phase: 'interrupted',
+        reason: run.reason,
+      });
+      this.event(run, 'interrupted');
+    }
+  }
+
+  private cluster(clusterId: string): ClusterConfig {
+    const c = this.deps.clusters.find((x) => x.id === clusterId);
+    if (!c) throw notFound(`no cluster with id "${clusterId}"`);
+    return c;
+  }
+
+  /** The id of the run in progress on the cluster, or null: the snapshot manager refuses to start beside it. */
+  running(clusterId: string): string | null {
+    return this.active.get(clusterId)?.run.id ?? null;
+  }
+
+  list(clusterId: string): MaintenanceRun[] {
+    this.cluster(clusterId);
+    return this.deps.store.list(clusterId).map((r) => this.live(r));
+  }
+
+  get(clusterId: string, runId: string): MaintenanceRun {
+    this.cluster(clusterId);
+    if (!RUN_ID.test(runId)) throw invalidInput(`"${runId.slice(0, 60)}" is not a maintenance run id`);
+    const run = this.deps.store.get(clusterId, runId);
+    if (!run) throw notFound(`no maintenance run "${runId}" for cluster "${clusterId}"`);
+    return this.live(run);
+  }
+
+  /** The in-memory run where it is the active one (its steps are newer than the last save). */
+  private live(run: MaintenanceRun): MaintenanceRun {
+    const a = this.active.get(run.clusterId);
+    return a && a.run.id === run.id ? structuredClone(a.run) : run;
+  }
+
+  /** Resolves when the run in progress on the cluster (if any) has finished; for tests and shutdown. */
+  async settled(clusterId: string): Promise<void> {
+    await this.active.get(clusterId)?.done;
+  }
+
+  /** The plan and whether the action could start now, changing nothing. */
+  plan(
+    clusterId: string,
+    req: MaintenanceRequest,
+  ): MaintenancePlan & { refusal: { code: string; message: string } | null } {
+    this.cluster(clusterId);
+    const obs = this.deps.observe(clusterId);
+    const refused = this.gate(clusterId, obs, req);
+    if (refused?.code === 'bad_request') throw invalidInput(refused.message);
+    if (!obs) return { action: req.action, clusterId, steps: [], warnings: [], refusal: refused };
+    return { ...buildPlan(obs, req, null, this.deps.settings(clusterId).keepRevisions), refusal: refused };
+  }
+
+  private gate(clusterId: string, obs: Observation | null, req: MaintenanceRequest) {
+    return refusal(obs, req, {
+      stale: !obs || isStale(obs.observedAt, Date.now(), this.deps.staleAfterMs),
+      runningMaintenance: this.running(clusterId),
+      runningSnapshot: this.deps.snapshotRunning(clusterId),
+    });
+  }
+
+  /**
+   * Starts a run and returns it at once (state "running", its steps pending); the work goes on in the background.
+   * Throws invalid (bad input), conflict (unsafe now, with the reason) or not-found; every refusal is audited.
+   */
+  async start(
+    clusterId: string,
+    req: MaintenanceRequest,
+    by: MaintenanceActor,
+    trigger: 'manual' | 'schedule' = 'manual',
+  ): Promise<MaintenanceRun> {
+    const action = `maintenance.${req.action}`;
+    try {
+      const cluster = this.cluster(clusterId);
+      const obs = this.deps.observe(clusterId);
+      const refused = this.gate(clusterId, obs, req);
+      if (refused) {
+        throw refused.code === 'bad_request' ? invalidInput(refused.message) : conflict(refused.code, refused.message);
+      }
+      const snapshot = obs as Observation;
+      // The compaction's revision is read now, so the plan shows the number the run will use.
+      let revision: number | null = null;
+      if (req.action === 'compact' || req.action === 'nospace-recovery') {
+        revision = await this.readRevision(cluster, snapshot);
+        if (req.revision !== undefined && revision !== null && req.revision > revision) {
+          throw invalidInput(`revision: ${req.revision} is newer than the cluster's current revision ${revision}`);
+        }
+      }
+      const target =
+        req.action === 'nospace-recovery'
+          ? revision
+          : compactTarget(req, revision, this.deps.settings(clusterId).keepRevisions);
+      const plan = buildPlan(
+        snapshot,
+        { ...req, ...(target !== null ? { revision: target } : {}) },
+        revision,
+        this.deps.settings(clusterId).keepRevisions,
+      );
+      // Checked again after the await: of two requests at once, only the first to get here starts.
+      if (this.running(clusterId)) {
+        throw conflict(
+          'maintenance_running',
+          `another maintenance run is in progress for this cluster: ${this.running(clusterId)}`,
+        );
+      }
+      const now = Date.now();
+      const run: MaintenanceRun = {
+        id: newRunId(now),
+        clusterId,
+        action: req.action,
+        state: 'running',
+        by: by.actor,
+        trigger,
+        startedAt: new Date(now).toISOString(),
+        finishedAt: null,
+        reason: null,
+        cancelRequested: false,
+        steps: plan.steps.map((s) => ({
+          ...s,
+          state: 'pending',
+          startedAt: null,
+          finishedAt: null,
+          before: null,
+          after: null,
+          error: null,
+        })),
+      };
+      this.deps.store.insert({
+        id: run.id,
+        clusterId,
+        action: req.action,
+        by: by.actor,
+        trigger,
+        startedAt: now,
+        steps: run.steps,
+      });
+      const active: Active = { run, cancel: false, wake: null, done: Promise.resolve() };
+      this.active.set(clusterId, active);
+      this.audit(clusterId, by, action, 'success', {
+        runId: run.id,
+        phase: 'started',
+        steps: run.steps.map((s) => `${s.step}${s.memberName ? ` ${s.memberName}` : ''}`),
+        ...(target !== null && (req.action === 'compact' || req.action === 'nospace-recovery')
+          ? { revision: target }
+          : {}),
+        ...(req.target ? { target: req.target } : {}),
+      });
+      this.event(run, 'started');
+      active.done = this.execute(cluster, active, by, target).finally(() => this.active.delete(clusterId));
+      return structuredClone(run);
+    } catch (err) {
+      this.audit(clusterId, by, action, 'failure', {
+        ...(req.dryRun ? { dryRun: true } : {}),
+        ...this.deps.failureDetails(err),
+      });
+      throw err;
+    }
+  }
+
+  /** Asks the run to stop before its next step; a member's defragment in progress is never cut short. */
+  cancel(clusterId: string, runId: string, by: MaintenanceActor): MaintenanceRun {
+    const run = this.get(clusterId, runId);
+    const a = this.active.get(clusterId);
+    if (!a || a.run.id !== runId) {
+      const err = conflict('not_running', `maintenance run ${runId} is ${run.state}: there is nothing to cancel`);
+      this.audit(clusterId, by, `maintenance.cancel`, 'failure', { runId, ...this.deps.failureDetails(err) });
+      throw err;
+    }
+    a.cancel = true;
+    a.run.cancelRequested = true;
+    this.deps.store.requestCancel(runId);
+    a.wake?.();
+    this.audit(clusterId, by, 'maintenance.cancel', 'success', { runId, action: a.run.action });
+    return structuredClone(a.run);
+  }
+
+  private async readRevision(cluster: ClusterConfig, obs: Observation): Promise<number | null> {
+    const member = obs.members.find((m) => m.status?.isLeader && m.endpoint) ?? obs.members.find((m) => m.endpoint);
+    if (!member?.endpoint) return null;
+    const client = this.client(cluster, member.endpoint);
+    try {
+      const res = await currentRevision(client, this.deps.settings(cluster.id).callTimeoutMs);
+      if (!res.ok)
+        throw conflict(
+          'revision_unavailable',
+          `could not read the current revision from ${member.name}: ${res.failure.message}`,
+        );
+      return res.value;
+    } finally {
+      client.close();
+    }
+  }
+
+  private client(cluster: ClusterConfig, endpoint: string): MemberClient {
+    return createMemberClient({ endpoint, tls: cluster.tls, timeoutMs: this.deps.settings(cluster.id).callTimeoutMs });
+  }
+
+  private async execute(
+    cluster: ClusterConfig,
+    a: Active,
+    by: MaintenanceActor,
+    revision: number | null,
+  ): Promise<void> {
+    const session = new RunSession(cluster, this.deps, a, by, revision);
+    let state: MaintenanceRun['state'] = 'succeeded';
+    let reason: string | null = null;
+    try {
+      for (let i = 0; i < a.run.steps.length; i++) {
+        if (a.cancel) {
+          state = 'canceled';
+          reason = `canceled by request before step ${i + 1} of ${a.run.steps.length}`;
+          break;
+        }
+        const step = a.run.steps[i] as RunStep;
+        step.state = 'running';
+        step.startedAt = isoNow();
+        this.save(a);
+        try {
+          await session.runStep(step);
+          step.state = 'succeeded';
+        } catch (err) {
+          step.state = 'failed';
+          step.error = err instanceof Error ? err.message : String(err);
+          state = 'failed';
+          reason = `${step.step}${step.memberName ? ` of ${step.memberName}` : ''} failed: ${step.error}`;
+        } finally {
+          step.finishedAt = isoNow();
+          this.save(a);
+        }
+        if (state === 'failed') break;
+        // The pause between two members' defragments: a cancel ends it early.
+        const next = a.run.steps[i + 1];
+        if (step.step === 'defragment' && next?.step === 'defragment' && !a.cancel) {
+          await this.pause(a, this.deps.settings(cluster.id).pauseBetweenMembersMs);
+        }
+      }
+    } catch (err) {
+      state = 'failed';
+      reason = err instanceof Error ? err.message : String(err);
+    } finally {
+      session.close();
+    }
+    for (const s of a.run.steps) if (s.state === 'pending') s.state = state === 'canceled' ? 'canceled' : 'skipped';
+    a.run.state = state;
+    a.run.reason = reason;
+    a.run.finishedAt = isoNow();
+    this.deps.store.finish(a.run.id, state, Date.parse(a.run.finishedAt), reason, a.run.steps);
+    this.audit(cluster.id, by, `maintenance.${a.run.action}`, state === 'succeeded' ? 'success' : 'failure', {
+      runId: a.run.id,
+      phase: 'finished',
+      state,
+      ...(reason ? { reason } : {}),
+    });
+    this.event(a.run, state);
+  }
+
+  private pause(a: Active, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        a.wake = null;
+        resolve();
+      }
+      a.wake = done;
+    });
+  }
+
+  private save(a: Active): void {
+    try {
+      this.deps.store.saveSteps(a.run.id, a.run.steps);
+    } catch (err) {
+      console.error(
+        `maintenance ${a.run.id}: saving its steps failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  private audit(
+    clusterId: string,
+    by: MaintenanceActor | null,
+    action: string,
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown>,
+  ): void {
+    const who = by ?? { actor: 'dashboard', role: null, method: 'none' as const, source: null };
+    try {
+      this.deps.audit.append({
+        at: Date.now(),
+        actor: who.actor,
+        role: who.role,
+        method: who.method,
+        source: who.source,
+        action,
+        clusterId,
+        memberId: null,
+        outcome,
+        details: { ...(who.tokenId ? { actorTokenId: who.tokenId } : {}), ...details },
+      });
+    } catch (err) {
+      console.error(`maintenance audit failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private event(run: MaintenanceRun, phase: string): void {
+    try {
+      this.deps.events?.insert(run.clusterId, {
+        at: new Date().toISOString(),
+        type: 'maintenance',
+        memberId: null,
+        details: {
+          runId: run.id,
+          action: run.action,
+          phase,
+          by: run.by,
+          ...(run.reason ? { reason: run.reason } : {}),
+        },
+      });
+    } catch (err) {
+      console.error(`maintenance event failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** The clients and the live reads of one run. */
+class RunSession {
+  private readonly clients = new Map<string, MemberClient>();
+  private readonly statusClients = new Map<string, StatusClient>();
+  private readonly settings: MaintenanceSettings;
+
+  constructor(
+    private readonly cluster: ClusterConfig,
+    private readonly deps: MaintenanceDeps,
+    private readonly active: Active,
+    private readonly by: MaintenanceActor,
+    private readonly revision: number | null,
+  ) {
+    this.settings = deps.settings(cluster.id);
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    for (const c of this.statusClients.values()) c.close();
+  }
+
+  private client(endpoint: string): MemberClient {
+    let c = this.clients.get(endpoint);
+    if (!c) {
+      c = createMemberClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.settings.callTimeoutMs });
+      this.clients.set(endpoint, c);
+    }
+    return c;
+  }
+
+  private statusClient(endpoint: string): StatusClient {
+    let c = this.statusClients.get(endpoint);
+    if (!c) {
+      c = createStatusClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.settings.callTimeoutMs });
+      this.statusClients.set(endpoint, c);
+    }
+    return c;
+  }
+
+  private observation(): Observation {
+    const obs = this.deps.observe(this.cluster.id);
+    if (!obs) throw new StepFailed('the cluster is no longer observed');
+    return obs;
+  }
+
+  private member(id: string | null): MemberView {
+    const m = this.observation().members.find((x) => x.id === id);
+    if (!m?.endpoint) throw new StepFailed(`member ${id ?? '?'} is no longer in the member list or has no endpoint`);
+    return m;
+  }
+
+  /** Status of every member, asked now: the gate before each step does not trust a poll that may be a second old. */
+  private async liveStatuses(): Promise<
+    Array<{ member: MemberView; status: Awaited<ReturnType<StatusClient['status']>> }>
+  > {
+    const obs = this.observation();
+    return Promise.all(
+      obs.members.map(async (m) => {
+        if (!m.endpoint) throw new StepFailed(`${m.name} has no endpoint the dashboard reaches`);
+        try {
+          return { member: m, status: await this.statusClient(m.endpoint).status() };
+        } catch (err) {
+          throw new StepFailed(
+            `${m.name} does not answer Status: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+          );
+        }
+      }),
+    );
+  }
+
+  /** Before a step that blocks or changes a member: every member answers, one leader, nobody far behind. */
+  private async requireHealthy(allowAlarm: boolean): Promise<{ leaderId: string; leaderEndpoint: string }> {
+    const all = await this.liveStatuses();
+    const leaders = new Set(all.map((x) => x.status.leader).filter((l) => l !== '0'));
+    if (leaders.size !== 1)
+      throw new StepFailed('the members do not agree on one leader: an election may be under way');
+    const leaderDec = [...leaders][0] as string;
+    const leader = all.find((x) => x.status.header?.member_id === leaderDec);
+    if (!leader) throw new StepFailed('the leader does not answer');
+    for (const x of all) {
+      const errors = x.status.errors.filter((e) => !(allowAlarm && /NOSPACE|space/i.test(e)));
+      if (errors.length > 0) throw new StepFailed(`${x.member.name} reports: ${errors.join('; ')}`);
+      const lag = Number(leader.status.raftIndex) - Number(x.status.raftAppliedIndex);
+      if (lag > CAUGHT_UP_ENTRIES) throw new StepFailed(`${x.member.name} is ${lag} raft entries behind the leader`);
+    }
+    return { leaderId: memberIdToHex(leaderDec), leaderEndpoint: leader.member.endpoint as string };
+  }
+
+  private figures(s: Awaited<ReturnType<StatusClient['status']>>): StepFigures {
+    return { dbSize: Number(s.dbSize), dbSizeInUse: Number(s.dbSizeInUse), revision: Number(s.header?.revision ?? 0) };
+  }
+
+  async runStep(step: RunStep): Promise<void> {
+    const t = this.settings;
+    const recovering = this.active.run.action === 'nospace-recovery';
+    switch (step.step) {
+      case 'defragment': {
+        await this.requireHealthy(recovering);
+        const m = this.member(step.memberId);
+        const endpoint = m.endpoint as string;
+        step.before = this.figures(await this.statusClient(endpoint).status());
+        this.deps.markBusy(this.cluster.id, m.id as string, true);
+        let res;
+        try {
+          res = await defragment(this.client(endpoint), t.defragmentTimeoutMs);
+        } finally {
+          this.deps.markBusy(this.cluster.id, m.id as string, false);
+        }
+        if (!res.ok) throw new StepFailed(res.failure.message);
+        step.after = await this.waitCaughtUp(m);
+        return;
+      }
+      case 'compact': {
+        const { leaderEndpoint } = await this.requireHealthy(recovering);
+        if (this.revision === null) throw new StepFailed('no revision to compact to');
+        const client = this.client(leaderEndpoint);
+        const before = await currentRevision(client, t.callTimeoutMs);
+        step.before = before.ok ? { revision: before.value } : null;
+        const res = await compact(client, this.revision, t.defragmentTimeoutMs);
+        if (!res.ok) {
+          // Compacting to a revision already compacted is no failure: the space is already free to reclaim.
+          if (/compacted/i.test(res.failure.message)) {
+            step.after = { compactRevision: this.revision };
+            step.error = null;
+            return;
+          }
+          throw new StepFailed(res.failure.message);
+        }
+        step.after = { compactRevision: this.revision, revision: res.value.revision };
+        return;
+      }
+      case 'disarm': {
+        const obs = this.observation();
+        const via = obs.members.find((m) => m.status?.isLeader && m.endpoint) ?? obs.members.find((m) => m.endpoint);
+        if (!via?.endpoint) throw new StepFailed('no member to send the disarm to');
+        if (!recovering) {
+          const quota = obs.quotaBackendBytes;
+          const full = obs.members.filter((m) => quota !== null && (m.status?.dbSize ?? 0) >= quota);
+          if (full.length > 0) throw new StepFailed(`${full.map((m) => m.name).join(', ')} is still at the quota`);
+        }
+        const res = await disarmAlarm(this.client(via.endpoint), step.memberId as string, 'NOSPACE', t.callTimeoutMs);
+        if (!res.ok) throw new StepFailed(res.failure.message);
+        return;
+      }
+      case 'write-check': {
+        const obs = this.observation();
+        const via = obs.members.find((m) => m.endpoint);
+        if (!via?.endpoint) throw new StepFailed('no member to write to');
+        const res = await writeCheck(this.client(via.endpoint), WRITE_CHECK_KEY, t.callTimeoutMs);
+        if (!res.ok) throw new StepFailed(`the cluster still refuses writes: ${res.failure.message}`);
+        step.after = {};
+        step.detail = `a write succeeded (put and delete ${WRITE_CHECK_KEY} in ${res.value.tookMs} ms)`;
+        return;
+      }
+      case 'move-leader': {
+        const { leaderId, leaderEndpoint } = await this.requireHealthy(false);
+        const target = step.memberId as string;
+        step.before = { leader: leaderId };
+        if (leaderId === target) {
+          step.after = { leader: leaderId };
+          return;
+        }
+        this.deps.expectLeaderMove(this.cluster.id, target, this.by.actor);
+        const res = await moveLeader(this.client(leaderEndpoint), target, t.callTimeoutMs);
+        if (!res.ok) throw new StepFailed(res.failure.message);
+        step.after = { leader: await this.waitLeader(target) };
+        return;
+      }
+      case 'wait-healthy':
+        await this.requireHealthy(recovering);
+        return;
+    }
+  }
+
+  /** After its defragment: the member answers Status again and has applied what the leader had committed. */
+  private async waitCaughtUp(m: MemberView): Promise<StepFigures> {
+    const deadline = Date.now() + this.settings.catchUpTimeoutMs;
+    let last = 'no answer yet';
+    while (Date.now() < deadline) {
+      try {
+        const s = await this.statusClient(m.endpoint as string).status();
+        const leaderId = s.leader;
+        const leaderMember = this.observation().members.find((x) => x.id !== null && x.id === memberIdToHex(leaderId));
+        const leaderStatus = leaderMember?.endpoint ? await this.statusClient(leaderMember.endpoint).status() : s;
+        const lag = Number(leaderStatus.raftIndex) - Number(s.raftAppliedIndex);
+        if (s.leader !== '0' && lag <= CAUGHT_UP_ENTRIES && s.errors.length === 0) return this.figures(s);
+        last = s.leader === '0' ? 'it sees no leader' : `${lag} raft entries behind`;
+      } catch (err) {
+        last = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new StepFailed(
+      `${m.name} did not catch up within ${Math.round(this.settings.catchUpTimeoutMs / 1000)} s after its defragment: ${last}`,
+    );
+  }
+
+  private async waitLeader(target: string): Promise<string> {
+    const deadline = Date.now() + Math.max(10_000, this.settings.callTimeoutMs);
+    let seen = '?';
+    while (Date.now() < deadline) {
+      try {
+        const m = this.member(target);
+        const s = await this.statusClient(m.endpoint as string).status();
+        seen = s.leader === '0' ? 'none' : memberIdToHex(s.leader);
+        if (seen === target) return seen;
+      } catch {
+        // The target answers again in a moment.
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new StepFailed(`etcd accepted the move, but the leader is ${seen}, not ${target}`);
+  }
+}

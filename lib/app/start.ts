@@ -3,6 +3,7 @@ import 'server-only';
 import { ConfigError } from '@/lib/config/config-error';
 import { DatabaseError } from '@/lib/db/database';
 import { syncUsers } from '@/lib/access/sync-users';
+import { startAutoDefragment } from '@/lib/maintenance/auto-defragment';
 import { startSnapshotSchedules } from '@/lib/snapshots/snapshot-schedule';
 import { dashboard } from './dashboard';
 
@@ -11,7 +12,8 @@ export async function startDashboard(): Promise<void> {
     if (process.env.ETCD_DASHBOARD_CONFIG && process.env.ETCDCTL_ENDPOINTS) {
       console.log('etcd-dashboard: ETCD_DASHBOARD_CONFIG is set; the ETCDCTL_* variables are ignored');
     }
-    const { config, auth, snapshots } = dashboard();
+    const app = dashboard();
+    const { config, auth, snapshots } = app;
     await syncUsers(config.auth, auth.users, auth.sessions);
     const r = await snapshots.reconcile();
     if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {
@@ -20,6 +22,12 @@ export async function startDashboard(): Promise<void> {
       );
     }
     startSnapshotSchedules(config, snapshots);
+    startAutoDefragment({
+      clusters: config.clusters,
+      maintenance: app.maintenance,
+      observe: (id) => app.collectors.get(id)?.current() ?? null,
+      audit: auth.audit,
+    });
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
     console.log(`etcd-dashboard: data in ${config.dataDir}`);

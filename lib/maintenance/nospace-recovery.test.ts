@@ -1,0 +1,139 @@
+// NOSPACE end to end on a real cluster with a small quota: fill it until etcd raises the alarm and refuses writes,
+// then one guided run (compact, defragment every member, disarm, a write) brings writes back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { LocalCluster } from '@/scripts/lib/local-cluster';
+import { selectedEtcdLine } from '@/scripts/lib/etcd-versions';
+import { AuditLog } from '@/lib/auth/audit-log';
+import { ClusterCollector } from '@/lib/collector/cluster-collector';
+import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
+import { openDatabase } from '@/lib/db/database';
+import { isDomainError } from '@/lib/errors/domain-errors';
+import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
+import { DEFAULT_MAINTENANCE_SETTINGS, MaintenanceService } from './maintenance-service';
+import { MaintenanceStore } from './maintenance-store';
+
+const QUOTA_BYTES = 16 * 1024 * 1024;
+let dir: string;
+let cluster: LocalCluster;
+let config: ClusterConfig;
+let db: Database.Database;
+let collector: ClusterCollector;
+let client: MemberClient;
+
+async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await read();
+  while (!ok(v) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'nospace-test-'));
+  cluster = LocalCluster.create({
+    dir: path.join(dir, 'c'),
+    members: 3,
+    basePort: 25520,
+    name: 'ns',
+    quotaBackendBytes: QUOTA_BYTES,
+    etcd: selectedEtcdLine(),
+  });
+  await cluster.start();
+  config = loadConfig(cluster.etcdctlEnv).clusters[0]!;
+  db = openDatabase(path.join(dir, 'dashboard.sqlite'));
+  collector = new ClusterCollector(config, {
+    pollIntervalMs: 300,
+    probeTimeoutMs: 800,
+    metricsIntervalMs: 2000,
+    recorder: null,
+  });
+  collector.start();
+  client = createMemberClient({ endpoint: config.endpoints[0]!, tls: config.tls, timeoutMs: 10_000 });
+});
+
+afterAll(async () => {
+  client?.close();
+  collector?.stop();
+  await cluster?.stop();
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('NOSPACE recovery against real etcd', () => {
+  it('compacts, defragments every member, disarms the alarm, and writes succeed again', async () => {
+    // Overwrite the same few keys: every revision stays until a compaction, so the database fills with history.
+    const value = 'v'.repeat(64 * 1024);
+    let refused: Error | null = null;
+    for (let i = 0; i < 2000 && !refused; i++) {
+      try {
+        await client.put(`fill/${i % 8}`).value(value);
+      } catch (err) {
+        refused = err as Error;
+      }
+    }
+    expect(refused?.message).toMatch(/database space exceeded/);
+    const alarmed = await until(
+      () => collector.current(),
+      (o) => (o?.alarms.some((a) => a.alarm === 'NOSPACE') ?? false) && o?.quotaBackendBytes !== null,
+    );
+    expect(alarmed?.alarms.some((a) => a.alarm === 'NOSPACE')).toBe(true);
+
+    const audit = new AuditLog(db);
+    const svc = new MaintenanceService({
+      clusters: [config],
+      store: new MaintenanceStore(db),
+      audit,
+      events: null,
+      observe: () => collector.current(),
+      staleAfterMs: 5_000,
+      snapshotRunning: () => null,
+      markBusy: (_c, m, b) => collector.markBusy(m, b),
+      expectLeaderMove: () => undefined,
+      failureDetails: (err) => (isDomainError(err) ? { code: err.code } : {}),
+      settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 200 }),
+    });
+    // Disarm alone is refused while the space is not back below the quota.
+    await expect(
+      svc.start(config.id, { action: 'disarm' }, { actor: 'bob', role: 'operator', method: 'token', source: null }),
+    ).rejects.toMatchObject({
+      code: 'space_not_reclaimed',
+    });
+
+    const started = await svc.start(
+      config.id,
+      { action: 'nospace-recovery' },
+      { actor: 'bob', role: 'operator', method: 'token', source: null },
+    );
+    expect(started.steps.map((s) => s.step)).toEqual([
+      'compact',
+      'defragment',
+      'defragment',
+      'defragment',
+      ...started.steps.filter((s) => s.step === 'disarm').map(() => 'disarm'),
+      'write-check',
+    ]);
+    await svc.settled(config.id);
+    const run = svc.get(config.id, started.id);
+    expect(run.state, `${run.reason} ${JSON.stringify(run.steps.map((s) => [s.step, s.state, s.error]))}`).toBe(
+      'succeeded',
+    );
+    for (const s of run.steps.filter((x) => x.step === 'defragment')) {
+      expect(s.after?.dbSize).toBeLessThan(QUOTA_BYTES / 2);
+    }
+    // Writes succeed again, and the alarm is gone from etcd's own list.
+    await client.put('after/recovery').value('ok');
+    const alarms = await client.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 });
+    expect(alarms.alarms ?? []).toHaveLength(0);
+    const cleared = await until(
+      () => collector.current(),
+      (o) => o !== null && o.alarms.length === 0 && o.members.every((m) => m.health === 'healthy'),
+    );
+    expect(cleared?.alarms).toEqual([]);
+  });
+});

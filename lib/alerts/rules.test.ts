@@ -1,20 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { computeQuorum } from '@/lib/cluster/quorum';
-import type { AlarmName, AlarmView, MemberHealth, MemberView, Observation } from '@/lib/cluster/status-types';
+import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
+import type { Observation } from '@/lib/cluster/status-types';
 import { DEFAULT_THRESHOLDS, type RuleName } from '@/lib/cluster/thresholds';
 import type { MemberMetrics } from '@/lib/collector/cluster-collector';
+import {
+  GiB,
+  hashKVs,
+  IDS,
+  MiB,
+  NAMES,
+  NOW,
+  observation,
+  type Index,
+  type MemberSpec,
+} from '@/test/support/observations';
 import { RULES, evaluateRules, type CertificateFact, type Finding, type RuleContext } from './rules';
 
-const MiB = 1024 ** 2;
-const GiB = 1024 ** 3;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const NOW = Date.parse('2025-06-02T09:30:00.000Z');
-
-// Three members as scripts/local-cluster.ts runs them; ids as etcdctl prints them.
-const IDS = ['8211f1d0f64f3269', '91bc3c398fb3c146', 'fd422379fda50e48'] as const;
-const NAMES = ['etcd-0', 'etcd-1', 'etcd-2'] as const;
-type Index = 0 | 1 | 2;
 
 // ---- builders -------------------------------------------------------------------------------------------------------
 
@@ -31,85 +34,17 @@ function finding(
   return { rule, severity, memberId, memberName, ...(instance === undefined ? {} : { instance }), summary };
 }
 
-interface MemberSpec {
-  health?: MemberHealth;
-  error?: string | null;
-  isLearner?: boolean;
-  isLeader?: boolean;
-  /** null: the member did not answer Status. */
-  status?: { dbSize?: number; dbSizeInUse?: number; version?: string } | null;
-}
-
-function member(i: number, spec: MemberSpec = {}): MemberView {
-  const health = spec.health ?? 'healthy';
-  const id = IDS[i] ?? `a${i}0000000000000${i}`.slice(0, 16);
-  const name = NAMES[i] ?? `etcd-${i}`;
-  const port = 2379 + i * 20000;
-  const answered = spec.status !== null && health !== 'unreachable';
-  return {
-    id,
-    name,
-    peerURLs: [`https://127.0.0.1:${port + 1}`],
-    clientURLs: [`https://127.0.0.1:${port}`],
-    endpoint: `https://127.0.0.1:${port}`,
-    isLearner: spec.isLearner ?? false,
-    health,
-    probeMs: health === 'healthy' ? 2.4 : null,
-    error:
-      spec.error !== undefined
-        ? spec.error
-        : health === 'unreachable'
-          ? `connect ECONNREFUSED 127.0.0.1:${port}`
-          : health === 'unhealthy'
-            ? 'health read failed: etcdserver: request timed out'
-            : null,
-    status: answered
-      ? {
-          version: spec.status?.version ?? '3.5.21',
-          dbSize: spec.status?.dbSize ?? 64 * MiB,
-          dbSizeInUse: spec.status?.dbSizeInUse ?? 48 * MiB,
-          raftTerm: 7,
-          raftIndex: 184_233,
-          raftAppliedIndex: 184_233,
-          isLeader: spec.isLeader ?? i === 0,
-          errors: [],
-        }
-      : null,
-  };
-}
-
-interface ObservationSpec {
-  /** One spec per member; three healthy members by default, etcd-0 leading. */
-  members?: MemberSpec[];
-  /** Defaults to the healthy member whose status says it leads; null when none does. */
-  leader?: { id: string; name: string } | null;
-  alarms?: { member: Index; alarm: AlarmName }[];
-  quotaBackendBytes?: number | null;
-}
-
-/** An observation as the collector assembles it: quorum from the members, alarms making their member unhealthy. */
-function observation(spec: ObservationSpec = {}): Observation {
-  const alarms: AlarmView[] = (spec.alarms ?? []).map((a) => ({ memberId: IDS[a.member], alarm: a.alarm }));
-  const members = (spec.members ?? [{}, {}, {}]).map((m, i) => {
-    const own = alarms.filter((a) => a.memberId === IDS[i]).map((a) => a.alarm);
-    // As `etcdctl endpoint health`: an active alarm makes the member unhealthy even though it answers.
-    return own.length > 0 && !m.health
-      ? member(i, { ...m, health: 'unhealthy', error: `alarm active: ${own.join(', ')}` })
-      : member(i, m);
-  });
-  const leading = members.find((m) => m.health === 'healthy' && m.status?.isLeader);
-  const leader = spec.leader !== undefined ? spec.leader : leading ? { id: leading.id!, name: leading.name } : null;
+/** A consistency check at revision 1200 of the members' HashKV answers, with its verdict. */
+function consistencyCheck(
+  hashes: (number | null)[],
+  verdict: Pick<ConsistencyCheck, 'agree' | 'suspect' | 'note'>,
+): ConsistencyCheck {
   return {
     clusterId: 'prod-eu1',
-    name: 'prod-eu1',
-    observedAt: new Date(NOW - 1_000).toISOString(),
-    pollIntervalMs: 5_000,
-    quorum: computeQuorum(members, leader !== null),
-    leader,
-    members,
-    alarms,
-    warnings: [],
-    quotaBackendBytes: spec.quotaBackendBytes !== undefined ? spec.quotaBackendBytes : 2 * GiB,
+    checkedAt: new Date(NOW - 60_000).toISOString(),
+    revision: 1200,
+    members: hashKVs(hashes),
+    ...verdict,
   };
 }
 
@@ -297,6 +232,37 @@ describe('leader and quorum', () => {
     const obs = observation({ members: [{}, {}, {}, { isLearner: true, health: 'unreachable' }] });
     expect(obs.quorum).toMatchObject({ members: 4, voting: 3, healthy: 3, tolerance: 1 });
     expect(rules(evaluateRules(context({ observation: obs })))).toEqual(['member_down']);
+  });
+
+  describe('a member busy defragmenting (its reads wait until the defragment ends)', () => {
+    const BUSY =
+      'busy defragmenting: reads and writes wait until it ends (health read failed: context deadline exceeded)';
+
+    it('is not member_down, and quorum is not at risk: it still votes', () => {
+      const obs = observation({ members: [{}, {}, { health: 'unhealthy', defragmenting: true, error: BUSY }] });
+      expect(obs.quorum).toMatchObject({ voting: 3, healthy: 2, busy: 1, tolerance: 1, state: 'healthy' });
+      expect(evaluateRules(context({ observation: obs }))).toEqual([]);
+
+      // The same member failing its health read for any other reason is down, and leaves no margin.
+      const down = observation({ members: [{}, {}, { health: 'unhealthy', error: BUSY }] });
+      expect(rules(evaluateRules(context({ observation: down })))).toEqual(['member_down', 'quorum_at_risk']);
+    });
+
+    it('in a 2-member cluster: no quorum_at_risk either (it had nothing to spare before the defragment)', () => {
+      const obs = observation({ members: [{}, { health: 'unhealthy', defragmenting: true, error: BUSY }] });
+      expect(obs.quorum).toMatchObject({ voting: 2, healthy: 1, busy: 1, tolerance: 0, state: 'healthy' });
+      expect(rules(evaluateRules(context({ observation: obs })))).toEqual(['cluster_size']);
+    });
+
+    it('with another member down: only that one is member_down; quorum is at risk, not lost', () => {
+      const obs = observation({
+        members: [{}, { health: 'unreachable' }, { health: 'unhealthy', defragmenting: true, error: BUSY }],
+      });
+      expect(obs.quorum).toMatchObject({ healthy: 1, busy: 1, required: 2, tolerance: 0, state: 'at-risk' });
+      const findings = evaluateRules(context({ observation: obs }));
+      expect(rules(findings)).toEqual(['member_down', 'quorum_at_risk']);
+      expect(one(of(findings, 'member_down')).memberName).toBe('etcd-1');
+    });
   });
 
   it('leader changes in 15 min: 3 → nothing, 4 → warning', () => {
@@ -659,6 +625,44 @@ describe('certificates', () => {
   });
 });
 
+describe('members diverged (the consistency check)', () => {
+  it('one member differs from the majority: critical, naming that member', () => {
+    const consistency = consistencyCheck([0x1c2d, 0x1c2d, 0x9f00], {
+      agree: false,
+      suspect: IDS[2],
+      note: 'etcd-2 differs from the other 2 members',
+    });
+    expect(evaluateRules(context({ consistency }))).toEqual([
+      finding(
+        2,
+        'members_diverged',
+        'critical',
+        'etcd-2 differs from the majority at revision 1200: its data has diverged',
+      ),
+    ]);
+  });
+
+  it('no majority to tell which one: critical for the cluster, saying why', () => {
+    const note = "the members' hashes differ and no majority agrees (1 did not answer)";
+    const consistency = consistencyCheck([0x1c2d, 0x9f00, null], { agree: false, suspect: null, note });
+    expect(evaluateRules(context({ consistency }))).toEqual([
+      finding(null, 'members_diverged', 'critical', `the members' data differs at revision 1200: ${note}`),
+    ]);
+  });
+
+  it('members that agree, a check that could not compare, or no recent check: nothing', () => {
+    const agree = consistencyCheck([0x1c2d, 0x1c2d, 0x1c2d], { agree: true, suspect: null, note: null });
+    const unknown = consistencyCheck([0x1c2d, null, null], {
+      agree: null,
+      suspect: null,
+      note: '1 of 3 members answered: nothing to compare',
+    });
+    for (const consistency of [agree, unknown, null, undefined]) {
+      expect(evaluateRules(context({ consistency }))).toEqual([]);
+    }
+  });
+});
+
 describe('Secrets at rest', () => {
   it('plain > 0: secrets_plaintext', () => {
     expect(evaluateRules(context({ secrets: { total: 142, plain: 3 } }))).toEqual([
@@ -704,6 +708,11 @@ describe('RULES', () => {
         snapshots: { lastVerifiedAt: null, lastVerifiedOffsite: null },
         certificates: [{ what: 'the CA certificate', memberId: null, validTo: NOW + DAY }],
         secrets: { total: 5, plain: 5 },
+        consistency: consistencyCheck([1, 1, 2, 1], {
+          agree: false,
+          suspect: IDS[2],
+          note: 'etcd-2 differs from the other 3 members',
+        }),
       }),
       context({ observation: lost, snapshots: { lastVerifiedAt: NOW - HOUR, lastVerifiedOffsite: false } }),
       context({ stale: true }),

@@ -5,6 +5,8 @@ import type { MemberHealth } from './status-types';
 const voter = (health: MemberHealth): QuorumInput => ({ isLearner: false, health });
 const learner = (health: MemberHealth): QuorumInput => ({ isLearner: true, health });
 const voters = (...health: MemberHealth[]): QuorumInput[] => health.map(voter);
+/** A voter whose health read fails (or that does not answer) while it defragments. */
+const defragmenting = (health: MemberHealth = 'unhealthy'): QuorumInput => ({ ...voter(health), defragmenting: true });
 
 describe('requiredForQuorum', () => {
   it('is a strict majority of the voters', () => {
@@ -145,6 +147,65 @@ describe('computeQuorum', () => {
     });
   });
 
+  describe('a voter busy defragmenting still votes', () => {
+    it('3 members, one busy: healthy with one failure to spare, as before the defragment', () => {
+      expect(computeQuorum([...voters('healthy', 'healthy'), defragmenting()], true)).toEqual({
+        members: 3,
+        voting: 3,
+        healthy: 2,
+        required: 2,
+        tolerance: 1,
+        state: 'healthy',
+        busy: 1,
+      });
+      // Without the flag the same member is down and the cluster has nothing to spare.
+      expect(computeQuorum(voters('healthy', 'healthy', 'unhealthy'), true)).toMatchObject({
+        tolerance: 0,
+        state: 'at-risk',
+      });
+    });
+
+    it('busy whether its health read fails or it does not answer at all', () => {
+      expect(computeQuorum([...voters('healthy', 'healthy'), defragmenting('unreachable')], true)).toMatchObject({
+        busy: 1,
+        tolerance: 1,
+        state: 'healthy',
+      });
+    });
+
+    it('one busy and one down of 3: at risk, not lost', () => {
+      expect(computeQuorum([voter('healthy'), voter('unreachable'), defragmenting()], true)).toMatchObject({
+        healthy: 1,
+        busy: 1,
+        tolerance: 0,
+        state: 'at-risk',
+      });
+    });
+
+    it('one busy and one down of 5: degraded, one more may fail', () => {
+      const q = computeQuorum([...voters('healthy', 'healthy', 'healthy', 'unreachable'), defragmenting()], true);
+      expect(q).toMatchObject({ voting: 5, healthy: 3, busy: 1, tolerance: 1, state: 'degraded' });
+    });
+
+    it('one busy and two down of 3: lost (the busy member cannot make a majority alone)', () => {
+      const q = computeQuorum([voter('unreachable'), voter('unreachable'), defragmenting()], false);
+      expect(q).toMatchObject({ healthy: 0, busy: 1, tolerance: -1, state: 'lost' });
+    });
+
+    it('a member defragmenting that still answers its health read is healthy, not busy', () => {
+      const q = computeQuorum([...voters('healthy', 'healthy'), defragmenting('healthy')], true);
+      expect(q).toEqual({ members: 3, voting: 3, healthy: 3, required: 2, tolerance: 1, state: 'healthy' });
+    });
+
+    it('a learner defragmenting is not counted: it does not vote', () => {
+      const q = computeQuorum(
+        [...voters('healthy', 'healthy', 'healthy'), { ...learner('unhealthy'), defragmenting: true }],
+        true,
+      );
+      expect(q).toEqual({ members: 4, voting: 3, healthy: 3, required: 2, tolerance: 1, state: 'healthy' });
+    });
+  });
+
   it('tolerance is negative whenever too few voters are healthy', () => {
     for (const size of [1, 2, 3, 4, 5]) {
       for (let healthy = 0; healthy < requiredForQuorum(size); healthy++) {
@@ -183,6 +244,20 @@ describe('describeQuorum', () => {
     expect(
       describeQuorum(computeQuorum(voters('healthy', 'healthy', 'unreachable', 'unreachable', 'unreachable'), true)),
     ).toBe('2 of 5 healthy, quorum 3, 1 short of quorum');
+  });
+
+  it('names the voters busy defragmenting, apart from the healthy ones', () => {
+    expect(describeQuorum(computeQuorum([...voters('healthy', 'healthy'), defragmenting()], true))).toBe(
+      '2 of 3 healthy, 1 busy defragmenting, quorum 2, can lose 1 more',
+    );
+    expect(
+      describeQuorum(
+        computeQuorum([...voters('healthy', 'healthy', 'unreachable'), defragmenting(), defragmenting()], true),
+      ),
+    ).toBe('2 of 5 healthy, 2 busy defragmenting, quorum 3, can lose 1 more');
+    expect(describeQuorum(computeQuorum([voter('unreachable'), voter('unreachable'), defragmenting()], false))).toBe(
+      '0 of 3 healthy, 1 busy defragmenting, quorum 2, 1 short of quorum',
+    );
   });
 
   it('counts voters only', () => {

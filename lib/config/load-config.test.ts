@@ -4,7 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority, type CertPaths } from '@/scripts/lib/pki';
 import { ConfigError } from './config-error';
-import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_PROBE_TIMEOUT_MS, loadConfig } from './load-config';
+import {
+  DEFAULT_MAINTENANCE_CONFIG,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_PROBE_TIMEOUT_MS,
+  loadConfig,
+} from './load-config';
 
 const DAY = 24 * 3600_000;
 
@@ -62,6 +67,10 @@ function writeConfig(sub: string, name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
+
+/** A config file of one cluster "a" with these lines of its entry (indented 4) after its endpoints. */
+const oneCluster = (sub: string, entry: string) =>
+  writeConfig(sub, 'c.yaml', `clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n${entry}`);
 
 describe('loadConfig from ETCDCTL_* variables', () => {
   it('gives one cluster with id "default", the endpoints and the TLS files', () => {
@@ -511,8 +520,7 @@ describe('snapshot settings', () => {
 });
 
 describe('alert settings', () => {
-  const withAlerts = (sub: string, alerts: string) =>
-    writeConfig(sub, 'c.yaml', `clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n    alerts:\n${alerts}`);
+  const withAlerts = (sub: string, alerts: string) => oneCluster(sub, `    alerts:\n${alerts}`);
 
   it('lays the cluster thresholds over the defaults', () => {
     const file = withAlerts('alerts-ok', '      thresholds: { walFsyncP99WarnMs: 20, certWarnDays: 45 }\n');
@@ -558,5 +566,83 @@ describe('alert settings', () => {
     expect(configError({ ETCD_DASHBOARD_CONFIG: file }).message).toContain(
       `clusters[0].alerts.receivers[1].name: "oncall" is already receivers[0]'s`,
     );
+  });
+});
+
+describe('maintenance settings', () => {
+  const withMaintenance = (sub: string, maintenance: string) => oneCluster(sub, `    maintenance:\n${maintenance}`);
+  const maintenanceOf = (file: string) => loadConfig({ ETCD_DASHBOARD_CONFIG: file }).clusters[0]?.maintenance;
+
+  it('defaults: 10 s between members, keep 10 000 revisions, compare the members every 5 minutes, no automatic runs', () => {
+    const defaults = {
+      pauseBetweenMembersMs: 10_000,
+      keepRevisions: 10_000,
+      consistencyCheckMs: 5 * 60_000,
+      autoDefragment: null,
+    };
+    expect(DEFAULT_MAINTENANCE_CONFIG).toEqual(defaults);
+    expect(maintenanceOf(oneCluster('maintenance-none', ''))).toEqual(defaults);
+    expect(maintenanceOf(withMaintenance('maintenance-empty', '      {}\n'))).toEqual(defaults);
+    expect(loadConfig({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379' }).clusters[0]?.maintenance).toEqual(defaults);
+  });
+
+  it('reads seconds and minutes into milliseconds; 0 minutes turns the consistency check off', () => {
+    const file = withMaintenance(
+      'maintenance-ok',
+      '      pauseBetweenMembersSeconds: 36\n      keepRevisions: 500\n      consistencyCheckMinutes: 0\n',
+    );
+    expect(maintenanceOf(file)).toEqual({
+      pauseBetweenMembersMs: 36_000,
+      keepRevisions: 500,
+      consistencyCheckMs: 0,
+      autoDefragment: null,
+    });
+    const some = withMaintenance('maintenance-some', '      consistencyCheckMinutes: 1.5\n');
+    expect(maintenanceOf(some)).toMatchObject({ pauseBetweenMembersMs: 10_000, consistencyCheckMs: 90_000 });
+  });
+
+  it('automatic defragmentation: the schedule, with a one-hour window, 55 % in use and 100 MB by default', () => {
+    const file = withMaintenance('maintenance-auto', '      autoDefragment: { schedule: "0 3 * * 0" }\n');
+    expect(maintenanceOf(file)?.autoDefragment).toEqual({
+      schedule: '0 3 * * 0',
+      windowMs: 3_600_000,
+      maxInUseRatio: 0.55,
+      minDbSizeBytes: 100_000_000,
+    });
+    const given = withMaintenance(
+      'maintenance-auto-given',
+      '      autoDefragment: { schedule: "30 2 * * *", windowMinutes: 90, maxInUseRatio: 0.4, minDbSizeBytes: 0 }\n',
+    );
+    expect(maintenanceOf(given)?.autoDefragment).toEqual({
+      schedule: '30 2 * * *',
+      windowMs: 90 * 60_000,
+      maxInUseRatio: 0.4,
+      minDbSizeBytes: 0,
+    });
+  });
+
+  it('a schedule that is not cron: refused, naming the field and the value', () => {
+    const file = withMaintenance('maintenance-cron', '      autoDefragment: { schedule: "61 3 * * *" }\n');
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file });
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('clusters[0].maintenance.autoDefragment.schedule');
+    expect(err.message).toContain('"61 3 * * *"');
+  });
+
+  it('values out of range or unknown keys: refused, naming the field', () => {
+    const at = 'clusters[0].maintenance';
+    const cases: [string, string[]][] = [
+      ['      autoDefragment: { schedule: "0 3 * * *", maxInUseRatio: 1 }\n', [`${at}.autoDefragment.maxInUseRatio:`]],
+      ['      autoDefragment: { windowMinutes: 30 }\n', [`${at}.autoDefragment.schedule:`]],
+      ['      autoDefragment: { schedule: "  " }\n', [`${at}.autoDefragment.schedule:`]],
+      ['      pauseBetweenMembersSeconds: -1\n', [`${at}.pauseBetweenMembersSeconds:`]],
+      ['      keepRevisions: 1.5\n', [`${at}.keepRevisions:`]],
+      ['      consistencyCheckMinutes: 2000\n', [`${at}.consistencyCheckMinutes:`]],
+      ['      pauseBetweenMembers: 10\n', [`${at}:`, '"pauseBetweenMembers"']],
+    ];
+    for (const [i, [yaml, named]] of cases.entries()) {
+      const err = configError({ ETCD_DASHBOARD_CONFIG: withMaintenance(`maintenance-bad-${i}`, yaml) });
+      for (const part of named) expect(err.message).toContain(part);
+    }
   });
 });

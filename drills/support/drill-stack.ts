@@ -31,6 +31,7 @@ export const DRILL_PORTS = {
   'snapshot-disk-full': { etcd: 25240, dashboard: 3307 },
   'dashboard-killed': { etcd: 25260, dashboard: 3308 },
   'api-fuzz': { etcd: 25280, dashboard: 3309 },
+  'maintenance-killed': { etcd: 25300, dashboard: 3310 },
 } as const;
 
 export type DrillName = keyof typeof DRILL_PORTS;

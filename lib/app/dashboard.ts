@@ -82,6 +82,8 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     maintenanceRunning: (id) => maintenance?.running(id) ?? null,
   });
   const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
+  // eslint-disable-next-line prefer-const -- assigned below, once ClusterReads exists
+  let etcdAccess: ClusterAccessReader;
   const maintenanceStore = new MaintenanceStore(db);
   maintenance = new MaintenanceService({
     clusters: config.clusters,
@@ -94,6 +96,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     markBusy: (id, memberId, busy) => collectors.get(id)?.markBusy(memberId, busy),
     expectLeaderMove: (id, memberId, by) => collectors.get(id)?.expectLeaderMove(memberId, by),
     failureDetails,
+    features: async (id) => (await etcdAccess.read(id)).features,
     settings: (id) => maintenanceSettings(config, id),
   });
   const consistency = new ConsistencyChecker({
@@ -122,6 +125,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     lastVerifiedSnapshot: (id) => snapshots.latestVerifiedSummary(id),
     secretsCensus: (id) => collectors.get(id)?.census() ?? undefined,
   });
+  etcdAccess = new ClusterAccessReader(clusters);
   const auth = {
     users: new UserStore(db),
     sessions: new SessionStore(db),
@@ -134,7 +138,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     staleAfterMs: stale,
     collectors,
     clusters,
-    etcdAccess: new ClusterAccessReader(clusters),
+    etcdAccess,
     history: {
       db,
       samples,

@@ -6,6 +6,7 @@ import 'server-only';
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '@/lib/auth/audit-log';
 import { isStale } from '@/lib/cluster/staleness';
+import type { EtcdFeature, FeatureAccess } from '@/lib/cluster/etcd-features';
 import type { MemberView, Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import { conflict, invalidInput, notFound } from '@/lib/errors/domain-errors';
@@ -66,6 +67,11 @@ export interface MaintenanceDeps {
   expectLeaderMove: (clusterId: string, memberId: string, by: string) => void;
   /** An audit row's details for a refused action: what the caller is answered (lib/api's failureDetails). */
   failureDetails: (err: unknown) => Record<string, unknown>;
+  /**
+   * What etcd lets the dashboard's etcd user do on the cluster (lib/cluster/etcd-features); an action whose call etcd
+   * would refuse is refused before it starts, with etcd's reason. Absent: not checked (etcd's refusal fails the step).
+   */
+  features?: (clusterId: string) => Promise<FeatureAccess[] | null>;
   /** A cluster's settings (its config's pause between members and revisions kept). */
   settings: (clusterId: string) => MaintenanceSettings;
 }
@@ -183,6 +189,7 @@ export class MaintenanceService {
       if (refused) {
         throw refused.code === 'bad_request' ? invalidInput(refused.message) : conflict(refused.code, refused.message);
       }
+      await this.refuseIfEtcdWould(clusterId, req.action);
       const snapshot = obs as Observation;
       // The compaction's revision is read now, so the plan shows the number the run will use.
       let revision: number | null = null;
@@ -278,6 +285,28 @@ export class MaintenanceService {
     a.wake?.();
     this.audit(clusterId, by, 'maintenance.cancel', 'success', { runId, action: a.run.action });
     return structuredClone(a.run);
+  }
+
+  /** The etcd calls an action makes that etcd may keep for the root role. */
+  private static readonly FEATURES: Record<MaintenanceRequest['action'], EtcdFeature[]> = {
+    defragment: ['defragment'],
+    compact: [],
+    disarm: ['alarm-disarm'],
+    'nospace-recovery': ['defragment', 'alarm-disarm'],
+    'move-leader': ['move-leader'],
+  };
+
+  private async refuseIfEtcdWould(clusterId: string, action: MaintenanceRequest['action']): Promise<void> {
+    const needed = MaintenanceService.FEATURES[action];
+    if (needed.length === 0 || !this.deps.features) return;
+    let features: FeatureAccess[] | null = null;
+    try {
+      features = await this.deps.features(clusterId);
+    } catch {
+      return; // Unknown: etcd's own refusal, if any, fails the step with its reason.
+    }
+    const denied = features?.find((f) => needed.includes(f.feature) && f.allowed === false);
+    if (denied) throw conflict('etcd_permission', `etcd would refuse ${denied.call}: ${denied.reason}`);
   }
 
   private async readRevision(cluster: ClusterConfig, obs: Observation): Promise<number | null> {

@@ -2,7 +2,8 @@
 // server certificates, the Secrets census); API routes and the alert rules read these and never call etcd.
 import 'server-only';
 import type { ClusterConfig } from '@/lib/config/load-config';
-import { createMemberClient, createStatusClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
+import type { MemberClient, StatusClient } from '@/lib/etcd/member-client';
+import { MemberClients } from '@/lib/etcd/member-clients';
 import { probeMembers, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
@@ -47,8 +48,7 @@ const PEER_RTT_WINDOW_MS = 60_000;
 const RECENT_FAILURES_MS = 5 * 60_000;
 
 export class ClusterCollector {
-  private readonly clients = new Map<string, MemberClient>();
-  private readonly statusClients = new Map<string, StatusClient>();
+  private readonly clients: MemberClients;
   private memberList: MemberListEntry[] | null = null;
   private readonly endpointMembers = new Map<string, string>();
   private alarms: AlarmEntry[] = [];
@@ -92,6 +92,7 @@ export class ClusterCollector {
     readonly cluster: ClusterConfig,
     readonly options: CollectorOptions,
   ) {
+    this.clients = new MemberClients(cluster.tls, options.probeTimeoutMs);
     this.certificateSchedule = new CertificateSchedule(cluster.tls);
     this.censusSchedule = new SecretsCensusSchedule(cluster.tls);
   }
@@ -127,10 +128,7 @@ export class ClusterCollector {
     if (this.metricsTimer) clearTimeout(this.metricsTimer);
     this.timer = null;
     this.metricsTimer = null;
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
-    for (const c of this.statusClients.values()) c.close();
-    this.statusClients.clear();
+    this.clients.close();
   }
 
   /** The last completed poll, without the staleness verdict (that depends on when it is read). */
@@ -281,21 +279,11 @@ export class ClusterCollector {
   }
 
   private client(endpoint: string): MemberClient {
-    let c = this.clients.get(endpoint);
-    if (!c) {
-      c = createMemberClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.options.probeTimeoutMs });
-      this.clients.set(endpoint, c);
-    }
-    return c;
+    return this.clients.client(endpoint);
   }
 
   private statusClient(endpoint: string): StatusClient {
-    let c = this.statusClients.get(endpoint);
-    if (!c) {
-      c = createStatusClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.options.probeTimeoutMs });
-      this.statusClients.set(endpoint, c);
-    }
-    return c;
+    return this.clients.status(endpoint);
   }
 
   /** Configured endpoints, plus the advertised client URL of any listed member none of them reaches. */

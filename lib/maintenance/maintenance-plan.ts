@@ -45,8 +45,22 @@ function leaderOf(obs: Observation): MemberView | null {
 function unhealthyMembers(obs: Observation, allowAlarm: boolean): string[] {
   return obs.members
     .filter((m) => m.health !== 'healthy')
-    .filter((m) => !(allowAlarm && m.health === 'unhealthy' && m.error?.startsWith('alarm active')))
+    .filter((m) => !(allowAlarm && alarmOnly(m)))
     .map((m) => `${m.name} is ${m.health}${m.error ? ` (${m.error})` : ''}`);
+}
+
+const alarmOnly = (m: MemberView) => m.health === 'unhealthy' && (m.error?.startsWith('alarm active') ?? false);
+
+/**
+ * Quorum as raft has it. An alarm makes a member fail `etcdctl endpoint health`, so the status counts it unhealthy,
+ * but raft runs on: for the actions that clear an alarm, a member unhealthy only because of it still counts.
+ */
+function quorumLost(obs: Observation, recovering: boolean): boolean {
+  if (obs.quorum.state !== 'lost') return false;
+  if (!recovering || !obs.leader) return true;
+  const voting = voters(obs);
+  const alive = voting.filter((m) => m.health === 'healthy' || alarmOnly(m)).length;
+  return alive < Math.floor(voting.length / 2) + 1;
 }
 
 /** The first reason the action is unsafe now, or null. */
@@ -73,19 +87,28 @@ export function refusal(obs: Observation | null, req: MaintenanceRequest, ctx: G
     };
   }
   const recovering = req.action === 'nospace-recovery' || req.action === 'disarm';
-  if (obs.quorum.state === 'lost') {
+  if (quorumLost(obs, recovering)) {
     return { code: 'quorum_lost', message: 'the cluster has no quorum: nothing can be changed until it is back' };
   }
-  const down = unhealthyMembers(obs, recovering);
-  if (down.length > 0) {
-    return { code: 'cluster_unhealthy', message: `not every member is healthy: ${down.join('; ')}` };
-  }
+  // A member already defragmenting fails its health read: named as busy, before the generic "not healthy".
   const busy = obs.members.filter((m) => m.defragmenting);
   if (busy.length > 0) {
     return {
       code: 'defragment_in_progress',
       message: `${busy.map((m) => m.name).join(', ')} is already defragmenting (etcd_disk_defrag_inflight)`,
     };
+  }
+  const corrupt = obs.alarms.filter((a) => a.alarm === 'CORRUPT');
+  if (corrupt.length > 0) {
+    const names = corrupt.map((a) => obs.members.find((m) => m.id === a.memberId)?.name ?? a.memberId);
+    return {
+      code: 'corrupt_alarm',
+      message: `a CORRUPT alarm is active on ${names.join(', ')}: its data diverged; replace the member rather than run maintenance on the cluster`,
+    };
+  }
+  const down = unhealthyMembers(obs, recovering);
+  if (down.length > 0) {
+    return { code: 'cluster_unhealthy', message: `not every member is healthy: ${down.join('; ')}` };
   }
   if (!leaderOf(obs)) return { code: 'no_leader', message: 'no member reports being the leader' };
   const missingStatus = obs.members.filter((m) => !m.status || !m.id);
@@ -96,13 +119,6 @@ export function refusal(obs: Observation | null, req: MaintenanceRequest, ctx: G
     };
   }
   const nospace = obs.alarms.filter((a) => a.alarm === 'NOSPACE');
-  const corrupt = obs.alarms.filter((a) => a.alarm === 'CORRUPT');
-  if (corrupt.length > 0 && req.action !== 'move-leader') {
-    return {
-      code: 'corrupt_alarm',
-      message: 'a CORRUPT alarm is active: a member diverged; replace it rather than run maintenance on it',
-    };
-  }
   switch (req.action) {
     case 'disarm': {
       if (nospace.length === 0) return { code: 'no_alarm', message: 'no NOSPACE alarm is active' };

@@ -18,7 +18,8 @@ import {
   moveLeader,
   writeCheck,
 } from '@/lib/etcd/maintenance-calls';
-import { createMemberClient, createStatusClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
+import { createMemberClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
+import { MemberClients } from '@/lib/etcd/member-clients';
 import { memberIdToHex } from '@/lib/etcd/member-id';
 import type { EventStore } from '@/lib/history/event-store';
 import type { SnapshotActor } from '@/lib/snapshots/snapshot-manager';
@@ -459,8 +460,7 @@ export class MaintenanceService {
 
 /** The clients and the live reads of one run. */
 class RunSession {
-  private readonly clients = new Map<string, MemberClient>();
-  private readonly statusClients = new Map<string, StatusClient>();
+  private readonly clients: MemberClients;
   private readonly settings: MaintenanceSettings;
 
   constructor(
@@ -471,29 +471,19 @@ class RunSession {
     private readonly revision: number | null,
   ) {
     this.settings = deps.settings(cluster.id);
+    this.clients = new MemberClients(cluster.tls, this.settings.callTimeoutMs);
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    for (const c of this.statusClients.values()) c.close();
+    this.clients.close();
   }
 
   private client(endpoint: string): MemberClient {
-    let c = this.clients.get(endpoint);
-    if (!c) {
-      c = createMemberClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.settings.callTimeoutMs });
-      this.clients.set(endpoint, c);
-    }
-    return c;
+    return this.clients.client(endpoint);
   }
 
   private statusClient(endpoint: string): StatusClient {
-    let c = this.statusClients.get(endpoint);
-    if (!c) {
-      c = createStatusClient({ endpoint, tls: this.cluster.tls, timeoutMs: this.settings.callTimeoutMs });
-      this.statusClients.set(endpoint, c);
-    }
-    return c;
+    return this.clients.status(endpoint);
   }
 
   private observation(): Observation {

@@ -49,7 +49,14 @@ function unhealthyMembers(obs: Observation, allowAlarm: boolean): string[] {
     .map((m) => `${m.name} is ${m.health}${m.error ? ` (${m.error})` : ''}`);
 }
 
-const alarmOnly = (m: MemberView) => m.health === 'unhealthy' && (m.error?.startsWith('alarm active') ?? false);
+/** etcd's Status lists every active alarm in each member's errors ("memberID:… alarm:NOSPACE"), raised or not. */
+const ALARM_ERROR = /^memberID:\s*\d+\s+alarm:\s*NOSPACE$/;
+
+/** Unhealthy only because a NOSPACE alarm is active (its own, or the cluster's as Status reports it). */
+const alarmOnly = (m: MemberView) =>
+  m.health === 'unhealthy' &&
+  ((m.error?.startsWith('alarm active') ?? false) ||
+    (m.status !== null && m.status.errors.length > 0 && m.status.errors.every((e) => ALARM_ERROR.test(e))));
 
 /**
  * Quorum as raft has it. An alarm makes a member fail `etcdctl endpoint health`, so the status counts it unhealthy,

@@ -63,7 +63,10 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeo
 async function healthyObservation() {
   const obs = await until(
     () => collector.current(),
-    (o) => o !== null && o.quorum.state === 'healthy' && o.members.every((m) => m.health === 'healthy' && m.status),
+    (o) =>
+      o !== null &&
+      o.quorum.state === 'healthy' &&
+      o.members.every((m) => m.health === 'healthy' && m.status && !m.defragmenting),
   );
   if (!obs || obs.quorum.state !== 'healthy') throw new Error('the cluster did not become healthy');
   return obs;

@@ -66,74 +66,78 @@ afterAll(async () => {
 });
 
 describe('NOSPACE recovery against real etcd', () => {
-  it('compacts, defragments every member, disarms the alarm, and writes succeed again', async () => {
-    // Overwrite the same few keys: every revision stays until a compaction, so the database fills with history.
-    const value = 'v'.repeat(64 * 1024);
-    let refused: Error | null = null;
-    for (let i = 0; i < 2000 && !refused; i++) {
-      try {
-        await client.put(`fill/${i % 8}`).value(value);
-      } catch (err) {
-        refused = err as Error;
+  it(
+    'compacts, defragments every member, disarms the alarm, and writes succeed again',
+    { timeout: 180_000 },
+    async () => {
+      // Overwrite the same few keys: every revision stays until a compaction, so the database fills with history.
+      const value = 'v'.repeat(64 * 1024);
+      let refused: Error | null = null;
+      for (let i = 0; i < 2000 && !refused; i++) {
+        try {
+          await client.put(`fill/${i % 8}`).value(value);
+        } catch (err) {
+          refused = err as Error;
+        }
       }
-    }
-    expect(refused?.message).toMatch(/database space exceeded/);
-    const alarmed = await until(
-      () => collector.current(),
-      (o) => (o?.alarms.some((a) => a.alarm === 'NOSPACE') ?? false) && o?.quotaBackendBytes !== null,
-    );
-    expect(alarmed?.alarms.some((a) => a.alarm === 'NOSPACE')).toBe(true);
+      expect(refused?.message).toMatch(/database space exceeded/);
+      const alarmed = await until(
+        () => collector.current(),
+        (o) => (o?.alarms.some((a) => a.alarm === 'NOSPACE') ?? false) && o?.quotaBackendBytes !== null,
+      );
+      expect(alarmed?.alarms.some((a) => a.alarm === 'NOSPACE')).toBe(true);
 
-    const audit = new AuditLog(db);
-    const svc = new MaintenanceService({
-      clusters: [config],
-      store: new MaintenanceStore(db),
-      audit,
-      events: null,
-      observe: () => collector.current(),
-      staleAfterMs: 5_000,
-      snapshotRunning: () => null,
-      markBusy: (_c, m, b) => collector.markBusy(m, b),
-      expectLeaderMove: () => undefined,
-      failureDetails: (err) => (isDomainError(err) ? { code: err.code } : {}),
-      settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 200 }),
-    });
-    // Disarm alone is refused while the space is not back below the quota.
-    await expect(
-      svc.start(config.id, { action: 'disarm' }, { actor: 'bob', role: 'operator', method: 'token', source: null }),
-    ).rejects.toMatchObject({
-      code: 'space_not_reclaimed',
-    });
+      const audit = new AuditLog(db);
+      const svc = new MaintenanceService({
+        clusters: [config],
+        store: new MaintenanceStore(db),
+        audit,
+        events: null,
+        observe: () => collector.current(),
+        staleAfterMs: 5_000,
+        snapshotRunning: () => null,
+        markBusy: (_c, m, b) => collector.markBusy(m, b),
+        expectLeaderMove: () => undefined,
+        failureDetails: (err) => (isDomainError(err) ? { code: err.code } : {}),
+        settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 200 }),
+      });
+      // Disarm alone is refused while the space is not back below the quota.
+      await expect(
+        svc.start(config.id, { action: 'disarm' }, { actor: 'bob', role: 'operator', method: 'token', source: null }),
+      ).rejects.toMatchObject({
+        code: 'space_not_reclaimed',
+      });
 
-    const started = await svc.start(
-      config.id,
-      { action: 'nospace-recovery' },
-      { actor: 'bob', role: 'operator', method: 'token', source: null },
-    );
-    expect(started.steps.map((s) => s.step)).toEqual([
-      'compact',
-      'defragment',
-      'defragment',
-      'defragment',
-      ...started.steps.filter((s) => s.step === 'disarm').map(() => 'disarm'),
-      'write-check',
-    ]);
-    await svc.settled(config.id);
-    const run = svc.get(config.id, started.id);
-    expect(run.state, `${run.reason} ${JSON.stringify(run.steps.map((s) => [s.step, s.state, s.error]))}`).toBe(
-      'succeeded',
-    );
-    for (const s of run.steps.filter((x) => x.step === 'defragment')) {
-      expect(s.after?.dbSize).toBeLessThan(QUOTA_BYTES / 2);
-    }
-    // Writes succeed again, and the alarm is gone from etcd's own list.
-    await client.put('after/recovery').value('ok');
-    const alarms = await client.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 });
-    expect(alarms.alarms ?? []).toHaveLength(0);
-    const cleared = await until(
-      () => collector.current(),
-      (o) => o !== null && o.alarms.length === 0 && o.members.every((m) => m.health === 'healthy'),
-    );
-    expect(cleared?.alarms).toEqual([]);
-  });
+      const started = await svc.start(
+        config.id,
+        { action: 'nospace-recovery' },
+        { actor: 'bob', role: 'operator', method: 'token', source: null },
+      );
+      expect(started.steps.map((s) => s.step)).toEqual([
+        'compact',
+        'defragment',
+        'defragment',
+        'defragment',
+        ...started.steps.filter((s) => s.step === 'disarm').map(() => 'disarm'),
+        'write-check',
+      ]);
+      await svc.settled(config.id);
+      const run = svc.get(config.id, started.id);
+      expect(run.state, `${run.reason} ${JSON.stringify(run.steps.map((s) => [s.step, s.state, s.error]))}`).toBe(
+        'succeeded',
+      );
+      for (const s of run.steps.filter((x) => x.step === 'defragment')) {
+        expect(s.after?.dbSize).toBeLessThan(QUOTA_BYTES / 2);
+      }
+      // Writes succeed again, and the alarm is gone from etcd's own list.
+      await client.put('after/recovery').value('ok');
+      const alarms = await client.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 });
+      expect(alarms.alarms ?? []).toHaveLength(0);
+      const cleared = await until(
+        () => collector.current(),
+        (o) => o !== null && o.alarms.length === 0 && o.members.every((m) => m.health === 'healthy'),
+      );
+      expect(cleared?.alarms).toEqual([]);
+    },
+  );
 });

@@ -29,11 +29,13 @@ npm run format:check
 step "unit and integration tests (etcd $ETCD_DASHBOARD_ETCD_VERSION)"
 npm run test:unit
 # The tests that talk to etcd (probe, status, alarms, metrics, Secrets census, certificates, snapshot stream,
-# verification against that version's own snapshot status, restore) on every other supported version.
+# verification against that version's own snapshot status, restore; the maintenance runs and the consistency check)
+# on every other supported version.
 for line in $(npm run -s etcd -- lines); do
   [ "$line" = "$ETCD_DASHBOARD_ETCD_VERSION" ] && continue
   step "integration tests against etcd $line"
-  ETCD_DASHBOARD_ETCD_VERSION="$line" npx vitest run lib/etcd lib/snapshots lib/collector/cluster-collector.test.ts
+  ETCD_DASHBOARD_ETCD_VERSION="$line" npx vitest run lib/etcd lib/snapshots lib/collector/cluster-collector.test.ts \
+    lib/maintenance
 done
 step "production build"
 npm run build

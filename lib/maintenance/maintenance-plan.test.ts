@@ -262,6 +262,30 @@ describe('refusal: the NOSPACE recovery', () => {
   });
 });
 
+describe('refusal: NOSPACE as Status reports it on members that did not raise it', () => {
+  // etcd puts every active alarm in each member's Status errors: 3.4–3.6 as "memberID:<n> alarm:NOSPACE " (a trailing
+  // space), 3.7 with two spaces between; a member with that error alone is unhealthy only because of the alarm.
+  for (const text of ['memberID:16705965646633184356 alarm:NOSPACE ', 'memberID:14098537706383001555  alarm:NOSPACE']) {
+    it(`"${text}": the recovery may run, a defragment may not`, () => {
+      const obs = nospaceOn([0], {
+        members: [{}, { health: 'unhealthy', error: text }, { health: 'unhealthy', error: text }],
+        leader: { id: IDS[0], name: 'etcd-0' },
+      });
+      for (const m of obs.members.slice(1)) if (m.status) m.status.errors = [text];
+      expect(code(obs, act('nospace-recovery'))).toBeNull();
+      expect(code(obs, act('defragment'))).not.toBeNull();
+    });
+  }
+  it('another Status error beside the alarm: refused', () => {
+    const obs = nospaceOn([0], {
+      members: [{}, { health: 'unhealthy', error: 'etcdserver: no leader' }, {}],
+      leader: { id: IDS[0], name: 'etcd-0' },
+    });
+    if (obs.members[1]?.status) obs.members[1].status.errors = ['etcdserver: no leader'];
+    expect(code(obs, act('nospace-recovery'))).toBe('cluster_unhealthy');
+  });
+});
+
 describe('refusal: move-leader', () => {
   it('no target: bad_request, saying it is required', () => {
     expect(gate(observation(), act('move-leader'))).toEqual({

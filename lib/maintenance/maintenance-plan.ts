@@ -50,7 +50,7 @@ function unhealthyMembers(obs: Observation, allowAlarm: boolean): string[] {
 }
 
 /** etcd's Status lists every active alarm in each member's errors ("memberID:… alarm:NOSPACE"), raised or not. */
-const ALARM_ERROR = /^memberID:\s*\d+\s+alarm:\s*NOSPACE$/;
+const ALARM_ERROR = /^memberID:\s*\d+\s+alarm:\s*NOSPACE\s*$/;
 
 /** Unhealthy only because a NOSPACE alarm is active (its own, or the cluster's as Status reports it). */
 const alarmOnly = (m: MemberView) =>

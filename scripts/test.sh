@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, then lint, types, format, unit and integration tests (real etcd),
-# the production build, the end-to-end suite in Chromium (real etcd, real dashboard) and five fault drills.
+# the production build, the end-to-end suite in Chromium (real etcd, real dashboard) and six fault drills.
 # Each step starts what it needs and stops it by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."

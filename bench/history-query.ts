@@ -118,6 +118,8 @@ function value(series: SeriesName, member: number, t: number, start: number): nu
       return 150 * 1024 * 1024 + Math.floor(elapsedS / 60) * 4096 - Math.floor(random() * 1000) * 16;
     case 'raft_index':
       return 1_000_000 + Math.floor(elapsedS * 20) + member;
+    case 'revision':
+      return 800_000 + Math.floor(elapsedS * 15);
     case 'wal_fsync_p99_ms':
     case 'backend_commit_p99_ms':
       return round3(1 + random() * 8);

@@ -97,6 +97,8 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     expectLeaderMove: (id, memberId, by) => collectors.get(id)?.expectLeaderMove(memberId, by),
     failureDetails,
     features: async (id) => (await etcdAccess.read(id)).features,
+    revisionAt: (id, at) =>
+      samples.latestAt(id, 'revision', at, { lookbackMs: 5 * 60_000, rawRetentionMs: config.history.rawRetentionMs }),
     settings: (id) => maintenanceSettings(config, id),
   });
   const consistency = new ConsistencyChecker({

@@ -27,6 +27,8 @@ export interface MemberStatusView {
   raftTerm: number;
   raftIndex: number;
   raftAppliedIndex: number;
+  /** The member's current revision (absent in observations from before it was recorded). */
+  revision?: number;
   isLeader: boolean;
   errors: string[];
   /** The storage version of the member's db file (etcd 3.6+); null or absent before 3.6. */

@@ -50,6 +50,7 @@ function reading(memberId: string, overrides: Partial<MemberStatusReading> = {})
     raftTerm: 2,
     raftIndex: 42,
     raftAppliedIndex: 42,
+    revision: 17,
     isLearner: false,
     errors: [],
     dbSizeQuota: null,

@@ -129,6 +129,7 @@ export function assembleStatus(poll: PollOutcome): Observation {
             raftTerm: s.raftTerm,
             raftIndex: s.raftIndex,
             raftAppliedIndex: s.raftAppliedIndex,
+            revision: s.revision,
             isLeader: s.memberId === leaderId,
             errors: s.errors,
             storageVersion: s.storageVersion,

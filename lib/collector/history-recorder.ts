@@ -22,6 +22,7 @@ export class HistoryRecorder {
         rows.push({ ...base, series: 'db_size_bytes', value: m.status.dbSize });
         rows.push({ ...base, series: 'db_in_use_bytes', value: m.status.dbSizeInUse });
         rows.push({ ...base, series: 'raft_index', value: m.status.raftIndex });
+        if (m.status.revision !== undefined) rows.push({ ...base, series: 'revision', value: m.status.revision });
       }
     }
     if (rows.length > 0) this.samples.insert(rows);

@@ -16,6 +16,8 @@ export interface MemberStatusReading {
   raftTerm: number;
   raftIndex: number;
   raftAppliedIndex: number;
+  /** The member's current revision (its response header's); what a compaction counts back from. */
+  revision: number;
   isLearner: boolean;
   errors: string[];
   /** --quota-backend-bytes as the member reports it (3.6+); null before 3.6, which only has the metric. */
@@ -63,6 +65,7 @@ export async function readMemberStatus(client: StatusClient): Promise<StatusResu
         raftTerm: num(s.raftTerm),
         raftIndex: num(s.raftIndex),
         raftAppliedIndex: num(s.raftAppliedIndex),
+        revision: num(s.header?.revision ?? '0'),
         isLearner: s.isLearner,
         errors: s.errors ?? [],
         // Before 3.6 these fields are not on the wire and decode to their zero values.

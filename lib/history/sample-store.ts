@@ -270,6 +270,28 @@ export class SampleStore {
    * One series of a cluster over [from, to], bucketed so each member has at most maxPoints points. Raw samples
    * serve ranges up to 6 h that raw retention still covers; anything else comes from the 1-minute rollups.
    */
+  /**
+   * The newest value of `series` recorded in the `lookbackMs` up to `at`, the largest across members (their values
+   * of a cluster-wide series such as the revision are equal but for a poll's lag); null when none was recorded.
+   */
+  latestAt(
+    clusterId: string,
+    series: SeriesName,
+    at: number,
+    opts: { lookbackMs: number; rawRetentionMs: number; now?: number },
+  ): number | null {
+    const res = this.query({
+      clusterId,
+      series,
+      from: at - opts.lookbackMs,
+      to: at,
+      rawRetentionMs: opts.rawRetentionMs,
+      ...(opts.now !== undefined ? { now: opts.now } : {}),
+    });
+    const last = res.members.map((m) => m.points.at(-1)?.[1]).filter((v): v is number => v !== undefined);
+    return last.length > 0 ? Math.max(...last) : null;
+  }
+
   query(q: SampleQuery): SampleQueryResult {
     const maxPoints = q.maxPoints ?? DEFAULT_MAX_POINTS;
     if (!Number.isInteger(maxPoints) || maxPoints < 1) {

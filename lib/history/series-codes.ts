@@ -14,4 +14,5 @@ export const SERIES_CODES: Readonly<Record<SeriesName, number>> = {
   raft_index: 8,
   proposals_failed: 9,
   proposals_pending: 10,
+  revision: 11,
 };

@@ -11,6 +11,7 @@ export const SERIES = {
   raft_index: { unit: 'index', label: 'Raft index', aggregate: 'max' },
   proposals_failed: { unit: 'count', label: 'Failed proposals', aggregate: 'sum' },
   proposals_pending: { unit: 'count', label: 'Pending proposals', aggregate: 'max' },
+  revision: { unit: 'index', label: 'Revision', aggregate: 'max' },
 } as const;
 
 export type SeriesName = keyof typeof SERIES;

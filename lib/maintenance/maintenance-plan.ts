@@ -11,6 +11,8 @@ export interface MaintenanceRequest {
   revision?: number;
   /** compact: how many of the newest revisions to keep when no revision is given. */
   keepRevisions?: number;
+  /** compact: keep the revisions of the last this many minutes (the revision recorded then is the target). */
+  keepMinutes?: number;
   /** move-leader: the hex id of the member to hand leadership to. */
   target?: string;
   dryRun?: boolean;

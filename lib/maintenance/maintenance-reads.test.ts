@@ -85,10 +85,20 @@ describe('the maintenance body', () => {
     );
   });
 
-  it('both revision and keepRevisions: refused, asking for one', async () => {
+  it('more than one of revision, keepRevisions and keepMinutes: refused, asking for one', async () => {
     expect(await refused({ action: 'compact', revision: 100, keepRevisions: 10 })).toBe(
-      'keepRevisions: give either revision or keepRevisions',
+      'keepRevisions: give one of revision, keepRevisions and keepMinutes',
     );
+    expect(await refused({ action: 'compact', keepRevisions: 10, keepMinutes: 30 })).toBe(
+      'keepMinutes: give one of revision, keepRevisions and keepMinutes',
+    );
+  });
+
+  it('keepMinutes: compact only, a positive number', async () => {
+    expect(await refused({ action: 'defragment', keepMinutes: 5 })).toBe(
+      'keepMinutes: is not used by "defragment" (only compact)',
+    );
+    expect(await refused({ action: 'compact', keepMinutes: 0 })).toMatch(/^keepMinutes: /);
   });
 
   it('a revision that is not a positive whole number: refused, naming revision', async () => {

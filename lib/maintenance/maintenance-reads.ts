@@ -18,6 +18,11 @@ export const maintenanceInput = z
     members: z.union([z.literal('all'), z.array(memberId).min(1).max(100)]).optional(),
     revision: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     keepRevisions: z.number().int().min(0).max(1_000_000_000).optional(),
+    keepMinutes: z
+      .number()
+      .positive()
+      .max(60 * 24 * 400)
+      .optional(),
     target: memberId.optional(),
     dryRun: z.boolean().optional(),
   })
@@ -34,12 +39,18 @@ export const maintenanceInput = z
     only('members', ['defragment']);
     only('revision', ['compact']);
     only('keepRevisions', ['compact']);
+    only('keepMinutes', ['compact']);
     only('target', ['move-leader']);
     if (b.action === 'move-leader' && b.target === undefined) {
       ctx.addIssue({ code: 'custom', path: ['target'], message: 'is required for "move-leader"' });
     }
-    if (b.revision !== undefined && b.keepRevisions !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['keepRevisions'], message: 'give either revision or keepRevisions' });
+    const ways = (['revision', 'keepRevisions', 'keepMinutes'] as const).filter((k) => b[k] !== undefined);
+    if (ways.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [ways[1] as string],
+        message: 'give one of revision, keepRevisions and keepMinutes',
+      });
     }
   });
 
@@ -48,6 +59,7 @@ export function toMaintenanceRequest(body: z.infer<typeof maintenanceInput>): Ma
   if (body.members !== undefined) req.members = body.members;
   if (body.revision !== undefined) req.revision = body.revision;
   if (body.keepRevisions !== undefined) req.keepRevisions = body.keepRevisions;
+  if (body.keepMinutes !== undefined) req.keepMinutes = body.keepMinutes;
   if (body.target !== undefined) req.target = body.target;
   if (body.dryRun !== undefined) req.dryRun = body.dryRun;
   return req;

@@ -17,6 +17,7 @@ import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client'
 import { EventStore } from '@/lib/history/event-store';
 import { SampleStore } from '@/lib/history/sample-store';
 import { DEFAULT_MAINTENANCE_SETTINGS, MaintenanceService, type MaintenanceActor } from './maintenance-service';
+import { autoDefragmentCandidates, startAutoDefragment } from './auto-defragment';
 import { MaintenanceStore } from './maintenance-store';
 import type { MaintenanceRun } from './maintenance-types';
 
@@ -32,6 +33,7 @@ let audit: AuditLog;
 let store: MaintenanceStore;
 let snapshotRunning: string | null = null;
 let writer: MemberClient;
+let samples: SampleStore;
 
 function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): MaintenanceService {
   return new MaintenanceService({
@@ -45,6 +47,8 @@ function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): 
     markBusy: (_c, memberId, busy) => collector.markBusy(memberId, busy),
     expectLeaderMove: (_c, memberId, by) => collector.expectLeaderMove(memberId, by),
     failureDetails: (err) => (isDomainError(err) ? { code: err.code, message: err.message } : {}),
+    revisionAt: (_c, at) =>
+      samples.latestAt(config.id, 'revision', at, { lookbackMs: 60_000, rawRetentionMs: 3_600_000 }),
     settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 300, ...overrides }),
   });
 }
@@ -110,7 +114,7 @@ beforeAll(async () => {
     pollIntervalMs: 300,
     probeTimeoutMs: 800,
     metricsIntervalMs: 0,
-    recorder: new HistoryRecorder(new SampleStore(db), events),
+    recorder: new HistoryRecorder((samples = new SampleStore(db)), events),
   });
   collector.start();
   writer = createMemberClient({ endpoint: config.endpoints[0]!, tls: config.tls, timeoutMs: 30_000 });
@@ -220,6 +224,22 @@ describe('maintenance against real etcd', () => {
         .revision(rev - 10)
         .exec(),
     ).rejects.toThrow(/compacted/);
+    // "Keep the last T minutes": the revision the history recorded then.
+    const recorded = samples.latestAt(config.id, 'revision', Date.now() - 1000, {
+      lookbackMs: 60_000,
+      rawRetentionMs: 3_600_000,
+    });
+    expect(recorded).toBeGreaterThan(0);
+    const byTime = await finished(
+      svc,
+      await svc.start(config.id, { action: 'compact', keepMinutes: 1 / 60 }, OPERATOR),
+    );
+    expect(byTime.state, byTime.reason ?? '').toBe('succeeded');
+    expect(byTime.steps[0]?.after?.compactRevision).toBeGreaterThanOrEqual(recorded!);
+    expect(byTime.steps[0]?.after?.compactRevision).toBeLessThanOrEqual(rev + 1);
+    await expect(svc.start(config.id, { action: 'compact', keepMinutes: 600 }, OPERATOR)).rejects.toThrow(
+      /keepMinutes: the dashboard recorded no revision of this cluster 600 minutes ago/,
+    );
     // A revision newer than the cluster's is bad input.
     await expect(
       svc.start(config.id, { action: 'compact', revision: rev + 1_000_000 }, OPERATOR),
@@ -299,6 +319,49 @@ describe('maintenance against real etcd', () => {
     expect(done.state).toBe('canceled');
     expect(done.steps.map((s) => s.state)).toEqual(['succeeded', 'canceled', 'canceled']);
     expect(() => svc.cancel(config.id, run.id, OPERATOR)).toThrow(/canceled: there is nothing to cancel/);
+  });
+
+  it('defragments by itself inside its window, only the members over the rule, recorded as the schedule', async () => {
+    await fragment('auto', 6_000);
+    const obs = await healthyObservation();
+    const svc = service();
+    // Every member is fragmented now; a rule that only the fragmented ones meet, a window opening every second.
+    const rule = { schedule: '* * * * * *', windowMs: 60_000, maxInUseRatio: 0.9, minDbSizeBytes: 1024 * 1024 };
+    const seen = await until(
+      () => collector.current(),
+      (o) => o !== null && autoDefragmentCandidates(o, rule).length === o.members.length,
+    );
+    const candidates = autoDefragmentCandidates(seen ?? obs, rule);
+    expect(candidates).toHaveLength(3);
+    const stop = startAutoDefragment({
+      clusters: [{ ...config, maintenance: { ...config.maintenance, autoDefragment: rule } }],
+      maintenance: svc,
+      observe: () => collector.current(),
+      audit,
+      retryMs: 500,
+    });
+    try {
+      const runs = await until(
+        () => svc.list(config.id).filter((r) => r.trigger === 'schedule'),
+        (list) => list.length > 0,
+        15_000,
+      );
+      stop();
+      await svc.settled(config.id);
+      const run = svc.get(config.id, runs[0]!.id);
+      expect(run.state, run.reason ?? '').toBe('succeeded');
+      expect(run.by).toBe('schedule');
+      expect(run.steps.map((x) => x.memberId).sort()).toEqual([...candidates].sort());
+    } finally {
+      stop();
+    }
+    // Defragmented, no member meets the rule any more.
+    const after = await until(
+      () => collector.current(),
+      (o) => o !== null && autoDefragmentCandidates(o, rule).length === 0,
+      10_000,
+    );
+    expect(autoDefragmentCandidates(after!, rule)).toEqual([]);
   });
 
   it('marks a run the dashboard left running as interrupted when it starts again', () => {

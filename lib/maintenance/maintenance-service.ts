@@ -73,6 +73,8 @@ export interface MaintenanceDeps {
    * would refuse is refused before it starts, with etcd's reason. Absent: not checked (etcd's refusal fails the step).
    */
   features?: (clusterId: string) => Promise<FeatureAccess[] | null>;
+  /** The cluster's revision as recorded at `atMs` (the history's revision series), or null when none was. */
+  revisionAt?: (clusterId: string, atMs: number) => number | null;
   /** A cluster's settings (its config's pause between members and revisions kept). */
   settings: (clusterId: string) => MaintenanceSettings;
 }
@@ -154,14 +156,21 @@ export class MaintenanceService {
   /** The plan and whether the action could start now, changing nothing. */
   plan(
     clusterId: string,
-    req: MaintenanceRequest,
+    asked: MaintenanceRequest,
   ): MaintenancePlan & { refusal: { code: string; message: string } | null } {
     this.cluster(clusterId);
+    const req = this.resolveKeepMinutes(clusterId, asked);
     const obs = this.deps.observe(clusterId);
     const refused = this.gate(clusterId, obs, req);
     if (refused?.code === 'bad_request') throw invalidInput(refused.message);
     if (!obs) return { action: req.action, clusterId, steps: [], warnings: [], refusal: refused };
-    return { ...buildPlan(obs, req, null, this.deps.settings(clusterId).keepRevisions), refusal: refused };
+    // The newest revision a member reported in the last poll: the plan's numbers; the run reads it again.
+    const revisions = obs.members.map((m) => m.status?.revision ?? 0).filter((r) => r > 0);
+    const current = revisions.length > 0 ? Math.max(...revisions) : null;
+    const keep = this.deps.settings(clusterId).keepRevisions;
+    const target = req.action === 'nospace-recovery' ? current : compactTarget(req, current, keep);
+    const withTarget = target !== null && req.action === 'compact' ? { ...req, revision: target } : req;
+    return { ...buildPlan(obs, withTarget, current, keep), refusal: refused };
   }
 
   private gate(clusterId: string, obs: Observation | null, req: MaintenanceRequest) {
@@ -178,12 +187,14 @@ export class MaintenanceService {
    */
   async start(
     clusterId: string,
-    req: MaintenanceRequest,
+    asked: MaintenanceRequest,
     by: MaintenanceActor,
     trigger: 'manual' | 'schedule' = 'manual',
   ): Promise<MaintenanceRun> {
-    const action = `maintenance.${req.action}`;
+    const action = `maintenance.${asked.action}`;
+    let req = asked;
     try {
+      req = this.resolveKeepMinutes(clusterId, asked);
       const cluster = this.cluster(clusterId);
       const obs = this.deps.observe(clusterId);
       const refused = this.gate(clusterId, obs, req);
@@ -269,6 +280,20 @@ export class MaintenanceService {
       });
       throw err;
     }
+  }
+
+  /** "Keep the last T minutes": the revision the history recorded T minutes ago becomes the compaction's target. */
+  private resolveKeepMinutes(clusterId: string, req: MaintenanceRequest): MaintenanceRequest {
+    if (req.action !== 'compact' || req.keepMinutes === undefined) return req;
+    const at = Date.now() - req.keepMinutes * 60_000;
+    const revision = this.deps.revisionAt?.(clusterId, at) ?? null;
+    if (revision === null) {
+      throw invalidInput(
+        `keepMinutes: the dashboard recorded no revision of this cluster ${req.keepMinutes} minutes ago; give a revision or keepRevisions`,
+      );
+    }
+    const { keepMinutes: _minutes, ...rest } = req;
+    return { ...rest, revision };
   }
 
   /** Asks the run to stop before its next step; a member's defragment in progress is never cut short. */

@@ -101,7 +101,7 @@ describe('NOSPACE recovery against real etcd', () => {
         failureDetails: (err) => (isDomainError(err) ? { code: err.code } : {}),
         settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 200 }),
       });
-    // Disarm alone is refused while the space is not back below the quota.
+      // Disarm alone is refused while the space is not back below the quota.
       await expect(
         svc.start(config.id, { action: 'disarm' }, { actor: 'bob', role: 'operator', method: 'token', source: null }),
       ).rejects.toMatchObject({

@@ -4,6 +4,8 @@ import { Gauge, Registry } from 'prom-client';
 import { isStale } from '@/lib/cluster/staleness';
 import type { AlertService } from '@/lib/alerts/alert-service';
 import type { ClusterCollector } from '@/lib/collector/cluster-collector';
+import type { ConsistencyChecker } from '@/lib/maintenance/consistency-check';
+import type { MaintenanceService } from '@/lib/maintenance/maintenance-service';
 import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 
 export interface MetricsDeps {
@@ -12,6 +14,8 @@ export interface MetricsDeps {
   staleAfterMs: number;
   snapshots: Pick<SnapshotManager, 'latestVerifiedSummary'>;
   alerts: Pick<AlertService, 'active'>;
+  consistency?: Pick<ConsistencyChecker, 'latest'>;
+  maintenance?: Pick<MaintenanceService, 'running'>;
 }
 
 const QUORUM_STATES = ['healthy', 'degraded', 'at-risk', 'lost'] as const;
@@ -54,7 +58,23 @@ export async function renderDashboardMetrics(
     'state',
   ]);
 
+  const agree = gauge(
+    'etcd_dashboard_members_agree',
+    '1 when the last consistency check found every member with the same HashKV, 0 when one differs; absent when unknown',
+    ['cluster'],
+  );
+  const checkAge = gauge('etcd_dashboard_consistency_check_age_seconds', 'Age of the last consistency check', [
+    'cluster',
+  ]);
+  const running = gauge('etcd_dashboard_maintenance_running', '1 while a maintenance run is in progress', ['cluster']);
+
   for (const c of rt.clusters.list()) {
+    const check = rt.consistency?.latest(c.id) ?? null;
+    if (check) {
+      if (check.agree !== null) agree.set({ cluster: c.id }, check.agree ? 1 : 0);
+      checkAge.set({ cluster: c.id }, (now - Date.parse(check.checkedAt)) / 1000);
+    }
+    if (rt.maintenance) running.set({ cluster: c.id }, rt.maintenance.running(c.id) ? 1 : 0);
     const collector = rt.collectors.get(c.id);
     const obs = collector?.current() ?? null;
     const isStaleNow = isStale(obs?.observedAt ?? null, now, rt.staleAfterMs);

@@ -81,4 +81,19 @@ test('etcd auth on, the dashboard user without root: members still up, refused f
   const done = await snapshotEnding(operator, 'au', 'failed', 30_000);
   expect(done.error).toContain('permission denied');
   expect(done.error).toContain('root role');
+
+  // Maintenance etcd would refuse is refused before it starts, with etcd's reason, not a step failing half-way.
+  for (const action of ['defragment', 'nospace-recovery'] as const) {
+    const res = await operator.post('/api/clusters/au/maintenance', { data: { action } });
+    expect(res.status(), await res.text()).toBe(409);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('etcd_permission');
+    expect(error.message).toContain('requires the root role for Maintenance.Defragment');
+  }
+  // The consistency check cannot hash without the root role: it says so and claims no agreement.
+  const check = await operator.post('/api/clusters/au/consistency');
+  expect(check.status(), await check.text()).toBe(200);
+  const report = (await check.json()) as { agree: boolean | null; members: Array<{ error: string | null }> };
+  expect(report.agree).toBeNull();
+  expect(report.members.every((m) => /permission denied/.test(m.error ?? ''))).toBe(true);
 });

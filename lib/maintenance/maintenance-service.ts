@@ -197,11 +197,12 @@ export class MaintenanceService {
       req = this.resolveKeepMinutes(clusterId, asked);
       const cluster = this.cluster(clusterId);
       const obs = this.deps.observe(clusterId);
+      // etcd's own refusal first: without the root role even Status may be refused, which the gate would name instead.
+      await this.refuseIfEtcdWould(clusterId, req.action);
       const refused = this.gate(clusterId, obs, req);
       if (refused) {
         throw refused.code === 'bad_request' ? invalidInput(refused.message) : conflict(refused.code, refused.message);
       }
-      await this.refuseIfEtcdWould(clusterId, req.action);
       const snapshot = obs as Observation;
       // The compaction's revision is read now, so the plan shows the number the run will use.
       let revision: number | null = null;

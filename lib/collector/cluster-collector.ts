@@ -85,6 +85,8 @@ export class ClusterCollector {
   private readonly censusSchedule: SecretsCensusSchedule;
   /** Members the dashboard itself is defragmenting now (a maintenance run). */
   private readonly busy = new Set<string>();
+  /** When each member's defragment by the dashboard ended: a poll that overlapped it still shows it busy. */
+  private readonly busyEnded = new Map<string, number>();
   /** A leader move the dashboard asked for: the next change to `to` is put on the timeline as caused by `by`. */
   private leaderMove: { to: string; by: string; until: number } | null = null;
 
@@ -216,7 +218,7 @@ export class ClusterCollector {
   /** A maintenance run tells the live view that it is defragmenting a member (busy, not down), and when it is done. */
   markBusy(memberId: string, busy: boolean): void {
     if (busy) this.busy.add(memberId);
-    else this.busy.delete(memberId);
+    else if (this.busy.delete(memberId)) this.busyEnded.set(memberId, Date.now());
   }
 
   /** A maintenance run asked etcd to move the leader to `to`: the change it sees next is recorded as asked by `by`. */
@@ -224,10 +226,17 @@ export class ClusterCollector {
     this.leaderMove = { to, by, until: Date.now() + withinMs };
   }
 
-  /** Members defragmenting: at the dashboard's request, or as their latest fresh scrape says. */
-  private defragmenting(now = Date.now()): Set<string> {
+  /**
+   * Members defragmenting: at the dashboard's request at any time since `pollStarted` (a probe that waited on a
+   * defragment is answered after it ends), or as their latest fresh scrape says.
+   */
+  private defragmenting(pollStarted: number, now = Date.now()): Set<string> {
     const fresh = Math.max(3 * this.options.metricsIntervalMs, 15_000);
     const ids = new Set<string>(this.busy);
+    for (const [id, ended] of this.busyEnded) {
+      if (ended >= pollStarted) ids.add(id);
+      else this.busyEnded.delete(id);
+    }
     for (const [id, m] of this.memberMetrics) if (m.sample.defragInflight && now - m.at <= fresh) ids.add(id);
     return ids;
   }
@@ -315,6 +324,7 @@ export class ClusterCollector {
 
   async pollOnce(): Promise<Observation> {
     const started = performance.now();
+    const startedAt = Date.now();
     const targets = this.targets();
     const learners = new Set((this.memberList ?? []).filter((m) => m.isLearner).map((m) => m.id));
     const wideEndpoint = this.preferred && targets.includes(this.preferred) ? this.preferred : targets[0];
@@ -356,7 +366,7 @@ export class ClusterCollector {
       alarms: this.alarms,
       warnings,
       quotaBackendBytes: this.quotaBackendBytes,
-      defragmenting: this.defragmenting(),
+      defragmenting: this.defragmenting(startedAt),
     });
     if (this.leaderMove && this.leaderMove.until < Date.now()) this.leaderMove = null;
     const { events, state } = deriveEvents(this.eventState, {

@@ -34,6 +34,8 @@ let store: MaintenanceStore;
 let snapshotRunning: string | null = null;
 let writer: MemberClient;
 let samples: SampleStore;
+/** Every markBusy call the service made: [member id, busy]. */
+const busyCalls: Array<[string, boolean]> = [];
 
 function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): MaintenanceService {
   return new MaintenanceService({
@@ -44,7 +46,10 @@ function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): 
     observe: () => collector.current(),
     staleAfterMs: 5_000,
     snapshotRunning: () => snapshotRunning,
-    markBusy: (_c, memberId, busy) => collector.markBusy(memberId, busy),
+    markBusy: (_c, memberId, busy) => {
+      busyCalls.push([memberId, busy]);
+      collector.markBusy(memberId, busy);
+    },
     expectLeaderMove: (_c, memberId, by) => collector.expectLeaderMove(memberId, by),
     failureDetails: (err) => (isDomainError(err) ? { code: err.code, message: err.message } : {}),
     revisionAt: (_c, at) =>
@@ -161,6 +166,13 @@ describe('maintenance against real etcd', () => {
       }
     })();
 
+    // What the live view showed while the run went on.
+    const views: Array<NonNullable<ReturnType<typeof collector.current>>> = [];
+    const watch = setInterval(() => {
+      const o = collector.current();
+      if (o && views.at(-1) !== o) views.push(o);
+    }, 20);
+
     const started = await svc.start(config.id, { action: 'defragment' }, OPERATOR);
     expect(started.state).toBe('running');
     // While it runs, a second action is refused with the reason.
@@ -168,6 +180,7 @@ describe('maintenance against real etcd', () => {
       code: 'maintenance_running',
     });
     const run = await finished(svc, started);
+    clearInterval(watch);
     writing = false;
     await loop;
     leaderClient.close();
@@ -180,6 +193,21 @@ describe('maintenance against real etcd', () => {
       expect(s.after?.dbSize, `${s.memberName}: ${JSON.stringify(s)}`).toBeLessThan((s.before?.dbSize ?? 0) * 0.6);
     }
     expect(failures).toBe(0);
+    // A member being defragmented is shown busy, never down, and quorum never looks anything but healthy.
+    // The live view was told each member was busy for exactly its own defragment (the next test shows what it does
+    // with that); no poll during the run saw quorum other than healthy or a member down.
+    expect(busyCalls).toEqual(
+      run.steps.flatMap((x) => [
+        [x.memberId, true],
+        [x.memberId, false],
+      ]),
+    );
+    const during = views.filter((o) => Date.parse(o.observedAt ?? '') >= Date.parse(run.startedAt));
+    expect(during.length).toBeGreaterThan(0);
+    for (const o of during) {
+      expect(o.quorum.state, JSON.stringify(o.quorum)).toBe('healthy');
+      for (const m of o.members) expect(m.health === 'healthy' || m.defragmenting, `${m.name}: ${m.error}`).toBe(true);
+    }
     const longestStepMs = Math.max(...run.steps.map((s) => Date.parse(s.finishedAt!) - Date.parse(s.startedAt!)));
     expect(longestGapMs).toBeLessThan(longestStepMs + 1500);
 

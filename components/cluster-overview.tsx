@@ -8,6 +8,7 @@ import { AlarmBanner } from './alarm-banner';
 import { AlertsPanel } from './alerts-panel';
 import { EtcdAccess } from './etcd-access';
 import { FreshnessLine } from './freshness-line';
+import { ConsistencyCard } from './maintenance/consistency-card';
 import { MemberTopology } from './member-topology';
 import { QuorumCard } from './quorum-card';
 import { SecretsAtRest } from './secrets-at-rest';
@@ -33,6 +34,7 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
         <>
           <AlarmBanner alarms={status.alarms} members={status.members} />
           <QuorumCard status={status} fresh={fresh} />
+          <ConsistencyCard clusterId={clusterId} />
           {warning && (
             <p
               data-testid="size-warning"

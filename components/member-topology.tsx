@@ -2,7 +2,14 @@
 
 import type { MemberView } from '@/lib/cluster/status-types';
 import { formatBytes } from '@/lib/format/units';
-import { HEALTH_STYLE } from './health-style';
+import { HEALTH_STYLE, type StateStyle } from './health-style';
+
+/** A member that fails its health read only because it is defragmenting: busy, not down (calm, never red). */
+const BUSY_STYLE: StateStyle = {
+  word: 'busy',
+  icon: '⟳',
+  className: 'bg-sky-100 text-sky-900 dark:bg-sky-900 dark:text-sky-100',
+};
 
 function role(m: MemberView): 'Leader' | 'Follower' | 'Learner' {
   if (m.isLearner) return 'Learner';
@@ -28,7 +35,8 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
       <h2 className="mb-2 text-lg font-semibold">Members ({members.length})</h2>
       <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 xl:grid-cols-3">
         {sorted.map((m) => {
-          const h = HEALTH_STYLE[m.health];
+          const busy = m.defragmenting === true && m.health !== 'healthy';
+          const h = busy ? BUSY_STYLE : HEALTH_STYLE[m.health];
           const r = role(m);
           const endpoint = m.endpoint ?? m.clientURLs[0] ?? 'no endpoint';
           return (
@@ -37,6 +45,7 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
               data-testid="member-row"
               data-member-name={m.name}
               data-health={m.health}
+              data-busy={busy ? 'true' : undefined}
               className={`min-w-0 rounded-xl border bg-white p-4 shadow-sm dark:bg-slate-900 ${
                 r === 'Leader' ? 'border-sky-500 border-2' : 'border-slate-200 dark:border-slate-700'
               } ${fresh ? '' : 'opacity-60'}`}
@@ -68,7 +77,7 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
                   {m.defragmenting && (
                     <span
                       data-testid="member-defragmenting"
-                      title="etcd_disk_defrag_inflight is 1: reads and writes on this member wait until it ends"
+                      title="A defragment is running (a maintenance run, or etcd_disk_defrag_inflight is 1): reads and writes on this member wait until it ends; it still votes"
                       className="rounded bg-sky-100 px-2 py-0.5 text-sky-900 dark:bg-sky-900 dark:text-sky-100"
                     >
                       <span aria-hidden>⟳</span> defragmenting
@@ -88,7 +97,7 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
               {m.error && (
                 <p
                   data-testid="member-error"
-                  className="mt-2 text-sm [overflow-wrap:anywhere] text-red-800 dark:text-red-300"
+                  className={`mt-2 text-sm [overflow-wrap:anywhere] ${busy ? 'text-slate-700 dark:text-slate-300' : 'text-red-800 dark:text-red-300'}`}
                 >
                   {m.error}
                 </p>

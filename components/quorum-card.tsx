@@ -12,9 +12,20 @@ const ADVICE: Record<ClusterStatus['quorum']['state'], string> = {
   lost: 'No quorum or no leader: etcd refuses writes and Kubernetes cannot change anything. Restart the failed members; if they cannot return, restore from a snapshot.',
 };
 
+/** The voting members busy defragmenting, by name: busy, not down (reads on them wait; they still vote). */
+function busyText(status: ClusterStatus): string {
+  const n = status.quorum.busy ?? 0;
+  const names = status.members.filter((m) => m.defragmenting && !m.isLearner && m.health !== 'healthy');
+  const who = names.length === n ? names.map((m) => m.name).join(', ') : `${n} members`;
+  return n === 1
+    ? `${who} is defragmenting: reads and writes on it wait until the defragment ends. Busy, not down: it still votes and counts toward quorum.`
+    : `${who} are defragmenting: reads and writes on them wait until their defragments end. Busy, not down: they still vote and count toward quorum.`;
+}
+
 export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: boolean }) {
   const q = status.quorum;
   const style = fresh ? QUORUM_STYLE[q.state] : NO_DATA_STYLE;
+  const busy = fresh && (q.busy ?? 0) > 0;
   return (
     <section
       aria-label="Quorum"
@@ -30,8 +41,18 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
           {style.word}
         </h2>
         <p data-testid="quorum-summary" className="text-lg font-medium">
-          {describeQuorum(q)}
+          {/* The busy members have their own calm badge beside it. */}
+          {describeQuorum({ ...q, busy: 0 })}
         </p>
+        {busy && (
+          <span
+            data-testid="quorum-busy"
+            className="rounded-full bg-sky-100 px-3 py-0.5 text-sm font-semibold text-sky-900 dark:bg-sky-900 dark:text-sky-100"
+          >
+            <span aria-hidden>⟳ </span>
+            {q.busy} busy defragmenting
+          </span>
+        )}
       </div>
       <p className="mt-2 text-base">
         {status.leader ? (
@@ -46,11 +67,17 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
         )}
         {!fresh && <> · last known state: {QUORUM_STYLE[q.state].word.toLowerCase()}</>}
       </p>
-      {fresh && (
+      {/* "Every voting member is healthy" is not so while one is busy: the busy line says what is. */}
+      {fresh && !(busy && q.state === 'healthy' && status.alarms.length === 0) && (
         <p className="mt-2 text-sm opacity-90">
           {status.alarms.length > 0
             ? `An alarm is active (${[...new Set(status.alarms.map((a) => a.alarm))].join(', ')}): members under it refuse writes until it is cleared. See the alarm above.`
             : ADVICE[q.state]}
+        </p>
+      )}
+      {busy && (
+        <p data-testid="quorum-busy-detail" className="mt-2 text-sm opacity-90">
+          {busyText(status)}
         </p>
       )}
     </section>

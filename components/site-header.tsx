@@ -4,15 +4,19 @@ import type { ClusterSummary } from '@/lib/cluster/status-types';
 import { UserMenu } from './auth/user-menu';
 import { ClusterSwitcher } from './cluster-switcher';
 
-type PagePath = '/' | '/history' | '/snapshots' | '/tokens' | '/audit';
+type PagePath = '/' | '/history' | '/snapshots' | '/maintenance' | '/tokens' | '/audit';
 
 const PAGES: ReadonlyArray<{ href: PagePath; label: string; admin?: true }> = [
   { href: '/', label: 'Overview' },
   { href: '/history', label: 'History' },
   { href: '/snapshots', label: 'Snapshots' },
+  { href: '/maintenance', label: 'Maintenance' },
   { href: '/tokens', label: 'API tokens', admin: true },
   { href: '/audit', label: 'Audit log', admin: true },
 ];
+
+/** Pages that show one cluster: the cluster switcher keeps the page. */
+const CLUSTER_PAGES: readonly PagePath[] = ['/', '/history', '/snapshots', '/maintenance'];
 
 export interface Viewer {
   actor: string;
@@ -62,7 +66,7 @@ export function SiteHeader({
         </nav>
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        {selected && (current === '/' || current === '/history' || current === '/snapshots') && (
+        {selected && CLUSTER_PAGES.includes(current) && (
           <ClusterSwitcher clusters={clusters} selected={selected.id} basePath={current} />
         )}
         <UserMenu actor={viewer.actor} role={viewer.role} canSignOut={viewer.method === 'session'} />

@@ -8,6 +8,7 @@ import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import { formatAge, formatBytes, formatClock } from '@/lib/format/units';
 import { nocQuery } from '@/lib/query/noc-queries';
 import { QUORUM_STYLE, SEVERITY_ICON } from '../health-style';
+import { judgeConsistency, type ConsistencyVerdict } from '../maintenance/consistency-verdict';
 import { useNow } from '../use-now';
 
 /** The wall's own, darker backgrounds; the words and icons are the overview's (QUORUM_STYLE), in capitals. */
@@ -52,6 +53,14 @@ function StateWord({ icon, word, testId }: { icon: string; word: string; testId:
   );
 }
 
+/** The members' data in two words (DejaVu is wide): the full sentence is the overview's, the suspect the alert line's. */
+const CONSISTENCY_MARK: Record<Exclude<ConsistencyVerdict['kind'], 'off'>, string> = {
+  agree: '✓ data agree',
+  differs: '✖ DATA DIFFERS',
+  stale: '? check old',
+  unknown: '? data unchecked',
+};
+
 function Tile({
   tile,
   receivedAt,
@@ -70,6 +79,13 @@ function Tile({
   const maxDb = Math.max(0, ...s.members.map((m) => m.status?.dbSize ?? 0));
   const quota = s.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
   const snap = s.lastVerifiedSnapshot;
+  // Judged on the server's clock (the browser's plus the offset this answer showed), as the overview does.
+  const offset = Date.parse(s.servedAt) - receivedAt;
+  const consistency = judgeConsistency(
+    tile.consistency.check,
+    now + (Number.isNaN(offset) ? 0 : offset),
+    tile.consistency.intervalMs,
+  );
   // No member answering is, from where the dashboard stands, the same as having no data: the cluster may be down or
   // only cut off from the dashboard. The tile says which it knows, never a colour alone.
   const noneAnswer = fresh && (s.members.length === 0 || s.members.every((m) => m.health === 'unreachable'));
@@ -121,12 +137,23 @@ function Tile({
           {s.name}
         </h2>
         <span className={`shrink-0 whitespace-nowrap ${SMALL}`}>
-          {s.quorum.healthy}/{s.quorum.voting} healthy
+          {s.quorum.healthy}/{s.quorum.voting} healthy{s.quorum.busy ? ` · ${s.quorum.busy} busy` : ''}
         </span>
       </div>
       <StateWord testId="noc-state" icon={style.icon} word={style.word.toUpperCase()} />
       <div className={`min-w-0 space-y-[1cqh] leading-tight ${LINE}`}>
-        <p className="truncate">{s.leader ? `★ leader ${s.leader.name}` : '✕ no leader'}</p>
+        <div className="flex min-w-0 items-baseline justify-between gap-[2cqw]">
+          <p className="truncate">{s.leader ? `★ leader ${s.leader.name}` : '✕ no leader'}</p>
+          {consistency.kind !== 'off' && (
+            <p
+              data-testid="noc-consistency"
+              data-verdict={consistency.kind}
+              className={`shrink-0 whitespace-nowrap ${consistency.kind === 'differs' ? 'font-black' : 'opacity-90'}`}
+            >
+              {CONSISTENCY_MARK[consistency.kind]}
+            </p>
+          )}
+        </div>
         {tile.worstAlert ? (
           <p data-testid="noc-alert" className="truncate font-semibold" title={tile.worstAlert.summary}>
             {SEVERITY_ICON[tile.worstAlert.severity]} {tile.worstAlert.summary}

@@ -422,6 +422,7 @@ test('with anonymous viewing on, anyone may look without signing in, and never d
     'Overview',
     'History',
     'Snapshots',
+    'Maintenance',
   ]);
   await page.getByRole('link', { name: 'History' }).click();
   await expect(page).toHaveURL(/\/history/);
@@ -901,6 +902,7 @@ test('an admin reads the audit log at /audit and filters it; other roles are tol
     'Overview',
     'History',
     'Snapshots',
+    'Maintenance',
   ]);
 
   await context.clearCookies();

@@ -210,4 +210,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    up: `
+      -- A snapshot's restore test: restored into a scratch etcd of the cluster's version and compared (JSON).
+      ALTER TABLE snapshots ADD COLUMN restore_test TEXT NULL CHECK (restore_test IS NULL OR json_valid(restore_test));
+    `,
+  },
 ];

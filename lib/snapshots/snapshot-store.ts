@@ -3,6 +3,7 @@ import 'server-only';
 import type Database from 'better-sqlite3';
 import type {
   KeyspacePrefix,
+  RestoreTest,
   SnapshotLocation,
   SnapshotRecord,
   SnapshotStatus,
@@ -31,6 +32,7 @@ interface Row {
   locations: string;
   keyspace: string | null;
   error: string | null;
+  restore_test: string | null;
 }
 
 export interface StoredSnapshot extends Omit<SnapshotRecord, 'progress'> {
@@ -63,6 +65,7 @@ function toRecord(r: Row): StoredSnapshot {
     error: r.error,
     missing: r.missing === 1,
     deletedAt: iso(r.deleted_at),
+    restoreTest: r.restore_test === null ? null : (JSON.parse(r.restore_test) as RestoreTest),
   };
 }
 
@@ -125,6 +128,21 @@ export class SnapshotStore {
         JSON.stringify(v.locations),
         id,
       );
+  }
+
+  setRestoreTest(id: string, test: RestoreTest): void {
+    this.db.prepare('UPDATE snapshots SET restore_test = ? WHERE id = ?').run(JSON.stringify(test), id);
+  }
+
+  /** Restore tests left running by a dashboard that stopped: marked interrupted; returns how many. */
+  interruptRestoreTests(): number {
+    return this.db
+      .prepare(
+        `UPDATE snapshots SET restore_test = json_set(restore_test, '$.state', 'interrupted',
+           '$.reason', 'the dashboard stopped during the restore test')
+         WHERE restore_test IS NOT NULL AND json_extract(restore_test, '$.state') = 'running'`,
+      )
+      .run().changes;
   }
 
   fail(id: string, error: string, finishedAt: number, sizeBytes: number | null = null): void {

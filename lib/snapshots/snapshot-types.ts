@@ -42,6 +42,33 @@ export interface SnapshotRecord {
   /** Retention removed the file; the record stays as history. */
   deletedAt: string | null;
   progress: SnapshotProgressView | null;
+  /** The last restore test of this snapshot; null when none was tried. */
+  restoreTest: RestoreTest | null;
+}
+
+export type RestoreTestState = 'running' | 'passed' | 'failed' | 'skipped' | 'interrupted';
+
+/**
+ * A snapshot restored into a throwaway etcd of the cluster's own version and compared with what was expected: its
+ * revision, its live key count, and HashKV at that revision against the source cluster's.
+ */
+export interface RestoreTest {
+  state: RestoreTestState;
+  /** ISO time the test started. */
+  testedAt: string;
+  /** The etcd release that restored and served it; null when none was found (skipped). */
+  etcdVersion: string | null;
+  /** The restored member's revision; null until read. */
+  revision: number | null;
+  /** The restored member's live keys; null until read. */
+  totalKeys: number | null;
+  /** HashKV at the snapshot's revision equals the source cluster's; null when it could not be compared (reason says why). */
+  hashKvEqual: boolean | null;
+  durationMs: number | null;
+  /** Why it failed, was skipped or interrupted, or what could not be compared; null when everything matched. */
+  reason: string | null;
+  /** Where the restored file came from: the local file, or the off-site copy read back. */
+  source?: 'local' | 's3';
 }
 
 export interface KeyspacePrefix {

@@ -1,0 +1,236 @@
+// Restore tests: a verified snapshot restored with its cluster's own etcd release into a scratch folder, served by a
+// throwaway member (unix sockets only, lowest CPU and I/O priority), and compared: it starts, it serves reads, its
+// revision and live key count are the snapshot's, and HashKV at that revision equals the source cluster's. One at a
+// time, within a time budget, after a free-space check; the member is stopped and the folder removed whatever happens,
+// and at start whatever a stopped dashboard left behind is cleared.
+import 'server-only';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
+import type { AuditLog } from '@/lib/auth/audit-log';
+import { conflict } from '@/lib/errors/domain-errors';
+import {
+  clearScratchRoot,
+  restoreInto,
+  scratchHashKV,
+  scratchKeyCount,
+  startScratchMember,
+  type EtcdTools,
+  type ScratchMember,
+} from '@/lib/etcd/scratch-member';
+import { etcdLineOf } from './restore-binaries';
+import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
+import type { RestoreTest } from './snapshot-types';
+
+/** The source cluster's HashKV at a revision, or why it cannot be had (compacted past it, no member answers). */
+export type SourceHash = { ok: true; hash: number; compactRevision: number } | { ok: false; reason: string };
+
+export interface RestoreTesterDeps {
+  store: SnapshotStore;
+  audit: AuditLog;
+  /** The commands of an etcd line ("3.6"), or null when this machine has none. */
+  tools: (line: string) => EtcdTools | null;
+  /** Where scratch folders go: the dashboard's own data, never a member's data dir. */
+  scratchRoot: string;
+  /** The snapshot's file. */
+  file: (s: StoredSnapshot) => string;
+  /** The etcd release the snapshot's cluster runs (its member's, else the lowest), or null when unknown. */
+  clusterVersion: (clusterId: string, memberId: string | null) => string | null;
+  sourceHashKV: (clusterId: string, revision: number) => Promise<SourceHash>;
+  /** The whole test's budget, ms. */
+  timeBudgetMs: number;
+}
+
+/** Room kept free beyond the restored copy. */
+const SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
+
+export class RestoreTester {
+  private current: string | null = null;
+  private readonly queue: Array<{ clusterId: string; id: string }> = [];
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: RestoreTesterDeps) {}
+
+  /** At start: tests a stopped dashboard left running are marked interrupted, their members stopped, folders removed. */
+  async reconcile(): Promise<{ interrupted: number; foldersRemoved: number }> {
+    const interrupted = this.deps.store.interruptRestoreTests();
+    const foldersRemoved = await clearScratchRoot(this.deps.scratchRoot);
+    return { interrupted, foldersRemoved };
+  }
+
+  /** The snapshot under test now, or null. */
+  running(): string | null {
+    return this.current;
+  }
+
+  /** Resolves when no test runs or waits (for tests and shutdown). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const idle = this.idle;
+      await idle;
+      if (idle === this.idle && this.current === null && this.queue.length === 0) return;
+    }
+  }
+
+  /** Queues a test (after a verification, or on a schedule): it runs when the one before it has ended. */
+  enqueue(clusterId: string, id: string): void {
+    if (this.current === id || this.queue.some((q) => q.id === id)) return;
+    this.queue.push({ clusterId, id });
+    this.pump();
+  }
+
+  /** Runs a test now; refused (409) while another runs or waits. */
+  startNow(clusterId: string, id: string): RestoreTest {
+    if (this.current !== null || this.queue.length > 0) {
+      throw conflict(
+        'restore_test_running',
+        `a restore test is already running (snapshot ${this.current ?? this.queue[0]?.id}); one runs at a time`,
+        { snapshotId: this.current ?? this.queue[0]?.id },
+      );
+    }
+    const s = this.deps.store.get(clusterId, id);
+    if (!s) throw conflict('not_found', `no snapshot "${id}" for cluster "${clusterId}"`);
+    const pending = this.mark(s, { state: 'running', reason: null });
+    this.queue.push({ clusterId, id });
+    this.pump();
+    return pending;
+  }
+
+  private pump(): void {
+    if (this.current !== null) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.current = next.id;
+    this.idle = this.runOne(next.clusterId, next.id)
+      .then(() => undefined)
+      .catch((err: unknown) =>
+        console.error(`restore test of ${next.id}: ${err instanceof Error ? err.message : String(err)}`),
+      )
+      .finally(() => {
+        this.current = null;
+        this.pump();
+      });
+  }
+
+  private mark(
+    s: StoredSnapshot,
+    part: Partial<RestoreTest> & Pick<RestoreTest, 'state'>,
+    started = Date.now(),
+  ): RestoreTest {
+    const test: RestoreTest = {
+      testedAt: new Date(started).toISOString(),
+      etcdVersion: null,
+      revision: null,
+      totalKeys: null,
+      hashKvEqual: null,
+      durationMs: null,
+      reason: null,
+      source: 'local',
+      ...part,
+    };
+    this.deps.store.setRestoreTest(s.id, test);
+    return test;
+  }
+
+  /** Runs one test and records its result on the snapshot; returns it. */
+  async runOne(clusterId: string, id: string): Promise<RestoreTest | null> {
+    const s = this.deps.store.get(clusterId, id);
+    if (!s || s.status !== 'succeeded' || !s.verified || s.deletedAt || s.missing) return null;
+    const started = Date.now();
+    const version = this.deps.clusterVersion(clusterId, s.memberId);
+    const line = etcdLineOf(version);
+    const tools = line ? this.deps.tools(line) : null;
+    const done = (part: Partial<RestoreTest> & Pick<RestoreTest, 'state'>) => {
+      const t = this.mark(
+        s,
+        { etcdVersion: tools?.version ?? null, durationMs: Date.now() - started, ...part },
+        started,
+      );
+      this.auditResult(clusterId, s.id, t);
+      return t;
+    };
+    if (!line)
+      return done({ state: 'skipped', reason: 'not restore-tested: the cluster did not report its etcd version' });
+    if (!tools) return done({ state: 'skipped', reason: `not restore-tested: no etcd ${line} binary here` });
+    mkdirSync(this.deps.scratchRoot, { recursive: true, mode: 0o700 });
+    const need = (s.sizeBytes ?? 0) + SPACE_MARGIN_BYTES;
+    const fs = await statfs(this.deps.scratchRoot);
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    if (free < need) {
+      const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+      return done({
+        state: 'skipped',
+        reason: `not restore-tested: ${mib(free)} free in ${this.deps.scratchRoot}, the restored copy needs about ${mib(need)}`,
+      });
+    }
+    this.mark(s, { state: 'running', etcdVersion: tools.version }, started);
+    const dir = mkdtempSync(path.join(this.deps.scratchRoot, `${s.id}-`));
+    const left = () => Math.max(1_000, started + this.deps.timeBudgetMs - Date.now());
+    let member: ScratchMember | null = null;
+    try {
+      await restoreInto(tools, this.deps.file(s), dir, left());
+      member = await startScratchMember(tools, dir, Math.min(left(), 60_000));
+      const read = await scratchKeyCount(tools, dir, Math.min(left(), 30_000));
+      const figures = { revision: read.revision, totalKeys: read.count };
+      if (read.revision !== s.revision) {
+        return done({
+          state: 'failed',
+          ...figures,
+          reason: `restored revision ${read.revision}, the snapshot says ${s.revision}`,
+        });
+      }
+      const expectedKeys = (this.deps.store.keyspace(clusterId, s.id) ?? []).reduce((n, p) => n + p.liveKeys, 0);
+      if (read.count !== expectedKeys) {
+        return done({
+          state: 'failed',
+          ...figures,
+          reason: `restored ${read.count} live keys, the snapshot holds ${expectedKeys}`,
+        });
+      }
+      const restored = await scratchHashKV(tools, dir, read.revision, Math.min(left(), 60_000));
+      const source = await this.deps.sourceHashKV(clusterId, read.revision);
+      if (!source.ok) return done({ state: 'passed', ...figures, hashKvEqual: null, reason: source.reason });
+      if (source.compactRevision !== restored.compactRevision) {
+        return done({
+          state: 'passed',
+          ...figures,
+          hashKvEqual: null,
+          reason: `the source cluster compacted to ${source.compactRevision} since the snapshot (${restored.compactRevision}): HashKV not comparable`,
+        });
+      }
+      if (source.hash !== restored.hash) {
+        return done({
+          state: 'failed',
+          ...figures,
+          hashKvEqual: false,
+          reason: `HashKV at revision ${read.revision} differs: restored ${restored.hash}, source cluster ${source.hash}`,
+        });
+      }
+      return done({ state: 'passed', ...figures, hashKvEqual: true, reason: null });
+    } catch (err) {
+      return done({ state: 'failed', reason: err instanceof Error ? err.message : String(err) });
+    } finally {
+      await member?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private auditResult(clusterId: string, snapshotId: string, t: RestoreTest): void {
+    try {
+      this.deps.audit.append({
+        at: Date.now(),
+        actor: 'dashboard',
+        role: null,
+        method: 'none',
+        source: null,
+        action: 'snapshot.restore-test',
+        clusterId,
+        memberId: null,
+        outcome: t.state === 'passed' ? 'success' : 'failure',
+        details: { snapshotId, state: t.state, ...(t.reason ? { reason: t.reason } : {}), durationMs: t.durationMs },
+      });
+    } catch (err) {
+      console.error(`restore test audit failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

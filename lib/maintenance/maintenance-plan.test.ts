@@ -19,9 +19,8 @@ import {
   defragmentOrder,
   refusal,
   type GateContext,
-  type MaintenanceRequest,
 } from './maintenance-plan';
-import { MAINTENANCE_ACTIONS, type MaintenanceAction } from './maintenance-types';
+import { MAINTENANCE_ACTIONS, type MaintenanceAction, type MaintenanceRequest } from './maintenance-types';
 
 /** Nothing else running, and the observation fresh. */
 const FREE: GateContext = { stale: false, runningMaintenance: null, runningSnapshot: null };

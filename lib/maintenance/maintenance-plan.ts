@@ -1,28 +1,7 @@
 // What a maintenance action will do, in which order, and whether it is safe now: pure functions of the collector's
 // latest observation, so every refusal and every order is unit-tested.
 import type { MemberView, Observation } from '@/lib/cluster/status-types';
-import type { MaintenanceAction, MaintenancePlan, PlanStep } from './maintenance-types';
-
-export interface MaintenanceRequest {
-  action: MaintenanceAction;
-  /** Which members to defragment: every member (default), or these hex ids. */
-  members?: 'all' | string[];
-  /** compact: the revision to compact to; default: the current revision minus `keepRevisions`. */
-  revision?: number;
-  /** compact: how many of the newest revisions to keep when no revision is given. */
-  keepRevisions?: number;
-  /** compact: keep the revisions of the last this many minutes (the revision recorded then is the target). */
-  keepMinutes?: number;
-  /** move-leader: the hex id of the member to hand leadership to. */
-  target?: string;
-  dryRun?: boolean;
-}
-
-/** Why an action may not run now: a stable code and one line naming what is unsafe. */
-export interface Refusal {
-  code: string;
-  message: string;
-}
+import type { MaintenancePlan, MaintenanceRequest, PlanStep, Refusal } from './maintenance-types';
 
 /** What the gates look at besides the observation. */
 export interface GateContext {

@@ -5,9 +5,8 @@ import { z } from 'zod';
 import { invalidInput } from '@/lib/errors/domain-errors';
 import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
 import type { ConsistencyChecker } from './consistency-check';
-import type { MaintenanceRequest } from './maintenance-plan';
 import type { MaintenanceService } from './maintenance-service';
-import { MAINTENANCE_ACTIONS, type MaintenanceRun } from './maintenance-types';
+import { MAINTENANCE_ACTIONS, type MaintenanceRequest, type MaintenanceRun } from './maintenance-types';
 
 const memberId = z.string().regex(/^[0-9a-f]{1,16}$/, 'must be a member id in hex, as etcdctl prints it');
 
@@ -85,15 +84,27 @@ export function listRuns(maintenance: MaintenanceService, clusterId: string): { 
 
 const NO_CHECK = { checkedAt: null, revision: null, agree: null, members: [], suspect: null, note: null };
 
-/** The newest check (its fields at the top level, as the API documents) and the ones before it. */
+/**
+ * The newest check (its fields at the top level, as the API documents) and the ones before it, with the check
+ * interval, the server's time, and whether the newest check is too old to trust (older than three intervals, or the
+ * check is off): a wall screen judges age on the server's clock, not its own.
+ */
 export function consistencyReport(
   checker: ConsistencyChecker,
   clusterId: string,
   limit: number,
-): (ConsistencyCheck | typeof NO_CHECK) & { history: ConsistencyCheck[] } {
+  intervalMs: number,
+  now = Date.now(),
+): (ConsistencyCheck | typeof NO_CHECK) & {
+  history: ConsistencyCheck[];
+  intervalMs: number;
+  servedAt: string;
+  stale: boolean;
+} {
   const history = checker.history(clusterId, limit);
   const latest = checker.latest(clusterId);
-  return { ...(latest ?? NO_CHECK), history };
+  const stale = !latest || intervalMs <= 0 || now - Date.parse(latest.checkedAt) > 3 * intervalMs;
+  return { ...(latest ?? NO_CHECK), history, intervalMs, servedAt: new Date(now).toISOString(), stale };
 }
 
 /** ?limit= of GET /api/clusters/{id}/consistency: how many past checks (default 50, at most 1000). */

@@ -23,9 +23,9 @@ import { MemberClients } from '@/lib/etcd/member-clients';
 import { memberIdToHex } from '@/lib/etcd/member-id';
 import type { EventStore } from '@/lib/history/event-store';
 import type { SnapshotActor } from '@/lib/snapshots/snapshot-manager';
-import { buildPlan, CAUGHT_UP_ENTRIES, compactTarget, refusal, type MaintenanceRequest } from './maintenance-plan';
+import { buildPlan, CAUGHT_UP_ENTRIES, compactTarget, refusal } from './maintenance-plan';
 import type { MaintenanceStore } from './maintenance-store';
-import type { MaintenancePlan, MaintenanceRun, RunStep, StepFigures } from './maintenance-types';
+import type { MaintenancePlan, MaintenanceRun, RunStep, StepFigures, MaintenanceRequest } from './maintenance-types';
 
 /** Who asked: an identity's audit fields, or the schedule (automatic defragmentation). */
 export type MaintenanceActor = SnapshotActor;

@@ -63,3 +63,24 @@ export interface MaintenancePlan {
   /** Warnings the operator should read before confirming (watchers losing history on compaction…). */
   warnings: string[];
 }
+
+export interface MaintenanceRequest {
+  action: MaintenanceAction;
+  /** Which members to defragment: every member (default), or these hex ids. */
+  members?: 'all' | string[];
+  /** compact: the revision to compact to; default: the current revision minus `keepRevisions`. */
+  revision?: number;
+  /** compact: how many of the newest revisions to keep when no revision is given. */
+  keepRevisions?: number;
+  /** compact: keep the revisions of the last this many minutes (the revision recorded then is the target). */
+  keepMinutes?: number;
+  /** move-leader: the hex id of the member to hand leadership to. */
+  target?: string;
+  dryRun?: boolean;
+}
+
+/** Why an action may not run now: a stable code and one line naming what is unsafe. */
+export interface Refusal {
+  code: string;
+  message: string;
+}

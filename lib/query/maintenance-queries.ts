@@ -2,7 +2,7 @@
 // requests that plan, start and cancel a run or check the members now.
 import { queryOptions } from '@tanstack/react-query';
 import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
-import type { MaintenanceRequest, Refusal } from '@/lib/maintenance/maintenance-plan';
+import type { MaintenanceRequest, Refusal } from '@/lib/maintenance/maintenance-types';
 import type { MaintenancePlan, MaintenanceRun, PlanStep } from '@/lib/maintenance/maintenance-types';
 import { fetchJson, sendJson } from './fetch-json';
 

@@ -12,8 +12,8 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const app = dashboard();
   app.access.requireRole(req, 'viewer');
   const { limit } = parseConsistencyQuery(new URL(req.url).searchParams);
-  app.clusters.collector(id);
-  return json(consistencyReport(app.consistency, id, limit));
+  const { cluster } = app.clusters.collector(id);
+  return json(consistencyReport(app.consistency, id, limit, cluster.maintenance.consistencyCheckMs));
 });
 
 /** Compares the members now instead of at the next interval. */
@@ -21,7 +21,7 @@ export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
   app.access.requireRole(req, 'operator');
-  app.clusters.collector(id);
+  const { cluster } = app.clusters.collector(id);
   const check = await app.consistency.checkOnce(id);
-  return json(consistencyReport(app.consistency, id, 1), check ? 200 : 202);
+  return json(consistencyReport(app.consistency, id, 50, cluster.maintenance.consistencyCheckMs), check ? 200 : 202);
 });

@@ -13,6 +13,7 @@ import { LoginLimiter } from '@/lib/auth/login-limiter';
 import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
 import { UserStore } from '@/lib/auth/user-store';
+import { lowestVersion } from '@/lib/cluster/etcd-version';
 import { staleAfterMs } from '@/lib/cluster/staleness';
 import { ClusterAccessReader } from '@/lib/collector/access-reads';
 import { ClusterCollector } from '@/lib/collector/cluster-collector';
@@ -30,6 +31,8 @@ import {
   type MaintenanceSettings,
 } from '@/lib/maintenance/maintenance-service';
 import { MaintenanceStore } from '@/lib/maintenance/maintenance-store';
+import { EtcdBinaryFinder } from '@/lib/snapshots/restore-binaries';
+import { clusterHashKV, RestoreTester } from '@/lib/snapshots/restore-tester';
 import { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { SnapshotStore } from '@/lib/snapshots/snapshot-store';
 
@@ -50,6 +53,7 @@ export interface Dashboard {
   maintenance: MaintenanceService;
   consistency: ConsistencyChecker;
   maintenanceStore: MaintenanceStore;
+  restoreTests: RestoreTester;
 }
 
 /** Builds the services over an open database; starts nothing. */
@@ -73,13 +77,37 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
   let maintenance: MaintenanceService | null = null;
+  const snapshotStore = new SnapshotStore(db);
+  const clusterConfig = (id: string) => config.clusters.find((c) => c.id === id);
+  const finder = new EtcdBinaryFinder(config.etcdBinaries);
+  const restoreTests = new RestoreTester({
+    store: snapshotStore,
+    audit,
+    tools: (line) => finder.tools(line),
+    scratchRoot: path.join(config.dataDir, 'restore-tests'),
+    file: (s) => path.join(config.snapshotDir, s.clusterId, s.fileName),
+    clusterVersion: (id, memberId) => {
+      const members = observe(id)?.members ?? [];
+      const own = members.find((m) => m.id === memberId)?.status?.version;
+      return own ?? lowestVersion(members.map((m) => m.status?.version));
+    },
+    sourceHashKV: (id, revision) => {
+      const cluster = clusterConfig(id);
+      if (!cluster) return Promise.resolve({ ok: false as const, reason: `no cluster "${id}"` });
+      return clusterHashKV(cluster, observe(id), revision);
+    },
+    timeBudgetMs: (id) => clusterConfig(id)?.snapshots.restoreTest.timeBudgetMs ?? 600_000,
+  });
   const snapshots = new SnapshotManager({
     config,
-    store: new SnapshotStore(db),
+    store: snapshotStore,
     audit,
     observe,
     failureDetails,
     maintenanceRunning: (id) => maintenance?.running(id) ?? null,
+    afterVerified: (id, snapshotId) => {
+      if (clusterConfig(id)?.snapshots.restoreTest.enabled) restoreTests.enqueue(id, snapshotId);
+    },
   });
   const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
   // eslint-disable-next-line prefer-const -- assigned below, once ClusterReads exists
@@ -155,6 +183,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     maintenance,
     consistency,
     maintenanceStore,
+    restoreTests,
   };
 }
 

@@ -21,7 +21,13 @@ export async function startDashboard(): Promise<void> {
         `etcd-dashboard: snapshots reconciled: ${r.failed} interrupted marked failed, ${r.missing} missing, ${r.adopted} adopted, ${r.partsRemoved} partial files removed`,
       );
     }
-    startSnapshotSchedules(config, snapshots);
+    const t = await app.restoreTests.reconcile();
+    if (t.interrupted + t.foldersRemoved > 0) {
+      console.log(
+        `etcd-dashboard: restore tests reconciled: ${t.interrupted} interrupted, ${t.foldersRemoved} scratch folder(s) removed`,
+      );
+    }
+    startSnapshotSchedules(config, snapshots, app.restoreTests);
     startAutoDefragment({
       clusters: config.clusters,
       maintenance: app.maintenance,

@@ -18,6 +18,13 @@ export function compareEtcdVersions(a: EtcdVersion, b: EtcdVersion): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 
+/** The lowest release among the members' reports: a call may reach any of them; null when none reported one. */
+export function lowestVersion(versions: Array<string | null | undefined>): string | null {
+  const parsed = versions.map(parseEtcdVersion).filter((v) => v !== null);
+  parsed.sort(compareEtcdVersions);
+  return parsed[0]?.text ?? null;
+}
+
 /** `v` is `major.minor.patch` or later. */
 export function atLeast(v: EtcdVersion, major: number, minor: number, patch = 0): boolean {
   return compareEtcdVersions(v, { major, minor, patch, text: '' }) >= 0;

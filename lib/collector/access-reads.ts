@@ -1,6 +1,6 @@
 // What etcd lets the dashboard's own etcd user do on a cluster, read at most once a minute per cluster.
 import 'server-only';
-import { compareEtcdVersions, parseEtcdVersion } from '@/lib/cluster/etcd-version';
+import { lowestVersion } from '@/lib/cluster/etcd-version';
 import { featureAccess, type ClusterAccess } from '@/lib/cluster/etcd-features';
 import { certificateUser, readEtcdAccess } from '@/lib/etcd/etcd-access';
 import { createMemberClient } from '@/lib/etcd/member-client';
@@ -10,13 +10,6 @@ import type { ClusterReads } from './cluster-reads';
 /** Auth changes are rare; UserGet goes through raft, so it is not asked on every page view. */
 const FRESH_MS = 60_000;
 const TIMEOUT_MS = 3000;
-
-/** The lowest release the members reported in Status: a call may reach any of them. */
-function lowestMemberVersion(versions: Array<string | null | undefined>): string | null {
-  const parsed = versions.map(parseEtcdVersion).filter((v) => v !== null);
-  parsed.sort(compareEtcdVersions);
-  return parsed[0]?.text ?? null;
-}
 
 /** etcd's /version ({"etcdserver":"3.5.30",...}) needs no etcd user: the release when Status is refused. */
 async function versionOf(endpoint: string, tls: Parameters<typeof scrapeMetrics>[1]): Promise<string | null> {
@@ -47,8 +40,7 @@ async function read(clusters: Pick<ClusterReads, 'collector'>, clusterId: string
         continue;
       }
       const { failure: readFailure, ...access } = reading;
-      const version =
-        lowestMemberVersion(members.map((m) => m.status?.version)) ?? (await versionOf(endpoint, cluster.tls));
+      const version = lowestVersion(members.map((m) => m.status?.version)) ?? (await versionOf(endpoint, cluster.tls));
       return {
         clusterId,
         readAt: new Date(now).toISOString(),

@@ -17,6 +17,17 @@ const rollupRetentionDays = z.number().min(1).max(400);
 export const snapshotsFileSchema = z.strictObject({
   /** Cron syntax (5 or 6 fields); no schedule means snapshots are taken only by hand or through the API. */
   schedule: z.string().trim().min(1).optional(),
+  /** Restore tests: each verified snapshot restored into a scratch etcd of the cluster's version and compared. */
+  restoreTest: z
+    .strictObject({
+      /** After every verified snapshot (default true). */
+      enabled: z.boolean().optional(),
+      /** Cron syntax: also test the newest verified snapshot (and its off-site copy) on this schedule. */
+      schedule: z.string().trim().min(1).optional(),
+      /** The whole test's budget (default 600 s). */
+      timeBudgetSeconds: z.number().int().min(10).max(86_400).optional(),
+    })
+    .optional(),
   retention: z
     .strictObject({
       keepLast: z.number().int().min(1).max(100_000).optional(),
@@ -149,6 +160,10 @@ export const configFileSchema = z.strictObject({
     })
     .optional(),
   auth: authFileSchema.optional(),
+  /** etcd release line ("3.6") → the folder with that release's etcd, etcdctl and etcdutl, for restore tests. */
+  etcdBinaries: z
+    .record(z.string().regex(/^3\.\d+$/, 'must be an etcd release line such as "3.6"'), z.string().min(1))
+    .optional(),
   clusters: z.array(clusterFileEntrySchema).min(1, 'needs at least one cluster'),
 });
 

@@ -37,6 +37,12 @@ export interface ClusterConfig {
   maintenance: MaintenanceConfig;
 }
 
+export interface RestoreTestSettings {
+  enabled: boolean;
+  schedule: string | null;
+  timeBudgetMs: number;
+}
+
 export interface MaintenanceConfig {
   pauseBetweenMembersMs: number;
   keepRevisions: number;
@@ -60,6 +66,7 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
 
 export interface SnapshotSettings {
   schedule: string | null;
+  restoreTest: RestoreTestSettings;
   retention: { keepLast?: number | undefined; maxAgeDays?: number | undefined };
   offsite: {
     endpoint?: string | undefined;
@@ -73,7 +80,13 @@ export interface SnapshotSettings {
   } | null;
 }
 
-const NO_SNAPSHOT_SETTINGS: SnapshotSettings = { schedule: null, retention: {}, offsite: null };
+const DEFAULT_RESTORE_TEST: RestoreTestSettings = { enabled: true, schedule: null, timeBudgetMs: 600_000 };
+const NO_SNAPSHOT_SETTINGS: SnapshotSettings = {
+  schedule: null,
+  restoreTest: DEFAULT_RESTORE_TEST,
+  retention: {},
+  offsite: null,
+};
 
 export interface DashboardConfig {
   /** Where the clusters came from, for the start-up line: "ETCDCTL_* variables" or the file path. */
@@ -89,6 +102,8 @@ export interface DashboardConfig {
   /** DASHBOARD_URL: the public URL, for links in notifications. */
   dashboardUrl: string | null;
   history: { rawRetentionMs: number; rollupRetentionMs: number };
+  /** etcd release line → folder of its commands, for restore tests (the config's etcdBinaries, paths resolved). */
+  etcdBinaries: Record<string, string>;
   auth: AuthConfig;
   clusters: ClusterConfig[];
 }
@@ -281,7 +296,21 @@ function snapshotSettings(
       forcePathStyle: o.forcePathStyle,
     };
   }
-  return { schedule: raw.schedule ?? null, retention: raw.retention ?? {}, offsite };
+  let restoreTest = DEFAULT_RESTORE_TEST;
+  if (raw.restoreTest) {
+    const r = raw.restoreTest;
+    if (r.schedule !== undefined) {
+      const problem = cronProblem(r.schedule);
+      if (problem)
+        throw new ConfigError(`${at}.restoreTest.schedule: "${r.schedule}" is not a cron schedule (${problem})`);
+    }
+    restoreTest = {
+      enabled: r.enabled ?? true,
+      schedule: r.schedule ?? null,
+      timeBudgetMs: (r.timeBudgetSeconds ?? 600) * 1000,
+    };
+  }
+  return { schedule: raw.schedule ?? null, restoreTest, retention: raw.retention ?? {}, offsite };
 }
 
 /** A bare http://host:2381 means its /metrics. */
@@ -364,6 +393,12 @@ export function loadConfig(
         (env.HISTORY_ROLLUP_RETENTION_DAYS ?? settings.history?.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS) *
         86_400_000,
     },
+    etcdBinaries: Object.fromEntries(
+      Object.entries(settings.etcdBinaries ?? {}).map(([line, dir]) => [
+        line,
+        path.resolve(source.startsWith('/') ? path.dirname(source) : '.', dir),
+      ]),
+    ),
     auth: {
       anonymous: env.DASHBOARD_ANONYMOUS ?? settings.auth?.anonymous ?? 'off',
       sessionTtlMs: (settings.auth?.sessionTtlHours ?? DEFAULT_SESSION_TTL_HOURS) * 3_600_000,

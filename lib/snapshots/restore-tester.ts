@@ -8,7 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditLog } from '@/lib/auth/audit-log';
-import { conflict } from '@/lib/errors/domain-errors';
+import type { Observation } from '@/lib/cluster/status-types';
+import type { ClusterConfig } from '@/lib/config/load-config';
+import { conflict, gone, notFound } from '@/lib/errors/domain-errors';
+import { hashKV } from '@/lib/etcd/maintenance-calls';
+import { createMemberClient } from '@/lib/etcd/member-client';
 import {
   clearScratchRoot,
   restoreInto,
@@ -37,8 +41,37 @@ export interface RestoreTesterDeps {
   /** The etcd release the snapshot's cluster runs (its member's, else the lowest), or null when unknown. */
   clusterVersion: (clusterId: string, memberId: string | null) => string | null;
   sourceHashKV: (clusterId: string, revision: number) => Promise<SourceHash>;
-  /** The whole test's budget, ms. */
-  timeBudgetMs: number;
+  /** The whole test's budget for a cluster, ms. */
+  timeBudgetMs: number | ((clusterId: string) => number);
+}
+
+/**
+ * The source cluster's HashKV at `revision`, asked of its healthy members in turn (followers first); "compacted past
+ * it" when the cluster no longer has that revision.
+ */
+export async function clusterHashKV(
+  cluster: ClusterConfig,
+  obs: Observation | null,
+  revision: number,
+  timeoutMs = 60_000,
+): Promise<SourceHash> {
+  const members = (obs?.members ?? []).filter((m) => m.endpoint && m.health === 'healthy');
+  members.sort((a, b) => Number(a.status?.isLeader ?? false) - Number(b.status?.isLeader ?? false));
+  let last = 'no healthy member to ask';
+  for (const m of members) {
+    const client = createMemberClient({ endpoint: m.endpoint as string, tls: cluster.tls, timeoutMs });
+    try {
+      const res = await hashKV(client, revision, timeoutMs);
+      if (res.ok) return { ok: true, hash: res.value.hash, compactRevision: res.value.compactRevision };
+      if (/compacted/i.test(res.failure.message)) {
+        return { ok: false, reason: `the source cluster compacted past revision ${revision}: HashKV not compared` };
+      }
+      last = `${m.name}: ${res.failure.message}`;
+    } finally {
+      client.close();
+    }
+  }
+  return { ok: false, reason: `the source cluster's HashKV could not be read (${last})` };
 }
 
 /** Room kept free beyond the restored copy. */
@@ -89,7 +122,11 @@ export class RestoreTester {
       );
     }
     const s = this.deps.store.get(clusterId, id);
-    if (!s) throw conflict('not_found', `no snapshot "${id}" for cluster "${clusterId}"`);
+    if (!s) throw notFound(`no snapshot "${id}" for cluster "${clusterId}"`);
+    if (s.status !== 'succeeded' || !s.verified) {
+      throw conflict('not_verified', `snapshot ${id} is ${s.status}, not verified: there is nothing to restore`);
+    }
+    if (s.deletedAt || s.missing) throw gone('file_gone', `the file of snapshot ${id} is no longer kept`);
     const pending = this.mark(s, { state: 'running', reason: null });
     this.queue.push({ clusterId, id });
     this.pump();
@@ -165,7 +202,9 @@ export class RestoreTester {
     }
     this.mark(s, { state: 'running', etcdVersion: tools.version }, started);
     const dir = mkdtempSync(path.join(this.deps.scratchRoot, `${s.id}-`));
-    const left = () => Math.max(1_000, started + this.deps.timeBudgetMs - Date.now());
+    const budget =
+      typeof this.deps.timeBudgetMs === 'number' ? this.deps.timeBudgetMs : this.deps.timeBudgetMs(clusterId);
+    const left = () => Math.max(1_000, started + budget - Date.now());
     let member: ScratchMember | null = null;
     try {
       await restoreInto(tools, this.deps.file(s), dir, left());

@@ -112,6 +112,8 @@ export interface SnapshotManagerDeps {
   failureDetails: (err: unknown) => Record<string, unknown>;
   /** The maintenance run in progress on a cluster (a defragment blocks the member read from), or null. */
   maintenanceRunning?: (clusterId: string) => string | null;
+  /** Called once a snapshot is verified (and copied off-site): the restore tester queues it. */
+  afterVerified?: (clusterId: string, snapshotId: string) => void;
 }
 
 export class SnapshotManager {
@@ -401,6 +403,7 @@ export class SnapshotManager {
         );
       }
       await this.applyRetention(cluster);
+      this.deps.afterVerified?.(cluster.id, rec.id);
     } catch (err) {
       rmSync(file, { force: true });
       rmSync(`${file}.part`, { force: true });

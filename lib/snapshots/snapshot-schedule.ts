@@ -1,30 +1,46 @@
-// Per-cluster snapshot schedules in cron syntax, run by croner; a run that finds one already running skips.
+// Per-cluster schedules in cron syntax, run by croner: snapshots (a run that finds one already running skips), and
+// restore tests of the newest verified snapshot.
 import 'server-only';
 import { Cron } from 'croner';
 import type { DashboardConfig } from '@/lib/config/load-config';
 import { isDomainError } from '@/lib/errors/domain-errors';
+import type { RestoreTester } from './restore-tester';
 import { SCHEDULE_ACTOR, type SnapshotManager } from './snapshot-manager';
 
-export function startSnapshotSchedules(config: DashboardConfig, manager: SnapshotManager): Cron[] {
+export function startSnapshotSchedules(
+  config: DashboardConfig,
+  manager: SnapshotManager,
+  restoreTests: Pick<RestoreTester, 'enqueue'> | null = null,
+): Cron[] {
   const jobs: Cron[] = [];
   for (const cluster of config.clusters) {
     const pattern = cluster.snapshots.schedule;
-    if (!pattern) continue;
-    jobs.push(
-      new Cron(pattern, { name: `snapshot-${cluster.id}`, protect: true, unref: true }, async () => {
-        try {
-          await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
-        } catch (err) {
-          // A refusal (one already running, no healthy member, no space) is recorded in the audit log by take().
-          const why = isDomainError(err)
-            ? `${err.code}: ${err.message}`
-            : err instanceof Error
-              ? err.message
-              : String(err);
-          console.error(`snapshots: scheduled snapshot of ${cluster.id} not taken: ${why}`);
-        }
-      }),
-    );
+    if (pattern) {
+      jobs.push(
+        new Cron(pattern, { name: `snapshot-${cluster.id}`, protect: true, unref: true }, async () => {
+          try {
+            await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
+          } catch (err) {
+            // A refusal (one already running, no healthy member, no space) is recorded in the audit log by take().
+            const why = isDomainError(err)
+              ? `${err.code}: ${err.message}`
+              : err instanceof Error
+                ? err.message
+                : String(err);
+            console.error(`snapshots: scheduled snapshot of ${cluster.id} not taken: ${why}`);
+          }
+        }),
+      );
+    }
+    const restorePattern = cluster.snapshots.restoreTest.schedule;
+    if (restoreTests && restorePattern) {
+      jobs.push(
+        new Cron(restorePattern, { name: `restore-test-${cluster.id}`, protect: true, unref: true }, () => {
+          const newest = manager.latestVerifiedSummary(cluster.id);
+          if (newest) restoreTests.enqueue(cluster.id, newest.id);
+        }),
+      );
+    }
   }
   return jobs;
 }

@@ -119,6 +119,7 @@ export class AlertService {
     const stale = this.isStale(cluster.id, now);
     this.refreshGrowth(cluster, inputs, obs, now);
     const latest = this.deps.snapshots.latestVerifiedSummary(cluster.id);
+    const restoreTested = this.deps.snapshots.latestRestoreTestedSummary(cluster.id);
     // Read by the collector: the members' server certificates from their TLS handshakes, the Secrets census.
     const memberCerts = collector.certificates();
     const census = collector.census();
@@ -148,6 +149,11 @@ export class AlertService {
       hoursToQuota: inputs.hoursToQuota,
       snapshots: {
         lastVerifiedAt: latest ? Date.parse(latest.finishedAt) : null,
+        restoreTestsEnabled: cluster.snapshots.restoreTest.enabled,
+        newestRestoreTest: latest?.restoreTest
+          ? { state: latest.restoreTest.state, reason: latest.restoreTest.reason }
+          : null,
+        lastRestoreTestedAt: restoreTested ? Date.parse(restoreTested.finishedAt) : null,
         lastVerifiedOffsite: latest ? latest.offsite : null,
       },
       certificates,

@@ -685,6 +685,71 @@ describe('RULES', () => {
     expect(rule.forSeconds).toBeGreaterThanOrEqual(0);
   });
 
+  describe('snapshot_restore_test', () => {
+    const snap = (over: Partial<RuleContext['snapshots']>): RuleContext =>
+      context({
+        snapshots: {
+          lastVerifiedAt: NOW - 2 * HOUR,
+          lastVerifiedOffsite: true,
+          restoreTestsEnabled: true,
+          newestRestoreTest: { state: 'passed', reason: null },
+          lastRestoreTestedAt: NOW - 2 * HOUR,
+          ...over,
+        },
+      });
+    const found = (ctx: RuleContext) => evaluateRules(ctx).filter((f) => f.rule === 'snapshot_restore_test');
+
+    it('the newest snapshot passed recently: nothing', () => {
+      expect(found(snap({}))).toEqual([]);
+    });
+    it('the newest snapshot failed its restore test: critical, with the reason', () => {
+      expect(found(snap({ newestRestoreTest: { state: 'failed', reason: 'HashKV at revision 9 differs' } }))).toEqual([
+        finding(
+          null,
+          'snapshot_restore_test',
+          'critical',
+          'the newest snapshot failed its restore test: HashKV at revision 9 differs',
+        ),
+      ]);
+    });
+    it('none passed in 24 h: warning; never one, with why the newest was skipped', () => {
+      expect(found(snap({ lastRestoreTestedAt: NOW - 25 * HOUR }))).toEqual([
+        finding(null, 'snapshot_restore_test', 'warning', 'no snapshot passed a restore test in 24 h'),
+      ]);
+      expect(
+        found(
+          snap({
+            lastRestoreTestedAt: null,
+            newestRestoreTest: { state: 'skipped', reason: 'not restore-tested: no etcd 3.6 binary here' },
+          }),
+        ),
+      ).toEqual([
+        finding(
+          null,
+          'snapshot_restore_test',
+          'warning',
+          'no snapshot has passed a restore test (not restore-tested: no etcd 3.6 binary here)',
+        ),
+      ]);
+    });
+    it('a test running, a snapshot just taken and not yet tested, or restore tests off: nothing', () => {
+      expect(found(snap({ lastRestoreTestedAt: null, newestRestoreTest: { state: 'running', reason: null } }))).toEqual(
+        [],
+      );
+      expect(found(snap({ lastVerifiedAt: NOW - 60_000, lastRestoreTestedAt: null, newestRestoreTest: null }))).toEqual(
+        [],
+      );
+      expect(found(snap({ restoreTestsEnabled: false, newestRestoreTest: { state: 'failed', reason: 'x' } }))).toEqual(
+        [],
+      );
+    });
+    it('a snapshot never tested for hours: warning', () => {
+      expect(
+        found(snap({ lastVerifiedAt: NOW - 2 * HOUR, lastRestoreTestedAt: null, newestRestoreTest: null })),
+      ).toHaveLength(1);
+    });
+  });
+
   it('no rule is dead: across a few broken clusters, every rule in RULES is emitted', () => {
     // Everything that can go wrong at once in a cluster that still has a leader.
     const busy = observation({
@@ -714,7 +779,16 @@ describe('RULES', () => {
           note: 'etcd-2 differs from the other 3 members',
         }),
       }),
-      context({ observation: lost, snapshots: { lastVerifiedAt: NOW - HOUR, lastVerifiedOffsite: false } }),
+      context({
+        observation: lost,
+        snapshots: {
+          lastVerifiedAt: NOW - HOUR,
+          lastVerifiedOffsite: false,
+          restoreTestsEnabled: true,
+          newestRestoreTest: { state: 'failed', reason: 'restored 3 live keys, the snapshot holds 4' },
+          lastRestoreTestedAt: null,
+        },
+      }),
       context({ stale: true }),
     ];
     const emitted = new Set(scenarios.flatMap((ctx) => rules(evaluateRules(ctx))));

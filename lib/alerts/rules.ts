@@ -25,7 +25,16 @@ export interface RuleContext {
   leaderChangesIn15m: number;
   /** Hours until the fastest-growing member reaches the quota; null when not growing or unknown. */
   hoursToQuota: { memberId: string; hours: number } | null;
-  snapshots: { lastVerifiedAt: number | null; lastVerifiedOffsite: boolean | null };
+  snapshots: {
+    lastVerifiedAt: number | null;
+    lastVerifiedOffsite: boolean | null;
+    /** Restore tests are on for the cluster; absent or false: the restore-test rule stays quiet. */
+    restoreTestsEnabled?: boolean;
+    /** The newest verified snapshot's restore test (state and why), or null when none was tried. */
+    newestRestoreTest?: { state: string; reason: string | null } | null;
+    /** When the newest snapshot that passed its restore test was taken; null when none has. */
+    lastRestoreTestedAt?: number | null;
+  };
   certificates: CertificateFact[];
   secrets: { total: number; plain: number } | null;
   /** The newest consistency check (HashKV of every member at one revision), when it is recent; null otherwise. */
@@ -133,6 +142,11 @@ export const RULES = {
     forSeconds: 0,
     advice:
       'The newest verified snapshot has no off-site copy: kept on the same hosts, it dies with the cluster. Configure an off-site target, or copy it away by hand.',
+  },
+  snapshot_restore_test: {
+    forSeconds: 0,
+    advice:
+      "A backup is proven only by restoring it. The newest snapshot failed its restore test, or none passed recently: the reason is on the Snapshots page. Take a new snapshot and restore-test it; if it fails again, check the members' disks and the snapshot's member, and keep the last snapshot that passed. A skipped test names what is missing (an etcd binary of the cluster's version, disk space).",
   },
   cert_expiring: {
     forSeconds: 0,
@@ -352,6 +366,33 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
       severity: 'warning',
       summary: 'the newest verified snapshot has no off-site copy',
     });
+  }
+
+  const r = ctx.snapshots;
+  if (r.restoreTestsEnabled && ctx.snapshots.lastVerifiedAt !== null) {
+    const newest = r.newestRestoreTest;
+    const ageMs = t.restoreTestMaxAgeHours * 3_600_000;
+    if (newest?.state === 'failed') {
+      add({
+        rule: 'snapshot_restore_test',
+        severity: 'critical',
+        summary: `the newest snapshot failed its restore test: ${newest.reason ?? 'no reason given'}`,
+      });
+    } else if (
+      newest?.state !== 'running' &&
+      // A snapshot just taken waits its turn for a test: not yet a finding.
+      !(newest == null && ctx.now - ctx.snapshots.lastVerifiedAt < 3_600_000) &&
+      (r.lastRestoreTestedAt == null || ctx.now - r.lastRestoreTestedAt > ageMs)
+    ) {
+      add({
+        rule: 'snapshot_restore_test',
+        severity: 'warning',
+        summary:
+          r.lastRestoreTestedAt == null
+            ? `no snapshot has passed a restore test${newest?.state === 'skipped' && newest.reason ? ` (${newest.reason})` : ''}`
+            : `no snapshot passed a restore test in ${t.restoreTestMaxAgeHours} h`,
+      });
+    }
   }
 
   for (const c of ctx.certificates) {

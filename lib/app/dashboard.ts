@@ -153,6 +153,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     pollIntervalMs: config.pollIntervalMs,
     staleAfterMs: stale,
     lastVerifiedSnapshot: (id) => snapshots.latestVerifiedSummary(id),
+    lastRestoreTestedSnapshot: (id) => snapshots.latestRestoreTestedSummary(id),
     secretsCensus: (id) => collectors.get(id)?.census() ?? undefined,
   });
   etcdAccess = new ClusterAccessReader(clusters);

@@ -73,7 +73,15 @@ export interface ClusterStatus {
   /** ISO time the server answered: the browser ages observedAt against this, not its own clock. */
   servedAt: string;
   /** The newest verified snapshot whose file is kept; null when there is none. */
-  lastVerifiedSnapshot: { id: string; finishedAt: string; offsite: boolean } | null;
+  lastVerifiedSnapshot: {
+    id: string;
+    finishedAt: string;
+    offsite: boolean;
+    /** Its restore test, if one was tried: passed, failed, skipped (with why), running or interrupted. */
+    restoreTest?: { state: string; testedAt: string; reason: string | null } | null;
+  } | null;
+  /** The newest snapshot whose restore test passed, and when it was tested; null when none has. */
+  lastRestoreTestedSnapshot?: { id: string; finishedAt: string; testedAt: string } | null;
   /** The last census of /registry/secrets (counts only, never values); null before the first or without Secrets. */
   secretsAtRest: {
     total: number;
@@ -109,5 +117,5 @@ export interface ClusterSummary {
 /** What the collector keeps from a poll; the verdicts that depend on when it is read are added when served. */
 export type Observation = Omit<
   ClusterStatus,
-  'stale' | 'servedAt' | 'lastVerifiedSnapshot' | 'secretsAtRest' | 'lastAnsweredAt'
+  'stale' | 'servedAt' | 'lastVerifiedSnapshot' | 'lastRestoreTestedSnapshot' | 'secretsAtRest' | 'lastAnsweredAt'
 >;

@@ -25,6 +25,7 @@ export const RULE_NAMES = [
   'data_stale',
   'secrets_plaintext',
   'members_diverged',
+  'snapshot_restore_test',
 ] as const;
 
 export type RuleName = (typeof RULE_NAMES)[number];
@@ -42,6 +43,8 @@ export interface Thresholds {
   fragmentationRatio: number;
   fragmentationMinInUseBytes: number;
   snapshotMaxAgeHours: number;
+  /** A snapshot must have passed a restore test within this many hours (when restore tests are on). */
+  restoreTestMaxAgeHours: number;
   certWarnDays: number;
   certCritDays: number;
   /** How long a condition must hold before it fires, per rule; the rule's own default otherwise. */
@@ -62,6 +65,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   fragmentationRatio: 0.5,
   fragmentationMinInUseBytes: 100 * 1024 * 1024,
   snapshotMaxAgeHours: 24,
+  restoreTestMaxAgeHours: 24,
   certWarnDays: 30,
   certCritDays: 7,
   forSeconds: {},

@@ -15,6 +15,8 @@ export interface ClusterReadsDeps {
   staleAfterMs: number;
   /** The newest verified snapshot of a cluster (the snapshot manager's). */
   lastVerifiedSnapshot(clusterId: string): ClusterStatus['lastVerifiedSnapshot'];
+  /** The newest snapshot whose restore test passed; absent: not known to this reader. */
+  lastRestoreTestedSnapshot?(clusterId: string): ClusterStatus['lastRestoreTestedSnapshot'];
   /** The last Secrets census of a cluster: counts only, never values. */
   secretsCensus(clusterId: string): SecretsCensus | { error: string } | undefined;
 }
@@ -42,6 +44,7 @@ export class ClusterReads {
     const { deps } = this;
     const collector = this.collector(clusterId);
     const snapshot = deps.lastVerifiedSnapshot(clusterId);
+    const restoreTested = deps.lastRestoreTestedSnapshot?.(clusterId) ?? null;
     const census = deps.secretsCensus(clusterId);
     const secretsAtRest =
       census && !('error' in census) && census.total > 0
@@ -63,6 +66,7 @@ export class ClusterReads {
         stale: true,
         servedAt: new Date(now).toISOString(),
         lastVerifiedSnapshot: snapshot,
+        lastRestoreTestedSnapshot: restoreTested,
         secretsAtRest,
         pollIntervalMs: deps.pollIntervalMs,
         quorum: computeQuorum([], false),
@@ -80,6 +84,7 @@ export class ClusterReads {
       stale: isStale(latest.observedAt, now, deps.staleAfterMs),
       servedAt: new Date(now).toISOString(),
       lastVerifiedSnapshot: snapshot,
+      lastRestoreTestedSnapshot: restoreTested,
       secretsAtRest,
     };
   }

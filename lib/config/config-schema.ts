@@ -89,6 +89,7 @@ export const alertsFileSchema = z.strictObject({
       fragmentationRatio: z.number().gt(0).lt(1).optional(),
       fragmentationMinInUseBytes: z.number().int().min(0).optional(),
       snapshotMaxAgeHours: positive.optional(),
+      restoreTestMaxAgeHours: positive.optional(),
       certWarnDays: positive.optional(),
       certCritDays: positive.optional(),
       /** Seconds a condition must hold before it fires, per rule name. */

@@ -12,7 +12,8 @@ export interface MetricsDeps {
   clusters: { list(): ReadonlyArray<{ id: string }> };
   collectors: ReadonlyMap<string, ClusterCollector>;
   staleAfterMs: number;
-  snapshots: Pick<SnapshotManager, 'latestVerifiedSummary'>;
+  snapshots: Pick<SnapshotManager, 'latestVerifiedSummary'> &
+    Partial<Pick<SnapshotManager, 'latestRestoreTestedSummary'>>;
   alerts: Pick<AlertService, 'active'>;
   consistency?: Pick<ConsistencyChecker, 'latest'>;
   maintenance?: Pick<MaintenanceService, 'running'>;
@@ -49,6 +50,11 @@ export async function renderDashboardMetrics(
   const snapshotAge = gauge(
     'etcd_dashboard_last_verified_snapshot_age_seconds',
     'Age of the newest verified snapshot; absent when there is none',
+    ['cluster'],
+  );
+  const restoreTestedAge = gauge(
+    'etcd_dashboard_last_restore_tested_snapshot_age_seconds',
+    'Age of the newest snapshot that passed its restore test; absent when none has',
     ['cluster'],
   );
   const alerts = gauge('etcd_dashboard_alerts', 'Alerts by rule, severity and state (pending, firing)', [
@@ -91,6 +97,8 @@ export async function renderDashboardMetrics(
       pollSeconds.set({ cluster: c.id }, collector.counters.lastPollMs / 1000);
     const snap = rt.snapshots.latestVerifiedSummary(c.id);
     if (snap) snapshotAge.set({ cluster: c.id }, (now - Date.parse(snap.finishedAt)) / 1000);
+    const tested = rt.snapshots.latestRestoreTestedSummary?.(c.id) ?? null;
+    if (tested) restoreTestedAge.set({ cluster: c.id }, (now - Date.parse(tested.finishedAt)) / 1000);
   }
   for (const a of rt.alerts.active()) {
     alerts.inc({ cluster: a.clusterId, rule: a.rule, severity: a.severity, state: a.state });

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { conflict, gone, invalidInput, noSpace, notFound } from '@/lib/errors/domain-errors';
 import type { AuditLog } from '@/lib/auth/audit-log';
-import type { Observation } from '@/lib/cluster/status-types';
+import type { ClusterStatus, Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import { streamSnapshotToFile } from '@/lib/etcd/snapshot-stream';
 import { copySnapshotToS3, deleteSnapshotFromS3, type S3Target } from './offsite/s3-target';
@@ -188,10 +188,23 @@ export class SnapshotManager {
    * The newest verified snapshot that has finished, and whether a copy of it is off-site (in S3); null when there is
    * none. Read by the status, the alert evaluation and /metrics.
    */
-  latestVerifiedSummary(clusterId: string): { id: string; finishedAt: string; offsite: boolean } | null {
+  latestVerifiedSummary(clusterId: string): NonNullable<ClusterStatus['lastVerifiedSnapshot']> | null {
     const s = this.deps.store.latestVerified(clusterId);
     if (!s?.finishedAt) return null;
-    return { id: s.id, finishedAt: s.finishedAt, offsite: s.locations.some((l) => l.kind === 's3') };
+    const t = s.restoreTest;
+    return {
+      id: s.id,
+      finishedAt: s.finishedAt,
+      offsite: s.locations.some((l) => l.kind === 's3'),
+      restoreTest: t ? { state: t.state, testedAt: t.testedAt, reason: t.reason } : null,
+    };
+  }
+
+  /** The newest snapshot whose restore test passed: what the overview's backup line and the alert rule read. */
+  latestRestoreTestedSummary(clusterId: string): NonNullable<ClusterStatus['lastRestoreTestedSnapshot']> | null {
+    const s = this.deps.store.latestRestoreTested(clusterId);
+    if (!s?.finishedAt || !s.restoreTest) return null;
+    return { id: s.id, finishedAt: s.finishedAt, testedAt: s.restoreTest.testedAt };
   }
 
   /** The id of the snapshot being taken of the cluster, or null: maintenance runs wait for it. */

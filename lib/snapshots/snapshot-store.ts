@@ -191,6 +191,17 @@ export class SnapshotStore {
     ).map(toRecord);
   }
 
+  /** The newest snapshot whose restore test passed, or null. */
+  latestRestoreTested(clusterId: string): StoredSnapshot | null {
+    const row = this.db
+      .prepare(
+        `SELECT * FROM snapshots WHERE cluster_id = ? AND restore_test IS NOT NULL
+           AND json_extract(restore_test, '$.state') = 'passed' ORDER BY started_at DESC LIMIT 1`,
+      )
+      .get(clusterId) as Row | undefined;
+    return row ? toRecord(row) : null;
+  }
+
   /** Every record still claiming a file, across clusters: for reconciliation at start. */
   withFiles(): StoredSnapshot[] {
     return (

@@ -31,6 +31,7 @@ import {
   type MaintenanceSettings,
 } from '@/lib/maintenance/maintenance-service';
 import { MaintenanceStore } from '@/lib/maintenance/maintenance-store';
+import { s3TargetOf } from '@/lib/snapshots/offsite/s3-target';
 import { EtcdBinaryFinder } from '@/lib/snapshots/restore-binaries';
 import { clusterHashKV, RestoreTester } from '@/lib/snapshots/restore-tester';
 import { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
@@ -97,6 +98,10 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
       return clusterHashKV(cluster, observe(id), revision);
     },
     timeBudgetMs: (id) => clusterConfig(id)?.snapshots.restoreTest.timeBudgetMs ?? 600_000,
+    offsite: (id) => {
+      const o = clusterConfig(id)?.snapshots.offsite;
+      return o ? s3TargetOf(o) : null;
+    },
   });
   const snapshots = new SnapshotManager({
     config,

@@ -4,14 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import S3rver from 's3rver';
 import { SnapshotTestCluster } from '@/test/support/snapshot-test-cluster';
 import { AuditLog } from '@/lib/auth/audit-log';
 import { openDatabase } from '@/lib/db/database';
 import { isScratchMember, startScratchMember } from '@/lib/etcd/scratch-member';
 import { EtcdBinaryFinder, etcdLineOf } from './restore-binaries';
+import { copySnapshotToS3, type S3Target } from './offsite/s3-target';
 import { RestoreTester, type SourceHash } from './restore-tester';
 import { snapshotStatus } from './snapshot-status';
 import { SnapshotStore, type StoredSnapshot } from './snapshot-store';
@@ -172,6 +175,46 @@ describe('restore tests against real etcd', () => {
     expect(t?.state, JSON.stringify(t)).toBe('failed');
     expect(t?.reason).toBeTruthy();
     expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('the off-site copy read back from a real S3-protocol server and restore-tested', async () => {
+    const s3Dir = mkdtempSync(path.join(os.tmpdir(), 'restore-test-s3-'));
+    const server = new S3rver({ silent: true, directory: s3Dir, configureBuckets: [{ name: 'backups', configs: [] }] });
+    await server.configureBuckets();
+    const front = http.createServer(server.callback());
+    await new Promise<void>((resolve) => front.listen(25669, '127.0.0.1', () => resolve()));
+    try {
+      const target: S3Target = {
+        endpoint: 'http://127.0.0.1:25669',
+        region: 'us-east-1',
+        bucket: 'backups',
+        prefix: 'rt/',
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'restore-test-secret',
+        forcePathStyle: true,
+      };
+      const copy = await copySnapshotToS3(good, 'good.db', target);
+      if (!copy.ok) throw new Error(copy.reason);
+      const s = await record(good);
+      store.setLocations(s.id, [...s.locations, { kind: 's3', where: copy.location }]);
+      const scratch = path.join(tmp, 'scratch-s3');
+      const t = await tester(scratch, { offsite: () => target }).runOne('rt', s.id, 's3');
+      expect(t, JSON.stringify(t)).toMatchObject({
+        state: 'passed',
+        source: 's3',
+        hashKvEqual: true,
+        revision: s.revision,
+      });
+      expect(readdirSync(scratch)).toEqual([]);
+      // A copy that is not there: failed, naming the location.
+      store.setLocations(s.id, [...s.locations, { kind: 's3', where: 's3://backups/rt/missing.db' }]);
+      const missing = await tester(scratch, { offsite: () => target }).runOne('rt', s.id, 's3');
+      expect(missing?.state).toBe('failed');
+      expect(missing?.reason).toContain('s3://backups/rt/missing.db');
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      rmSync(s3Dir, { recursive: true, force: true });
+    }
   });
 
   it('no etcd binary of the cluster’s version: skipped, saying so, not tested with another version', async () => {

@@ -22,12 +22,16 @@ import {
   type EtcdTools,
   type ScratchMember,
 } from '@/lib/etcd/scratch-member';
+import { downloadSnapshotFromS3, type S3Target } from './offsite/s3-target';
 import { etcdLineOf } from './restore-binaries';
+import { verifySha256Trailer } from './snapshot-integrity';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
 import type { RestoreTest } from './snapshot-types';
 
 /** The source cluster's HashKV at a revision, or why it cannot be had (compacted past it, no member answers). */
 export type SourceHash = { ok: true; hash: number; compactRevision: number } | { ok: false; reason: string };
+
+type Source = 'local' | 's3';
 
 export interface RestoreTesterDeps {
   store: SnapshotStore;
@@ -41,6 +45,8 @@ export interface RestoreTesterDeps {
   /** The etcd release the snapshot's cluster runs (its member's, else the lowest), or null when unknown. */
   clusterVersion: (clusterId: string, memberId: string | null) => string | null;
   sourceHashKV: (clusterId: string, revision: number) => Promise<SourceHash>;
+  /** Where a cluster's off-site copies are, to read one back; null when it has none. */
+  offsite?: (clusterId: string) => S3Target | null;
   /** The whole test's budget for a cluster, ms. */
   timeBudgetMs: number | ((clusterId: string) => number);
 }
@@ -79,7 +85,7 @@ const SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
 
 export class RestoreTester {
   private current: string | null = null;
-  private readonly queue: Array<{ clusterId: string; id: string }> = [];
+  private readonly queue: Array<{ clusterId: string; id: string; source: Source }> = [];
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RestoreTesterDeps) {}
@@ -106,9 +112,9 @@ export class RestoreTester {
   }
 
   /** Queues a test (after a verification, or on a schedule): it runs when the one before it has ended. */
-  enqueue(clusterId: string, id: string): void {
-    if (this.current === id || this.queue.some((q) => q.id === id)) return;
-    this.queue.push({ clusterId, id });
+  enqueue(clusterId: string, id: string, source: Source = 'local'): void {
+    if (this.queue.some((q) => q.id === id && q.source === source)) return;
+    this.queue.push({ clusterId, id, source });
     this.pump();
   }
 
@@ -128,7 +134,7 @@ export class RestoreTester {
     }
     if (s.deletedAt || s.missing) throw gone('file_gone', `the file of snapshot ${id} is no longer kept`);
     const pending = this.mark(s, { state: 'running', reason: null });
-    this.queue.push({ clusterId, id });
+    this.queue.push({ clusterId, id, source: 'local' });
     this.pump();
     return pending;
   }
@@ -138,7 +144,7 @@ export class RestoreTester {
     const next = this.queue.shift();
     if (!next) return;
     this.current = next.id;
-    this.idle = this.runOne(next.clusterId, next.id)
+    this.idle = this.runOne(next.clusterId, next.id, next.source)
       .then(() => undefined)
       .catch((err: unknown) =>
         console.error(`restore test of ${next.id}: ${err instanceof Error ? err.message : String(err)}`),
@@ -162,7 +168,6 @@ export class RestoreTester {
       hashKvEqual: null,
       durationMs: null,
       reason: null,
-      source: 'local',
       ...part,
     };
     this.deps.store.setRestoreTest(s.id, test);
@@ -170,9 +175,13 @@ export class RestoreTester {
   }
 
   /** Runs one test and records its result on the snapshot; returns it. */
-  async runOne(clusterId: string, id: string): Promise<RestoreTest | null> {
+  async runOne(clusterId: string, id: string, source: Source = 'local'): Promise<RestoreTest | null> {
     const s = this.deps.store.get(clusterId, id);
-    if (!s || s.status !== 'succeeded' || !s.verified || s.deletedAt || s.missing) return null;
+    if (!s || s.status !== 'succeeded' || !s.verified) return null;
+    if (source === 'local' && (s.deletedAt || s.missing)) return null;
+    const location = s.locations.find((l) => l.kind === 's3')?.where ?? null;
+    const target = this.deps.offsite?.(clusterId) ?? null;
+    if (source === 's3' && (!location || !target)) return null;
     const started = Date.now();
     const version = this.deps.clusterVersion(clusterId, s.memberId);
     const line = etcdLineOf(version);
@@ -180,7 +189,7 @@ export class RestoreTester {
     const done = (part: Partial<RestoreTest> & Pick<RestoreTest, 'state'>) => {
       const t = this.mark(
         s,
-        { etcdVersion: tools?.version ?? null, durationMs: Date.now() - started, ...part },
+        { etcdVersion: tools?.version ?? null, durationMs: Date.now() - started, source, ...part },
         started,
       );
       this.auditResult(clusterId, s.id, t);
@@ -190,7 +199,8 @@ export class RestoreTester {
       return done({ state: 'skipped', reason: 'not restore-tested: the cluster did not report its etcd version' });
     if (!tools) return done({ state: 'skipped', reason: `not restore-tested: no etcd ${line} binary here` });
     mkdirSync(this.deps.scratchRoot, { recursive: true, mode: 0o700 });
-    const need = (s.sizeBytes ?? 0) + SPACE_MARGIN_BYTES;
+    // The restored copy, and the downloaded file beside it when the copy is read back from S3.
+    const need = (s.sizeBytes ?? 0) * (source === 's3' ? 2 : 1) + SPACE_MARGIN_BYTES;
     const fs = await statfs(this.deps.scratchRoot);
     const free = Number(fs.bavail) * Number(fs.bsize);
     if (free < need) {
@@ -200,14 +210,24 @@ export class RestoreTester {
         reason: `not restore-tested: ${mib(free)} free in ${this.deps.scratchRoot}, the restored copy needs about ${mib(need)}`,
       });
     }
-    this.mark(s, { state: 'running', etcdVersion: tools.version }, started);
+    this.mark(s, { state: 'running', etcdVersion: tools.version, source }, started);
     const dir = mkdtempSync(path.join(this.deps.scratchRoot, `${s.id}-`));
     const budget =
       typeof this.deps.timeBudgetMs === 'number' ? this.deps.timeBudgetMs : this.deps.timeBudgetMs(clusterId);
     const left = () => Math.max(1_000, started + budget - Date.now());
     let member: ScratchMember | null = null;
     try {
-      await restoreInto(tools, this.deps.file(s), dir, left());
+      let file = this.deps.file(s);
+      if (source === 's3') {
+        file = path.join(dir, 'snapshot.db');
+        const got = await downloadSnapshotFromS3(location as string, target as S3Target, file);
+        if (!got.ok) return done({ state: 'failed', reason: got.reason });
+        const trailer = await verifySha256Trailer(file);
+        if (!trailer.ok) {
+          return done({ state: 'failed', reason: `the copy read back from ${location}: ${trailer.reason}` });
+        }
+      }
+      await restoreInto(tools, file, dir, left());
       member = await startScratchMember(tools, dir, Math.min(left(), 60_000));
       const read = await scratchKeyCount(tools, dir, Math.min(left(), 30_000));
       const figures = { revision: read.revision, totalKeys: read.count };
@@ -227,22 +247,22 @@ export class RestoreTester {
         });
       }
       const restored = await scratchHashKV(tools, dir, read.revision, Math.min(left(), 60_000));
-      const source = await this.deps.sourceHashKV(clusterId, read.revision);
-      if (!source.ok) return done({ state: 'passed', ...figures, hashKvEqual: null, reason: source.reason });
-      if (source.compactRevision !== restored.compactRevision) {
+      const origin = await this.deps.sourceHashKV(clusterId, read.revision);
+      if (!origin.ok) return done({ state: 'passed', ...figures, hashKvEqual: null, reason: origin.reason });
+      if (origin.compactRevision !== restored.compactRevision) {
         return done({
           state: 'passed',
           ...figures,
           hashKvEqual: null,
-          reason: `the source cluster compacted to ${source.compactRevision} since the snapshot (${restored.compactRevision}): HashKV not comparable`,
+          reason: `the source cluster compacted to ${origin.compactRevision} since the snapshot (${restored.compactRevision}): HashKV not comparable`,
         });
       }
-      if (source.hash !== restored.hash) {
+      if (origin.hash !== restored.hash) {
         return done({
           state: 'failed',
           ...figures,
           hashKvEqual: false,
-          reason: `HashKV at revision ${read.revision} differs: restored ${restored.hash}, source cluster ${source.hash}`,
+          reason: `HashKV at revision ${read.revision} differs: restored ${restored.hash}, source cluster ${origin.hash}`,
         });
       }
       return done({ state: 'passed', ...figures, hashKvEqual: true, reason: null });

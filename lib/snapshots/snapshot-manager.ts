@@ -25,7 +25,7 @@ import type { AuditLog } from '@/lib/auth/audit-log';
 import type { ClusterStatus, Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import { streamSnapshotToFile } from '@/lib/etcd/snapshot-stream';
-import { copySnapshotToS3, deleteSnapshotFromS3, type S3Target } from './offsite/s3-target';
+import { copySnapshotToS3, deleteSnapshotFromS3, s3TargetOf } from './offsite/s3-target';
 import { snapshotsToPrune } from './retention';
 import { Sha256TrailerChecker, verifySha256Trailer, verifyingStream } from './snapshot-integrity';
 import { snapshotStatus } from './snapshot-status';
@@ -88,18 +88,6 @@ function newSnapshotId(now: number): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-function s3Target(settings: NonNullable<ClusterConfig['snapshots']['offsite']>): S3Target {
-  return {
-    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-    region: settings.region,
-    bucket: settings.bucket,
-    prefix: settings.prefix,
-    accessKeyId: settings.accessKeyId,
-    secretAccessKey: settings.secretAccessKey,
-    ...(settings.forcePathStyle !== undefined ? { forcePathStyle: settings.forcePathStyle } : {}),
-  };
 }
 
 export interface SnapshotManagerDeps {
@@ -397,7 +385,7 @@ export class SnapshotManager {
       );
       if (cluster.snapshots.offsite) {
         run.phase = 'copying';
-        const target = s3Target(cluster.snapshots.offsite);
+        const target = s3TargetOf(cluster.snapshots.offsite);
         const copy = await copySnapshotToS3(file, `${cluster.id}/${rec.fileName}`, target, {
           signal: run.abort.signal,
         });
@@ -458,7 +446,7 @@ export class SnapshotManager {
     this.unlinkEntry(this.filePath(cluster.id, s.fileName));
     for (const loc of s.locations) {
       if (loc.kind === 's3' && cluster.snapshots.offsite)
-        await deleteSnapshotFromS3(loc.where, s3Target(cluster.snapshots.offsite));
+        await deleteSnapshotFromS3(loc.where, s3TargetOf(cluster.snapshots.offsite));
     }
     this.deps.store.markDeleted(s.id, now);
   }

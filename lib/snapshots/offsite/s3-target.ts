@@ -1,10 +1,11 @@
 // Copies a snapshot file to S3-compatible object storage and proves the copy by reading it back.
 import 'server-only';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { SnapshotSettings } from '@/lib/config/load-config';
 import { describeS3Error } from './s3-error';
 
 export interface S3Target {
@@ -274,4 +275,63 @@ export async function deleteSnapshotFromS3(location: string, target: S3Target): 
   } finally {
     client?.destroy();
   }
+}
+
+export type DownloadSnapshotResult = { ok: true; sha256: string; bytes: number } | { ok: false; reason: string };
+
+/**
+ * Streams the copy at `location` (made by copySnapshotToS3) into `file` (created with mode 0600) and hashes it on
+ * the way; refuses locations outside the target's bucket. Never throws; on failure the partial file is left for the
+ * caller's folder cleanup.
+ */
+export async function downloadSnapshotFromS3(
+  location: string,
+  target: S3Target,
+  file: string,
+  opts: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
+): Promise<DownloadSnapshotResult> {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
+  const [, bucket, Key] = match ?? [];
+  if (!bucket || !Key) return { ok: false, reason: `not an s3://bucket/key location: ${location.slice(0, 200)}` };
+  if (bucket !== target.bucket) {
+    return { ok: false, reason: `${location} is not in the configured bucket ${target.bucket}` };
+  }
+  let client: S3Client | undefined;
+  try {
+    client = createClient(target, opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key }), { abortSignal: opts.signal });
+    if (!(object.Body instanceof Readable)) return { ok: false, reason: `${location}: the object store sent no body` };
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await new Promise<void>((resolve, reject) =>
+      pipeline(object.Body as Readable, tap, createWriteStream(file, { mode: 0o600 }), (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    return { ok: true, sha256: hash.digest('hex'), bytes };
+  } catch (err) {
+    return { ok: false, reason: `reading ${location} failed: ${describeS3Error(err, target)}` };
+  } finally {
+    client?.destroy();
+  }
+}
+
+/** The target of a cluster's `snapshots.offsite` settings. */
+export function s3TargetOf(settings: NonNullable<SnapshotSettings['offsite']>): S3Target {
+  return {
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    region: settings.region,
+    bucket: settings.bucket,
+    prefix: settings.prefix,
+    accessKeyId: settings.accessKeyId,
+    secretAccessKey: settings.secretAccessKey,
+    ...(settings.forcePathStyle !== undefined ? { forcePathStyle: settings.forcePathStyle } : {}),
+  };
 }

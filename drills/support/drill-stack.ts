@@ -32,6 +32,7 @@ export const DRILL_PORTS = {
   'dashboard-killed': { etcd: 25260, dashboard: 3308 },
   'api-fuzz': { etcd: 25280, dashboard: 3309 },
   'maintenance-killed': { etcd: 25300, dashboard: 3310 },
+  'restore-test-killed': { etcd: 25320, dashboard: 3311 },
 } as const;
 
 export type DrillName = keyof typeof DRILL_PORTS;

@@ -6,10 +6,12 @@ import { formatAge, formatBytes } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { sendJson } from '@/lib/query/fetch-json';
 import { snapshotDetailQuery, snapshotsQuery } from '@/lib/query/snapshot-queries';
-import type { SnapshotRecord } from '@/lib/snapshots/snapshot-types';
+import type { RestoreTest, SnapshotRecord } from '@/lib/snapshots/snapshot-types';
 import { useNow } from '../use-now';
 import { SnapshotProgress } from './snapshot-progress';
 import { CopyButton } from '../copy-button';
+import { formatDuration } from './duration';
+import { RestoreTestBadge, RestoreTestDetails, restoreTestable, restoreTestShown } from './restore-test-result';
 
 const STATUS_STYLE: Record<SnapshotRecord['status'], string> = {
   running: 'bg-sky-100 text-sky-900 dark:bg-sky-900 dark:text-sky-100',
@@ -19,8 +21,7 @@ const STATUS_STYLE: Record<SnapshotRecord['status'], string> = {
 
 function duration(s: SnapshotRecord): string {
   if (!s.finishedAt) return '—';
-  const ms = Date.parse(s.finishedAt) - Date.parse(s.startedAt);
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(Date.parse(s.finishedAt) - Date.parse(s.startedAt));
 }
 
 function statusWord(s: SnapshotRecord): string {
@@ -53,6 +54,14 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
       refresh();
     },
   });
+  const restoreTest = useMutation({
+    mutationFn: (id: string) =>
+      sendJson<{ restoreTest: RestoreTest }>(
+        `/api/clusters/${encodeURIComponent(clusterId)}/snapshots/${encodeURIComponent(id)}/restore-test`,
+        'POST',
+      ),
+    onSettled: refresh,
+  });
   const remove = useMutation({
     mutationFn: (id: string) => sendJson(`/api/clusters/${encodeURIComponent(clusterId)}/snapshots/${id}`, 'DELETE'),
     onSuccess: refresh,
@@ -61,6 +70,8 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
   const snapshots = list.data?.snapshots ?? [];
   const running = snapshots.find((s) => s.progress !== null);
   const members = (status.data?.members ?? []).filter((m) => m.id);
+  const selectedRecord = snapshots.find((s) => s.id === selected);
+  const restoreTestRunning = snapshots.some((s) => s.restoreTest?.state === 'running');
 
   return (
     <div className="space-y-6">
@@ -112,6 +123,7 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
           <thead>
             <tr className="border-b border-slate-300 dark:border-slate-700">
               <th className="py-1">Status</th>
+              <th>Restore test</th>
               <th>Taken</th>
               <th>Size</th>
               <th>Revision</th>
@@ -128,6 +140,8 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                 key={s.id}
                 data-testid="snapshot-row"
                 data-status={s.status}
+                data-snapshot-id={s.id}
+                data-restore-test={restoreTestShown(s) ?? undefined}
                 className={`border-b border-slate-200 align-top dark:border-slate-800 ${selected === s.id ? 'bg-sky-50 dark:bg-sky-950' : ''}`}
               >
                 <td className="py-1">
@@ -136,6 +150,18 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                   </span>
                   {s.error && (
                     <p className="mt-1 max-w-xs break-words text-xs text-red-700 dark:text-red-400">{s.error}</p>
+                  )}
+                </td>
+                <td className="py-1">
+                  <RestoreTestBadge snapshot={s} />
+                  {restoreTest.isError && restoreTest.variables === s.id && (
+                    <p
+                      role="alert"
+                      data-testid="restore-test-error"
+                      className="mt-1 max-w-xs break-words text-xs text-red-700 dark:text-red-400"
+                    >
+                      {restoreTest.error.message}
+                    </p>
                   )}
                 </td>
                 <td title={s.startedAt}>{formatAge(now - Date.parse(s.startedAt))} ago</td>
@@ -171,6 +197,22 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                       </button>
                     </>
                   )}
+                  {canAct && restoreTestable(s) && (
+                    <button
+                      type="button"
+                      data-testid="restore-test-now"
+                      className="text-sky-700 underline disabled:text-slate-400 disabled:no-underline dark:text-sky-400"
+                      disabled={restoreTest.isPending || s.restoreTest?.state === 'running'}
+                      title={
+                        restoreTestRunning
+                          ? 'a restore test is running: one runs at a time'
+                          : 'restore it into a throwaway etcd and compare'
+                      }
+                      onClick={() => restoreTest.mutate(s.id)}
+                    >
+                      Restore-test now
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -179,12 +221,23 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
         {snapshots.length === 0 && <p className="mt-2 text-sm text-slate-500">No snapshot yet.</p>}
       </section>
 
-      {selected && <SnapshotDetails clusterId={clusterId} id={selected} />}
+      {selected && <SnapshotDetails clusterId={clusterId} id={selected} listed={selectedRecord} now={now} />}
     </div>
   );
 }
 
-function SnapshotDetails({ clusterId, id }: { clusterId: string; id: string }) {
+// The restore test comes from the list's record when listed: the list is polled while a test runs.
+function SnapshotDetails({
+  clusterId,
+  id,
+  listed,
+  now,
+}: {
+  clusterId: string;
+  id: string;
+  listed: SnapshotRecord | undefined;
+  now: number;
+}) {
   const detail = useQuery(snapshotDetailQuery(clusterId, id));
   const d = detail.data;
   if (!d) return null;
@@ -199,6 +252,7 @@ function SnapshotDetails({ clusterId, id }: { clusterId: string; id: string }) {
         <dt className="text-slate-500">Verified</dt>
         <dd>{d.verified ? 'yes: SHA-256 trailer matches, bbolt readable' : 'no'}</dd>
       </dl>
+      <RestoreTestDetails snapshot={listed ?? d} now={now} />
       {d.keyspace && d.keyspace.length > 0 && (
         <div className="overflow-x-auto">
           <h3 className="font-semibold">Keyspace (largest first)</h3>

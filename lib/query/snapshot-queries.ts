@@ -4,13 +4,27 @@ import type { RunbookStep } from '@/lib/snapshots/restore-runbook';
 import type { SnapshotDetail, SnapshotRecord } from '@/lib/snapshots/snapshot-types';
 import { fetchJson } from './fetch-json';
 
+/** How long after a verification its queued restore test may still be waiting to start. */
+const RESTORE_TEST_QUEUE_MS = 30_000;
+
+/** Whether a snapshot is moving: being taken, restore-tested, or just verified with its restore test still queued. */
+function changing(s: SnapshotRecord, now: number): boolean {
+  if (s.progress !== null || s.restoreTest?.state === 'running') return true;
+  return (
+    s.verified &&
+    s.restoreTest === null &&
+    s.finishedAt !== null &&
+    now - Date.parse(s.finishedAt) < RESTORE_TEST_QUEUE_MS
+  );
+}
+
 export function snapshotsQuery(clusterId: string) {
   return queryOptions({
     queryKey: ['clusters', clusterId, 'snapshots'],
     queryFn: ({ signal }) =>
       fetchJson<{ snapshots: SnapshotRecord[] }>(`/api/clusters/${encodeURIComponent(clusterId)}/snapshots`, signal),
-    // Fast while one runs, so the progress bar moves; slow otherwise.
-    refetchInterval: (q) => (q.state.data?.snapshots.some((s) => s.progress !== null) ? 1000 : 15_000),
+    // Fast while one runs or is restore-tested, so the progress bar and the badge move; slow otherwise.
+    refetchInterval: (q) => (q.state.data?.snapshots.some((s) => changing(s, Date.now())) ? 1000 : 15_000),
     refetchIntervalInBackground: true,
   });
 }

@@ -33,7 +33,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 /** `cmd args` at the lowest CPU and I/O priority where ionice and nice exist. */
 function lowPriority(cmd: string, args: string[]): [string, string[]] {
-  if (LOW_PRIORITY.every((p) => existsSync(p)))
+  if (LOW_PRIORITY.every((p) => existsSync(/*turbopackIgnore: true*/ p)))
     return [LOW_PRIORITY[0], ['-c3', LOW_PRIORITY[1], '-n', '19', cmd, ...args]];
   return [cmd, args];
 }
@@ -94,8 +94,8 @@ export async function restoreInto(tools: EtcdTools, file: string, dir: string, t
 /** Is `pid` an etcd serving a data dir inside `dir`? Guards a recorded PID against reuse. */
 export function isScratchMember(pid: number, dir: string): boolean {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const cmdline = readFileSync(/*turbopackIgnore: true*/ `/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const stat = readFileSync(/*turbopackIgnore: true*/ `/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     return state !== 'Z' && cmdline.includes(path.join(dir, 'data'));
   } catch {
@@ -158,7 +158,7 @@ export async function startScratchMember(tools: EtcdTools, dir: string, timeoutM
   const child = spawn(bin, argv, { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`etcd ${tools.version} did not start`);
-  writeFileSync(path.join(dir, PID_FILE), String(pid));
+  writeFileSync(/*turbopackIgnore: true*/ path.join(dir, PID_FILE), String(pid));
   const err: string[] = [];
   child.stderr?.on('data', (c: Buffer) => err.push(c.toString()));
   const member: ScratchMember = { pid, stop: () => stopScratchMember(pid, dir, child) };
@@ -233,16 +233,16 @@ export async function scratchHashKV(
  * stopped by its recorded PID and removed. Returns how many folders were removed.
  */
 export async function clearScratchRoot(root: string): Promise<number> {
-  if (!existsSync(root)) return 0;
+  if (!existsSync(/*turbopackIgnore: true*/ root)) return 0;
   let removed = 0;
-  for (const name of readdirSync(root)) {
+  for (const name of readdirSync(/*turbopackIgnore: true*/ root)) {
     const dir = path.join(root, name);
     const pidFile = path.join(dir, PID_FILE);
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (existsSync(/*turbopackIgnore: true*/ pidFile)) {
+      const pid = Number(readFileSync(/*turbopackIgnore: true*/ pidFile, 'utf8').trim());
       if (Number.isSafeInteger(pid) && pid > 0) await stopScratchMember(pid, dir);
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(/*turbopackIgnore: true*/ dir, { recursive: true, force: true });
     removed++;
   }
   return removed;

@@ -31,11 +31,11 @@ function versionOf(etcd: string): string | null {
 function toolsIn(dir: string): EtcdTools | null {
   const etcd = path.join(dir, 'etcd');
   const etcdctl = path.join(dir, 'etcdctl');
-  if (!existsSync(etcd) || !existsSync(etcdctl)) return null;
+  if (!existsSync(/*turbopackIgnore: true*/ etcd) || !existsSync(/*turbopackIgnore: true*/ etcdctl)) return null;
   const version = versionOf(etcd);
   if (!version) return null;
   const etcdutl = path.join(dir, 'etcdutl');
-  return { version, etcd, etcdctl, etcdutl: existsSync(etcdutl) ? etcdutl : null };
+  return { version, etcd, etcdctl, etcdutl: existsSync(/*turbopackIgnore: true*/ etcdutl) ? etcdutl : null };
 }
 
 export class EtcdBinaryFinder {
@@ -56,8 +56,8 @@ export class EtcdBinaryFinder {
       path.resolve(this.env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard')),
       'etcd',
     );
-    if (existsSync(cache)) {
-      const versions = readdirSync(cache)
+    if (existsSync(/*turbopackIgnore: true*/ cache)) {
+      const versions = readdirSync(/*turbopackIgnore: true*/ cache)
         .filter((v) => etcdLineOf(v) === line)
         .sort((a, b) => b.localeCompare(a, undefined, { numeric: true }));
       dirs.push(...versions.map((v) => path.join(cache, v)));

@@ -198,10 +198,10 @@ export class RestoreTester {
     if (!line)
       return done({ state: 'skipped', reason: 'not restore-tested: the cluster did not report its etcd version' });
     if (!tools) return done({ state: 'skipped', reason: `not restore-tested: no etcd ${line} binary here` });
-    mkdirSync(this.deps.scratchRoot, { recursive: true, mode: 0o700 });
+    mkdirSync(/*turbopackIgnore: true*/ this.deps.scratchRoot, { recursive: true, mode: 0o700 });
     // The restored copy, and the downloaded file beside it when the copy is read back from S3.
     const need = (s.sizeBytes ?? 0) * (source === 's3' ? 2 : 1) + SPACE_MARGIN_BYTES;
-    const fs = await statfs(this.deps.scratchRoot);
+    const fs = await statfs(/*turbopackIgnore: true*/ this.deps.scratchRoot);
     const free = Number(fs.bavail) * Number(fs.bsize);
     if (free < need) {
       const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
@@ -211,7 +211,7 @@ export class RestoreTester {
       });
     }
     this.mark(s, { state: 'running', etcdVersion: tools.version, source }, started);
-    const dir = mkdtempSync(path.join(this.deps.scratchRoot, `${s.id}-`));
+    const dir = mkdtempSync(/*turbopackIgnore: true*/ path.join(this.deps.scratchRoot, `${s.id}-`));
     const budget =
       typeof this.deps.timeBudgetMs === 'number' ? this.deps.timeBudgetMs : this.deps.timeBudgetMs(clusterId);
     const left = () => Math.max(1_000, started + budget - Date.now());
@@ -270,7 +270,7 @@ export class RestoreTester {
       return done({ state: 'failed', reason: err instanceof Error ? err.message : String(err) });
     } finally {
       await member?.stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(/*turbopackIgnore: true*/ dir, { recursive: true, force: true });
     }
   }
 

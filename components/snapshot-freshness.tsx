@@ -76,7 +76,7 @@ function RestoreTested({ status, now }: { status: ClusterStatus; now: number }) 
   const state = tested ? (testedAge !== null && testedAge > DAY_MS ? 'old' : 'passed') : (newest?.state ?? 'none');
   // Why the newest is not (yet) the one proven restorable; its skip reason reads "not restore-tested: …".
   const note =
-    newest?.state === 'running'
+    newest?.state === 'running' || newest?.state === 'queued'
       ? ' (the newest is being tested)'
       : newest?.state === 'skipped'
         ? ` (newest ${newest.reason ?? 'not restore-tested'})`

@@ -17,6 +17,7 @@ const BADGE: Record<RestoreTestShown, { word: string; style: string }> = {
   failed: { word: 'restore test failed', style: 'bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100' },
   skipped: { word: 'not restore-tested', style: 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300' },
   none: { word: 'not restore-tested', style: 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300' },
+  queued: { word: 'restore test queued', style: 'bg-sky-50 text-sky-900 dark:bg-sky-950 dark:text-sky-100' },
   running: { word: 'restore testing…', style: 'bg-sky-100 text-sky-900 dark:bg-sky-900 dark:text-sky-100' },
   interrupted: { word: 'interrupted', style: 'bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100' },
 };
@@ -54,6 +55,8 @@ function summary(t: RestoreTest): string {
       return `restore${from} with ${etcd} failed${took}: ${t.reason ?? 'no reason given'}${when}`;
     case 'running':
       return `being restored${from} with ${etcd} since ${t.testedAt}`;
+    case 'queued':
+      return `waiting for the restore test before it to end${from ? ` (to be restored${from})` : ''}`;
     default:
       return `${t.reason ?? t.state}${when}`;
   }

@@ -380,6 +380,7 @@ export function evaluateRules(ctx: RuleContext): Finding[] {
       });
     } else if (
       newest?.state !== 'running' &&
+      newest?.state !== 'queued' &&
       // A snapshot just taken waits its turn for a test: not yet a finding.
       !(newest == null && ctx.now - ctx.snapshots.lastVerifiedAt < 3_600_000) &&
       (r.lastRestoreTestedAt == null || ctx.now - r.lastRestoreTestedAt > ageMs)

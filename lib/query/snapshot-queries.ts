@@ -9,7 +9,7 @@ const RESTORE_TEST_QUEUE_MS = 30_000;
 
 /** Whether a snapshot is moving: being taken, restore-tested, or just verified with its restore test still queued. */
 function changing(s: SnapshotRecord, now: number): boolean {
-  if (s.progress !== null || s.restoreTest?.state === 'running') return true;
+  if (s.progress !== null || s.restoreTest?.state === 'running' || s.restoreTest?.state === 'queued') return true;
   return (
     s.verified &&
     s.restoreTest === null &&

@@ -114,6 +114,9 @@ export class RestoreTester {
   /** Queues a test (after a verification, or on a schedule): it runs when the one before it has ended. */
   enqueue(clusterId: string, id: string, source: Source = 'local'): void {
     if (this.queue.some((q) => q.id === id && q.source === source)) return;
+    const s = this.deps.store.get(clusterId, id);
+    // Seen as waiting its turn, unless a test of it is running now (that one's result will show).
+    if (s && this.current !== id) this.mark(s, { state: 'queued', source });
     this.queue.push({ clusterId, id, source });
     this.pump();
   }

@@ -140,7 +140,7 @@ export class SnapshotStore {
       .prepare(
         `UPDATE snapshots SET restore_test = json_set(restore_test, '$.state', 'interrupted',
            '$.reason', 'the dashboard stopped during the restore test')
-         WHERE restore_test IS NOT NULL AND json_extract(restore_test, '$.state') = 'running'`,
+         WHERE restore_test IS NOT NULL AND json_extract(restore_test, '$.state') IN ('running', 'queued')`,
       )
       .run().changes;
   }

@@ -46,7 +46,7 @@ export interface SnapshotRecord {
   restoreTest: RestoreTest | null;
 }
 
-export type RestoreTestState = 'running' | 'passed' | 'failed' | 'skipped' | 'interrupted';
+export type RestoreTestState = 'queued' | 'running' | 'passed' | 'failed' | 'skipped' | 'interrupted';
 
 /**
  * A snapshot restored into a throwaway etcd of the cluster's own version and compared with what was expected: its

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, then lint, types, format, unit and integration tests (real etcd),
-# the production build, the end-to-end suite in Chromium (real etcd, real dashboard) and six fault drills.
+# the production build, the end-to-end suite in Chromium (real etcd, real dashboard) and seven fault drills.
 # Each step starts what it needs and stops it by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +51,7 @@ for line in $(npm run -s etcd -- lines); do
 done
 # The drills the e2e suite does not already cover, to keep the whole run well under 15 minutes; `npm run drills`
 # runs all twelve (about 4 minutes).
-step "fault drills: frozen member, foreign CA, disk full mid-snapshot, dashboard killed mid-snapshot and mid-defragment, API fuzz"
+step "fault drills: frozen member, foreign CA, disk full mid-snapshot, dashboard killed mid-snapshot, mid-defragment and mid restore test, API fuzz"
 npm run drills -- drills/member-frozen.drill.ts drills/foreign-ca.drill.ts drills/snapshot-disk-full.drill.ts \
-  drills/dashboard-killed.drill.ts drills/maintenance-killed.drill.ts drills/api-fuzz.drill.ts
+  drills/dashboard-killed.drill.ts drills/maintenance-killed.drill.ts drills/restore-test-killed.drill.ts \
+  drills/api-fuzz.drill.ts

@@ -7,8 +7,9 @@ const nextConfig = {
   // A second build beside the main one (the fault drills use `.next-drills` so a rebuild never pulls files from under a
   // running dashboard).
   distDir: process.env.NEXT_DIST_DIR || '.next',
-  // etcd3 loads its .proto files through __dirname: it must not be bundled.
-  serverExternalPackages: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader'],
+  // etcd3 loads its .proto files through __dirname, and @node-rs/crc32 (snapshot checksums) a prebuilt native .node
+  // addon that Turbopack cannot place in a chunk: neither may be bundled.
+  serverExternalPackages: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader', '@node-rs/crc32'],
   poweredByHeader: false,
   // `npm run typecheck` (tsc --noEmit over the whole tree, tests included) runs before every build in `npm test`;
   // the build does not type-check a second time.

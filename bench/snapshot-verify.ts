@@ -1,7 +1,9 @@
-// Figure 4: snapshot check speed — the dashboard's snapshotStatus (bbolt) and verifySha256Trailer against
-// `etcdctl snapshot status` on the same ≥ 256 MiB snapshot made by a real etcd.
+// Figure 4: snapshot check speed — the dashboard's snapshotStatus (bbolt) and verifySha256Trailer against the etcd
+// version's own `snapshot status` (etcdutl from 3.5 on, etcdctl on 3.4) on the same ≥ 256 MiB snapshot made by a
+// real etcd.
 // Run alone with `npx tsx --conditions=react-server bench/snapshot-verify.ts [--quick]` (the condition lets
-// `server-only` load outside Next); BENCH_VERIFY_FILE=<snapshot.db> measures an existing file and starts no cluster.
+// `server-only` load outside Next); BENCH_VERIFY_FILE=<snapshot.db> measures an existing file and starts no cluster
+// (its etcdutl is then that of ETCD_DASHBOARD_ETCD_VERSION, or of the default line).
 // bench/run.ts runs it and writes the numbers to docs/.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { verifySha256Trailer } from '../lib/snapshots/snapshot-integrity';
 import { snapshotStatus } from '../lib/snapshots/snapshot-status';
+import { ensureEtcd, selectedEtcdLine, type EtcdBinaries } from '../scripts/lib/etcd-versions';
 import {
   SnapshotTestCluster,
   seededRandom,
@@ -30,18 +33,34 @@ interface Timing {
   mbPerSecond: number | null;
 }
 
-function etcdctlStatus(file: string): EtcdctlSnapshotStatus {
-  const out = execFileSync('etcdctl', ['snapshot', 'status', file, '-w', 'json'], {
+/**
+ * The offline tool whose `snapshot status` is the yardstick: etcdutl from 3.5 on, etcdctl on 3.4. It must be the
+ * snapshot's own version's: from 3.6 "total keys" counts live keys, before that every entry, so an older etcdctl
+ * disagrees with the dashboard on a newer snapshot.
+ */
+interface StatusTool {
+  bin: string;
+  /** As shown in the results: "etcdutl 3.7.1". */
+  name: string;
+}
+
+function statusTool(binaries: EtcdBinaries): StatusTool {
+  const bin = binaries.etcdutl ?? binaries.etcdctl;
+  return { bin, name: `${path.basename(bin)} ${binaries.version}` };
+}
+
+function toolStatus(tool: StatusTool, file: string): EtcdctlSnapshotStatus {
+  const out = execFileSync(tool.bin, ['snapshot', 'status', file, '-w', 'json'], {
     env: { ...process.env, ETCDCTL_API: '3' },
     encoding: 'utf8',
   });
   return JSON.parse(out) as EtcdctlSnapshotStatus;
 }
 
-/** Peak resident memory of one `etcdctl snapshot status` run, from GNU time if it is installed. */
-function etcdctlPeakRssBytes(file: string): number | null {
+/** Peak resident memory of one `snapshot status` run of the tool, from GNU time if it is installed. */
+function toolPeakRssBytes(tool: StatusTool, file: string): number | null {
   // GNU time writes the figure (KiB) on stderr, which execFileSync does not return: spawnSync does.
-  const run = spawnSync('/usr/bin/time', ['-f', '%M', 'etcdctl', 'snapshot', 'status', file, '-w', 'json'], {
+  const run = spawnSync('/usr/bin/time', ['-f', '%M', tool.bin, 'snapshot', 'status', file, '-w', 'json'], {
     env: { ...process.env, ETCDCTL_API: '3' },
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -69,11 +88,14 @@ export interface SnapshotVerifyResult {
     totalKey: number;
     keyspace: unknown[];
   };
+  /** Whose `snapshot status` was timed: "etcdutl 3.7.1", or "etcdctl 3.4.23" on 3.4. */
+  statusTool: string;
+  /** That tool's `snapshot status` (the field keeps its first name, from when it was always etcdctl 3.4). */
   etcdctlSnapshotStatus: Timing & { peakRssBytes: number | null };
   snapshotStatus: Timing & { peakBufferGrowthBytes: number; peakProcessRssBytes: number };
   verifySha256Trailer: Timing;
   trailerThenStatus: Timing;
-  /** snapshotStatus's throughput ÷ etcdctl snapshot status's, at the medians. */
+  /** snapshotStatus's throughput ÷ the tool's snapshot status's, at the medians. */
   ratio: number | null;
 }
 
@@ -114,6 +136,7 @@ export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyRe
   const cluster = given ? null : await SnapshotTestCluster.start(VERIFY_ETCD_BASE, 'bench-snapshot-verify');
   const forget = stopOnInterrupt(async () => cluster?.stop());
   try {
+    const tool = statusTool(cluster?.binaries ?? ensureEtcd(selectedEtcdLine()));
     const file = given ?? (await makeSnapshot(cluster!, settings.targetBytes));
     const bytes = statSync(file).size;
     if (bytes < FULL.targetBytes)
@@ -121,14 +144,14 @@ export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyRe
     const mb = bytes / 1e6;
 
     // Warm-up: every contender reads the file once, so all of them run from the page cache.
-    const expected = etcdctlStatus(file);
+    const expected = toolStatus(tool, file);
     const ours = await snapshotStatus(file);
     const same =
       ours.hash === expected.hash &&
       ours.revision === expected.revision &&
       ours.totalKey === expected.totalKey &&
       ours.totalSize === expected.totalSize;
-    if (!same) throw new Error(`snapshotStatus disagrees with etcdctl: ${JSON.stringify({ ours, expected })}`);
+    if (!same) throw new Error(`snapshotStatus disagrees with ${tool.name}: ${JSON.stringify({ ours, expected })}`);
     const trailer = await verifySha256Trailer(file);
     if (!trailer.ok) throw new Error(`trailer check failed on a fresh snapshot: ${trailer.reason}`);
 
@@ -136,7 +159,7 @@ export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyRe
     let peakBuffers = 0;
     let peakRss = 0;
     for (let run = 0; run < settings.runs; run++) {
-      samples.etcdctl.push((await time(() => etcdctlStatus(file)))[1]);
+      samples.etcdctl.push((await time(() => toolStatus(tool, file)))[1]);
       const before = process.memoryUsage();
       let buffers = before.arrayBuffers;
       let rss = before.rss;
@@ -158,10 +181,10 @@ export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyRe
       return { ms: summary, mbPerSecond: summary ? round1(mb / (summary.p50 / 1000)) : null };
     };
     const status = { ...timing(samples.status), peakBufferGrowthBytes: peakBuffers, peakProcessRssBytes: peakRss };
-    const ctl = { ...timing(samples.etcdctl), peakRssBytes: etcdctlPeakRssBytes(file) };
+    const ctl = { ...timing(samples.etcdctl), peakRssBytes: toolPeakRssBytes(tool, file) };
     return {
       settings,
-      note: 'Files are in the page cache (one warm-up read each). etcdctl times include starting the process.',
+      note: `Files are in the page cache (one warm-up read each). ${tool.name}'s times include starting the process.`,
       snapshot: {
         file: given ? path.resolve(given) : '(made by this run, removed afterwards)',
         bytes,
@@ -169,6 +192,7 @@ export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyRe
         totalKey: expected.totalKey,
         keyspace: ours.keyspace.slice(0, 10),
       },
+      statusTool: tool.name,
       etcdctlSnapshotStatus: ctl,
       snapshotStatus: status,
       verifySha256Trailer: timing(samples.trailer),

@@ -15,3 +15,6 @@ export const SNAPSHOT_DASHBOARD_PORT = 3353;
 
 /** The 1-member cluster that makes the verification figure's snapshot: 25630–25632. */
 export const VERIFY_ETCD_BASE = 25630;
+
+/** The 3-member cluster of the defragment figure (issue 15): the stack's ports, free while it runs. */
+export const DEFRAGMENT_ETCD_BASE = 25600;

@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { ROOT, startMachineRecord, type MachineInfo } from './machine';
 
 /**
- * In the order `npm run bench` runs them; `issue` is the figure's number in issue 7; `needsBuild` when the figure
- * starts the production dashboard.
+ * In the order `npm run bench` runs them; `issue` is the figure's number (1–6 in issue 7; 7 is issue 15's rolling
+ * defragment); `needsBuild` when the figure starts the production dashboard.
  */
 export const FIGURES = {
   'detect-time': { issue: 1, script: 'bench/detect-time.ts', title: 'Time to detect a dead member', needsBuild: true },
@@ -26,6 +26,12 @@ export const FIGURES = {
   scale: { issue: 5, script: 'bench/scale.ts', title: 'Ten clusters from one dashboard', needsBuild: true },
   history: { issue: 5, script: 'bench/history-query.ts', title: 'History queries', needsBuild: false },
   'page-load': { issue: 6, script: 'bench/page-load.ts', title: 'Page load in Chromium', needsBuild: true },
+  defragment: {
+    issue: 7,
+    script: 'bench/defragment.ts',
+    title: 'Rolling defragment against etcdctl (issue 15)',
+    needsBuild: false,
+  },
 } as const;
 
 export type FigureName = keyof typeof FIGURES;

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { FIGURE_NAMES, readRecord, type FigureName } from '../lib/results';
+import { defragmentSection } from './defragment';
 import { detectSection, viewersSection } from './live-view';
 import { pageLoadSection } from './page-load';
 import { historySection, scaleSection } from './scale';
@@ -28,6 +29,10 @@ const SECTIONS: Array<{ id: SectionId; render: (r: Records) => string }> = [
   { id: 'scale', render: (r) => scaleSection('## 5. Ten clusters from one dashboard', r.scale) },
   { id: 'history', render: (r) => historySection('### History queries', r.history) },
   { id: 'page-load', render: (r) => pageLoadSection('## 6. Page load in Chromium', r['page-load']) },
+  {
+    id: 'defragment',
+    render: (r) => defragmentSection('## 7. Rolling defragment against etcdctl by hand (issue 15)', r.defragment),
+  },
 ];
 
 const begin = (id: SectionId) =>

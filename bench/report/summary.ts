@@ -1,4 +1,5 @@
 // docs/performance.md's summary: one row per figure — measured, its peer, the ratio, the target, met or not.
+import type { DefragmentResult } from '../defragment';
 import type { DetectResult } from '../detect-time';
 import type { HistoryResult } from '../history-query';
 import type { MachineInfo } from '../lib/machine';
@@ -8,6 +9,7 @@ import type { ScaleResult } from '../scale';
 import type { SnapshotThroughputResult } from '../snapshot-throughput';
 import type { SnapshotVerifyResult } from '../snapshot-verify';
 import type { ViewerLoadResult } from '../viewer-load';
+import { scenarioLabel } from './defragment';
 import { day, gib, kib, mb, mib, p50p99, pct, ratio, yesNo } from './format';
 import { ETCD_ALERTS, viewerWindow } from './live-view';
 
@@ -19,6 +21,7 @@ export interface Records {
   scale: FigureRecord<ScaleResult> | null;
   history: FigureRecord<HistoryResult> | null;
   'page-load': FigureRecord<PageLoadResult> | null;
+  defragment: FigureRecord<DefragmentResult> | null;
 }
 
 interface Row {
@@ -236,6 +239,21 @@ function pageRows(rec: Records['page-load']): Row[] {
   ];
 }
 
+function defragmentRows(rec: Records['defragment']): Row[] {
+  const line = rec?.result.lines[0];
+  if (!rec || !line) return [missing(7, 'rolling defragment', 'defragment')];
+  const sec = (v: number) => `${(v / 1000).toFixed(2)} s`;
+  return line.scenarios.map((s) => ({
+    n: 7,
+    figure: `rolling defragment, etcd ${line.version}, ${scenarioLabel(s)}: wall time; longest stall on the leader's endpoint`,
+    measured: `${sec(s.dashboard.wallMs.median)}; ${s.dashboard.leaderStallMs.median} ms (pause 0; default pause: ${sec(s.dashboardWithDefaultPauseMs)})`,
+    peer: `\`etcdctl defrag\` by hand: ${sec(s.etcdctl.wallMs.median)}; ${s.etcdctl.leaderStallMs.median} ms`,
+    ratio: `${ratio(s.ratios.wall)}; ${ratio(s.ratios.leaderStall)}`,
+    target: NONE,
+    met: NONE,
+  }));
+}
+
 function machineKey(m: MachineInfo): string {
   return `${m.cpuModel} × ${m.cpuCount}, ${gib(m.totalMemoryBytes)}`;
 }
@@ -249,6 +267,7 @@ export function summarySection(heading: string, records: Records): string {
     ...verifyRows(records['snapshot-verify']),
     ...scaleRows(records.scale, records.history),
     ...pageRows(records['page-load']),
+    ...defragmentRows(records.defragment),
   ];
   const dates = new Map<number, string>();
   const recByFigure: Array<[number, FigureRecord<unknown> | null]> = [
@@ -258,6 +277,7 @@ export function summarySection(heading: string, records: Records): string {
     [4, records['snapshot-verify']],
     [5, records.scale ?? records.history],
     [6, records['page-load']],
+    [7, records.defragment],
   ];
   for (const [n, rec] of recByFigure) if (rec) dates.set(n, when(rec));
   const table = rows

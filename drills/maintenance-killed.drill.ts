@@ -40,6 +40,12 @@ test('killed mid-defragment and restarted: the run is interrupted, every member 
       intervals: [100],
     })
     .toBe('succeeded');
+  // Between two members (the default 10 s pause): a snapshot is refused with the reason, not taken beside the run.
+  const snapshot = await operator.post(`/api/clusters/${CLUSTER_ID}/snapshots`, { data: {} });
+  expect(snapshot.status(), await snapshot.text()).toBe(409);
+  const refused = (await snapshot.json()) as { error: { code: string; message: string } };
+  expect(refused.error.code).toBe('maintenance_running');
+  expect(refused.error.message).toContain(run.id);
   await stack.killDashboard();
 
   await stack.startDashboard();

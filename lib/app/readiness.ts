@@ -1,0 +1,59 @@
+// What /readyz answers: whether this dashboard can serve what it promises. The configuration loaded, the database
+// takes writes, every cluster has been polled once; and what the long-running work says about itself (a maintenance
+// run, restore tests), for an operator reading the answer. No paths, no secrets: a probe may be anonymous.
+import 'server-only';
+import type { Dashboard } from './dashboard';
+
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  /** One line; no file paths or secrets. */
+  detail: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: ReadinessCheck[];
+}
+
+function databaseWritable(app: Pick<Dashboard, 'history'>): ReadinessCheck {
+  try {
+    // A write lock taken and given back: proves the file is writable and not locked by another process.
+    app.history.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    return { name: 'database', ok: true, detail: 'the dashboard database takes writes' };
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'error';
+    return { name: 'database', ok: false, detail: `the dashboard database does not take writes (${code})` };
+  }
+}
+
+export function readiness(
+  app: Pick<Dashboard, 'history' | 'config' | 'collectors' | 'maintenance' | 'restoreTests'>,
+): Readiness {
+  const checks: ReadinessCheck[] = [
+    { name: 'config', ok: true, detail: `${app.config.clusters.length} cluster(s) configured` },
+    databaseWritable(app),
+  ];
+  const waiting = app.config.clusters.filter((c) => !app.collectors.get(c.id)?.current()).map((c) => c.id);
+  checks.push(
+    waiting.length === 0
+      ? { name: 'first-poll', ok: true, detail: 'every cluster has been polled' }
+      : { name: 'first-poll', ok: false, detail: `waiting for the first poll of ${waiting.join(', ')}` },
+  );
+  const runs = app.config.clusters
+    .map((c) => [c.id, app.maintenance.running(c.id)] as const)
+    .filter(([, run]) => run !== null)
+    .map(([id, run]) => `${id}: ${run}`);
+  checks.push({
+    name: 'maintenance',
+    ok: true,
+    detail: runs.length > 0 ? `run in progress (${runs.join('; ')})` : 'no maintenance run in progress',
+  });
+  const testing = app.restoreTests.running();
+  checks.push({
+    name: 'restore-tests',
+    ok: true,
+    detail: testing ? `restore-testing snapshot ${testing}` : 'no restore test running',
+  });
+  return { ready: checks.every((c) => c.ok), checks };
+}

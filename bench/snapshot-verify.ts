@@ -136,7 +136,10 @@ export async function runSnapshotVerify(quick = false): Promise<SnapshotVerifyRe
   const cluster = given ? null : await SnapshotTestCluster.start(VERIFY_ETCD_BASE, 'bench-snapshot-verify');
   const forget = stopOnInterrupt(async () => cluster?.stop());
   try {
-    const tool = statusTool(cluster?.binaries ?? ensureEtcd(selectedEtcdLine()));
+    const binaries = cluster?.binaries ?? ensureEtcd(selectedEtcdLine());
+    const tool = statusTool(binaries);
+    // The record's machine line names this etcd, not the one on PATH (bench/lib/machine.ts runs ETCD_BIN).
+    process.env.ETCD_BIN = binaries.etcd;
     const file = given ?? (await makeSnapshot(cluster!, settings.targetBytes));
     const bytes = statSync(file).size;
     if (bytes < FULL.targetBytes)

@@ -136,7 +136,7 @@ export class RestoreTester {
       throw conflict('not_verified', `snapshot ${id} is ${s.status}, not verified: there is nothing to restore`);
     }
     if (s.deletedAt || s.missing) throw gone('file_gone', `the file of snapshot ${id} is no longer kept`);
-    const pending = this.mark(s, { state: 'running', reason: null });
+    const pending = this.mark(s, { state: 'running', reason: null, source: 'local' });
     this.queue.push({ clusterId, id, source: 'local' });
     this.pump();
     return pending;

@@ -172,6 +172,37 @@ describe('BoltReader on a real etcd snapshot', () => {
     expect(leaseKeys).toEqual([leaseHex.padStart(16, '0')]);
   });
 
+  it('keeps a leaf page’s views valid until onLeafEnd, which comes once per leaf page', async () => {
+    for (const options of [{}, { blockBytes: 4096, cachedBlocks: 1 }] as BoltReaderOptions[]) {
+      const reader = await BoltReader.open(snapshot, options);
+      try {
+        const bucket = (await reader.buckets()).find((b) => b.name.toString() === 'key')!;
+        let pending: { key: Buffer; copy: Buffer }[] = [];
+        const leavesBefore = reader.stats.leafPages; // the stats count every walk, listing the buckets too
+        let leaves = 0;
+        let checked = 0;
+        await reader.forEachEntry(
+          bucket,
+          (key, value) => pending.push({ key, copy: Buffer.from(Buffer.concat([key, value ?? Buffer.alloc(0)])) }),
+          () => {
+            leaves++;
+            for (const { key, copy } of pending) {
+              // The key and its value are back to back in the page, as bbolt writes them.
+              expect(Buffer.from(key.buffer, key.byteOffset, copy.length).equals(copy)).toBe(true);
+              checked++;
+            }
+            pending = [];
+          },
+        );
+        expect(pending).toEqual([]);
+        expect(checked).toBeGreaterThan(400);
+        expect(leaves).toBe(reader.stats.leafPages - leavesBefore);
+      } finally {
+        await reader.close();
+      }
+    }
+  });
+
   it('reads the same with a one-page cache, where every large value crosses a block edge', async () => {
     const normal = await readAll(snapshot);
     const tiny = await readAll(snapshot, { blockBytes: 4096, cachedBlocks: 1 });

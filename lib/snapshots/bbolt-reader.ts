@@ -1,5 +1,6 @@
 // Reads a bbolt database (etcd's backend, and the body of a snapshot) page by page with positioned reads, never whole.
 import 'server-only';
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { SnapshotFormatError } from './snapshot-format-error';
 
@@ -18,9 +19,9 @@ const MAGIC = 0xed0cdaed;
 const VERSION = 2;
 const MAX_DEPTH = 64; // a B+tree of 4 KiB pages is a handful of levels deep; deeper means a cycle
 const MAX_SAFE_HIGH = 2 ** 21; // high 32 bits of a u64 that still fits a JavaScript number
-// Read-ahead while walking a branch: look this many children ahead, start at most this many block reads.
-const PREFETCH_PAGES = 16;
-const PREFETCH_BLOCKS = 2;
+// Reads are synchronous (from the page cache they take microseconds, and an await per page cost more than the reads);
+// a walk gives the event loop a turn after every this many bytes of pages so that a large file does not stall it.
+const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
 // Page sizes to try when meta page 0 is unreadable and page 1's place is unknown; 4096 first (os.Getpagesize).
 const PAGE_SIZES = [4096, 512, 1024, 2048, 8192, 16384, 32768, 65536];
 
@@ -47,14 +48,14 @@ export interface BoltBucket {
 
 /**
  * One key/value; `value` is null for a nested bucket (as bbolt's Bucket.ForEach gives it). Both are views into a reused
- * read buffer, valid only during the call: copy what you keep.
+ * read buffer, valid during the call and until the end of their leaf page (see `onLeafEnd`): copy what you keep.
  */
 export type EntryVisitor = (key: Buffer, value: Buffer | null) => void;
 
 export interface BoltReaderOptions {
-  /** Bytes read at once around a missing page; pages are read in aligned blocks of this size (default 256 KiB). */
+  /** Bytes read at once around a missing page; pages are read in aligned blocks of this size (default 1 MiB). */
   blockBytes?: number;
-  /** Blocks kept (least recently used goes first); default 16, so 4 MiB with the default block size. */
+  /** Blocks kept (least recently used goes first); default 8, so 8 MiB with the default block size. */
   cachedBlocks?: number;
   /** Refuse a page (with its overflow) larger than this: a damaged overflow count must not make us read the file whole. */
   maxPageBytes?: number;
@@ -66,13 +67,6 @@ export interface BoltWalkStats {
   leafPages: number;
   overflowPages: number;
   inlineBuckets: number;
-}
-
-interface Block {
-  data: Buffer;
-  read: Promise<Buffer>;
-  /** The read finished: only then may the buffer be reused after eviction. */
-  done: boolean;
 }
 
 interface Page {
@@ -155,8 +149,17 @@ function describeFlags(flags: number): string {
 
 export class BoltReader {
   readonly stats: BoltWalkStats = { branchPages: 0, leafPages: 0, overflowPages: 0, inlineBuckets: 0 };
-  private readonly blocks = new Map<number, Block>();
-  private readonly spare: Buffer[] = [];
+  /** Aligned blocks by start offset; Map order is the LRU order. */
+  private readonly blocks = new Map<number, Buffer>();
+  /** The block used last, checked before the map: consecutive pages mostly share one. */
+  private lastStart = -1;
+  private lastBlock: Buffer | null = null;
+  /** Reused for a page whose overflow crosses a block's end; it is only read before the next page is fetched. */
+  private scratch: Buffer | null = null;
+  /** The last key of the previous leaf page, copied (its page's block may be reused); `previousLength` bytes of it. */
+  private previous = Buffer.allocUnsafe(256);
+  private previousLength = -1;
+  private sinceYield = 0;
   private walking = false;
   private readonly blockBytes: number;
   private readonly cachedBlocks: number;
@@ -170,9 +173,9 @@ export class BoltReader {
     options: BoltReaderOptions,
   ) {
     // Blocks hold whole pages, so a page without overflow never straddles two blocks.
-    const blockBytes = options.blockBytes ?? 256 * 1024;
+    const blockBytes = options.blockBytes ?? 1024 * 1024;
     this.blockBytes = Math.max(meta.pageSize, Math.floor(blockBytes / meta.pageSize) * meta.pageSize);
-    this.cachedBlocks = Math.max(1, options.cachedBlocks ?? 16);
+    this.cachedBlocks = Math.max(1, options.cachedBlocks ?? 8);
     this.maxPageBytes = options.maxPageBytes ?? 64 * 1024 * 1024;
   }
 
@@ -234,7 +237,8 @@ export class BoltReader {
 
   async close(): Promise<void> {
     this.blocks.clear();
-    this.spare.length = 0;
+    this.lastBlock = null;
+    this.scratch = null;
     await this.fh.close();
   }
 
@@ -250,10 +254,16 @@ export class BoltReader {
     return out;
   }
 
-  /** Every key/value of `bucket` in key order, like bbolt's Bucket.ForEach. */
-  async forEachEntry(bucket: BoltBucket, visit: EntryVisitor): Promise<void> {
-    await this.walk(bucket, `bucket ${JSON.stringify(bucket.name.toString())}`, (key, value, flags) =>
-      visit(key, flags & BUCKET_LEAF ? null : value),
+  /**
+   * Every key/value of `bucket` in key order, like bbolt's Bucket.ForEach. `onLeafEnd` is called after the last entry
+   * of each leaf page: until then the views given to `visit` for that page stay valid.
+   */
+  async forEachEntry(bucket: BoltBucket, visit: EntryVisitor, onLeafEnd?: () => void): Promise<void> {
+    await this.walk(
+      bucket,
+      `bucket ${JSON.stringify(bucket.name.toString())}`,
+      (key, value, flags) => visit(key, flags & BUCKET_LEAF ? null : value),
+      onLeafEnd,
     );
   }
 
@@ -274,60 +284,82 @@ export class BoltReader {
     bucket: Pick<BoltBucket, 'root' | 'inline'>,
     where: string,
     visit: (key: Buffer, value: Buffer, flags: number) => void,
+    onLeafEnd?: () => void,
   ): Promise<void> {
     // Block buffers are reused, which is only safe while a single walk uses them.
     if (this.walking) throw new Error('BoltReader: one walk at a time (await the previous one)');
     this.walking = true;
+    this.previousLength = -1;
     try {
-      await this.walkTree(bucket, where, visit);
+      await this.walkTree(bucket, where, visit, onLeafEnd);
     } finally {
       this.walking = false;
     }
+  }
+
+  /** Visits a leaf page's elements, checking they fit and come in key order (also across pages). */
+  private leaf(
+    page: Page,
+    where: string,
+    visit: (key: Buffer, value: Buffer, flags: number) => void,
+    onLeafEnd: (() => void) | undefined,
+  ): void {
+    const { data, count, id } = page;
+    const length = data.length;
+    let previous: Buffer | null = this.previousLength < 0 ? null : this.previous.subarray(0, this.previousLength);
+    let key: Buffer | null = null;
+    for (let i = 0; i < count; i++) {
+      const e = PAGE_HEADER + i * ELEMENT;
+      const flags = data.readUInt32LE(e);
+      const kStart = e + data.readUInt32LE(e + 4);
+      const kEnd = kStart + data.readUInt32LE(e + 8);
+      const vEnd = kEnd + data.readUInt32LE(e + 12);
+      if (vEnd > length) {
+        throw new SnapshotFormatError(`${where}: element ${i} of leaf page ${id} runs past the page end`);
+      }
+      key = data.subarray(kStart, kEnd);
+      if (previous !== null && Buffer.compare(previous, key) >= 0) {
+        throw new SnapshotFormatError(`${where}: keys out of order in leaf page ${id}`);
+      }
+      previous = key;
+      visit(key, data.subarray(kEnd, vEnd), flags);
+    }
+    // The block under this page may be reused once we move on: keep our own copy of the last key.
+    if (key !== null) {
+      if (key.length > this.previous.length)
+        this.previous = Buffer.allocUnsafe(Math.max(key.length, 2 * this.previous.length));
+      key.copy(this.previous, 0);
+      this.previousLength = key.length;
+    }
+    onLeafEnd?.();
   }
 
   private async walkTree(
     bucket: Pick<BoltBucket, 'root' | 'inline'>,
     where: string,
     visit: (key: Buffer, value: Buffer, flags: number) => void,
+    onLeafEnd: (() => void) | undefined,
   ): Promise<void> {
-    let previous: Buffer | null = null;
-    const onLeaf = (page: Page): void => {
-      const { data, count, id } = page;
-      for (let i = 0; i < count; i++) {
-        const e = PAGE_HEADER + i * ELEMENT;
-        const flags = data.readUInt32LE(e);
-        const kStart = e + data.readUInt32LE(e + 4);
-        const kEnd = kStart + data.readUInt32LE(e + 8);
-        const vEnd = kEnd + data.readUInt32LE(e + 12);
-        if (vEnd > data.length) {
-          throw new SnapshotFormatError(`${where}: element ${i} of leaf page ${id} runs past the page end`);
-        }
-        const key = data.subarray(kStart, kEnd);
-        if (previous !== null && Buffer.compare(previous, key) >= 0) {
-          throw new SnapshotFormatError(`${where}: keys out of order in leaf page ${id}`);
-        }
-        previous = key;
-        visit(key, data.subarray(kEnd, vEnd), flags);
-      }
-      // The block under this page may be reused once we move on: keep our own copy of the last key.
-      if (previous) previous = Buffer.from(previous);
-    };
-
     if (bucket.inline) {
-      const page = this.pageAt(bucket.inline, 0, bucket.inline.length, `${where} (inline)`);
+      const page = this.pageAt(bucket.inline, 0, bucket.inline.length, where, -1);
       if (!(page.flags & LEAF_PAGE)) {
         throw new SnapshotFormatError(`${where}: inline page is ${describeFlags(page.flags)}, not a leaf`);
       }
       this.stats.inlineBuckets++;
-      onLeaf(page);
+      this.leaf(page, where, visit, onLeafEnd);
       return;
     }
     // One bit per page of the file: a page met twice in one tree is a cycle or a shared subtree, both corruption.
     const seen = new Uint8Array(Math.ceil(this.meta.pgid / 8));
-    const descend = async (id: number, from: string, depth: number): Promise<void> => {
+    // Depth-first with an explicit stack of branch pages: their children and the next one to visit.
+    const branchIds: number[] = [];
+    const branchChildren: number[][] = [];
+    const branchNext: number[] = [];
+    const enter = (id: number, fromBranch: number): void => {
+      const depth = branchIds.length;
       if (depth > MAX_DEPTH)
         throw new SnapshotFormatError(`${where}: tree deeper than ${MAX_DEPTH} levels at page ${id}`);
-      const page = await this.page(id, where, from);
+      const page = this.page(id, where, fromBranch);
       for (let p = id; p <= id + page.overflow; p++) {
         const byte = seen[p >> 3] ?? 0;
         if (byte & (1 << (p & 7))) throw new SnapshotFormatError(`${where}: page ${p} is referenced twice`);
@@ -336,79 +368,104 @@ export class BoltReader {
       if (page.flags & LEAF_PAGE) {
         this.stats.leafPages++;
         this.stats.overflowPages += page.overflow;
-        onLeaf(page);
+        this.leaf(page, where, visit, onLeafEnd);
       } else if (page.flags & BRANCH_PAGE) {
         this.stats.branchPages++;
         this.stats.overflowPages += page.overflow;
-        const children: number[] = [];
+        const children: number[] = new Array<number>(page.count);
         for (let i = 0; i < page.count; i++) {
           const child = u64(page.data, PAGE_HEADER + i * ELEMENT + 8);
           if (child === null) throw new SnapshotFormatError(`${where}: branch page ${id} points beyond 2^53`);
-          children.push(child);
+          children[i] = child;
         }
-        for (let i = 0; i < children.length; i++) {
-          this.prefetch(children.slice(i + 1, i + 1 + PREFETCH_PAGES));
-          await descend(children[i]!, `branch page ${id}`, depth + 1);
-        }
+        branchIds.push(id);
+        branchChildren.push(children);
+        branchNext.push(0);
       } else {
         throw new SnapshotFormatError(
-          `${where}: unexpected page type at page ${id} (from ${from}): ${describeFlags(page.flags)}, expected branch or leaf`,
+          `${where}: unexpected page type at page ${id} (from ${fromText(fromBranch)}): ${describeFlags(page.flags)}, expected branch or leaf`,
         );
       }
     };
-    await descend(bucket.root, 'its header', 0);
+    enter(bucket.root, -1);
+    while (branchIds.length > 0) {
+      const top = branchIds.length - 1;
+      const children = branchChildren[top]!;
+      const next = branchNext[top]!;
+      if (next >= children.length) {
+        branchIds.pop();
+        branchChildren.pop();
+        branchNext.pop();
+        continue;
+      }
+      branchNext[top] = next + 1;
+      enter(children[next]!, branchIds[top]!);
+      if (this.sinceYield >= YIELD_EVERY_BYTES) {
+        this.sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
   }
 
-  /** Page `id` with its overflow pages, through the block cache. */
-  private async page(id: number, where: string, from: string): Promise<Page> {
+  /** Page `id` with its overflow pages, through the block cache; `fromBranch` is -1 for a bucket's root. */
+  private page(id: number, where: string, fromBranch: number): Page {
     const { pgid, pageSize } = this.meta;
     if (id < 2 || id >= pgid) {
+      const from = fromText(fromBranch);
       throw new SnapshotFormatError(
         id < 2
           ? `${where}: ${from} points to meta page ${id}`
           : `${where}: ${from} points to page ${id}, beyond the high-water mark ${pgid}`,
       );
     }
-    const what = `${where}: page ${id}`;
     const offset = id * pageSize;
-    const blockStart = Math.floor(offset / this.blockBytes) * this.blockBytes;
-    const block = await this.block(blockStart);
+    const blockStart = offset - (offset % this.blockBytes);
+    const block = this.block(blockStart);
     const within = offset - blockStart;
     const overflow = block.readUInt32LE(within + 12);
     const span = (overflow + 1) * pageSize;
     if (id + overflow >= pgid) {
       throw new SnapshotFormatError(
-        `${what} (from ${from}) overflows ${overflow} pages, beyond the high-water mark ${pgid}`,
+        `${where}: page ${id} (from ${fromText(fromBranch)}) overflows ${overflow} pages, beyond the high-water mark ${pgid}`,
       );
     }
     if (span > this.maxPageBytes) {
       throw new SnapshotFormatError(
-        `${what} spans ${span} bytes, more than the ${this.maxPageBytes} this reader allows`,
+        `${where}: page ${id} spans ${span} bytes, more than the ${this.maxPageBytes} this reader allows`,
       );
     }
-    if (within + span <= block.length) return this.pageAt(block, within, span, what, id);
-    // A page with overflow crossing the block's end (a large value): read it on its own, uncached.
-    const data = Buffer.allocUnsafe(span);
-    await this.readFully(data, offset);
-    return this.pageAt(data, 0, span, what, id);
+    this.sinceYield += span;
+    if (within + span <= block.length) return this.pageAt(block, within, span, where, id);
+    // A page with overflow crossing the block's end (a large value): read it on its own into the scratch buffer.
+    if (this.scratch === null || this.scratch.length < span) {
+      this.scratch = Buffer.allocUnsafe(Math.min(this.maxPageBytes, Math.max(span, 2 * (this.scratch?.length ?? 0))));
+    }
+    const data = this.scratch.subarray(0, span);
+    this.readFully(data, offset);
+    return this.pageAt(data, 0, span, where, id);
   }
 
-  private pageAt(buf: Buffer, start: number, span: number, what: string, expectedId?: number): Page {
+  /** The page at `buf[start…start+span)`; `expectedId` -1 for an inline page, which carries no id of its own. */
+  private pageAt(buf: Buffer, start: number, span: number, where: string, expectedId: number): Page {
     const data = buf.subarray(start, start + span);
-    if (data.length < PAGE_HEADER) throw new SnapshotFormatError(`${what}: shorter than a page header`);
-    const id = u64(data, 0);
-    if (expectedId !== undefined && id !== expectedId) {
-      throw new SnapshotFormatError(`${what}: its header says it is page ${id ?? '>2^53'}`);
+    if (data.length < PAGE_HEADER)
+      throw new SnapshotFormatError(`${pageWhat(where, expectedId)}: shorter than a page header`);
+    if (expectedId >= 0) {
+      const id = u64(data, 0);
+      if (id !== expectedId)
+        throw new SnapshotFormatError(`${pageWhat(where, expectedId)}: its header says it is page ${id ?? '>2^53'}`);
     }
-    const page = {
-      id: expectedId ?? 0,
+    const page: Page = {
+      id: expectedId < 0 ? 0 : expectedId,
       flags: data.readUInt16LE(8),
       count: data.readUInt16LE(10),
       overflow: data.readUInt32LE(12),
       data,
     };
     if (PAGE_HEADER + page.count * ELEMENT > data.length) {
-      throw new SnapshotFormatError(`${what}: ${page.count} elements do not fit in ${data.length} bytes`);
+      throw new SnapshotFormatError(
+        `${pageWhat(where, expectedId)}: ${page.count} elements do not fit in ${data.length} bytes`,
+      );
     }
     // bbolt allocates exactly the pages a node needs and writes its keys and values in element order, so the last
     // element ends in the last page: anything else means the overflow count (or the element table) is damaged.
@@ -423,7 +480,7 @@ export class BoltReader {
             : last + data.readUInt32LE(last) + data.readUInt32LE(last + 4);
       if (end <= page.overflow * this.meta.pageSize || end > data.length) {
         throw new SnapshotFormatError(
-          `${what}: claims ${page.overflow} overflow pages but its data ends at byte ${end}`,
+          `${pageWhat(where, expectedId)}: claims ${page.overflow} overflow pages but its data ends at byte ${end}`,
         );
       }
     }
@@ -431,55 +488,56 @@ export class BoltReader {
   }
 
   /** The aligned block at `start`, read once and kept while it is among the most recently used. */
-  private block(start: number): Promise<Buffer> {
-    const cached = this.blocks.get(start);
-    if (cached) {
+  private block(start: number): Buffer {
+    if (start === this.lastStart && this.lastBlock !== null) return this.lastBlock;
+    let data = this.blocks.get(start);
+    if (data !== undefined) {
       this.blocks.delete(start); // re-insert: Map order is the LRU order
-      this.blocks.set(start, cached);
-      return cached.read;
-    }
-    const length = Math.min(this.blockBytes, this.dbBytes - start);
-    const data = (length === this.blockBytes ? this.spare.pop() : undefined) ?? Buffer.allocUnsafe(length);
-    const block: Block = { data, done: false, read: Promise.resolve(data) };
-    block.read = this.readFully(data, start).then(() => {
-      block.done = true;
-      return data;
-    });
-    // A prefetch nobody awaits must not become an unhandled rejection; a failed read is not cached.
-    block.read.catch(() => this.blocks.get(start) === block && this.blocks.delete(start));
-    if (this.blocks.size >= this.cachedBlocks) {
-      const [oldest] = this.blocks;
-      if (oldest) {
-        this.blocks.delete(oldest[0]);
-        // Reuse its memory rather than leave it to the GC (which lets tens of MB pile up on a big file); a read
-        // still in flight keeps its buffer. Views into it given to visitors were only valid during their call.
-        if (oldest[1].done && oldest[1].data.length === this.blockBytes) this.spare.push(oldest[1].data);
+      this.blocks.set(start, data);
+    } else {
+      const length = Math.min(this.blockBytes, this.dbBytes - start);
+      let reuse: Buffer | undefined;
+      if (this.blocks.size >= this.cachedBlocks) {
+        const [oldest] = this.blocks;
+        if (oldest) {
+          this.blocks.delete(oldest[0]);
+          // Reuse its memory rather than leave it to the GC. Views into it given to visitors were only valid until
+          // the end of their leaf page, which has passed.
+          if (oldest[1].length === this.blockBytes) reuse = oldest[1];
+        }
       }
+      data = length === this.blockBytes && reuse !== undefined ? reuse : Buffer.allocUnsafe(length);
+      try {
+        this.readFully(data, start);
+      } catch (err) {
+        this.lastStart = -1;
+        this.lastBlock = null;
+        throw err;
+      }
+      this.blocks.set(start, data);
     }
-    this.blocks.set(start, block);
-    return block.read;
+    this.lastStart = start;
+    this.lastBlock = data;
+    return data;
   }
 
-  /** Starts reading the blocks of the next pages a walk will visit, so the disk works while we hash. */
-  private prefetch(ids: readonly number[]): void {
-    let started = 0;
-    for (const id of ids) {
-      if (id < 2 || id >= this.meta.pgid) continue;
-      const start = Math.floor((id * this.meta.pageSize) / this.blockBytes) * this.blockBytes;
-      if (this.blocks.has(start)) continue;
-      void this.block(start);
-      if (++started >= PREFETCH_BLOCKS) return;
-    }
-  }
-
-  private async readFully(into: Buffer, position: number): Promise<void> {
+  private readFully(into: Buffer, position: number): void {
     let done = 0;
     while (done < into.length) {
-      const { bytesRead } = await this.fh.read(into, done, into.length - done, position + done);
+      const bytesRead = readSync(this.fh.fd, into, done, into.length - done, position + done);
       if (bytesRead === 0) {
         throw new SnapshotFormatError(`truncated: the file ends at byte ${position + done}, inside the database`);
       }
       done += bytesRead;
     }
   }
+}
+
+/** How errors name a page: `expectedId` -1 for an inline one. Built only for an error (not per page read). */
+function pageWhat(where: string, expectedId: number): string {
+  return expectedId < 0 ? `${where} (inline)` : `${where}: page ${expectedId}`;
+}
+
+function fromText(fromBranch: number): string {
+  return fromBranch < 0 ? 'its header' : `branch page ${fromBranch}`;
 }

@@ -86,3 +86,42 @@ describe('KeyspaceBreakdown', () => {
     });
   });
 });
+
+describe('KeyspaceBreakdown.addSpan', () => {
+  it('counts a key inside a larger buffer as add counts the same key on its own', () => {
+    const keys = [
+      '/registry/pods/a',
+      '/registry/pods/b',
+      '/registry/secrets/x',
+      'flat',
+      '',
+      '/',
+      '/a',
+      'é/x',
+      '\xff/y',
+    ];
+    const byAdd = new KeyspaceBreakdown();
+    const bySpan = new KeyspaceBreakdown();
+    keys.forEach((key, i) => {
+      const tombstone = i % 3 === 2;
+      const value = tombstone ? '' : 'v'.repeat(i);
+      if (tombstone) byAdd.add(...del(i + 1, key));
+      else byAdd.add(...put(i + 1, key, value));
+      const k = Buffer.from(key);
+      const buf = Buffer.concat([Buffer.from('before'), k, Buffer.from('after')]);
+      bySpan.addSpan(tombstone, buf, 6, 6 + k.length, value.length);
+    });
+    expect(bySpan.result()).toEqual(byAdd.result());
+  });
+
+  it('tells apart prefixes whose bytes differ but which decode to the same text, as keyPrefix does', () => {
+    const byAdd = new KeyspaceBreakdown();
+    const bySpan = new KeyspaceBreakdown();
+    for (const [i, key] of [Buffer.from([0xff, 0x2f, 0x61]), Buffer.from([0xfe, 0x2f, 0x62])].entries()) {
+      byAdd.add({ main: i + 1, sub: 0, tombstone: false }, { key, value: Buffer.from('v') });
+      bySpan.addSpan(false, key, 0, key.length, 1);
+    }
+    expect(bySpan.result()).toEqual(byAdd.result());
+    expect(bySpan.result()).toEqual([{ prefix: '\ufffd', liveKeys: 2, bytes: 8, revisions: 2 }]);
+  });
+});

@@ -13,15 +13,37 @@ const SLASH = 0x2f;
 /** The first two path segments of a key starting with "/", else its first segment up to "/". */
 export function keyPrefix(userKey: Uint8Array): string {
   const key = Buffer.from(userKey.buffer, userKey.byteOffset, userKey.byteLength);
-  let end: number;
-  if (key[0] === SLASH) {
-    const second = key.indexOf(SLASH, 1);
-    end = second < 0 ? -1 : key.indexOf(SLASH, second + 1);
+  return key.toString('utf8', 0, prefixEnd(key, 0, key.length));
+}
+
+/** Where keyPrefix's bytes end in `buf[start…end)` (a key), as an index into `buf`. */
+function prefixEnd(buf: Uint8Array, start: number, end: number): number {
+  let cut = -1;
+  if (start < end && buf[start] === SLASH) {
+    let slashes = 0;
+    for (let i = start + 1; i < end; i++) {
+      if (buf[i] === SLASH && ++slashes === 2) {
+        cut = i;
+        break;
+      }
+    }
   } else {
-    end = key.indexOf(SLASH);
+    for (let i = start; i < end; i++) {
+      if (buf[i] === SLASH) {
+        cut = i;
+        break;
+      }
+    }
   }
-  if (end < 0) end = key.length;
-  return key.toString('utf8', 0, Math.min(end, MAX_PREFIX_BYTES));
+  if (cut < 0) cut = end;
+  return Math.min(cut, start + MAX_PREFIX_BYTES);
+}
+
+/** FNV-1a over `buf[start…end)`. */
+function fnv1a(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 // Packing of a user key's state into one float64: bytes × 2^15 + prefix index × 2 + tombstone bit.
@@ -40,12 +62,13 @@ class UserKeyTable {
   private hashes = new Uint32Array(this.capacity * 2);
   private states = new Float64Array(this.capacity);
 
-  set(key: Uint8Array, state: number): void {
+  /** The key is `buf[start…end)`. */
+  set(buf: Uint8Array, start: number, end: number, state: number): void {
     // FNV-1a and a multiply-xorshift hash over the same bytes: two independent 32-bit halves.
     let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c ^ key.length;
-    for (let i = 0; i < key.length; i++) {
-      const b = key[i]!;
+    let h2 = 0x9747b28c ^ (end - start);
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
       h1 = Math.imul(h1 ^ b, 0x01000193);
       h2 = Math.imul(h2 ^ b, 0x5bd1e995);
       h2 ^= h2 >>> 15;
@@ -97,18 +120,44 @@ class UserKeyTable {
   }
 }
 
+function sameBytes(a: Buffer, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
+
 /** Feed every "key" bucket entry in key (= revision) order, then read `result()`: the latest revision of a key wins. */
 export class KeyspaceBreakdown {
   private readonly prefixIndex = new Map<string, number>();
   private readonly prefixes: string[] = [];
   private readonly revisions: number[] = [];
   private readonly latest = new UserKeyTable();
+  /** Prefix bytes seen before → their row, by FNV-1a of the bytes; the bytes are kept to rule out a collision. */
+  private readonly byBytes = new Map<number, { bytes: Buffer; index: number }>();
 
   add(revision: RevisionKey, kv: Pick<MvccKeyValue, 'key' | 'value'>): void {
-    const index = this.indexOf(keyPrefix(kv.key));
+    this.addSpan(revision.tombstone, kv.key, 0, kv.key.length, kv.value.length);
+  }
+
+  /** Like `add`, for a user key at `buf[keyStart…keyEnd)` whose value is `valueLength` bytes: nothing is copied. */
+  addSpan(tombstone: boolean, buf: Uint8Array, keyStart: number, keyEnd: number, valueLength: number): void {
+    const index = this.prefixIndexOf(buf, keyStart, prefixEnd(buf, keyStart, keyEnd));
     this.revisions[index] = (this.revisions[index] ?? 0) + 1;
-    const bytes = revision.tombstone ? 0 : kv.key.length + kv.value.length;
-    this.latest.set(kv.key, bytes * BYTES_SHIFT + index * PREFIX_SHIFT + (revision.tombstone ? 1 : 0));
+    const bytes = tombstone ? 0 : keyEnd - keyStart + valueLength;
+    this.latest.set(buf, keyStart, keyEnd, bytes * BYTES_SHIFT + index * PREFIX_SHIFT + (tombstone ? 1 : 0));
+  }
+
+  /** The row of the prefix `buf[start…end)`: by its bytes when seen before, else by its text (as keyPrefix gives it). */
+  private prefixIndexOf(buf: Uint8Array, start: number, end: number): number {
+    const h = fnv1a(buf, start, end);
+    const known = this.byBytes.get(h);
+    if (known !== undefined && sameBytes(known.bytes, buf, start, end)) return known.index;
+    const view = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+    const index = this.indexOf(view.toString('utf8'));
+    // Rows past MAX_PREFIXES share one: keep those out, so that the map stays as small as the prefix table.
+    if (known === undefined && this.byBytes.size < MAX_PREFIXES)
+      this.byBytes.set(h, { bytes: Buffer.from(view), index });
+    return index;
   }
 
   private indexOf(prefix: string): number {

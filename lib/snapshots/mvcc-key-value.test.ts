@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeyValue, parseRevisionKey } from './mvcc-key-value';
+import { decodeKeyValue, decodeKeyValueSpan, parseRevisionKey } from './mvcc-key-value';
 import { SnapshotFormatError } from './snapshot-format-error';
 
 // A minimal protobuf encoder for building test values.
@@ -100,5 +100,48 @@ describe('decodeKeyValue', () => {
     expect(() => decodeKeyValue(Buffer.from([0x10, ...Array(10).fill(0xff), 1]))).toThrow(/longer than 10 bytes/);
     expect(() => decodeKeyValue(Buffer.from([0x10, ...varint(-1n)]))).toThrow(/create_revision out of range/);
     expect(() => decodeKeyValue(Buffer.from([0x03]))).toThrow(/field number 0/);
+  });
+});
+
+describe('decodeKeyValueSpan', () => {
+  const span = () => ({ keyStart: -1, keyEnd: -1, valueLength: -1 });
+  const agrees = (buf: Buffer) => {
+    let expected: unknown;
+    try {
+      const kv = decodeKeyValue(buf);
+      expected = { key: kv.key.toString('hex'), valueLength: kv.value.length };
+    } catch (err) {
+      expected = (err as Error).message;
+    }
+    let actual: unknown;
+    try {
+      const s = decodeKeyValueSpan(buf, span());
+      actual = { key: buf.subarray(s.keyStart, s.keyEnd).toString('hex'), valueLength: s.valueLength };
+    } catch (err) {
+      expect(err).toBeInstanceOf(SnapshotFormatError);
+      actual = (err as Error).message;
+    }
+    expect(actual).toEqual(expected);
+  };
+
+  it('finds the key and the value length where decodeKeyValue does, and fails where it fails, with its message', () => {
+    const good = Buffer.from([
+      ...bytesField(1, Buffer.from('/registry/pods/a')),
+      ...intField(2, 300),
+      ...intField(3, 2n ** 40n),
+      ...intField(4, 7),
+      ...bytesField(5, Buffer.from('value bytes')),
+      ...intField(6, -5n),
+      ...bytesField(9, Buffer.from('unknown')),
+    ]);
+    agrees(good);
+    for (let cut = 0; cut < good.length; cut++) agrees(good.subarray(0, cut));
+    agrees(Buffer.from(bytesField(1, Buffer.from('k'))));
+    agrees(Buffer.from([...bytesField(1, Buffer.from('first')), ...bytesField(1, Buffer.from('second'))]));
+    agrees(Buffer.from(intField(1, 5)));
+    agrees(Buffer.from([0x10, ...Array(10).fill(0xff), 1]));
+    agrees(Buffer.from([0x10, ...varint(-1n)]));
+    agrees(Buffer.from([0x03]));
+    agrees(Buffer.from([0x0f]));
   });
 });

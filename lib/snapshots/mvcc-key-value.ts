@@ -43,7 +43,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** A read position in one protobuf message; every read checks the bounds and throws SnapshotFormatError. */
 class Wire {
   at = 0;
-  constructor(readonly buf: Buffer) {}
+  constructor(public buf: Buffer) {}
 
   fail(what: string): never {
     throw new SnapshotFormatError(`malformed mvccpb.KeyValue (${this.buf.length} bytes): ${what} at byte ${this.at}`);
@@ -85,6 +85,14 @@ class Wire {
     return this.buf.subarray(this.at - len, this.at);
   }
 
+  /** Like `bytes()`, without making a view: returns the field's length, leaving `at` at its end. */
+  span(): number {
+    const len = this.int('length');
+    if (this.at + len > this.buf.length) this.fail(`length ${len} runs past the end`);
+    this.at += len;
+    return len;
+  }
+
   skip(n: number): void {
     if (this.at + n > this.buf.length) this.fail('field runs past the end');
     this.at += n;
@@ -117,3 +125,51 @@ export function decodeKeyValue(buf: Buffer): MvccKeyValue {
   }
   return kv;
 }
+
+/** Where an mvccpb.KeyValue's key lies in its buffer, and its value's length: what a keyspace count needs. */
+export interface KeyValueSpan {
+  keyStart: number;
+  keyEnd: number;
+  valueLength: number;
+}
+
+const spanWire = new Wire(EMPTY);
+
+/**
+ * Checks `buf` exactly as decodeKeyValue does (the same errors for the same input), but makes no views or objects: it
+ * fills `out` (reused by the caller across calls) with the key's place and the value's length.
+ */
+export function decodeKeyValueSpan(buf: Buffer, out: KeyValueSpan): KeyValueSpan {
+  out.keyStart = 0;
+  out.keyEnd = 0;
+  out.valueLength = 0;
+  const wire = spanWire;
+  wire.buf = buf;
+  wire.at = 0;
+  try {
+    while (wire.at < buf.length) {
+      const tag = wire.int('tag');
+      const field = Math.floor(tag / 8);
+      const type = tag % 8;
+      if (field === 0) wire.fail('field number 0');
+      const expected = field === 1 || field === 5 ? 2 : field <= 6 ? 0 : type;
+      if (type !== expected) wire.fail(`field ${field} has wire type ${type}`);
+      if (field === 1) {
+        const len = wire.span();
+        out.keyStart = wire.at - len;
+        out.keyEnd = wire.at;
+      } else if (field === 5) out.valueLength = wire.span();
+      else if (field === 2 || field === 3 || field === 4) wire.int(FIELD_NAMES[field]!);
+      else if (type === 0) wire.varint();
+      else if (type === 1) wire.skip(8);
+      else if (type === 2) wire.span();
+      else if (type === 5) wire.skip(4);
+      else wire.fail(`unsupported wire type ${type}`);
+    }
+  } finally {
+    wire.buf = EMPTY; // do not keep the caller's buffer alive
+  }
+  return out;
+}
+
+const FIELD_NAMES = ['', 'key', 'create_revision', 'mod_revision', 'version'];

@@ -1,10 +1,9 @@
 // What `snapshot status` (etcdctl 3.4, etcdutl from 3.5) reports for a snapshot file, plus who uses the keyspace, in one pass.
 import 'server-only';
-import { GcPacer } from '@/lib/memory/gc-pacer';
 import { BoltReader, type BoltReaderOptions } from './bbolt-reader';
 import { Crc32c } from './crc32c';
 import { KeyspaceBreakdown } from './keyspace-breakdown';
-import { decodeKeyValue, parseRevisionKey } from './mvcc-key-value';
+import { decodeKeyValueSpan, parseRevisionKey, type KeyValueSpan } from './mvcc-key-value';
 import { SnapshotFormatError } from './snapshot-format-error';
 import type { KeyspacePrefix } from './snapshot-types';
 
@@ -53,35 +52,61 @@ export async function snapshotStatus(file: string, options?: BoltReaderOptions):
     let revision = 0;
     let entries = 0;
     let storageVersion: string | null = null;
-    const pacer = new GcPacer();
+    // No GcPacer here: the reader reuses its block buffers, so no stream of fresh Buffers piles up for one to sweep
+    // (a scavenge forced every 4 MiB would only cost time).
+    // bbolt writes a leaf page's keys and values back to back in element order, so the bytes hashed for one page are
+    // mostly one run of memory: hash runs, not each key and value (a native call each, or a copy into a staging buffer).
+    // A run is hashed at the latest when its leaf page ends, before the reader may reuse the page's buffer.
+    let run: ArrayBufferLike | null = null;
+    let runStart = 0;
+    let runEnd = 0;
+    const flush = (): void => {
+      if (run === null) return;
+      crc.update(new Uint8Array(run, runStart, runEnd - runStart));
+      run = null;
+    };
+    const hash = (bytes: Buffer): void => {
+      if (bytes.length === 0) return;
+      if (bytes.buffer === run && bytes.byteOffset === runEnd) {
+        runEnd += bytes.length;
+        return;
+      }
+      flush();
+      run = bytes.buffer;
+      runStart = bytes.byteOffset;
+      runEnd = runStart + bytes.length;
+    };
+    const span: KeyValueSpan = { keyStart: 0, keyEnd: 0, valueLength: 0 };
     for (const bucket of await reader.buckets()) {
       crc.update(bucket.name);
       const isKeyBucket = bucket.name.toString('latin1') === KEY_BUCKET;
       const isMetaBucket = bucket.name.toString('latin1') === META_BUCKET;
-      await reader.forEachEntry(bucket, (key, value) => {
-        crc.update(key);
+      const visit = (key: Buffer, value: Buffer | null): void => {
+        hash(key);
         // A nested bucket has a nil value in bbolt's ForEach, so Go's h.Write(nil) adds nothing.
-        if (value) crc.update(value);
+        if (value) hash(value);
         entries++;
         if (isMetaBucket && value && key.toString('latin1') === STORAGE_VERSION_KEY) {
           const v = value.toString('latin1');
           storageVersion = SEMVER.test(v) ? v : null;
         }
-        pacer.add(key.length + (value?.length ?? 0));
         if (isKeyBucket) {
           if (!value) throw new SnapshotFormatError(`the "key" bucket holds a nested bucket ${key.toString('hex')}`);
           const rev = parseRevisionKey(key);
           revision = rev.main; // keys come in revision order: the last one is the snapshot's revision
-          breakdown.add(rev, decodeKeyValue(value));
+          decodeKeyValueSpan(value, span);
+          breakdown.addSpan(rev.tombstone, value, span.keyStart, span.keyEnd, span.valueLength);
         }
-      });
+      };
+      await reader.forEachEntry(bucket, visit, flush);
+      flush();
     }
-    const hash = crc.digest();
+    const digest = crc.digest();
     const keyspace = breakdown.result();
     const liveKeys = keyspace.reduce((n, row) => n + row.liveKeys, 0);
     return {
-      hash,
-      hashHex: hash.toString(16),
+      hash: digest,
+      hashHex: digest.toString(16),
       revision,
       totalKey: storageVersion === null ? entries : liveKeys,
       entries,

@@ -18,3 +18,8 @@ export const VERIFY_ETCD_BASE = 25630;
 
 /** The 3-member cluster of the defragment figure (issue 15): the stack's ports, free while it runs. */
 export const DEFRAGMENT_ETCD_BASE = 25600;
+
+/** The 1-member cluster of the restore-test figure (issue 16): 25700–25702. */
+export const RESTORE_ETCD_BASE = 25700;
+/** The member its by-hand runs start on the restored copy, on plain loopback (the dashboard's uses unix sockets). */
+export const RESTORE_HAND_PORTS = { client: 25703, peer: 25704 } as const;

@@ -6,7 +6,7 @@ import { ROOT, startMachineRecord, type MachineInfo } from './machine';
 
 /**
  * In the order `npm run bench` runs them; `issue` is the figure's number (1–6 in issue 7; 7 is issue 15's rolling
- * defragment); `needsBuild` when the figure starts the production dashboard.
+ * defragment, 8 issue 16's restore test); `needsBuild` when the figure starts the production dashboard.
  */
 export const FIGURES = {
   'detect-time': { issue: 1, script: 'bench/detect-time.ts', title: 'Time to detect a dead member', needsBuild: true },
@@ -30,6 +30,12 @@ export const FIGURES = {
     issue: 7,
     script: 'bench/defragment.ts',
     title: 'Rolling defragment against etcdctl (issue 15)',
+    needsBuild: false,
+  },
+  'restore-test': {
+    issue: 8,
+    script: 'bench/restore-test.ts',
+    title: 'Restore test against etcdutl by hand (issue 16)',
     needsBuild: false,
   },
 } as const;

@@ -7,6 +7,7 @@ import { FIGURE_NAMES, readRecord, type FigureName } from '../lib/results';
 import { defragmentSection } from './defragment';
 import { detectSection, viewersSection } from './live-view';
 import { pageLoadSection } from './page-load';
+import { restoreTestSection } from './restore-test';
 import { historySection, scaleSection } from './scale';
 import { snapshotThroughputSection, snapshotVerifySection } from './snapshots';
 import { summarySection, type Records } from './summary';
@@ -32,6 +33,11 @@ const SECTIONS: Array<{ id: SectionId; render: (r: Records) => string }> = [
   {
     id: 'defragment',
     render: (r) => defragmentSection('## 7. Rolling defragment against etcdctl by hand (issue 15)', r.defragment),
+  },
+  {
+    id: 'restore-test',
+    render: (r) =>
+      restoreTestSection('## 8. Restore test against `etcdutl snapshot restore` by hand (issue 16)', r['restore-test']),
   },
 ];
 

@@ -5,6 +5,7 @@ import type { HistoryResult } from '../history-query';
 import type { MachineInfo } from '../lib/machine';
 import type { FigureName, FigureRecord } from '../lib/results';
 import type { PageLoadResult } from '../page-load';
+import type { RestoreTestResult } from '../restore-test';
 import type { ScaleResult } from '../scale';
 import type { SnapshotThroughputResult } from '../snapshot-throughput';
 import type { SnapshotVerifyResult } from '../snapshot-verify';
@@ -22,6 +23,7 @@ export interface Records {
   history: FigureRecord<HistoryResult> | null;
   'page-load': FigureRecord<PageLoadResult> | null;
   defragment: FigureRecord<DefragmentResult> | null;
+  'restore-test': FigureRecord<RestoreTestResult> | null;
 }
 
 interface Row {
@@ -254,6 +256,23 @@ function defragmentRows(rec: Records['defragment']): Row[] {
   }));
 }
 
+function restoreTestRows(rec: Records['restore-test']): Row[] {
+  if (!rec) return [missing(8, 'restore test', 'restore-test')];
+  const r = rec.result;
+  const sec = (v: number) => `${(v / 1000).toFixed(1)} s`;
+  return [
+    {
+      n: 8,
+      figure: `restore test of a ${mib(r.snapshot.bytes)} snapshot, etcd ${r.etcd.version}: wall time; peak disk`,
+      measured: `${sec(r.dashboard.wallMs.median)}; ${mib(r.dashboard.peakDiskBytes.median)}`,
+      peer: `\`etcdutl snapshot restore\` + \`etcd\` + \`etcdctl\` by hand: ${sec(r.byHand.wallMs.median)}; ${mib(r.byHand.peakDiskBytes.median)}`,
+      ratio: `${ratio(r.ratios.wall)}; ${ratio(r.ratios.peakDisk)}`,
+      target: NONE,
+      met: NONE,
+    },
+  ];
+}
+
 function machineKey(m: MachineInfo): string {
   return `${m.cpuModel} × ${m.cpuCount}, ${gib(m.totalMemoryBytes)}`;
 }
@@ -268,6 +287,7 @@ export function summarySection(heading: string, records: Records): string {
     ...scaleRows(records.scale, records.history),
     ...pageRows(records['page-load']),
     ...defragmentRows(records.defragment),
+    ...restoreTestRows(records['restore-test']),
   ];
   const dates = new Map<number, string>();
   const recByFigure: Array<[number, FigureRecord<unknown> | null]> = [
@@ -278,6 +298,7 @@ export function summarySection(heading: string, records: Records): string {
     [5, records.scale ?? records.history],
     [6, records['page-load']],
     [7, records.defragment],
+    [8, records['restore-test']],
   ];
   for (const [n, rec] of recByFigure) if (rec) dates.set(n, when(rec));
   const table = rows

@@ -76,7 +76,7 @@ Ratio \`snapshotStatus\` / \`${toolCmd} snapshot status\` (throughput): **${rati
 Its buffers grew by at most ${mib(r.snapshotStatus.peakBufferGrowthBytes)} while it read the file
 (${tool}'s peak RSS: ${r.etcdctlSnapshotStatus.peakRssBytes ? mib(r.etcdctlSnapshotStatus.peakRssBytes) : 'not measured; needs GNU time'}).
 The reader walks the B+tree with synchronous positioned reads into a few reused 1 MiB blocks (giving the event loop a
-turn every 32 MiB), hashes each leaf page's keys and values as one run of bytes, and counts the keyspace from offsets
+turn every 8 MiB), hashes each leaf page's keys and values as one run of bytes, and counts the keyspace from offsets
 into the page without copying keys; the peer maps the file instead of reading it.
 During a snapshot the trailer is checked while the bytes arrive, so only the bbolt pass is added${statusSecondsPerGb ? ` (about ${statusSecondsPerGb.toFixed(1)} s per GB here)` : ''}.`;
 }

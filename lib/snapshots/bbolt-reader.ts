@@ -21,7 +21,7 @@ const MAX_DEPTH = 64; // a B+tree of 4 KiB pages is a handful of levels deep; de
 const MAX_SAFE_HIGH = 2 ** 21; // high 32 bits of a u64 that still fits a JavaScript number
 // Reads are synchronous (from the page cache they take microseconds, and an await per page cost more than the reads);
 // a walk gives the event loop a turn after every this many bytes of pages so that a large file does not stall it.
-const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
+const YIELD_EVERY_BYTES = 8 * 1024 * 1024;
 // Page sizes to try when meta page 0 is unreadable and page 1's place is unknown; 4096 first (os.Getpagesize).
 const PAGE_SIZES = [4096, 512, 1024, 2048, 8192, 16384, 32768, 65536];
 

@@ -165,10 +165,10 @@ function verifyRows(rec: Records['snapshot-verify']): Row[] {
       n: 4,
       figure: `bbolt verification (${mb(r.snapshot.bytes)} file)`,
       measured: `${r.snapshotStatus.mbPerSecond ?? NONE} MB/s`,
-      peer: `\`etcdctl snapshot status\`: ${r.etcdctlSnapshotStatus.mbPerSecond ?? NONE} MB/s`,
+      peer: `\`${r.statusTool || 'etcdctl'} snapshot status\`: ${r.etcdctlSnapshotStatus.mbPerSecond ?? NONE} MB/s`,
+      target: '≥ 1.0',
+      met: r.ratio === null ? NONE : r.ratio >= 1 ? 'yes' : 'no',
       ratio: ratio(r.ratio),
-      target: NONE,
-      met: NONE,
     },
   ];
 }

@@ -161,7 +161,23 @@ export async function startScratchMember(tools: EtcdTools, dir: string, timeoutM
   writeFileSync(/*turbopackIgnore: true*/ path.join(dir, PID_FILE), String(pid));
   const err: string[] = [];
   child.stderr?.on('data', (c: Buffer) => err.push(c.toString()));
-  const member: ScratchMember = { pid, stop: () => stopScratchMember(pid, dir, child) };
+  // A dashboard that exits (SIGTERM, the end of a test run) takes its scratch member with it; one that is killed
+  // leaves it to the next start's clearScratchRoot.
+  const onExit = () => {
+    try {
+      if (isScratchMember(pid, dir)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  };
+  process.once('exit', onExit);
+  const member: ScratchMember = {
+    pid,
+    stop: async () => {
+      process.removeListener('exit', onExit);
+      await stopScratchMember(pid, dir, child);
+    },
+  };
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {

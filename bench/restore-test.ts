@@ -31,7 +31,7 @@ import { clearScratchRoot } from '../lib/etcd/scratch-member';
 import { EventStore } from '../lib/history/event-store';
 import { SampleStore } from '../lib/history/sample-store';
 import { EtcdBinaryFinder, etcdLineOf } from '../lib/snapshots/restore-binaries';
-import { clusterHashKV, RestoreTester } from '../lib/snapshots/restore-tester';
+import { clusterHashKV, RestoreTester, SPACE_MARGIN_BYTES } from '../lib/snapshots/restore-tester';
 import { snapshotStatus } from '../lib/snapshots/snapshot-status';
 import { SnapshotStore } from '../lib/snapshots/snapshot-store';
 import type { KeyspacePrefix, RestoreTest } from '../lib/snapshots/snapshot-types';
@@ -47,8 +47,6 @@ const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 /** Kubernetes-like keys. */
 const RESOURCES = ['pods', 'configmaps', 'events', 'secrets', 'replicasets'];
-/** What RestoreTester's free-space check keeps free beyond the restored copy (SPACE_MARGIN_BYTES there). */
-const SPACE_MARGIN_BYTES = 64 * MIB;
 /** The by-hand member's name; the dashboard's is "restore-test" (lib/etcd/scratch-member.ts). */
 const HAND_NAME = 'by-hand';
 /** What lib/etcd/scratch-member.ts runs its commands under, where both exist. */

@@ -16,6 +16,7 @@ import { openDatabase } from '@/lib/db/database';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
 import { ConsistencyChecker } from './consistency-check';
 import { MaintenanceStore } from './maintenance-store';
+import { until } from '@/test/support/poll';
 
 const INTERVAL_MS = 1500;
 let dir: string;
@@ -25,16 +26,6 @@ let db: Database.Database;
 let collector: ClusterCollector;
 let client: MemberClient;
 let store: MaintenanceStore;
-
-async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
 
 const healthy = () =>
   until(

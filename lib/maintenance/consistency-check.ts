@@ -66,7 +66,7 @@ const COMPACTED = /compacted/i;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ConsistencyChecker {
-  private readonly latestChecks = new Map<string, ConsistencyCheck>();
+  private readonly latestChecks = new Map<string, ConsistencyCheck | null>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<string>();
 
@@ -100,7 +100,10 @@ export class ConsistencyChecker {
 
   /** The newest check of the cluster: from this run of the dashboard, else the newest stored. */
   latest(clusterId: string): ConsistencyCheck | null {
-    return this.latestChecks.get(clusterId) ?? this.deps.store.checks(clusterId, 1)[0] ?? null;
+    // Read every second by the alert evaluation: the stored one is looked up once, then kept (null included).
+    if (!this.latestChecks.has(clusterId))
+      this.latestChecks.set(clusterId, this.deps.store.checks(clusterId, 1)[0] ?? null);
+    return this.latestChecks.get(clusterId) ?? null;
   }
 
   history(clusterId: string, limit = 100): ConsistencyCheck[] {

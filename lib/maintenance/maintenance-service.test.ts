@@ -20,6 +20,7 @@ import { DEFAULT_MAINTENANCE_SETTINGS, MaintenanceService, type MaintenanceActor
 import { autoDefragmentCandidates, startAutoDefragment } from './auto-defragment';
 import { MaintenanceStore } from './maintenance-store';
 import type { MaintenanceRun } from './maintenance-types';
+import { until } from '@/test/support/poll';
 
 const LINE = selectedEtcdLine();
 const OPERATOR: MaintenanceActor = { actor: 'alice', role: 'operator', method: 'session', source: '127.0.0.1' };
@@ -56,17 +57,6 @@ function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): 
       samples.latestAt(config.id, 'revision', at, { lookbackMs: 60_000, rawRetentionMs: 3_600_000 }),
     settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, pauseBetweenMembersMs: 300, ...overrides }),
   });
-}
-
-/** Polls `read` until `ok` holds or the deadline passes; returns the last value read. */
-async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
 }
 
 async function healthyObservation() {

@@ -15,6 +15,7 @@ import { isDomainError } from '@/lib/errors/domain-errors';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
 import { DEFAULT_MAINTENANCE_SETTINGS, MaintenanceService } from './maintenance-service';
 import { MaintenanceStore } from './maintenance-store';
+import { until } from '@/test/support/poll';
 
 const QUOTA_BYTES = 16 * 1024 * 1024;
 let dir: string;
@@ -23,16 +24,6 @@ let config: ClusterConfig;
 let db: Database.Database;
 let collector: ClusterCollector;
 let client: MemberClient;
-
-async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'nospace-test-'));

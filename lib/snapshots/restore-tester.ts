@@ -84,7 +84,7 @@ export async function clusterHashKV(
  * Room needed beyond the restored copy: etcd preallocates its write-ahead log, 61 MiB at restore and a second 61 MiB
  * file once the member starts (measured, figure 8), plus a little.
  */
-const SPACE_MARGIN_BYTES = 128 * 1024 * 1024;
+export const SPACE_MARGIN_BYTES = 128 * 1024 * 1024;
 
 export class RestoreTester {
   private current: string | null = null;

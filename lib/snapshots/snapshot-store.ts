@@ -191,17 +191,6 @@ export class SnapshotStore {
     ).map(toRecord);
   }
 
-  /** The newest snapshot whose restore test passed, or null. */
-  latestRestoreTested(clusterId: string): StoredSnapshot | null {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM snapshots WHERE cluster_id = ? AND restore_test IS NOT NULL
-           AND json_extract(restore_test, '$.state') = 'passed' ORDER BY started_at DESC LIMIT 1`,
-      )
-      .get(clusterId) as Row | undefined;
-    return row ? toRecord(row) : null;
-  }
-
   /** Every record still claiming a file, across clusters: for reconciliation at start. */
   withFiles(): StoredSnapshot[] {
     return (
@@ -224,6 +213,26 @@ export class SnapshotStore {
   private latestAt: string | null = null;
 
   latestVerified(clusterId: string): StoredSnapshot | null {
+    this.latestVerifiedQuery ??= this.db.prepare(
+      `SELECT * FROM snapshots WHERE cluster_id = ? AND verified = 1 AND missing = 0 AND deleted_at IS NULL
+       ORDER BY started_at DESC LIMIT 1`,
+    );
+    return this.cached(`verified:${clusterId}`, this.latestVerifiedQuery, clusterId);
+  }
+
+  private latestRestoreTestedQuery: Database.Statement | null = null;
+
+  /** The newest snapshot whose restore test passed, or null; cached like latestVerified (read on every status). */
+  latestRestoreTested(clusterId: string): StoredSnapshot | null {
+    this.latestRestoreTestedQuery ??= this.db.prepare(
+      `SELECT * FROM snapshots WHERE cluster_id = ? AND restore_test IS NOT NULL
+         AND json_extract(restore_test, '$.state') = 'passed' ORDER BY started_at DESC LIMIT 1`,
+    );
+    return this.cached(`restore-tested:${clusterId}`, this.latestRestoreTestedQuery, clusterId);
+  }
+
+  /** One row by `query`, kept until the database changes. */
+  private cached(key: string, query: Database.Statement, clusterId: string): StoredSnapshot | null {
     this.changesQuery ??= this.db
       .prepare("SELECT total_changes() || ':' || data_version FROM pragma_data_version")
       .pluck();
@@ -232,15 +241,11 @@ export class SnapshotStore {
       this.latest.clear();
       this.latestAt = changes;
     }
-    const known = this.latest.get(clusterId);
+    const known = this.latest.get(key);
     if (known !== undefined) return known;
-    this.latestVerifiedQuery ??= this.db.prepare(
-      `SELECT * FROM snapshots WHERE cluster_id = ? AND verified = 1 AND missing = 0 AND deleted_at IS NULL
-       ORDER BY started_at DESC LIMIT 1`,
-    );
-    const row = this.latestVerifiedQuery.get(clusterId) as Row | undefined;
+    const row = query.get(clusterId) as Row | undefined;
     const found = row ? toRecord(row) : null;
-    this.latest.set(clusterId, found);
+    this.latest.set(key, found);
     return found;
   }
 }

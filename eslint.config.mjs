@@ -32,6 +32,7 @@ export default defineConfig([
     'node_modules/**',
     '.cluster/**',
     'data/**',
+    'dist/**',
     'test-results/**',
     'test-results-drills/**',
     'playwright-report/**',

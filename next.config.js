@@ -10,6 +10,10 @@ const nextConfig = {
   // etcd3 loads its .proto files through __dirname, and @node-rs/crc32 (snapshot checksums) a prebuilt native .node
   // addon that Turbopack cannot place in a chunk: neither may be bundled.
   serverExternalPackages: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader', '@node-rs/crc32'],
+  // A self-contained server folder for the container image, the systemd unit and the static pod:
+  // `npm run build:standalone` assembles dist/standalone from it with server/, static files and public/
+  // (scripts/build-standalone.ts).
+  output: 'standalone',
   poweredByHeader: false,
   // `npm run typecheck` (tsc --noEmit over the whole tree, tests included) runs before every build in `npm test`;
   // the build does not type-check a second time.

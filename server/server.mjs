@@ -1,6 +1,8 @@
 // The production server: Next.js behind a plain node:http server, so the dashboard knows the real peer address
 // of each connection. Next itself only fills X-Forwarded-For when the client did not send one, so that header
 // cannot tell a trusted reverse proxy from anyone else.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import next from 'next';
 import {
@@ -28,7 +30,15 @@ const fastPathOn = process.env.ETCD_DASHBOARD_STATUS_FAST_PATH !== 'off';
 const API_HEADERS = { ...securityHeaders.apiHeaders(), Vary: 'Accept-Encoding' };
 const INTERNAL_ERROR = JSON.stringify({ error: { code: 'internal', message: 'internal error; see the server log' } });
 
-const app = next({ dev: false, hostname, port, dir: new URL('..', import.meta.url).pathname });
+const dir = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+// Next.js runs on the configuration the build resolved, as the server.js it generates for output: 'standalone' does:
+// the standalone folder (npm run build:standalone) has no next.config.js, and a checkout then runs the same way.
+const builtConfig = path.join(dir, process.env.NEXT_DIST_DIR || '.next', 'required-server-files.json');
+if (existsSync(builtConfig)) {
+  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(JSON.parse(readFileSync(builtConfig, 'utf8')).config);
+}
+
+const app = next({ dev: false, hostname, port, dir });
 const handle = app.getRequestHandler();
 await app.prepare();
 

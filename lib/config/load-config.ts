@@ -382,8 +382,10 @@ export function loadConfig(
     probeTimeoutMs: env.ETCD_DASHBOARD_PROBE_TIMEOUT_MS ?? settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     metricsIntervalMs:
       env.ETCD_DASHBOARD_METRICS_INTERVAL_MS ?? settings.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
-    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
-    snapshotDir: path.resolve(env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR ?? 'data', 'snapshots')),
+    dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR ?? 'data'),
+    snapshotDir: path.resolve(
+      /*turbopackIgnore: true*/ env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR ?? 'data', 'snapshots'),
+    ),
     dashboardUrl: env.DASHBOARD_URL ?? null,
     history: {
       rawRetentionMs:

@@ -100,7 +100,11 @@ function keepFolderPrivate(folder: string): void {
 /** The database file and SQLite's WAL files beside it, 600 (SQLite gives new WAL files the database's mode). */
 function keepFilesPrivate(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
-    if (!existsSync(f) || (statSync(f).mode & 0o777) === PRIVATE_FILE_MODE) continue;
+    if (
+      !existsSync(/*turbopackIgnore: true*/ f) ||
+      (statSync(/*turbopackIgnore: true*/ f).mode & 0o777) === PRIVATE_FILE_MODE
+    )
+      continue;
     try {
       chmodSync(f, PRIVATE_FILE_MODE);
     } catch (err) {

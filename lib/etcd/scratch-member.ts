@@ -42,7 +42,11 @@ function lowPriority(cmd: string, args: string[]): [string, string[]] {
 function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const [bin, argv] = lowPriority(cmd, args);
-    const child = spawn(bin, argv, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(/*turbopackIgnore: true*/ bin, argv, {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -155,7 +159,11 @@ export async function startScratchMember(tools: EtcdTools, dir: string, timeoutM
     '--log-level',
     'warn',
   ]);
-  const child = spawn(bin, argv, { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(/*turbopackIgnore: true*/ bin, argv, {
+    cwd: dir,
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`etcd ${tools.version} did not start`);
   writeFileSync(/*turbopackIgnore: true*/ path.join(dir, PID_FILE), String(pid));

@@ -53,7 +53,9 @@ export class EtcdBinaryFinder {
     const own = this.configured[line];
     if (own) return [own];
     const cache = path.join(
-      path.resolve(this.env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard')),
+      path.resolve(
+        /*turbopackIgnore: true*/ this.env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard'),
+      ),
       'etcd',
     );
     if (existsSync(/*turbopackIgnore: true*/ cache)) {

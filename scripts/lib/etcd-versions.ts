@@ -1,5 +1,4 @@
 // The etcd versions the project supports and where each one's binaries live: finds, fetches and builds them.
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -14,6 +13,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runChecked } from './run-checked';
 
 export const ETCD_LINES = ['3.4', '3.5', '3.6', '3.7'] as const;
 export type EtcdLine = (typeof ETCD_LINES)[number];
@@ -281,21 +281,6 @@ function checkVersion(binaries: EtcdBinaries, env: EtcdEnv): void {
   if (said !== binaries.version) {
     throw new Error(`${binaries.etcd} says it is ${said ?? 'an unknown version'}, expected ${binaries.version}`);
   }
-}
-
-function runChecked(command: string, args: string[], cwd: string, env: EtcdEnv): string {
-  const run = spawnSync(command, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (run.error !== undefined) throw new Error(`${command}: ${run.error.message}`);
-  if (run.status !== 0) {
-    const tail = `${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-20).join('\n');
-    throw new Error(`${command} ${args.join(' ')} failed (exit ${run.status ?? run.signal}) in ${cwd}:\n${tail}`);
-  }
-  return run.stdout;
 }
 
 function findOnPath(name: string, env: EtcdEnv): string | null {

@@ -15,6 +15,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { findGo } from './etcd-versions';
+import { projectCacheDir } from './etcd-versions';
 import { runChecked } from './run-checked';
 
 interface GoCommand {
@@ -100,8 +101,7 @@ export type ToolsEnv = Readonly<Record<string, string | undefined>>;
 
 /** Beside the etcd builds (scripts/lib/etcd-versions.ts), so one ETCD_DASHBOARD_CACHE moves both. */
 export function deployToolsDir(env: ToolsEnv = process.env): string {
-  const base = env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard');
-  return path.join(path.resolve(base), 'tools');
+  return path.join(projectCacheDir(env), 'tools');
 }
 
 function commandPath(command: GoCommand, env: ToolsEnv): string {

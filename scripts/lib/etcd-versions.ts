@@ -56,10 +56,13 @@ export function goModuleDir(line: EtcdLine): string {
   return path.join(ROOT, 'tools', 'etcd-build', `v${line}`);
 }
 
-/** Outside the repo, so repeated runs on one machine reuse what earlier runs fetched or built. */
+/** Outside the repo, so repeated runs on one machine reuse what earlier runs fetched or built; ETCD_DASHBOARD_CACHE moves it. */
+export function projectCacheDir(env: EtcdEnv = process.env): string {
+  return path.resolve(env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard'));
+}
+
 export function etcdCacheDir(env: EtcdEnv = process.env): string {
-  const base = env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard');
-  return path.join(path.resolve(base), 'etcd');
+  return path.join(projectCacheDir(env), 'etcd');
 }
 
 export function parseEtcdLine(value: string): EtcdLine | null {

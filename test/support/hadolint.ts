@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { deployToolsDir } from '../../scripts/lib/deploy-tools';
 
 export const HADOLINT_VERSION = '2.15.1';
 
@@ -34,8 +35,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Beside the etcd builds (scripts/lib/etcd-versions.ts), so one ETCD_DASHBOARD_CACHE moves both. */
 export function hadolintPath(env: Env = process.env): string {
-  const base = env.ETCD_DASHBOARD_CACHE || path.join(os.homedir(), '.cache', 'etcd-dashboard');
-  return path.join(path.resolve(base), 'tools', `hadolint-${HADOLINT_VERSION}`, 'hadolint');
+  return path.join(deployToolsDir(env), `hadolint-${HADOLINT_VERSION}`, 'hadolint');
 }
 
 /** The cached binary, installed first when missing (a 12 MB download). */

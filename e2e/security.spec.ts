@@ -104,6 +104,12 @@ async function takeSnapshot(): Promise<SnapshotRecord> {
       },
     )
     .toBe('succeeded');
+  // The restore test every new snapshot gets has ended before a test changes the snapshot folder.
+  await expect
+    .poll(async () => ((last = (await snapshots()).find((s) => s.id === id)), last?.restoreTest?.state), {
+      timeout: 60_000,
+    })
+    .toBe('passed');
   return last as SnapshotRecord;
 }
 
@@ -191,6 +197,18 @@ test('a snapshot file swapped for a link to a key file is never served, and rete
     ['snapshot.head', 'token:security-operator', 'file_changed', message],
     ['snapshot.download', 'token:security-operator', 'file_changed', message],
   ]);
+  // A restore test asked for now restores nothing through the link: failed, saying why, the key never read.
+  const asked = await api.post(`${dashboard.url}/api/clusters/sec/snapshots/${first.id}/restore-test`, {
+    headers: headers.operator,
+  });
+  expect(asked.status(), await asked.text()).toBe(202);
+  await expect
+    .poll(async () => (await snapshots()).find((s) => s.id === first.id)?.restoreTest, { timeout: 60_000 })
+    .toMatchObject({
+      state: 'failed',
+      reason: `the file of snapshot ${first.id} is a symbolic link; it is not restore-tested`,
+    });
+  expect(dashboard.log()).toContain(`restore test: refusing to restore ${file}: it is a symbolic link`);
 
   // The next snapshot makes retention (keepLast: 1) remove the first one's "file": the link goes, the key stays.
   const second = await takeSnapshot();

@@ -3,7 +3,17 @@
 // left behind is cleared at start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +63,7 @@ let seq = 0;
 async function record(file: string): Promise<StoredSnapshot> {
   const id = `20261206T0000${String(seq++).padStart(2, '0')}Z-abcdef`;
   const st = await snapshotStatus(file);
+  const bytes = readFileSync(file);
   store.insertVerified(
     {
       id,
@@ -66,11 +77,14 @@ async function record(file: string): Promise<StoredSnapshot> {
     },
     {
       finishedAt: Date.now(),
-      sizeBytes: readFileSync(file).length,
+      sizeBytes: bytes.length,
       revision: st.revision,
       totalKeys: st.totalKey,
       hash: st.hash,
-      sha256: 'x'.repeat(64),
+      // What the snapshot manager records: the SHA-256 of everything before the trailer.
+      sha256: createHash('sha256')
+        .update(bytes.subarray(0, bytes.length - 32))
+        .digest('hex'),
       keyspace: st.keyspace,
       locations: [{ kind: 'local', where: file }],
     },
@@ -174,6 +188,42 @@ describe('restore tests against real etcd', () => {
     const t = await tester(scratch).runOne('rt', s.id);
     expect(t?.state, JSON.stringify(t)).toBe('failed');
     expect(t?.reason).toBeTruthy();
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('the file swapped for a link to a key file after it was verified: not restored, failed saying so', async () => {
+    const file = path.join(cluster.dir, 'linked.db');
+    copyFileSync(good, file);
+    const s = await record(file);
+    const key = path.join(tmp, 'client.key');
+    writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nnot a snapshot\n-----END PRIVATE KEY-----\n');
+    rmSync(file);
+    symlinkSync(key, file);
+    const scratch = path.join(tmp, 'scratch-linked');
+    const t = await tester(scratch).runOne('rt', s.id);
+    expect(t, JSON.stringify(t)).toMatchObject({
+      state: 'failed',
+      revision: null,
+      reason: `the file of snapshot ${s.id} is a symbolic link; it is not restore-tested`,
+    });
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('a byte of the file changed after it was verified: not restored, failed on the SHA-256', async () => {
+    const file = path.join(cluster.dir, 'changed.db');
+    copyFileSync(good, file);
+    const s = await record(file);
+    const bytes = readFileSync(file);
+    bytes.writeUInt8(bytes.readUInt8(4096 + 20) ^ 0xff, 4096 + 20);
+    writeFileSync(file, bytes);
+    const scratch = path.join(tmp, 'scratch-changed');
+    const t = await tester(scratch).runOne('rt', s.id);
+    expect(t?.state, JSON.stringify(t)).toBe('failed');
+    expect(t?.reason).toMatch(
+      new RegExp(
+        `^the file of snapshot ${s.id} changed since it was verified \\(the file no longer verifies: .*\\); it is not restore-tested$`,
+      ),
+    );
     expect(readdirSync(scratch)).toEqual([]);
   });
 

@@ -4,9 +4,10 @@
 // time, within a time budget, after a free-space check; the member is stopped and the folder removed whatever happens,
 // and at start whatever a stopped dashboard left behind is cleared.
 import 'server-only';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { AuditLog } from '@/lib/auth/audit-log';
 import type { Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig } from '@/lib/config/load-config';
@@ -24,7 +25,8 @@ import {
 } from '@/lib/etcd/scratch-member';
 import { downloadSnapshotFromS3, type S3Target } from './offsite/s3-target';
 import { etcdLineOf } from './restore-binaries';
-import { verifySha256Trailer } from './snapshot-integrity';
+import { openSnapshotFile } from './snapshot-file';
+import { verifySha256Trailer, verifyingStream } from './snapshot-integrity';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
 import type { RestoreTest } from './snapshot-types';
 
@@ -40,7 +42,7 @@ export interface RestoreTesterDeps {
   tools: (line: string) => EtcdTools | null;
   /** Where scratch folders go: the dashboard's own data, never a member's data dir. */
   scratchRoot: string;
-  /** The snapshot's file. */
+  /** The snapshot's file: copied from only while it is still the file that was verified. */
   file: (s: StoredSnapshot) => string;
   /** The etcd release the snapshot's cluster runs (its member's, else the lowest), or null when unknown. */
   clusterVersion: (clusterId: string, memberId: string | null) => string | null;
@@ -205,8 +207,9 @@ export class RestoreTester {
       return done({ state: 'skipped', reason: 'not restore-tested: the cluster did not report its etcd version' });
     if (!tools) return done({ state: 'skipped', reason: `not restore-tested: no etcd ${line} binary here` });
     mkdirSync(/*turbopackIgnore: true*/ this.deps.scratchRoot, { recursive: true, mode: 0o700 });
-    // The restored copy, and the downloaded file beside it when the copy is read back from S3.
-    const need = (s.sizeBytes ?? 0) * (source === 's3' ? 2 : 1) + SPACE_MARGIN_BYTES;
+    // The restored copy, and beside it the snapshot it is restored from: copied through the SHA-256 check, or
+    // downloaded when the copy is read back from S3.
+    const need = (s.sizeBytes ?? 0) * 2 + SPACE_MARGIN_BYTES;
     const fs = await statfs(/*turbopackIgnore: true*/ this.deps.scratchRoot);
     const free = Number(fs.bavail) * Number(fs.bsize);
     if (free < need) {
@@ -223,9 +226,11 @@ export class RestoreTester {
     const left = () => Math.max(1_000, started + budget - Date.now());
     let member: ScratchMember | null = null;
     try {
-      let file = this.deps.file(s);
-      if (source === 's3') {
-        file = path.join(dir, 'snapshot.db');
+      const file = path.join(dir, 'snapshot.db');
+      if (source === 'local') {
+        const why = await this.copyVerified(s, file);
+        if (why) return done({ state: 'failed', reason: why });
+      } else {
         const got = await downloadSnapshotFromS3(location as string, target as S3Target, file);
         if (!got.ok) return done({ state: 'failed', reason: got.reason });
         const trailer = await verifySha256Trailer(file);
@@ -277,6 +282,32 @@ export class RestoreTester {
     } finally {
       await member?.stop();
       rmSync(/*turbopackIgnore: true*/ dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Copies the snapshot's file to `dest` only while it is still the file that was verified (no link, one name, the
+   * verified size and SHA-256), so what is restored is exactly what was verified; or says why not.
+   */
+  private async copyVerified(s: StoredSnapshot, dest: string): Promise<string | null> {
+    const file = this.deps.file(s);
+    const opened = openSnapshotFile(file, path.dirname(file), s);
+    if (!opened.ok) {
+      if (opened.gone) return `the file of snapshot ${s.id} is no longer on the dashboard's disk`;
+      console.error(`restore test: refusing to restore ${file}: it ${opened.why}`);
+      return `the file of snapshot ${s.id} ${opened.why}; it is not restore-tested`;
+    }
+    try {
+      await pipeline(
+        createReadStream(file, { fd: opened.fd, highWaterMark: 1024 * 1024 }),
+        verifyingStream({ sha256: s.sha256 as string, bytes: opened.st.size }),
+        createWriteStream(dest, { mode: 0o600 }),
+      );
+      return null;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      console.error(`restore test: refusing to restore ${file}: ${why}`);
+      return `the file of snapshot ${s.id} changed since it was verified (${why}); it is not restore-tested`;
     }
   }
 

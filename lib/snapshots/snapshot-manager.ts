@@ -3,14 +3,10 @@
 import 'server-only';
 import {
   closeSync,
-  constants,
   createReadStream,
-  fstatSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -28,6 +24,7 @@ import { streamSnapshotToFile } from '@/lib/etcd/snapshot-stream';
 import { copySnapshotToS3, deleteSnapshotFromS3, s3TargetOf } from './offsite/s3-target';
 import { snapshotsToPrune } from './retention';
 import { Sha256TrailerChecker, verifySha256Trailer, verifyingStream } from './snapshot-integrity';
+import { insideFolder, openSnapshotFile, untrusted } from './snapshot-file';
 import { snapshotStatus } from './snapshot-status';
 import type { NewSnapshot, SnapshotStore, StoredSnapshot } from './snapshot-store';
 import {
@@ -65,18 +62,6 @@ const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
 
 /** The only names the dashboard gives snapshot files: an id and `.db`, so a name is never a path. */
 const SNAPSHOT_FILE_NAME = /^\d{8}T\d{6}Z-[0-9a-f]{6}\.db$/;
-
-/**
- * Why a directory entry is not a snapshot file the dashboard may read, serve or adopt, or null when it is one: a
- * symbolic link (to a key file, say), anything but a regular file (a FIFO would hang the read), or a file with other
- * hard links (another name for a file outside the folder).
- */
-function untrusted(st: Stats): string | null {
-  if (st.isSymbolicLink()) return 'is a symbolic link';
-  if (!st.isFile()) return 'is not a regular file';
-  if (st.nlink !== 1) return `has ${st.nlink} hard links, where a file the dashboard wrote has one`;
-  return null;
-}
 
 /** Thrown when a snapshot's file is there but is not the file the dashboard wrote and verified. */
 const fileChanged = (id: string, why: string) =>
@@ -126,11 +111,7 @@ export class SnapshotManager {
 
   /** Whether `file` resolves to an entry directly in the cluster's folder (no link in the folder leads out of it). */
   private inside(clusterId: string, file: string): boolean {
-    try {
-      return path.dirname(realpathSync(file)) === realpathSync(this.dir(clusterId));
-    } catch {
-      return false;
-    }
+    return insideFolder(this.dir(clusterId), file);
   }
 
   private progress(clusterId: string, id: string): SnapshotProgressView | null {
@@ -498,24 +479,14 @@ export class SnapshotManager {
       console.error(`snapshots: refusing to serve ${file}: it ${why}`);
       throw fileChanged(id, why);
     };
-    let fd: number;
-    try {
-      // O_NONBLOCK: opening a FIFO put in the file's place must not wait for a writer.
-      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') return refuse('is a symbolic link');
-      throw gone('file_gone', `the file of snapshot ${id} is no longer on the dashboard's disk`);
+    const opened = openSnapshotFile(file, this.dir(clusterId), s);
+    if (!opened.ok) {
+      if (opened.gone) throw gone('file_gone', `the file of snapshot ${id} is no longer on the dashboard's disk`);
+      return refuse(opened.why);
     }
+    const { fd, st } = opened;
     let keep = false;
     try {
-      const st = fstatSync(fd);
-      const why =
-        untrusted(st) ??
-        (this.inside(clusterId, file) ? null : 'is not inside the snapshot folder') ??
-        (st.size === s.sizeBytes ? null : `is ${st.size} bytes, not the ${s.sizeBytes} that were verified`) ??
-        (s.sha256 ? null : 'has no verified SHA-256');
-      if (why) return refuse(why);
       this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, action);
       const name = `${clusterId}-${s.fileName}`;
       if (head) return { bytes: st.size, name, body: null };

@@ -51,7 +51,12 @@ export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number
               <span aria-hidden>{SEVERITY_ICON[a.severity]}</span> {a.severity.toUpperCase()} ·{' '}
               {a.state === 'pending' ? 'pending' : 'firing'} {formatAge(now - Date.parse(a.since))} · {a.summary}
             </p>
-            <p className="mt-0.5 text-slate-700 dark:text-slate-300">{a.advice}</p>
+            <p className="mt-0.5 text-slate-700 dark:text-slate-300">
+              {a.advice}{' '}
+              <a className="underline" href={`/runbooks#${a.alertname}`}>
+                Runbook
+              </a>
+            </p>
           </li>
         ))}
       </ul>

@@ -4,13 +4,14 @@ import type { ClusterSummary } from '@/lib/cluster/status-types';
 import { UserMenu } from './auth/user-menu';
 import { ClusterSwitcher } from './cluster-switcher';
 
-type PagePath = '/' | '/history' | '/snapshots' | '/maintenance' | '/tokens' | '/audit';
+type PagePath = '/' | '/history' | '/snapshots' | '/maintenance' | '/runbooks' | '/tokens' | '/audit';
 
 const PAGES: ReadonlyArray<{ href: PagePath; label: string; admin?: true }> = [
   { href: '/', label: 'Overview' },
   { href: '/history', label: 'History' },
   { href: '/snapshots', label: 'Snapshots' },
   { href: '/maintenance', label: 'Maintenance' },
+  { href: '/runbooks', label: 'Runbooks' },
   { href: '/tokens', label: 'API tokens', admin: true },
   { href: '/audit', label: 'Audit log', admin: true },
 ];

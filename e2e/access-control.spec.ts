@@ -423,6 +423,7 @@ test('with anonymous viewing on, anyone may look without signing in, and never d
     'History',
     'Snapshots',
     'Maintenance',
+    'Runbooks',
   ]);
   await page.getByRole('link', { name: 'History' }).click();
   await expect(page).toHaveURL(/\/history/);
@@ -903,6 +904,7 @@ test('an admin reads the audit log at /audit and filters it; other roles are tol
     'History',
     'Snapshots',
     'Maintenance',
+    'Runbooks',
   ]);
 
   await context.clearCookies();

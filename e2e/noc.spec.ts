@@ -124,7 +124,7 @@ test('/metrics tells an existing Prometheus the same: quorum state, members, ale
         expect(res.status()).toBe(200);
         expect(res.headers()['content-type']).toContain('text/plain');
         text = await res.text();
-        return /etcd_dashboard_alerts\{cluster="staging",rule="quorum_at_risk",severity="critical",state="firing"\} 1/.test(
+        return /etcd_dashboard_alerts\{etcd_cluster="staging",alertname="etcdDashboardQuorumAtRisk",rule="quorum_at_risk",severity="critical",state="firing"\} 1/.test(
           text,
         );
       },
@@ -135,18 +135,25 @@ test('/metrics tells an existing Prometheus the same: quorum state, members, ale
     const line = text.split('\n').find((l) => l.startsWith(`${series} `));
     return line === undefined ? undefined : Number(line.slice(series.length + 1));
   };
-  expect(value('etcd_dashboard_quorum_state{cluster="prod",state="healthy"}')).toBe(1);
-  expect(value('etcd_dashboard_quorum_state{cluster="prod",state="lost"}')).toBe(0);
-  expect(value('etcd_dashboard_quorum_state{cluster="staging",state="at-risk"}')).toBe(1);
-  expect(value('etcd_dashboard_quorum_state{cluster="edge",state="lost"}')).toBe(1);
-  expect(value('etcd_dashboard_members_healthy{cluster="prod"}')).toBe(3);
-  expect(value('etcd_dashboard_members_healthy{cluster="staging"}')).toBe(2);
-  expect(value('etcd_dashboard_members_healthy{cluster="edge"}')).toBe(0);
-  expect(value('etcd_dashboard_data_stale{cluster="prod"}')).toBe(0);
-  expect(value('etcd_dashboard_collector_poll_duration_seconds{cluster="prod"}')).toBeGreaterThan(0);
-  // No verified snapshot yet: the age series is absent rather than a made-up number.
-  expect(text).not.toMatch(/etcd_dashboard_last_verified_snapshot_age_seconds\{/);
+  expect(value('etcd_dashboard_quorum_state{etcd_cluster="prod",state="healthy"}')).toBe(1);
+  expect(value('etcd_dashboard_quorum_state{etcd_cluster="prod",state="lost"}')).toBe(0);
+  expect(value('etcd_dashboard_quorum_state{etcd_cluster="staging",state="at-risk"}')).toBe(1);
+  expect(value('etcd_dashboard_quorum_state{etcd_cluster="edge",state="lost"}')).toBe(1);
+  expect(value('etcd_dashboard_members_healthy{etcd_cluster="prod"}')).toBe(3);
+  expect(value('etcd_dashboard_members_healthy{etcd_cluster="staging"}')).toBe(2);
+  expect(value('etcd_dashboard_members_healthy{etcd_cluster="edge"}')).toBe(0);
+  expect(value('etcd_dashboard_data_stale{etcd_cluster="prod"}')).toBe(0);
+  expect(value('etcd_dashboard_collector_poll_duration_seconds{etcd_cluster="prod"}')).toBeGreaterThan(0);
+  // No verified snapshot yet: an infinite age, so a plain "age > 1 day" rule fires, and a 0 to say there is none.
+  expect(text).toContain('etcd_dashboard_last_verified_snapshot_age_seconds{etcd_cluster="prod"} +Inf');
+  expect(value('etcd_dashboard_has_verified_snapshot{etcd_cluster="prod"}')).toBe(0);
   expect(text).toContain('# TYPE etcd_dashboard_alerts gauge');
+  // What the dashboard is, and the process' own metrics.
+  expect(text).toMatch(/^etcd_dashboard_build_info\{version="\d+\.\d+\.\d+",nodejs_version="\d+\.\d+\.\d+"\} 1$/m);
+  expect(value('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+  expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+  // Nothing carries a bare `cluster` label, which a multi-cluster Prometheus would rename to exported_cluster.
+  expect(text).not.toMatch(/[{,]cluster="/);
 });
 
 test('the dashboard stopped: every tile says NO DATA within 10 s; started again: they recover by themselves', async ({

@@ -13,7 +13,8 @@ import { DEFAULT_QUOTA_BYTES, type RuleName } from '@/lib/cluster/thresholds';
 import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
 import type { AlertStore } from './alert-store';
 import { SEVERITY_RANK, type AlertView } from './alert-types';
-import { NotificationDispatcher } from './notify/dispatcher';
+import { alertName, instanceOf, runbookUrl } from './alert-names';
+import { NotificationDispatcher, type DeliveryCounts } from './notify/dispatcher';
 import type { AlertNotification } from './notify/notification-types';
 import { evaluateRules, RULES, type CertificateFact, type RuleContext } from './rules';
 
@@ -64,6 +65,8 @@ export class AlertService {
   private readonly trackers = new Map<string, AlertTracker>();
   private readonly dispatchers = new Map<string, NotificationDispatcher>();
   private readonly inputs = new Map<string, ClusterInputs>();
+  /** "cluster/memberId" → the member's host:port, so an alert keeps its `instance` label while the member is down. */
+  private readonly instances = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
 
@@ -97,6 +100,11 @@ export class AlertService {
     this.timer.unref();
   }
 
+  /** Delivered, failed and retried notifications per cluster and receiver since the start. */
+  deliveryCounts(): Array<DeliveryCounts & { clusterId: string }> {
+    return [...this.dispatchers].flatMap(([clusterId, d]) => d.counts().map((c) => ({ clusterId, ...c })));
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.dispatchers.values()) d.stop();
@@ -112,6 +120,7 @@ export class AlertService {
     const inputs = this.inputs.get(cluster.id);
     if (!collector || !tracker || !inputs) return;
     const obs = collector.current();
+    this.rememberInstances(cluster.id, obs);
     // The first poll has not had its time yet: a start is not an outage, so nothing is judged (data_stale would fire
     // and be notified on every start, and alerts restored from the database would resolve on no data).
     if (obs === null && now - this.startedAt <= this.deps.staleAfterMs) return;
@@ -198,6 +207,19 @@ export class AlertService {
     return !m || m[metric] === null;
   }
 
+  /** The member's client URL as host:port, from the newest observation that listed it (kept while it is down). */
+  private memberInstance(clusterId: string, memberId: string | null): string | null {
+    if (memberId === null) return null;
+    return this.instances.get(`${clusterId}/${memberId}`) ?? null;
+  }
+
+  private rememberInstances(clusterId: string, obs: ReturnType<ClusterCollector['current']>): void {
+    for (const m of obs?.members ?? []) {
+      const instance = instanceOf(m.endpoint ?? m.clientURLs[0]);
+      if (instance) this.instances.set(`${clusterId}/${m.id}`, instance);
+    }
+  }
+
   private record(cluster: ClusterConfig, t: Transition): void {
     if (t.to === 'firing') this.deps.store.fired(cluster.id, t.alert);
     else this.deps.store.resolved(t.alert.id, t.at, t.alert.summary);
@@ -217,6 +239,7 @@ export class AlertService {
       clusterId: cluster.id,
       clusterName: cluster.name,
       rule: a.rule,
+      alertname: alertName(a.rule),
       severity: a.severity,
       state,
       since: new Date(a.firingSince ?? a.pendingSince).toISOString(),
@@ -225,9 +248,11 @@ export class AlertService {
       advice: RULES[a.rule].advice,
       memberId: a.memberId,
       memberName: a.memberName,
+      memberInstance: this.memberInstance(cluster.id, a.memberId),
       dashboardUrl: this.deps.dashboardUrl
         ? `${this.deps.dashboardUrl.replace(/\/$/, '')}/?cluster=${encodeURIComponent(cluster.id)}`
         : null,
+      runbookUrl: runbookUrl(this.deps.dashboardUrl, a.rule),
     };
   }
 
@@ -319,6 +344,7 @@ export class AlertService {
       id: a.id,
       clusterId,
       rule: a.rule,
+      alertname: alertName(a.rule),
       severity: a.severity,
       state,
       since: new Date(since).toISOString(),

@@ -9,6 +9,8 @@ export interface AlertView {
   id: string;
   clusterId: string;
   rule: string;
+  /** The name Alertmanager and /metrics carry: `etcdDashboardMemberDown` for `member_down`. */
+  alertname: string;
   severity: Severity;
   state: AlertState;
   /** When the alert entered its current state. */

@@ -37,6 +37,12 @@ export async function startDashboard(): Promise<void> {
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
     console.log(`etcd-dashboard: data in ${config.dataDir}`);
+    const receivers = config.clusters.reduce((n, c) => n + c.alerts.receivers.length, 0);
+    if (receivers > 0 && !config.dashboardUrl) {
+      console.log(
+        'etcd-dashboard: DASHBOARD_URL is not set: alert notifications carry no link back to the dashboard (no generatorURL, no runbook_url, no Slack link)',
+      );
+    }
     const users = auth.users.list().length;
     console.log(
       `etcd-dashboard: ${users} local user(s); anonymous viewing ${config.auth.anonymous === 'viewer' ? 'ON (viewer)' : 'off'}` +

@@ -117,7 +117,7 @@ function crdSchemaDir(source: CrdSource, env: ToolsEnv): string {
 }
 
 /** Written last into each folder, so a folder without it is an interrupted install. */
-const DONE = '.complete';
+export const DONE = '.complete';
 
 export function deployTools(env: ToolsEnv = process.env): DeployTools | null {
   const helm = commandPath(HELM, env);
@@ -317,7 +317,7 @@ function pyyamlPath(env: ToolsEnv): string | null {
 }
 
 /** Fills a staging folder beside `target` and renames it into place, so a half-done install never looks present. */
-function fillCacheDir(target: string, fill: (staging: string) => void): void {
+export function fillCacheDir(target: string, fill: (staging: string) => void): void {
   mkdirSync(path.dirname(target), { recursive: true });
   const staging = mkdtempSync(`${target}.partial-`);
   try {
@@ -336,7 +336,7 @@ function fillCacheDir(target: string, fill: (staging: string) => void): void {
  * may have started `deploy-tools ensure` in the background): the others wait, then find it done. A lock whose process
  * is gone is taken over.
  */
-function withLock(target: string, work: () => void): void {
+export function withLock(target: string, work: () => void): void {
   mkdirSync(path.dirname(target), { recursive: true });
   const lock = `${target}.lock`;
   const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -376,7 +376,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function timed(what: string, work: () => void): void {
+export function timed(what: string, work: () => void): void {
   const started = Date.now();
   work();
   console.error(`${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -5,15 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ETCD_LINES,
   ETCD_RELEASES,
-  debianMirrorFromSources,
   etcdBinaries,
   etcdCacheDir,
   etcdLineFromEnv,
   goModuleDir,
   parseEtcdLine,
   pickDefaultLine,
-  sidSourceLine,
 } from './etcd-versions';
+import { debianMirrorFromSources, debianSourceLine } from './debian-packages';
 
 describe('the supported versions', () => {
   it('lists one release per line, oldest first, with only 3.4 at end of life', () => {
@@ -130,7 +129,7 @@ describe('the sid mirror', () => {
   });
 
   it("asks sid's main component, signed by Debian's archive key", () => {
-    expect(sidSourceLine('http://deb.debian.org/debian')).toBe(
+    expect(debianSourceLine('http://deb.debian.org/debian', 'sid')).toBe(
       'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main',
     );
   });

@@ -5,14 +5,12 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { debianMirror, unpackDebianPackages } from './debian-packages';
 import { runChecked } from './run-checked';
 
 export const ETCD_LINES = ['3.4', '3.5', '3.6', '3.7'] as const;
@@ -48,7 +46,6 @@ export interface EtcdBinaries {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APT_BIN_DIR = '/usr/bin';
-const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const CACHED_COMMANDS = ['etcd', 'etcdctl', 'etcdutl'] as const;
 
 /** The Go module (committed in the repo) that builds a go-build line's three commands. */
@@ -134,9 +131,8 @@ export function ensureEtcd(line: EtcdLine, env: EtcdEnv = process.env): EtcdBina
   } else {
     const target = path.join(etcdCacheDir(env), release.version);
     if (release.source === 'sid-deb') {
-      const mirror = debianMirror();
-      fillCacheDir(target, (staging) => unpackSidDebs(release.version, mirror, staging, env));
-      what = `fetched Debian sid's etcd-server and etcd-client ${release.version} from ${mirror} into ${target}`;
+      fillCacheDir(target, (staging) => unpackSidDebs(release.version, staging, env));
+      what = `fetched Debian sid's etcd-server and etcd-client ${release.version} from ${debianMirror()} into ${target}`;
     } else {
       const go = findGo(env);
       if (go === null) {
@@ -151,39 +147,6 @@ export function ensureEtcd(line: EtcdLine, env: EtcdEnv = process.env): EtcdBina
   checkVersion(binaries, env);
   console.error(`etcd ${line}: ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return binaries;
-}
-
-/** The URI of the machine's own Debian archive, from a deb822 .sources file or a one-line sources.list. */
-export function debianMirrorFromSources(text: string): string | null {
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const field = (name: string): string[] =>
-      stanza
-        .split('\n')
-        .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-        .flatMap((l) =>
-          l
-            .slice(name.length + 1)
-            .trim()
-            .split(/\s+/),
-        );
-    const suites = field('Suites');
-    if (!field('Types').includes('deb') || suites.every((s) => s.endsWith('-security'))) continue;
-    const uri = field('URIs')[0];
-    if (uri !== undefined && uri !== '') return uri;
-  }
-  for (const l of text.split('\n').map((line) => line.trim())) {
-    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(l);
-    if (m?.[1] !== undefined && !m[2]?.endsWith('-security')) return m[1];
-  }
-  return null;
-}
-
-function debianMirror(): string {
-  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
-    const mirror = existsSync(file) ? debianMirrorFromSources(readFileSync(file, 'utf8')) : null;
-    if (mirror !== null) return mirror;
-  }
-  throw new Error('no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list');
 }
 
 /** Fills a staging folder beside `target` and renames it into place, so a half-done install never looks present. */
@@ -206,57 +169,26 @@ function fillCacheDir(target: string, fill: (staging: string) => void): void {
   }
 }
 
-function unpackSidDebs(version: string, mirror: string, staging: string, env: EtcdEnv): void {
-  // A private apt state: the machine's sources, lists and cache stay untouched.
-  const work = mkdtempSync(path.join(os.tmpdir(), 'etcd-sid-'));
+function unpackSidDebs(version: string, staging: string, env: EtcdEnv): void {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'etcd-sid-'));
   try {
-    chmodSync(work, 0o755);
-    const sourcesFile = path.join(work, 'sources.list');
-    const opts = [
-      '-q',
-      '-o',
-      `Dir::Etc::sourcelist=${sourcesFile}`,
-      '-o',
-      'Dir::Etc::sourceparts=/dev/null',
-      '-o',
-      `Dir::State::Lists=${path.join(work, 'lists')}`,
-      '-o',
-      `Dir::Cache=${path.join(work, 'cache')}`,
-    ];
-    for (const dir of ['lists/partial', 'cache/archives/partial', 'debs', 'root']) {
-      mkdirSync(path.join(work, dir), { recursive: true });
-    }
-    writeFileSync(sourcesFile, `${sidSourceLine(mirror)}\n`);
-    // As root, apt fetches as the _apt user: the folders must be its, or apt warns and fetches as root.
-    if (process.getuid?.() === 0) runChecked('chown', ['-R', '_apt:root', work], work, env);
-    runChecked('apt-get', [...opts, 'update'], work, env);
-    // apt-get download writes into the current folder as the _apt user.
-    const debs = path.join(work, 'debs');
-    try {
-      runChecked('apt-get', [...opts, 'download', `etcd-server=${version}-*`, `etcd-client=${version}-*`], debs, env);
-    } catch (err) {
+    unpackDebianPackages({
+      suite: 'sid',
+      packages: [`etcd-server=${version}-*`, `etcd-client=${version}-*`],
+      root,
+      env,
       // sid moves on and drops old versions: say what it has now, so the table can follow.
-      const policy = runChecked('apt-cache', [...opts, 'policy', 'etcd-server'], work, env);
-      const candidate = /Candidate: (\S+)/.exec(policy)?.[1] ?? 'nothing';
-      throw new Error(`Debian sid has etcd-server ${candidate}, not ${version}: update ETCD_RELEASES['3.5']`, {
-        cause: err,
-      });
-    }
+      notFound: (policy) =>
+        `Debian sid has etcd-server ${policy('etcd-server')}, not ${version}: update ETCD_RELEASES['3.5']`,
+    });
     // etcd-server ships etcd and etcdutl, etcd-client ships etcdctl.
-    for (const deb of readdirSync(debs).filter((f) => f.endsWith('.deb'))) {
-      runChecked('dpkg-deb', ['-x', deb, path.join(work, 'root')], debs, env);
-    }
     for (const name of CACHED_COMMANDS) {
-      copyFileSync(path.join(work, 'root', 'usr', 'bin', name), path.join(staging, name));
+      copyFileSync(path.join(root, 'usr', 'bin', name), path.join(staging, name));
       chmodSync(path.join(staging, name), 0o755);
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
-}
-
-export function sidSourceLine(mirror: string): string {
-  return `deb [signed-by=${DEBIAN_KEYRING}] ${mirror} sid main`;
 }
 
 function goBuild(go: string, moduleDir: string, staging: string, env: EtcdEnv): void {

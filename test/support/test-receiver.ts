@@ -102,6 +102,7 @@ export const firing = (over: Partial<AlertNotification> = {}): AlertNotification
   clusterId: 'prod-east',
   clusterName: 'Production East',
   rule: 'member-unreachable',
+  alertname: 'etcdDashboardMemberUnreachable',
   severity: 'critical',
   state: 'firing',
   since: '2025-03-01T12:00:00.000Z',
@@ -110,6 +111,8 @@ export const firing = (over: Partial<AlertNotification> = {}): AlertNotification
   advice: 'Check the etcd process and the network on etcd-2',
   memberId: '8e9e05c52164694d',
   memberName: 'etcd-2',
+  memberInstance: '10.0.0.12:2379',
   dashboardUrl: 'https://dash.example/clusters/prod-east',
+  runbookUrl: 'https://dash.example/runbooks#etcdDashboardMemberUnreachable',
   ...over,
 });

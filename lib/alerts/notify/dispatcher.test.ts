@@ -267,10 +267,31 @@ describe('retries', () => {
       ['retrying', 503, 3],
       ['gave-up', 503, 4],
     ]);
+    expect(d.counts()).toEqual([{ receiver: 'ops', type: 'webhook', sent: 0, failed: 1, retried: 3 }]);
     expect(scheduledDelay(records[1])).toBe(30);
     expect(scheduledDelay(records[2])).toBe(30);
     expect(records[3]).toMatchObject({ reason: 'HTTP 503 Service Unavailable: overloaded', nextAttemptAt: null });
     await noMoreRequests(r, 4, 150);
+  });
+
+  it('retries a resolved notice past maxAttempts until it is delivered, and counts what happened', async () => {
+    // Firing delivered; then the receiver is down for the resolved notice's first 7 attempts (maxAttempts is 3).
+    const r = await receiver(
+      answers({ status: 200, body: 'ok' }, ...Array.from({ length: 7 }, () => ({ status: 503, body: 'down' }))),
+    );
+    const d = dispatcher([webhook(r)], { retry: { initialMs: 5, maxMs: 10, maxAttempts: 3 } });
+    const a = firing();
+    d.notify(a);
+    await settled(d, 'ops', 1);
+    d.notify(resolvedOf(a));
+    const records = await settled(d, 'ops', 9);
+    expect(records.map((x) => [x.state, x.outcome, x.attempt])).toEqual([
+      ['firing', 'ok', 1],
+      ...Array.from({ length: 7 }, (_, i) => ['resolved', 'retrying', i + 1]),
+      ['resolved', 'ok', 8],
+    ]);
+    expect((r.requests.at(-1)?.body as WebhookBody).alerts[0]?.state).toBe('resolved');
+    expect(d.counts()).toEqual([{ receiver: 'ops', type: 'webhook', sent: 2, failed: 0, retried: 7 }]);
   });
 
   it('does not retry a 400: one request, recorded as failed with the status and what the receiver said', async () => {
@@ -436,7 +457,7 @@ describe('repeats', () => {
     const amSent = () =>
       am.requests.map((q) =>
         amAlerts(q)
-          .map((x) => x.labels.alertname)
+          .map((x) => x.labels.rule)
           .join(','),
       );
     // Each step waits for the last send to be answered: a resend queued while the same alert is still in flight is

@@ -11,7 +11,7 @@ export interface RetryPolicy {
   initialMs: number;
   /** The longest wait between attempts. */
   maxMs: number;
-  /** Attempts in all, the first included. */
+  /** Attempts in all, the first included, for a firing notice; a resolved one is retried until it is delivered. */
   maxAttempts: number;
 }
 
@@ -62,8 +62,21 @@ interface Known {
   seenAt: number;
 }
 
+/** Since the dashboard started, per receiver: what /metrics exports as counters. */
+export interface DeliveryCounts {
+  receiver: string;
+  type: Receiver['type'];
+  /** Notifications delivered (a batch of n alerts counts n). */
+  sent: number;
+  /** Notifications not delivered: refused, given up, replaced by a newer state after failing, or dropped. */
+  failed: number;
+  /** Attempts that failed and are tried again. */
+  retried: number;
+}
+
 interface ReceiverQueue {
   receiver: Receiver;
+  counts: DeliveryCounts;
   target: string;
   secrets: string[];
   repeatEveryMs: number;
@@ -110,6 +123,7 @@ export class NotificationDispatcher {
       names.add(receiver.name);
       return {
         receiver,
+        counts: { receiver: receiver.name, type: receiver.type, sent: 0, failed: 0, retried: 0 },
         target: receiverTarget(receiver),
         secrets: receiverSecrets(receiver),
         repeatEveryMs: receiver.type === 'alertmanager' ? resendMs : repeatMs,
@@ -147,6 +161,11 @@ export class NotificationDispatcher {
   /** The last 200 delivery attempts (and drops), newest first. */
   deliveries(): DeliveryRecord[] {
     return this.records.map((r) => ({ ...r })).reverse();
+  }
+
+  /** Delivered, failed and retried notifications per receiver since the start. */
+  counts(): DeliveryCounts[] {
+    return this.queues.map((q) => ({ ...q.counts }));
   }
 
   /** Cancels timers and requests in flight; later notify() and tick() calls do nothing. */
@@ -317,7 +336,9 @@ export class NotificationDispatcher {
       return;
     }
     if (next) job.alert = next;
-    if (result.retryable && job.attempts < this.retry.maxAttempts) {
+    // A resolved notice is retried until it is delivered or replaced: dropped, the receiver would show the alert
+    // firing until its own timeout (Alertmanager's resolve_timeout), or for ever (a webhook, Slack).
+    if (result.retryable && (job.attempts < this.retry.maxAttempts || sent.state === 'resolved')) {
       const delay = this.backoff(job.attempts, result.retryAfterMs);
       job.dueAt = performance.now() + delay;
       this.record(q, sent.id, sent.state, 'retrying', result.status, reason, job.attempts, this.now() + delay);
@@ -346,6 +367,9 @@ export class NotificationDispatcher {
     attempt: number,
     nextAttemptAt: number | null,
   ): void {
+    if (outcome === 'ok') q.counts.sent++;
+    else if (outcome === 'retrying') q.counts.retried++;
+    else q.counts.failed++;
     this.records.push({
       receiver: q.receiver.name,
       target: q.target,

@@ -12,7 +12,10 @@ export interface AlertNotification {
   id: string;
   clusterId: string;
   clusterName: string;
+  /** The rule as the dashboard names it: `member_down`. */
   rule: string;
+  /** The name outside the dashboard (Alertmanager's alertname): `etcdDashboardMemberDown`. */
+  alertname: string;
   severity: AlertSeverity;
   state: AlertState;
   /** ISO time it started firing. */
@@ -23,7 +26,11 @@ export interface AlertNotification {
   advice: string;
   memberId: string | null;
   memberName: string | null;
+  /** The member's client URL as host:port, as Prometheus' `instance` label names it; null when unknown. */
+  memberInstance: string | null;
   dashboardUrl: string | null;
+  /** The rule's entry on the dashboard's runbook page; null when the dashboard's URL is not configured. */
+  runbookUrl: string | null;
 }
 
 /**

@@ -119,15 +119,18 @@ describe('alertmanager receiver', () => {
     const sentFiring = [
       {
         labels: {
-          alertname: 'member-unreachable',
+          alertname: 'etcdDashboardMemberUnreachable',
+          rule: 'member-unreachable',
           severity: 'critical',
-          cluster: 'prod-east',
+          etcd_cluster: 'prod-east',
           member: 'etcd-2',
-          instance: '8e9e05c52164694d',
+          member_id: '8e9e05c52164694d',
+          instance: '10.0.0.12:2379',
         },
         annotations: {
           summary: 'Member etcd-2 does not answer',
           description: 'Check the etcd process and the network on etcd-2',
+          runbook_url: 'https://dash.example/runbooks#etcdDashboardMemberUnreachable',
         },
         startsAt: '2025-03-01T12:00:00.000Z',
         generatorURL: 'https://dash.example/clusters/prod-east',
@@ -151,20 +154,29 @@ describe('alertmanager receiver', () => {
     expect(alertmanager.requests).toHaveLength(3);
   });
 
-  it('names the member by id when its name is unknown, and leaves out a link that is not http(s)', async () => {
+  it('names the member by id when its name and address are unknown, and leaves out links that are not http(s)', async () => {
     alertmanager.requests.length = 0;
     const d = dispatcher({ type: 'alertmanager', name: 'am', url: alertmanager.origin });
-    const a = firing({ id: 'y', memberName: null, dashboardUrl: 'javascript:alert(1)', severity: 'warning' });
+    const a = firing({
+      id: 'y',
+      memberName: null,
+      memberInstance: null,
+      dashboardUrl: 'javascript:alert(1)',
+      runbookUrl: 'javascript:alert(2)',
+      severity: 'warning',
+    });
     d.notify(a);
     const req = await arrived(alertmanager, 1);
     expect(req.url).toBe('/api/v2/alerts');
     expect(req.body).toStrictEqual([
       {
         labels: {
-          alertname: 'member-unreachable',
+          alertname: 'etcdDashboardMemberUnreachable',
+          rule: 'member-unreachable',
           severity: 'warning',
-          cluster: 'prod-east',
+          etcd_cluster: 'prod-east',
           member: '8e9e05c52164694d',
+          member_id: '8e9e05c52164694d',
         },
         annotations: {
           summary: 'Member etcd-2 does not answer',

@@ -184,6 +184,11 @@ test('two members stopped: no leader and insufficient members fire and are deliv
   const sent = delivered().find((a) => a.rule === 'no_leader' && a.state === 'firing')!;
   expect(sent).toMatchObject({ id: noLeader.id, clusterId: CLUSTER_ID, clusterName: 'Alerting', severity: 'critical' });
   expect(sent.advice).toContain('majority of members');
+  // No DASHBOARD_URL here: no links in the notification, and the log said so at start.
+  expect(sent).toMatchObject({ alertname: 'etcdDashboardNoLeader', dashboardUrl: null, runbookUrl: null });
+  expect(dashboard.log()).toContain(
+    'DASHBOARD_URL is not set: alert notifications carry no link back to the dashboard',
+  );
   expect(receiver.requests[0]!.url).toBe('/hooks/etcd');
   expect(receiver.requests[0]!.headers['content-type']).toContain('application/json');
 
@@ -191,6 +196,9 @@ test('two members stopped: no leader and insufficient members fire and are deliv
   await expect(page.locator('[data-testid="alert"][data-rule="no_leader"][data-state="firing"]')).toContainText(
     'no member knows a leader',
   );
+  await expect(
+    page.locator('[data-testid="alert"][data-rule="no_leader"]').getByRole('link', { name: 'Runbook' }),
+  ).toHaveAttribute('href', '/runbooks#etcdDashboardNoLeader');
 
   cluster.startMember(1);
   cluster.startMember(2);

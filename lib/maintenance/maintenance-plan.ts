@@ -18,6 +18,19 @@ export const CAUGHT_UP_ENTRIES = 1000;
 
 const voters = (obs: Observation) => obs.members.filter((m) => !m.isLearner);
 
+/**
+ * A database above this share of the quota has not had its space reclaimed. etcd raises NOSPACE when a write would
+ * pass the quota, so an alarmed member can sit a write's size below it: a disarm there is undone by the next writes.
+ */
+export const NEAR_QUOTA_RATIO = 0.95;
+
+/** Members whose database is still above NEAR_QUOTA_RATIO of the quota (none while the quota is unknown). */
+export function membersNearQuota(obs: Observation): MemberView[] {
+  const quota = obs.quotaBackendBytes;
+  if (quota === null) return [];
+  return obs.members.filter((m) => (m.status?.dbSize ?? 0) > quota * NEAR_QUOTA_RATIO);
+}
+
 function leaderOf(obs: Observation): MemberView | null {
   return obs.members.find((m) => m.status?.isLeader) ?? null;
 }
@@ -117,11 +130,11 @@ export function refusal(obs: Observation | null, req: MaintenanceRequest, ctx: G
           message: 'the quota (--quota-backend-bytes) is not known yet: disarming could raise the alarm again at once',
         };
       }
-      const full = obs.members.filter((m) => (m.status?.dbSize ?? 0) >= quota);
+      const full = membersNearQuota(obs);
       if (full.length > 0) {
         return {
           code: 'space_not_reclaimed',
-          message: `${full.map((m) => m.name).join(', ')} still at or above the quota: compact and defragment first (run the NOSPACE recovery)`,
+          message: `${full.map((m) => m.name).join(', ')} still above ${NEAR_QUOTA_RATIO * 100} % of the quota: compact and defragment first (run the NOSPACE recovery)`,
         };
       }
       return null;

@@ -23,7 +23,14 @@ import { MemberClients } from '@/lib/etcd/member-clients';
 import { memberIdToHex } from '@/lib/etcd/member-id';
 import type { EventStore } from '@/lib/history/event-store';
 import type { SnapshotActor } from '@/lib/snapshots/snapshot-manager';
-import { buildPlan, CAUGHT_UP_ENTRIES, compactTarget, refusal } from './maintenance-plan';
+import {
+  buildPlan,
+  CAUGHT_UP_ENTRIES,
+  compactTarget,
+  membersNearQuota,
+  NEAR_QUOTA_RATIO,
+  refusal,
+} from './maintenance-plan';
 import type { MaintenanceStore } from './maintenance-store';
 import type { MaintenancePlan, MaintenanceRun, RunStep, StepFigures, MaintenanceRequest } from './maintenance-types';
 
@@ -614,9 +621,12 @@ class RunSession {
         const via = obs.members.find((m) => m.status?.isLeader && m.endpoint) ?? obs.members.find((m) => m.endpoint);
         if (!via?.endpoint) throw new StepFailed('no member to send the disarm to');
         if (!recovering) {
-          const quota = obs.quotaBackendBytes;
-          const full = obs.members.filter((m) => quota !== null && (m.status?.dbSize ?? 0) >= quota);
-          if (full.length > 0) throw new StepFailed(`${full.map((m) => m.name).join(', ')} is still at the quota`);
+          const full = membersNearQuota(obs);
+          if (full.length > 0) {
+            throw new StepFailed(
+              `${full.map((m) => m.name).join(', ')} still above ${NEAR_QUOTA_RATIO * 100} % of the quota`,
+            );
+          }
         }
         const res = await disarmAlarm(this.client(via.endpoint), step.memberId as string, 'NOSPACE', t.callTimeoutMs);
         if (!res.ok) throw new StepFailed(res.failure.message);

@@ -1,6 +1,6 @@
 // Prometheus and Alertmanager for the tests that check the dashboard against them: Debian bookworm's own packages,
 // the versions a Debian shop runs, unpacked into the cache (nothing installed, no service started).
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { unpackDebianPackages } from './debian-packages';
@@ -11,6 +11,8 @@ interface DebianTool {
   version: string;
   /** The commands taken from /usr/bin, under the names the tests use. */
   commands: Record<string, string>;
+  /** A folder the command reads from a fixed system path, kept beside it and put in place when missing. */
+  systemDir?: string;
 }
 
 export const PROMETHEUS: DebianTool = {
@@ -23,6 +25,8 @@ export const ALERTMANAGER: DebianTool = {
   package: 'prometheus-alertmanager',
   version: '0.25.0-1+b4',
   commands: { alertmanager: 'prometheus-alertmanager', amtool: 'amtool' },
+  // Debian's build reads its notification templates (and UI) from here instead of carrying them inside the binary.
+  systemDir: '/usr/share/prometheus/alertmanager',
 };
 
 export interface MonitoringTools {
@@ -70,12 +74,25 @@ export function ensureMonitoringTools(env: ToolsEnv = process.env): MonitoringTo
               copyFileSync(path.join(root, 'usr', 'bin', inPackage), path.join(staging, name));
               chmodSync(path.join(staging, name), 0o755);
             }
+            if (tool.systemDir)
+              cpSync(path.join(root, tool.systemDir), path.join(staging, 'system'), { recursive: true });
           } finally {
             rmSync(root, { recursive: true, force: true });
           }
         }),
       );
     });
+  }
+  for (const tool of [PROMETHEUS, ALERTMANAGER]) {
+    const dir = tool.systemDir;
+    if (!dir || existsSync(path.join(dir, 'default.tmpl'))) continue;
+    // What installing the package would put there, from the same package version.
+    if (process.getuid?.() !== 0) {
+      throw new Error(
+        `${tool.package} needs ${dir}: run  sudo apt-get install ${tool.package}  or run the tests as root`,
+      );
+    }
+    cpSync(path.join(toolDir(tool, env), 'system'), dir, { recursive: true });
   }
   const tools = monitoringTools(env);
   if (tools === null) throw new Error(`Prometheus and Alertmanager still missing from ${deployToolsDir(env)}`);

@@ -1,13 +1,5 @@
 // The etcd versions the project supports and where each one's binaries live: finds, fetches and builds them.
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { debianMirror, unpackDebianPackages } from './debian-packages';

@@ -21,7 +21,7 @@ export default async function OverviewPage({ searchParams }: PageProps<'/'>) {
   queryClient.setQueryData(clusterStatusQuery(selected.id).queryKey, dashboard().clusters.status(selected.id));
 
   return (
-    <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
+    <main className="mx-auto max-w-[2200px] space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={selected} current="/" viewer={viewer} />
       <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <HydrationBoundary state={dehydrate(queryClient)}>

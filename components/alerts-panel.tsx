@@ -1,7 +1,9 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import { groupAlerts, RULE_TITLES, type AlertGroup } from '@/lib/alerts/alert-groups';
 import type { AlertView } from '@/lib/alerts/alert-types';
+import type { RuleName } from '@/lib/cluster/thresholds';
 import type { DeliveryRecord } from '@/lib/alerts/notify/notification-types';
 import { formatAge } from '@/lib/format/units';
 import { alertDeliveriesQuery, alertsQuery } from '@/lib/query/alert-queries';
@@ -13,11 +15,58 @@ const STYLE: Record<AlertView['severity'], string> = {
   info: 'border-sky-500 bg-sky-50 dark:bg-sky-950',
 };
 
+/** How many firing groups show in full on the overview's first screen; the rest fold under "N more". */
+const SHOWN_FIRST = 2;
+
+function GroupRow({ group, now, quiet = false }: { group: AlertGroup; now: number; quiet?: boolean }) {
+  const many = group.alerts.length > 1;
+  return (
+    <li
+      data-testid="alert"
+      data-rule={group.rule}
+      data-state={group.state}
+      data-count={group.alerts.length}
+      className={
+        quiet
+          ? 'rounded-md border-l-4 border-slate-300 px-3 py-1 text-sm text-slate-700 dark:border-slate-600 dark:text-slate-300'
+          : `rounded-md border-l-4 px-3 py-2 text-sm ${STYLE[group.severity]}`
+      }
+    >
+      <p className={quiet ? '' : 'font-semibold'}>
+        <span aria-hidden>{SEVERITY_ICON[group.severity]}</span> {group.severity.toUpperCase()} ·{' '}
+        {group.state === 'pending' ? 'pending' : 'firing'} {formatAge(now - Date.parse(group.since))} · {group.headline}
+      </p>
+      {many && (
+        <details className="mt-0.5">
+          <summary className="cursor-pointer text-slate-700 dark:text-slate-300">all {group.alerts.length}</summary>
+          <ul className="ml-4 list-disc">
+            {group.alerts.map((a) => (
+              <li key={a.id}>{a.summary}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {!quiet && (
+        <p className="mt-0.5 text-slate-700 dark:text-slate-300">
+          {group.advice}{' '}
+          <a className="underline" href={`/runbooks#${group.alertname}`}>
+            Runbook
+          </a>
+        </p>
+      )}
+    </li>
+  );
+}
+
 export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number }) {
   const alerts = useQuery(alertsQuery(clusterId));
   const deliveries = useQuery(alertDeliveriesQuery(clusterId));
   const list = alerts.data?.alerts ?? [];
   const active = list.filter((a) => a.state !== 'resolved');
+  const groups = groupAlerts(active);
+  const firing = groups.filter((g) => g.state === 'firing');
+  const pending = groups.filter((g) => g.state === 'pending');
+  const [first, rest] = [firing.slice(0, SHOWN_FIRST), firing.slice(SHOWN_FIRST)];
   // Each receiver as its newest attempt left it: a 4xx it will not retry (a revoked webhook) counts as much as one
   // it still retries, and a receiver that has since answered is no longer failing.
   const newest = new Map<string, DeliveryRecord>();
@@ -39,27 +88,35 @@ export function AlertsPanel({ clusterId, now }: { clusterId: string; now: number
         <p className="text-sm text-slate-600 dark:text-slate-400">No alert is firing or pending.</p>
       )}
       <ul className="space-y-2">
-        {active.map((a) => (
-          <li
-            key={a.id}
-            data-testid="alert"
-            data-rule={a.rule}
-            data-state={a.state}
-            className={`rounded-md border-l-4 px-3 py-2 text-sm ${STYLE[a.severity]}`}
-          >
-            <p className="font-semibold">
-              <span aria-hidden>{SEVERITY_ICON[a.severity]}</span> {a.severity.toUpperCase()} ·{' '}
-              {a.state === 'pending' ? 'pending' : 'firing'} {formatAge(now - Date.parse(a.since))} · {a.summary}
-            </p>
-            <p className="mt-0.5 text-slate-700 dark:text-slate-300">
-              {a.advice}{' '}
-              <a className="underline" href={`/runbooks#${a.alertname}`}>
-                Runbook
-              </a>
-            </p>
-          </li>
+        {first.map((g) => (
+          <GroupRow key={g.key} group={g} now={now} />
         ))}
       </ul>
+      {rest.length > 0 && (
+        <details data-testid="more-alerts">
+          <summary className="cursor-pointer text-sm font-semibold">
+            {rest.length} more firing: {rest.map((g) => RULE_TITLES[g.rule as RuleName] ?? g.rule).join(', ')}
+          </summary>
+          <ul className="mt-2 space-y-2">
+            {rest.map((g) => (
+              <GroupRow key={g.key} group={g} now={now} />
+            ))}
+          </ul>
+        </details>
+      )}
+      {pending.length > 0 && (
+        <details data-testid="pending-alerts" className="text-sm text-slate-600 dark:text-slate-400">
+          <summary className="cursor-pointer">
+            {pending.length} pending, not firing yet:{' '}
+            {pending.map((g) => RULE_TITLES[g.rule as RuleName] ?? g.rule).join(', ')}
+          </summary>
+          <ul className="mt-1 space-y-1">
+            {pending.map((g) => (
+              <GroupRow key={g.key} group={g} now={now} quiet />
+            ))}
+          </ul>
+        </details>
+      )}
       {failing.length > 0 && (
         <p
           role="alert"

@@ -31,29 +31,37 @@ export function ClusterOverview({ clusterId }: { clusterId: string }) {
         {status && <SecretsAtRest status={status} />}
       </div>
       {status && (
-        <>
-          <AlarmBanner alarms={status.alarms} members={status.members} />
-          <QuorumCard status={status} fresh={fresh} />
-          <ConsistencyCard clusterId={clusterId} />
-          {warning && (
-            <p
-              data-testid="size-warning"
-              className="rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:bg-amber-950 dark:text-amber-50"
-            >
-              ⚠ {warning}
-            </p>
-          )}
-          {status.warnings.length > 0 && (
-            <ul className="text-sm text-slate-600 dark:text-slate-400">
-              {status.warnings.map((w) => (
-                <li key={w}>ℹ {w}</li>
-              ))}
-            </ul>
-          )}
-          <AlertsPanel clusterId={clusterId} now={now} />
+        // One column: the quorum, the worst problems, then the members. From 1440 px two: the quorum and the members
+        // on the left, the alerts beside them.
+        <div className="grid gap-4 min-[1440px]:grid-cols-[minmax(0,1fr)_minmax(0,1fr)] min-[1440px]:grid-rows-[auto_auto_1fr] min-[1440px]:items-start">
+          <div className="space-y-4">
+            <AlarmBanner alarms={status.alarms} members={status.members} />
+            <QuorumCard status={status} fresh={fresh} />
+            {warning && (
+              <p
+                data-testid="size-warning"
+                className="rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:bg-amber-950 dark:text-amber-50"
+              >
+                ⚠ {warning}
+              </p>
+            )}
+          </div>
+          <div className="space-y-4 min-[1440px]:row-span-3">
+            <AlertsPanel clusterId={clusterId} now={now} />
+          </div>
           <MemberTopology members={status.members} fresh={fresh} />
-          <EtcdAccess clusterId={clusterId} />
-        </>
+          <div className="space-y-4">
+            <ConsistencyCard clusterId={clusterId} />
+            {status.warnings.length > 0 && (
+              <ul className="text-sm text-slate-600 dark:text-slate-400">
+                {status.warnings.map((w) => (
+                  <li key={w}>ℹ {w}</li>
+                ))}
+              </ul>
+            )}
+            <EtcdAccess clusterId={clusterId} />
+          </div>
+        </div>
       )}
     </div>
   );

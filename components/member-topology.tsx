@@ -33,7 +33,7 @@ export function MemberTopology({ members, fresh }: { members: MemberView[]; fres
   return (
     <section aria-label="Members">
       <h2 className="mb-2 text-lg font-semibold">Members ({members.length})</h2>
-      <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 xl:grid-cols-3">
+      <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 xl:grid-cols-3 min-[1440px]:grid-cols-2 min-[1800px]:grid-cols-3">
         {sorted.map((m) => {
           const busy = m.defragmenting === true && m.health !== 'healthy';
           const h = busy ? BUSY_STYLE : HEALTH_STYLE[m.health];

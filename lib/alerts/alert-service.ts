@@ -12,7 +12,8 @@ import { isStale } from '@/lib/cluster/staleness';
 import { DEFAULT_QUOTA_BYTES, type RuleName } from '@/lib/cluster/thresholds';
 import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
 import type { AlertStore } from './alert-store';
-import { SEVERITY_RANK, type AlertView } from './alert-types';
+import type { AlertView } from './alert-types';
+import { worstFirst } from './alert-groups';
 import { alertName, instanceOf, runbookUrl } from './alert-names';
 import { NotificationDispatcher, type DeliveryCounts } from './notify/dispatcher';
 import type { AlertNotification } from './notify/notification-types';
@@ -48,17 +49,6 @@ export interface AlertServiceDeps {
   dashboardUrl: string | null;
   /** The newest consistency check of a cluster, or null. */
   consistency?: (clusterId: string) => ConsistencyCheck | null;
-}
-
-const STATE_RANK = { firing: 0, pending: 1, resolved: 2 } as const;
-
-/** Firing before pending before resolved, then critical before warning before info, then oldest first. */
-function worstFirst(x: AlertView, y: AlertView): number {
-  return (
-    STATE_RANK[x.state] - STATE_RANK[y.state] ||
-    SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity] ||
-    Date.parse(x.since) - Date.parse(y.since)
-  );
 }
 
 export class AlertService {

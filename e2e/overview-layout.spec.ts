@@ -1,0 +1,148 @@
+// The overview as the SRE sees it when many things are wrong at once: a real cluster with thresholds low enough that
+// slow-disk, commit-latency and certificate alerts fire on every member, plus no snapshot. The alerts read as one row
+// per cause, the quorum card and the members stay on the first screen of a laptop, wide screens get two columns, and
+// nothing sticks out of the screen or its card at phone, laptop, 1080p and 4K (screenshots kept as artifacts).
+import { expect, request, test, type APIRequestContext, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import { LocalCluster } from '../scripts/lib/local-cluster';
+import type { AlertsResponse } from '../lib/alerts/alert-types';
+import { writeDashboardConfig } from './support/config-file';
+import { E2E_ROOT } from './support/e2e-env';
+import { overflowingElements, spilledText } from './support/layout';
+
+const ROOT = path.join(E2E_ROOT, 'overview-layout');
+const CLUSTER_ID = 'busy';
+const SIZES = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'laptop', width: 1366, height: 768 },
+  { name: '1080p', width: 1920, height: 1080 },
+  { name: '4k', width: 3840, height: 2160 },
+] as const;
+
+let cluster: LocalCluster;
+let dashboard: DashboardProcess;
+let api: APIRequestContext;
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  rmSync(ROOT, { recursive: true, force: true });
+  mkdirSync(ROOT, { recursive: true });
+  cluster = LocalCluster.create({ dir: path.join(ROOT, 'cluster'), members: 3, basePort: 25800, name: 'busy' });
+  await cluster.start();
+  const config = writeDashboardConfig(path.join(ROOT, 'dashboard.yaml'), [
+    {
+      id: CLUSTER_ID,
+      name: 'Busy cluster',
+      cluster: cluster.state,
+      alerts: {
+        // Real measurements against thresholds no disk meets: every member's WAL fsync and backend commit are "slow",
+        // and every certificate (a year, the CA ten) is "expiring" within a 100-year window.
+        thresholds: {
+          walFsyncP99WarnMs: 0.0001,
+          backendCommitP99WarnMs: 0.0001,
+          certWarnDays: 36_500,
+          forSeconds: { wal_fsync_slow: 0, backend_commit_slow: 0 },
+        },
+      },
+    },
+  ]);
+  dashboard = await startDashboard({
+    port: 3331,
+    env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ANONYMOUS: 'viewer' },
+    logFile: path.join(ROOT, 'dashboard.log'),
+  });
+  api = await request.newContext({ baseURL: dashboard.url });
+  // Writes all along, so the members' fsync and commit histograms have new samples at every scrape.
+  let n = 0;
+  await expect
+    .poll(
+      async () => {
+        execFileSync(cluster.binaries.etcdctl, ['put', `/busy/${n++ % 20}`, 'x'], {
+          env: { ...process.env, ...cluster.etcdctlEnv },
+        });
+        const res = await api.get(`/api/alerts?cluster=${CLUSTER_ID}`);
+        const alerts = ((await res.json()) as AlertsResponse).alerts.filter((a) => a.state === 'firing');
+        return [...new Set(alerts.map((a) => a.rule))].sort().join(', ');
+      },
+      { timeout: 90_000, intervals: [500] },
+    )
+    .toMatch(/backend_commit_slow.*cert_expiring.*snapshot_stale.*wal_fsync_slow/);
+});
+
+test.afterAll(async () => {
+  await api?.dispose();
+  await dashboard?.stop();
+  await cluster?.stop();
+});
+
+async function overview(page: Page, size: (typeof SIZES)[number]): Promise<void> {
+  await page.setViewportSize({ width: size.width, height: size.height });
+  await page.goto(`${dashboard.url}/?cluster=${CLUSTER_ID}`);
+  await expect(page.getByTestId('quorum-card')).toBeVisible();
+  await expect(page.locator('[data-testid="alert"]').first()).toBeVisible();
+}
+
+test('seven and more alerts read as one row per cause, worst first, the rest folded', async ({ page }) => {
+  const firing = ((await (await api.get(`/api/alerts?cluster=${CLUSTER_ID}`)).json()) as AlertsResponse).alerts.filter(
+    (a) => a.state === 'firing',
+  );
+  expect(firing.length).toBeGreaterThanOrEqual(7);
+  await overview(page, SIZES[1]);
+  const panel = page.getByRole('region', { name: 'Alerts' });
+  // Slow WAL fsync on three members is one row naming them, with each member's figure one click away.
+  const wal = panel.locator('[data-testid="alert"][data-rule="wal_fsync_slow"][data-state="firing"]');
+  await expect(wal).toHaveCount(1);
+  await expect(wal).toHaveAttribute('data-count', '3');
+  await expect(wal).toContainText('WAL fsync slow on 3 members: busy-m0, busy-m1, busy-m2');
+  await expect(wal.locator('a', { hasText: 'Runbook' })).toHaveAttribute('href', '/runbooks#etcdDashboardWalFsyncSlow');
+  // One row per rule, severity and state: never more rows than causes.
+  const rows = await panel
+    .locator('[data-testid="alert"]')
+    .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-rule')}/${e.getAttribute('data-state')}`));
+  expect(new Set(rows).size).toBe(rows.length);
+  expect(rows.length).toBeLessThan(firing.length);
+  // Two rows shown in full, the others folded under "N more firing".
+  const more = panel.getByTestId('more-alerts');
+  await expect(more).toContainText(/^\d+ more firing: /);
+  await expect(panel.locator(':scope > ul > [data-testid="alert"]')).toHaveCount(2);
+});
+
+test('at 1366×768 the quorum card and the members start on the first screen; from 1440 px two columns', async ({
+  page,
+}) => {
+  await overview(page, SIZES[1]);
+  const quorum = (await page.getByTestId('quorum-card').boundingBox())!;
+  expect(quorum.y + quorum.height).toBeLessThanOrEqual(768);
+  const members = (await page.getByRole('region', { name: 'Members' }).boundingBox())!;
+  expect(members.y).toBeLessThan(768);
+  const firstMember = (await page.getByTestId('member-row').first().boundingBox())!;
+  expect(firstMember.y).toBeLessThan(768);
+
+  await overview(page, SIZES[2]);
+  const q = (await page.getByTestId('quorum-card').boundingBox())!;
+  const alerts = (await page.getByRole('region', { name: 'Alerts' }).boundingBox())!;
+  // Side by side, and using the width: the two columns together span most of the screen.
+  expect(alerts.x).toBeGreaterThanOrEqual(q.x + q.width);
+  expect(alerts.x + alerts.width - q.x).toBeGreaterThan(1920 * 0.85);
+});
+
+for (const size of SIZES) {
+  test(`at ${size.width}×${size.height} (${size.name}) nothing sticks out of the screen or its card`, async ({
+    page,
+  }, testInfo) => {
+    await overview(page, size);
+    // Folded rows open, so their text is measured too.
+    for (const d of await page.locator('details').all())
+      await d.evaluate((el) => ((el as HTMLDetailsElement).open = true));
+    const file = testInfo.outputPath(`overview-${size.name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    await testInfo.attach(`overview-${size.name}`, { path: file, contentType: 'image/png' });
+    expect(await overflowingElements(page)).toEqual([]);
+    expect(await spilledText(page, '[data-testid="alert"]')).toEqual([]);
+    expect(await spilledText(page, '[data-testid="member-row"]')).toEqual([]);
+    expect(await spilledText(page, '[data-testid="quorum-card"]')).toEqual([]);
+  });
+}

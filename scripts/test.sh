@@ -30,10 +30,19 @@ echo "test: the full suites run on etcd $ETCD_DASHBOARD_ETCD_VERSION"
 
 step "route types"
 npx next typegen
-step lint
-npm run lint
-step typecheck
-npm run typecheck
+step "lint and typecheck, side by side (each mostly one core)"
+npm run lint &
+lint_pid=$!
+npm run typecheck &
+typecheck_pid=$!
+lint_rc=0
+wait "$lint_pid" || lint_rc=$?
+typecheck_rc=0
+wait "$typecheck_pid" || typecheck_rc=$?
+if [ "$lint_rc" -ne 0 ] || [ "$typecheck_rc" -ne 0 ]; then
+  echo "test: lint exited $lint_rc, typecheck exited $typecheck_rc" >&2
+  exit 1
+fi
 step format
 npm run format:check
 # Before the unit tests: test/deploy checks the Dockerfile's COPY lines against dist/standalone.
@@ -56,10 +65,14 @@ npm run test:e2e
 # The end-to-end core on every other version: the healthy view, a member and the leader stopped, quorum lost and
 # back, a snapshot taken from the page (verified against that version's etcdutl, its runbook), the NOC wall.
 E2E_CORE='a healthy cluster shows|stopping one member, then a second|stopping the leader records|an operator takes a snapshot from the page|through the API is verified|three clusters at 1920'
+# 3.4 is end of life: its core is the healthy view and a snapshot from the page (restored with etcdctl, not etcdutl).
+E2E_CORE_EOL='a healthy cluster shows|an operator takes a snapshot from the page'
 for line in $(npm run -s etcd -- lines); do
   [ "$line" = "$ETCD_DASHBOARD_ETCD_VERSION" ] && continue
   step "end-to-end core against etcd $line"
-  ETCD_DASHBOARD_ETCD_VERSION="$line" npx playwright test --grep "$E2E_CORE"
+  core="$E2E_CORE"
+  [ "$line" = "3.4" ] && core="$E2E_CORE_EOL"
+  ETCD_DASHBOARD_ETCD_VERSION="$line" npx playwright test --grep "$core"
 done
 # The drills the e2e suite does not already cover, to keep the whole run well under 15 minutes; `npm run drills`
 # runs all twelve (about 4 minutes).

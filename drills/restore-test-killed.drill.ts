@@ -49,8 +49,9 @@ test('killed mid restore test and restarted: the scratch etcd stopped, its folde
     )
     .toBe(true);
   await stack.killDashboard();
-  // The kill leaves the scratch member running, as a crash would.
-  expect(scratchEtcdAlive(pid, folder)).toBe(true);
+  // The kill may leave the scratch member running, as a crash would, or it may die by itself on its next log line to
+  // the dead dashboard's pipe (seen in CI): either way its folder, a full copy of the data, is left behind.
+  expect(existsSync(folder)).toBe(true);
 
   await stack.startDashboard();
   expect(stack.dashboard.log()).toMatch(/restore tests reconciled: \d+ interrupted, 1 scratch folder\(s\) removed/);

@@ -1,6 +1,6 @@
 'use client';
 
-import { describeQuorum } from '@/lib/cluster/quorum';
+import { describeQuorum, downMembers, leaderLine } from '@/lib/cluster/quorum';
 import type { ClusterStatus } from '@/lib/cluster/status-types';
 import { NO_DATA_STYLE, QUORUM_STYLE } from './health-style';
 
@@ -54,17 +54,35 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
           </span>
         )}
       </div>
-      <p className="mt-2 text-base">
-        {status.leader ? (
-          <>
-            Leader: <strong>{status.leader.name}</strong> <code className="opacity-80">{status.leader.id}</code>
-          </>
-        ) : q.state === 'lost' ? (
-          <strong>No leader</strong>
-        ) : (
+      <p data-testid="quorum-leader" className="mt-2 text-base">
+        {(() => {
+          const line = leaderLine(q, status.leader);
+          const down = downMembers(status.members);
+          const downText =
+            down.length > 0 ? (
+              <>
+                {' '}
+                · down: <strong>{down.join(', ')}</strong>
+              </>
+            ) : null;
+          if (line.kind === 'leader')
+            return (
+              <>
+                Leader: <strong>{line.name}</strong> <code className="opacity-80">{line.id}</code>
+                {downText}
+              </>
+            );
+          if (line.kind === 'none')
+            return (
+              <>
+                <strong>No leader</strong>
+                {line.lastLeader && <> (last: {line.lastLeader}, without quorum it leads nothing)</>}
+                {downText}
+              </>
+            );
           // etcd refused Status: a linearizable read proved a leader, but nothing names it.
-          <>Leader: elected, not named (etcd refuses Status to the dashboard&apos;s etcd user)</>
-        )}
+          return <>Leader: elected, not named (etcd refuses Status to the dashboard&apos;s etcd user){downText}</>;
+        })()}
         {!fresh && <> · last known state: {QUORUM_STYLE[q.state].word.toLowerCase()}</>}
       </p>
       {/* "Every voting member is healthy" is not so while one is busy: the busy line says what is. */}

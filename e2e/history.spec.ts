@@ -101,6 +101,7 @@ test('the history API answers bad parameters with 400 in the one error shape', a
     ['series=probe_ms&from=yesterday', 'from'],
     ['series=probe_ms&from=-1h&to=-2h', 'before'],
     ['series=probe_ms&member=../../etc', 'member'],
+    ['series=probe_ms&points=5', 'points'],
   ] as const) {
     const res = await api.get(`/api/clusters/default/history?${query}`);
     expect(res.status(), query).toBe(400);
@@ -166,6 +167,56 @@ test('charts draw real data in Chromium, and the URL carries cluster, range and 
   await event.getByRole('link', { name: 'charts at this moment' }).click();
   await expect(page).toHaveURL(/from=.*&to=.*&at=/);
   await expect(page.getByTestId('chart-probe_ms')).not.toHaveAttribute('data-points', '0');
+});
+
+test('charts fit the data: the DB on its own scale, one shared time axis fitted to the history, lines broken where a member was down', async ({
+  page,
+}, testInfo) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(`${dashboard.url}/history?cluster=default&range=24h`);
+  // The dashboard's history is minutes old: the axis starts where it begins, and says so.
+  await expect(page.getByTestId('axis-fitted')).toContainText('History begins at');
+  await expect(page.getByTestId('axis-fitted')).toContainText('not the whole 24 h chosen');
+
+  // A database of a few MiB is drawn on a scale of a few MiB; the 2 GiB quota is listed beside it, not drawn.
+  const db = page.getByTestId('chart-db_size_bytes');
+  await expect(db).not.toHaveAttribute('data-points', '0');
+  const yMax = Number(await db.getAttribute('data-y-max'));
+  const peak = Math.max(...(await history('db_size_bytes')).members.flatMap((m) => m.points.map(([, v]) => v)));
+  expect(yMax).toBeGreaterThanOrEqual(peak);
+  expect(yMax).toBeLessThan(4 * peak);
+  await expect(db.locator('[data-off-scale]')).toContainText('quota 2 GiB (default)');
+  await expect(db.locator('[data-off-scale]')).toContainText('above this scale');
+  await expect(db.getByTestId('quota-share')).toContainText(/MiB on .+: (<0\.1|\d+(\.\d)?) % of the quota 2 GiB/);
+
+  // One time axis: the same tick labels under every chart.
+  const ticks = async (series: string) =>
+    page
+      .getByTestId(`chart-${series}`)
+      .locator('.recharts-xAxis .recharts-cartesian-axis-tick-value')
+      .allTextContents();
+  await expect(page.getByTestId('chart-raft_index')).not.toHaveAttribute('data-points', '0');
+  const probeTicks = await ticks('probe_ms');
+  expect(probeTicks.length).toBeGreaterThanOrEqual(2);
+  expect(await ticks('raft_index')).toEqual(probeTicks);
+  expect(await ticks('db_size_bytes')).toEqual(probeTicks);
+  // Counts have whole-number ticks, each once (not "0, 0, 1, 1, 1").
+  const countTicks = await page
+    .getByTestId('chart-leader_changes')
+    .locator('.recharts-yAxis .recharts-cartesian-axis-tick-value')
+    .allTextContents();
+  expect(countTicks.length).toBeGreaterThan(1);
+  expect(new Set(countTicks).size).toBe(countTicks.length);
+
+  // The leader killed in the first test was down for seconds: its probe line breaks there, and the outage is shaded.
+  const probe = page.getByTestId('chart-probe_ms');
+  await expect(probe).not.toHaveAttribute('data-breaks', '0');
+  await expect(probe.getByTestId('chart-key')).toContainText('member down');
+  await expect(probe.locator('.recharts-reference-area-rect').first()).toBeVisible();
+
+  const file = testInfo.outputPath('history-1920.png');
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach('history-1920', { path: file, contentType: 'image/png' });
 });
 
 test('after a dashboard restart, the history and the events are still there', async () => {

@@ -89,6 +89,10 @@ test('three clusters at 1920×1080: healthy, degraded and unreachable read as wo
   await expect(tile(page, 'staging')).toHaveAttribute('data-state', 'at-risk', { timeout: 15_000 });
   await expect(tile(page, 'staging')).toContainText('AT RISK');
   await expect(tile(page, 'staging')).toContainText('2/3 healthy');
+  // The live line names the member that is down at once, before any alert's for-duration has passed.
+  await expect(tile(page, 'staging').getByTestId('noc-live')).toContainText(
+    `✖ down: ${degraded.state.members[2]!.name}`,
+  );
   // The worst firing alert is on the tile once its for-duration has held (quorum at risk: 5 s).
   await expect(tile(page, 'staging').getByTestId('noc-alert')).toContainText(
     '2 of 3 healthy: one more failure loses quorum',
@@ -96,6 +100,8 @@ test('three clusters at 1920×1080: healthy, degraded and unreachable read as wo
       timeout: 30_000,
     },
   );
+  // "(+N)" says what it counts.
+  await expect(tile(page, 'staging').getByTestId('noc-alert')).toContainText(/\(\+\d+ more alerts?\)/);
 
   await expect(tile(page, 'edge')).toHaveAttribute('data-state', 'no-data', { timeout: 15_000 });
   await expect(tile(page, 'edge')).toContainText('NO DATA');
@@ -106,6 +112,15 @@ test('three clusters at 1920×1080: healthy, degraded and unreachable read as wo
     .getByTestId('noc-state')
     .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
   expect(fontPx).toBeGreaterThanOrEqual(60);
+  // The secondary lines and the "updated" time too, at 4 % of the screen's height or more.
+  for (const el of [
+    tile(page, 'staging').getByTestId('noc-live'),
+    tile(page, 'staging').getByTestId('noc-alert'),
+    page.getByTestId('noc-clock'),
+  ]) {
+    const px = await el.evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    expect(px, (await el.textContent()) ?? '').toBeGreaterThanOrEqual(0.04 * 1080);
+  }
   expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(1080);
   await expect(page.locator('a, button, input, select, textarea')).toHaveCount(0);
 

@@ -146,3 +146,32 @@ for (const size of SIZES) {
     expect(await spilledText(page, '[data-testid="quorum-card"]')).toEqual([]);
   });
 }
+
+// Every other page a viewer opens, at the same four sizes: no sideways scroll, text inside its card, a screenshot each.
+const PAGES = [
+  {
+    path: '/history',
+    ready: '[data-testid="chart-probe_ms"][data-points]:not([data-points="0"])',
+    cards: '[data-testid^="chart-"]',
+  },
+  { path: '/snapshots', ready: 'section[aria-label="Snapshot history"]', cards: '[data-testid="snapshot-row"]' },
+  { path: '/maintenance', ready: 'main h2', cards: 'main section' },
+  { path: '/runbooks', ready: '[data-testid="runbook"]', cards: '[data-testid="runbook"]' },
+  { path: '/noc', ready: '[data-testid="noc-tile"]', cards: '[data-testid="noc-tile"]' },
+] as const;
+
+for (const p of PAGES) {
+  test(`${p.path} at four sizes: nothing sticks out of the screen or its card`, async ({ page }, testInfo) => {
+    for (const size of SIZES) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await page.goto(`${dashboard.url}${p.path}?cluster=${CLUSTER_ID}`);
+      await expect(page.locator(p.ready).first()).toBeVisible();
+      const name = `${p.path.slice(1)}-${size.name}`;
+      const file = testInfo.outputPath(`${name}.png`);
+      await page.screenshot({ path: file, fullPage: p.path !== '/noc' });
+      await testInfo.attach(name, { path: file, contentType: 'image/png' });
+      expect(await overflowingElements(page), `${p.path} at ${size.name}`).toEqual([]);
+      expect(await spilledText(page, p.cards), `${p.path} at ${size.name}`).toEqual([]);
+    }
+  });
+}

@@ -8,7 +8,7 @@ export default async function Page() {
   const viewer = await dashboard().access.requirePage('/audit');
   const clusters = dashboard().clusters.list();
   return (
-    <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
+    <main className="mx-auto max-w-[2400px] space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={null} current="/audit" viewer={viewer} />
       <h2 className="text-xl font-semibold">Audit log</h2>
       {viewer.role === 'admin' ? (

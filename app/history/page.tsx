@@ -28,7 +28,7 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
       : DEFAULT_RANGE;
 
   return (
-    <main className="mx-auto max-w-[1800px] space-y-4 p-4 sm:p-6">
+    <main className="mx-auto max-w-[2400px] space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={selected} current="/history" viewer={viewer} />
       <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <Suspense>

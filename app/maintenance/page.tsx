@@ -25,7 +25,7 @@ export default async function MaintenancePage({ searchParams }: PageProps<'/main
   queryClient.setQueryData(clusterStatusQuery(selected.id).queryKey, dashboard().clusters.status(selected.id));
 
   return (
-    <main className="mx-auto max-w-7xl space-y-4 p-4 sm:p-6">
+    <main className="mx-auto max-w-[2400px] space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={selected} current="/maintenance" viewer={viewer} />
       <UnknownClusterNotice requested={unknown} shown={selected.name} />
       <HydrationBoundary state={dehydrate(queryClient)}>

@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { formatDateTime } from '@/lib/format/units';
 import { auditQuery, type AuditFilters } from '@/lib/query/admin-queries';
 
 const RANGES = ['-1h', '-24h', '-7d', '-31d'] as const;
@@ -71,7 +72,7 @@ export function AuditView() {
                 data-outcome={e.outcome}
                 className="border-b border-slate-200 align-top dark:border-slate-800"
               >
-                <td className="py-1 font-mono text-xs">{new Date(e.at).toLocaleString('en-GB')}</td>
+                <td className="py-1 font-mono text-xs">{formatDateTime(e.at)}</td>
                 <td>
                   {e.actor}
                   {e.role ? ` (${e.role})` : ''}

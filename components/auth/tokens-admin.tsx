@@ -4,10 +4,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ROLES } from '@/lib/auth/roles';
 import { tokensQuery } from '@/lib/query/admin-queries';
+import { formatDateTime } from '@/lib/format/units';
 import { sendJson } from '@/lib/query/fetch-json';
 import { CopyButton } from '../copy-button';
 
-const when = (v: number | string | null) => (v === null ? '—' : new Date(v).toLocaleString('en-GB'));
+const when = (v: number | string | null) => (v === null ? '—' : formatDateTime(v));
 
 export function TokensAdmin() {
   const qc = useQueryClient();

@@ -1,11 +1,11 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { formatAge } from '@/lib/format/units';
+import { formatAge, formatDateTime } from '@/lib/format/units';
 import { alertHistoryQuery, type HistoryWindow } from '@/lib/query/history-queries';
 import { SEVERITY_ICON } from '../health-style';
 
-const when = (iso: string) => new Date(iso).toLocaleString('en-GB');
+const when = (iso: string) => formatDateTime(iso);
 
 /** Every alert that fired in the window (or was firing then): what went wrong, when, and for how long. */
 export function AlertHistory({ win, now }: { win: HistoryWindow; now: number }) {

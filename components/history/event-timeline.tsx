@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { describeEvent, EVENT_LABELS } from '@/lib/history/describe-event';
 import { EVENT_TYPES, type ClusterEvent, type EventType } from '@/lib/history/series';
-import { formatClock } from '@/lib/format/units';
+import { formatDateTime } from '@/lib/format/units';
 
 const SEVERITY_CLASS = {
   bad: 'border-red-600 bg-red-50 dark:bg-red-950',
@@ -79,8 +79,7 @@ export function EventTimeline({
                 <div className="flex flex-wrap items-baseline justify-between gap-2">
                   <span>
                     <time dateTime={e.at} className="font-mono text-xs text-slate-600 dark:text-slate-400">
-                      {new Date(e.at).toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })}{' '}
-                      {formatClock(e.at)}
+                      {formatDateTime(e.at)}
                     </time>{' '}
                     <strong>
                       <span aria-hidden>{meta.icon}</span> {meta.label}

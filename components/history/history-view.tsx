@@ -4,11 +4,20 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import Link from 'next/link';
 import { usePathname, useSearchParams } from 'next/navigation';
+import {
+  firstSample,
+  fitTimeAxis,
+  largestLatest,
+  outagesFrom,
+  type LevelLine,
+  type Outages,
+  type TimeAxis,
+} from '@/lib/history/chart-model';
 import { projectGrowth } from '@/lib/history/growth';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/cluster/thresholds';
 import { RANGE_PRESETS, type RangePreset, type Threshold } from '@/lib/history/range-presets';
 import { EVENT_TYPES, SERIES, type EventType, type SeriesName } from '@/lib/history/series';
-import { formatBytes } from '@/lib/format/units';
+import { formatAge, formatBytes, formatDateTime } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { eventsQuery, historyQuery, type HistoryWindow } from '@/lib/query/history-queries';
 import { useNow } from '../use-now';
@@ -76,7 +85,12 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   const live = range !== null;
   const now = useNow(10_000);
   const win: HistoryWindow = { clusterId, from, to, live };
-  const domain: [number, number] = live ? [now - RANGE_PRESETS[range].ms, now] : [Date.parse(from), Date.parse(to)];
+  const rangeDomain: [number, number] = live
+    ? [now - RANGE_PRESETS[range].ms, now]
+    : [Date.parse(from), Date.parse(to)];
+  // Every chart shares one time axis, fitted to the history that exists (probe latency is sampled on every poll).
+  const probe = useQuery(historyQuery(win, 'probe_ms', member ?? undefined));
+  const axis = fitTimeAxis(rangeDomain, firstSample([probe.data]));
 
   // Local state answers the checkbox at once; the URL follows, for links pasted into a chat.
   const [types, setTypes] = useState<EventType[]>(() =>
@@ -87,6 +101,8 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   const status = useQuery({ ...clusterStatusQuery(clusterId), refetchInterval: 10_000 });
   const events = useQuery(eventsQuery(win, types));
   const leaderEvents = useQuery(eventsQuery(win, ['leader_changed']));
+  const outageEvents = useQuery(eventsQuery(win, ['quorum_lost', 'quorum_restored', 'member_down', 'member_up']));
+  const outages = outagesFrom(outageEvents.data?.events ?? [], axis.domain);
   const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({
     at: Date.parse(e.at),
     label: 'leader',
@@ -139,10 +155,17 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
         </label>
         {!live && (
           <p className="text-sm text-slate-600 dark:text-slate-400">
-            {new Date(from).toLocaleString('en-GB')} – {new Date(to).toLocaleString('en-GB')}
+            {formatDateTime(from)} – {formatDateTime(to)}
           </p>
         )}
       </div>
+      {axis.fitted && (
+        <p data-testid="axis-fitted" className="text-sm text-slate-600 dark:text-slate-400">
+          History begins at {new Date(firstSample([probe.data])!).toLocaleTimeString('en-GB')}: the charts show the{' '}
+          {formatAge(axis.domain[1] - axis.domain[0])} since then, not the whole{' '}
+          {live ? RANGE_PRESETS[range].label : formatAge(rangeDomain[1] - rangeDomain[0])} chosen.
+        </p>
+      )}
 
       <div className="grid gap-3 md:grid-cols-2 2xl:grid-cols-3">
         {CHARTS.map((s) => (
@@ -151,7 +174,8 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
             series={s}
             win={win}
             memberId={member ?? undefined}
-            domain={domain}
+            axis={axis}
+            outages={outages}
             markers={markers}
             thresholds={thresholds[s]}
             quota={s === 'db_size_bytes' || s === 'db_in_use_bytes' ? quota : null}
@@ -180,7 +204,8 @@ function ChartFor({
   series,
   win,
   memberId,
-  domain,
+  axis,
+  outages,
   markers,
   thresholds,
   quota,
@@ -189,26 +214,35 @@ function ChartFor({
   series: SeriesName;
   win: HistoryWindow;
   memberId?: string;
-  domain: [number, number];
+  axis: TimeAxis;
+  outages: Outages;
   markers: TimeMarker[];
   thresholds: Threshold[] | undefined;
   quota: number | null;
   quotaIsDefault: boolean;
 }) {
   const { data, isError, error } = useQuery(historyQuery(win, series, memberId));
+  const levels: LevelLine[] = (thresholds ?? []).map((t) => ({ value: t.value, label: t.label, kind: t.severity }));
+  const quotaLabel = quota !== null ? `quota ${formatBytes(quota)}${quotaIsDefault ? ' (default)' : ''}` : '';
+  if (quota !== null) levels.push({ value: quota, label: quotaLabel, kind: 'quota' });
+  const largest = quota !== null && data ? largestLatest(data.members, quota) : null;
   return (
     <SeriesChart
       series={series}
       title={SERIES[series].label}
-      data={data}
-      domain={domain}
-      thresholds={thresholds}
-      markers={markers}
-      horizontal={
-        quota !== null
-          ? [{ value: quota, label: `quota ${formatBytes(quota)}${quotaIsDefault ? ' (default)' : ''}` }]
-          : []
+      headline={
+        largest && (
+          <span data-testid="quota-share">
+            {formatBytes(largest.value)} on {largest.name}: {formatShare(largest.share)} of the {quotaLabel}
+          </span>
+        )
       }
+      data={data}
+      axis={axis}
+      levels={levels}
+      markers={markers}
+      outages={outages}
+      memberId={memberId}
       footer={
         <>
           {isError && <p className="text-xs text-red-700">Could not load: {error.message}</p>}
@@ -217,4 +251,11 @@ function ChartFor({
       }
     />
   );
+}
+
+/** "0.4 %", "37 %", "<0.1 %" */
+function formatShare(share: number): string {
+  const pct = share * 100;
+  if (pct > 0 && pct < 0.1) return '<0.1 %';
+  return `${pct < 10 ? pct.toFixed(1) : Math.round(pct)} %`;
 }

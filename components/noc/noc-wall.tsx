@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { deriveFreshness } from '@/lib/cluster/freshness';
 import type { NocTile } from '@/lib/alerts/noc-types';
+import { downMembers, leaderLine } from '@/lib/cluster/quorum';
 import type { QuorumState } from '@/lib/cluster/status-types';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import { formatAge, formatBytes, formatClock } from '@/lib/format/units';
@@ -34,8 +35,10 @@ function columns(n: number): number {
 const TILE =
   'flex min-h-0 min-w-0 flex-col justify-between overflow-hidden rounded-2xl p-[1.2vw] [container-type:size]';
 const NAME = 'text-[min(10cqh,7cqw)] leading-tight';
-const SMALL = 'text-[min(7cqh,4.5cqw)]';
-const LINE = 'text-[min(7cqh,4.6cqw)]';
+// Secondary text at 4 % of the screen's height (readable from 5 m) wherever the tile has room for it; smaller tiles
+// (nine and more on a wall) size it from the tile, as before.
+const SMALL = 'text-[min(max(4.2vh,7cqh),10cqh,4.8cqw)]';
+const LINE = 'text-[min(max(4.2vh,7cqh),10cqh,4.8cqw)]';
 
 /** The state as one large line: as large as the tile allows, never wrapped, whatever the word's length. */
 function StateWord({ icon, word, testId }: { icon: string; word: string; testId: string }) {
@@ -77,6 +80,16 @@ function Tile({
   const fresh = freshness.kind === 'fresh';
   const style = { ...QUORUM_STYLE[s.quorum.state], bg: NOC_BG[s.quorum.state] };
   const maxDb = Math.max(0, ...s.members.map((m) => m.status?.dbSize ?? 0));
+  // The live state first, before any alert's for-duration has passed: who is down, and a leader only with quorum.
+  const down = downMembers(s.members);
+  const leader = leaderLine(s.quorum, s.leader);
+  const leaderText =
+    leader.kind === 'leader'
+      ? `★ leader ${leader.name}`
+      : leader.kind === 'unnamed'
+        ? '★ leader elected'
+        : '✕ no leader';
+  const liveLine = down.length > 0 ? `✖ down: ${down.join(', ')} · ${leaderText}` : leaderText;
   const quota = s.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
   const snap = s.lastVerifiedSnapshot;
   // Judged on the server's clock (the browser's plus the offset this answer showed), as the overview does.
@@ -143,7 +156,12 @@ function Tile({
       <StateWord testId="noc-state" icon={style.icon} word={style.word.toUpperCase()} />
       <div className={`min-w-0 space-y-[1cqh] leading-tight ${LINE}`}>
         <div className="flex min-w-0 items-baseline justify-between gap-[2cqw]">
-          <p className="truncate">{s.leader ? `★ leader ${s.leader.name}` : '✕ no leader'}</p>
+          <p
+            data-testid="noc-live"
+            className={`truncate ${down.length > 0 || s.quorum.state === 'lost' ? 'font-black' : ''}`}
+          >
+            {liveLine}
+          </p>
           {consistency.kind !== 'off' && (
             <p
               data-testid="noc-consistency"
@@ -157,7 +175,7 @@ function Tile({
         {tile.worstAlert ? (
           <p data-testid="noc-alert" className="truncate font-semibold" title={tile.worstAlert.summary}>
             {SEVERITY_ICON[tile.worstAlert.severity]} {tile.worstAlert.summary}
-            {tile.firingCount > 1 ? ` (+${tile.firingCount - 1})` : ''}
+            {tile.firingCount > 1 ? ` (+${tile.firingCount - 1} more alert${tile.firingCount > 2 ? 's' : ''})` : ''}
           </p>
         ) : (
           <p className="opacity-80">no alerts</p>
@@ -180,7 +198,7 @@ export function NocWall() {
   const lost = q.isError && now - q.dataUpdatedAt > 5000;
   return (
     <main className="flex h-screen flex-col gap-[0.8vw] overflow-hidden bg-slate-950 p-[0.8vw] text-slate-100">
-      <header className="flex items-baseline justify-between text-[1.2vw]">
+      <header className="flex items-baseline justify-between text-[min(4.2vh,2.4vw)] leading-tight">
         <h1 className="font-semibold">etcd clusters</h1>
         <p
           data-testid="noc-clock"

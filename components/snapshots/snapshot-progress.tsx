@@ -17,14 +17,20 @@ export function SnapshotProgress({ progress }: { progress: SnapshotProgressView 
   return (
     <div data-testid="snapshot-progress" className="space-y-1">
       <div className="flex flex-wrap justify-between gap-2 text-sm">
-        <span className="font-semibold">{PHASE[progress.phase]}</span>
+        <span className="font-semibold">
+          {progress.phase === 'streaming' && progress.receivedBytes === 0
+            ? 'Waiting for etcd to start sending (it opens a read transaction first)'
+            : PHASE[progress.phase]}
+        </span>
         <span>
           {formatBytes(progress.receivedBytes)}
           {progress.expectedBytes !== null && ` of ${formatBytes(progress.expectedBytes)}`}
           {progress.bytesPerSecond !== null && ` · ${formatBytes(progress.bytesPerSecond)}/s`}
           {progress.secondsLeft !== null &&
             progress.phase === 'streaming' &&
-            ` · ${formatAge(progress.secondsLeft * 1000)} left`}
+            (progress.secondsLeft >= 1
+              ? ` · ${formatAge(progress.secondsLeft * 1000)} left`
+              : ' · last bytes; verifying next')}
         </span>
       </div>
       <div

@@ -2,7 +2,8 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { formatAge, formatBytes } from '@/lib/format/units';
+import type { ReactNode } from 'react';
+import { formatAge, formatBytes, formatDateTime } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { sendJson } from '@/lib/query/fetch-json';
 import { snapshotDetailQuery, snapshotsQuery } from '@/lib/query/snapshot-queries';
@@ -22,6 +23,16 @@ const STATUS_STYLE: Record<SnapshotRecord['status'], string> = {
 function duration(s: SnapshotRecord): string {
   if (!s.finishedAt) return '—';
   return formatDuration(Date.parse(s.finishedAt) - Date.parse(s.startedAt));
+}
+
+/** A table cell that, on a narrow screen where the table becomes one card per snapshot, says what it holds. */
+function Cell({ label, className = '', children }: { label: string; className?: string; children: ReactNode }) {
+  return (
+    <td className={`min-w-0 md:py-1 ${className}`}>
+      <span className="block text-xs text-slate-500 md:hidden">{label}</span>
+      {children}
+    </td>
+  );
 }
 
 function statusWord(s: SnapshotRecord): string {
@@ -117,24 +128,29 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
         </section>
       )}
 
-      <section aria-label="Snapshot history" className="overflow-x-auto">
+      <section aria-label="Snapshot history" className="md:overflow-x-auto">
         <h2 className="mb-2 text-lg font-semibold">History</h2>
-        <table className="w-full text-left text-sm">
-          <thead>
+        {/* A table from 768 px; below, each row is a card of labelled fields (no sideways scroll on a phone). */}
+        <table className="block w-full text-left text-sm md:table">
+          <thead className="hidden md:table-header-group">
             <tr className="border-b border-slate-300 dark:border-slate-700">
               <th className="py-1">Status</th>
               <th>Restore test</th>
               <th>Taken</th>
               <th>Size</th>
               <th>Revision</th>
-              <th>Keys</th>
+              <th title="etcdctl snapshot status's total keys: every stored revision of every key, not only the live keys">
+                Keys (all revisions)
+              </th>
               <th>Duration</th>
               <th>Who</th>
               <th>Where</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
-          <tbody>
+          <tbody className="block space-y-2 md:table-row-group md:space-y-0">
             {snapshots.map((s) => (
               <tr
                 key={s.id}
@@ -142,9 +158,9 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                 data-status={s.status}
                 data-snapshot-id={s.id}
                 data-restore-test={restoreTestShown(s) ?? undefined}
-                className={`border-b border-slate-200 align-top dark:border-slate-800 ${selected === s.id ? 'bg-sky-50 dark:bg-sky-950' : ''}`}
+                className={`grid grid-cols-2 gap-x-3 gap-y-2 rounded-lg border border-slate-200 p-3 align-top sm:grid-cols-3 md:table-row md:rounded-none md:border-0 md:border-b md:p-0 dark:border-slate-800 ${selected === s.id ? 'bg-sky-50 dark:bg-sky-950' : ''}`}
               >
-                <td className="py-1">
+                <td className="col-span-2 min-w-0 sm:col-span-3 md:py-1">
                   <span className={`rounded px-1.5 py-0.5 text-xs font-semibold ${STATUS_STYLE[s.status]}`}>
                     {statusWord(s)}
                   </span>
@@ -152,7 +168,8 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                     <p className="mt-1 max-w-xs break-words text-xs text-red-700 dark:text-red-400">{s.error}</p>
                   )}
                 </td>
-                <td className="py-1">
+                <td className="col-span-2 min-w-0 sm:col-span-3 md:py-1">
+                  <span className="block text-xs text-slate-500 md:hidden">Restore test</span>
                   <RestoreTestBadge snapshot={s} />
                   {restoreTest.isError && restoreTest.variables === s.id && (
                     <p
@@ -164,19 +181,21 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                     </p>
                   )}
                 </td>
-                <td title={s.startedAt}>{formatAge(now - Date.parse(s.startedAt))} ago</td>
-                <td>{s.sizeBytes !== null ? formatBytes(s.sizeBytes) : '—'}</td>
-                <td>{s.revision ?? '—'}</td>
-                <td>{s.totalKeys ?? '—'}</td>
-                <td>{duration(s)}</td>
-                <td>
+                <Cell label="Taken">
+                  <span title={formatDateTime(s.startedAt)}>{formatAge(now - Date.parse(s.startedAt))} ago</span>
+                </Cell>
+                <Cell label="Size">{s.sizeBytes !== null ? formatBytes(s.sizeBytes) : '—'}</Cell>
+                <Cell label="Revision">{s.revision?.toLocaleString('en') ?? '—'}</Cell>
+                <Cell label="Keys (all revisions)">{s.totalKeys?.toLocaleString('en') ?? '—'}</Cell>
+                <Cell label="Duration">{duration(s)}</Cell>
+                <Cell label="Who" className="break-words">
                   {s.trigger === 'schedule' ? 'schedule' : s.triggeredBy}
                   {s.memberName && <span className="text-slate-500"> · from {s.memberName}</span>}
-                </td>
-                <td>
+                </Cell>
+                <Cell label="Where">
                   {s.locations.map((l) => (l.kind === 's3' ? 'off-site (S3)' : 'dashboard disk')).join(', ') || '—'}
-                </td>
-                <td className="space-x-2 whitespace-nowrap">
+                </Cell>
+                <td className="col-span-2 flex flex-wrap gap-x-3 gap-y-1 sm:col-span-3 md:table-cell md:space-x-2 md:whitespace-nowrap">
                   <button
                     type="button"
                     className="text-sky-700 underline dark:text-sky-400"
@@ -249,8 +268,23 @@ function SnapshotDetails({
         <dd className="font-mono">{d.hash ?? '—'}</dd>
         <dt className="text-slate-500">SHA-256</dt>
         <dd className="break-all font-mono">{d.sha256 ?? '—'}</dd>
+        <dt className="text-slate-500">Taken</dt>
+        <dd>{formatDateTime(d.startedAt)}</dd>
         <dt className="text-slate-500">Verified</dt>
-        <dd>{d.verified ? 'yes: SHA-256 trailer matches, bbolt readable' : 'no'}</dd>
+        <dd>
+          {d.verified
+            ? 'yes: SHA-256 trailer matches, bbolt readable'
+            : d.status === 'running'
+              ? 'not yet: checked once the transfer ends'
+              : 'no'}
+        </dd>
+        <dt className="text-slate-500">Keys</dt>
+        <dd>
+          {d.totalKeys !== null ? `${d.totalKeys.toLocaleString('en')} stored, counting every revision` : '—'}
+          {d.keyspace && d.keyspace.length > 0 && (
+            <> · {d.keyspace.reduce((n, k) => n + k.liveKeys, 0).toLocaleString('en')} live keys (the keyspace below)</>
+          )}
+        </dd>
       </dl>
       <RestoreTestDetails snapshot={listed ?? d} now={now} />
       {d.keyspace && d.keyspace.length > 0 && (

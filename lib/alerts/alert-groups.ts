@@ -31,7 +31,13 @@ export const RULE_TITLES: Record<RuleName, string> = {
   members_diverged: 'Members diverged',
 };
 
-export interface AlertGroup {
+/** What grouping reads of an alert: the pages' AlertView and the notifications' AlertNotification both have it. */
+export type GroupableAlert = Pick<
+  AlertView,
+  'rule' | 'severity' | 'state' | 'since' | 'summary' | 'advice' | 'memberName' | 'memberId'
+> & { alertname?: string | undefined };
+
+export interface AlertGroup<T extends GroupableAlert = AlertView> {
   /** rule/severity/state: stable across polls, for React keys and test ids. */
   key: string;
   rule: string;
@@ -45,7 +51,7 @@ export interface AlertGroup {
   /** The members named, in name order; empty when any of its alerts is not about a named member. */
   members: string[];
   /** Its alerts, by member name. */
-  alerts: AlertView[];
+  alerts: T[];
   advice: string;
 }
 
@@ -67,22 +73,22 @@ export function worstFirst(
 const titleOf = (rule: string): string => RULE_TITLES[rule as RuleName] ?? rule.replace(/_/g, ' ');
 
 /** Groups `alerts` by rule, severity and state, worst group first (see worstFirst). */
-export function groupAlerts(alerts: readonly AlertView[]): AlertGroup[] {
-  const byKey = new Map<string, AlertView[]>();
+export function groupAlerts<T extends GroupableAlert = AlertView>(alerts: readonly T[]): AlertGroup<T>[] {
+  const byKey = new Map<string, T[]>();
   for (const a of alerts) {
     const key = `${a.rule}/${a.severity}/${a.state}`;
     const list = byKey.get(key);
     if (list) list.push(a);
     else byKey.set(key, [a]);
   }
-  const groups: AlertGroup[] = [];
+  const groups: AlertGroup<T>[] = [];
   for (const [key, list] of byKey) {
     list.sort(
       (x, y) =>
         (x.memberName ?? x.memberId ?? '').localeCompare(y.memberName ?? y.memberId ?? '') ||
         Date.parse(x.since) - Date.parse(y.since),
     );
-    const first = list[0] as AlertView;
+    const first = list[0] as T;
     // Named only when every alert of the group is about a named member (a certificate group also holds the CA's).
     const named = list.every((a) => a.memberName);
     const members = named ? [...new Set(list.map((a) => a.memberName as string))] : [];

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { computeQuorum, describeQuorum, requiredForQuorum, sizeWarning, type QuorumInput } from './quorum';
+import {
+  computeQuorum,
+  describeQuorum,
+  downMembers,
+  leaderLine,
+  requiredForQuorum,
+  sizeWarning,
+  type QuorumInput,
+} from './quorum';
 import type { MemberHealth } from './status-types';
 
 const voter = (health: MemberHealth): QuorumInput => ({ isLearner: false, health });
@@ -293,5 +301,30 @@ describe('sizeWarning', () => {
       expect(size - requiredForQuorum(size)).toBe(size - 1 - requiredForQuorum(size - 1));
       expect(sizeWarning(size)).not.toBeNull();
     }
+  });
+});
+
+describe('leaderLine and downMembers', () => {
+  it('with quorum lost, a member still reporting itself leader is named only as the last leader', () => {
+    expect(leaderLine({ state: 'lost' }, { name: 'm0', id: 'a1' })).toEqual({ kind: 'none', lastLeader: 'm0' });
+    expect(leaderLine({ state: 'lost' }, null)).toEqual({ kind: 'none', lastLeader: null });
+    expect(leaderLine({ state: 'at-risk' }, { name: 'm0', id: 'a1' })).toEqual({
+      kind: 'leader',
+      name: 'm0',
+      id: 'a1',
+    });
+    expect(leaderLine({ state: 'healthy' }, null)).toEqual({ kind: 'unnamed' });
+  });
+
+  it('names the voting members that are down, not learners nor defragmenting members', () => {
+    expect(
+      downMembers([
+        { name: 'm0', isLearner: false, health: 'healthy' },
+        { name: 'm1', isLearner: false, health: 'unreachable' },
+        { name: 'm2', isLearner: false, health: 'unhealthy', defragmenting: true },
+        { name: 'l1', isLearner: true, health: 'unreachable' },
+        { name: 'm3', isLearner: false, health: 'unhealthy' },
+      ]),
+    ).toEqual(['m1', 'm3']);
   });
 });

@@ -49,3 +49,23 @@ export function sizeWarning(voting: number): string | null {
   }
   return null;
 }
+
+/** The voting members not healthy, by name, for "m1, m2 down": busy (defragmenting) members are not down. */
+export function downMembers(
+  members: ReadonlyArray<{ name: string; isLearner: boolean; health: MemberHealth; defragmenting?: boolean }>,
+): string[] {
+  return members.filter((m) => !m.isLearner && m.health !== 'healthy' && !m.defragmenting).map((m) => m.name);
+}
+
+export type LeaderLine =
+  { kind: 'leader'; name: string; id: string } | { kind: 'unnamed' } | { kind: 'none'; lastLeader: string | null };
+
+/**
+ * What to say about the leader, never contradicting the quorum state: with quorum lost, a member that still calls
+ * itself leader (it steps down within an election timeout) leads nothing, so it is named only as the last leader.
+ */
+export function leaderLine(q: Pick<Quorum, 'state'>, leader: { name: string; id: string } | null): LeaderLine {
+  if (q.state === 'lost') return { kind: 'none', lastLeader: leader?.name ?? null };
+  if (leader) return { kind: 'leader', name: leader.name, id: leader.id };
+  return { kind: 'unnamed' };
+}

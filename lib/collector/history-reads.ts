@@ -24,6 +24,7 @@ export class HistoryReads {
       from: q.from,
       to: q.to,
       ...(q.memberId ? { memberId: q.memberId } : {}),
+      ...(q.maxPoints !== undefined ? { maxPoints: q.maxPoints } : {}),
       rawRetentionMs: this.deps.rawRetentionMs,
       now,
     });

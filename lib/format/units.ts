@@ -27,3 +27,11 @@ export function formatClock(iso: string | number): string {
   const d = new Date(iso);
   return d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
+
+/** "05 Dec 2026, 03:12:04": the one way a date and time is written on every page. */
+export function formatDateTime(iso: string | number): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  const date = d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric' });
+  return `${date}, ${formatClock(d.getTime())}`;
+}

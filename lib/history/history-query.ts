@@ -4,12 +4,17 @@ import { EVENT_TYPES, isSeriesName, SERIES, type EventType, type SeriesName } fr
 import { parseTimeRange } from './time-range';
 
 const MEMBER_ID = /^[0-9a-f]{1,16}$/;
+const POINTS = /^\d{1,4}$/;
+export const MIN_POINTS = 10;
+export const MAX_POINTS = 1000;
 
 export interface HistoryQuery {
   series: SeriesName;
   memberId?: string;
   from: number;
   to: number;
+  /** Most points per member (`points`, 10–1000); the server's default when absent. */
+  maxPoints?: number;
 }
 
 export interface EventsQuery {
@@ -31,7 +36,20 @@ export function parseHistoryQuery(params: URLSearchParams, now = Date.now()): Hi
   if (member !== null && !MEMBER_ID.test(member)) {
     throw invalidInput(`member: "${member.slice(0, 60)}" is not a member id (hex, as etcdctl prints it)`);
   }
-  return { series, ...(member ? { memberId: member } : {}), ...range(params, now) };
+  const points = params.get('points');
+  let maxPoints: number | undefined;
+  if (points !== null) {
+    maxPoints = POINTS.test(points) ? Number(points) : NaN;
+    if (!(maxPoints >= MIN_POINTS && maxPoints <= MAX_POINTS)) {
+      throw invalidInput(`points: "${points.slice(0, 60)}" is not a whole number from ${MIN_POINTS} to ${MAX_POINTS}`);
+    }
+  }
+  return {
+    series,
+    ...(member ? { memberId: member } : {}),
+    ...(maxPoints !== undefined ? { maxPoints } : {}),
+    ...range(params, now),
+  };
 }
 
 export function parseEventsQuery(params: URLSearchParams, now = Date.now()): EventsQuery {

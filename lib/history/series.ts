@@ -1,17 +1,49 @@
 // The history series the API serves and the charts draw; shared with the browser.
 
+// `continuous`: sampled on every poll, so a gap in its points is a gap in sampling (quantiles have points only when
+// there was activity). `curve`: counts step from one value to the next; measurements are joined by straight lines.
 export const SERIES = {
-  probe_ms: { unit: 'ms', label: 'Health probe latency', aggregate: 'max' },
-  db_size_bytes: { unit: 'bytes', label: 'DB size (allocated)', aggregate: 'max' },
-  db_in_use_bytes: { unit: 'bytes', label: 'DB size in use', aggregate: 'max' },
-  wal_fsync_p99_ms: { unit: 'ms', label: 'WAL fsync p99', aggregate: 'max' },
-  backend_commit_p99_ms: { unit: 'ms', label: 'Backend commit p99', aggregate: 'max' },
-  peer_rtt_p99_ms: { unit: 'ms', label: 'Peer round trip p99 (worst peer)', aggregate: 'max' },
-  leader_changes: { unit: 'count', label: 'Leader changes seen', aggregate: 'sum' },
-  raft_index: { unit: 'index', label: 'Raft index', aggregate: 'max' },
-  proposals_failed: { unit: 'count', label: 'Failed proposals', aggregate: 'sum' },
-  proposals_pending: { unit: 'count', label: 'Pending proposals', aggregate: 'max' },
-  revision: { unit: 'index', label: 'Revision', aggregate: 'max' },
+  probe_ms: { unit: 'ms', label: 'Health probe latency', aggregate: 'max', continuous: true, curve: 'linear' },
+  db_size_bytes: { unit: 'bytes', label: 'DB size (allocated)', aggregate: 'max', continuous: true, curve: 'linear' },
+  db_in_use_bytes: { unit: 'bytes', label: 'DB size in use', aggregate: 'max', continuous: true, curve: 'linear' },
+  wal_fsync_p99_ms: { unit: 'ms', label: 'WAL fsync p99', aggregate: 'max', continuous: false, curve: 'linear' },
+  backend_commit_p99_ms: {
+    unit: 'ms',
+    label: 'Backend commit p99',
+    aggregate: 'max',
+    continuous: false,
+    curve: 'linear',
+  },
+  peer_rtt_p99_ms: {
+    unit: 'ms',
+    label: 'Peer round trip p99 (worst peer)',
+    aggregate: 'max',
+    continuous: false,
+    curve: 'linear',
+  },
+  leader_changes: {
+    unit: 'count',
+    label: 'Leader changes seen',
+    aggregate: 'sum',
+    continuous: true,
+    curve: 'stepAfter',
+  },
+  raft_index: { unit: 'index', label: 'Raft index', aggregate: 'max', continuous: true, curve: 'linear' },
+  proposals_failed: {
+    unit: 'count',
+    label: 'Failed proposals',
+    aggregate: 'sum',
+    continuous: true,
+    curve: 'stepAfter',
+  },
+  proposals_pending: {
+    unit: 'count',
+    label: 'Pending proposals',
+    aggregate: 'max',
+    continuous: true,
+    curve: 'stepAfter',
+  },
+  revision: { unit: 'index', label: 'Revision', aggregate: 'max', continuous: true, curve: 'linear' },
 } as const;
 
 export type SeriesName = keyof typeof SERIES;

@@ -499,11 +499,41 @@ describe('repeats', () => {
 });
 
 describe('slack receiver', () => {
-  it('gets a Slack-compatible message, one request per alert', async () => {
+  it('gets one message per cause: three members with slow disks in one, another rule in its own', async () => {
+    const r = await receiver();
+    const d = dispatcher([{ type: 'slack', name: 'chat', url: `${r.origin}/services/T000/B000/XXXXsecretXXXX` }]);
+    // One evaluation: three members' WAL fsync alerts and a snapshot alert change state together.
+    for (const [i, ms] of [55, 110, 80].entries()) {
+      d.notify(
+        firing({
+          id: `wal/${i}`,
+          rule: 'wal_fsync_slow',
+          severity: 'warning',
+          summary: `WAL fsync p99 ${ms} ms on etcd-${i}`,
+          advice: 'Move etcd to a faster disk',
+          memberId: `m${i}`,
+          memberName: `etcd-${i}`,
+        }),
+      );
+    }
+    d.notify(firing({ id: 'snap', rule: 'snapshot_stale', severity: 'warning', memberId: null, memberName: null }));
+
+    await request(r, 2);
+    const texts = r.requests.map((q) => (q.body as { text: string }).text);
+    expect(texts[0]).toContain('WAL fsync slow on 3 members: etcd-0, etcd-1, etcd-2');
+    const attachment = (r.requests[0]!.body as { attachments: Array<{ text: string }> }).attachments[0]!;
+    expect(attachment.text).toContain('• etcd-1: WAL fsync p99 110 ms on etcd-1');
+    expect(attachment.text.match(/What to do/g)).toHaveLength(1);
+    expect(texts[1]).not.toContain('WAL');
+    const records = await settled(d, 'chat', 4);
+    expect(records.map((x) => x.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('gets a Slack-compatible message, one request per alert of different causes', async () => {
     const r = await receiver();
     const d = dispatcher([{ type: 'slack', name: 'chat', url: `${r.origin}/services/T000/B000/XXXXsecretXXXX` }]);
     d.notify(firing({ id: 'a', summary: 'Member etcd-2 does not answer' }));
-    d.notify(firing({ id: 'b', summary: 'Quorum lost' }));
+    d.notify(firing({ id: 'b', rule: 'no_leader', summary: 'Quorum lost', memberId: null, memberName: null }));
 
     await request(r, 2);
     const messages = r.requests.map((q) => q.body as { text: unknown; attachments?: unknown; blocks?: unknown });

@@ -3,7 +3,7 @@ import 'server-only';
 import type { AlertNotification, AlertState, DeliveryOutcome, DeliveryRecord } from './notification-types';
 import { postJson, type PostResult } from './post-json';
 import { receiverSchema, type Receiver } from '@/lib/config/receiver-schema';
-import { BATCH_LIMIT, receiverRequest, receiverTarget } from './receiver-request';
+import { BATCH_LIMIT, ONE_CAUSE_PER_REQUEST, receiverRequest, receiverTarget, sameCause } from './receiver-request';
 import { receiverSecrets, scrubSecrets } from './receiver-secrets';
 
 export interface RetryPolicy {
@@ -85,6 +85,8 @@ interface ReceiverQueue {
   known: Map<string, Known>;
   sending: boolean;
   timer: NodeJS.Timeout | null;
+  /** A pump is queued for when the current evaluation's notify() calls are done. */
+  pumpQueued: boolean;
 }
 
 function positive(value: number, what: string): number {
@@ -131,6 +133,7 @@ export class NotificationDispatcher {
         known: new Map(),
         sending: false,
         timer: null,
+        pumpQueued: false,
       };
     });
   }
@@ -233,7 +236,19 @@ export class NotificationDispatcher {
       if (q.jobs.size >= MAX_PENDING_PER_RECEIVER) this.dropOldest(q);
       q.jobs.set(alert.id, { alert, attempts: 0, dueAt: performance.now(), inFlight: false, next: null });
     }
-    this.pump(q);
+    // After the caller's synchronous run (one evaluation notifies every alert that changed), so that the first request
+    // carries all of them: three members' slow disks go out as one Slack message, not one and then two.
+    if (q.pumpQueued) return;
+    q.pumpQueued = true;
+    queueMicrotask(() => {
+      q.pumpQueued = false;
+      try {
+        this.pump(q);
+      } catch {
+        // Nothing in pump() is known to throw; a fault here must not become an unhandled exception. The next
+        // notify() or tick() pumps again.
+      }
+    });
   }
 
   private dropOldest(q: ReceiverQueue): void {
@@ -256,7 +271,11 @@ export class NotificationDispatcher {
     let wakeAt = Infinity;
     for (const job of q.jobs.values()) {
       if (job.dueAt > mono + TIMER_SLACK_MS) wakeAt = Math.min(wakeAt, job.dueAt);
-      else if (batch.length < BATCH_LIMIT[q.receiver.type]) batch.push(job);
+      else if (batch.length < BATCH_LIMIT[q.receiver.type]) {
+        // A Slack message is about one cause: other due alerts wait for the next request, which follows at once.
+        if (ONE_CAUSE_PER_REQUEST[q.receiver.type] && batch[0] && !sameCause(batch[0].alert, job.alert)) continue;
+        batch.push(job);
+      }
     }
     if (batch.length === 0) {
       if (wakeAt === Infinity) return;

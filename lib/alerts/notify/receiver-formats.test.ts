@@ -58,11 +58,44 @@ describe('webhook receiver', () => {
     expect(req.url).toBe('/hooks/etcd?team=storage');
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.headers.authorization).toBe('Bearer hook-secret-123');
-    expect(req.body).toEqual({ version: 1, alerts: [a] });
+    const group = {
+      clusterId: a.clusterId,
+      rule: a.rule,
+      alertname: a.alertname,
+      severity: a.severity,
+      members: [a.memberName],
+      headline: a.summary,
+      alertIds: [a.id],
+    };
+    expect(req.body).toEqual({ version: 1, alerts: [a], groups: [{ ...group, state: 'firing' }] });
 
     d.notify(resolved(a));
     const res = await arrived(webhook, 2);
-    expect(res.body).toEqual({ version: 1, alerts: [resolved(a)] });
+    expect(res.body).toEqual({ version: 1, alerts: [resolved(a)], groups: [{ ...group, state: 'resolved' }] });
+  });
+
+  it('groups the alerts of one request by cause, as the overview does', async () => {
+    webhook.requests.length = 0;
+    const d = dispatcher({ type: 'webhook', name: 'ops', url: `${webhook.origin}/hooks/etcd` });
+    const wal = (i: number) =>
+      firing({
+        id: `prod-east/wal_fsync_slow/m${i}`,
+        rule: 'wal_fsync_slow',
+        severity: 'warning',
+        memberId: `m${i}`,
+        memberName: `etcd-${i}`,
+      });
+    for (const a of [wal(2), wal(0), firing(), wal(1)]) d.notify(a);
+    const req = await arrived(webhook, 1);
+    const body = req.body as {
+      alerts: unknown[];
+      groups: Array<{ rule: string; headline: string; alertIds: string[] }>;
+    };
+    expect(body.alerts).toHaveLength(4);
+    expect(body.groups.map((g) => [g.rule, g.headline, g.alertIds.length])).toEqual([
+      ['member-unreachable', 'Member etcd-2 does not answer', 1],
+      ['wal_fsync_slow', 'WAL fsync slow on 3 members: etcd-0, etcd-1, etcd-2', 3],
+    ]);
   });
 });
 

@@ -4,15 +4,59 @@ import { alertmanagerAlert } from './alertmanager-alerts';
 import type { AlertNotification } from './notification-types';
 import { maskUrl } from './receiver-secrets';
 import type { Receiver, ReceiverType } from '@/lib/config/receiver-schema';
-import { slackMessage } from './slack-message';
+import { slackGroupMessage } from './slack-message';
+import { groupAlerts } from '../alert-groups';
 import type { JsonRequest } from './post-json';
 
-/** How many alerts one request may carry: a Slack message is about one alert so that it reads on its own. */
-export const BATCH_LIMIT: Readonly<Record<ReceiverType, number>> = { webhook: 50, slack: 1, alertmanager: 100 };
+/** How many alerts one request may carry: a Slack message is about one cause (see sameCause), so it reads on its own. */
+export const BATCH_LIMIT: Readonly<Record<ReceiverType, number>> = { webhook: 50, slack: 20, alertmanager: 100 };
+
+/** Receivers that take only alerts of one cause per request. */
+export const ONE_CAUSE_PER_REQUEST: Readonly<Record<ReceiverType, boolean>> = {
+  webhook: false,
+  slack: true,
+  alertmanager: false,
+};
+
+/** One cause: the same cluster, rule, severity and state (the overview's grouping, per cluster). */
+export function sameCause(a: AlertNotification, b: AlertNotification): boolean {
+  return a.clusterId === b.clusterId && a.rule === b.rule && a.severity === b.severity && a.state === b.state;
+}
+
+/** The alerts of a webhook request grouped by cause, as the overview shows them: ids, not copies. */
+export interface WebhookGroup {
+  clusterId: string;
+  rule: string;
+  alertname: string;
+  severity: AlertNotification['severity'];
+  state: AlertNotification['state'];
+  /** "WAL fsync slow on 3 members: m0, m1, m2", or the alert's summary when it is alone. */
+  headline: string;
+  members: string[];
+  alertIds: string[];
+}
 
 export interface WebhookBody {
   version: 1;
   alerts: AlertNotification[];
+  groups: WebhookGroup[];
+}
+
+function webhookGroups(alerts: AlertNotification[]): WebhookGroup[] {
+  const byCluster = new Map<string, AlertNotification[]>();
+  for (const a of alerts) byCluster.set(a.clusterId, [...(byCluster.get(a.clusterId) ?? []), a]);
+  return [...byCluster].flatMap(([clusterId, list]) =>
+    groupAlerts(list).map((g) => ({
+      clusterId,
+      rule: g.rule,
+      alertname: g.alertname,
+      severity: g.severity,
+      state: g.state as AlertNotification['state'],
+      headline: g.headline,
+      members: g.members,
+      alertIds: g.alerts.map((a) => a.id),
+    })),
+  );
 }
 
 const ALERTMANAGER_PATH = 'api/v2/alerts';
@@ -34,14 +78,11 @@ export function receiverTarget(receiver: Receiver): string {
 export function receiverRequest(receiver: Receiver, alerts: AlertNotification[], nowMs: number): JsonRequest {
   switch (receiver.type) {
     case 'webhook': {
-      const body: WebhookBody = { version: 1, alerts };
+      const body: WebhookBody = { version: 1, alerts, groups: webhookGroups(alerts) };
       return { url: receiver.url, headers: receiver.headers ?? {}, body };
     }
-    case 'slack': {
-      const [alert] = alerts;
-      if (alerts.length !== 1 || alert === undefined) throw new RangeError('a Slack message carries exactly one alert');
-      return { url: receiver.url, headers: {}, body: slackMessage(alert) };
-    }
+    case 'slack':
+      return { url: receiver.url, headers: {}, body: slackGroupMessage(alerts) };
     case 'alertmanager':
       return {
         url: alertmanagerUrl(receiver.url),

@@ -1,6 +1,7 @@
 // An alert as a Slack incoming-webhook message that reads on its own: what, where, how bad, what to do, where to look.
 import 'server-only';
 import { formatAge } from '@/lib/format/units';
+import { groupAlerts } from '../alert-groups';
 import type { AlertNotification, AlertSeverity } from './notification-types';
 
 export interface SlackAttachment {
@@ -74,6 +75,49 @@ export function slackMessage(alert: AlertNotification): SlackMessage {
         text: body.join('\n'),
         fields,
         footer: escape(`etcd dashboard · rule ${alert.rule}`),
+        mrkdwn_in: ['text'],
+      },
+    ],
+  };
+}
+
+/**
+ * One message for alerts of one cause (same cluster, rule, severity and state), as the overview groups them: "WAL
+ * fsync slow on 3 members: m0, m1, m2", each member's figure on its own line, the advice once.
+ */
+export function slackGroupMessage(alerts: readonly AlertNotification[]): SlackMessage {
+  const [first] = alerts;
+  if (first === undefined) throw new RangeError('a Slack message carries at least one alert');
+  if (alerts.length === 1) return slackMessage(first);
+  const [group, ...others] = groupAlerts(alerts);
+  if (group === undefined || others.length > 0 || alerts.some((a) => a.clusterId !== first.clusterId)) {
+    throw new RangeError('a Slack message carries alerts of one cluster, rule, severity and state');
+  }
+  const resolved = group.state === 'resolved';
+  const label = `${resolved ? 'RESOLVED' : 'FIRING'} ${group.severity.toUpperCase()}`;
+  const icon = resolved ? ':white_check_mark:' : SEVERITY_ICON[group.severity];
+  const lines = group.alerts.map(
+    (a) => `• ${escape(a.memberName ?? a.memberId ?? a.clusterName)}: ${escape(a.summary)}`,
+  );
+  const body = [
+    ...lines,
+    resolved ? 'Resolved.' : `*What to do:* ${escape(group.advice)}`,
+    link(first.dashboardUrl),
+  ].filter((line): line is string => line !== null && line !== '');
+  return {
+    text: `${icon} *${label}*: ${escape(first.clusterName)}: ${escape(group.headline)}`,
+    attachments: [
+      {
+        color: resolved ? RESOLVED_COLOR : SEVERITY_COLOR[group.severity],
+        fallback: `${label}: ${first.clusterName}: ${group.headline}`,
+        text: body.join('\n'),
+        fields: [
+          { title: 'Cluster', value: escape(`${first.clusterName} (${first.clusterId})`), short: true },
+          { title: 'Alerts', value: String(alerts.length), short: true },
+          { title: 'Severity', value: group.severity, short: true },
+          { title: resolved ? 'First fired' : 'Firing since', value: utc(group.since), short: true },
+        ],
+        footer: escape(`etcd dashboard · rule ${group.rule}`),
         mrkdwn_in: ['text'],
       },
     ],

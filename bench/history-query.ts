@@ -91,6 +91,20 @@ export interface HistoryResult {
   queries: Record<'7d' | '24h' | '6h' | '1h', QueryTiming>;
   /** All ten series one after another: what the history page asks for at that range. */
   allSeries: Record<'7d' | '24h', { series: number; ms: Summary; medianMsPrecise: number }>;
+  /**
+   * The 1 h page's requests with the API's JSON encoding: at the store's default of 1,000 points a member and at the
+   * 400 the charts ask for since they fit the data (lib/history/chart-model.ts, CHART_MAX_POINTS).
+   */
+  page1h?: Record<'points1000' | 'points400', PageTiming>;
+}
+
+export interface PageTiming {
+  series: number;
+  maxPoints: number;
+  /** JSON bytes of all the answers together. */
+  bytes: number;
+  ms: Summary;
+  medianMsPrecise: number;
 }
 
 /** Deterministic noise, so every run stores the same bytes. */
@@ -211,7 +225,7 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
       ).map((r) => [r.name, r.bytes]),
     );
 
-    const query = (series: SeriesName, rangeMs: number) =>
+    const query = (series: SeriesName, rangeMs: number, maxPoints?: number) =>
       store.query({
         clusterId: 'bench',
         series,
@@ -219,6 +233,7 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
         to: end,
         rawRetentionMs: RAW_RETENTION_MS,
         now: end,
+        ...(maxPoints !== undefined ? { maxPoints } : {}),
       });
     const timeRuns = (run: () => void) => {
       run(); // warm-up: the pages it reads are in SQLite's cache and the OS's for the timed runs
@@ -255,6 +270,18 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
       '1h': timeQuery(HOUR),
     };
     const allSeries = { '7d': timeAll(DAYS * DAY), '24h': timeAll(DAY) };
+    const timePage = (maxPoints: number): PageTiming => {
+      const bytes = SERIES_NAMES.reduce((n, s) => n + JSON.stringify(query(s, HOUR, maxPoints)).length, 0);
+      return {
+        series: SERIES_NAMES.length,
+        maxPoints,
+        bytes,
+        ...timeRuns(() => {
+          for (const s of SERIES_NAMES) JSON.stringify(query(s, HOUR, maxPoints));
+        }),
+      };
+    };
+    const page1h = { points1000: timePage(1000), points400: timePage(400) };
     log(
       `7 d query ${queries['7d'].medianMsPrecise} ms, 24 h ${queries['24h'].medianMsPrecise} ms (medians of ${settings.queryRuns})`,
     );
@@ -300,6 +327,7 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
       },
       queries,
       allSeries,
+      page1h,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

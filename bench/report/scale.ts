@@ -90,7 +90,13 @@ ${queryRow('6 h', '6h')}
 ${queryRow('1 h', '1h')}
 | 7 d, all ${r.allSeries['7d'].series} series (the history page) | 1-min rollups | ${r.allSeries['7d'].medianMsPrecise} ms |
 | 24 h, all ${r.allSeries['24h'].series} series | 1-min rollups | ${r.allSeries['24h'].medianMsPrecise} ms |
-
+${
+  r.page1h
+    ? `| 1 h, all ${r.page1h.points1000.series} series as the API answers them (JSON), 1,000 points a member | raw | ${r.page1h.points1000.medianMsPrecise} ms, ${mb(r.page1h.points1000.bytes)} |
+| 1 h, the same at 400 points a member (what the charts ask for) | raw | ${r.page1h.points400.medianMsPrecise} ms, ${mb(r.page1h.points400.bytes)} |
+`
+    : ''
+}
 | store | value |
 | --- | --- |
 | file after 7 days (24 h raw + 7 d rollups, ${mb(r.size.freeBytes)} of it free pages) | ${mb(r.size.fileBytes)} |

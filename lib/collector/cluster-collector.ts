@@ -46,6 +46,18 @@ export interface CollectorCounters {
 const PEER_RTT_WINDOW_MS = 60_000;
 /** Failed proposals count for an alert while they happened within this long. */
 const RECENT_FAILURES_MS = 5 * 60_000;
+/** ...and only while they go on: a minute without a new failure ends the alert (the count stays in the history). */
+export const FAILURES_QUIET_MS = 60_000;
+
+/**
+ * The failed proposals of the last five minutes, counted while they go on; 0 once none has failed for a minute, so
+ * the alert resolves soon after the election or outage that caused them rather than five minutes later.
+ */
+export function recentFailedProposals(failed: ReadonlyArray<[number, number]>, now: number): number {
+  const last = failed.at(-1)?.[0];
+  if (last === undefined || now - last > FAILURES_QUIET_MS) return 0;
+  return failed.filter(([t]) => now - t <= RECENT_FAILURES_MS).reduce((n, [, c]) => n + c, 0);
+}
 
 export class ClusterCollector {
   private readonly clients: MemberClients;
@@ -209,7 +221,7 @@ export class ClusterCollector {
         backendCommitP99Ms: m.sample.backendCommitP99Ms,
         worstPeerRttP99Ms:
           m.worstPeerRtt && now - m.worstPeerRtt.at <= 3 * PEER_RTT_WINDOW_MS ? m.worstPeerRtt.value : null,
-        proposalsFailedRecent: m.failed.reduce((n, [, c]) => n + c, 0),
+        proposalsFailedRecent: recentFailedProposals(m.failed, now),
       });
     }
     return out;

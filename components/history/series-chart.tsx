@@ -44,8 +44,9 @@ function unitNote(series: SeriesName, stepMs: number | undefined): string {
   return unit === 'ms' ? 'milliseconds' : 'bytes';
 }
 
-function formatTick(ms: number, spanMs: number): string {
+function formatTick(ms: number, spanMs: number, stepMs: number): string {
   const d = new Date(ms);
+  if (stepMs < 60_000) return formatClock(ms);
   const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
   if (spanMs <= 2 * 86_400_000) return time;
   return `${d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })} ${time}`;
@@ -102,6 +103,7 @@ export function SeriesChart({
   const scale = fitValueScale(data?.members ?? [], levels);
   const [from, to] = axis.domain;
   const span = to - from;
+  const tickStep = axis.ticks.length > 1 ? axis.ticks[1]! - axis.ticks[0]! : span;
   const inDomain = (i: { from: number; to: number }) => i.to > from && i.from < to;
   const quorumLost = outages.quorumLost.filter(inDomain);
   const memberDown = [...outages.memberDown]
@@ -140,7 +142,7 @@ export function SeriesChart({
             <Swatch color={LEVEL_COLOR[l.kind]} dash={l.kind !== 'quota'} />
             {l.label}
             {scale.peak !== null && (
-              <span className="text-slate-500">(above this scale; peak {formatValue(scale.peak, unit)})</span>
+              <span className="text-slate-500"> (above this scale; peak {formatValue(scale.peak, unit)})</span>
             )}
           </li>
         ))}
@@ -176,7 +178,7 @@ export function SeriesChart({
                 domain={axis.domain}
                 ticks={axis.ticks}
                 allowDataOverflow
-                tickFormatter={(v: number) => formatTick(v, span)}
+                tickFormatter={(v: number) => formatTick(v, span, tickStep)}
                 fontSize={11}
               />
               <YAxis

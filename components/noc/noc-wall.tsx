@@ -37,8 +37,8 @@ const TILE =
 const NAME = 'text-[min(10cqh,7cqw)] leading-tight';
 // Secondary text at 4 % of the screen's height (readable from 5 m) wherever the tile has room for it; smaller tiles
 // (nine and more on a wall) size it from the tile, as before.
-const SMALL = 'text-[min(max(4.2vh,7cqh),10cqh,4.8cqw)]';
-const LINE = 'text-[min(max(4.2vh,7cqh),10cqh,4.8cqw)]';
+const SMALL = 'text-[min(max(4.2vh,7cqh),11cqh,5.2cqw)]';
+const LINE = 'text-[min(max(4.2vh,7cqh),11cqh,5.2cqw)]';
 
 /** The state as one large line: as large as the tile allows, never wrapped, whatever the word's length. */
 function StateWord({ icon, word, testId }: { icon: string; word: string; testId: string }) {

@@ -28,12 +28,14 @@ export class HistoryReads {
       rawRetentionMs: this.deps.rawRetentionMs,
       now,
     });
+    const { dataFrom, ...points } = result;
     return {
       series: q.series,
       unit: SERIES[q.series].unit,
       from: new Date(q.from).toISOString(),
       to: new Date(q.to).toISOString(),
-      ...result,
+      dataFrom: new Date(dataFrom).toISOString(),
+      ...points,
     };
   }
 

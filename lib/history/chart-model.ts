@@ -5,8 +5,8 @@ import type { ClusterEvent, SeriesMemberPoints } from './series';
 
 const MINUTE = 60_000;
 
-/** A fitted axis never spans less than this, so a minute-old history is not stretched across the whole chart. */
-export const MIN_FITTED_SPAN_MS = 5 * MINUTE;
+/** A fitted axis never spans less than this, so a few seconds of history are not stretched across the whole chart. */
+export const MIN_FITTED_SPAN_MS = MINUTE;
 
 export interface TimeAxis {
   /** The [from, to] every chart draws, in epoch ms. */
@@ -18,6 +18,9 @@ export interface TimeAxis {
 }
 
 const TICK_STEPS_MS = [
+  10_000,
+  15_000,
+  30_000,
   MINUTE,
   2 * MINUTE,
   5 * MINUTE,

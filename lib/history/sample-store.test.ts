@@ -208,6 +208,7 @@ describe('query', () => {
     expect(result).toEqual({
       resolution: 'raw',
       stepMs: S,
+      dataFrom: T0,
       members: [
         {
           memberId: '01',
@@ -332,6 +333,24 @@ describe('query', () => {
     const now = T0 + DAY;
     expect(store.query({ ...base, series: 'probe_ms', from: now - 6 * H, to: now, now }).resolution).toBe('raw');
     expect(store.query({ ...base, series: 'probe_ms', from: now - 6 * H - 1, to: now, now }).resolution).toBe('1m');
+  });
+
+  it('answers a 24 h query of a dashboard with 20 minutes of history at the resolution of those 20 minutes', () => {
+    const start = T0 + 10 * H;
+    store.insert(everySecond(start, 20 * 60, (i) => i));
+    const now = start + 20 * MIN;
+    const day = store.query({ ...base, series: 'probe_ms', from: now - DAY, to: now, maxPoints: 400, now });
+    expect(day.dataFrom).toBe(start);
+    expect(day.resolution).toBe('raw');
+    expect(day.stepMs).toBe(5 * S); // 1,200 s of samples in at most 400 points; not 5 min buckets of the whole day
+    expect(day.members[0]!.points.length).toBeGreaterThan(200);
+    // With history covering the range, the range is kept.
+    const tenMinutes = store.query({ ...base, series: 'probe_ms', from: now - 10 * MIN, to: now, now });
+    expect(tenMinutes.dataFrom).toBe(now - 10 * MIN);
+    // And a series with nothing stored keeps the asked range.
+    const none = store.query({ ...base, series: 'wal_fsync_p99_ms', from: now - DAY, to: now, now });
+    expect(none.dataFrom).toBe(now - DAY);
+    expect(none.members).toEqual([]);
   });
 
   it('refuses an empty range and a nonsensical point budget', () => {

@@ -32,6 +32,11 @@ export interface SampleQuery {
 export interface SampleQueryResult {
   resolution: 'raw' | '1m';
   stepMs: number;
+  /**
+   * Epoch ms the answer starts at: the query's `from`, or the series' first stored sample when that is later (a
+   * dashboard installed an hour ago answers a 24 h query at the resolution of its one hour).
+   */
+  dataFrom: number;
   members: SeriesMemberPoints[];
 }
 
@@ -145,6 +150,7 @@ export class SampleStore {
   private readonly pruneRaw: Database.Statement<[number, number]>;
   private readonly pruneRollups: Database.Statement<[number, number]>;
   private readonly points: Record<'raw' | '1m', Record<Aggregate, Database.Statement<[object], PointRow>>>;
+  private readonly firstAt: Database.Statement<[object], number | null>;
 
   constructor(private readonly db: Database.Database) {
     this.upsertMember = db.prepare(
@@ -173,6 +179,18 @@ export class SampleStore {
     this.pruneRollups = db.prepare(
       'DELETE FROM rollups_1m WHERE series = ? AND member IN (SELECT id FROM members) AND minute < ?',
     );
+    // One index seek per member and table (the first row of its primary-key range), not a scan of the series.
+    this.firstAt = db
+      .prepare<[object], number | null>(
+        `SELECT min(first) FROM (
+           SELECT (SELECT s.at FROM samples s WHERE s.series = :series AND s.member = m.id ORDER BY s.at LIMIT 1) AS first
+           FROM members m WHERE m.cluster_id = :cluster AND ${MEMBER_FILTER}
+           UNION ALL
+           SELECT (SELECT r.minute FROM rollups_1m r WHERE r.series = :series AND r.member = m.id ORDER BY r.minute LIMIT 1)
+           FROM members m WHERE m.cluster_id = :cluster AND ${MEMBER_FILTER}
+         )`,
+      )
+      .pluck();
     this.points = {
       raw: { max: db.prepare(rawPointsSql('max')), sum: db.prepare(rawPointsSql('sum')) },
       '1m': { max: db.prepare(rollupPointsSql('max')), sum: db.prepare(rollupPointsSql('sum')) },
@@ -299,15 +317,17 @@ export class SampleStore {
     }
     if (!(q.from < q.to)) throw new RangeError(`query range: from (${q.from}) must be before to (${q.to})`);
     const now = q.now ?? Date.now();
+    const cluster = { cluster: q.clusterId, member: q.memberId ?? null, series: SERIES_CODES[q.series] };
+    // Nothing is stored before the first sample: the range that has data decides the resolution and the step.
+    const first = this.firstAt.get(cluster) ?? null;
+    const from = first !== null && first > q.from && first < q.to ? first : q.from;
     const rawFrom = Math.max(now - q.rawRetentionMs, this.meta(RAW_PRUNED_BEFORE) ?? -Infinity);
-    const resolution = q.to - q.from <= RAW_MAX_RANGE_MS && q.from >= rawFrom ? 'raw' : '1m';
-    const stepMs = bucketStepMs(q.from, q.to, maxPoints, resolution === 'raw' ? SECOND : MINUTE);
+    const resolution = q.to - from <= RAW_MAX_RANGE_MS && from >= rawFrom ? 'raw' : '1m';
+    const stepMs = bucketStepMs(from, q.to, maxPoints, resolution === 'raw' ? SECOND : MINUTE);
     const aggregate = SERIES[q.series].aggregate;
     const params = {
-      cluster: q.clusterId,
-      member: q.memberId ?? null,
-      series: SERIES_CODES[q.series],
-      from: q.from,
+      ...cluster,
+      from,
       to: q.to,
       // Bound as an integer so `at / step` divides as integers (better-sqlite3 binds numbers as REAL).
       step: BigInt(stepMs),
@@ -323,6 +343,6 @@ export class SampleStore {
       }
       current.points.push([row.bucket, row.value]);
     }
-    return { resolution, stepMs, members };
+    return { resolution, stepMs, dataFrom: from, members };
   }
 }

@@ -67,7 +67,9 @@ export interface HistoryResponse {
   unit: SeriesUnit;
   from: string;
   to: string;
-  /** "raw" samples or "1m" rollups; the server picks by range. */
+  /** Where the answer starts: `from`, or the first stored sample when the history begins inside the range. */
+  dataFrom: string;
+  /** "raw" samples or "1m" rollups; the server picks by the range that has data. */
   resolution: 'raw' | '1m';
   /** Width of one returned point in ms (points are bucketed so a member has at most about 1,000). */
   stepMs: number;

@@ -101,7 +101,11 @@ test('three clusters at 1920×1080: healthy, degraded and unreachable read as wo
     },
   );
   // "(+N)" says what it counts.
-  await expect(tile(page, 'staging').getByTestId('noc-alert')).toContainText(/\(\+\d+ more alerts?\)/);
+  const more = tile(page, 'staging').getByTestId('noc-more');
+  await expect(more).toHaveText(/^\+\d+ more alerts?$/);
+  // Shown whole, not cut by the summary beside it.
+  expect(await more.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+  await expect(tile(page, 'staging').getByTestId('noc-snapshot')).toHaveText('snapshot NONE');
 
   await expect(tile(page, 'edge')).toHaveAttribute('data-state', 'no-data', { timeout: 15_000 });
   await expect(tile(page, 'edge')).toContainText('NO DATA');

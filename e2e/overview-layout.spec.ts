@@ -12,9 +12,12 @@ import type { AlertsResponse } from '../lib/alerts/alert-types';
 import { writeDashboardConfig } from './support/config-file';
 import { E2E_ROOT } from './support/e2e-env';
 import { overflowingElements, spilledText } from './support/layout';
+import { operatorApi } from './support/local-stack';
+import { snapshotEnding } from './support/snapshot-api';
 
 const ROOT = path.join(E2E_ROOT, 'overview-layout');
 const CLUSTER_ID = 'busy';
+const ADMIN_PASSWORD = 'layout-admin-password-1';
 const SIZES = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'laptop', width: 1366, height: 768 },
@@ -51,7 +54,7 @@ test.beforeAll(async () => {
   ]);
   dashboard = await startDashboard({
     port: 3331,
-    env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ANONYMOUS: 'viewer' },
+    env: { ETCD_DASHBOARD_CONFIG: config, DASHBOARD_ANONYMOUS: 'viewer', DASHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD },
     logFile: path.join(ROOT, 'dashboard.log'),
   });
   api = await request.newContext({ baseURL: dashboard.url });
@@ -162,6 +165,15 @@ const PAGES = [
 
 for (const p of PAGES) {
   test(`${p.path} at four sizes: nothing sticks out of the screen or its card`, async ({ page }, testInfo) => {
+    if (p.path === '/snapshots') {
+      // A real snapshot, so the table has a row to lay out (taken after the overview's tests, which want none).
+      const operator = await operatorApi(dashboard.url, ADMIN_PASSWORD, 'layout-operator');
+      try {
+        await snapshotEnding(operator, CLUSTER_ID, 'succeeded', 30_000);
+      } finally {
+        await operator.dispose();
+      }
+    }
     for (const size of SIZES) {
       await page.setViewportSize({ width: size.width, height: size.height });
       await page.goto(`${dashboard.url}${p.path}?cluster=${CLUSTER_ID}`);
@@ -172,6 +184,15 @@ for (const p of PAGES) {
       await testInfo.attach(name, { path: file, contentType: 'image/png' });
       expect(await overflowingElements(page), `${p.path} at ${size.name}`).toEqual([]);
       expect(await spilledText(page, p.cards), `${p.path} at ${size.name}`).toEqual([]);
+      if (p.path === '/snapshots') {
+        // A phone gets a card per snapshot with each field labelled; a laptop and wider get the table.
+        const row = page.getByTestId('snapshot-row').first();
+        await expect(row).toContainText('✓ verified');
+        const display = await row.evaluate((el) => getComputedStyle(el).display);
+        expect(display, size.name).toBe(size.width < 768 ? 'grid' : 'table-row');
+        if (size.width < 768) await expect(row.getByText('Keys (all revisions)')).toBeVisible();
+        else await expect(page.getByRole('columnheader', { name: 'Keys (all revisions)' })).toBeVisible();
+      }
     }
   });
 }

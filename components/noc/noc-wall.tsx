@@ -89,7 +89,9 @@ function Tile({
       : leader.kind === 'unnamed'
         ? '★ leader elected'
         : '✕ no leader';
-  const liveLine = down.length > 0 ? `✖ down: ${down.join(', ')} · ${leaderText}` : leaderText;
+  // With members down, who is down is the line (the leader only when there is none); the leader is on the overview.
+  const liveLine =
+    down.length > 0 ? `✖ down: ${down.join(', ')}${leader.kind === 'none' ? ' · no leader' : ''}` : leaderText;
   const quota = s.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
   const snap = s.lastVerifiedSnapshot;
   // Judged on the server's clock (the browser's plus the offset this answer showed), as the overview does.
@@ -173,17 +175,32 @@ function Tile({
           )}
         </div>
         {tile.worstAlert ? (
-          <p data-testid="noc-alert" className="truncate font-semibold" title={tile.worstAlert.summary}>
-            {SEVERITY_ICON[tile.worstAlert.severity]} {tile.worstAlert.summary}
-            {tile.firingCount > 1 ? ` (+${tile.firingCount - 1} more alert${tile.firingCount > 2 ? 's' : ''})` : ''}
-          </p>
+          // The count of the others never gives way to a long summary: the summary is what is cut.
+          <div
+            data-testid="noc-alert"
+            className="flex min-w-0 items-baseline gap-[1.5cqw] font-semibold"
+            title={tile.worstAlert.summary}
+          >
+            <p className="min-w-0 truncate">
+              {SEVERITY_ICON[tile.worstAlert.severity]} {tile.worstAlert.summary}
+            </p>
+            {tile.firingCount > 1 && (
+              <p data-testid="noc-more" className="shrink-0 whitespace-nowrap opacity-90">
+                +{tile.firingCount - 1} more alert{tile.firingCount > 2 ? 's' : ''}
+              </p>
+            )}
+          </div>
         ) : (
           <p className="opacity-80">no alerts</p>
         )}
-        <p className="truncate opacity-90">
-          DB {formatBytes(maxDb)} of {formatBytes(quota)} ({Math.round((100 * maxDb) / quota)} %) · snapshot{' '}
-          {snap ? `${formatAge(now - Date.parse(snap.finishedAt))} ago` : 'NONE'}
-        </p>
+        <div className="flex min-w-0 items-baseline justify-between gap-[2cqw] opacity-90">
+          <p className="truncate" title={`DB ${formatBytes(maxDb)} of ${formatBytes(quota)}`}>
+            DB {Math.round((100 * maxDb) / quota)} % of quota
+          </p>
+          <p data-testid="noc-snapshot" className="shrink-0 whitespace-nowrap">
+            snapshot {snap ? `${formatAge(now - Date.parse(snap.finishedAt))} ago` : 'NONE'}
+          </p>
+        </div>
       </div>
     </section>
   );

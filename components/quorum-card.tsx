@@ -1,6 +1,6 @@
 'use client';
 
-import { describeQuorum, downMembers, leaderLine } from '@/lib/cluster/quorum';
+import { describeQuorum, leaderLine, troubleText } from '@/lib/cluster/quorum';
 import type { ClusterStatus } from '@/lib/cluster/status-types';
 import { NO_DATA_STYLE, QUORUM_STYLE } from './health-style';
 
@@ -57,12 +57,12 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
       <p data-testid="quorum-leader" className="mt-2 text-base">
         {(() => {
           const line = leaderLine(q, status.leader);
-          const down = downMembers(status.members);
+          const trouble = troubleText(status.members);
           const downText =
-            down.length > 0 ? (
+            trouble !== null ? (
               <>
                 {' '}
-                · down: <strong>{down.join(', ')}</strong>
+                · <strong data-testid="quorum-trouble">{trouble}</strong>
               </>
             ) : null;
           if (line.kind === 'leader')

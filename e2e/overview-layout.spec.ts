@@ -14,6 +14,7 @@ import { E2E_ROOT } from './support/e2e-env';
 import { overflowingElements, spilledText } from './support/layout';
 import { operatorApi } from './support/local-stack';
 import { snapshotEnding } from './support/snapshot-api';
+import { waitForStatus } from './support/status-api';
 
 const ROOT = path.join(E2E_ROOT, 'overview-layout');
 const CLUSTER_ID = 'busy';
@@ -161,6 +162,9 @@ const PAGES = [
   { path: '/maintenance', ready: 'main h2', cards: 'main section' },
   { path: '/runbooks', ready: '[data-testid="runbook"]', cards: '[data-testid="runbook"]' },
   { path: '/noc', ready: '[data-testid="noc-tile"]', cards: '[data-testid="noc-tile"]' },
+  { path: '/login', ready: 'form[aria-label="Sign in"]', cards: 'form' },
+  { path: '/audit', ready: '[data-testid="audit-row"]', cards: 'main', admin: true },
+  { path: '/tokens', ready: '[data-testid="token-row"]', cards: 'main', admin: true },
 ] as const;
 
 for (const p of PAGES) {
@@ -173,6 +177,13 @@ for (const p of PAGES) {
       } finally {
         await operator.dispose();
       }
+    }
+    if ('admin' in p) {
+      // The page's own context signs in, so the browser carries the session cookie.
+      const res = await page.request.post(`${dashboard.url}/api/auth/login`, {
+        data: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      expect(res.status()).toBe(200);
     }
     for (const size of SIZES) {
       await page.setViewportSize({ width: size.width, height: size.height });
@@ -196,3 +207,56 @@ for (const p of PAGES) {
     }
   });
 }
+
+test('an outage at four sizes: the down member named at once; without quorum no page names a leader', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const names = cluster.state.members.map((m) => m.name);
+  const noc = page.locator(`[data-testid="noc-tile"][data-cluster="${CLUSTER_ID}"]`);
+  const shots = async (state: string) => {
+    for (const size of SIZES) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      for (const [path, ready] of [
+        ['/', page.getByTestId('quorum-card')],
+        ['/noc', noc],
+      ] as const) {
+        await page.goto(`${dashboard.url}${path}?cluster=${CLUSTER_ID}`);
+        await expect(ready).toHaveAttribute('data-state', state);
+        const name = `outage-${state}-${path === '/' ? 'overview' : 'noc'}-${size.name}`;
+        const file = testInfo.outputPath(`${name}.png`);
+        await page.screenshot({ path: file, fullPage: path === '/' });
+        await testInfo.attach(name, { path: file, contentType: 'image/png' });
+        expect(await overflowingElements(page), name).toEqual([]);
+      }
+    }
+  };
+  try {
+    await cluster.stopMember(2);
+    await waitForStatus(api, (s) => s.quorum.state === 'at-risk', 20_000, CLUSTER_ID);
+    await page.goto(`${dashboard.url}/?cluster=${CLUSTER_ID}`);
+    await expect(page.getByTestId('quorum-trouble')).toHaveText(`down: ${names[2]}`);
+    await expect(page.getByTestId('quorum-leader')).toContainText('Leader: ');
+    await page.goto(`${dashboard.url}/noc`);
+    await expect(noc.getByTestId('noc-live')).toHaveText(`✖ down: ${names[2]}`);
+    await shots('at-risk');
+
+    await cluster.stopMember(1);
+    await waitForStatus(api, (s) => s.quorum.state === 'lost', 20_000, CLUSTER_ID);
+    await page.goto(`${dashboard.url}/?cluster=${CLUSTER_ID}`);
+    const leaderLine = page.getByTestId('quorum-leader');
+    await expect(leaderLine).toContainText('No leader');
+    await expect(leaderLine).not.toContainText('Leader: ');
+    await expect(page.getByTestId('quorum-trouble')).toContainText(`down: ${names[1]}, ${names[2]}`);
+    await page.goto(`${dashboard.url}/noc`);
+    await expect(noc.getByTestId('noc-live')).toContainText(`✖ down: ${names[1]}, ${names[2]}`);
+    await expect(noc.getByTestId('noc-live')).toContainText('no leader');
+    await expect(noc).not.toContainText('★ leader');
+    await shots('lost');
+  } finally {
+    cluster.startMember(1);
+    cluster.startMember(2);
+    await cluster.waitHealthy(30_000);
+  }
+  await waitForStatus(api, (s) => s.quorum.state === 'healthy', 30_000, CLUSTER_ID);
+});

@@ -174,7 +174,8 @@ test('a member stopped reaches Alertmanager as etcdDashboardMemberDown, silenced
   // The runbook link opens the rule's entry, with the advice the alert carries.
   await page.goto(runbook);
   const entry = page.locator('#etcdDashboardMemberDown');
-  await expect(entry.getByRole('heading')).toHaveText('etcdDashboardMemberDown');
+  await expect(entry.getByRole('heading')).toHaveText('Member down');
+  await expect(entry.locator('code').first()).toHaveText('etcdDashboardMemberDown');
   await expect(entry).toContainText(alert!.annotations.description!);
 
   // Alertmanager grouped and sent it on.

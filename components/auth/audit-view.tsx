@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { formatDateTime } from '@/lib/format/units';
+import { CARD_ROW, CARD_TABLE, CARD_TBODY, CARD_THEAD, Cell } from '../card-table';
 import { auditQuery, type AuditFilters } from '@/lib/query/admin-queries';
 
 const RANGES = ['-1h', '-24h', '-7d', '-31d'] as const;
@@ -49,9 +50,9 @@ export function AuditView() {
           {audit.error.message}
         </p>
       )}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead>
+      <div className="md:overflow-x-auto">
+        <table className={CARD_TABLE}>
+          <thead className={CARD_THEAD}>
             <tr className="border-b border-slate-300 dark:border-slate-700">
               <th className="py-1">Time</th>
               <th>Who</th>
@@ -63,30 +64,41 @@ export function AuditView() {
               <th>Details</th>
             </tr>
           </thead>
-          <tbody>
+          <tbody className={CARD_TBODY}>
             {(audit.data?.entries ?? []).map((e) => (
               <tr
                 key={e.id}
                 data-testid="audit-row"
                 data-action={e.action}
                 data-outcome={e.outcome}
-                className="border-b border-slate-200 align-top dark:border-slate-800"
+                className={CARD_ROW}
               >
-                <td className="py-1 font-mono text-xs">{formatDateTime(e.at)}</td>
-                <td>
+                <Cell label="Time" className="font-mono text-xs">
+                  {formatDateTime(e.at)}
+                </Cell>
+                <Cell label="Who" className="break-words">
                   {e.actor}
                   {e.role ? ` (${e.role})` : ''}
-                </td>
-                <td>{e.method}</td>
-                <td className="font-mono text-xs">{e.source ?? '—'}</td>
-                <td>{e.action}</td>
-                <td>{[e.clusterId, e.memberId].filter(Boolean).join(' / ') || '—'}</td>
-                <td className={e.outcome === 'success' ? 'text-emerald-700' : 'font-semibold text-red-700'}>
+                </Cell>
+                <Cell label="How">{e.method}</Cell>
+                <Cell label="From" className="break-all font-mono text-xs">
+                  {e.source ?? '—'}
+                </Cell>
+                <Cell label="Action" className="break-words">
+                  {e.action}
+                </Cell>
+                <Cell label="Target" className="break-all">
+                  {[e.clusterId, e.memberId].filter(Boolean).join(' / ') || '—'}
+                </Cell>
+                <Cell
+                  label="Outcome"
+                  className={e.outcome === 'success' ? 'text-emerald-700' : 'font-semibold text-red-700'}
+                >
                   {e.outcome}
-                </td>
-                <td className="max-w-md break-words font-mono text-xs">
+                </Cell>
+                <Cell label="Details" wide className="break-all font-mono text-xs md:max-w-md">
                   {Object.keys(e.details).length > 0 ? JSON.stringify(e.details) : ''}
-                </td>
+                </Cell>
               </tr>
             ))}
           </tbody>

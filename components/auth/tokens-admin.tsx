@@ -6,6 +6,7 @@ import { ROLES } from '@/lib/auth/roles';
 import { tokensQuery } from '@/lib/query/admin-queries';
 import { formatDateTime } from '@/lib/format/units';
 import { sendJson } from '@/lib/query/fetch-json';
+import { CARD_ROW, CARD_TABLE, CARD_TBODY, CARD_THEAD, Cell } from '../card-table';
 import { CopyButton } from '../copy-button';
 
 const when = (v: number | string | null) => (v === null ? '—' : formatDateTime(v));
@@ -105,8 +106,8 @@ export function TokensAdmin() {
         </div>
       )}
 
-      <table className="w-full text-left text-sm">
-        <thead>
+      <table className={CARD_TABLE}>
+        <thead className={CARD_THEAD}>
           <tr className="border-b border-slate-300 dark:border-slate-700">
             <th className="py-1">Name</th>
             <th>Role</th>
@@ -114,23 +115,25 @@ export function TokensAdmin() {
             <th>Created</th>
             <th>Expires</th>
             <th>Last used</th>
-            <th />
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
-        <tbody>
+        <tbody className={CARD_TBODY}>
           {(tokens.data?.tokens ?? []).map((t) => (
-            <tr key={t.id} data-testid="token-row" className="border-b border-slate-200 dark:border-slate-800">
-              <td className="py-1">
+            <tr key={t.id} data-testid="token-row" className={CARD_ROW}>
+              <Cell label="Name" wide className="break-all">
                 {t.name} <code className="text-xs text-slate-500">{t.id}</code>
-              </td>
-              <td>{t.role}</td>
-              <td>{t.state}</td>
-              <td>
+              </Cell>
+              <Cell label="Role">{t.role}</Cell>
+              <Cell label="State">{t.state}</Cell>
+              <Cell label="Created" className="break-words">
                 {when(t.createdAt)} by {t.createdBy}
-              </td>
-              <td>{when(t.expiresAt)}</td>
-              <td>{when(t.lastUsedAt)}</td>
-              <td>
+              </Cell>
+              <Cell label="Expires">{when(t.expiresAt)}</Cell>
+              <Cell label="Last used">{when(t.lastUsedAt)}</Cell>
+              <td className="md:py-1">
                 {t.state === 'active' && (
                   <button type="button" className="text-red-700 underline" onClick={() => revoke.mutate(t.id)}>
                     revoke

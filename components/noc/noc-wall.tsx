@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { deriveFreshness } from '@/lib/cluster/freshness';
 import type { NocTile } from '@/lib/alerts/noc-types';
-import { downMembers, leaderLine } from '@/lib/cluster/quorum';
+import { leaderLine, troubleText } from '@/lib/cluster/quorum';
 import type { QuorumState } from '@/lib/cluster/status-types';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/history/range-presets';
 import { formatAge, formatBytes, formatClock } from '@/lib/format/units';
@@ -81,7 +81,7 @@ function Tile({
   const style = { ...QUORUM_STYLE[s.quorum.state], bg: NOC_BG[s.quorum.state] };
   const maxDb = Math.max(0, ...s.members.map((m) => m.status?.dbSize ?? 0));
   // The live state first, before any alert's for-duration has passed: who is down, and a leader only with quorum.
-  const down = downMembers(s.members);
+  const trouble = troubleText(s.members);
   const leader = leaderLine(s.quorum, s.leader);
   const leaderText =
     leader.kind === 'leader'
@@ -90,8 +90,7 @@ function Tile({
         ? '★ leader elected'
         : '✕ no leader';
   // With members down, who is down is the line (the leader only when there is none); the leader is on the overview.
-  const liveLine =
-    down.length > 0 ? `✖ down: ${down.join(', ')}${leader.kind === 'none' ? ' · no leader' : ''}` : leaderText;
+  const liveLine = trouble !== null ? `✖ ${trouble}${leader.kind === 'none' ? ' · no leader' : ''}` : leaderText;
   const quota = s.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
   const snap = s.lastVerifiedSnapshot;
   // Judged on the server's clock (the browser's plus the offset this answer showed), as the overview does.
@@ -160,7 +159,7 @@ function Tile({
         <div className="flex min-w-0 items-baseline justify-between gap-[2cqw]">
           <p
             data-testid="noc-live"
-            className={`truncate ${down.length > 0 || s.quorum.state === 'lost' ? 'font-black' : ''}`}
+            className={`truncate ${trouble !== null || s.quorum.state === 'lost' ? 'font-black' : ''}`}
           >
             {liveLine}
           </p>

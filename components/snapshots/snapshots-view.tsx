@@ -2,7 +2,6 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ReactNode } from 'react';
 import { formatAge, formatBytes, formatDateTime } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { sendJson } from '@/lib/query/fetch-json';
@@ -10,6 +9,7 @@ import { snapshotDetailQuery, snapshotsQuery } from '@/lib/query/snapshot-querie
 import type { RestoreTest, SnapshotRecord } from '@/lib/snapshots/snapshot-types';
 import { useNow } from '../use-now';
 import { SnapshotProgress } from './snapshot-progress';
+import { CARD_ROW, CARD_TABLE, CARD_TBODY, CARD_THEAD, Cell } from '../card-table';
 import { CopyButton } from '../copy-button';
 import { formatDuration } from './duration';
 import { RestoreTestBadge, RestoreTestDetails, restoreTestable, restoreTestShown } from './restore-test-result';
@@ -23,16 +23,6 @@ const STATUS_STYLE: Record<SnapshotRecord['status'], string> = {
 function duration(s: SnapshotRecord): string {
   if (!s.finishedAt) return '—';
   return formatDuration(Date.parse(s.finishedAt) - Date.parse(s.startedAt));
-}
-
-/** A table cell that, on a narrow screen where the table becomes one card per snapshot, says what it holds. */
-function Cell({ label, className = '', children }: { label: string; className?: string; children: ReactNode }) {
-  return (
-    <td className={`min-w-0 md:py-1 ${className}`}>
-      <span className="block text-xs text-slate-500 md:hidden">{label}</span>
-      {children}
-    </td>
-  );
 }
 
 function statusWord(s: SnapshotRecord): string {
@@ -131,8 +121,8 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
       <section aria-label="Snapshot history" className="md:overflow-x-auto">
         <h2 className="mb-2 text-lg font-semibold">History</h2>
         {/* A table from 768 px; below, each row is a card of labelled fields (no sideways scroll on a phone). */}
-        <table className="block w-full text-left text-sm md:table">
-          <thead className="hidden md:table-header-group">
+        <table className={CARD_TABLE}>
+          <thead className={CARD_THEAD}>
             <tr className="border-b border-slate-300 dark:border-slate-700">
               <th className="py-1">Status</th>
               <th>Restore test</th>
@@ -150,7 +140,7 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
               </th>
             </tr>
           </thead>
-          <tbody className="block space-y-2 md:table-row-group md:space-y-0">
+          <tbody className={CARD_TBODY}>
             {snapshots.map((s) => (
               <tr
                 key={s.id}
@@ -158,7 +148,7 @@ export function SnapshotsView({ clusterId, canAct }: { clusterId: string; canAct
                 data-status={s.status}
                 data-snapshot-id={s.id}
                 data-restore-test={restoreTestShown(s) ?? undefined}
-                className={`grid grid-cols-2 gap-x-3 gap-y-2 rounded-lg border border-slate-200 p-3 align-top sm:grid-cols-3 md:table-row md:rounded-none md:border-0 md:border-b md:p-0 dark:border-slate-800 ${selected === s.id ? 'bg-sky-50 dark:bg-sky-950' : ''}`}
+                className={`${CARD_ROW} ${selected === s.id ? 'bg-sky-50 dark:bg-sky-950' : ''}`}
               >
                 <td className="col-span-2 min-w-0 sm:col-span-3 md:py-1">
                   <span className={`rounded px-1.5 py-0.5 text-xs font-semibold ${STATUS_STYLE[s.status]}`}>

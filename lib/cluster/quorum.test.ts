@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   computeQuorum,
   describeQuorum,
-  downMembers,
   leaderLine,
+  memberTrouble,
   requiredForQuorum,
   sizeWarning,
+  troubleText,
   type QuorumInput,
 } from './quorum';
 import type { MemberHealth } from './status-types';
@@ -316,15 +317,17 @@ describe('leaderLine and downMembers', () => {
     expect(leaderLine({ state: 'healthy' }, null)).toEqual({ kind: 'unnamed' });
   });
 
-  it('names the voting members that are down, not learners nor defragmenting members', () => {
-    expect(
-      downMembers([
-        { name: 'm0', isLearner: false, health: 'healthy' },
-        { name: 'm1', isLearner: false, health: 'unreachable' },
-        { name: 'm2', isLearner: false, health: 'unhealthy', defragmenting: true },
-        { name: 'l1', isLearner: true, health: 'unreachable' },
-        { name: 'm3', isLearner: false, health: 'unhealthy' },
-      ]),
-    ).toEqual(['m1', 'm3']);
+  it('names the voting members that are down or unhealthy, not learners nor defragmenting members', () => {
+    const members = [
+      { name: 'm0', isLearner: false, health: 'healthy' as const },
+      { name: 'm1', isLearner: false, health: 'unreachable' as const },
+      { name: 'm2', isLearner: false, health: 'unhealthy' as const, defragmenting: true },
+      { name: 'l1', isLearner: true, health: 'unreachable' as const },
+      { name: 'm3', isLearner: false, health: 'unhealthy' as const },
+      { name: 'm4', isLearner: false, health: 'unreachable' as const },
+    ];
+    expect(memberTrouble(members)).toEqual({ down: ['m1', 'm4'], unhealthy: ['m3'] });
+    expect(troubleText(members)).toBe('down: m1, m4 · unhealthy: m3');
+    expect(troubleText(members.slice(0, 1))).toBeNull();
   });
 });

@@ -50,11 +50,28 @@ export function sizeWarning(voting: number): string | null {
   return null;
 }
 
-/** The voting members not healthy, by name, for "m1, m2 down": busy (defragmenting) members are not down. */
-export function downMembers(
-  members: ReadonlyArray<{ name: string; isLearner: boolean; health: MemberHealth; defragmenting?: boolean }>,
-): string[] {
-  return members.filter((m) => !m.isLearner && m.health !== 'healthy' && !m.defragmenting).map((m) => m.name);
+type TroubleInput = { name: string; isLearner: boolean; health: MemberHealth; defragmenting?: boolean };
+
+/**
+ * The voting members not healthy, by name: "down" when they do not answer, "unhealthy" when they answer but fail the
+ * health read (as every member does without quorum). Busy (defragmenting) members are neither.
+ */
+export function memberTrouble(members: ReadonlyArray<TroubleInput>): { down: string[]; unhealthy: string[] } {
+  const voters = members.filter((m) => !m.isLearner && m.health !== 'healthy' && !m.defragmenting);
+  return {
+    down: voters.filter((m) => m.health === 'unreachable').map((m) => m.name),
+    unhealthy: voters.filter((m) => m.health === 'unhealthy').map((m) => m.name),
+  };
+}
+
+/** "down: m1, m2 · unhealthy: m0", or null when every voting member is healthy or busy. */
+export function troubleText(members: ReadonlyArray<TroubleInput>): string | null {
+  const { down, unhealthy } = memberTrouble(members);
+  const parts = [
+    ...(down.length > 0 ? [`down: ${down.join(', ')}`] : []),
+    ...(unhealthy.length > 0 ? [`unhealthy: ${unhealthy.join(', ')}`] : []),
+  ];
+  return parts.length > 0 ? parts.join(' · ') : null;
 }
 
 export type LeaderLine =

@@ -929,7 +929,12 @@ test('an admin reads the audit log at /audit and filters it; other roles are tol
   await page.getByLabel('Who').fill('vera');
   await expect(denied.filter({ hasText: 'vera (viewer)' }).first()).toBeVisible();
   await expect
-    .poll(async () => rows.evaluateAll((r) => r.every((e) => /^vera\b/.test(e.children[1]?.textContent ?? ''))))
+    // innerText: what the cell shows (its label, for the phone's cards, is hidden on a laptop).
+    .poll(async () =>
+      rows.evaluateAll((r) =>
+        r.every((e) => /^vera\b/.test((e.children[1] as HTMLElement | undefined)?.innerText ?? '')),
+      ),
+    )
     .toBe(true);
   await expect(rows.filter({ hasText: 'token:setup' })).toHaveCount(0);
   // No error from the audit API on the page (Next.js's route announcer, outside <main>, is also an alert).

@@ -38,6 +38,8 @@ export async function spilledText(page: Page, selector: string): Promise<string[
         const style = getComputedStyle(el);
         const r = el.getBoundingClientRect();
         if (r.width === 0 || r.height === 0) continue;
+        // Visually hidden on purpose for screen readers (Tailwind's sr-only: 1 px, clipped).
+        if (style.position === 'absolute' && r.width <= 1 && r.height <= 1) continue;
         const onPurpose = style.textOverflow === 'ellipsis' || style.webkitLineClamp !== 'none';
         const spills = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
         const outside =

@@ -325,9 +325,10 @@ describe('leaderLine and downMembers', () => {
       { name: 'l1', isLearner: true, health: 'unreachable' as const },
       { name: 'm3', isLearner: false, health: 'unhealthy' as const },
       { name: 'm4', isLearner: false, health: 'unreachable' as const },
-    ];
-    expect(memberTrouble(members)).toEqual({ down: ['m1', 'm4'], unhealthy: ['m3'] });
-    expect(troubleText(members)).toBe('down: m1, m4 · unhealthy: m3');
-    expect(troubleText(members.slice(0, 1))).toBeNull();
+      { name: 'm10', isLearner: false, health: 'unreachable' as const },
+    ].reverse();
+    expect(memberTrouble(members)).toEqual({ down: ['m1', 'm10', 'm4'], unhealthy: ['m3'] });
+    expect(troubleText(members)).toBe('down: m1, m10, m4 · unhealthy: m3');
+    expect(troubleText(members.filter((m) => m.name === 'm0'))).toBeNull();
   });
 });

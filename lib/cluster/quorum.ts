@@ -57,7 +57,10 @@ type TroubleInput = { name: string; isLearner: boolean; health: MemberHealth; de
  * health read (as every member does without quorum). Busy (defragmenting) members are neither.
  */
 export function memberTrouble(members: ReadonlyArray<TroubleInput>): { down: string[]; unhealthy: string[] } {
-  const voters = members.filter((m) => !m.isLearner && m.health !== 'healthy' && !m.defragmenting);
+  // By name, so the line reads the same at every poll whatever order the member list comes in.
+  const voters = members
+    .filter((m) => !m.isLearner && m.health !== 'healthy' && !m.defragmenting)
+    .sort((a, b) => a.name.localeCompare(b.name));
   return {
     down: voters.filter((m) => m.health === 'unreachable').map((m) => m.name),
     unhealthy: voters.filter((m) => m.health === 'unhealthy').map((m) => m.name),

@@ -102,7 +102,17 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   const events = useQuery(eventsQuery(win, types));
   const leaderEvents = useQuery(eventsQuery(win, ['leader_changed']));
   const outageEvents = useQuery(eventsQuery(win, ['quorum_lost', 'quorum_restored', 'member_down', 'member_up']));
-  const outages = outagesFrom(outageEvents.data?.events ?? [], axis.domain);
+  // A live range also knows the state now: an outage that began before the range and goes on has no event in it.
+  const outages = outagesFrom(
+    outageEvents.data?.events ?? [],
+    axis.domain,
+    live && status.data
+      ? {
+          quorumLost: status.data.quorum.state === 'lost',
+          downMemberIds: status.data.members.filter((m) => m.id && m.health !== 'healthy').map((m) => m.id!),
+        }
+      : undefined,
+  );
   const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({
     at: Date.parse(e.at),
     label: 'leader',
@@ -161,7 +171,7 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
       </div>
       {axis.fitted && (
         <p data-testid="axis-fitted" className="text-sm text-slate-600 dark:text-slate-400">
-          History begins at {new Date(firstSample([probe.data])!).toLocaleTimeString('en-GB')}: the charts show the{' '}
+          History begins at {formatDateTime(probe.data?.dataFrom ?? firstSample([probe.data])!)}: the charts show the{' '}
           {formatAge(axis.domain[1] - axis.domain[0])} since then, not the whole{' '}
           {live ? RANGE_PRESETS[range].label : formatAge(rangeDomain[1] - rangeDomain[0])} chosen.
         </p>

@@ -46,16 +46,23 @@ export interface CollectorCounters {
 const PEER_RTT_WINDOW_MS = 60_000;
 /** Failed proposals count for an alert while they happened within this long. */
 const RECENT_FAILURES_MS = 5 * 60_000;
-/** ...and only while they go on: a minute without a new failure ends the alert (the count stays in the history). */
+/**
+ * ...and only while they go on: a minute without a new failure (two scrapes, when scrapes are further apart) ends the
+ * alert; the count stays in the history.
+ */
 export const FAILURES_QUIET_MS = 60_000;
 
 /**
- * The failed proposals of the last five minutes, counted while they go on; 0 once none has failed for a minute, so
- * the alert resolves soon after the election or outage that caused them rather than five minutes later.
+ * The failed proposals of the last five minutes, counted while they go on; 0 once none has failed for the quiet time,
+ * so the alert resolves soon after the election or outage that caused them rather than five minutes later.
  */
-export function recentFailedProposals(failed: ReadonlyArray<[number, number]>, now: number): number {
+export function recentFailedProposals(
+  failed: ReadonlyArray<[number, number]>,
+  now: number,
+  metricsIntervalMs = 0,
+): number {
   const last = failed.at(-1)?.[0];
-  if (last === undefined || now - last > FAILURES_QUIET_MS) return 0;
+  if (last === undefined || now - last > Math.max(FAILURES_QUIET_MS, 2 * metricsIntervalMs)) return 0;
   return failed.filter(([t]) => now - t <= RECENT_FAILURES_MS).reduce((n, [, c]) => n + c, 0);
 }
 
@@ -221,7 +228,7 @@ export class ClusterCollector {
         backendCommitP99Ms: m.sample.backendCommitP99Ms,
         worstPeerRttP99Ms:
           m.worstPeerRtt && now - m.worstPeerRtt.at <= 3 * PEER_RTT_WINDOW_MS ? m.worstPeerRtt.value : null,
-        proposalsFailedRecent: recentFailedProposals(m.failed, now),
+        proposalsFailedRecent: recentFailedProposals(m.failed, now, this.options.metricsIntervalMs),
       });
     }
     return out;

@@ -22,4 +22,13 @@ describe('recent failed proposals (the proposals_failed alert)', () => {
   it('leaves out failures older than five minutes while newer ones go on', () => {
     expect(recentFailedProposals([[T0 - 6 * 60_000, 7], ...failed], T0)).toBe(5);
   });
+
+  it('waits two scrapes when scrapes are more than 30 s apart, so failures at every scrape never look quiet', () => {
+    const every90s: Array<[number, number]> = [
+      [T0 - 90_000, 1],
+      [T0, 1],
+    ];
+    expect(recentFailedProposals(every90s, T0 + 89_000, 90_000)).toBe(2);
+    expect(recentFailedProposals(every90s, T0 + 181_000, 90_000)).toBe(0);
+  });
 });

@@ -56,7 +56,7 @@ describe('time axis', () => {
   it('ticks are round, inside the domain, distinct and at most seven', () => {
     for (const span of [MIN, 5 * MIN, 15 * MIN, HOUR, 6 * HOUR, 24 * HOUR, 7 * 24 * HOUR, 31 * 24 * HOUR]) {
       const domain: [number, number] = [T0 - span + 12_345, T0 + 6_789];
-      const ticks = timeTicks(domain);
+      const ticks = timeTicks(domain, 6, 0);
       expect(ticks.length, `${span}`).toBeGreaterThanOrEqual(2);
       expect(ticks.length, `${span}`).toBeLessThanOrEqual(7);
       expect(new Set(ticks).size).toBe(ticks.length);
@@ -66,6 +66,13 @@ describe('time axis', () => {
         expect(t % (span <= 5 * MIN ? 10_000 : MIN)).toBe(0);
       }
     }
+  });
+
+  it('ticks fall on whole hours of the wall clock the labels are read in (UTC+5:30 here), not of UTC', () => {
+    const ist = 5.5 * HOUR;
+    const ticks = timeTicks([T0, T0 + 6 * HOUR], 6, ist);
+    expect(ticks.length).toBeGreaterThanOrEqual(5);
+    for (const t of ticks) expect((t + ist) % HOUR).toBe(0);
   });
 
   it('the first sample is the earliest point of any series and member', () => {
@@ -152,7 +159,35 @@ describe('outages', () => {
   });
 });
 
+describe('outages still going on', () => {
+  it('a live range shades a quorum loss or a member outage that began before it and has no event in it', () => {
+    const domain: [number, number] = [T0, T0 + HOUR];
+    const o = outagesFrom([], domain, { quorumLost: true, downMemberIds: ['b'] });
+    expect(o.quorumLost).toEqual([{ from: T0, to: T0 + HOUR }]);
+    expect(o.memberDown.get('b')).toEqual([{ from: T0, to: T0 + HOUR }]);
+    // With its events in the range, the events decide.
+    const seen = outagesFrom([event('member_down', T0 + 10 * MIN, 'b')], domain, {
+      quorumLost: false,
+      downMemberIds: ['b'],
+    });
+    expect(seen.memberDown.get('b')).toEqual([{ from: T0 + 10 * MIN, to: T0 + HOUR }]);
+    expect(seen.quorumLost).toEqual([]);
+  });
+});
+
 describe('member lines', () => {
+  it('a member sampled all through an outage keeps its line; it breaks only where the outage starts or ends', () => {
+    const outages = outagesFrom(
+      [event('quorum_lost', T0 + 10_500), event('quorum_restored', T0 + 40_500)],
+      [T0, T0 + HOUR],
+    );
+    const points: Array<[number, number]> = Array.from({ length: 60 }, (_, i) => [T0 + i * 1000, i]);
+    const [line] = memberLines([member('a', points)], { stepMs: 1000, continuous: true, outages });
+    const breaks = line!.points.filter((p) => p.v === null).map((p) => p.t);
+    expect(breaks).toEqual([T0 + 10_500, T0 + 40_500]);
+    expect(line!.points.filter((p) => p.v !== null)).toHaveLength(60);
+  });
+
   const none = { quorumLost: [], memberDown: new Map() };
   const every5s = (from: number, to: number, v = 1): Array<[number, number]> => {
     const out: Array<[number, number]> = [];
@@ -211,5 +246,8 @@ describe('largest latest', () => {
     ];
     expect(largestLatest(members, 2 * GiB)).toEqual({ name: 'm-b', value: 8 * MiB, share: 8 / 2048 });
     expect(largestLatest([], 2 * GiB)).toBeNull();
+    // A member last sampled an hour before the others (removed, or down) is not the one named.
+    const stale = [member('old', [[T0 - HOUR, 6 * GiB]]), member('b', [[T0, 8 * MiB]])];
+    expect(largestLatest(stale, 8 * GiB)?.name).toBe('m-b');
   });
 });

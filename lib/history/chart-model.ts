@@ -37,17 +37,21 @@ const TICK_STEPS_MS = [
 ];
 
 /**
- * Round ticks (on whole minutes, hours or days of UTC epoch time) for a domain, about `target` of them and never
- * more than target + 1.
+ * Round ticks (whole seconds, minutes, hours or days of the wall clock the labels are read in: `utcOffsetMs` ahead
+ * of UTC, the browser's by default) for a domain, about `target` of them and never more than target + 1.
  */
-export function timeTicks(domain: [number, number], target = 6): number[] {
+export function timeTicks(
+  domain: [number, number],
+  target = 6,
+  utcOffsetMs = -new Date(domain[0]).getTimezoneOffset() * MINUTE,
+): number[] {
   const [from, to] = domain;
   if (!(to > from)) return [];
   const span = to - from;
   const step =
     TICK_STEPS_MS.find((s) => span / s <= target) ?? Math.ceil(span / target / (24 * 60 * MINUTE)) * 24 * 60 * MINUTE;
   const ticks: number[] = [];
-  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
+  for (let t = Math.ceil((from + utcOffsetMs) / step) * step - utcOffsetMs; t <= to; t += step) ticks.push(t);
   return ticks;
 }
 
@@ -148,7 +152,12 @@ export interface Outages {
  * Quorum losses and member outages from the events, clipped to the domain; one still open at the end runs to it,
  * one already open before the first event starts at the domain's start.
  */
-export function outagesFrom(events: ReadonlyArray<ClusterEvent>, domain: [number, number]): Outages {
+export function outagesFrom(
+  events: ReadonlyArray<ClusterEvent>,
+  domain: [number, number],
+  /** For a live range: the state now, so an outage that began before the range and goes on is shaded throughout. */
+  now?: { quorumLost: boolean; downMemberIds: readonly string[] },
+): Outages {
   const [start, end] = domain;
   const sorted = [...events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const quorumLost: Interval[] = [];
@@ -188,7 +197,9 @@ export function outagesFrom(events: ReadonlyArray<ClusterEvent>, domain: [number
     }
   }
   if (lostAt !== null) push(quorumLost, lostAt, end);
+  else if (now?.quorumLost && !quorumSeen) push(quorumLost, start, end);
   for (const [id, at] of downAt) push(downList(id), at, end);
+  for (const id of now?.downMemberIds ?? []) if (!memberSeen.has(id)) push(downList(id), start, end);
   return { quorumLost, memberDown };
 }
 
@@ -222,7 +233,10 @@ export function memberLines(
     for (const [t, v] of m.points) {
       if (prev !== null) {
         const from = prev;
-        const outage = down.some((i) => i.to > from && i.from < t);
+        // Only where an outage starts or ends between the two points: a member sampled during an outage (it answers
+        // but is unhealthy, as every member without quorum) keeps its line there.
+        const inside = (x: number) => x > from && x < t;
+        const outage = down.some((i) => inside(i.from) || inside(i.to));
         if (outage || (opts.continuous && t - from > gapMs)) points.push({ t: Math.round((from + t) / 2), v: null });
       }
       points.push({ t, v });
@@ -243,16 +257,21 @@ function medianSpacing(points: ReadonlyArray<[number, number]>): number {
 /** Points a chart asks for: about one per two pixels of a wide chart; the server buckets to at most this many. */
 export const CHART_MAX_POINTS = 400;
 
-/** The member whose latest value is largest, and that value as a share of `quota` (0–1+); null without points. */
+/**
+ * The member whose latest value is largest, and that value as a share of `quota` (0–1+); null without points. Only
+ * members sampled lately count (within `staleMs` of the newest point): a member removed or down days ago does not.
+ */
 export function largestLatest(
   members: ReadonlyArray<SeriesMemberPoints>,
   quota: number,
+  staleMs = 5 * MINUTE,
 ): { name: string; value: number; share: number } | null {
+  const newest = Math.max(...members.map((m) => m.points.at(-1)?.[0] ?? -Infinity));
   let best: { name: string; value: number; share: number } | null = null;
   for (const m of members) {
     const last = m.points.at(-1);
-    if (last && (best === null || last[1] > best.value))
-      best = { name: m.name, value: last[1], share: last[1] / quota };
+    if (!last || last[0] < newest - staleMs) continue;
+    if (best === null || last[1] > best.value) best = { name: m.name, value: last[1], share: last[1] / quota };
   }
   return best;
 }

@@ -244,9 +244,10 @@ export class NotificationDispatcher {
       q.pumpQueued = false;
       try {
         this.pump(q);
-      } catch {
+      } catch (err) {
         // Nothing in pump() is known to throw; a fault here must not become an unhandled exception. The next
         // notify() or tick() pumps again.
+        console.error(`notifications to ${q.receiver.name}: ${firstLine(err)}`);
       }
     });
   }
@@ -313,9 +314,13 @@ export class NotificationDispatcher {
     }
     q.sending = false;
     if (this.stopped) return;
+    // One wait for the whole batch, so alerts sent together (a Slack message of one cause) are retried together.
+    let batchDelay: number | undefined;
+    const delay = () =>
+      (batchDelay ??= this.backoff(Math.max(...batch.map((j) => j.attempts)), result.ok ? null : result.retryAfterMs));
     for (const job of batch) {
       try {
-        this.settle(q, job, result);
+        this.settle(q, job, result, delay);
       } catch {
         q.jobs.delete(job.alert.id);
       }
@@ -323,7 +328,7 @@ export class NotificationDispatcher {
     this.pump(q);
   }
 
-  private settle(q: ReceiverQueue, job: Job, result: PostResult): void {
+  private settle(q: ReceiverQueue, job: Job, result: PostResult, batchDelay: () => number): void {
     const sent = job.alert;
     const next = job.next;
     job.inFlight = false;
@@ -358,7 +363,7 @@ export class NotificationDispatcher {
     // A resolved notice is retried until it is delivered or replaced: dropped, the receiver would show the alert
     // firing until its own timeout (Alertmanager's resolve_timeout), or for ever (a webhook, Slack).
     if (result.retryable && (job.attempts < this.retry.maxAttempts || sent.state === 'resolved')) {
-      const delay = this.backoff(job.attempts, result.retryAfterMs);
+      const delay = batchDelay();
       job.dueAt = performance.now() + delay;
       this.record(q, sent.id, sent.state, 'retrying', result.status, reason, job.attempts, this.now() + delay);
       return;

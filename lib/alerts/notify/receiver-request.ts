@@ -9,7 +9,7 @@ import { groupAlerts } from '../alert-groups';
 import type { JsonRequest } from './post-json';
 
 /** How many alerts one request may carry: a Slack message is about one cause (see sameCause), so it reads on its own. */
-export const BATCH_LIMIT: Readonly<Record<ReceiverType, number>> = { webhook: 50, slack: 20, alertmanager: 100 };
+export const BATCH_LIMIT: Readonly<Record<ReceiverType, number>> = { webhook: 50, slack: 100, alertmanager: 100 };
 
 /** Receivers that take only alerts of one cause per request. */
 export const ONE_CAUSE_PER_REQUEST: Readonly<Record<ReceiverType, boolean>> = {

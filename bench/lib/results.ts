@@ -26,6 +26,12 @@ export const FIGURES = {
   scale: { issue: 5, script: 'bench/scale.ts', title: 'Ten clusters from one dashboard', needsBuild: true },
   history: { issue: 5, script: 'bench/history-query.ts', title: 'History queries', needsBuild: false },
   'page-load': { issue: 6, script: 'bench/page-load.ts', title: 'Page load in Chromium', needsBuild: true },
+  'history-page': {
+    issue: 6,
+    script: 'bench/history-page.ts',
+    title: 'History page in Chromium, an hour of samples',
+    needsBuild: true,
+  },
   defragment: {
     issue: 7,
     script: 'bench/defragment.ts',

@@ -1,5 +1,6 @@
 // docs/performance.md, figure 6: the overview page in Chromium, cold.
 import type { FigureRecord } from '../lib/results';
+import type { HistoryPageResult } from '../history-page';
 import type { PageLoadResult } from '../page-load';
 import { kib, measuredOn, ms, notMeasured } from './format';
 
@@ -49,4 +50,27 @@ server in server/server.mjs passes every page and script request to Next's handl
 told to accept gzip only. Script responses by Content-Encoding: ${encodings}${js.computedGzip ? `; ${js.computedGzip} came uncompressed and were gzipped here (zlib, level 6) to count them` : ''}.
 The figure is the sum of the encoded body sizes Chromium received for every script response from navigation until
 2 s after the load event${js.sameEveryLoad ? ', and it was the same in every load' : '; it varied between loads (see the JSON)'}.`;
+}
+
+export function historyPageSection(heading: string, rec: FigureRecord<HistoryPageResult> | null): string {
+  if (!rec) return notMeasured(heading, 'history-page');
+  const r = rec.result;
+  const row = (what: string, s: { p50: number; p99: number; min: number; max: number }) =>
+    `| ${what} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.min)} | ${ms(s.max)} |`;
+  return `${heading}
+
+${measuredOn(rec, 'npm run bench -- --only history-page')} Chromium ${r.chromium} (Debian's, headless), ${r.viewport.width}×${r.viewport.height}.
+The dashboard runs against a real 3-member cluster; its store is given an hour of samples for ${r.seededMembers} more
+members at the collector's rates (${r.seededRows.toLocaleString('en')} rows), so \`/history?range=1h\` draws ${r.charts} charts of six members.
+${r.loads} cold loads each way, alternated, after one unmeasured load; the time is from navigation start until every
+chart shows its points, in the page's own clock. The old way is the same page with each history request rewritten to
+ask for ${r.points.old} points a member, what the API gave every chart before they asked for ${r.points.current}.
+
+| points a member | p50 | p99 † | min | max |
+| --- | --- | --- | --- | --- |
+${row(`${r.points.current} (the charts now)`, r.drawnMs.current)}
+${row(`${r.points.old} (before)`, r.drawnMs.old)}
+
+† nearest rank: with fewer than 100 loads, the slowest. Points drawn in the last load: ${r.pointsDrawn.current.toLocaleString('en')} at
+${r.points.current}, ${r.pointsDrawn.old.toLocaleString('en')} at ${r.points.old}.`;
 }

@@ -6,7 +6,7 @@ import * as prettier from 'prettier';
 import { FIGURE_NAMES, readRecord, type FigureName } from '../lib/results';
 import { defragmentSection } from './defragment';
 import { detectSection, viewersSection } from './live-view';
-import { pageLoadSection } from './page-load';
+import { historyPageSection, pageLoadSection } from './page-load';
 import { restoreTestSection } from './restore-test';
 import { historySection, scaleSection } from './scale';
 import { snapshotThroughputSection, snapshotVerifySection } from './snapshots';
@@ -30,6 +30,10 @@ const SECTIONS: Array<{ id: SectionId; render: (r: Records) => string }> = [
   { id: 'scale', render: (r) => scaleSection('## 5. Ten clusters from one dashboard', r.scale) },
   { id: 'history', render: (r) => historySection('### History queries', r.history) },
   { id: 'page-load', render: (r) => pageLoadSection('## 6. Page load in Chromium', r['page-load']) },
+  {
+    id: 'history-page',
+    render: (r) => historyPageSection('### History page with an hour of samples', r['history-page']),
+  },
   {
     id: 'defragment',
     render: (r) => defragmentSection('## 7. Rolling defragment against etcdctl by hand (issue 15)', r.defragment),

@@ -4,6 +4,7 @@ import type { DetectResult } from '../detect-time';
 import type { HistoryResult } from '../history-query';
 import type { MachineInfo } from '../lib/machine';
 import type { FigureName, FigureRecord } from '../lib/results';
+import type { HistoryPageResult } from '../history-page';
 import type { PageLoadResult } from '../page-load';
 import type { RestoreTestResult } from '../restore-test';
 import type { ScaleResult } from '../scale';
@@ -22,6 +23,7 @@ export interface Records {
   scale: FigureRecord<ScaleResult> | null;
   history: FigureRecord<HistoryResult> | null;
   'page-load': FigureRecord<PageLoadResult> | null;
+  'history-page': FigureRecord<HistoryPageResult> | null;
   defragment: FigureRecord<DefragmentResult> | null;
   'restore-test': FigureRecord<RestoreTestResult> | null;
 }
@@ -241,6 +243,23 @@ function pageRows(rec: Records['page-load']): Row[] {
   ];
 }
 
+function historyPageRows(rec: Records['history-page']): Row[] {
+  if (!rec) return [missing(6, 'history page', 'history-page')];
+  const r = rec.result;
+  return [
+    {
+      n: 6,
+      figure: `history page, 1 h of samples (${r.seededMembers + 3} members): every chart drawn (Chromium)`,
+      measured: `${r.points.current} points a member: ${p50p99(r.drawnMs.current)}`,
+      peer: `${r.points.old} points a member (before): ${p50p99(r.drawnMs.old)}`,
+      ratio: ratio(r.drawnMs.current.p50 / r.drawnMs.old.p50),
+      target: NONE,
+      met: NONE,
+      date: when(rec),
+    },
+  ];
+}
+
 function defragmentRows(rec: Records['defragment']): Row[] {
   const line = rec?.result.lines[0];
   if (!rec || !line) return [missing(7, 'rolling defragment', 'defragment')];
@@ -286,6 +305,7 @@ export function summarySection(heading: string, records: Records): string {
     ...verifyRows(records['snapshot-verify']),
     ...scaleRows(records.scale, records.history),
     ...pageRows(records['page-load']),
+    ...historyPageRows(records['history-page']),
     ...defragmentRows(records.defragment),
     ...restoreTestRows(records['restore-test']),
   ];

@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import Link from 'next/link';
 import { usePathname, useSearchParams } from 'next/navigation';
 import {
@@ -84,13 +84,17 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   const member = searchParams.get('member') || null;
   const live = range !== null;
   const now = useNow(10_000);
-  const win: HistoryWindow = { clusterId, from, to, live };
+  // Memoized, like the axis, outages and markers below: each chart redraws only when its own data or these change,
+  // not at every one of the page's other answers (ten charts redrawn a dozen times cost seconds on a small machine).
+  const win: HistoryWindow = useMemo(() => ({ clusterId, from, to, live }), [clusterId, from, to, live]);
   const rangeDomain: [number, number] = live
     ? [now - RANGE_PRESETS[range].ms, now]
     : [Date.parse(from), Date.parse(to)];
   // Every chart shares one time axis, fitted to the history that exists (probe latency is sampled on every poll).
   const probe = useQuery(historyQuery(win, 'probe_ms', member ?? undefined));
-  const axis = fitTimeAxis(rangeDomain, firstSample([probe.data]));
+  const first = firstSample([probe.data]);
+  const [domainFrom, domainTo] = rangeDomain;
+  const axis = useMemo(() => fitTimeAxis([domainFrom, domainTo], first), [domainFrom, domainTo, first]);
 
   // Local state answers the checkbox at once; the URL follows, for links pasted into a chat.
   const [types, setTypes] = useState<EventType[]>(() =>
@@ -103,21 +107,27 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   const leaderEvents = useQuery(eventsQuery(win, ['leader_changed']));
   const outageEvents = useQuery(eventsQuery(win, ['quorum_lost', 'quorum_restored', 'member_down', 'member_up']));
   // A live range also knows the state now: an outage that began before the range and goes on has no event in it.
-  const outages = outagesFrom(
-    outageEvents.data?.events ?? [],
-    axis.domain,
+  const lostNow = live && status.data?.quorum.state === 'lost';
+  const downNow =
     live && status.data
-      ? {
-          quorumLost: status.data.quorum.state === 'lost',
-          downMemberIds: status.data.members.filter((m) => m.id && m.health !== 'healthy').map((m) => m.id!),
-        }
-      : undefined,
+      ? status.data.members
+          .filter((m) => m.id && m.health !== 'healthy')
+          .map((m) => m.id!)
+          .join(',')
+      : '';
+  const outages = useMemo(
+    () =>
+      outagesFrom(outageEvents.data?.events ?? [], axis.domain, {
+        quorumLost: lostNow,
+        downMemberIds: downNow ? downNow.split(',') : [],
+      }),
+    [outageEvents.data, axis.domain, lostNow, downNow],
   );
-  const markers: TimeMarker[] = (leaderEvents.data?.events ?? []).map((e) => ({
-    at: Date.parse(e.at),
-    label: 'leader',
-  }));
-  if (at) markers.push({ at: Date.parse(at), label: 'event' });
+  const markers: TimeMarker[] = useMemo(() => {
+    const list = (leaderEvents.data?.events ?? []).map((e) => ({ at: Date.parse(e.at), label: 'leader' }));
+    if (at) list.push({ at: Date.parse(at), label: 'event' });
+    return list;
+  }, [leaderEvents.data, at]);
   const quota = status.data?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
 
   const withParams = (changes: Record<string, string | null>) => {
@@ -210,7 +220,7 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   );
 }
 
-function ChartFor({
+const ChartFor = memo(function ChartFor({
   series,
   win,
   memberId,
@@ -261,7 +271,7 @@ function ChartFor({
       }
     />
   );
-}
+});
 
 /** "0.4 %", "37 %", "<0.1 %" */
 function formatShare(share: number): string {

@@ -9,7 +9,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/support/chromium';
 import { openDatabase } from '../lib/db/database';
 import { CHART_MAX_POINTS } from '../lib/history/chart-model';
 import { SampleStore, type SampleRow } from '../lib/history/sample-store';
-import type { SeriesName } from '../lib/history/series';
+import { EVERY_POLL, EVERY_SCRAPE } from './history-query';
 import { withStack } from './lib/stack';
 import { stackFigureMain } from './lib/stack-figure';
 import { summarize, type Summary } from './lib/stats';
@@ -17,15 +17,6 @@ import { summarize, type Summary } from './lib/stats';
 const VIEWPORT = { width: 1920, height: 1080 };
 const HOUR = 3_600_000;
 const SEEDED_MEMBERS = 3;
-const EVERY_POLL: SeriesName[] = ['probe_ms', 'db_size_bytes', 'db_in_use_bytes', 'raft_index'];
-const EVERY_SCRAPE: SeriesName[] = [
-  'wal_fsync_p99_ms',
-  'backend_commit_p99_ms',
-  'peer_rtt_p99_ms',
-  'leader_changes',
-  'proposals_failed',
-  'proposals_pending',
-];
 /** What the API gave every chart before the charts asked for fewer. */
 const OLD_POINTS = 1000;
 

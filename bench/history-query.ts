@@ -23,8 +23,9 @@ const DAYS = 7;
 const RAW_RETENTION_MS = DAY;
 const ROLLUP_RETENTION_MS = 30 * DAY;
 
-const EVERY_POLL: SeriesName[] = ['probe_ms', 'db_size_bytes', 'db_in_use_bytes', 'raft_index'];
-const EVERY_SCRAPE: SeriesName[] = [
+/** The series the collector writes at every poll and at every metrics scrape (also seeded by bench/history-page.ts). */
+export const EVERY_POLL: SeriesName[] = ['probe_ms', 'db_size_bytes', 'db_in_use_bytes', 'raft_index'];
+export const EVERY_SCRAPE: SeriesName[] = [
   'wal_fsync_p99_ms',
   'backend_commit_p99_ms',
   'peer_rtt_p99_ms',

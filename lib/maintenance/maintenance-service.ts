@@ -18,6 +18,7 @@ import {
   moveLeader,
   writeCheck,
 } from '@/lib/etcd/maintenance-calls';
+import { listAlarms } from '@/lib/etcd/cluster-calls';
 import { createMemberClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
 import { MemberClients } from '@/lib/etcd/member-clients';
 import { memberIdToHex } from '@/lib/etcd/member-id';
@@ -628,8 +629,25 @@ class RunSession {
             );
           }
         }
-        const res = await disarmAlarm(this.client(via.endpoint), step.memberId as string, 'NOSPACE', t.callTimeoutMs);
+        const client = this.client(via.endpoint);
+        const res = await disarmAlarm(client, step.memberId as string, 'NOSPACE', t.callTimeoutMs);
         if (!res.ok) throw new StepFailed(res.failure.message);
+        // Each member raises its own NOSPACE when a write it applies would pass the quota: one that did so after the
+        // plan was made keeps every write refused by itself. Listed again (etcd's answer to a deactivate names only the
+        // alarm it cleared) and cleared here too.
+        const listed = await listAlarms(client);
+        if (!listed.ok) throw new StepFailed(`listing the alarms after the disarm: ${listed.failure.message}`);
+        const others = [
+          ...new Set(
+            listed.value.filter((a) => a.alarm === 'NOSPACE' && a.memberId !== step.memberId).map((a) => a.memberId),
+          ),
+        ];
+        for (const id of others) {
+          const more = await disarmAlarm(client, id, 'NOSPACE', t.callTimeoutMs);
+          if (!more.ok) throw new StepFailed(`NOSPACE of member ${id}, raised after the plan: ${more.failure.message}`);
+        }
+        if (others.length > 0)
+          step.detail = `NOSPACE; also cleared that of ${others.join(', ')}, which etcd listed now`;
         return;
       }
       case 'write-check': {

@@ -13,6 +13,7 @@ import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
 import { isDomainError } from '@/lib/errors/domain-errors';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
+import { memberIdToDecimal } from '@/lib/etcd/maintenance-calls';
 import { DEFAULT_MAINTENANCE_SETTINGS, MaintenanceService } from './maintenance-service';
 import { MaintenanceStore } from './maintenance-store';
 import { until } from '@/test/support/poll';
@@ -112,11 +113,18 @@ describe('NOSPACE recovery against real etcd', () => {
         ...started.steps.filter((s) => s.step === 'disarm').map(() => 'disarm'),
         'write-check',
       ]);
+      // Another member raises its own NOSPACE after the plan was made (as a member does when a write it applies would
+      // pass the quota): the run clears that one too, or every write stays refused.
+      const planned = new Set(started.steps.filter((s) => s.step === 'disarm').map((s) => s.memberId));
+      const late = collector.current()!.members.find((m) => m.id && !planned.has(m.id))!;
+      await client.maintenance.alarm({ action: 'Activate', alarm: 'Nospace', memberID: memberIdToDecimal(late.id!) });
       await svc.settled(config.id);
       const run = svc.get(config.id, started.id);
       expect(run.state, `${run.reason} ${JSON.stringify(run.steps.map((s) => [s.step, s.state, s.error]))}`).toBe(
         'succeeded',
       );
+      const disarmed = run.steps.filter((x) => x.step === 'disarm').map((x) => x.detail);
+      expect(disarmed.join(' ')).toContain(late.id!);
       for (const s of run.steps.filter((x) => x.step === 'defragment')) {
         expect(s.after?.dbSize).toBeLessThan(QUOTA_BYTES / 2);
       }

@@ -22,6 +22,36 @@ function busyText(status: ClusterStatus): string {
     : `${who} are defragmenting: reads and writes on them wait until their defragments end. Busy, not down: they still vote and count toward quorum.`;
 }
 
+/** Who leads (never a leader without quorum), then which voting members are down or unhealthy. */
+function LeaderText({ status }: { status: ClusterStatus }) {
+  const line = leaderLine(status.quorum, status.leader);
+  const trouble = troubleText(status.members);
+  const troubleLine =
+    trouble !== null ? (
+      <>
+        {' '}
+        · <strong data-testid="quorum-trouble">{trouble}</strong>
+      </>
+    ) : null;
+  if (line.kind === 'leader')
+    return (
+      <>
+        Leader: <strong>{line.name}</strong> <code className="opacity-80">{line.id}</code>
+        {troubleLine}
+      </>
+    );
+  if (line.kind === 'none')
+    return (
+      <>
+        <strong>No leader</strong>
+        {line.lastLeader && <> (last: {line.lastLeader}, without quorum it leads nothing)</>}
+        {troubleLine}
+      </>
+    );
+  // etcd refused Status: a linearizable read proved a leader, but nothing names it.
+  return <>Leader: elected, not named (etcd refuses Status to the dashboard&apos;s etcd user){troubleLine}</>;
+}
+
 export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: boolean }) {
   const q = status.quorum;
   const style = fresh ? QUORUM_STYLE[q.state] : NO_DATA_STYLE;
@@ -55,34 +85,7 @@ export function QuorumCard({ status, fresh }: { status: ClusterStatus; fresh: bo
         )}
       </div>
       <p data-testid="quorum-leader" className="mt-2 text-base">
-        {(() => {
-          const line = leaderLine(q, status.leader);
-          const trouble = troubleText(status.members);
-          const downText =
-            trouble !== null ? (
-              <>
-                {' '}
-                · <strong data-testid="quorum-trouble">{trouble}</strong>
-              </>
-            ) : null;
-          if (line.kind === 'leader')
-            return (
-              <>
-                Leader: <strong>{line.name}</strong> <code className="opacity-80">{line.id}</code>
-                {downText}
-              </>
-            );
-          if (line.kind === 'none')
-            return (
-              <>
-                <strong>No leader</strong>
-                {line.lastLeader && <> (last: {line.lastLeader}, without quorum it leads nothing)</>}
-                {downText}
-              </>
-            );
-          // etcd refused Status: a linearizable read proved a leader, but nothing names it.
-          return <>Leader: elected, not named (etcd refuses Status to the dashboard&apos;s etcd user){downText}</>;
-        })()}
+        <LeaderText status={status} />
         {!fresh && <> · last known state: {QUORUM_STYLE[q.state].word.toLowerCase()}</>}
       </p>
       {/* "Every voting member is healthy" is not so while one is busy: the busy line says what is. */}

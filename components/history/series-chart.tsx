@@ -111,7 +111,6 @@ export function SeriesChart({
     .flatMap(([, list]) => list.filter(inDomain));
   const leaderMarks = markers.filter((m) => m.at >= from && m.at <= to);
   const integer = unit === 'count' || unit === 'index';
-  const names = new Map(lines.map((l) => [l.memberId, l.name]));
 
   return (
     <section
@@ -230,7 +229,7 @@ export function SeriesChart({
                   key={l.memberId}
                   data={l.points}
                   dataKey="v"
-                  name={names.get(l.memberId) ?? l.memberId}
+                  name={l.name}
                   type={meta.curve}
                   // A quantile series of a quiet cluster has few points: dots keep a lone one visible.
                   dot={l.points.length <= 60 ? { r: 2 } : false}

@@ -128,7 +128,7 @@ export function fitValueScale(
   const offScale: LevelLine[] = [];
   let top = peak ?? 0;
   for (const level of levels) {
-    if (peak !== null && level.value <= Math.max(peak, Number.MIN_VALUE) * LEVEL_IN_RANGE_RATIO) {
+    if (peak !== null && level.value <= peak * LEVEL_IN_RANGE_RATIO) {
       shown.push(level);
       top = Math.max(top, level.value);
     } else offScale.push(level);

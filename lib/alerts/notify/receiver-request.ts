@@ -44,7 +44,11 @@ export interface WebhookBody {
 
 function webhookGroups(alerts: AlertNotification[]): WebhookGroup[] {
   const byCluster = new Map<string, AlertNotification[]>();
-  for (const a of alerts) byCluster.set(a.clusterId, [...(byCluster.get(a.clusterId) ?? []), a]);
+  for (const a of alerts) {
+    const list = byCluster.get(a.clusterId);
+    if (list) list.push(a);
+    else byCluster.set(a.clusterId, [a]);
+  }
   return [...byCluster].flatMap(([clusterId, list]) =>
     groupAlerts(list).map((g) => ({
       clusterId,

@@ -1,13 +1,15 @@
 // Figure 6b: the history page in Chromium with an hour of history. The dashboard's store gets an hour of samples for
 // three more members at the collector's rates (4 series every second, 6 every 5 s) while it runs against a real
-// 3-member cluster; then /history?range=1h is loaded cold, in turn at the 400 points a member the charts ask for and at
-// the 1,000 the API gave before (the request rewritten), until every chart has drawn its points.
+// 3-member cluster; then /history?range=1h is loaded cold until every chart has drawn its points, in turn with the
+// peer: the same charts' data alone, asked of the API all at once by a bare client (what no page can beat).
 // Run alone with `npx tsx --conditions=react-server bench/history-page.ts [--quick]`; bench/run.ts runs it too.
 import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/support/chromium';
 import { openDatabase } from '../lib/db/database';
 import { CHART_MAX_POINTS } from '../lib/history/chart-model';
+import { HISTORY_CHARTS, OUTAGE_EVENT_TYPES } from '../lib/history/series';
+import { eventsParams, historyParams, type HistoryWindow } from '../lib/history/history-params';
 import { SampleStore, type SampleRow } from '../lib/history/sample-store';
 import { EVERY_POLL, EVERY_SCRAPE } from './history-query';
 import { withStack } from './lib/stack';
@@ -17,8 +19,6 @@ import { summarize, type Summary } from './lib/stats';
 const VIEWPORT = { width: 1920, height: 1080 };
 const HOUR = 3_600_000;
 const SEEDED_MEMBERS = 3;
-/** What the API gave every chart before the charts asked for fewer. */
-const OLD_POINTS = 1000;
 
 export interface HistoryPageResult {
   loads: number;
@@ -27,11 +27,15 @@ export interface HistoryPageResult {
   seededMembers: number;
   seededRows: number;
   charts: number;
-  /** Navigation start until every chart shows its points, at CHART_MAX_POINTS and at OLD_POINTS. */
-  drawnMs: Record<'current' | 'old', Summary>;
-  points: Record<'current' | 'old', number>;
-  /** Points drawn across all charts in the last load of each. */
-  pointsDrawn: Record<'current' | 'old', number>;
+  /** Navigation start until every chart shows its points. */
+  drawnMs: Summary;
+  /** The peer: the charts' history and event answers, asked of the API at once by Node's fetch, all bodies parsed. */
+  apiMs: Summary;
+  /** Requests in the peer: one per chart, and the leader changes and outages shaded on them. */
+  apiRequests: number;
+  points: number;
+  /** Points drawn across all charts in the last load. */
+  pointsDrawn: number;
 }
 
 function seed(dbFile: string, end: number): number {
@@ -70,15 +74,10 @@ function seed(dbFile: string, end: number): number {
   }
 }
 
-async function load(browser: Browser, url: string, points: number): Promise<{ ms: number; drawn: number }> {
+async function load(browser: Browser, url: string): Promise<{ ms: number; drawn: number }> {
   const context = await browser.newContext({ viewport: VIEWPORT });
   try {
     const page = await context.newPage();
-    if (points !== CHART_MAX_POINTS) {
-      await page.route(/\/api\/clusters\/[^/]+\/history\?/, (route) =>
-        route.continue({ url: route.request().url().replace(`points=${CHART_MAX_POINTS}`, `points=${points}`) }),
-      );
-    }
     await page.goto(url);
     const drawnAt = await page.waitForFunction(
       () => {
@@ -101,6 +100,28 @@ async function load(browser: Browser, url: string, points: number): Promise<{ ms
   }
 }
 
+/** The URLs of the data the charts draw, as the page asks for them. */
+function chartDataUrls(base: string): string[] {
+  const win: HistoryWindow = { clusterId: 'default', from: '-1h', to: 'now', live: true };
+  const api = `${base}/api/clusters/default`;
+  return [
+    ...HISTORY_CHARTS.map((s) => `${api}/history?${historyParams(win, s)}`),
+    ...[['leader_changed' as const], OUTAGE_EVENT_TYPES].map((t) => `${api}/events?${eventsParams(win, t)}`),
+  ];
+}
+
+async function fetchAll(urls: string[]): Promise<number> {
+  const start = performance.now();
+  await Promise.all(
+    urls.map(async (u) => {
+      const res = await fetch(u);
+      if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
+      await res.json();
+    }),
+  );
+  return Math.round(performance.now() - start);
+}
+
 export async function runHistoryPage(quick = false): Promise<HistoryPageResult> {
   const loads = quick ? 3 : 10;
   return withStack('history-page', async (stack) => {
@@ -109,33 +130,35 @@ export async function runHistoryPage(quick = false): Promise<HistoryPageResult> 
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     try {
       const url = `${stack.dashboard.url}/history?cluster=default&range=1h`;
-      await load(browser, url, CHART_MAX_POINTS); // unmeasured: the server's first render of the page
-      const times: Record<'current' | 'old', number[]> = { current: [], old: [] };
-      const drawn = { current: 0, old: 0 };
+      const urls = chartDataUrls(stack.dashboard.url);
+      // Unmeasured: the server's first render of the page and its first answers.
+      await load(browser, url);
+      await fetchAll(urls);
+      const page: number[] = [];
+      const api: number[] = [];
+      let drawn = 0;
       // Alternated, so a slower minute of the machine falls on both.
       for (let i = 0; i < loads; i++) {
-        for (const [key, points] of [
-          ['current', CHART_MAX_POINTS],
-          ['old', OLD_POINTS],
-        ] as const) {
-          const r = await load(browser, url, points);
-          times[key].push(r.ms);
-          drawn[key] = r.drawn;
-        }
+        const r = await load(browser, url);
+        page.push(r.ms);
+        drawn = r.drawn;
+        api.push(await fetchAll(urls));
       }
-      const current = summarize(times.current);
-      const old = summarize(times.old);
-      if (!current || !old) throw new Error('no loads measured');
-      console.log(`history-page: p50 ${current.p50} ms at ${CHART_MAX_POINTS} points, ${old.p50} ms at ${OLD_POINTS}`);
+      const drawnMs = summarize(page);
+      const apiMs = summarize(api);
+      if (!drawnMs || !apiMs) throw new Error('no loads measured');
+      console.log(`history-page: p50 ${drawnMs.p50} ms until every chart is drawn; the API alone ${apiMs.p50} ms`);
       return {
         loads,
         viewport: VIEWPORT,
         chromium: browser.version(),
         seededMembers: SEEDED_MEMBERS,
         seededRows,
-        charts: 10,
-        drawnMs: { current, old },
-        points: { current: CHART_MAX_POINTS, old: OLD_POINTS },
+        charts: HISTORY_CHARTS.length,
+        drawnMs,
+        apiMs,
+        apiRequests: urls.length,
+        points: CHART_MAX_POINTS,
         pointsDrawn: drawn,
       };
     } finally {

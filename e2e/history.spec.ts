@@ -149,7 +149,9 @@ test('charts draw real data in Chromium, and the URL carries cluster, range and 
   for (const series of ['probe_ms', 'raft_index', 'db_size_bytes']) {
     const chart = page.getByTestId(`chart-${series}`);
     await expect(chart).not.toHaveAttribute('data-points', '0');
-    await expect(chart.locator('.recharts-line-curve')).toHaveCount(1); // one member selected: one line
+    // One member selected: one line, keyed by its name.
+    await expect(chart.getByTestId('chart-canvas')).toHaveAttribute('data-lines', '1');
+    await expect(chart.locator('.u-legend')).toContainText(member.name);
   }
   await expect(page.getByTestId('chart-wal_fsync_p99_ms')).toContainText('etcd recommends < 10 ms');
   await expect(page.getByTestId('growth-projection')).not.toBeEmpty();
@@ -192,16 +194,19 @@ test('charts fit the data: the DB on its own scale, one shared time axis fitted 
   );
 
   // One time axis: the same tick labels (times of day) under every chart.
-  const tickTexts = (series: string) =>
-    page.getByTestId(`chart-${series}`).locator('.recharts-cartesian-axis-tick-value').allTextContents();
-  const ticks = async (series: string) => (await tickTexts(series)).filter((t) => /^\d\d:\d\d(:\d\d)?$/.test(t));
+  // The labels the canvas drew on each axis.
+  const drawnTicks = async (series: string, axis: 'x' | 'y') =>
+    JSON.parse(
+      (await page.getByTestId(`chart-${series}`).getByTestId('chart-canvas').getAttribute(`data-${axis}-ticks`)) ?? '[]',
+    ) as string[];
+  const ticks = async (series: string) => (await drawnTicks(series, 'x')).filter((t) => /^\d\d:\d\d(:\d\d)?$/.test(t));
   await expect(page.getByTestId('chart-raft_index')).not.toHaveAttribute('data-points', '0');
   const probeTicks = await ticks('probe_ms');
   expect(probeTicks.length).toBeGreaterThanOrEqual(2);
   expect(await ticks('raft_index')).toEqual(probeTicks);
   expect(await ticks('db_size_bytes')).toEqual(probeTicks);
   // Counts have whole-number ticks, each once (not "0, 0, 1, 1, 1").
-  const countTicks = (await tickTexts('leader_changes')).filter((t) => !/^\d\d:\d\d/.test(t));
+  const countTicks = await drawnTicks('leader_changes', 'y');
   expect(countTicks.length).toBeGreaterThan(1);
   expect(new Set(countTicks).size).toBe(countTicks.length);
 
@@ -209,7 +214,18 @@ test('charts fit the data: the DB on its own scale, one shared time axis fitted 
   const probe = page.getByTestId('chart-probe_ms');
   await expect(probe).not.toHaveAttribute('data-breaks', '0');
   await expect(probe.getByTestId('chart-key')).toContainText('member down');
-  await expect(probe.locator('.recharts-reference-area-rect').first()).toBeVisible();
+  // ... and the band is on the canvas: amber pixels (more red than blue) somewhere down its middle.
+  const canvas = probe.getByTestId('chart-canvas');
+  await expect(canvas).not.toHaveAttribute('data-shades', '[]');
+  const amber = await canvas.evaluate((el) => {
+    const [x, top, w, h] = (JSON.parse(el.dataset.shades ?? '[]') as number[][])[0]!;
+    const ctx = el.querySelector('canvas')!.getContext('2d')!;
+    const column = ctx.getImageData(x! + Math.floor(w! / 2), top!, 1, h!).data;
+    let tinted = 0;
+    for (let i = 0; i < column.length; i += 4) if (column[i + 3]! > 0 && column[i]! - column[i + 2]! > 20) tinted++;
+    return tinted / (column.length / 4);
+  });
+  expect(amber).toBeGreaterThan(0.5);
 
   const file = testInfo.outputPath('history-1920.png');
   await page.screenshot({ path: file, fullPage: true });

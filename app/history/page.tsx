@@ -1,10 +1,15 @@
 import { Suspense } from 'react';
+import { dehydrate, HydrationBoundary } from '@tanstack/react-query';
 import { HistoryView } from '@/components/history/history-view';
 import { SiteHeader } from '@/components/site-header';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
 import { dashboard } from '@/lib/app/dashboard';
 import { DEFAULT_THRESHOLDS } from '@/lib/cluster/thresholds';
+import { prefetchHistoryCharts } from '@/lib/history/history-prefetch';
 import { chartThresholds, DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
+import { clusterStatusQuery } from '@/lib/query/cluster-queries';
+import { getQueryClient } from '@/lib/query/get-query-client';
+import { DomainError } from '@/lib/errors/domain-errors';
 
 export const dynamic = 'force-dynamic';
 
@@ -26,21 +31,38 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
     : from
       ? null
       : DEFAULT_RANGE;
+  const win = {
+    clusterId: selected.id,
+    from: range ? `-${range}` : (from as string),
+    to: range ? 'now' : (one(params.to) ?? 'now'),
+    live: range !== null,
+  };
+
+  const queryClient = getQueryClient();
+  queryClient.setQueryData(clusterStatusQuery(selected.id).queryKey, dashboard().clusters.status(selected.id));
+  try {
+    prefetchHistoryCharts(queryClient, dashboard().history.reads, win, one(params.member));
+  } catch (err) {
+    // A range or member the API refuses: the charts ask for themselves and show the API's message.
+    if (!(err instanceof DomainError)) throw err;
+  }
 
   return (
     <main className="mx-auto max-w-[2400px] space-y-4 p-4 sm:p-6">
       <SiteHeader clusters={clusters} selected={selected} current="/history" viewer={viewer} />
       <UnknownClusterNotice requested={unknown} shown={selected.name} />
-      <Suspense>
-        <HistoryView
-          clusterId={selected.id}
-          range={range}
-          from={range ? `-${range}` : (from as string)}
-          to={range ? 'now' : (one(params.to) ?? 'now')}
-          at={one(params.at) ?? null}
-          thresholds={chartThresholds(thresholds)}
-        />
-      </Suspense>
+      <HydrationBoundary state={dehydrate(queryClient)}>
+        <Suspense>
+          <HistoryView
+            clusterId={selected.id}
+            range={range}
+            from={win.from}
+            to={win.to}
+            at={one(params.at) ?? null}
+            thresholds={chartThresholds(thresholds)}
+          />
+        </Suspense>
+      </HydrationBoundary>
     </main>
   );
 }

@@ -2,7 +2,8 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { formatAge, formatDateTime } from '@/lib/format/units';
-import { alertHistoryQuery, type HistoryWindow } from '@/lib/query/history-queries';
+import type { HistoryWindow } from '@/lib/history/history-params';
+import { alertHistoryQuery } from '@/lib/query/history-queries';
 import { SEVERITY_ICON } from '../health-style';
 
 const when = (iso: string) => formatDateTime(iso);

@@ -16,27 +16,22 @@ import {
 import { projectGrowth } from '@/lib/history/growth';
 import { DEFAULT_QUOTA_BYTES } from '@/lib/cluster/thresholds';
 import { RANGE_PRESETS, type RangePreset, type Threshold } from '@/lib/history/range-presets';
-import { EVENT_TYPES, SERIES, type EventType, type SeriesName } from '@/lib/history/series';
+import {
+  EVENT_TYPES,
+  HISTORY_CHARTS,
+  OUTAGE_EVENT_TYPES,
+  SERIES,
+  type EventType,
+  type SeriesName,
+} from '@/lib/history/series';
 import { formatAge, formatBytes, formatDateTime } from '@/lib/format/units';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
-import { eventsQuery, historyQuery, type HistoryWindow } from '@/lib/query/history-queries';
+import type { HistoryWindow } from '@/lib/history/history-params';
+import { eventsQuery, historyQuery } from '@/lib/query/history-queries';
 import { useNow } from '../use-now';
 import { AlertHistory } from './alert-history';
 import { EventTimeline } from './event-timeline';
 import { SeriesChart, type TimeMarker } from './series-chart';
-
-const CHARTS: SeriesName[] = [
-  'probe_ms',
-  'wal_fsync_p99_ms',
-  'backend_commit_p99_ms',
-  'peer_rtt_p99_ms',
-  'db_size_bytes',
-  'db_in_use_bytes',
-  'leader_changes',
-  'raft_index',
-  'proposals_failed',
-  'proposals_pending',
-];
 
 export interface HistoryViewProps {
   clusterId: string;
@@ -105,7 +100,7 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
   const status = useQuery({ ...clusterStatusQuery(clusterId), refetchInterval: 10_000 });
   const events = useQuery(eventsQuery(win, types));
   const leaderEvents = useQuery(eventsQuery(win, ['leader_changed']));
-  const outageEvents = useQuery(eventsQuery(win, ['quorum_lost', 'quorum_restored', 'member_down', 'member_up']));
+  const outageEvents = useQuery(eventsQuery(win, OUTAGE_EVENT_TYPES));
   // A live range also knows the state now: an outage that began before the range and goes on has no event in it.
   const lostNow = live && status.data?.quorum.state === 'lost';
   const downNow =
@@ -188,7 +183,7 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
       )}
 
       <div className="grid gap-3 md:grid-cols-2 2xl:grid-cols-3">
-        {CHARTS.map((s) => (
+        {HISTORY_CHARTS.map((s) => (
           <ChartFor
             key={s}
             series={s}

@@ -1,21 +1,10 @@
 'use client';
 
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ReferenceArea,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
 import type { ReactNode } from 'react';
 import { fitValueScale, memberLines, type LevelLine, type Outages, type TimeAxis } from '@/lib/history/chart-model';
 import { SERIES, type HistoryResponse, type SeriesName, type SeriesUnit } from '@/lib/history/series';
 import { formatAge, formatBytes, formatClock } from '@/lib/format/units';
+import { CanvasChart } from './canvas-chart';
 
 const COLORS = ['#0284c7', '#db2777', '#16a34a', '#ea580c', '#7c3aed', '#0d9488', '#ca8a04'];
 const LEVEL_COLOR = { recommended: '#d97706', alert: '#dc2626', quota: '#dc2626' } as const;
@@ -44,12 +33,14 @@ function unitNote(series: SeriesName, stepMs: number | undefined): string {
   return unit === 'ms' ? 'milliseconds' : 'bytes';
 }
 
+const HOUR_MINUTE = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const DAY_MONTH = new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short' });
+
 function formatTick(ms: number, spanMs: number, stepMs: number): string {
-  const d = new Date(ms);
   if (stepMs < 60_000) return formatClock(ms);
-  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  const time = HOUR_MINUTE.format(ms);
   if (spanMs <= 2 * 86_400_000) return time;
-  return `${d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })} ${time}`;
+  return `${DAY_MONTH.format(ms)} ${time}`;
 }
 
 function Swatch({ color, dash, area }: { color: string; dash?: boolean; area?: boolean }) {
@@ -161,86 +152,45 @@ export function SeriesChart({
           </li>
         )}
       </ul>
-      <div className="mt-1 h-52">
+      <div className="mt-1 min-h-52">
         {points === 0 ? (
-          <p className="flex h-full items-center justify-center text-sm text-slate-500">
+          <p className="flex h-52 items-center justify-center text-sm text-slate-500">
             {data ? 'No samples in this range yet.' : 'Loading…'}
           </p>
         ) : (
-          <ResponsiveContainer width="100%" height="100%">
-            <LineChart syncId="history" syncMethod="value" margin={{ top: 6, right: 12, bottom: 0, left: 4 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#94a3b8" strokeOpacity={0.3} />
-              <XAxis
-                dataKey="t"
-                type="number"
-                scale="time"
-                domain={axis.domain}
-                ticks={axis.ticks}
-                allowDataOverflow
-                tickFormatter={(v: number) => formatTick(v, span, tickStep)}
-                fontSize={11}
-              />
-              <YAxis
-                width={64}
-                fontSize={11}
-                domain={scale.domain}
-                allowDataOverflow
-                allowDecimals={!integer}
-                tickFormatter={(v: number) => formatValue(v, unit)}
-              />
-              {quorumLost.map((i) => (
-                <ReferenceArea
-                  key={`q${i.from}`}
-                  x1={Math.max(i.from, from)}
-                  x2={Math.min(i.to, to)}
-                  fill={QUORUM_LOST_FILL}
-                  fillOpacity={0.15}
-                  ifOverflow="hidden"
-                />
-              ))}
-              {memberDown.map((i, n) => (
-                <ReferenceArea
-                  key={`m${n}-${i.from}`}
-                  x1={Math.max(i.from, from)}
-                  x2={Math.min(i.to, to)}
-                  fill={MEMBER_DOWN_FILL}
-                  fillOpacity={0.12}
-                  ifOverflow="hidden"
-                />
-              ))}
-              <Tooltip
-                labelFormatter={(v) => formatClock(Number(v))}
-                formatter={(v, name) => [formatValue(Number(v), unit), String(name)]}
-              />
-              <Legend wrapperStyle={{ fontSize: 11 }} />
-              {scale.shown.map((l) => (
-                <ReferenceLine
-                  key={l.label}
-                  y={l.value}
-                  stroke={LEVEL_COLOR[l.kind]}
-                  strokeDasharray={l.kind === 'quota' ? undefined : '6 3'}
-                />
-              ))}
-              {leaderMarks.map((m) => (
-                <ReferenceLine key={`${m.at}-${m.label}`} x={m.at} stroke={LEADER_COLOR} strokeDasharray="2 2" />
-              ))}
-              {lines.map((l, i) => (
-                <Line
-                  key={l.memberId}
-                  data={l.points}
-                  dataKey="v"
-                  name={l.name}
-                  type={meta.curve}
-                  // A quantile series of a quiet cluster has few points: dots keep a lone one visible.
-                  dot={l.points.length <= 60 ? { r: 2 } : false}
-                  isAnimationActive={false}
-                  stroke={COLORS[i % COLORS.length]}
-                  strokeWidth={1.5}
-                  connectNulls={false}
-                />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
+          <CanvasChart
+            lines={lines.map((l, i) => ({
+              label: l.name,
+              color: COLORS[i % COLORS.length]!,
+              points: l.points,
+              // A quantile series of a quiet cluster has few points: dots keep a lone one visible.
+              dots: l.points.length <= 60,
+            }))}
+            stepped={meta.curve === 'stepAfter'}
+            x={{
+              domain: axis.domain,
+              ticks: axis.ticks,
+              format: (v) => formatTick(v, span, tickStep),
+              cursor: formatClock,
+            }}
+            y={{
+              domain: scale.domain,
+              steps: integer ? 'integer' : unit === 'bytes' ? 'bytes' : 'any',
+              format: (v) => formatValue(v, unit),
+            }}
+            shades={[
+              ...quorumLost.map((i) => ({ ...i, color: QUORUM_LOST_FILL, opacity: 0.15 })),
+              ...memberDown.map((i) => ({ ...i, color: MEMBER_DOWN_FILL, opacity: 0.12 })),
+            ]}
+            levels={scale.shown.map((l) => ({
+              at: l.value,
+              color: LEVEL_COLOR[l.kind],
+              dash: l.kind === 'quota' ? [] : [6, 3],
+            }))}
+            markers={leaderMarks.map((m) => ({ at: m.at, color: LEADER_COLOR, dash: [2, 2] }))}
+            syncKey="history"
+            height={176}
+          />
         )}
       </div>
       {footer}

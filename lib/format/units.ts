@@ -23,15 +23,17 @@ export function formatAge(ms: number): string {
   return `${Math.floor(h / 24)} d`;
 }
 
+// Built once: toLocale*String builds a new formatter on every call, which a chart's axis and cursor call thousands of times.
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const DATE = new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short', year: 'numeric' });
+
 export function formatClock(iso: string | number): string {
-  const d = new Date(iso);
-  return d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return CLOCK.format(new Date(iso));
 }
 
 /** "05 Dec 2026, 03:12:04": the one way a date and time is written on every page. */
 export function formatDateTime(iso: string | number): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  const date = d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric' });
-  return `${date}, ${formatClock(d.getTime())}`;
+  return `${DATE.format(d)}, ${CLOCK.format(d)}`;
 }

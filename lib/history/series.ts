@@ -92,6 +92,23 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** The events that start or end an outage, shaded on the charts. */
+export const OUTAGE_EVENT_TYPES: EventType[] = ['quorum_lost', 'quorum_restored', 'member_down', 'member_up'];
+
+/** The history page's charts, in the order drawn. */
+export const HISTORY_CHARTS: SeriesName[] = [
+  'probe_ms',
+  'wal_fsync_p99_ms',
+  'backend_commit_p99_ms',
+  'peer_rtt_p99_ms',
+  'db_size_bytes',
+  'db_in_use_bytes',
+  'leader_changes',
+  'raft_index',
+  'proposals_failed',
+  'proposals_pending',
+];
+
 export interface ClusterEvent {
   at: string;
   type: EventType;

@@ -2,23 +2,14 @@
 import { queryOptions } from '@tanstack/react-query';
 import type { EventsResponse, EventType, HistoryResponse, SeriesName } from '@/lib/history/series';
 import type { AlertsResponse } from '@/lib/alerts/alert-types';
-import { CHART_MAX_POINTS } from '@/lib/history/chart-model';
+import { eventsParams, historyParams, type HistoryWindow } from '@/lib/history/history-params';
 import { fetchJson } from './fetch-json';
 
 /** A live range ("-1h" to "now") is refreshed; a fixed window in the past is not. */
 const LIVE_REFRESH_MS = 10_000;
 
-export interface HistoryWindow {
-  clusterId: string;
-  from: string;
-  to: string;
-  live: boolean;
-}
-
 export function historyQuery(w: HistoryWindow, series: SeriesName, memberId?: string) {
-  // A chart is a few hundred pixels wide: more points than that only cost the server, the network and the drawing.
-  const params = new URLSearchParams({ series, from: w.from, to: w.to, points: String(CHART_MAX_POINTS) });
-  if (memberId) params.set('member', memberId);
+  const params = historyParams(w, series, memberId);
   return queryOptions({
     queryKey: ['clusters', w.clusterId, 'history', series, w.from, w.to, memberId ?? null],
     queryFn: ({ signal }) =>
@@ -29,8 +20,7 @@ export function historyQuery(w: HistoryWindow, series: SeriesName, memberId?: st
 }
 
 export function eventsQuery(w: HistoryWindow, types?: EventType[]) {
-  const params = new URLSearchParams({ from: w.from, to: w.to });
-  if (types && types.length > 0) params.set('type', types.join(','));
+  const params = eventsParams(w, types);
   return queryOptions({
     queryKey: ['clusters', w.clusterId, 'events', w.from, w.to, types?.join(',') ?? ''],
     queryFn: ({ signal }) =>

@@ -197,7 +197,8 @@ test('charts fit the data: the DB on its own scale, one shared time axis fitted 
   // The labels the canvas drew on each axis.
   const drawnTicks = async (series: string, axis: 'x' | 'y') =>
     JSON.parse(
-      (await page.getByTestId(`chart-${series}`).getByTestId('chart-canvas').getAttribute(`data-${axis}-ticks`)) ?? '[]',
+      (await page.getByTestId(`chart-${series}`).getByTestId('chart-canvas').getAttribute(`data-${axis}-ticks`)) ??
+        '[]',
     ) as string[];
   const ticks = async (series: string) => (await drawnTicks(series, 'x')).filter((t) => /^\d\d:\d\d(:\d\d)?$/.test(t));
   await expect(page.getByTestId('chart-raft_index')).not.toHaveAttribute('data-points', '0');

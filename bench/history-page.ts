@@ -81,9 +81,10 @@ async function load(browser: Browser, url: string): Promise<{ ms: number; drawn:
     await page.goto(url);
     const drawnAt = await page.waitForFunction(
       () => {
+        // The canvas sets data-lines when it has drawn; the points are in the server's HTML before that.
         const charts = [...document.querySelectorAll('[data-testid^="chart-"][data-points]')];
-        const pending = charts.filter((c) => c.getAttribute('data-points') === '0');
-        return charts.length >= 10 && pending.length === 0 ? performance.now() : null;
+        const drawn = charts.filter((c) => c.querySelector('[data-testid="chart-canvas"][data-lines]'));
+        return charts.length >= 10 && drawn.length === charts.length ? performance.now() : null;
       },
       null,
       { timeout: 60_000, polling: 20 },

@@ -64,13 +64,31 @@ function thinTicks(ticks: number[], format: (v: number) => string, plotWidth: nu
   return ticks.filter((_, i) => i % every === 0);
 }
 
-/** One x array for all lines; a line missing a time gets undefined there (bridged), its own nulls stay breaks. */
+/** uPlot.join's mode for a line's own nulls: they also swallow the other lines' times next to them. */
+const NULL_EXPAND = 2;
+
+/**
+ * One x array for all lines. A line missing a time gets undefined there, which uPlot bridges; its own nulls (a break)
+ * are widened over the other lines' times around them, or an outage would be drawn across but for a sliver.
+ */
 function aligned(lines: ChartLine[]): AlignedData {
   const tables: AlignedData[] = lines.map((l) => [l.points.map((p) => p.t), l.points.map((p) => p.v)]);
-  return tables.length === 1 ? tables[0]! : uPlot.join(tables);
+  return tables.length === 1
+    ? tables[0]!
+    : uPlot.join(
+        tables,
+        tables.map(() => [0, NULL_EXPAND]),
+      );
 }
 
-function options(p: CanvasChartProps, width: number, root: HTMLElement): Options {
+/** What the chart's series are made of: when it changes the chart is built anew, otherwise only given new data. */
+function shapeOf(p: CanvasChartProps): string {
+  return JSON.stringify([p.lines.map((l) => [l.label, l.color, l.dots]), p.stepped, p.height, p.syncKey]);
+}
+
+/** `now()` gives the latest props: the chart outlives a render, its callbacks read what the last one passed. */
+function options(now: () => CanvasChartProps, width: number, root: HTMLElement): Options {
+  const p = now();
   // The page's own typeface (app/fonts.ts), which a canvas only knows by its family name.
   const font = `11px ${getComputedStyle(root).fontFamily}`;
   const drawn = { x: [] as string[], y: [] as string[] };
@@ -95,11 +113,11 @@ function options(p: CanvasChartProps, width: number, root: HTMLElement): Options
     cursor: { sync: { key: p.syncKey }, drag: { x: false, y: false }, points: { size: 6 } },
     legend: { show: true, live: true },
     scales: {
-      x: { time: false, range: () => p.x.domain },
-      y: { range: () => p.y.domain },
+      x: { time: false, range: () => now().x.domain },
+      y: { range: () => now().y.domain },
     },
     series: [
-      { label: 'Time', value: (_u, v) => (v === null ? '' : p.x.cursor(v)) },
+      { label: 'Time', value: (_u, v) => (v === null ? '' : now().x.cursor(v)) },
       ...p.lines.map((l) => ({
         label: l.label,
         stroke: l.color,
@@ -107,7 +125,7 @@ function options(p: CanvasChartProps, width: number, root: HTMLElement): Options
         spanGaps: false,
         points: { show: l.dots, size: 4, fill: l.color },
         ...(p.stepped && { paths: uPlot.paths.stepped!({ align: 1 }) }),
-        value: (_u: uPlot, v: number | null) => (v === null ? '' : p.y.format(v)),
+        value: (_u: uPlot, v: number | null) => (v === null ? '' : now().y.format(v)),
       })),
     ],
     axes: [
@@ -117,8 +135,8 @@ function options(p: CanvasChartProps, width: number, root: HTMLElement): Options
         size: 28,
         grid: { stroke: GRID, width: 1, dash: [3, 3] },
         ticks: { stroke: GRID, width: 1 },
-        splits: (u) => thinTicks(p.x.ticks, p.x.format, u.bbox.width / uPlot.pxRatio),
-        values: (_u, splits) => (drawn.x = splits.map(p.x.format)),
+        splits: (u) => thinTicks(now().x.ticks, now().x.format, u.bbox.width / uPlot.pxRatio),
+        values: (_u, splits) => (drawn.x = splits.map(now().x.format)),
       },
       {
         stroke: AXIS,
@@ -127,13 +145,14 @@ function options(p: CanvasChartProps, width: number, root: HTMLElement): Options
         grid: { stroke: GRID, width: 1, dash: [3, 3] },
         ticks: { stroke: GRID, width: 1 },
         ...(p.y.steps !== 'any' && { incrs: [...INCRS[p.y.steps]] }),
-        values: (_u, splits) => (drawn.y = splits.map(p.y.format)),
+        values: (_u, splits) => (drawn.y = splits.map(now().y.format)),
       },
     ],
     hooks: {
       // Under the lines: the outages.
       drawAxes: [
         (u) => {
+          const p = now();
           const { left, top, width: w, height: h } = u.bbox;
           const rects: number[][] = [];
           u.ctx.save();
@@ -155,6 +174,7 @@ function options(p: CanvasChartProps, width: number, root: HTMLElement): Options
       // Over the lines: thresholds and leader changes; then what was drawn, for the page's tests and tools.
       draw: [
         (u) => {
+          const p = now();
           u.ctx.save();
           u.ctx.lineWidth = uPlot.pxRatio;
           for (const l of p.levels) rule(u, l, 'y');
@@ -171,23 +191,43 @@ function options(p: CanvasChartProps, width: number, root: HTMLElement): Options
 
 export function CanvasChart(props: CanvasChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  const latest = useRef(props);
+  const shape = shapeOf(props);
+
+  // Built when the series change (a member joins, another is picked); kept across renders otherwise, so a live page's
+  // refresh does not take the cursor and the synced crosshair from under the reader's mouse.
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const chart = new uPlot(options(props, el.clientWidth, el), aligned(props.lines), el);
+    const u = new uPlot(
+      options(() => latest.current, el.clientWidth, el),
+      aligned(latest.current.lines),
+      el,
+    );
+    chart.current = u;
     const resized = new ResizeObserver(() => {
-      if (el.clientWidth > 0 && el.clientWidth !== chart.width)
-        chart.setSize({ width: el.clientWidth, height: props.height });
+      if (el.clientWidth > 0 && el.clientWidth !== u.width)
+        u.setSize({ width: el.clientWidth, height: latest.current.height });
     });
     resized.observe(el);
     let mounted = true;
     // Labels drawn before the typeface arrived are drawn again with it.
-    void document.fonts.ready.then(() => mounted && chart.redraw(false, true));
+    void document.fonts.ready.then(() => mounted && u.redraw(false, true));
     return () => {
       mounted = false;
       resized.disconnect();
-      chart.destroy();
+      chart.current = null;
+      u.destroy();
     };
+  }, [shape]);
+
+  // New data, axis, levels or outages: the same chart, drawn again.
+  useEffect(() => {
+    if (latest.current === props) return; // just built with these
+    latest.current = props;
+    chart.current?.setData(aligned(props.lines));
   }, [props]);
+
   return <div ref={box} data-testid="chart-canvas" className="min-w-0 text-[11px]" />;
 }

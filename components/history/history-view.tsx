@@ -169,13 +169,14 @@ export function HistoryView({ clusterId, range, from, to, at, thresholds }: Hist
           </select>
         </label>
         {!live && (
-          <p className="text-sm text-slate-600 dark:text-slate-400">
+          <p className="text-sm text-slate-600 dark:text-slate-400" suppressHydrationWarning>
             {formatDateTime(from)} – {formatDateTime(to)}
           </p>
         )}
       </div>
       {axis.fitted && (
-        <p data-testid="axis-fitted" className="text-sm text-slate-600 dark:text-slate-400">
+        // Times of day in the reader's zone: the server's render may say them in another.
+        <p data-testid="axis-fitted" className="text-sm text-slate-600 dark:text-slate-400" suppressHydrationWarning>
           History begins at {formatDateTime(probe.data?.dataFrom ?? firstSample([probe.data])!)}: the charts show the{' '}
           {formatAge(axis.domain[1] - axis.domain[0])} since then, not the whole{' '}
           {live ? RANGE_PRESETS[range].label : formatAge(rangeDomain[1] - rangeDomain[0])} chosen.

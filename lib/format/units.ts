@@ -28,7 +28,8 @@ const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-dig
 const DATE = new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short', year: 'numeric' });
 
 export function formatClock(iso: string | number): string {
-  return CLOCK.format(new Date(iso));
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : CLOCK.format(d);
 }
 
 /** "05 Dec 2026, 03:12:04": the one way a date and time is written on every page. */

@@ -5,7 +5,7 @@ import { SiteHeader } from '@/components/site-header';
 import { UnknownClusterNotice } from '@/components/unknown-cluster-notice';
 import { dashboard } from '@/lib/app/dashboard';
 import { DEFAULT_THRESHOLDS } from '@/lib/cluster/thresholds';
-import { prefetchHistoryCharts } from '@/lib/history/history-prefetch';
+import { prefetchHistoryCharts } from '@/lib/query/history-prefetch';
 import { chartThresholds, DEFAULT_RANGE, isRangePreset } from '@/lib/history/range-presets';
 import { clusterStatusQuery } from '@/lib/query/cluster-queries';
 import { getQueryClient } from '@/lib/query/get-query-client';

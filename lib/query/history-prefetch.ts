@@ -3,10 +3,10 @@ import 'server-only';
 // after hydration (ten requests behind the page's own scripts cost about a second on a small machine).
 import type { QueryClient } from '@tanstack/react-query';
 import type { HistoryReads } from '@/lib/collector/history-reads';
-import { eventsQuery, historyQuery } from '@/lib/query/history-queries';
-import { eventsParams, historyParams, type HistoryWindow } from './history-params';
-import { parseEventsQuery, parseHistoryQuery } from './history-query';
-import { HISTORY_CHARTS, OUTAGE_EVENT_TYPES, type EventType } from './series';
+import { eventsQuery, historyQuery } from './history-queries';
+import { eventsParams, historyParams, type HistoryWindow } from '@/lib/history/history-params';
+import { parseEventsQuery, parseHistoryQuery } from '@/lib/history/history-query';
+import { HISTORY_CHARTS, OUTAGE_EVENT_TYPES, type EventType } from '@/lib/history/series';
 
 export function prefetchHistoryCharts(
   client: QueryClient,

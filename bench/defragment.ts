@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { AuditLog } from '../lib/auth/audit-log';
+import { sqliteStore } from '../lib/db/sqlite-store';
 import { staleAfterMs } from '../lib/cluster/staleness';
 import type { MemberView, Observation } from '../lib/cluster/status-types';
 import { ClusterCollector } from '../lib/collector/cluster-collector';
@@ -321,7 +322,7 @@ async function wire(cluster: LocalCluster, forget: () => void, dir: string, sett
   const service = new MaintenanceService({
     clusters: [config],
     store: new MaintenanceStore(db),
-    audit: new AuditLog(db),
+    audit: new AuditLog(sqliteStore(db)),
     events,
     observe: () => collector.current(),
     staleAfterMs: staleAfterMs(settings.pollIntervalMs, settings.probeTimeoutMs),

@@ -15,6 +15,7 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { AuditLog } from '../lib/auth/audit-log';
+import { sqliteStore } from '../lib/db/sqlite-store';
 import { lowestVersion } from '../lib/cluster/etcd-version';
 import { ClusterCollector } from '../lib/collector/cluster-collector';
 import { HistoryRecorder } from '../lib/collector/history-recorder';
@@ -407,7 +408,7 @@ async function startRig(settings: Settings): Promise<Rig> {
     // lib/app/dashboard.ts's wiring, less the off-site copy (this benchmark restores the local file).
     const tester = new RestoreTester({
       store,
-      audit: new AuditLog(db),
+      audit: new AuditLog(sqliteStore(db)),
       tools: (line) => finder.tools(line),
       scratchRoot,
       file: (s) => path.join(snapshotDir, s.fileName),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the dashboard, its local cluster and its tests need: Debian's etcd, etcdctl and Chromium
-# (with apt-get when run as root, otherwise it prints the command), and the npm packages (npm ci).
+# Installs what the dashboard, its local cluster and its tests need: Debian's etcd, etcdctl, Chromium and the libraries
+# PostgreSQL needs (with apt-get when run as root, otherwise it prints the command), and the npm packages (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,13 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # The pages ship their own typefaces; the symbols they lack (★ ⊘ ⚠ ✕) come from DejaVu, which a bare machine may not have.
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+# The shared-store tests run PostgreSQL 15: the machine's own, or Debian's package unpacked into the cache
+# (scripts/lib/postgres.ts), which needs these libraries. Installing postgresql-15 itself would start a system server.
+if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
+  for lib in libicu72 libxml2 libldap-2.5-0 libgssapi-krb5-2 libpq5 libssl3; do
+    dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
+  done
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

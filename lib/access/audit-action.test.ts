@@ -54,9 +54,8 @@ const revoke = (id: string) =>
     }),
     { params: Promise.resolve({ id }) },
   );
-const failures = () =>
-  audit
-    .query({ outcome: 'failure' })
+const failures = async () =>
+  (await audit.query({ outcome: 'failure' }))
     .reverse()
     .map(({ actor, action, details }) => ({ actor, action, details }));
 
@@ -68,7 +67,7 @@ describe('an audited action that fails leaves a row with the answer the caller g
     expect((await revoke(victim.id)).status).toBe(200);
     expect((await revoke(victim.id)).status).toBe(409);
     const by = { actorTokenId: admin.id };
-    expect(failures()).toEqual([
+    expect(await failures()).toEqual([
       {
         actor: 'token:ops',
         action: 'token.create',
@@ -96,7 +95,7 @@ describe('an audited action that fails leaves a row with the answer the caller g
       status: 500,
       body: { error: { code: 'internal', message: 'internal error; see the server log' } },
     });
-    expect(failures()).toEqual([
+    expect(await failures()).toEqual([
       {
         actor: 'token:ops',
         action: 'token.create',
@@ -121,12 +120,12 @@ describe('an audited action that fails leaves a row with the answer the caller g
         }),
       );
     expect((await login('{"user":"x"}')).status).toBe(400);
-    expect(failures()).toEqual([]);
+    expect(await failures()).toEqual([]);
     vi.spyOn(users, 'get').mockImplementation(() => {
       throw new RangeError('database is locked');
     });
     expect((await login('{"username":"vera","password":"long enough password"}')).status).toBe(500);
-    expect(failures()).toEqual([
+    expect(await failures()).toEqual([
       {
         actor: 'vera',
         action: 'auth.login',

@@ -9,6 +9,7 @@ import { AlertService } from '@/lib/alerts/alert-service';
 import { AlertStore } from '@/lib/alerts/alert-store';
 import { failureDetails } from '@/lib/api/api-error';
 import { AuditLog } from '@/lib/auth/audit-log';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { LoginLimiter } from '@/lib/auth/login-limiter';
 import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
@@ -74,7 +75,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
       }),
     );
   }
-  const audit = new AuditLog(db);
+  const audit = new AuditLog(sqliteStore(db));
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
   let maintenance: MaintenanceService | null = null;

@@ -1,6 +1,7 @@
 // The append-only record of who signed in and what they did, with secrets kept out of it.
 import 'server-only';
-import type Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { StoreSchema } from '@/lib/db/schema';
 import { isRole, type Role } from './roles';
 
 export const AUDIT_METHODS = ['password', 'session', 'token', 'proxy', 'anonymous', 'none'] as const;
@@ -133,19 +134,6 @@ function toEntry(row: AuditRow): AuditEntry | null {
   };
 }
 
-type InsertParams = [
-  number,
-  string,
-  string | null,
-  string,
-  string | null,
-  string,
-  string | null,
-  string | null,
-  string,
-  string,
-];
-
 /**
  * Refusals ("denied") are written one by one up to REFUSALS_PER_KEY per window for one source, actor and action, and
  * REFUSALS_PER_WINDOW in all; past that they are counted, and each count is written as one row when the window ends
@@ -170,8 +158,42 @@ interface Folded {
   sources: Set<string | null>;
 }
 
+/** Entries written in one statement. */
+const WRITE_BATCH = 500;
+/** Entries held while the database refuses writes; past this the newest are counted as lost, and the count written. */
+export const MAX_PENDING = 10_000;
+const RETRY_MS = { first: 500, max: 30_000 };
+
+function toRow(entry: AuditAppend): Omit<AuditRow, 'id'> {
+  return {
+    at: entry.at,
+    actor: entry.actor,
+    role: entry.role,
+    method: entry.method,
+    source: entry.source,
+    action: entry.action,
+    cluster_id: entry.clusterId ?? null,
+    member_id: entry.memberId ?? null,
+    outcome: entry.outcome,
+    details: serializeDetails(entry.details),
+  };
+}
+
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
+/**
+ * The audit log over the dashboard's store (SQLite or PostgreSQL). `append` is synchronous for its callers: it checks
+ * the entry, then the entry is written in order a moment later. When the database refuses writes (PostgreSQL down),
+ * entries are held in memory, in order, and written when it answers again; readers (`query`, `flush`) get the error.
+ */
 export class AuditLog {
-  private readonly insertEntry: Database.Statement<InsertParams>;
+  private readonly pending: AuditAppend[] = [];
+  private draining = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = RETRY_MS.first;
+  private failingSince: number | null = null;
+  private lost = 0;
+  private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   /** When the current refusal window began (the `at` of its first refusal), or null with no window open. */
   private windowStart: number | null = null;
   private windowWritten = 0;
@@ -179,11 +201,13 @@ export class AuditLog {
   private readonly folded = new Map<string, Folded>();
   private flushTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly db: Database.Database) {
-    this.insertEntry = db.prepare(
-      `INSERT INTO audit_log (at, actor, role, method, source, action, cluster_id, member_id, outcome, details)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly db: Kysely<StoreSchema>,
+    opts: { maxPending?: number } = {},
+  ) {
+    this.maxPending = opts.maxPending ?? MAX_PENDING;
   }
 
   /** Whether a refusal is written now; false when it was counted for the window instead. */
@@ -236,7 +260,6 @@ export class AuditLog {
   private writeFolded(): void {
     const folded = [...this.folded.values()];
     this.folded.clear();
-    if (!this.db.open) return;
     for (const f of folded) {
       const oneActor = f.actors.size === 1;
       const oneSource = f.sources.size === 1;
@@ -273,46 +296,126 @@ export class AuditLog {
   }
 
   private insert(entry: AuditAppend): void {
-    this.insertEntry.run(
-      entry.at,
-      entry.actor,
-      entry.role,
-      entry.method,
-      entry.source,
-      entry.action,
-      entry.clusterId ?? null,
-      entry.memberId ?? null,
-      entry.outcome,
-      serializeDetails(entry.details),
-    );
+    if (this.pending.length >= this.maxPending) this.lost++;
+    else this.pending.push(entry);
+    this.drainSoon();
+  }
+
+  private drainSoon(): void {
+    if (this.draining || this.retryTimer) return;
+    this.draining = true;
+    queueMicrotask(() => void this.drain());
+  }
+
+  /** Writes what is pending, in order, batch by batch; on a refusal keeps it and tries again later. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0 || this.lost > 0) {
+        if (this.lost > 0 && this.pending.length < this.maxPending) this.pending.push(this.lostEntry());
+        const batch = this.pending.slice(0, WRITE_BATCH);
+        await this.db.insertInto('audit_log').values(batch.map(toRow)).execute();
+        this.pending.splice(0, batch.length);
+        if (this.failingSince !== null) {
+          console.error(`audit log: writing again after ${Math.round((Date.now() - this.failingSince) / 1000)} s`);
+          this.failingSince = null;
+          this.retryMs = RETRY_MS.first;
+        }
+      }
+      this.settle(null);
+    } catch (err) {
+      if (this.failingSince === null) {
+        this.failingSince = Date.now();
+        console.error(
+          `audit log: cannot write to the database (${firstLine(err)}); ${this.pending.length} entries held in memory and retried`,
+        );
+      }
+      this.settle(err);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.drainSoon();
+      }, this.retryMs);
+      this.retryTimer.unref();
+      this.retryMs = Math.min(this.retryMs * 2, RETRY_MS.max);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The row that says how many entries could not be kept while the database refused writes. */
+  private lostEntry(): AuditAppend {
+    const lost = this.lost;
+    this.lost = 0;
+    return {
+      at: Date.now(),
+      actor: 'dashboard',
+      role: null,
+      method: 'none',
+      source: null,
+      action: 'audit.lost',
+      outcome: 'failure',
+      details: {
+        reason: `${lost} audit entries were lost: more than ${this.maxPending} waited for the database`,
+        lost,
+      },
+    };
+  }
+
+  private settle(err: unknown): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (err === null) w.resolve();
+      else w.reject(err);
+    }
+  }
+
+  /** Resolves once everything appended so far is stored; rejects with the database's error if a write fails. */
+  flush(): Promise<void> {
+    // Counted refusals are part of what a reader asks for.
+    this.writeFolded();
+    if (this.pending.length === 0 && this.lost === 0 && !this.draining) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (this.retryTimer) {
+        // A reader does not wait out the back-off: it tries now, and hears the answer.
+        clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+      }
+      this.drainSoon();
+    });
+  }
+
+  /** Entries held in memory, not yet stored. */
+  get pendingCount(): number {
+    return this.pending.length;
   }
 
   /** Entries matching every given filter, newest first, at most `limit` (clamped to 1…1000). */
-  query(q: AuditQuery = {}): AuditEntry[] {
-    // What has been counted so far is part of the log a reader asks for.
-    this.writeFolded();
-    const where: string[] = [];
-    const params: Array<string | number> = [];
-    const filter = (sql: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(sql);
-      params.push(value);
-    };
-    filter('at >= ?', q.from);
-    filter('at <= ?', q.to);
-    filter('actor = ?', q.actor);
-    filter('action = ?', q.action);
-    filter('outcome = ?', q.outcome);
+  async query(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    await this.flush();
     const asked = q.limit !== undefined && Number.isFinite(q.limit) ? Math.floor(q.limit) : DEFAULT_AUDIT_LIMIT;
     const limit = Math.min(MAX_AUDIT_LIMIT, Math.max(1, asked));
-    const rows = this.db
-      .prepare<unknown[], AuditRow>(
-        `SELECT id, at, actor, role, method, source, action, cluster_id, member_id, outcome, details FROM audit_log
-         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY at DESC, id DESC
-         LIMIT ?`,
-      )
-      .all(...params, limit);
+    let select = this.db
+      .selectFrom('audit_log')
+      .select([
+        'id',
+        'at',
+        'actor',
+        'role',
+        'method',
+        'source',
+        'action',
+        'cluster_id',
+        'member_id',
+        'outcome',
+        'details',
+      ]);
+    if (q.from !== undefined) select = select.where('at', '>=', q.from);
+    if (q.to !== undefined) select = select.where('at', '<=', q.to);
+    if (q.actor !== undefined) select = select.where('actor', '=', q.actor);
+    if (q.action !== undefined) select = select.where('action', '=', q.action);
+    if (q.outcome !== undefined) select = select.where('outcome', '=', q.outcome);
+    const rows = await select.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toEntry).filter((e): e is AuditEntry => e !== null);
   }
 }

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { LocalCluster } from '@/scripts/lib/local-cluster';
 import { selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 import { AuditLog } from '@/lib/auth/audit-log';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { ClusterCollector } from '@/lib/collector/cluster-collector';
 import { HistoryRecorder } from '@/lib/collector/history-recorder';
 import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
@@ -103,7 +104,7 @@ beforeAll(async () => {
   config = loadConfig(cluster.etcdctlEnv).clusters[0]!;
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
   events = new EventStore(db);
-  audit = new AuditLog(db);
+  audit = new AuditLog(sqliteStore(db));
   store = new MaintenanceStore(db);
   collector = new ClusterCollector(config, {
     pollIntervalMs: 300,
@@ -201,7 +202,7 @@ describe('maintenance against real etcd', () => {
     const longestStepMs = Math.max(...run.steps.map((s) => Date.parse(s.finishedAt!) - Date.parse(s.startedAt!)));
     expect(longestGapMs).toBeLessThan(longestStepMs + 1500);
 
-    const rows = audit.query({ action: 'maintenance.defragment' });
+    const rows = await audit.query({ action: 'maintenance.defragment' });
     expect(rows.map((r) => [r.actor, r.details.phase, r.outcome])).toEqual(
       expect.arrayContaining([
         ['alice', 'started', 'success'],
@@ -316,7 +317,7 @@ describe('maintenance against real etcd', () => {
       const err = await svc.start(config.id, { action: 'defragment' }, OPERATOR).catch((e: unknown) => e);
       expect(err).toMatchObject({ kind: 'conflict', code: 'cluster_unhealthy' });
       expect((err as Error).message).toContain(follower.name);
-      const refused = audit.query({ action: 'maintenance.defragment', outcome: 'failure' });
+      const refused = await audit.query({ action: 'maintenance.defragment', outcome: 'failure' });
       expect(refused[0]?.details.code).toBe('cluster_unhealthy');
     } finally {
       cluster.startMember(index);
@@ -382,7 +383,7 @@ describe('maintenance against real etcd', () => {
     expect(autoDefragmentCandidates(after!, rule)).toEqual([]);
   });
 
-  it('marks a run the dashboard left running as interrupted when it starts again', () => {
+  it('marks a run the dashboard left running as interrupted when it starts again', async () => {
     const id = '20261206T010203Z-0a0b0c';
     store.insert({
       id,
@@ -435,9 +436,9 @@ describe('maintenance against real etcd', () => {
     expect(run.state).toBe('interrupted');
     expect(run.steps.map((s) => s.state)).toEqual(['succeeded', 'interrupted', 'canceled']);
     expect(
-      audit
-        .query({ action: 'maintenance.defragment' })
-        .some((r) => r.details.runId === id && r.details.phase === 'interrupted'),
+      (await audit.query({ action: 'maintenance.defragment' })).some(
+        (r) => r.details.runId === id && r.details.phase === 'interrupted',
+      ),
     ).toBe(true);
   });
 });

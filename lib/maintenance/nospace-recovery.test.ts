@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { LocalCluster } from '@/scripts/lib/local-cluster';
 import { selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 import { AuditLog } from '@/lib/auth/audit-log';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { ClusterCollector } from '@/lib/collector/cluster-collector';
 import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
@@ -79,7 +80,7 @@ describe('NOSPACE recovery against real etcd', () => {
       );
       expect(alarmed?.alarms.some((a) => a.alarm === 'NOSPACE')).toBe(true);
 
-      const audit = new AuditLog(db);
+      const audit = new AuditLog(sqliteStore(db));
       const svc = new MaintenanceService({
         clusters: [config],
         store: new MaintenanceStore(db),

@@ -21,6 +21,7 @@ import type Database from 'better-sqlite3';
 import S3rver from 's3rver';
 import { SnapshotTestCluster } from '@/test/support/snapshot-test-cluster';
 import { AuditLog } from '@/lib/auth/audit-log';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { openDatabase } from '@/lib/db/database';
 import { isScratchMember, startScratchMember } from '@/lib/etcd/scratch-member';
 import { EtcdBinaryFinder, etcdLineOf } from './restore-binaries';
@@ -109,7 +110,7 @@ async function sourceHashKV(_c: string, revision: number): Promise<SourceHash> {
 function tester(scratchRoot: string, overrides: Partial<ConstructorParameters<typeof RestoreTester>[0]> = {}) {
   return new RestoreTester({
     store,
-    audit: new AuditLog(db),
+    audit: new AuditLog(sqliteStore(db)),
     tools: (line) => finder.tools(line),
     scratchRoot,
     file: (s) => path.join(cluster.dir, s.fileName),

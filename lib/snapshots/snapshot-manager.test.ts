@@ -19,6 +19,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { classifyError, failureDetails } from '@/lib/api/api-error';
 import { AuditLog } from '@/lib/auth/audit-log';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import type { DashboardConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
 import { SnapshotManager, type SnapshotActor } from './snapshot-manager';
@@ -53,7 +54,7 @@ beforeEach(() => {
   keyFile = path.join(outside, 'client.key');
   writeFileSync(keyFile, KEY_TEXT);
   db = openDatabase(path.join(tmp, 'dashboard.sqlite'));
-  audit = new AuditLog(db);
+  audit = new AuditLog(sqliteStore(db));
   const config = {
     snapshotDir,
     clusters: [{ id: 'prod', snapshots: { schedule: null, retention: { keepLast: 1 }, offsite: null } }],
@@ -101,8 +102,8 @@ async function refusal(p: Promise<unknown>): Promise<{ status: number; code: str
   return { status, code, message };
 }
 
-const rows = (action: string) =>
-  audit.query({ action }).map((e) => ({ actor: e.actor, outcome: e.outcome, details: e.details }));
+const rows = async (action: string) =>
+  (await audit.query({ action })).map((e) => ({ actor: e.actor, outcome: e.outcome, details: e.details }));
 
 describe('downloads serve only the file the dashboard wrote and verified', () => {
   it('serves a verified snapshot byte for byte; HEAD gives its size without opening a body', async () => {
@@ -115,8 +116,10 @@ describe('downloads serve only the file the dashboard wrote and verified', () =>
 
     const head = await manager.downloadable('prod', OLD, OPERATOR, { head: true });
     expect(head).toEqual({ bytes: FIXTURE_BYTES.length, name: `prod-${OLD}.db`, body: null });
-    expect(rows('snapshot.download')).toEqual([{ actor: 'otto', outcome: 'success', details: { snapshotId: OLD } }]);
-    expect(rows('snapshot.head')).toEqual([{ actor: 'otto', outcome: 'success', details: { snapshotId: OLD } }]);
+    expect(await rows('snapshot.download')).toEqual([
+      { actor: 'otto', outcome: 'success', details: { snapshotId: OLD } },
+    ]);
+    expect(await rows('snapshot.head')).toEqual([{ actor: 'otto', outcome: 'success', details: { snapshotId: OLD } }]);
   });
 
   it.each([
@@ -138,7 +141,7 @@ describe('downloads serve only the file the dashboard wrote and verified', () =>
           message: `the file of snapshot ${OLD} is a symbolic link; it is not served`,
         });
       }
-      expect([...rows('snapshot.download'), ...rows('snapshot.head')]).toEqual(
+      expect([...(await rows('snapshot.download')), ...(await rows('snapshot.head'))]).toEqual(
         [1, 2].map(() => ({
           actor: 'otto',
           outcome: 'failure',
@@ -191,7 +194,9 @@ describe('downloads serve only the file the dashboard wrote and verified', () =>
     const read = await readAll((await manager.downloadable('prod', OLD, OPERATOR)).body);
     expect(read.error).toMatch(/^the file no longer verifies: SHA-256 mismatch/);
     expect(read.bytes.length).toBeLessThanOrEqual(FIXTURE_BYTES.length - 32);
-    await vi.waitFor(() => expect(rows('snapshot.download').map((r) => r.outcome)).toEqual(['failure', 'success']));
+    await vi.waitFor(async () =>
+      expect((await rows('snapshot.download')).map((r) => r.outcome)).toEqual(['failure', 'success']),
+    );
   });
 
   it('a file that is gone is a 410, recorded as a failed download', async () => {
@@ -201,7 +206,7 @@ describe('downloads serve only the file the dashboard wrote and verified', () =>
       status: 410,
       code: 'file_gone',
     });
-    expect(rows('snapshot.download')).toMatchObject([{ outcome: 'failure', details: { status: 410 } }]);
+    expect(await rows('snapshot.download')).toMatchObject([{ outcome: 'failure', details: { status: 410 } }]);
   });
 });
 

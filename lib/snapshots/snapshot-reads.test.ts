@@ -85,9 +85,8 @@ function call(method: 'GET' | 'HEAD', who: Role | 'revoked' | 'anonymous') {
   return (method === 'GET' ? download : downloadHead)(req, ctx());
 }
 
-const auditRows = () =>
-  audit
-    .query({})
+const auditRows = async () =>
+  (await audit.query({}))
     .filter((e) => e.action.startsWith('snapshot.'))
     .map((e) => ({ actor: e.actor, method: e.method, action: e.action, outcome: e.outcome, details: e.details }));
 
@@ -98,7 +97,7 @@ describe('GET and HEAD of a snapshot download: the same access check, each audit
     expect(res.headers.get('content-length')).toBe('24608');
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="prod-${ID}.db"`);
     expect(res.body).toBeNull();
-    expect(auditRows()).toEqual([
+    expect(await auditRows()).toEqual([
       {
         actor: 'token:operator-bot',
         method: 'token',
@@ -116,7 +115,7 @@ describe('GET and HEAD of a snapshot download: the same access check, each audit
       expect((await call(method, 'viewer')).status).toBe(403);
       expect((await call(method, 'anonymous')).status).toBe(401);
       expect((await call(method, 'revoked')).status).toBe(401);
-      expect(auditRows()).toEqual([
+      expect(await auditRows()).toEqual([
         {
           actor: 'token:revoked-bot',
           method: 'token',

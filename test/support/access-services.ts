@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { AccessControl } from '@/lib/access/access-control';
 import { parseTrustedProxies } from '@/lib/auth/address';
 import { AuditLog } from '@/lib/auth/audit-log';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { LoginLimiter } from '@/lib/auth/login-limiter';
 import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
@@ -23,7 +24,7 @@ export function accessServices(
     users: new UserStore(db),
     sessions: new SessionStore(db),
     tokens: new TokenStore(db),
-    audit: new AuditLog(db),
+    audit: new AuditLog(sqliteStore(db)),
     limiter: new LoginLimiter(),
   };
   const access = new AccessControl({

@@ -1,0 +1,75 @@
+// Opens the shared store on PostgreSQL (DATABASE_URL) and brings its schema up to date.
+import 'server-only';
+import { Kysely, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { DatabaseError } from './database';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations';
+import type { StoreSchema } from './schema';
+
+/** BIGINT columns hold epoch ms and ids, all far below 2^53: numbers, not the strings pg gives by default. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(a DATABASE_URL that is not a URL)';
+  }
+}
+
+export async function migratePostgres(db: Kysely<StoreSchema>, url: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(POSTGRES_MIGRATIONS) },
+    migrationTableName: 'dashboard_migration',
+    migrationLockTableName: 'dashboard_migration_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    // Kysely names a step it does not know as "missing": the database was migrated by a newer dashboard.
+    const newer = /missing/.test(reason ?? '');
+    throw new DatabaseError(
+      newer
+        ? `dashboard database ${redactUrl(url)}: its schema is newer than this dashboard knows (${reason}); upgrade the dashboard or use another database`
+        : `dashboard database ${redactUrl(url)}: ${failed ? `migration ${failed} failed` : 'migrating failed'}: ${reason}`,
+    );
+  }
+}
+
+export interface PostgresStore {
+  db: Kysely<StoreSchema>;
+  close(): Promise<void>;
+}
+
+/** Connects (at most `maxConnections` at once), migrates, and answers; a refused connection is one clear line. */
+export async function openPostgres(url: string, opts: { maxConnections?: number } = {}): Promise<PostgresStore> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.maxConnections ?? 10,
+    connectionTimeoutMillis: 5000,
+    types,
+  });
+  // An idle connection the server dropped must not crash the process; the next query gets a new one.
+  pool.on('error', () => undefined);
+  const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migratePostgres(db, url);
+  } catch (err) {
+    await db.destroy();
+    if (err instanceof DatabaseError) throw err;
+    throw new DatabaseError(
+      `dashboard database ${redactUrl(url)}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
+    );
+  }
+  return { db, close: () => db.destroy() };
+}

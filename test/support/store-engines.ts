@@ -1,0 +1,93 @@
+// Runs a store's tests on both engines the dashboard stores into: SQLite (a new file per test) and PostgreSQL (a new
+// database per test, in one real server started for the file on 127.0.0.1 and stopped by its PID).
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { openPostgres } from '@/lib/db/postgres';
+import type { StoreSchema } from '@/lib/db/schema';
+import { sqliteStore } from '@/lib/db/sqlite-store';
+import { postgresTestParent, startPostgres, type PostgresServer } from '@/scripts/lib/postgres';
+import { tempDatabasePerTest } from './temp-database';
+
+export interface StoreEngine {
+  readonly name: 'SQLite' | 'PostgreSQL';
+  /** The current test's store. */
+  readonly db: Kysely<StoreSchema>;
+  /** A new connection to the same data: what a restarted dashboard, or another replica, sees. */
+  reopen(): Promise<Kysely<StoreSchema>>;
+  /** PostgreSQL only: the server, to stop and start it under a running store. */
+  readonly server: PostgresServer | null;
+}
+
+function sqliteEngine(): StoreEngine {
+  const temp = tempDatabasePerTest('store-');
+  let db: Kysely<StoreSchema> | undefined;
+  beforeEach(() => {
+    db = sqliteStore(temp.db);
+  });
+  return {
+    name: 'SQLite',
+    get db() {
+      if (!db) throw new Error('the store is open only inside a test');
+      return db;
+    },
+    reopen() {
+      db = sqliteStore(temp.reopen());
+      return Promise.resolve(db);
+    },
+    server: null,
+  };
+}
+
+function postgresEngine(port: number): StoreEngine {
+  let server: PostgresServer | undefined;
+  let n = 0;
+  let url = '';
+  const open: Array<Kysely<StoreSchema>> = [];
+  let db: Kysely<StoreSchema> | undefined;
+  beforeAll(async () => {
+    server = await startPostgres({ parent: postgresTestParent(), port });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.destroy();
+  });
+  beforeEach(async () => {
+    if (!server) throw new Error('PostgreSQL did not start');
+    if (server.pid < 0) await server.start(); // a test that stopped it
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    const name = `test_${++n}`;
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    url = server.url.replace(/\/postgres$/, `/${name}`);
+    db = (await openPostgres(url, { maxConnections: 4 })).db;
+    open.push(db);
+  });
+  afterEach(async () => {
+    await Promise.allSettled(open.splice(0).map((d) => d.destroy()));
+  });
+  return {
+    name: 'PostgreSQL',
+    get db() {
+      if (!db) throw new Error('the store is open only inside a test');
+      return db;
+    },
+    async reopen() {
+      db = (await openPostgres(url, { maxConnections: 4 })).db;
+      open.push(db);
+      return db;
+    },
+    get server() {
+      return server ?? null;
+    },
+  };
+}
+
+/** `suite` once per engine; `postgresPort` is the file's own port for its PostgreSQL server. */
+export function describeOnEachEngine(title: string, postgresPort: number, suite: (engine: StoreEngine) => void): void {
+  describe(`${title} (SQLite)`, () => suite(sqliteEngine()));
+  describe(`${title} (PostgreSQL)`, () => suite(postgresEngine(postgresPort)));
+}

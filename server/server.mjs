@@ -68,15 +68,15 @@ function answerFast(req, res) {
   const path = (req.url ?? '').split('?')[0];
   const match = STATUS_PATH.exec(path);
   if (!match) return false;
-  let answer;
-  try {
-    answer = routes.clusterStatus(req.headers, match[1], path);
-  } catch (err) {
-    // clusterStatus turns every error into an answer; this is the last guard that keeps the process up.
-    console.error(`unhandled error in the status fast path: ${err instanceof Error ? err.name : typeof err}`);
-    answer = { status: 500, body: INTERNAL_ERROR, headers: {} };
-  }
-  sendJson(req, res, answer.status, answer.body, answer.headers);
+  routes
+    .clusterStatus(req.headers, match[1], path)
+    .catch((err) => {
+      // clusterStatus turns every error into an answer; this is the last guard that keeps the process up.
+      console.error(`unhandled error in the status fast path: ${err instanceof Error ? err.name : typeof err}`);
+      return { status: 500, body: INTERNAL_ERROR, headers: {} };
+    })
+    .then((answer) => sendJson(req, res, answer.status, answer.body, answer.headers))
+    .catch(() => res.destroy());
   return true;
 }
 

@@ -7,7 +7,7 @@ export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute(async (req: Request) => {
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   const { body, contentType } = await renderDashboardMetrics(app);
   return new Response(body, { headers: { 'Content-Type': contentType, 'Cache-Control': 'no-store' } });
 });

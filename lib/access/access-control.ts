@@ -17,15 +17,15 @@ export class AccessControl {
   constructor(readonly deps: AccessDeps) {}
 
   /** Who asks, if they have at least `need`; throws 401/403 (audited as guard.ts says). */
-  requireRole(req: Request, need: Role, opts: GuardOptions = {}): Identity {
+  requireRole(req: Request, need: Role, opts: GuardOptions = {}): Promise<Identity> {
     return requireRole(this.deps, req, need, opts);
   }
 
-  requireRoleIn(ctx: RequestContext, describe: () => string, need: Role, opts: GuardOptions = {}): Identity {
+  requireRoleIn(ctx: RequestContext, describe: () => string, need: Role, opts: GuardOptions = {}): Promise<Identity> {
     return requireRoleIn(this.deps, ctx, describe, need, opts);
   }
 
-  resolveIdentity(ctx: RequestContext, now = Date.now()): IdentityResult {
+  resolveIdentity(ctx: RequestContext, now = Date.now()): Promise<IdentityResult> {
     return resolveIdentity(this.deps, ctx, now);
   }
 
@@ -38,7 +38,7 @@ export class AccessControl {
     return signIn(this.deps, req, now);
   }
 
-  signOut(req: Request, now = Date.now()): string {
+  signOut(req: Request, now = Date.now()): Promise<string> {
     return signOut(this.deps, req, now);
   }
 

@@ -17,15 +17,14 @@ let db: Database.Database;
 let tokens: TokenStore;
 let adminToken: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'api-tokens-'));
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
   const services = accessServices(db);
   tokens = services.auth.tokens;
   runtime.current = services;
-  adminToken = tokens.create(
-    { name: 'admin script', role: 'admin', expiresAt: null, createdBy: 'alice' },
-    Date.now(),
+  adminToken = (
+    await tokens.create({ name: 'admin script', role: 'admin', expiresAt: null, createdBy: 'alice' }, Date.now())
   ).token;
 });
 afterEach(() => {
@@ -45,7 +44,7 @@ describe('POST /api/tokens', () => {
   it('creates a token for an admin', async () => {
     const res = await POST(createTokenRequest({ name: 'nightly backup', role: 'operator' }));
     expect(res.status).toBe(201);
-    expect(tokens.list(Date.now()).map((t) => t.name)).toContain('nightly backup');
+    expect((await tokens.list(Date.now())).map((t) => t.name)).toContain('nightly backup');
   });
 
   // The security review: such a name reached the store, whose refusal became a 500.
@@ -57,7 +56,7 @@ describe('POST /api/tokens', () => {
         status: 400,
         body: { error: { code: 'bad_request', message: 'name: must not contain control characters' } },
       });
-      expect(tokens.list(Date.now()).map((t) => t.name)).toEqual(['admin script']);
+      expect((await tokens.list(Date.now())).map((t) => t.name)).toEqual(['admin script']);
     },
   );
 });

@@ -32,15 +32,15 @@ interface TokenDeps {
 }
 
 /** Creates a token for `who` (an admin) and audits it; the secret is in the answer only. */
-export function createToken(
+export async function createToken(
   deps: TokenDeps,
   who: Identity,
   body: CreateTokenInput,
   now = Date.now(),
-): { id: string; token: string } {
+): Promise<{ id: string; token: string }> {
   const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
   if (expiresAt !== null && expiresAt <= now) throw invalidInput(`expiresAt: ${body.expiresAt} is in the past`);
-  const created = deps.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
+  const created = await deps.tokens.create({ name: body.name, role: body.role, expiresAt, createdBy: who.actor }, now);
   auditAction(
     deps.audit,
     who,
@@ -55,10 +55,10 @@ export function createToken(
 
 const TOKEN_ID = /^[0-9a-f]{16}$/;
 
-export function revokeToken(deps: TokenDeps, who: Identity, id: string, now = Date.now()): void {
+export async function revokeToken(deps: TokenDeps, who: Identity, id: string, now = Date.now()): Promise<void> {
   if (!TOKEN_ID.test(id)) throw invalidInput(`"${id.slice(0, 40)}" is not a token id`);
-  const known = deps.tokens.list(now).find((t) => t.id === id);
+  const known = (await deps.tokens.list(now)).find((t) => t.id === id);
   if (!known) throw notFound(`no token with id "${id}"`);
-  if (!deps.tokens.revoke(id, now)) throw conflict('already_revoked', `token "${id}" is already revoked`);
+  if (!(await deps.tokens.revoke(id, now))) throw conflict('already_revoked', `token "${id}" is already revoked`);
   auditAction(deps.audit, who, 'token.revoke', 'success', { tokenId: id, tokenName: known.name }, {}, now);
 }

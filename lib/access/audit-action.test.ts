@@ -23,13 +23,13 @@ let users: UserStore;
 let audit: AuditLog;
 let admin: { id: string; token: string };
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'audit-action-'));
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
   const services = accessServices(db, { sessionTtlMs: 3_600_000 });
   ({ tokens, users, audit } = services.auth);
   runtime.current = services;
-  admin = tokens.create({ name: 'ops', role: 'admin', expiresAt: null, createdBy: 'alice' }, Date.now());
+  admin = await tokens.create({ name: 'ops', role: 'admin', expiresAt: null, createdBy: 'alice' }, Date.now());
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
 });
 afterEach(() => {
@@ -63,7 +63,10 @@ describe('an audited action that fails leaves a row with the answer the caller g
   it('a bad body, an unknown token and one already revoked: 400, 404 and 409, each recorded', async () => {
     expect((await create('{"name":""}')).status).toBe(400);
     expect((await revoke('0123456789abcdef')).status).toBe(404);
-    const victim = tokens.create({ name: 'old', role: 'viewer', expiresAt: null, createdBy: 'alice' }, Date.now());
+    const victim = await tokens.create(
+      { name: 'old', role: 'viewer', expiresAt: null, createdBy: 'alice' },
+      Date.now(),
+    );
     expect((await revoke(victim.id)).status).toBe(200);
     expect((await revoke(victim.id)).status).toBe(409);
     const by = { actorTokenId: admin.id };

@@ -57,7 +57,7 @@ const rows = async () =>
 
 describe('refusals in the audit log', () => {
   it('a 403 is audited even on a read (someone known asking past their role); a signed-out 401 read is not', async () => {
-    const viewer = made('dash-reader', 'viewer');
+    const viewer = await made('dash-reader', 'viewer');
     expect((await get(bearer(viewer.token))).status).toBe(403);
     expect((await get({})).status).toBe(401);
     expect(await rows()).toEqual([
@@ -73,9 +73,9 @@ describe('refusals in the audit log', () => {
   });
 
   it('a revoked or expired token is named (by name and id) in the refusal, not logged as anonymous', async () => {
-    const revoked = made('nightly', 'admin');
-    tokens.revoke(revoked.id, T0);
-    const expiring = made('weekly', 'admin', T0 + 1000);
+    const revoked = await made('nightly', 'admin');
+    await tokens.revoke(revoked.id, T0);
+    const expiring = await made('weekly', 'admin', T0 + 1000);
     vi.useFakeTimers({ now: T0 + 2000, toFake: ['Date'] });
     const refusals = [await post(bearer(revoked.token)), await post(bearer(expiring.token))];
     expect(await Promise.all(refusals.map(async (r) => [r.status, await r.json()]))).toEqual([
@@ -103,8 +103,8 @@ describe('refusals in the audit log', () => {
   });
 
   it('a real token id with a wrong secret names nothing: whoever guessed the id learns nothing from it', async () => {
-    const real = made('nightly', 'admin');
-    tokens.revoke(real.id, T0);
+    const real = await made('nightly', 'admin');
+    await tokens.revoke(real.id, T0);
     const forged = `etcdd_${real.id}_${'A'.repeat(43)}`;
     const res = await post(bearer(forged));
     expect(await res.json()).toEqual({
@@ -117,8 +117,8 @@ describe('refusals in the audit log', () => {
   });
 
   it('what a token does is recorded with its id beside its name, as two tokens may share a name', async () => {
-    const admin = made('ops', 'admin');
-    made('ops', 'admin');
+    const admin = await made('ops', 'admin');
+    await made('ops', 'admin');
     const res = await post(bearer(admin.token));
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };

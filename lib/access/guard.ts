@@ -42,7 +42,7 @@ function auditRefusal(deps: AccessDeps, describe: () => string, who: Refused, re
 }
 
 /** Throws ApiError 401 (no identity), 403 (wrong role, or a cross-site request riding a session). */
-export function requireRole(deps: AccessDeps, req: Request, need: Role, opts: GuardOptions = {}): Identity {
+export function requireRole(deps: AccessDeps, req: Request, need: Role, opts: GuardOptions = {}): Promise<Identity> {
   return requireRoleIn(deps, requestContext(req), () => `${req.method} ${new URL(req.url).pathname}`, need, opts);
 }
 
@@ -54,15 +54,15 @@ export function requireRole(deps: AccessDeps, req: Request, need: Role, opts: Gu
  * for more than their role). Not audited: a 401 on a plain read, which is what a signed-out page polling looks like.
  * The audit log folds floods of refusals into counts (AuditLog.append).
  */
-export function requireRoleIn(
+export async function requireRoleIn(
   deps: AccessDeps,
   ctx: RequestContext,
   describe: () => string,
   need: Role,
   opts: GuardOptions = {},
-): Identity {
+): Promise<Identity> {
   const audit = isStateChanging(ctx.method) || opts.action !== undefined;
-  const result = resolveIdentity(deps, ctx);
+  const result = await resolveIdentity(deps, ctx);
   const who = result.identity;
   // Anonymous viewing is not an identity: anything beyond looking needs a real one.
   if (!who || (who.method === 'anonymous' && need !== 'viewer')) {

@@ -41,7 +41,11 @@ export function clientAddress(deps: Pick<AccessDeps, 'settings'>, ctx: RequestCo
   return hops[0] ?? ctx.peer;
 }
 
-export function resolveIdentity(deps: AccessDeps, ctx: RequestContext, now = Date.now()): IdentityResult {
+export async function resolveIdentity(
+  deps: AccessDeps,
+  ctx: RequestContext,
+  now = Date.now(),
+): Promise<IdentityResult> {
   const { settings, tokens, sessions } = deps;
   const source = clientAddress(deps, ctx);
 
@@ -50,14 +54,14 @@ export function resolveIdentity(deps: AccessDeps, ctx: RequestContext, now = Dat
   if (authorization !== null) {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
     if (!bearer) return { identity: null, reason: 'Authorization must be "Bearer <token>"', source };
-    const token = tokens.resolve(bearer, now);
+    const token = await tokens.resolve(bearer, now);
     if (token) {
       return {
         identity: { actor: `token:${token.name}`, role: token.role, method: 'token', source, tokenId: token.id },
       };
     }
     // Whoever holds the whole token may be told its state; a guessed id with a wrong secret learns nothing.
-    const known = tokens.inspect(bearer, now);
+    const known = await tokens.inspect(bearer, now);
     if (known && known.state !== 'active') {
       const reason = `the API token ${known.id} ${known.state === 'revoked' ? 'was revoked' : 'has expired'}`;
       return { identity: null, reason, source, presented: { actor: `token:${known.name}`, tokenId: known.id } };
@@ -66,7 +70,7 @@ export function resolveIdentity(deps: AccessDeps, ctx: RequestContext, now = Dat
   }
 
   if (ctx.sessionToken) {
-    const session = sessions.resolve(ctx.sessionToken, now);
+    const session = await sessions.resolve(ctx.sessionToken, now);
     if (session) return { identity: { actor: session.username, role: session.role, method: 'session', source } };
   }
 

@@ -7,7 +7,7 @@ import { resolveIdentity, type Identity } from './identity';
 import { contextOf } from './request-context';
 
 export async function requirePageIdentity(deps: AccessDeps, path: string): Promise<Identity> {
-  const result = resolveIdentity(deps, contextOf('GET', new Headers(await headers())));
+  const result = await resolveIdentity(deps, contextOf('GET', new Headers(await headers())));
   if (!result.identity) redirect(`/login?next=${encodeURIComponent(path)}`);
   return result.identity;
 }

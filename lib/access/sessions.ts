@@ -76,7 +76,7 @@ export async function signIn(deps: AccessDeps, req: Request, now = Date.now()): 
         'Retry-After': String(check.retryAfterSeconds),
       });
     }
-    const user = deps.users.get(username);
+    const user = await deps.users.get(username);
     const ok = user
       ? await verifyPassword(body.password, user.passwordHash)
       : (await verifyPassword(body.password, await decoyHash()), false);
@@ -86,7 +86,11 @@ export async function signIn(deps: AccessDeps, req: Request, now = Date.now()): 
       throw new ApiError(401, 'invalid_credentials', 'wrong username or password');
     }
     await deps.limiter.recordSuccess(username, source);
-    const session = deps.sessions.create({ username, role: user.role }, { ttlMs: settings.sessionTtlMs, source }, now);
+    const session = await deps.sessions.create(
+      { username, role: user.role },
+      { ttlMs: settings.sessionTtlMs, source },
+      now,
+    );
     audit(username, user.role, 'success');
     return {
       actor: username,
@@ -104,12 +108,12 @@ export async function signIn(deps: AccessDeps, req: Request, now = Date.now()): 
 }
 
 /** Ends the session in the cookie (if any) and returns the cookie that clears it. */
-export function signOut(deps: AccessDeps, req: Request, now = Date.now()): string {
+export async function signOut(deps: AccessDeps, req: Request, now = Date.now()): Promise<string> {
   const ctx = requestContext(req);
   const refusal = crossOriginRefusal(ctx, deps.settings.trustedProxies);
   if (refusal) throw new ApiError(403, 'cross_origin', refusal);
-  const who = resolveIdentity(deps, ctx, now).identity;
-  if (ctx.sessionToken && deps.sessions.revoke(ctx.sessionToken) && who) {
+  const who = (await resolveIdentity(deps, ctx, now)).identity;
+  if (ctx.sessionToken && (await deps.sessions.revoke(ctx.sessionToken)) && who) {
     auditAction(deps.audit, who, 'auth.logout', 'success', {}, {}, now);
   }
   return sessionCookie('', 0, overHttps(deps, ctx));

@@ -9,6 +9,7 @@ import { SessionStore } from '@/lib/auth/session-store';
 import { UserStore } from '@/lib/auth/user-store';
 import type { AuthConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { syncUsers } from './sync-users';
 
 const PASSWORD = 'env admin password 1';
@@ -23,8 +24,9 @@ let logged: string[];
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sync-users-'));
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  users = new UserStore(db);
-  sessions = new SessionStore(db);
+  const store = sqliteStore(db);
+  users = new UserStore(store);
+  sessions = new SessionStore(store);
   logged = [];
   vi.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
 });
@@ -43,19 +45,19 @@ const auth = (over: Partial<AuthConfig> = {}): AuthConfig => ({
   proxy: null,
   ...over,
 });
-const signIn = (username: string) =>
-  sessions.create({ username, role: 'admin' }, { ttlMs: 3_600_000, source: '10.0.0.7' }, T0).token;
+const signIn = async (username: string) =>
+  (await sessions.create({ username, role: 'admin' }, { ttlMs: 3_600_000, source: '10.0.0.7' }, T0)).token;
 
 describe('syncUsers: the admin that DASHBOARD_ADMIN_PASSWORD makes lives only as long as the variable', () => {
   it('a start without the variable removes that admin and ends its sessions, and says so', async () => {
     await syncUsers(auth({ adminPassword: PASSWORD }), users, sessions, T0);
-    expect(users.get('admin')).toMatchObject({ role: 'admin', source: 'env' });
-    const session = signIn('admin');
-    expect(sessions.resolve(session, T0)).not.toBeNull();
+    expect(await users.get('admin')).toMatchObject({ role: 'admin', source: 'env' });
+    const session = await signIn('admin');
+    expect(await sessions.resolve(session, T0)).not.toBeNull();
 
     await syncUsers(auth({ adminPassword: null }), users, sessions, T0);
-    expect(users.get('admin')).toBeNull();
-    expect(sessions.resolve(session, T0)).toBeNull();
+    expect(await users.get('admin')).toBeNull();
+    expect(await sessions.resolve(session, T0)).toBeNull();
     expect(logged).toEqual([
       'etcd-dashboard: DASHBOARD_ADMIN_PASSWORD is not set: the admin account it made is removed and signed out',
     ]);
@@ -70,7 +72,7 @@ describe('syncUsers: the admin that DASHBOARD_ADMIN_PASSWORD makes lives only as
       sessions,
       T0,
     );
-    expect(users.get('admin')).toMatchObject({ source: 'config', passwordHash });
+    expect(await users.get('admin')).toMatchObject({ source: 'config', passwordHash });
     expect(logged).toEqual([
       'etcd-dashboard: DASHBOARD_ADMIN_PASSWORD is ignored: the config file defines the user "admin"',
     ]);
@@ -78,9 +80,9 @@ describe('syncUsers: the admin that DASHBOARD_ADMIN_PASSWORD makes lives only as
 
   it('a restart with the same password keeps the admin signed in', async () => {
     await syncUsers(auth({ adminPassword: PASSWORD }), users, sessions, T0);
-    const session = signIn('admin');
+    const session = await signIn('admin');
     await syncUsers(auth({ adminPassword: PASSWORD }), users, sessions, T0);
-    expect(sessions.resolve(session, T0)).not.toBeNull();
+    expect(await sessions.resolve(session, T0)).not.toBeNull();
     expect(logged).toEqual([]);
   });
 });

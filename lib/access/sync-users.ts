@@ -9,18 +9,18 @@ import type { AuthConfig } from '@/lib/config/load-config';
 export async function syncUsers(auth: AuthConfig, users: UserStore, sessions: SessionStore, now = Date.now()) {
   const fromConfig = new Set(auth.users.map((u) => u.username));
   for (const u of auth.users) {
-    const existing = users.get(u.username);
-    if (existing && existing.passwordHash !== u.passwordHash) sessions.revokeAllFor(u.username);
-    users.upsert({ username: u.username, passwordHash: u.passwordHash, role: u.role, source: 'config' }, now);
+    const existing = await users.get(u.username);
+    if (existing && existing.passwordHash !== u.passwordHash) await sessions.revokeAllFor(u.username);
+    await users.upsert({ username: u.username, passwordHash: u.passwordHash, role: u.role, source: 'config' }, now);
   }
   // A user taken out of the file loses access; the env admin and demo users are not the file's to remove.
-  for (const u of users.list()) {
-    if (u.source === 'config' && !fromConfig.has(u.username)) users.remove(u.username);
+  for (const u of await users.list()) {
+    if (u.source === 'config' && !fromConfig.has(u.username)) await users.remove(u.username);
   }
   // The variable is the env admin's only source: once it is unset, that account goes, its sessions with it (it must not
   // outlive the password an operator removed). Said in the log, as is a variable the file's own "admin" overrides.
   if (auth.adminPassword === null) {
-    if (users.get('admin')?.source === 'env' && users.remove('admin')) {
+    if ((await users.get('admin'))?.source === 'env' && (await users.remove('admin'))) {
       console.log(
         'etcd-dashboard: DASHBOARD_ADMIN_PASSWORD is not set: the admin account it made is removed and signed out',
       );
@@ -31,12 +31,12 @@ export async function syncUsers(auth: AuthConfig, users: UserStore, sessions: Se
     console.log('etcd-dashboard: DASHBOARD_ADMIN_PASSWORD is ignored: the config file defines the user "admin"');
     return;
   }
-  const existing = users.get('admin');
+  const existing = await users.get('admin');
   // Hash only when the password changed, so a restart does not sign the admin out.
   const same = existing !== null && (await verifyPassword(auth.adminPassword, existing.passwordHash));
   if (!same || existing?.role !== 'admin') {
-    if (existing) sessions.revokeAllFor('admin');
-    users.upsert(
+    if (existing) await sessions.revokeAllFor('admin');
+    await users.upsert(
       { username: 'admin', passwordHash: await hashPassword(auth.adminPassword), role: 'admin', source: 'env' },
       now,
     );

@@ -75,7 +75,9 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
       }),
     );
   }
-  const audit = new AuditLog(sqliteStore(db));
+  // One Kysely over the connection for every store that moved to it (one SQLite connection, one writer).
+  const store = sqliteStore(db);
+  const audit = new AuditLog(store);
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
   let maintenance: MaintenanceService | null = null;
@@ -164,9 +166,9 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
   });
   etcdAccess = new ClusterAccessReader(clusters);
   const auth = {
-    users: new UserStore(db),
-    sessions: new SessionStore(db),
-    tokens: new TokenStore(db),
+    users: new UserStore(store),
+    sessions: new SessionStore(store),
+    tokens: new TokenStore(store),
     audit,
     limiter: new LoginLimiter(),
   };
@@ -214,7 +216,9 @@ function startHousekeeping(app: Dashboard): void {
       app.history.samples.prune(now, app.config.history);
       app.history.events.prune(now, app.config.history.rollupRetentionMs);
       app.alerts.prune(now - app.config.history.rollupRetentionMs);
-      app.auth.sessions.prune(now);
+      app.auth.sessions.prune(now).catch((err: unknown) => {
+        console.error(`session pruning failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
       app.maintenanceStore.prune(now - app.config.history.rollupRetentionMs);
     } catch (err) {
       console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -18,7 +18,7 @@ export interface FastAnswer {
 
 export interface FastRoutes {
   /** `headers` as Node parses them (lower-case names); `clusterId` already percent-decoded. */
-  clusterStatus(headers: NodeHeaders, clusterId: string, path: string): FastAnswer;
+  clusterStatus(headers: NodeHeaders, clusterId: string, path: string): Promise<FastAnswer>;
 }
 
 export type NodeHeaders = Record<string, string | string[] | undefined>;
@@ -36,10 +36,10 @@ export function nodeHeaderReader(headers: NodeHeaders): HeaderReader {
   };
 }
 
-export function clusterStatus(headers: NodeHeaders, clusterId: string, path: string): FastAnswer {
+export async function clusterStatus(headers: NodeHeaders, clusterId: string, path: string): Promise<FastAnswer> {
   try {
     const app = dashboard();
-    app.access.requireRoleIn(contextOf('GET', nodeHeaderReader(headers)), () => `GET ${path}`, 'viewer');
+    await app.access.requireRoleIn(contextOf('GET', nodeHeaderReader(headers)), () => `GET ${path}`, 'viewer');
     return { status: 200, body: JSON.stringify(app.clusters.status(clusterId)), headers: {} };
   } catch (err) {
     const { status, body, headers: extra } = errorAnswer(err);

@@ -43,7 +43,7 @@ export async function startDashboard(): Promise<void> {
         'etcd-dashboard: DASHBOARD_URL is not set: alert notifications carry no link back to the dashboard (no generatorURL, no runbook_url, no Slack link)',
       );
     }
-    const users = auth.users.list().length;
+    const users = (await auth.users.list()).length;
     console.log(
       `etcd-dashboard: ${users} local user(s); anonymous viewing ${config.auth.anonymous === 'viewer' ? 'ON (viewer)' : 'off'}` +
         (config.auth.trustedProxies.entries.length > 0

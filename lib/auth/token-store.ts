@@ -1,7 +1,8 @@
 // API tokens for scripts and automation: created once, shown once, stored as a digest, revocable.
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { StoreSchema } from '@/lib/db/schema';
 import { isRole, type Role } from './roles';
 import { newSecret, sha256Hex } from './secret';
 
@@ -75,29 +76,15 @@ function stateOf(row: Pick<TokenRow, 'expires_at' | 'revoked_at'>, now: number):
   return 'active';
 }
 
-export class TokenStore {
-  private readonly insertToken: Database.Statement<[string, string, string, string, string, number, number | null]>;
-  private readonly selectTokens: Database.Statement<[], TokenRow>;
-  private readonly revokeToken: Database.Statement<[number, string]>;
-  private readonly selectByHash: Database.Statement<[string], TokenRow>;
-  private readonly touchToken: Database.Statement<[number, string, number]>;
+/** What every read of a token selects: never the digest. */
+const COLUMNS = ['id', 'name', 'role', 'created_by', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'] as const;
 
-  constructor(db: Database.Database) {
-    this.insertToken = db.prepare(
-      `INSERT INTO api_tokens (id, name, token_hash, role, created_by, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const columns = 'id, name, role, created_by, created_at, expires_at, revoked_at, last_used_at';
-    this.selectTokens = db.prepare(`SELECT ${columns} FROM api_tokens ORDER BY created_at DESC, id`);
-    this.revokeToken = db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-    this.selectByHash = db.prepare(`SELECT ${columns} FROM api_tokens WHERE token_hash = ?`);
-    this.touchToken = db.prepare(
-      'UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
-    );
-  }
+/** API tokens over the dashboard's store (SQLite or PostgreSQL). */
+export class TokenStore {
+  constructor(private readonly db: Kysely<StoreSchema>) {}
 
   /** Creates a token; the returned `token` is the only copy of the secret. */
-  create(input: NewTokenInput, now: number): NewToken {
+  async create(input: NewTokenInput, now: number): Promise<NewToken> {
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (name.length < 1 || name.length > TOKEN_NAME_MAX_LENGTH || /\p{Cc}/u.test(name)) {
       throw new RangeError(
@@ -113,14 +100,30 @@ export class TokenStore {
     }
     const id = newId();
     const token = `${TOKEN_PREFIX}${id}_${newSecret()}`;
-    this.insertToken.run(id, name, sha256Hex(token), input.role, input.createdBy, now, input.expiresAt);
+    await this.db
+      .insertInto('api_tokens')
+      .values({
+        id,
+        name,
+        token_hash: sha256Hex(token),
+        role: input.role,
+        created_by: input.createdBy,
+        created_at: now,
+        expires_at: input.expiresAt,
+      })
+      .execute();
     return { id, token };
   }
 
   /** Every token, newest first, with its state at `now`; never the secret or its digest. */
-  list(now: number): TokenInfo[] {
-    return this.selectTokens
-      .all()
+  async list(now: number): Promise<TokenInfo[]> {
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .select(COLUMNS)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows
       .filter((row): row is TokenRow & { role: Role } => isRole(row.role))
       .map((row) => ({
         id: row.id,
@@ -136,27 +139,47 @@ export class TokenStore {
   }
 
   /** Revokes a token for good; false if there is no such token or it was already revoked. */
-  revoke(id: string, now: number): boolean {
-    return this.revokeToken.run(now, id).changes > 0;
+  async revoke(id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: now })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  private byToken(token: string): Promise<TokenRow | undefined> {
+    // Looked up by digest, never compared as a string, so the time taken says nothing about how much matched.
+    return this.db
+      .selectFrom('api_tokens')
+      .select(COLUMNS)
+      .where('token_hash', '=', sha256Hex(token))
+      .executeTakeFirst();
   }
 
   /**
    * The token `token` is, active or not, without recording a use: for naming a revoked or expired token that was
    * presented. Null for anything that is not one of ours in full (a right id with a wrong secret names nothing).
    */
-  inspect(token: string, now: number): { id: string; name: string; state: TokenState } | null {
+  async inspect(token: string, now: number): Promise<{ id: string; name: string; state: TokenState } | null> {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;
-    const row = this.selectByHash.get(sha256Hex(token));
+    const row = await this.byToken(token);
     return row ? { id: row.id, name: row.name, state: stateOf(row, now) } : null;
   }
 
   /** The active token `token` is, or null (unknown, malformed, revoked, expired); records its use. */
-  resolve(token: string, now: number): ResolvedToken | null {
+  async resolve(token: string, now: number): Promise<ResolvedToken | null> {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;
-    // Looked up by digest, never compared as a string, so the time taken says nothing about how much matched.
-    const row = this.selectByHash.get(sha256Hex(token));
+    const row = await this.byToken(token);
     if (!row || stateOf(row, now) !== 'active' || !isRole(row.role)) return null;
-    this.touchToken.run(now, row.id, now - LAST_USED_RESOLUTION_MS);
+    // The condition is in the UPDATE, not read before it, so replicas resolving at once still write it once a minute.
+    await this.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', row.id)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', now - LAST_USED_RESOLUTION_MS)]))
+      .execute();
     return { id: row.id, name: row.name, role: row.role };
   }
 }

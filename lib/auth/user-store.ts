@@ -1,6 +1,7 @@
 // The dashboard's accounts: who they are, their password hash, their role, and where they were defined.
 import 'server-only';
-import type Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { StoreSchema } from '@/lib/db/schema';
 import { isPasswordHash } from './password';
 import { isRole, type Role } from './roles';
 
@@ -37,28 +38,12 @@ interface UserRow {
   source: string;
 }
 
+/** The accounts over the dashboard's store (SQLite or PostgreSQL). */
 export class UserStore {
-  private readonly upsertUser: Database.Statement<[string, string, string, string, number, number]>;
-  private readonly selectUser: Database.Statement<[string], UserRow>;
-  private readonly selectUsers: Database.Statement<[], UserRow>;
-  private readonly deleteUser: Database.Statement<[string]>;
-  private readonly deleteSessions: Database.Statement<[string]>;
-
-  constructor(private readonly db: Database.Database) {
-    this.upsertUser = db.prepare(
-      `INSERT INTO users (username, password_hash, role, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET
-         password_hash = excluded.password_hash, role = excluded.role, source = excluded.source,
-         updated_at = excluded.updated_at`,
-    );
-    this.selectUser = db.prepare('SELECT username, password_hash, role, source FROM users WHERE username = ?');
-    this.selectUsers = db.prepare('SELECT username, password_hash, role, source FROM users ORDER BY username');
-    this.deleteUser = db.prepare('DELETE FROM users WHERE username = ?');
-    this.deleteSessions = db.prepare('DELETE FROM sessions WHERE username = ?');
-  }
+  constructor(private readonly db: Kysely<StoreSchema>) {}
 
   /** Creates the user, or replaces its hash, role and source (keeping when it was first created). */
-  upsert(user: User, now: number): void {
+  async upsert(user: User, now: number): Promise<void> {
     assertUsername(user.username);
     if (!isPasswordHash(user.passwordHash)) {
       throw new RangeError(`user ${user.username}: passwordHash is not a password hash (a plain password?)`);
@@ -67,18 +52,42 @@ export class UserStore {
     if (!isUserSource(user.source)) {
       throw new RangeError(`user ${user.username}: source ${JSON.stringify(user.source)} is unknown`);
     }
-    this.upsertUser.run(user.username, user.passwordHash, user.role, user.source, now, now);
+    await this.db
+      .insertInto('users')
+      .values({
+        username: user.username,
+        password_hash: user.passwordHash,
+        role: user.role,
+        source: user.source,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc.column('username').doUpdateSet((eb) => ({
+          password_hash: eb.ref('excluded.password_hash'),
+          role: eb.ref('excluded.role'),
+          source: eb.ref('excluded.source'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
   }
 
-  get(username: string): User | null {
-    const row = this.selectUser.get(username);
+  async get(username: string): Promise<User | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['username', 'password_hash', 'role', 'source'])
+      .where('username', '=', username)
+      .executeTakeFirst();
     return row ? toUser(row) : null;
   }
 
   /** Every user without its hash, by username. */
-  list(): UserSummary[] {
-    return this.selectUsers
-      .all()
+  async list(): Promise<UserSummary[]> {
+    const rows = await this.db.selectFrom('users').select(['username', 'password_hash', 'role', 'source']).execute();
+    // Sorted here, not by ORDER BY: PostgreSQL orders text by the server's locale, SQLite by bytes.
+    return rows
+      .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
       .map(toUser)
       .filter((u): u is User => u !== null)
       .map(({ username, role, source }) => ({ username, role, source }));
@@ -88,11 +97,13 @@ export class UserStore {
    * Deletes the user and its sessions, so a later account of the same name does not inherit them;
    * returns whether there was one.
    */
-  remove(username: string): boolean {
-    return this.db.transaction(() => {
-      this.deleteSessions.run(username);
-      return this.deleteUser.run(username).changes > 0;
-    })();
+  async remove(username: string): Promise<boolean> {
+    // Both deletes or neither: a user that stays keeps its sessions, one that goes leaves none behind.
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('sessions').where('username', '=', username).execute();
+      const result = await trx.deleteFrom('users').where('username', '=', username).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
   }
 }
 

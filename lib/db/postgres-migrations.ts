@@ -38,4 +38,42 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
         FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`.execute(db);
     },
   },
+  '0002_access': {
+    async up(db: Kysely<unknown>) {
+      // Secrets are never stored: passwords as scrypt hashes, session cookies and API tokens as the hex sha256 of
+      // their value.
+      await sql`
+        CREATE TABLE users (
+          username TEXT PRIMARY KEY,
+          password_hash TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+          source TEXT NOT NULL CHECK (source IN ('config', 'env', 'demo')),
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        )`.execute(db);
+      await sql`
+        CREATE TABLE sessions (
+          id_hash TEXT PRIMARY KEY,
+          username TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+          created_at BIGINT NOT NULL,
+          expires_at BIGINT NOT NULL,
+          source TEXT NULL
+        )`.execute(db);
+      await sql`CREATE INDEX sessions_by_username ON sessions (username)`.execute(db);
+      await sql`CREATE INDEX sessions_by_expiry ON sessions (expires_at)`.execute(db);
+      await sql`
+        CREATE TABLE api_tokens (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          token_hash TEXT NOT NULL UNIQUE,
+          role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+          created_by TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          expires_at BIGINT NULL,
+          revoked_at BIGINT NULL,
+          last_used_at BIGINT NULL
+        )`.execute(db);
+    },
+  },
 };

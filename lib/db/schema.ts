@@ -16,6 +16,45 @@ export interface AuditLogTable {
   details: string;
 }
 
+export interface UsersTable {
+  username: string;
+  /** scrypt hash, never the password. */
+  password_hash: string;
+  role: string;
+  /** Where the account is defined: 'config' | 'env' | 'demo'. */
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** Hex sha256 of the cookie value. */
+  id_hash: string;
+  username: string;
+  /** As at sign-in; the users row is authoritative. */
+  role: string;
+  created_at: number;
+  expires_at: number;
+  /** The client address at sign-in. */
+  source: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  /** Hex sha256 of the whole token. */
+  token_hash: string;
+  role: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
 export interface StoreSchema {
   audit_log: AuditLogTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
 }

@@ -66,9 +66,9 @@ beforeEach(async () => {
   runtime.current = { ...services, config, snapshots, snapshotDir, clusters, collectors };
   for (const role of ['viewer', 'operator', 'revoked'] as const) {
     const made = { name: `${role}-bot`, role: role === 'revoked' ? 'operator' : role, expiresAt: null, createdBy: 'a' };
-    token[role] = tokens.create(made, Date.now());
+    token[role] = await tokens.create(made, Date.now());
   }
-  tokens.revoke(token.revoked?.id as string, Date.now());
+  await tokens.revoke(token.revoked?.id as string, Date.now());
 });
 afterEach(() => {
   db.close();

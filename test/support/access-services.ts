@@ -20,11 +20,12 @@ export function accessServices(
   db: Database.Database,
   settings: Partial<Pick<AuthConfig, 'anonymous' | 'proxy' | 'sessionTtlMs' | 'trustedProxies'>> = {},
 ): AccessServices {
+  const store = sqliteStore(db);
   const auth = {
-    users: new UserStore(db),
-    sessions: new SessionStore(db),
-    tokens: new TokenStore(db),
-    audit: new AuditLog(sqliteStore(db)),
+    users: new UserStore(store),
+    sessions: new SessionStore(store),
+    tokens: new TokenStore(store),
+    audit: new AuditLog(store),
     limiter: new LoginLimiter(),
   };
   const access = new AccessControl({

@@ -5,9 +5,9 @@ import { dashboard } from '@/lib/app/dashboard';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = handleRoute((req: Request) => {
+export const GET = handleRoute(async (req: Request) => {
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   const query = parseAlertsQuery(new URL(req.url).searchParams);
   return json(listAlerts(app, query));
 });

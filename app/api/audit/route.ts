@@ -7,7 +7,7 @@ export const dynamic = 'force-dynamic';
 
 export const GET = handleRoute(async (req: Request) => {
   const app = dashboard();
-  app.access.requireRole(req, 'admin');
+  await app.access.requireRole(req, 'admin');
   const query = parseAuditQuery(new URL(req.url).searchParams);
   return json({ entries: await app.auth.audit.query(query) });
 });

@@ -4,8 +4,8 @@ import { dashboard } from '@/lib/app/dashboard';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = handleRoute((req: Request) => {
+export const GET = handleRoute(async (req: Request) => {
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   return json({ clusters: app.clusters.list() });
 });

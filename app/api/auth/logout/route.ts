@@ -5,8 +5,8 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 // Anyone may sign out: the cookie it clears is the caller's own (a cross-site request is refused).
-export const POST = handleRoute((req: Request) => {
+export const POST = handleRoute(async (req: Request) => {
   const res = json({ signedOut: true });
-  res.headers.append('Set-Cookie', dashboard().access.signOut(req));
+  res.headers.append('Set-Cookie', await dashboard().access.signOut(req));
   return res;
 });

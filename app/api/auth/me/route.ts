@@ -4,7 +4,7 @@ import { dashboard } from '@/lib/app/dashboard';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = handleRoute((req: Request) => {
-  const { actor, role, method } = dashboard().access.requireRole(req, 'viewer');
+export const GET = handleRoute(async (req: Request) => {
+  const { actor, role, method } = await dashboard().access.requireRole(req, 'viewer');
   return json({ actor, role, method });
 });

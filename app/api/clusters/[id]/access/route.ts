@@ -7,6 +7,6 @@ export const dynamic = 'force-dynamic';
 export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clusters/[id]/access'>) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   return json(await app.etcdAccess.read(id));
 });

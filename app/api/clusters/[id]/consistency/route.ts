@@ -10,7 +10,7 @@ type Ctx = RouteContext<'/api/clusters/[id]/consistency'>;
 export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   const { limit } = parseConsistencyQuery(new URL(req.url).searchParams);
   const { cluster } = app.clusters.collector(id);
   return json(consistencyReport(app.consistency, id, limit, cluster.maintenance.consistencyCheckMs));
@@ -20,7 +20,7 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
 export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'operator');
+  await app.access.requireRole(req, 'operator');
   const { cluster } = app.clusters.collector(id);
   const check = await app.consistency.checkOnce(id);
   return json(consistencyReport(app.consistency, id, 50, cluster.maintenance.consistencyCheckMs), check ? 200 : 202);

@@ -8,7 +8,7 @@ export const dynamic = 'force-dynamic';
 export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clusters/[id]/events'>) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   const query = parseEventsQuery(new URL(req.url).searchParams);
   return json(app.history.reads.events(id, query));
 });

@@ -12,14 +12,14 @@ type Ctx = RouteContext<'/api/clusters/[id]/maintenance'>;
 export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   return json(listRuns(app.maintenance, id));
 });
 
 export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'operator', { action: 'maintenance', clusterId: id });
+  const who = await app.access.requireRole(req, 'operator', { action: 'maintenance', clusterId: id });
   // The service audits what start() does; a body it never sees is audited here.
   const body = await app.access.audited(who, 'maintenance', { clusterId: id }, () =>
     parseJsonBody(req, maintenanceInput),

@@ -11,14 +11,14 @@ type Ctx = RouteContext<'/api/clusters/[id]/snapshots'>;
 export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'viewer');
+  const who = await app.access.requireRole(req, 'viewer');
   return json(listSnapshots(app, id, who));
 });
 
 export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'operator', { action: 'snapshot.take', clusterId: id });
+  const who = await app.access.requireRole(req, 'operator', { action: 'snapshot.take', clusterId: id });
   // The manager audits what take() does; a body it never sees is audited here.
   const body = await app.access.audited(who, 'snapshot.take', { clusterId: id }, () =>
     parseOptionalJsonBody(req, takeSnapshotInput),

@@ -8,6 +8,6 @@ export const dynamic = 'force-dynamic';
 export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clusters/[id]/alerts/deliveries'>) => {
   const { id } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   return json(listDeliveries(app, id));
 });

@@ -10,7 +10,7 @@ type Ctx = RouteContext<'/api/clusters/[id]/maintenance/[runId]'>;
 export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, runId } = await ctx.params;
   const app = dashboard();
-  app.access.requireRole(req, 'viewer');
+  await app.access.requireRole(req, 'viewer');
   return json(app.maintenance.get(id, runId));
 });
 
@@ -18,6 +18,6 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
 export const DELETE = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, runId } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'operator', { action: 'maintenance.cancel', clusterId: id });
+  const who = await app.access.requireRole(req, 'operator', { action: 'maintenance.cancel', clusterId: id });
   return json(app.maintenance.cancel(id, runId, snapshotActor(who)), 202);
 });

@@ -10,14 +10,14 @@ type Ctx = RouteContext<'/api/clusters/[id]/snapshots/[sid]'>;
 export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'viewer');
+  const who = await app.access.requireRole(req, 'viewer');
   return json(snapshotDetail(app, id, sid, who));
 });
 
 export const DELETE = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'operator', { action: 'snapshot.delete', clusterId: id });
+  const who = await app.access.requireRole(req, 'operator', { action: 'snapshot.delete', clusterId: id });
   await app.snapshots.remove(id, sid, snapshotActor(who));
   return json({ deleted: true });
 });

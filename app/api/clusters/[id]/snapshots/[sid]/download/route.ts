@@ -16,7 +16,7 @@ const download = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
   const head = req.method === 'HEAD';
   const app = dashboard();
-  const who = app.access.requireRole(req, 'operator', {
+  const who = await app.access.requireRole(req, 'operator', {
     action: head ? 'snapshot.head' : 'snapshot.download',
     clusterId: id,
   });

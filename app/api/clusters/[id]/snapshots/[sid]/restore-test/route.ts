@@ -10,7 +10,7 @@ type Ctx = RouteContext<'/api/clusters/[id]/snapshots/[sid]/restore-test'>;
 export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
   const app = dashboard();
-  const who = app.access.requireRole(req, 'operator', { action: 'snapshot.restore-test', clusterId: id });
+  const who = await app.access.requireRole(req, 'operator', { action: 'snapshot.restore-test', clusterId: id });
   const restoreTest = await app.access.audited(who, 'snapshot.restore-test', { clusterId: id }, () =>
     app.restoreTests.startNow(id, sid),
   );

@@ -1,7 +1,7 @@
 // The append-only record of who signed in and what they did, with secrets kept out of it.
 import 'server-only';
-import type { Kysely } from 'kysely';
-import type { StoreSchema } from '@/lib/db/schema';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { AuditLogTable, StoreSchema } from '@/lib/db/schema';
 import { isRole, type Role } from './roles';
 
 export const AUDIT_METHODS = ['password', 'session', 'token', 'proxy', 'anonymous', 'none'] as const;
@@ -97,19 +97,7 @@ function serializeDetails(details: Record<string, unknown> | undefined): string 
   return json.length <= MAX_DETAILS_CHARS ? json : JSON.stringify({ truncated: true, chars: json.length });
 }
 
-interface AuditRow {
-  id: number;
-  at: number;
-  actor: string;
-  role: string | null;
-  method: string;
-  source: string | null;
-  action: string;
-  cluster_id: string | null;
-  member_id: string | null;
-  outcome: string;
-  details: string;
-}
+type AuditRow = Selectable<AuditLogTable>;
 
 const isMethod = (v: string): v is AuditMethod => (AUDIT_METHODS as readonly string[]).includes(v);
 const isOutcome = (v: string): v is AuditOutcome => (AUDIT_OUTCOMES as readonly string[]).includes(v);
@@ -164,7 +152,7 @@ const WRITE_BATCH = 500;
 export const MAX_PENDING = 10_000;
 const RETRY_MS = { first: 500, max: 30_000 };
 
-function toRow(entry: AuditAppend): Omit<AuditRow, 'id'> {
+function toRow(entry: AuditAppend): Insertable<AuditLogTable> {
   return {
     at: entry.at,
     actor: entry.actor,

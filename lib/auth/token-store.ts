@@ -2,7 +2,7 @@
 import 'server-only';
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { StoreSchema } from '@/lib/db/schema';
+import type { ApiTokensTable, StoreSchema } from '@/lib/db/schema';
 import { isRole, type Role } from './roles';
 import { newSecret, sha256Hex } from './secret';
 
@@ -47,16 +47,8 @@ export interface ResolvedToken {
   role: Role;
 }
 
-interface TokenRow {
-  id: string;
-  name: string;
-  role: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
+/** A row without its digest, which never leaves the store. */
+type TokenRow = Omit<ApiTokensTable, 'token_hash'>;
 
 // The prefix makes a token recognisable in a leaked log or a secret scanner; the id names it without the secret.
 const TOKEN_PREFIX = 'etcdd_';

@@ -187,6 +187,19 @@ describeOnEachEngine('SampleStore', PG_PORT, (engine) => {
       expect(await store.rollup(T0 + 2 * MIN)).toBe(1);
       expect(await rollupRows()).toEqual([{ minute: T0, min: 1, max: 99, sum: 60 + 99, n: 61 }]);
     });
+
+    it('rolls up a late sample written while a rollup is running, at the latest on the next rollup', async () => {
+      await store.insert(everySecond(T0, 120, () => 1));
+      await store.rollup(T0 + MIN);
+      // The rollup of the second minute and a late sample for the first, at once: whatever their statements'
+      // interleaving, the first minute ends up counting the late sample.
+      await Promise.all([store.rollup(T0 + 2 * MIN), store.insert([row({ at: T0 + 30 * S + 500, value: 99 })])]);
+      await store.rollup(T0 + 2 * MIN);
+      expect(await rollupRows()).toEqual([
+        { minute: T0, min: 1, max: 99, sum: 60 + 99, n: 61 },
+        { minute: T0 + MIN, min: 1, max: 1, sum: 60, n: 60 },
+      ]);
+    });
   });
 
   describe('prune', () => {

@@ -309,12 +309,13 @@ async function wire(cluster: LocalCluster, forget: () => void, dir: string, sett
   const config = dashboardConfig.clusters[0];
   if (!config) throw new Error('loadConfig found no cluster in the ETCDCTL_* variables');
   const db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  const events = new EventStore(db);
+  const kysely = sqliteStore(db);
+  const recorder = new HistoryRecorder(new SampleStore(kysely), new EventStore(kysely));
   const collector = new ClusterCollector(config, {
     pollIntervalMs: settings.pollIntervalMs,
     probeTimeoutMs: settings.probeTimeoutMs,
     metricsIntervalMs: settings.metricsIntervalMs,
-    recorder: new HistoryRecorder(new SampleStore(db), events),
+    recorder,
   });
   const busyLog: Rig['busyLog'] = [];
   // The wiring of lib/app/dashboard.ts, with the pause set for the benchmark; `features` (what etcd lets the
@@ -322,8 +323,8 @@ async function wire(cluster: LocalCluster, forget: () => void, dir: string, sett
   const service = new MaintenanceService({
     clusters: [config],
     store: new MaintenanceStore(db),
-    audit: new AuditLog(sqliteStore(db)),
-    events,
+    audit: new AuditLog(kysely),
+    events: recorder,
     observe: () => collector.current(),
     staleAfterMs: staleAfterMs(settings.pollIntervalMs, settings.probeTimeoutMs),
     snapshotRunning: () => null,
@@ -350,6 +351,7 @@ async function wire(cluster: LocalCluster, forget: () => void, dir: string, sett
     async close() {
       for (const c of statusClients.values()) c.close();
       collector.stop();
+      await recorder.flush().catch(() => undefined);
       db.close();
       forget();
       await cluster.stop();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/support/chromium';
 import { openDatabase } from '../lib/db/database';
+import { sqliteStore } from '../lib/db/sqlite-store';
 import { CHART_MAX_POINTS } from '../lib/history/chart-model';
 import { HISTORY_CHARTS, OUTAGE_EVENT_TYPES } from '../lib/history/series';
 import { eventsParams, historyParams, type HistoryWindow } from '../lib/history/history-params';
@@ -38,10 +39,10 @@ export interface HistoryPageResult {
   pointsDrawn: number;
 }
 
-function seed(dbFile: string, end: number): number {
+async function seed(dbFile: string, end: number): Promise<number> {
   const db = openDatabase(dbFile);
   try {
-    const store = new SampleStore(db);
+    const store = new SampleStore(sqliteStore(db));
     let rows = 0;
     for (let from = end - HOUR; from < end; from += 60_000) {
       const batch: SampleRow[] = [];
@@ -65,7 +66,7 @@ function seed(dbFile: string, end: number): number {
           }
         }
       }
-      store.insert(batch);
+      await store.insert(batch);
       rows += batch.length;
     }
     return rows;
@@ -127,7 +128,7 @@ export async function runHistoryPage(quick = false): Promise<HistoryPageResult> 
   const loads = quick ? 3 : 10;
   return withStack('history-page', async (stack) => {
     const dataDir = path.join(path.dirname(stack.dashboard.logFile), `data-${new URL(stack.dashboard.url).port}`);
-    const seededRows = seed(path.join(dataDir, 'dashboard.sqlite'), Date.now());
+    const seededRows = await seed(path.join(dataDir, 'dashboard.sqlite'), Date.now());
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     try {
       const url = `${stack.dashboard.url}/history?cluster=default&range=1h`;

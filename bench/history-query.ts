@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../lib/db/database';
+import { sqliteStore } from '../lib/db/sqlite-store';
 import { SampleStore, type SampleRow } from '../lib/history/sample-store';
 import { SERIES_NAMES, type SeriesName } from '../lib/history/series';
 import { figureMain } from './lib/results';
@@ -160,7 +161,7 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
   const file = path.join(dir, 'history.db');
   try {
     const db = openDatabase(file);
-    const store = new SampleStore(db);
+    const store = new SampleStore(sqliteStore(db));
     const end = Math.floor(Date.now() / MINUTE) * MINUTE;
     const start = end - DAYS * DAY;
     const members = Array.from({ length: MEMBERS }, (_, i) => ({
@@ -197,14 +198,14 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
       for (let from = dayStart; from < dayStart + DAY; from += chunk) {
         const batch: SampleRow[] = [];
         for (let t = from; t < from + chunk; t += SECOND) batch.push(...rowsFor(t));
-        store.insert(batch);
+        await store.insert(batch);
         rows += batch.length;
       }
       insertMs += performance.now() - t0;
       const r0 = performance.now();
-      store.rollup(dayStart + DAY);
+      await store.rollup(dayStart + DAY);
       dayRollups.push(performance.now() - r0);
-      store.prune(dayStart + DAY, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: ROLLUP_RETENTION_MS });
+      await store.prune(dayStart + DAY, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: ROLLUP_RETENTION_MS });
       log(`day ${day + 1} of ${DAYS} written (${rows} raw rows so far)`);
     }
 
@@ -236,53 +237,54 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
         now: end,
         ...(maxPoints !== undefined ? { maxPoints } : {}),
       });
-    const timeRuns = (run: () => void) => {
-      run(); // warm-up: the pages it reads are in SQLite's cache and the OS's for the timed runs
+    const timeRuns = async (run: () => Promise<unknown>) => {
+      await run(); // warm-up: the pages it reads are in SQLite's cache and the OS's for the timed runs
       const times: number[] = [];
       for (let i = 0; i < settings.queryRuns; i++) {
         const t0 = performance.now();
-        run();
+        await run();
         times.push(performance.now() - t0);
       }
       const summary = summarize(times);
       if (!summary) throw new Error('no query runs');
       return { ms: summary, medianMsPrecise: ms2(median(times)) };
     };
-    const timeQuery = (rangeMs: number): QueryTiming => {
-      const first = query('probe_ms', rangeMs);
+    const timeQuery = async (rangeMs: number): Promise<QueryTiming> => {
+      const first = await query('probe_ms', rangeMs);
       return {
         resolution: first.resolution,
         stepMs: first.stepMs,
         members: first.members.length,
         pointsPerMember: Math.max(...first.members.map((m) => m.points.length)),
-        ...timeRuns(() => query('probe_ms', rangeMs)),
+        ...(await timeRuns(() => query('probe_ms', rangeMs))),
       };
     };
-    const timeAll = (rangeMs: number) => ({
+    const timeAll = async (rangeMs: number) => ({
       series: SERIES_NAMES.length,
-      ...timeRuns(() => {
-        for (const s of SERIES_NAMES) query(s, rangeMs);
-      }),
+      ...(await timeRuns(async () => {
+        for (const s of SERIES_NAMES) await query(s, rangeMs);
+      })),
     });
     const queries = {
-      '7d': timeQuery(DAYS * DAY),
-      '24h': timeQuery(DAY),
-      '6h': timeQuery(6 * HOUR),
-      '1h': timeQuery(HOUR),
+      '7d': await timeQuery(DAYS * DAY),
+      '24h': await timeQuery(DAY),
+      '6h': await timeQuery(6 * HOUR),
+      '1h': await timeQuery(HOUR),
     };
-    const allSeries = { '7d': timeAll(DAYS * DAY), '24h': timeAll(DAY) };
-    const timePage = (maxPoints: number): PageTiming => {
-      const bytes = SERIES_NAMES.reduce((n, s) => n + JSON.stringify(query(s, HOUR, maxPoints)).length, 0);
+    const allSeries = { '7d': await timeAll(DAYS * DAY), '24h': await timeAll(DAY) };
+    const timePage = async (maxPoints: number): Promise<PageTiming> => {
+      let bytes = 0;
+      for (const s of SERIES_NAMES) bytes += JSON.stringify(await query(s, HOUR, maxPoints)).length;
       return {
         series: SERIES_NAMES.length,
         maxPoints,
         bytes,
-        ...timeRuns(() => {
-          for (const s of SERIES_NAMES) JSON.stringify(query(s, HOUR, maxPoints));
-        }),
+        ...(await timeRuns(async () => {
+          for (const s of SERIES_NAMES) JSON.stringify(await query(s, HOUR, maxPoints));
+        })),
       };
     };
-    const page1h = { points1000: timePage(1000), points400: timePage(400) };
+    const page1h = { points1000: await timePage(1000), points400: await timePage(400) };
     log(
       `7 d query ${queries['7d'].medianMsPrecise} ms, 24 h ${queries['24h'].medianMsPrecise} ms (medians of ${settings.queryRuns})`,
     );
@@ -290,12 +292,12 @@ export async function runHistory(quick = false): Promise<HistoryResult> {
     // Steady state: one more minute written, then the once-a-minute rollup and a prune of the oldest minute.
     const nextBatch: SampleRow[] = [];
     for (let t = end; t < end + MINUTE; t += SECOND) nextBatch.push(...rowsFor(t));
-    store.insert(nextBatch);
+    await store.insert(nextBatch);
     const minuteRollupStart = performance.now();
-    store.rollup(end + MINUTE);
+    await store.rollup(end + MINUTE);
     const minuteRollupMs = performance.now() - minuteRollupStart;
     const pruneStart = performance.now();
-    store.prune(end + MINUTE, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: ROLLUP_RETENTION_MS });
+    await store.prune(end + MINUTE, { rawRetentionMs: RAW_RETENTION_MS, rollupRetentionMs: ROLLUP_RETENTION_MS });
     const pruneMs = performance.now() - pruneStart;
     db.close();
 

@@ -392,12 +392,13 @@ async function startRig(settings: Settings): Promise<Rig> {
     if (!config) throw new Error('loadConfig found no cluster in the ETCDCTL_* variables');
     mkdirSync(dataDir, { recursive: true });
     const db = openDatabase(path.join(WORK, 'dashboard.sqlite'));
-    const events = new EventStore(db);
+    const kysely = sqliteStore(db);
+    const recorder = new HistoryRecorder(new SampleStore(kysely), new EventStore(kysely));
     const collector = new ClusterCollector(config, {
       pollIntervalMs: settings.pollIntervalMs,
       probeTimeoutMs: settings.probeTimeoutMs,
       metricsIntervalMs: settings.metricsIntervalMs,
-      recorder: new HistoryRecorder(new SampleStore(db), events),
+      recorder,
     });
     const store = new TimedSnapshotStore(db);
     const finder = new EtcdBinaryFinder(dashboardConfig.etcdBinaries);
@@ -408,7 +409,7 @@ async function startRig(settings: Settings): Promise<Rig> {
     // lib/app/dashboard.ts's wiring, less the off-site copy (this benchmark restores the local file).
     const tester = new RestoreTester({
       store,
-      audit: new AuditLog(sqliteStore(db)),
+      audit: new AuditLog(kysely),
       tools: (line) => finder.tools(line),
       scratchRoot,
       file: (s) => path.join(snapshotDir, s.fileName),
@@ -440,6 +441,7 @@ async function startRig(settings: Settings): Promise<Rig> {
       scratchRoot,
       async close() {
         collector.stop();
+        await recorder.flush().catch(() => undefined);
         db.close();
         forget();
         await cluster.stop();

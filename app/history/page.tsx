@@ -41,10 +41,16 @@ export default async function HistoryPage({ searchParams }: PageProps<'/history'
   const queryClient = getQueryClient();
   queryClient.setQueryData(clusterStatusQuery(selected.id).queryKey, dashboard().clusters.status(selected.id));
   try {
-    prefetchHistoryCharts(queryClient, dashboard().history.reads, win, one(params.member));
+    // With the history database refusing writes, a read would only wait to fail: the charts ask for themselves.
+    if (dashboard().history.recorder.historyAvailable.ok) {
+      await prefetchHistoryCharts(queryClient, dashboard().history.reads, win, one(params.member));
+    }
   } catch (err) {
-    // A range or member the API refuses: the charts ask for themselves and show the API's message.
-    if (!(err instanceof DomainError)) throw err;
+    // A range or member the API refuses, or the database's error: the page is drawn all the same, and the charts
+    // ask for themselves and show the API's message.
+    if (!(err instanceof DomainError)) {
+      console.error(`history page: prefetch failed: ${err instanceof Error ? err.name : typeof err}`);
+    }
   }
 
   return (

@@ -35,6 +35,8 @@ const METRIC_OF: Partial<Record<RuleName, keyof MemberMetrics>> = {
 interface ClusterInputs {
   hoursToQuota: RuleContext['hoursToQuota'];
   growthAt: number;
+  /** The last count of leader changes read from the history: kept while the database cannot be read. */
+  leaderChanges: number;
 }
 
 export interface AlertServiceDeps {
@@ -58,7 +60,10 @@ export class AlertService {
   /** "cluster/memberId" → the member's host:port, so an alert keeps its `instance` label while the member is down. */
   private readonly instances = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private readonly startedAt = Date.now();
+  /** Whether the last read of the history failed: logged once per outage, not on every evaluation. */
+  private historyReadFailing = false;
 
   constructor(private readonly deps: AlertServiceDeps) {
     for (const c of deps.config.clusters) {
@@ -68,7 +73,7 @@ export class AlertService {
       if (c.alerts.receivers.length > 0) {
         this.dispatchers.set(c.id, new NotificationDispatcher({ receivers: c.alerts.receivers }));
       }
-      this.inputs.set(c.id, { hoursToQuota: null, growthAt: 0 });
+      this.inputs.set(c.id, { hoursToQuota: null, growthAt: 0, leaderChanges: 0 });
     }
   }
 
@@ -77,16 +82,18 @@ export class AlertService {
   }
 
   start(): void {
-    const run = () => {
+    // One evaluation at a time: the next is timed from the end of the last.
+    const run = async () => {
       try {
-        this.evaluateAll(Date.now());
+        await this.evaluateAll(Date.now());
       } catch (err) {
         console.error(`alerts: evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
       }
-      this.timer = setTimeout(run, this.deps.config.pollIntervalMs);
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void run(), this.deps.config.pollIntervalMs);
       this.timer.unref();
     };
-    this.timer = setTimeout(run, this.deps.config.pollIntervalMs);
+    this.timer = setTimeout(() => void run(), this.deps.config.pollIntervalMs);
     this.timer.unref();
   }
 
@@ -96,15 +103,38 @@ export class AlertService {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.dispatchers.values()) d.stop();
   }
 
-  evaluateAll(now: number): void {
-    for (const cluster of this.deps.config.clusters) this.evaluate(cluster, now);
+  /** Evaluates every cluster, one after another in the configured order. */
+  async evaluateAll(now: number): Promise<void> {
+    for (const cluster of this.deps.config.clusters) await this.evaluate(cluster, now);
   }
 
-  private evaluate(cluster: ClusterConfig, now: number): void {
+  /**
+   * A read of the history (the rules' only database reads). When the database cannot answer (PostgreSQL down) the
+   * last value read stands: the rules judged on what the collectors see go on firing and resolving.
+   */
+  private async fromHistory<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      const value = await read();
+      if (this.historyReadFailing) console.error('alerts: reading the history again');
+      this.historyReadFailing = false;
+      return value;
+    } catch (err) {
+      if (!this.historyReadFailing) {
+        console.error(
+          `alerts: cannot read the history (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); leader changes and DB growth are judged on the last values read`,
+        );
+      }
+      this.historyReadFailing = true;
+      return fallback;
+    }
+  }
+
+  private async evaluate(cluster: ClusterConfig, now: number): Promise<void> {
     const collector = this.deps.collectors.get(cluster.id);
     const tracker = this.trackers.get(cluster.id);
     const inputs = this.inputs.get(cluster.id);
@@ -116,7 +146,7 @@ export class AlertService {
     if (obs === null && now - this.startedAt <= this.deps.staleAfterMs) return;
     const observedAt = obs?.observedAt ? Date.parse(obs.observedAt) : null;
     const stale = this.isStale(cluster.id, now);
-    this.refreshGrowth(cluster, inputs, obs, now);
+    await this.refreshGrowth(cluster, inputs, obs, now);
     const latest = this.deps.snapshots.latestVerifiedSummary(cluster.id);
     const restoreTested = this.deps.snapshots.latestRestoreTestedSummary(cluster.id);
     // Read by the collector: the members' server certificates from their TLS handshakes, the Secrets census.
@@ -136,15 +166,19 @@ export class AlertService {
     }
     if (cluster.caValidTo)
       certificates.push({ what: 'the CA certificate', memberId: null, validTo: Date.parse(cluster.caValidTo) });
+    if (!stale) {
+      inputs.leaderChanges = await this.fromHistory(
+        () => this.deps.events.countByType(cluster.id, 'leader_changed', now - LEADER_WINDOW_MS, now),
+        inputs.leaderChanges,
+      );
+    }
     const ctx: RuleContext = {
       now,
       observation: obs,
       stale,
       observedAt,
       metrics: collector.latestMetrics(now),
-      leaderChangesIn15m: stale
-        ? 0
-        : this.deps.events.countByType(cluster.id, 'leader_changed', now - LEADER_WINDOW_MS, now),
+      leaderChangesIn15m: stale ? 0 : inputs.leaderChanges,
       hoursToQuota: inputs.hoursToQuota,
       snapshots: {
         lastVerifiedAt: latest ? Date.parse(latest.finishedAt) : null,
@@ -247,24 +281,33 @@ export class AlertService {
   }
 
   /** How many hours until the fastest-growing member reaches the quota, from the last six hours of history. */
-  private refreshGrowth(
+  private async refreshGrowth(
     cluster: ClusterConfig,
     inputs: ClusterInputs,
     obs: ReturnType<ClusterCollector['current']>,
     now: number,
-  ): void {
+  ): Promise<void> {
     if (now - inputs.growthAt < GROWTH_EVERY_MS) return;
     inputs.growthAt = now;
     const quota = obs?.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES;
     let soonest: RuleContext['hoursToQuota'] = null;
-    const history = this.deps.samples.query({
-      clusterId: cluster.id,
-      series: 'db_size_bytes',
-      from: now - 6 * 3_600_000,
-      to: now,
-      rawRetentionMs: this.deps.config.history.rawRetentionMs,
-      now,
-    });
+    const history = await this.fromHistory(
+      () =>
+        this.deps.samples.query({
+          clusterId: cluster.id,
+          series: 'db_size_bytes',
+          from: now - 6 * 3_600_000,
+          to: now,
+          rawRetentionMs: this.deps.config.history.rawRetentionMs,
+          now,
+        }),
+      null,
+    );
+    // Unread: the last projection stands, and is tried again at the next evaluation.
+    if (history === null) {
+      inputs.growthAt = 0;
+      return;
+    }
     for (const m of history.members) {
       const p = projectGrowth(m.points, quota, now);
       if (p.kind === 'reaches-quota' && (!soonest || p.days * 24 < soonest.hours))

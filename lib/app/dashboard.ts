@@ -46,7 +46,15 @@ export interface Dashboard {
   clusters: ClusterReads;
   /** What etcd lets the dashboard's own etcd user do, per cluster. */
   etcdAccess: ClusterAccessReader;
-  history: { db: Database.Database; samples: SampleStore; events: EventStore; reads: HistoryReads };
+  history: {
+    /** The SQLite connection (readiness checks it). */
+    db: Database.Database;
+    samples: SampleStore;
+    events: EventStore;
+    /** The collectors' writes, queued; says whether the history is being written. */
+    recorder: HistoryRecorder;
+    reads: HistoryReads;
+  };
   auth: { users: UserStore; sessions: SessionStore; tokens: TokenStore; audit: AuditLog; limiter: LoginLimiter };
   access: AccessControl;
   snapshots: SnapshotManager;
@@ -60,8 +68,10 @@ export interface Dashboard {
 
 /** Builds the services over an open database; starts nothing. */
 export function buildDashboard(config: DashboardConfig, db: Database.Database): Dashboard {
-  const samples = new SampleStore(db);
-  const events = new EventStore(db);
+  // One Kysely over the connection for every store that moved to it (one SQLite connection, one writer).
+  const store = sqliteStore(db);
+  const samples = new SampleStore(store);
+  const events = new EventStore(store);
   const recorder = new HistoryRecorder(samples, events);
   const collectors = new Map<string, ClusterCollector>();
   for (const cluster of config.clusters) {
@@ -75,8 +85,6 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
       }),
     );
   }
-  // One Kysely over the connection for every store that moved to it (one SQLite connection, one writer).
-  const store = sqliteStore(db);
   const audit = new AuditLog(store);
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
@@ -125,7 +133,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     clusters: config.clusters,
     store: maintenanceStore,
     audit,
-    events,
+    events: recorder,
     observe,
     staleAfterMs: stale,
     snapshotRunning: (id) => snapshots.runningId(id),
@@ -182,6 +190,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
       db,
       samples,
       events,
+      recorder,
       reads: new HistoryReads({ clusters, samples, events, rawRetentionMs: config.history.rawRetentionMs }),
     },
     auth,
@@ -208,24 +217,30 @@ function maintenanceSettings(config: DashboardConfig, clusterId: string): Mainte
 /** Rollups and retention run once a minute. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
+/** Runs `step`, logging (not throwing) its failure: one failing step does not keep the others from running. */
+async function logged(what: string, step: () => unknown): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    console.error(`${what} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+}
+
+/** One run at a time: the next is timed from the end of the last, however long the database took. */
 function startHousekeeping(app: Dashboard): void {
-  const run = () => {
+  const run = async () => {
     const now = Date.now();
-    try {
-      app.history.samples.rollup(now);
-      app.history.samples.prune(now, app.config.history);
-      app.history.events.prune(now, app.config.history.rollupRetentionMs);
-      app.alerts.prune(now - app.config.history.rollupRetentionMs);
-      app.auth.sessions.prune(now).catch((err: unknown) => {
-        console.error(`session pruning failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
-      app.maintenanceStore.prune(now - app.config.history.rollupRetentionMs);
-    } catch (err) {
-      console.error(`history maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    setTimeout(run, MAINTENANCE_INTERVAL_MS).unref();
+    const { rollupRetentionMs } = app.config.history;
+    // Rollup before prune: raw samples are pruned only once rolled up.
+    await logged('history rollup', () => app.history.samples.rollup(now));
+    await logged('history pruning', () => app.history.samples.prune(now, app.config.history));
+    await logged('event pruning', () => app.history.events.prune(now, rollupRetentionMs));
+    await logged('alert pruning', () => app.alerts.prune(now - rollupRetentionMs));
+    await logged('session pruning', () => app.auth.sessions.prune(now));
+    await logged('maintenance pruning', () => app.maintenanceStore.prune(now - rollupRetentionMs));
+    setTimeout(() => void run(), MAINTENANCE_INTERVAL_MS).unref();
   };
-  setTimeout(run, MAINTENANCE_INTERVAL_MS).unref();
+  setTimeout(() => void run(), MAINTENANCE_INTERVAL_MS).unref();
 }
 
 const KEY = Symbol.for('etcd-dashboard.runtime');

@@ -1,4 +1,5 @@
-// The history and events API's answers: a validated query (lib/history/history-query.ts) read from the stores.
+// The history and events API's answers: a validated query (lib/history/history-query.ts) read from the stores. A read
+// does not wait for the recorder's queue: it asks the database, and the database's error (PostgreSQL down) is thrown.
 import 'server-only';
 import type { EventStore } from '@/lib/history/event-store';
 import type { EventsQuery, HistoryQuery } from '@/lib/history/history-query';
@@ -16,9 +17,9 @@ export interface HistoryReadsDeps {
 export class HistoryReads {
   constructor(private readonly deps: HistoryReadsDeps) {}
 
-  history(clusterId: string, q: HistoryQuery, now = Date.now()): HistoryResponse {
+  async history(clusterId: string, q: HistoryQuery, now = Date.now()): Promise<HistoryResponse> {
     this.deps.clusters.collector(clusterId);
-    const result = this.deps.samples.query({
+    const result = await this.deps.samples.query({
       clusterId,
       series: q.series,
       from: q.from,
@@ -39,10 +40,15 @@ export class HistoryReads {
     };
   }
 
-  events(clusterId: string, q: EventsQuery): EventsResponse {
+  async events(clusterId: string, q: EventsQuery): Promise<EventsResponse> {
     this.deps.clusters.collector(clusterId);
     return {
-      events: this.deps.events.query({ clusterId, from: q.from, to: q.to, ...(q.types ? { types: q.types } : {}) }),
+      events: await this.deps.events.query({
+        clusterId,
+        from: q.from,
+        to: q.to,
+        ...(q.types ? { types: q.types } : {}),
+      }),
     };
   }
 }

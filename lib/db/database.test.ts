@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseError, migrate, openDatabase } from './database';
 import { MIGRATIONS, type Migration } from './migrations';
-import { SampleStore } from '@/lib/history/sample-store';
+import { SERIES_CODES } from '@/lib/history/series-codes';
 
 let dir: string;
 beforeEach(() => {
@@ -18,17 +18,18 @@ afterEach(() => {
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 const CURRENT = MIGRATIONS.length;
 
+/** `count` probe samples of one member, one a second, written straight into the tables this file is about. */
 function writeSamples(db: Database.Database, count: number): void {
-  new SampleStore(db).insert(
-    Array.from({ length: count }, (_, i) => ({
-      clusterId: 'prod',
-      memberId: '8e9e05c52164694d',
-      memberName: 'etcd-1',
-      series: 'probe_ms' as const,
-      at: T0 + i * 1000,
-      value: i,
-    })),
-  );
+  const member = db
+    .prepare<[], { id: number }>(
+      `INSERT INTO members (cluster_id, member_id, name) VALUES ('prod', '8e9e05c52164694d', 'etcd-1')
+       ON CONFLICT (cluster_id, member_id) DO UPDATE SET name = excluded.name RETURNING id`,
+    )
+    .get()!;
+  const insert = db.prepare('INSERT OR REPLACE INTO samples (series, member, at, value) VALUES (?, ?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) insert.run(SERIES_CODES.probe_ms, member.id, T0 + i * 1000, i);
+  })();
 }
 
 const countSamples = (db: Database.Database) => db.prepare('SELECT count(*) FROM samples').pluck().get();

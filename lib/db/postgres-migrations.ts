@@ -76,4 +76,54 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0003_history': {
+    async up(db: Kysely<unknown>) {
+      // Small integer ids keep every sample row short; the hex member id and name are stored once.
+      await sql`
+        CREATE TABLE members (
+          id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          cluster_id TEXT NOT NULL,
+          member_id TEXT NOT NULL,
+          name TEXT NOT NULL,
+          UNIQUE (cluster_id, member_id)
+        )`.execute(db);
+      // series: the code from series-codes.ts; at: epoch ms.
+      await sql`
+        CREATE TABLE samples (
+          series INTEGER NOT NULL,
+          member BIGINT NOT NULL REFERENCES members (id),
+          at BIGINT NOT NULL,
+          value DOUBLE PRECISION NOT NULL,
+          PRIMARY KEY (series, member, at)
+        )`.execute(db);
+      // minute: epoch ms of the minute's start.
+      await sql`
+        CREATE TABLE rollups_1m (
+          series INTEGER NOT NULL,
+          member BIGINT NOT NULL REFERENCES members (id),
+          minute BIGINT NOT NULL,
+          min DOUBLE PRECISION NOT NULL,
+          max DOUBLE PRECISION NOT NULL,
+          sum DOUBLE PRECISION NOT NULL,
+          n BIGINT NOT NULL,
+          PRIMARY KEY (series, member, minute)
+        )`.execute(db);
+      // Bookkeeping such as the rollup watermark.
+      await sql`
+        CREATE TABLE meta (
+          key TEXT PRIMARY KEY,
+          value BIGINT NOT NULL
+        )`.execute(db);
+      await sql`
+        CREATE TABLE events (
+          id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          cluster_id TEXT NOT NULL,
+          at BIGINT NOT NULL,
+          type TEXT NOT NULL,
+          member_id TEXT NULL,
+          details TEXT NOT NULL CHECK (details::jsonb IS NOT NULL)
+        )`.execute(db);
+      await sql`CREATE INDEX events_by_cluster_time ON events (cluster_id, at)`.execute(db);
+    },
+  },
 };

@@ -52,9 +52,60 @@ export interface ApiTokensTable {
   last_used_at: number | null;
 }
 
+/** A cluster member as the history knows it: a small integer id, so every sample row stays short. */
+export interface MembersTable {
+  id: Generated<number>;
+  cluster_id: string;
+  /** etcd's member id, hex. */
+  member_id: string;
+  /** The name last seen. */
+  name: string;
+}
+
+export interface SamplesTable {
+  /** The code from lib/history/series-codes.ts. */
+  series: number;
+  /** members.id */
+  member: number;
+  at: number;
+  value: number;
+}
+
+export interface Rollups1mTable {
+  series: number;
+  member: number;
+  /** The minute's start. */
+  minute: number;
+  min: number;
+  max: number;
+  sum: number;
+  n: number;
+}
+
+/** The history's bookkeeping, such as the rollup watermark. */
+export interface MetaTable {
+  key: string;
+  value: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  cluster_id: string;
+  at: number;
+  type: string;
+  member_id: string | null;
+  /** JSON text. */
+  details: string;
+}
+
 export interface StoreSchema {
   audit_log: AuditLogTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  members: MembersTable;
+  samples: SamplesTable;
+  rollups_1m: Rollups1mTable;
+  meta: MetaTable;
+  events: EventsTable;
 }

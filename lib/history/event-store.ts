@@ -1,6 +1,7 @@
 // The cluster's story as stored events: leader changes, members down and up, alarms, membership changes.
 import 'server-only';
-import type Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { StoreSchema } from '@/lib/db/schema';
 import { EVENT_TYPES, type ClusterEvent, type EventType } from './series';
 
 export interface EventQuery {
@@ -17,6 +18,15 @@ export interface EventQuery {
 
 export const DEFAULT_EVENT_LIMIT = 500;
 export const MAX_EVENT_LIMIT = 5000;
+
+/** Events per INSERT (five values each): well inside both engines' limits on bound parameters. */
+const INSERT_CHUNK = 1000;
+
+/** One event of one cluster, to write. */
+export interface ClusterEventRow {
+  clusterId: string;
+  event: ClusterEvent;
+}
 
 interface EventRow {
   at: number;
@@ -41,53 +51,74 @@ function toEvent(row: EventRow): ClusterEvent | null {
   };
 }
 
-export class EventStore {
-  private readonly insertEvent: Database.Statement<[string, number, string, string | null, string]>;
-  private readonly pruneEvents: Database.Statement<[number]>;
-  private readonly countEvents: Database.Statement<[string, string, number, number], number>;
+/** The row of an event; throws RangeError for a time that is not one. */
+export function eventRow(clusterId: string, event: ClusterEvent) {
+  const at = Date.parse(event.at);
+  if (Number.isNaN(at)) throw new RangeError(`event at: ${JSON.stringify(event.at)} is not an ISO time`);
+  return {
+    cluster_id: clusterId,
+    at,
+    type: event.type,
+    member_id: event.memberId,
+    details: JSON.stringify(event.details),
+  };
+}
 
-  constructor(private readonly db: Database.Database) {
-    this.insertEvent = db.prepare(
-      'INSERT INTO events (cluster_id, at, type, member_id, details) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.pruneEvents = db.prepare('DELETE FROM events WHERE at < ?');
-    this.countEvents = db
-      .prepare<[string, string, number, number], number>(
-        'SELECT COUNT(*) FROM events WHERE cluster_id = ? AND type = ? AND at >= ? AND at <= ?',
-      )
-      .pluck();
+export class EventStore {
+  constructor(private readonly db: Kysely<StoreSchema>) {}
+
+  async insert(clusterId: string, event: ClusterEvent): Promise<void> {
+    await this.insertMany([{ clusterId, event }]);
   }
 
-  insert(clusterId: string, event: ClusterEvent): void {
-    const at = Date.parse(event.at);
-    if (Number.isNaN(at)) throw new RangeError(`event at: ${JSON.stringify(event.at)} is not an ISO time`);
-    this.insertEvent.run(clusterId, at, event.type, event.memberId, JSON.stringify(event.details));
+  /**
+   * Writes the events in the order given (later ones get later ids, which order events at the same ms). Every event
+   * is checked before anything is written.
+   */
+  async insertMany(events: ReadonlyArray<ClusterEventRow>): Promise<void> {
+    const rows = events.map((e) => eventRow(e.clusterId, e.event));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await this.db
+        .insertInto('events')
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .execute();
+    }
   }
 
   /** Events of one cluster in [from, to], newest first, at most `limit` (clamped to 1…5000). */
-  query(q: EventQuery): ClusterEvent[] {
+  async query(q: EventQuery): Promise<ClusterEvent[]> {
     if (q.types?.length === 0) return [];
     const limit = Math.min(MAX_EVENT_LIMIT, Math.max(1, Math.floor(q.limit ?? DEFAULT_EVENT_LIMIT)));
-    const types = q.types ? [...new Set(q.types)] : [];
-    const typeFilter = types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
-    const rows = this.db
-      .prepare<unknown[], EventRow>(
-        `SELECT at, type, member_id, details FROM events
-         WHERE cluster_id = ? AND at >= ? AND at <= ? ${typeFilter}
-         ORDER BY at DESC, id DESC
-         LIMIT ?`,
-      )
-      .all(q.clusterId, q.from, q.to, ...types, limit);
+    let select = this.db
+      .selectFrom('events')
+      .select(['at', 'type', 'member_id', 'details'])
+      .where('cluster_id', '=', q.clusterId)
+      .where('at', '>=', Math.ceil(q.from))
+      .where('at', '<=', Math.floor(q.to));
+    if (q.types) select = select.where('type', 'in', [...new Set(q.types)]);
+    const rows: EventRow[] = await select.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toEvent).filter((e): e is ClusterEvent => e !== null);
   }
 
   /** How many events of one type one cluster has in [from, to] (epoch ms, inclusive); read on every alert poll. */
-  countByType(clusterId: string, type: EventType, from: number, to: number): number {
-    return this.countEvents.get(clusterId, type, from, to) ?? 0;
+  async countByType(clusterId: string, type: EventType, from: number, to: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('cluster_id', '=', clusterId)
+      .where('type', '=', type)
+      .where('at', '>=', Math.ceil(from))
+      .where('at', '<=', Math.floor(to))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Deletes events older than `retentionMs` before `now`; returns how many. */
-  prune(now: number, retentionMs: number): number {
-    return this.pruneEvents.run(now - retentionMs).changes;
+  async prune(now: number, retentionMs: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('events')
+      .where('at', '<', Math.ceil(now - retentionMs))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

@@ -93,7 +93,7 @@ async function tryOnce(
   if (!obs) return { done: false, reason: 'the cluster has not been observed yet' };
   const members = autoDefragmentCandidates(obs, rule);
   if (members.length === 0) return { done: true };
-  const plan = deps.maintenance.plan(cluster.id, { action: 'defragment', members, dryRun: true });
+  const plan = await deps.maintenance.plan(cluster.id, { action: 'defragment', members, dryRun: true });
   if (plan.refusal) return { done: false, reason: `${plan.refusal.code}: ${plan.refusal.message}` };
   try {
     await deps.maintenance.start(cluster.id, { action: 'defragment', members }, SCHEDULE_ACTOR, 'schedule');

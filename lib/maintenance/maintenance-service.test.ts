@@ -36,6 +36,7 @@ let store: MaintenanceStore;
 let snapshotRunning: string | null = null;
 let writer: MemberClient;
 let samples: SampleStore;
+let recorder: HistoryRecorder;
 /** Every markBusy call the service made: [member id, busy]. */
 const busyCalls: Array<[string, boolean]> = [];
 
@@ -44,7 +45,7 @@ function service(overrides: Partial<typeof DEFAULT_MAINTENANCE_SETTINGS> = {}): 
     clusters: [config],
     store,
     audit,
-    events,
+    events: recorder,
     observe: () => collector.current(),
     staleAfterMs: 5_000,
     snapshotRunning: () => snapshotRunning,
@@ -103,14 +104,17 @@ beforeAll(async () => {
   await cluster.start();
   config = loadConfig(cluster.etcdctlEnv).clusters[0]!;
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  events = new EventStore(db);
-  audit = new AuditLog(sqliteStore(db));
+  const kysely = sqliteStore(db);
+  events = new EventStore(kysely);
+  samples = new SampleStore(kysely);
+  recorder = new HistoryRecorder(samples, events);
+  audit = new AuditLog(kysely);
   store = new MaintenanceStore(db);
   collector = new ClusterCollector(config, {
     pollIntervalMs: 300,
     probeTimeoutMs: 800,
     metricsIntervalMs: 0,
-    recorder: new HistoryRecorder((samples = new SampleStore(db)), events),
+    recorder,
   });
   collector.start();
   writer = createMemberClient({ endpoint: config.endpoints[0]!, tls: config.tls, timeoutMs: 30_000 });
@@ -121,6 +125,7 @@ afterAll(async () => {
   writer?.close();
   collector?.stop();
   await cluster?.stop();
+  await recorder?.flush().catch(() => undefined);
   db?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -132,7 +137,7 @@ describe('maintenance against real etcd', () => {
     const leader = obs.members.find((m) => m.status?.isLeader);
     const svc = service();
 
-    const plan = svc.plan(config.id, { action: 'defragment', dryRun: true });
+    const plan = await svc.plan(config.id, { action: 'defragment', dryRun: true });
     expect(plan.refusal).toBeNull();
     expect(plan.steps.map((s) => s.memberId).at(-1)).toBe(leader?.id);
     expect(plan.steps.every((s) => (s.expectedReclaimBytes ?? 0) > 10 * 1024 * 1024)).toBe(true);
@@ -209,7 +214,8 @@ describe('maintenance against real etcd', () => {
         ['alice', 'finished', 'success'],
       ]),
     );
-    const timeline = events.query({ clusterId: config.id, from: 0, to: Date.now(), types: ['maintenance'] });
+    await recorder.flush();
+    const timeline = await events.query({ clusterId: config.id, from: 0, to: Date.now(), types: ['maintenance'] });
     expect(timeline.map((e) => e.details.phase)).toEqual(expect.arrayContaining(['started', 'succeeded']));
   });
 
@@ -244,7 +250,8 @@ describe('maintenance against real etcd', () => {
         .exec(),
     ).rejects.toThrow(/compacted/);
     // "Keep the last T minutes": the revision the history recorded then.
-    const recorded = samples.latestAt(config.id, 'revision', Date.now() - 1000, {
+    await recorder.flush();
+    const recorded = await samples.latestAt(config.id, 'revision', Date.now() - 1000, {
       lookbackMs: 60_000,
       rawRetentionMs: 3_600_000,
     });
@@ -283,7 +290,10 @@ describe('maintenance against real etcd', () => {
     );
     expect(seen?.leader?.id).toBe(target.id);
     const changes = await until(
-      () => events.query({ clusterId: config.id, from: 0, to: Date.now(), types: ['leader_changed'] }),
+      async () => {
+        await recorder.flush();
+        return events.query({ clusterId: config.id, from: 0, to: Date.now(), types: ['leader_changed'] });
+      },
       (list) => list.some((e) => e.details.requestedBy === 'alice'),
       10_000,
     );

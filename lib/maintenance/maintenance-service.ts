@@ -22,7 +22,7 @@ import { listAlarms } from '@/lib/etcd/cluster-calls';
 import { createMemberClient, type MemberClient, type StatusClient } from '@/lib/etcd/member-client';
 import { MemberClients } from '@/lib/etcd/member-clients';
 import { memberIdToHex } from '@/lib/etcd/member-id';
-import type { EventStore } from '@/lib/history/event-store';
+import type { ClusterEvent } from '@/lib/history/series';
 import type { SnapshotActor } from '@/lib/snapshots/snapshot-manager';
 import {
   buildPlan,
@@ -63,8 +63,11 @@ export interface MaintenanceDeps {
   clusters: readonly ClusterConfig[];
   store: MaintenanceStore;
   audit: AuditLog;
-  /** Where runs go on the cluster's timeline; null keeps none (tests of the runs alone). */
-  events: EventStore | null;
+  /**
+   * Where runs go on the cluster's timeline (the history recorder: queued, written in order with the collector's
+   * events, kept while the database refuses writes); null keeps none (tests of the runs alone).
+   */
+  events: { recordEvents(clusterId: string, events: ClusterEvent[]): void } | null;
   /** The collector's latest view of a cluster. */
   observe: (clusterId: string) => Observation | null;
   staleAfterMs: number;
@@ -82,7 +85,7 @@ export interface MaintenanceDeps {
    */
   features?: (clusterId: string) => Promise<FeatureAccess[] | null>;
   /** The cluster's revision as recorded at `atMs` (the history's revision series), or null when none was. */
-  revisionAt?: (clusterId: string, atMs: number) => number | null;
+  revisionAt?: (clusterId: string, atMs: number) => Promise<number | null>;
   /** A cluster's settings (its config's pause between members and revisions kept). */
   settings: (clusterId: string) => MaintenanceSettings;
 }
@@ -162,12 +165,12 @@ export class MaintenanceService {
   }
 
   /** The plan and whether the action could start now, changing nothing. */
-  plan(
+  async plan(
     clusterId: string,
     asked: MaintenanceRequest,
-  ): MaintenancePlan & { refusal: { code: string; message: string } | null } {
+  ): Promise<MaintenancePlan & { refusal: { code: string; message: string } | null }> {
     this.cluster(clusterId);
-    const req = this.resolveKeepMinutes(clusterId, asked);
+    const req = await this.resolveKeepMinutes(clusterId, asked);
     const obs = this.deps.observe(clusterId);
     const refused = this.gate(clusterId, obs, req);
     if (refused?.code === 'bad_request') throw invalidInput(refused.message);
@@ -202,7 +205,7 @@ export class MaintenanceService {
     const action = `maintenance.${asked.action}`;
     let req = asked;
     try {
-      req = this.resolveKeepMinutes(clusterId, asked);
+      req = await this.resolveKeepMinutes(clusterId, asked);
       const cluster = this.cluster(clusterId);
       const obs = this.deps.observe(clusterId);
       // etcd's own refusal first: without the root role even Status may be refused, which the gate would name instead.
@@ -292,10 +295,10 @@ export class MaintenanceService {
   }
 
   /** "Keep the last T minutes": the revision the history recorded T minutes ago becomes the compaction's target. */
-  private resolveKeepMinutes(clusterId: string, req: MaintenanceRequest): MaintenanceRequest {
+  private async resolveKeepMinutes(clusterId: string, req: MaintenanceRequest): Promise<MaintenanceRequest> {
     if (req.action !== 'compact' || req.keepMinutes === undefined) return req;
     const at = Date.now() - req.keepMinutes * 60_000;
-    const revision = this.deps.revisionAt?.(clusterId, at) ?? null;
+    const revision = (await this.deps.revisionAt?.(clusterId, at)) ?? null;
     if (revision === null) {
       throw invalidInput(
         `keepMinutes: the dashboard recorded no revision of this cluster ${req.keepMinutes} minutes ago; give a revision or keepRevisions`,
@@ -474,18 +477,20 @@ export class MaintenanceService {
 
   private event(run: MaintenanceRun, phase: string): void {
     try {
-      this.deps.events?.insert(run.clusterId, {
-        at: new Date().toISOString(),
-        type: 'maintenance',
-        memberId: null,
-        details: {
-          runId: run.id,
-          action: run.action,
-          phase,
-          by: run.by,
-          ...(run.reason ? { reason: run.reason } : {}),
+      this.deps.events?.recordEvents(run.clusterId, [
+        {
+          at: new Date().toISOString(),
+          type: 'maintenance',
+          memberId: null,
+          details: {
+            runId: run.id,
+            action: run.action,
+            phase,
+            by: run.by,
+            ...(run.reason ? { reason: run.reason } : {}),
+          },
         },
-      });
+      ]);
     } catch (err) {
       console.error(`maintenance event failed: ${err instanceof Error ? err.message : String(err)}`);
     }

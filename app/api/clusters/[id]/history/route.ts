@@ -10,5 +10,5 @@ export const GET = handleRoute(async (req: Request, ctx: RouteContext<'/api/clus
   const app = dashboard();
   await app.access.requireRole(req, 'viewer');
   const query = parseHistoryQuery(new URL(req.url).searchParams);
-  return json(app.history.reads.history(id, query));
+  return json(await app.history.reads.history(id, query));
 });

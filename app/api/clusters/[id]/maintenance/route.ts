@@ -25,6 +25,6 @@ export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
     parseJsonBody(req, maintenanceInput),
   );
   const request = toMaintenanceRequest(body);
-  if (request.dryRun) return json(app.maintenance.plan(id, request));
+  if (request.dryRun) return json(await app.maintenance.plan(id, request));
   return json(startedRun(await app.maintenance.start(id, request, snapshotActor(who))), 202);
 });

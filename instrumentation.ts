@@ -6,5 +6,7 @@ export async function register(): Promise<void> {
     // Only now may server/server.mjs answer the status route itself: the runtime it reads exists.
     const { registerFastRoutes } = await import('./lib/app/fast-routes');
     registerFastRoutes();
+    const { registerShutdown } = await import('./lib/app/shutdown');
+    registerShutdown();
   }
 }

@@ -119,10 +119,20 @@ server.listen(port, hostname, () => {
   console.log(`etcd-dashboard: listening on http://${hostname}:${port}`);
 });
 
+/** Registered by lib/app/shutdown.ts: writes what the dashboard has queued (history, audit) before it exits. */
+const SHUTDOWN_KEY = Symbol.for('etcd-dashboard.shutdown');
+const FLUSH_WAIT_MS = 5000;
+let stopping = false;
+
 function shutdown() {
-  server.close(() => process.exit(0));
-  // Keep-alive connections would hold close() open: give them a moment, then go.
-  setTimeout(() => process.exit(0), 3000).unref();
+  if (stopping) return;
+  stopping = true;
+  const within = (promise, ms) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+  // Keep-alive connections would hold close() open: give answers under way a moment, then go.
+  const closed = within(new Promise((resolve) => server.close(() => resolve())), 3000);
+  const flush = globalThis[SHUTDOWN_KEY];
+  const flushed = within(flush ? flush().catch(() => undefined) : Promise.resolve(), FLUSH_WAIT_MS);
+  void Promise.all([closed, flushed]).then(() => process.exit(0));
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

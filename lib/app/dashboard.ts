@@ -231,9 +231,11 @@ function startHousekeeping(app: Dashboard): void {
   const run = async () => {
     const now = Date.now();
     const { rollupRetentionMs } = app.config.history;
-    // Rollup before prune: raw samples are pruned only once rolled up.
-    await logged('history rollup', () => app.history.samples.rollup(now));
-    await logged('history pruning', () => app.history.samples.prune(now, app.config.history));
+    // Rollup before prune: raw samples are pruned only once rolled up. Both run in the recorder's queue, between its
+    // writes: a sample written while a minute is rolled up would otherwise be left out of that minute for good.
+    const { recorder, samples } = app.history;
+    await logged('history rollup', () => recorder.serialize(() => samples.rollup(now)));
+    await logged('history pruning', () => recorder.serialize(() => samples.prune(now, app.config.history)));
     await logged('event pruning', () => app.history.events.prune(now, rollupRetentionMs));
     await logged('alert pruning', () => app.alerts.prune(now - rollupRetentionMs));
     await logged('session pruning', () => app.auth.sessions.prune(now));

@@ -98,12 +98,11 @@ export class UserStore {
    * returns whether there was one.
    */
   async remove(username: string): Promise<boolean> {
-    // Both deletes or neither: a user that stays keeps its sessions, one that goes leaves none behind.
-    return this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('sessions').where('username', '=', username).execute();
-      const result = await trx.deleteFrom('users').where('username', '=', username).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
-    });
+    // The user first: its sessions resolve to nothing from that moment (they join users), so no transaction is needed
+    // (one on SQLite would take in the writes of the stores sharing its connection), and a retry repeats both safely.
+    const result = await this.db.deleteFrom('users').where('username', '=', username).executeTakeFirst();
+    await this.db.deleteFrom('sessions').where('username', '=', username).execute();
+    return Number(result.numDeletedRows) > 0;
   }
 }
 

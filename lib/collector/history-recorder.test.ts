@@ -86,6 +86,29 @@ describeOnEachEngine('HistoryRecorder', PG_PORT, (engine) => {
     expect(await storedEvents()).toEqual([S]);
   });
 
+  it('runs a serialized task between the writes queued before it and those after (the rollup never sees half)', async () => {
+    recorder.recordPoll('prod', observation(), T0);
+    const seen = recorder.serialize(async () => (await storedAts()).length);
+    recorder.recordPoll('prod', observation(), T0 + S);
+    expect(await seen).toBe(ROWS_PER_POLL);
+    await recorder.flush();
+    expect(await storedAts()).toHaveLength(2 * ROWS_PER_POLL);
+  });
+
+  it.runIf(engine.name === 'PostgreSQL')(
+    'an event the database refuses for good (a NUL in its details) is dropped alone; the rest are written',
+    async () => {
+      recorder.recordEvents('prod', [
+        event(T0),
+        { ...event(T0 + S), details: { n: S, bad: 'a\u0000b' } },
+        event(T0 + 2 * S),
+      ]);
+      await recorder.flush();
+      expect(recorder.historyAvailable).toEqual({ ok: true });
+      expect((await storedEvents()).sort()).toEqual([0, 2 * S]);
+    },
+  );
+
   describe('while the database refuses writes (PostgreSQL stopped)', () => {
     const postgresOnly = engine.name === 'PostgreSQL';
 

@@ -23,11 +23,30 @@ export type HistoryAvailability =
 
 /** Sample rows held while the database refuses writes; past this the oldest are dropped (and counted). */
 export const MAX_PENDING_SAMPLES = 50_000;
-/** Sample rows (or events) written in one call of the store. */
+/** Sample rows written in one call of the store (idempotent upserts: a batch cut short is whole once written again). */
 const WRITE_BATCH = 5_000;
+/** Events written in one call: one statement (the store's chunk), so a failed write leaves none of them to repeat. */
+const EVENT_BATCH = 1_000;
 const RETRY_MS = { first: 500, max: 30_000 };
 
-type Item = { kind: 'samples'; rows: SampleRow[] } | { kind: 'events'; rows: ClusterEventRow[] };
+type Item =
+  | { kind: 'samples'; rows: SampleRow[] }
+  | { kind: 'events'; rows: ClusterEventRow[] }
+  // Work on the stored history that must not interleave with the writes (the rollup): run in the queue's order.
+  | { kind: 'task'; rows: []; run: () => Promise<unknown>; settle: (err: unknown) => void };
+
+/**
+ * A refusal the database will repeat however often it is asked: the row itself is wrong (a constraint, a value the
+ * column cannot hold), not the database unavailable. SQLite's constraint and type errors; PostgreSQL's SQLSTATE
+ * classes 22 (data exception) and 23 (integrity constraint violation).
+ */
+export function refusedForGood(err: unknown): boolean {
+  if (err instanceof RangeError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(code)) return true;
+  return /^2[23][0-9A-Z]{3}$/.test(code);
+}
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
@@ -102,14 +121,34 @@ export class HistoryRecorder {
   private enqueue(item: Item): void {
     const last = this.queue.at(-1);
     // Consecutive items of a kind go out as one write, up to a batch.
-    if (last && last.kind === item.kind && last.rows.length + item.rows.length <= WRITE_BATCH) {
+    const batch = item.kind === 'events' ? EVENT_BATCH : WRITE_BATCH;
+    if (item.kind !== 'task' && last && last.kind === item.kind && last.rows.length + item.rows.length <= batch) {
       (last.rows as unknown[]).push(...item.rows);
     } else {
       this.queue.push(item);
     }
     if (item.kind === 'samples') this.sampleCount += item.rows.length;
-    else this.eventCount += item.rows.length;
+    else if (item.kind === 'events') this.eventCount += item.rows.length;
     this.drainSoon();
+  }
+
+  /**
+   * Runs `task` between the writes queued before it and those queued after, never beside one: the rollup, so that a
+   * sample written while it runs cannot fall between its reading of a minute and its moving the watermark past it.
+   * A failed task is not retried here (the next housekeeping run asks again).
+   */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let result: T;
+      this.enqueue({
+        kind: 'task',
+        rows: [],
+        run: async () => {
+          result = await task();
+        },
+        settle: (err) => (err === null ? resolve(result) : reject(err)),
+      });
+    });
   }
 
   /** Past the bound, the oldest queued sample rows go (a batch being written stays until its write settles). */
@@ -143,14 +182,31 @@ export class HistoryRecorder {
         const item = this.queue.shift();
         if (!item) break;
         this.writing = item;
+        if (item.kind === 'task') {
+          this.writing = null;
+          await item.run().then(
+            () => item.settle(null),
+            (err: unknown) => item.settle(err),
+          );
+          continue;
+        }
         try {
           if (item.kind === 'samples') await this.samples.insert(item.rows);
           else await this.events.insertMany(item.rows);
         } catch (err) {
-          // Rows the store refuses as such (not the database) would be refused forever: they go, with a line.
-          if (!(err instanceof RangeError)) throw err;
+          // Rows the database refuses as such would be refused forever and hold up everything behind them.
+          if (!refusedForGood(err)) throw err;
+          this.writing = null;
+          if (item.rows.length > 1) {
+            // One bad row must not take the others with it: each is written alone, and only the bad one goes.
+            const singles = (item.rows as Array<SampleRow | ClusterEventRow>).map(
+              (row) => ({ kind: item.kind, rows: [row] }) as Item,
+            );
+            this.queue.unshift(...singles);
+            continue;
+          }
           console.error(
-            `history: ${item.rows.length} ${item.kind === 'samples' ? 'sample rows' : 'events'} refused: ${err.message}`,
+            `history: ${item.kind === 'samples' ? 'a sample row' : 'an event'} refused for good and dropped: ${firstLine(err)}`,
           );
         }
         this.writing = null;
@@ -191,7 +247,7 @@ export class HistoryRecorder {
 
   private forget(item: Item): void {
     if (item.kind === 'samples') this.sampleCount -= item.rows.length;
-    else this.eventCount -= item.rows.length;
+    else if (item.kind === 'events') this.eventCount -= item.rows.length;
   }
 
   private settle(err: unknown): void {

@@ -59,8 +59,11 @@ export async function openPostgres(url: string, opts: { maxConnections?: number 
     connectionTimeoutMillis: 5000,
     types,
   });
-  // An idle connection the server dropped must not crash the process; the next query gets a new one.
+  // A connection the server drops (PostgreSQL restarted, a network cut) must not crash the process: the pool's own
+  // 'error' covers idle clients, each client's covers one checked out between queries. The query under way, if any,
+  // fails with the error; the next gets a new connection.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migratePostgres(db, url);

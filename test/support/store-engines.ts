@@ -55,6 +55,7 @@ function postgresEngine(port: number): StoreEngine {
     if (!server) throw new Error('PostgreSQL did not start');
     if (server.pid < 0) await server.start(); // a test that stopped it
     const admin = new pg.Client({ connectionString: server.url });
+    admin.on('error', () => undefined);
     await admin.connect();
     const name = `test_${++n}`;
     try {

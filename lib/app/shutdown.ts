@@ -1,0 +1,23 @@
+// What the dashboard writes a moment after it is asked to (the history recorder's and the audit log's queues) is
+// written before the process exits: server/server.mjs calls this on SIGTERM and SIGINT, and waits a few seconds.
+import 'server-only';
+import { dashboard } from './dashboard';
+
+const SHUTDOWN_KEY = Symbol.for('etcd-dashboard.shutdown');
+
+/** Resolves once the queued writes are stored, or with the reason they are not; never rejects. */
+async function flushQueuedWrites(): Promise<void> {
+  const app = dashboard();
+  const results = await Promise.allSettled([app.history.recorder.flush(), app.auth.audit.flush()]);
+  for (const r of results) {
+    if (r.status === 'rejected') {
+      const why = r.reason instanceof Error ? r.reason.message.split('\n')[0] : String(r.reason);
+      console.error(`etcd-dashboard: stopping with writes not stored: ${why}`);
+    }
+  }
+}
+
+/** Called once the dashboard has started (instrumentation.ts). */
+export function registerShutdown(): void {
+  (globalThis as { [SHUTDOWN_KEY]?: () => Promise<void> })[SHUTDOWN_KEY] = flushQueuedWrites;
+}

@@ -322,7 +322,7 @@ async function wire(cluster: LocalCluster, forget: () => void, dir: string, sett
   // dashboard's etcd user do) is left out: the benchmark's client certificate may do everything.
   const service = new MaintenanceService({
     clusters: [config],
-    store: new MaintenanceStore(db),
+    store: new MaintenanceStore(kysely),
     audit: new AuditLog(kysely),
     events: recorder,
     observe: () => collector.current(),
@@ -620,7 +620,7 @@ async function measureRun(
     const started = await rig.service.start(rig.config.id, { action: 'defragment' }, BENCH_ACTOR);
     await rig.service.settled(rig.config.id);
     wallMs = performance.now() - t0;
-    const run = rig.service.get(rig.config.id, started.id);
+    const run = await rig.service.get(rig.config.id, started.id);
     if (run.state !== 'succeeded') throw new Error(`the dashboard's run ${run.state}: ${run.reason ?? ''}`);
     const ran = run.steps.map((s) => s.memberName);
     if (ran.join(',') !== order.map((m) => m.name).join(',')) {

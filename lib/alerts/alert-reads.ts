@@ -26,10 +26,12 @@ interface AlertReadsDeps {
  * Without a range: pending and firing alerts, and those resolved in the last hour. With one: the history, every
  * alert that fired in the range or was firing then (from the database, newest first).
  */
-export function listAlerts(deps: AlertReadsDeps, q: AlertsQuery, now = Date.now()): AlertsResponse {
+export async function listAlerts(deps: AlertReadsDeps, q: AlertsQuery, now = Date.now()): Promise<AlertsResponse> {
   if (q.clusterId !== null) deps.clusters.collector(q.clusterId);
-  if (!q.range) return { alerts: deps.alerts.list(q.clusterId ?? undefined, now) };
-  return { alerts: deps.alerts.history({ ...q.range, ...(q.clusterId !== null ? { clusterId: q.clusterId } : {}) }) };
+  if (!q.range) return { alerts: await deps.alerts.list(q.clusterId ?? undefined, now) };
+  return {
+    alerts: await deps.alerts.history({ ...q.range, ...(q.clusterId !== null ? { clusterId: q.clusterId } : {}) }),
+  };
 }
 
 export function listDeliveries(deps: AlertReadsDeps, clusterId: string) {

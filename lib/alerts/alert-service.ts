@@ -23,6 +23,8 @@ import { evaluateRules, RULES, type CertificateFact, type RuleContext } from './
 const GROWTH_EVERY_MS = 60_000;
 const LEADER_WINDOW_MS = 15 * 60_000;
 const RESOLVED_SHOWN_MS = 60 * 60_000;
+/** State changes held while the database refuses writes; beyond this the oldest are dropped (and counted). */
+const MAX_UNSTORED = 10_000;
 
 /** The metric each metric-based rule is judged on. */
 const METRIC_OF: Partial<Record<RuleName, keyof MemberMetrics>> = {
@@ -50,7 +52,7 @@ export interface AlertServiceDeps {
   /** Public URL of the dashboard, for links in notifications; null when unknown. */
   dashboardUrl: string | null;
   /** The newest consistency check of a cluster, or null. */
-  consistency?: (clusterId: string) => ConsistencyCheck | null;
+  consistency?: (clusterId: string) => Promise<ConsistencyCheck | null>;
 }
 
 export class AlertService {
@@ -64,11 +66,17 @@ export class AlertService {
   private readonly startedAt = Date.now();
   /** Whether the last read of the history failed: logged once per outage, not on every evaluation. */
   private historyReadFailing = false;
+  /** Clusters whose open alerts have been read back from the database into their tracker. */
+  private readonly restored = new Set<string>();
+  /** State changes not stored yet (the database refused them), oldest first: written before the next ones. */
+  private readonly unstored: Array<{ clusterId: string; t: Transition }> = [];
+  /** Whether the last write or read of the alert store failed: logged once per outage. */
+  private storeFailing = false;
 
   constructor(private readonly deps: AlertServiceDeps) {
     for (const c of deps.config.clusters) {
+      // Its open alerts are read back before its first evaluation (restoreOpen).
       const tracker = new AlertTracker(c.id, (rule) => this.forMs(c, rule));
-      for (const open of deps.store.open(c.id)) tracker.restore(open);
       this.trackers.set(c.id, tracker);
       if (c.alerts.receivers.length > 0) {
         this.dispatchers.set(c.id, new NotificationDispatcher({ receivers: c.alerts.receivers }));
@@ -114,6 +122,39 @@ export class AlertService {
   }
 
   /**
+   * Reads the cluster's alerts left open in the database (by the last run of the dashboard) into its tracker, once:
+   * they resolve, and say so, if their condition is gone. False while the database cannot answer: the cluster is not
+   * judged until it has (a new alert would otherwise be raised beside the stored one, which would stay open).
+   */
+  private async restoreOpen(clusterId: string, tracker: AlertTracker): Promise<boolean> {
+    if (this.restored.has(clusterId)) return true;
+    try {
+      const open = await this.deps.store.open(clusterId);
+      this.storeAnswered();
+      for (const a of open) tracker.restore(a);
+      this.restored.add(clusterId);
+      return true;
+    } catch (err) {
+      this.storeRefused(err, `the open alerts of ${clusterId} are read again before it is judged`);
+      return false;
+    }
+  }
+
+  private storeRefused(err: unknown, what: string): void {
+    if (this.storeFailing) return;
+    this.storeFailing = true;
+    console.error(
+      `alerts: the database refuses the alerts (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); ${what}`,
+    );
+  }
+
+  private storeAnswered(): void {
+    if (!this.storeFailing) return;
+    this.storeFailing = false;
+    console.error('alerts: the database answers again');
+  }
+
+  /**
    * A read of the history (the rules' only database reads). When the database cannot answer (PostgreSQL down) the
    * last value read stands: the rules judged on what the collectors see go on firing and resolving.
    */
@@ -139,6 +180,7 @@ export class AlertService {
     const tracker = this.trackers.get(cluster.id);
     const inputs = this.inputs.get(cluster.id);
     if (!collector || !tracker || !inputs) return;
+    if (!(await this.restoreOpen(cluster.id, tracker))) return;
     const obs = collector.current();
     this.rememberInstances(cluster.id, obs);
     // The first poll has not had its time yet: a start is not an outage, so nothing is judged (data_stale would fire
@@ -192,14 +234,20 @@ export class AlertService {
       certificates,
       // Counts only; null while unknown (no census yet, or the last one failed).
       secrets: census && !('error' in census) ? { total: census.total, plain: census.plain } : null,
-      consistency: this.freshConsistency(cluster, now),
+      consistency: await this.freshConsistency(cluster, now),
       thresholds: cluster.alerts.thresholds,
     };
     const transitions = tracker.update(evaluateRules(ctx), now, stale, (a) =>
       this.notYetKnown(a, ctx, memberCerts !== null, obs?.members.map((m) => m.id) ?? []),
     );
-    for (const t of transitions) this.record(cluster, t);
+    await this.store(cluster.id, transitions);
+    // Every notification of the evaluation in one synchronous run, after the writes: the dispatcher sends what one
+    // run notifies as one message (three members' slow disks in one Slack message), which an await between two
+    // notify() calls would split. The same calls, in the same order, as when each followed its own write.
     const dispatcher = this.dispatchers.get(cluster.id);
+    for (const t of transitions) {
+      dispatcher?.notify(this.notification(cluster, t.alert, t.to, t.to === 'resolved' ? t.at : null));
+    }
     dispatcher?.tick(
       tracker
         .current()
@@ -209,17 +257,27 @@ export class AlertService {
   }
 
   /**
-   * True when the input an alert was judged on is not known at the moment: after a restart the Secrets census, the
-   * certificate handshakes and the metric quantiles take a while, and their absence must not read as "resolved".
+   * The newest consistency check, while it is no older than three check intervals: an old verdict is no verdict.
+   * None while the stored one cannot be read (the last verdict of a firing members_diverged stands meanwhile).
    */
-  /** The newest consistency check, while it is no older than three check intervals: an old verdict is no verdict. */
-  private freshConsistency(cluster: ClusterConfig, now: number): ConsistencyCheck | null {
-    const check = this.deps.consistency?.(cluster.id) ?? null;
+  private async freshConsistency(cluster: ClusterConfig, now: number): Promise<ConsistencyCheck | null> {
     const every = cluster.maintenance.consistencyCheckMs;
-    if (!check || every <= 0) return null;
+    if (!this.deps.consistency || every <= 0) return null;
+    let check: ConsistencyCheck | null;
+    try {
+      check = await this.deps.consistency(cluster.id);
+    } catch (err) {
+      this.storeRefused(err, 'the consistency verdict is read again at the next evaluation');
+      return null;
+    }
+    if (!check) return null;
     return now - Date.parse(check.checkedAt) <= 3 * every ? check : null;
   }
 
+  /**
+   * True when the input an alert was judged on is not known at the moment: after a restart the Secrets census, the
+   * certificate handshakes and the metric quantiles take a while, and their absence must not read as "resolved".
+   */
   private notYetKnown(a: TrackedAlert, ctx: RuleContext, certsKnown: boolean, memberIds: (string | null)[]): boolean {
     if (a.rule === 'secrets_plaintext') return ctx.secrets === null;
     // Between two checks, or while one could not compare, the last verdict stands.
@@ -244,12 +302,30 @@ export class AlertService {
     }
   }
 
-  private record(cluster: ClusterConfig, t: Transition): void {
-    if (t.to === 'firing') this.deps.store.fired(cluster.id, t.alert);
-    else this.deps.store.resolved(t.alert.id, t.at, t.alert.summary);
-    this.dispatchers
-      .get(cluster.id)
-      ?.notify(this.notification(cluster, t.alert, t.to, t.to === 'resolved' ? t.at : null));
+  /**
+   * Stores the state changes in order, after any held from earlier evaluations. A refused write (PostgreSQL down)
+   * does not hold up the rest of the evaluation or its notifications: the change is kept, in order, and written
+   * first at the next evaluation. fired()'s answer (false: the id was already history, logged by the store) changes
+   * nothing here, as before.
+   */
+  private async store(clusterId: string, transitions: Transition[]): Promise<void> {
+    for (const t of transitions) this.unstored.push({ clusterId, t });
+    if (this.unstored.length > MAX_UNSTORED) {
+      const dropped = this.unstored.splice(0, this.unstored.length - MAX_UNSTORED);
+      console.error(`alerts: ${dropped.length} alert state changes were not stored: more than ${MAX_UNSTORED} waited`);
+    }
+    while (this.unstored.length > 0) {
+      const { clusterId: id, t } = this.unstored[0] as { clusterId: string; t: Transition };
+      try {
+        if (t.to === 'firing') await this.deps.store.fired(id, t.alert);
+        else await this.deps.store.resolved(t.alert.id, t.at, t.alert.summary);
+      } catch (err) {
+        this.storeRefused(err, `${this.unstored.length} alert state changes held and written when it answers`);
+        return;
+      }
+      this.unstored.shift();
+      this.storeAnswered();
+    }
   }
 
   private notification(
@@ -344,9 +420,9 @@ export class AlertService {
   }
 
   /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
-  list(clusterId?: string, now = Date.now()): AlertView[] {
+  async list(clusterId?: string, now = Date.now()): Promise<AlertView[]> {
     const resolved: AlertView[] = [];
-    for (const a of this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS)) {
+    for (const a of await this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS)) {
       if (clusterId && a.clusterId !== clusterId) continue;
       resolved.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now, a.resolvedAt ?? now));
     }
@@ -355,10 +431,12 @@ export class AlertService {
   }
 
   /** Alerts that fired in [from, to] or were firing then, from the database, newest first. */
-  history(q: { clusterId?: string; from: number; to: number }): AlertView[] {
+  async history(q: { clusterId?: string; from: number; to: number }): Promise<AlertView[]> {
+    const stored = await this.deps.store.history(q);
+    // The trackers as they are once the database has answered.
     const active = new Map<string, TrackedAlert>();
     for (const t of this.trackers.values()) for (const a of t.current()) active.set(a.id, a);
-    return this.deps.store.history(q).map((a) => {
+    return stored.map((a) => {
       if (a.resolvedAt !== null) return this.view(a.clusterId, a, 'resolved', a.resolvedAt, a.resolvedAt);
       // Open in the database: firing now, or left open by a stop and not judged again yet.
       const now = active.get(a.id) ?? a;
@@ -391,7 +469,7 @@ export class AlertService {
   }
 
   /** Forgets resolved alerts older than `before` (kept as long as events). */
-  prune(before: number): number {
+  prune(before: number): Promise<number> {
     return this.deps.store.prune(before);
   }
 

@@ -11,21 +11,24 @@ export interface NocDeps {
   clusters: ClusterReads;
   config: Pick<DashboardConfig, 'clusters'>;
   /** The maintenance checker's newest check of a cluster. */
-  consistency: { latest(clusterId: string): ConsistencyCheck | null };
+  consistency: { latest(clusterId: string): Promise<ConsistencyCheck | null> };
 }
 
-export function nocTiles(deps: NocDeps, now = Date.now()): NocResponse {
+export async function nocTiles(deps: NocDeps, now = Date.now()): Promise<NocResponse> {
   const alerts = deps.alerts.active(undefined, now).filter((a) => a.state === 'firing');
+  const clusters = deps.clusters.list();
+  // Read before the tiles are built, so every tile is of the same moment.
+  const checks = await Promise.all(clusters.map((c) => deps.consistency.latest(c.id)));
   return {
     servedAt: new Date(now).toISOString(),
-    tiles: deps.clusters.list().map((c) => {
+    tiles: clusters.map((c, i) => {
       const mine = alerts.filter((a) => a.clusterId === c.id && a.severity !== 'info');
       const intervalMs = deps.config.clusters.find((x) => x.id === c.id)?.maintenance.consistencyCheckMs ?? 0;
       return {
         status: deps.clusters.status(c.id, now),
         worstAlert: mine[0] ?? null,
         firingCount: mine.length,
-        consistency: { check: deps.consistency.latest(c.id), intervalMs },
+        consistency: { check: checks[i] ?? null, intervalMs },
       };
     }),
   };

@@ -17,7 +17,8 @@ export function errorResponse(
   );
 }
 
-export function json<T>(body: T, status = 200): NextResponse<T> {
+/** `body` is never a Promise (one would be sent as `{}`): an async read's answer is awaited first. */
+export function json<T>(body: T extends PromiseLike<unknown> ? never : T, status = 200): NextResponse<T> {
   return NextResponse.json(body, { status, headers: { 'Cache-Control': 'no-store' } });
 }
 

@@ -128,7 +128,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
   const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
   // eslint-disable-next-line prefer-const -- assigned below, once ClusterReads exists
   let etcdAccess: ClusterAccessReader;
-  const maintenanceStore = new MaintenanceStore(db);
+  const maintenanceStore = new MaintenanceStore(store);
   maintenance = new MaintenanceService({
     clusters: config.clusters,
     store: maintenanceStore,
@@ -159,7 +159,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     events,
     samples,
     snapshots,
-    store: new AlertStore(db),
+    store: new AlertStore(store),
     dashboardUrl: config.dashboardUrl,
     consistency: (id) => consistency.latest(id),
   });

@@ -14,6 +14,13 @@ export async function startDashboard(): Promise<void> {
     }
     const app = dashboard();
     const { config, auth, snapshots } = app;
+    // Runs a stopped dashboard left "running" are marked interrupted before anything can start a new one. A database
+    // that refuses now is no reason to stop: every start() tries again before its run.
+    await app.maintenance.markInterrupted().catch((err: unknown) => {
+      console.error(
+        `etcd-dashboard: marking interrupted maintenance runs failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); tried again before the next run`,
+      );
+    });
     await syncUsers(config.auth, auth.users, auth.sessions);
     const r = await snapshots.reconcile();
     if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {

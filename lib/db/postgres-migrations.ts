@@ -126,4 +126,54 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
       await sql`CREATE INDEX events_by_cluster_time ON events (cluster_id, at)`.execute(db);
     },
   },
+  '0004_alerts_maintenance': {
+    async up(db: Kysely<unknown>) {
+      // Alerts that fired: kept as history once resolved. Pending ones live in memory only.
+      await sql`
+        CREATE TABLE alerts (
+          id TEXT PRIMARY KEY,
+          cluster_id TEXT NOT NULL,
+          rule TEXT NOT NULL,
+          severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+          alert_key TEXT NOT NULL,
+          member_id TEXT NULL,
+          member_name TEXT NULL,
+          summary TEXT NOT NULL,
+          pending_since BIGINT NOT NULL,
+          firing_since BIGINT NOT NULL,
+          resolved_at BIGINT NULL
+        )`.execute(db);
+      await sql`CREATE INDEX alerts_by_cluster ON alerts (cluster_id, firing_since)`.execute(db);
+      await sql`CREATE INDEX alerts_open ON alerts (resolved_at) WHERE resolved_at IS NULL`.execute(db);
+      // Maintenance runs: one row per run, its steps as JSON, updated as it goes, kept as history. The flags are
+      // integers 0 and 1, as on SQLite, so both engines answer the same queries with the same values.
+      await sql`
+        CREATE TABLE maintenance_runs (
+          id TEXT PRIMARY KEY,
+          cluster_id TEXT NOT NULL,
+          action TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'canceled', 'interrupted')),
+          requested_by TEXT NOT NULL,
+          "trigger" TEXT NOT NULL CHECK ("trigger" IN ('manual', 'schedule')),
+          started_at BIGINT NOT NULL,
+          finished_at BIGINT NULL,
+          reason TEXT NULL,
+          cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+          steps TEXT NOT NULL DEFAULT '[]' CHECK (steps::jsonb IS NOT NULL)
+        )`.execute(db);
+      await sql`CREATE INDEX maintenance_runs_by_cluster ON maintenance_runs (cluster_id, started_at)`.execute(db);
+      // Consistency checks: HashKV of every member at one revision.
+      await sql`
+        CREATE TABLE consistency_checks (
+          cluster_id TEXT NOT NULL,
+          checked_at BIGINT NOT NULL,
+          revision BIGINT NULL,
+          agree INTEGER NULL CHECK (agree IS NULL OR agree IN (0, 1)),
+          suspect TEXT NULL,
+          note TEXT NULL,
+          members TEXT NOT NULL CHECK (members::jsonb IS NOT NULL),
+          PRIMARY KEY (cluster_id, checked_at)
+        )`.execute(db);
+    },
+  },
 };

@@ -98,6 +98,55 @@ export interface EventsTable {
   details: string;
 }
 
+/** An alert that fired: open while resolved_at is null, kept as history once resolved. */
+export interface AlertsTable {
+  /** The tracker's id: cluster, key and when it became pending. */
+  id: string;
+  cluster_id: string;
+  rule: string;
+  /** 'info' | 'warning' | 'critical' */
+  severity: string;
+  alert_key: string;
+  member_id: string | null;
+  member_name: string | null;
+  summary: string;
+  pending_since: number;
+  firing_since: number;
+  resolved_at: number | null;
+}
+
+/** A maintenance run: one row, updated as it goes and kept. */
+export interface MaintenanceRunsTable {
+  id: string;
+  cluster_id: string;
+  action: string;
+  /** 'running' | 'succeeded' | 'failed' | 'canceled' | 'interrupted' */
+  state: string;
+  requested_by: string;
+  /** 'manual' | 'schedule' */
+  trigger: string;
+  started_at: number;
+  finished_at: number | null;
+  reason: string | null;
+  /** 0 or 1. */
+  cancel_requested: Generated<number>;
+  /** JSON text: the steps. */
+  steps: Generated<string>;
+}
+
+/** A consistency check: HashKV of every member at one revision. */
+export interface ConsistencyChecksTable {
+  cluster_id: string;
+  checked_at: number;
+  revision: number | null;
+  /** 0 or 1; null when nothing could be compared. */
+  agree: number | null;
+  suspect: string | null;
+  note: string | null;
+  /** JSON text: the members' hashes. */
+  members: string;
+}
+
 export interface StoreSchema {
   audit_log: AuditLogTable;
   users: UsersTable;
@@ -108,4 +157,7 @@ export interface StoreSchema {
   rollups_1m: Rollups1mTable;
   meta: MetaTable;
   events: EventsTable;
+  alerts: AlertsTable;
+  maintenance_runs: MaintenanceRunsTable;
+  consistency_checks: ConsistencyChecksTable;
 }

@@ -47,6 +47,11 @@ export function startAutoDefragment(deps: AutoDefragmentDeps): () => void {
       new Cron(rule.schedule, { name: `auto-defragment-${cluster.id}`, protect: true, unref: true }, () => {
         const closesAt = Date.now() + rule.windowMs;
         let lastReason = 'no member above the rule';
+        // plan() may throw (the database, a cluster gone from the config): the window is given up, said once.
+        const failed = (err: unknown) =>
+          console.error(
+            `auto-defragment of ${cluster.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+          );
         const attempt = async () => {
           const outcome = await tryOnce(deps, cluster, rule);
           if (outcome.done) return;
@@ -54,7 +59,7 @@ export function startAutoDefragment(deps: AutoDefragmentDeps): () => void {
           if (Date.now() + (deps.retryMs ?? 60_000) < closesAt) {
             const t = setTimeout(() => {
               timers.delete(t);
-              void attempt();
+              attempt().catch(failed);
             }, deps.retryMs ?? 60_000);
             t.unref();
             timers.add(t);
@@ -73,7 +78,7 @@ export function startAutoDefragment(deps: AutoDefragmentDeps): () => void {
             });
           }
         };
-        void attempt();
+        attempt().catch(failed);
       }),
     );
   }

@@ -13,6 +13,7 @@ import { DEFAULT_THRESHOLDS } from '@/lib/cluster/thresholds';
 import { ClusterCollector } from '@/lib/collector/cluster-collector';
 import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
 import { openDatabase } from '@/lib/db/database';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
 import { ConsistencyChecker } from './consistency-check';
 import { MaintenanceStore } from './maintenance-store';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   const loaded = loadConfig(cluster.etcdctlEnv).clusters[0]!;
   config = { ...loaded, maintenance: { ...loaded.maintenance, consistencyCheckMs: INTERVAL_MS } };
   db = openDatabase(path.join(dir, 'dashboard.sqlite'));
-  store = new MaintenanceStore(db);
+  store = new MaintenanceStore(sqliteStore(db));
   collector = new ClusterCollector(config, {
     pollIntervalMs: 300,
     probeTimeoutMs: 800,
@@ -103,7 +104,7 @@ describe('consistency check against real etcd', () => {
       expect(r?.members.every((m) => m.hash !== null && m.error === null)).toBe(true);
     }
     expect(new Set(results.map((r) => r?.revision)).size).toBeGreaterThan(1);
-    expect(c.history(config.id, 100).length).toBeGreaterThanOrEqual(12);
+    expect((await c.history(config.id, 100)).length).toBeGreaterThanOrEqual(12);
   });
 
   it('names a member whose data was changed offline within one check interval, and the alert fires', async () => {

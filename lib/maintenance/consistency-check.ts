@@ -98,15 +98,21 @@ export class ConsistencyChecker {
     this.timers.clear();
   }
 
-  /** The newest check of the cluster: from this run of the dashboard, else the newest stored. */
-  latest(clusterId: string): ConsistencyCheck | null {
+  /**
+   * The newest check of the cluster: from this run of the dashboard, else the newest stored. Rejects when the store
+   * cannot be read, and reads it again next time.
+   */
+  async latest(clusterId: string): Promise<ConsistencyCheck | null> {
     // Read every second by the alert evaluation: the stored one is looked up once, then kept (null included).
-    if (!this.latestChecks.has(clusterId))
-      this.latestChecks.set(clusterId, this.deps.store.checks(clusterId, 1)[0] ?? null);
+    if (!this.latestChecks.has(clusterId)) {
+      const stored = (await this.deps.store.checks(clusterId, 1))[0] ?? null;
+      // A check that finished while the store was read is newer than what the store answered.
+      if (!this.latestChecks.has(clusterId)) this.latestChecks.set(clusterId, stored);
+    }
     return this.latestChecks.get(clusterId) ?? null;
   }
 
-  history(clusterId: string, limit = 100): ConsistencyCheck[] {
+  history(clusterId: string, limit = 100): Promise<ConsistencyCheck[]> {
     return this.deps.store.checks(clusterId, limit);
   }
 
@@ -140,8 +146,9 @@ export class ConsistencyChecker {
         await sleep(500);
       }
       const check = result as ConsistencyCheck;
+      // Known at once (the alert evaluation reads it); stored after, and a refused write fails the check's call.
       this.latestChecks.set(clusterId, check);
-      this.deps.store.addCheck(check);
+      await this.deps.store.addCheck(check);
       return check;
     } finally {
       for (const c of clients.values()) c.close();

@@ -78,8 +78,11 @@ export function startedRun(run: MaintenanceRun) {
   };
 }
 
-export function listRuns(maintenance: MaintenanceService, clusterId: string): { runs: MaintenanceRun[] } {
-  return { runs: maintenance.list(clusterId) };
+export async function listRuns(
+  maintenance: MaintenanceService,
+  clusterId: string,
+): Promise<{ runs: MaintenanceRun[] }> {
+  return { runs: await maintenance.list(clusterId) };
 }
 
 const NO_CHECK = { checkedAt: null, revision: null, agree: null, members: [], suspect: null, note: null };
@@ -89,20 +92,22 @@ const NO_CHECK = { checkedAt: null, revision: null, agree: null, members: [], su
  * interval, the server's time, and whether the newest check is too old to trust (older than three intervals, or the
  * check is off): a wall screen judges age on the server's clock, not its own.
  */
-export function consistencyReport(
+export async function consistencyReport(
   checker: ConsistencyChecker,
   clusterId: string,
   limit: number,
   intervalMs: number,
   now = Date.now(),
-): (ConsistencyCheck | typeof NO_CHECK) & {
-  history: ConsistencyCheck[];
-  intervalMs: number;
-  servedAt: string;
-  stale: boolean;
-} {
-  const history = checker.history(clusterId, limit);
-  const latest = checker.latest(clusterId);
+): Promise<
+  (ConsistencyCheck | typeof NO_CHECK) & {
+    history: ConsistencyCheck[];
+    intervalMs: number;
+    servedAt: string;
+    stale: boolean;
+  }
+> {
+  const history = await checker.history(clusterId, limit);
+  const latest = await checker.latest(clusterId);
   const stale = !latest || intervalMs <= 0 || now - Date.parse(latest.checkedAt) > 3 * intervalMs;
   return { ...(latest ?? NO_CHECK), history, intervalMs, servedAt: new Date(now).toISOString(), stale };
 }

@@ -75,7 +75,7 @@ async function healthyObservation() {
 
 async function finished(svc: MaintenanceService, run: MaintenanceRun): Promise<MaintenanceRun> {
   await svc.settled(config.id);
-  return svc.get(config.id, run.id);
+  return await svc.get(config.id, run.id);
 }
 
 /** Writes `count` keys of 1 KB under `prefix`, deletes them and compacts: the space stays allocated, unused. */
@@ -109,7 +109,7 @@ beforeAll(async () => {
   samples = new SampleStore(kysely);
   recorder = new HistoryRecorder(samples, events);
   audit = new AuditLog(kysely);
-  store = new MaintenanceStore(db);
+  store = new MaintenanceStore(kysely);
   collector = new ClusterCollector(config, {
     pollIntervalMs: 300,
     probeTimeoutMs: 800,
@@ -343,11 +343,11 @@ describe('maintenance against real etcd', () => {
       () => svc.get(config.id, run.id),
       (r) => r.steps[0]?.state === 'succeeded',
     );
-    svc.cancel(config.id, run.id, OPERATOR);
+    await svc.cancel(config.id, run.id, OPERATOR);
     const done = await finished(svc, run);
     expect(done.state).toBe('canceled');
     expect(done.steps.map((s) => s.state)).toEqual(['succeeded', 'canceled', 'canceled']);
-    expect(() => svc.cancel(config.id, run.id, OPERATOR)).toThrow(/canceled: there is nothing to cancel/);
+    await expect(svc.cancel(config.id, run.id, OPERATOR)).rejects.toThrow(/canceled: there is nothing to cancel/);
   });
 
   it('defragments by itself inside its window, only the members over the rule, recorded as the schedule', async () => {
@@ -371,13 +371,13 @@ describe('maintenance against real etcd', () => {
     });
     try {
       const runs = await until(
-        () => svc.list(config.id).filter((r) => r.trigger === 'schedule'),
+        async () => (await svc.list(config.id)).filter((r) => r.trigger === 'schedule'),
         (list) => list.length > 0,
         15_000,
       );
       stop();
       await svc.settled(config.id);
-      const run = svc.get(config.id, runs[0]!.id);
+      const run = await svc.get(config.id, runs[0]!.id);
       expect(run.state, run.reason ?? '').toBe('succeeded');
       expect(run.by).toBe('schedule');
       expect(run.steps.map((x) => x.memberId).sort()).toEqual([...candidates].sort());
@@ -395,7 +395,7 @@ describe('maintenance against real etcd', () => {
 
   it('marks a run the dashboard left running as interrupted when it starts again', async () => {
     const id = '20261206T010203Z-0a0b0c';
-    store.insert({
+    await store.insert({
       id,
       clusterId: config.id,
       action: 'defragment',
@@ -442,7 +442,9 @@ describe('maintenance against real etcd', () => {
       ],
     });
     const svc = service();
-    const run = svc.get(config.id, id);
+    // What startup does (lib/app/start.ts); start() does it too before its first run.
+    await svc.markInterrupted();
+    const run = await svc.get(config.id, id);
     expect(run.state).toBe('interrupted');
     expect(run.steps.map((s) => s.state)).toEqual(['succeeded', 'interrupted', 'canceled']);
     expect(

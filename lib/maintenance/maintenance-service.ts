@@ -1,7 +1,7 @@
 // Runs maintenance actions on a cluster: one at a time per cluster, each a list of steps run in order (followers
 // first, the leader last), the cluster's health checked before every step, cancelable between steps, recorded in the
 // database as it goes, audited and put on the event timeline. A run left behind by a stopped dashboard is marked
-// interrupted when the next one starts.
+// interrupted when the next one starts (markInterrupted, awaited at startup and before any run).
 import 'server-only';
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '@/lib/auth/audit-log';
@@ -111,22 +111,44 @@ function newRunId(now: number): string {
 }
 
 const isoNow = () => new Date().toISOString();
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+/** How long a run's final row waits between tries while the database refuses it. */
+const END_RETRY_MS = { first: 1_000, max: 60_000 } as const;
 
 /** Thrown inside a run to stop it with a reason; the step it names has failed. */
 class StepFailed extends Error {}
 
 export class MaintenanceService {
   private readonly active = new Map<string, Active>();
+  /** Each run's writes, in the order they were asked for: the run's id → the last one queued. */
+  private readonly writes = new Map<string, Promise<void>>();
+  /** Runs that ended whose final row is not stored yet: answered from memory until it is. */
+  private readonly unsaved = new Map<string, MaintenanceRun>();
+  /** markInterrupted's work, once per process (null again after a failure, to be tried again). */
+  private interrupted: Promise<void> | null = null;
 
-  constructor(private readonly deps: MaintenanceDeps) {
-    for (const run of deps.store.markInterrupted(Date.now())) {
-      this.audit(run.clusterId, null, `maintenance.${run.action}`, 'failure', {
-        runId: run.id,
-        phase: 'interrupted',
-        reason: run.reason,
-      });
-      this.event(run, 'interrupted');
-    }
+  constructor(private readonly deps: MaintenanceDeps) {}
+
+  /**
+   * Marks the runs a stopped dashboard left "running" as interrupted, each audited and put on the timeline: once per
+   * process, awaited at startup and by every start() before its run is stored (so a run of this process is never
+   * taken for one left behind). Rejects when the database refuses; the next call tries again.
+   */
+  markInterrupted(): Promise<void> {
+    this.interrupted ??= (async () => {
+      for (const run of await this.deps.store.markInterrupted(Date.now())) {
+        this.audit(run.clusterId, null, `maintenance.${run.action}`, 'failure', {
+          runId: run.id,
+          phase: 'interrupted',
+          reason: run.reason,
+        });
+        this.event(run, 'interrupted');
+      }
+    })().catch((err: unknown) => {
+      this.interrupted = null;
+      throw err;
+    });
+    return this.interrupted;
   }
 
   private cluster(clusterId: string): ClusterConfig {
@@ -140,28 +162,57 @@ export class MaintenanceService {
     return this.active.get(clusterId)?.run.id ?? null;
   }
 
-  list(clusterId: string): MaintenanceRun[] {
+  async list(clusterId: string): Promise<MaintenanceRun[]> {
     this.cluster(clusterId);
-    return this.deps.store.list(clusterId).map((r) => this.live(r));
+    return (await this.deps.store.list(clusterId)).map((r) => this.inMemory(r.clusterId, r.id) ?? r);
   }
 
-  get(clusterId: string, runId: string): MaintenanceRun {
+  async get(clusterId: string, runId: string): Promise<MaintenanceRun> {
     this.cluster(clusterId);
     if (!RUN_ID.test(runId)) throw invalidInput(`"${runId.slice(0, 60)}" is not a maintenance run id`);
-    const run = this.deps.store.get(clusterId, runId);
+    // The run in progress is answered from memory: it is newer than its row, and known while the database is down.
+    const live = this.inMemory(clusterId, runId);
+    if (live) return live;
+    const run = await this.deps.store.get(clusterId, runId);
     if (!run) throw notFound(`no maintenance run "${runId}" for cluster "${clusterId}"`);
-    return this.live(run);
+    return this.inMemory(clusterId, runId) ?? run;
   }
 
-  /** The in-memory run where it is the active one (its steps are newer than the last save). */
-  private live(run: MaintenanceRun): MaintenanceRun {
-    const a = this.active.get(run.clusterId);
-    return a && a.run.id === run.id ? structuredClone(a.run) : run;
+  /**
+   * The run as this process knows it where its row may be behind: the active run (its steps are newer than the last
+   * save), or one that ended and whose final row is not stored yet.
+   */
+  private inMemory(clusterId: string, runId: string): MaintenanceRun | null {
+    const a = this.active.get(clusterId);
+    if (a && a.run.id === runId) return structuredClone(a.run);
+    const ended = this.unsaved.get(runId);
+    return ended && ended.clusterId === clusterId ? structuredClone(ended) : null;
   }
 
-  /** Resolves when the run in progress on the cluster (if any) has finished; for tests and shutdown. */
+  /**
+   * Resolves when the run in progress on the cluster (if any) has finished and its rows are written (a final row the
+   * database refuses is retried, and waited for); for tests and shutdown.
+   */
   async settled(clusterId: string): Promise<void> {
-    await this.active.get(clusterId)?.done;
+    const a = this.active.get(clusterId);
+    if (!a) return;
+    await a.done;
+    await this.writes.get(a.run.id);
+  }
+
+  /**
+   * Queues a write of a run's row after the ones queued before it, so they land in the order asked (a pool of
+   * PostgreSQL connections would otherwise race them). The run never waits for it: a write that fails is logged and
+   * the run goes on, one that hangs holds up only the writes behind it.
+   */
+  private write(runId: string, what: string, op: () => Promise<void>): void {
+    const tail = (this.writes.get(runId) ?? Promise.resolve())
+      .then(op)
+      .catch((err: unknown) => console.error(`maintenance ${runId}: ${what} failed: ${firstLine(err)}`));
+    this.writes.set(runId, tail);
+    void tail.then(() => {
+      if (this.writes.get(runId) === tail) this.writes.delete(runId);
+    });
   }
 
   /** The plan and whether the action could start now, changing nothing. */
@@ -233,7 +284,9 @@ export class MaintenanceService {
         revision,
         this.deps.settings(clusterId).keepRevisions,
       );
-      // Checked again after the await: of two requests at once, only the first to get here starts.
+      // A run left behind by a stopped dashboard is marked before this one is stored.
+      await this.markInterrupted();
+      // Checked again after the awaits: of two requests at once, only the first to get here starts.
       if (this.running(clusterId)) {
         throw conflict(
           'maintenance_running',
@@ -262,17 +315,24 @@ export class MaintenanceService {
           error: null,
         })),
       };
-      this.deps.store.insert({
-        id: run.id,
-        clusterId,
-        action: req.action,
-        by: by.actor,
-        trigger,
-        startedAt: now,
-        steps: run.steps,
-      });
+      // The cluster is taken before the insert is awaited (a second request meanwhile is refused), and given back if
+      // the run cannot be stored: a run is never started without its row.
       const active: Active = { run, cancel: false, wake: null, done: Promise.resolve() };
       this.active.set(clusterId, active);
+      try {
+        await this.deps.store.insert({
+          id: run.id,
+          clusterId,
+          action: req.action,
+          by: by.actor,
+          trigger,
+          startedAt: now,
+          steps: run.steps,
+        });
+      } catch (err) {
+        this.active.delete(clusterId);
+        throw err;
+      }
       this.audit(clusterId, by, action, 'success', {
         runId: run.id,
         phase: 'started',
@@ -283,7 +343,9 @@ export class MaintenanceService {
         ...(req.target ? { target: req.target } : {}),
       });
       this.event(run, 'started');
-      active.done = this.execute(cluster, active, by, target).finally(() => this.active.delete(clusterId));
+      active.done = this.execute(cluster, active, by, target)
+        .catch((err: unknown) => console.error(`maintenance ${run.id}: ${firstLine(err)}`))
+        .finally(() => this.active.delete(clusterId));
       return structuredClone(run);
     } catch (err) {
       this.audit(clusterId, by, action, 'failure', {
@@ -309,8 +371,8 @@ export class MaintenanceService {
   }
 
   /** Asks the run to stop before its next step; a member's defragment in progress is never cut short. */
-  cancel(clusterId: string, runId: string, by: MaintenanceActor): MaintenanceRun {
-    const run = this.get(clusterId, runId);
+  async cancel(clusterId: string, runId: string, by: MaintenanceActor): Promise<MaintenanceRun> {
+    const run = await this.get(clusterId, runId);
     const a = this.active.get(clusterId);
     if (!a || a.run.id !== runId) {
       const err = conflict('not_running', `maintenance run ${runId} is ${run.state}: there is nothing to cancel`);
@@ -319,7 +381,7 @@ export class MaintenanceService {
     }
     a.cancel = true;
     a.run.cancelRequested = true;
-    this.deps.store.requestCancel(runId);
+    this.write(runId, 'storing the cancel request', () => this.deps.store.requestCancel(runId));
     a.wake?.();
     this.audit(clusterId, by, 'maintenance.cancel', 'success', { runId, action: a.run.action });
     return structuredClone(a.run);
@@ -417,7 +479,11 @@ export class MaintenanceService {
     a.run.state = state;
     a.run.reason = reason;
     a.run.finishedAt = isoNow();
-    this.deps.store.finish(a.run.id, state, Date.parse(a.run.finishedAt), reason, a.run.steps);
+    // Shown from memory until stored; the write is retried until the database takes it, so the row never stays
+    // "running" for a run that ended (a restart meanwhile marks it interrupted instead).
+    const ended = structuredClone(a.run);
+    this.unsaved.set(ended.id, ended);
+    this.write(ended.id, 'storing how it ended', () => this.storeEnd(ended, state));
     this.audit(cluster.id, by, `maintenance.${a.run.action}`, state === 'succeeded' ? 'success' : 'failure', {
       runId: a.run.id,
       phase: 'finished',
@@ -439,13 +505,31 @@ export class MaintenanceService {
     });
   }
 
+  /** Saves the steps as they are now (queued behind the run's earlier writes; a failure is logged). */
   private save(a: Active): void {
-    try {
-      this.deps.store.saveSteps(a.run.id, a.run.steps);
-    } catch (err) {
-      console.error(
-        `maintenance ${a.run.id}: saving its steps failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
+    const id = a.run.id;
+    const steps = structuredClone(a.run.steps);
+    this.write(id, 'saving its steps', () => this.deps.store.saveSteps(id, steps));
+  }
+
+  /** The run's final row, tried until the database takes it; meanwhile the run is answered from memory. */
+  private async storeEnd(run: MaintenanceRun, state: Exclude<MaintenanceRun['state'], 'running'>): Promise<void> {
+    let failing = false;
+    for (let wait: number = END_RETRY_MS.first; ; wait = Math.min(wait * 2, END_RETRY_MS.max)) {
+      try {
+        await this.deps.store.finish(run.id, state, Date.parse(run.finishedAt ?? isoNow()), run.reason, run.steps);
+        this.unsaved.delete(run.id);
+        if (failing) console.error(`maintenance ${run.id}: how it ended is stored now`);
+        return;
+      } catch (err) {
+        if (!failing) {
+          console.error(
+            `maintenance ${run.id}: storing how it ended failed (${firstLine(err)}); shown from memory, tried again`,
+          );
+        }
+        failing = true;
+        await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+      }
     }
   }
 

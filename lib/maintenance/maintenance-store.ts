@@ -1,32 +1,13 @@
-// Maintenance runs and consistency checks in the dashboard database: a run's row is updated as it goes and kept.
+// Maintenance runs and consistency checks in the dashboard's store (SQLite or PostgreSQL): a run's row is updated as
+// it goes and kept.
 import 'server-only';
-import type Database from 'better-sqlite3';
+import type { Kysely, Selectable } from 'kysely';
 import type { ConsistencyCheck, ConsistencyMember } from '@/lib/cluster/consistency-types';
+import type { ConsistencyChecksTable, MaintenanceRunsTable, StoreSchema } from '@/lib/db/schema';
 import type { MaintenanceAction, MaintenanceRun, RunState, RunStep } from './maintenance-types';
 
-interface RunRow {
-  id: string;
-  cluster_id: string;
-  action: MaintenanceAction;
-  state: RunState;
-  requested_by: string;
-  trigger: 'manual' | 'schedule';
-  started_at: number;
-  finished_at: number | null;
-  reason: string | null;
-  cancel_requested: number;
-  steps: string;
-}
-
-interface CheckRow {
-  cluster_id: string;
-  checked_at: number;
-  revision: number | null;
-  agree: number | null;
-  suspect: string | null;
-  note: string | null;
-  members: string;
-}
+type RunRow = Selectable<MaintenanceRunsTable>;
+type CheckRow = Selectable<ConsistencyChecksTable>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -34,10 +15,10 @@ function toRun(r: RunRow): MaintenanceRun {
   return {
     id: r.id,
     clusterId: r.cluster_id,
-    action: r.action,
-    state: r.state,
+    action: r.action as MaintenanceAction,
+    state: r.state as RunState,
     by: r.requested_by,
-    trigger: r.trigger,
+    trigger: r.trigger as MaintenanceRun['trigger'],
     startedAt: new Date(r.started_at).toISOString(),
     finishedAt: iso(r.finished_at),
     reason: r.reason,
@@ -69,52 +50,94 @@ export interface NewRun {
 }
 
 export class MaintenanceStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Kysely<StoreSchema>) {}
 
-  insert(run: NewRun): void {
-    this.db
-      .prepare(
-        `INSERT INTO maintenance_runs (id, cluster_id, action, state, requested_by, trigger, started_at, steps)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
-      )
-      .run(run.id, run.clusterId, run.action, run.by, run.trigger, run.startedAt, JSON.stringify(run.steps));
+  async insert(run: NewRun): Promise<void> {
+    await this.db
+      .insertInto('maintenance_runs')
+      .values({
+        id: run.id,
+        cluster_id: run.clusterId,
+        action: run.action,
+        state: 'running',
+        requested_by: run.by,
+        trigger: run.trigger,
+        started_at: run.startedAt,
+        steps: JSON.stringify(run.steps),
+      })
+      .execute();
   }
 
   /** Saves the steps as they are now (called after every step change). */
-  saveSteps(id: string, steps: RunStep[]): void {
-    this.db.prepare('UPDATE maintenance_runs SET steps = ? WHERE id = ?').run(JSON.stringify(steps), id);
+  async saveSteps(id: string, steps: RunStep[]): Promise<void> {
+    await this.db
+      .updateTable('maintenance_runs')
+      .set({ steps: JSON.stringify(steps) })
+      .where('id', '=', id)
+      .execute();
   }
 
-  requestCancel(id: string): void {
-    this.db.prepare('UPDATE maintenance_runs SET cancel_requested = 1 WHERE id = ?').run(id);
+  async requestCancel(id: string): Promise<void> {
+    await this.db.updateTable('maintenance_runs').set({ cancel_requested: 1 }).where('id', '=', id).execute();
   }
 
-  finish(id: string, state: Exclude<RunState, 'running'>, at: number, reason: string | null, steps: RunStep[]): void {
-    this.db
-      .prepare('UPDATE maintenance_runs SET state = ?, finished_at = ?, reason = ?, steps = ? WHERE id = ?')
-      .run(state, at, reason, JSON.stringify(steps), id);
+  async finish(
+    id: string,
+    state: Exclude<RunState, 'running'>,
+    at: number,
+    reason: string | null,
+    steps: RunStep[],
+  ): Promise<void> {
+    await this.db
+      .updateTable('maintenance_runs')
+      .set({ state, finished_at: at, reason, steps: JSON.stringify(steps) })
+      .where('id', '=', id)
+      .execute();
   }
 
-  get(clusterId: string, id: string): MaintenanceRun | null {
-    const row = this.db.prepare('SELECT * FROM maintenance_runs WHERE cluster_id = ? AND id = ?').get(clusterId, id) as
-      RunRow | undefined;
+  async get(clusterId: string, id: string): Promise<MaintenanceRun | null> {
+    const row = await this.db
+      .selectFrom('maintenance_runs')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? toRun(row) : null;
   }
 
-  list(clusterId: string, limit = 100): MaintenanceRun[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM maintenance_runs WHERE cluster_id = ? ORDER BY started_at DESC, id DESC LIMIT ?')
-        .all(clusterId, limit) as RunRow[]
-    ).map(toRun);
+  /** The cluster's newest runs first (by start; runs started in the same ms by id, descending), at most `limit`. */
+  async list(clusterId: string, limit = 100): Promise<MaintenanceRun[]> {
+    if (limit <= 0) return [];
+    const base = () => this.db.selectFrom('maintenance_runs').where('cluster_id', '=', clusterId);
+    // Ids are compared here, not by the database (PostgreSQL's collation may order them otherwise than SQLite): so
+    // every run started at the `limit`-th newest start is read, and the cut made after ordering.
+    const cutoff = await base()
+      .select('started_at')
+      .orderBy('started_at', 'desc')
+      .offset(limit - 1)
+      .limit(1)
+      .executeTakeFirst();
+    let select = base().selectAll();
+    if (cutoff) select = select.where('started_at', '>=', cutoff.started_at);
+    const rows = await select.execute();
+    return rows
+      .sort((a, b) => b.started_at - a.started_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit)
+      .map(toRun);
   }
 
   /**
    * Runs left "running" by a dashboard that stopped (killed, crashed, restarted) are marked interrupted, with their
-   * running and pending steps; returns them so the caller can audit each.
+   * running and pending steps; returns them so the caller can audit each. Each row is updated only while it still
+   * says running (no transaction: a run another writer finished in between is left as it finished, and not returned).
    */
-  markInterrupted(at: number): MaintenanceRun[] {
-    const rows = this.db.prepare("SELECT * FROM maintenance_runs WHERE state = 'running'").all() as RunRow[];
+  async markInterrupted(at: number): Promise<MaintenanceRun[]> {
+    const rows = await this.db
+      .selectFrom('maintenance_runs')
+      .selectAll()
+      .where('state', '=', 'running')
+      .orderBy('started_at', 'asc')
+      .execute();
     const out: MaintenanceRun[] = [];
     for (const row of rows) {
       const run = toRun(row);
@@ -131,40 +154,60 @@ export class MaintenanceStore {
             : s,
       );
       const reason = 'the dashboard stopped while the run was in progress';
-      this.finish(run.id, 'interrupted', at, reason, steps);
+      const result = await this.db
+        .updateTable('maintenance_runs')
+        .set({ state: 'interrupted', finished_at: at, reason, steps: JSON.stringify(steps) })
+        .where('id', '=', run.id)
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) continue;
       out.push({ ...run, state: 'interrupted', finishedAt: new Date(at).toISOString(), reason, steps });
     }
     return out;
   }
 
-  addCheck(check: ConsistencyCheck): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO consistency_checks (cluster_id, checked_at, revision, agree, suspect, note, members)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        check.clusterId,
-        Date.parse(check.checkedAt),
-        check.revision,
-        check.agree === null ? null : check.agree ? 1 : 0,
-        check.suspect,
-        check.note,
-        JSON.stringify(check.members),
-      );
+  /** Stores a check; one already stored for the same cluster and time is replaced. */
+  async addCheck(check: ConsistencyCheck): Promise<void> {
+    const row = {
+      cluster_id: check.clusterId,
+      checked_at: Date.parse(check.checkedAt),
+      revision: check.revision,
+      agree: check.agree === null ? null : check.agree ? 1 : 0,
+      suspect: check.suspect,
+      note: check.note,
+      members: JSON.stringify(check.members),
+    };
+    const { cluster_id: _c, checked_at: _t, ...rest } = row;
+    await this.db
+      .insertInto('consistency_checks')
+      .values(row)
+      .onConflict((oc) => oc.columns(['cluster_id', 'checked_at']).doUpdateSet(rest))
+      .execute();
   }
 
-  checks(clusterId: string, limit = 100): ConsistencyCheck[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM consistency_checks WHERE cluster_id = ? ORDER BY checked_at DESC LIMIT ?')
-        .all(clusterId, limit) as CheckRow[]
-    ).map(toCheck);
+  /** The cluster's newest checks first, at most `limit`. */
+  async checks(clusterId: string, limit = 100): Promise<ConsistencyCheck[]> {
+    const rows = await this.db
+      .selectFrom('consistency_checks')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .orderBy('checked_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toCheck);
   }
 
-  /** Drops runs and checks older than `before` (epoch ms). */
-  prune(before: number): void {
-    this.db.prepare('DELETE FROM maintenance_runs WHERE started_at < ? AND state != ?').run(before, 'running');
-    this.db.prepare('DELETE FROM consistency_checks WHERE checked_at < ?').run(before);
+  /**
+   * Drops runs (not those still running) and checks older than `before` (epoch ms): two statements, each complete by
+   * itself, so a failure between them leaves nothing half done. Returns how many of each.
+   */
+  async prune(before: number): Promise<{ runs: number; checks: number }> {
+    const runs = await this.db
+      .deleteFrom('maintenance_runs')
+      .where('started_at', '<', before)
+      .where('state', '!=', 'running')
+      .executeTakeFirst();
+    const checks = await this.db.deleteFrom('consistency_checks').where('checked_at', '<', before).executeTakeFirst();
+    return { runs: Number(runs.numDeletedRows), checks: Number(checks.numDeletedRows) };
   }
 }

@@ -80,10 +80,11 @@ describe('NOSPACE recovery against real etcd', () => {
       );
       expect(alarmed?.alarms.some((a) => a.alarm === 'NOSPACE')).toBe(true);
 
-      const audit = new AuditLog(sqliteStore(db));
+      const store = sqliteStore(db);
+      const audit = new AuditLog(store);
       const svc = new MaintenanceService({
         clusters: [config],
-        store: new MaintenanceStore(db),
+        store: new MaintenanceStore(store),
         audit,
         events: null,
         observe: () => collector.current(),
@@ -120,7 +121,7 @@ describe('NOSPACE recovery against real etcd', () => {
       const late = collector.current()!.members.find((m) => m.id && !planned.has(m.id))!;
       await client.maintenance.alarm({ action: 'Activate', alarm: 'Nospace', memberID: memberIdToDecimal(late.id!) });
       await svc.settled(config.id);
-      const run = svc.get(config.id, started.id);
+      const run = await svc.get(config.id, started.id);
       expect(run.state, `${run.reason} ${JSON.stringify(run.steps.map((s) => [s.step, s.state, s.error]))}`).toBe(
         'succeeded',
       );

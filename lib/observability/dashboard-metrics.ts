@@ -122,8 +122,11 @@ export async function renderDashboardMetrics(
     'etcd_cluster',
   ]);
 
-  for (const c of rt.clusters.list()) {
-    const check = rt.consistency?.latest(c.id) ?? null;
+  const clusters = rt.clusters.list();
+  // The newest checks are kept in memory once read; one the database cannot give now is left out of this scrape.
+  const checks = await Promise.all(clusters.map((c) => rt.consistency?.latest(c.id).catch(() => null) ?? null));
+  for (const [i, c] of clusters.entries()) {
+    const check = checks[i] ?? null;
     if (check) {
       if (check.agree !== null) agree.set({ etcd_cluster: c.id }, check.agree ? 1 : 0);
       checkAge.set({ etcd_cluster: c.id }, (now - Date.parse(check.checkedAt)) / 1000);

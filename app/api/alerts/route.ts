@@ -9,5 +9,5 @@ export const GET = handleRoute(async (req: Request) => {
   const app = dashboard();
   await app.access.requireRole(req, 'viewer');
   const query = parseAlertsQuery(new URL(req.url).searchParams);
-  return json(listAlerts(app, query));
+  return json(await listAlerts(app, query));
 });

@@ -8,5 +8,5 @@ export const dynamic = 'force-dynamic';
 export const GET = handleRoute(async (req: Request) => {
   const app = dashboard();
   await app.access.requireRole(req, 'viewer');
-  return json(nocTiles(app));
+  return json(await nocTiles(app));
 });

@@ -13,7 +13,7 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   await app.access.requireRole(req, 'viewer');
   const { limit } = parseConsistencyQuery(new URL(req.url).searchParams);
   const { cluster } = app.clusters.collector(id);
-  return json(consistencyReport(app.consistency, id, limit, cluster.maintenance.consistencyCheckMs));
+  return json(await consistencyReport(app.consistency, id, limit, cluster.maintenance.consistencyCheckMs));
 });
 
 /** Compares the members now instead of at the next interval. */
@@ -23,5 +23,8 @@ export const POST = handleRoute(async (req: Request, ctx: Ctx) => {
   await app.access.requireRole(req, 'operator');
   const { cluster } = app.clusters.collector(id);
   const check = await app.consistency.checkOnce(id);
-  return json(consistencyReport(app.consistency, id, 50, cluster.maintenance.consistencyCheckMs), check ? 200 : 202);
+  return json(
+    await consistencyReport(app.consistency, id, 50, cluster.maintenance.consistencyCheckMs),
+    check ? 200 : 202,
+  );
 });

@@ -13,7 +13,7 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
   await app.access.requireRole(req, 'viewer');
-  return json(listRuns(app.maintenance, id));
+  return json(await listRuns(app.maintenance, id));
 });
 
 export const POST = handleRoute(async (req: Request, ctx: Ctx) => {

@@ -11,7 +11,7 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, runId } = await ctx.params;
   const app = dashboard();
   await app.access.requireRole(req, 'viewer');
-  return json(app.maintenance.get(id, runId));
+  return json(await app.maintenance.get(id, runId));
 });
 
 /** Cancels the run before its next step; a member's defragment in progress is never cut short. */
@@ -19,5 +19,5 @@ export const DELETE = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, runId } = await ctx.params;
   const app = dashboard();
   const who = await app.access.requireRole(req, 'operator', { action: 'maintenance.cancel', clusterId: id });
-  return json(app.maintenance.cancel(id, runId, snapshotActor(who)), 202);
+  return json(await app.maintenance.cancel(id, runId, snapshotActor(who)), 202);
 });

@@ -55,6 +55,9 @@ export interface AlertServiceDeps {
   consistency?: (clusterId: string) => Promise<ConsistencyCheck | null>;
 }
 
+/** How long an evaluation waits for a history read before judging on the last values read. */
+const HISTORY_READ_WAIT_MS = 1000;
+
 export class AlertService {
   private readonly trackers = new Map<string, AlertTracker>();
   private readonly dispatchers = new Map<string, NotificationDispatcher>();
@@ -159,8 +162,17 @@ export class AlertService {
    * last value read stands: the rules judged on what the collectors see go on firing and resolving.
    */
   private async fromHistory<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const value = await read();
+      // A database that does not answer (PostgreSQL unreachable, each connection attempt waiting out its timeout)
+      // must not hold up the rules that judge the live data: past this, the last values read stand.
+      const slow = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${HISTORY_READ_WAIT_MS} ms`)),
+          HISTORY_READ_WAIT_MS,
+        );
+      });
+      const value = await Promise.race([read(), slow]);
       if (this.historyReadFailing) console.error('alerts: reading the history again');
       this.historyReadFailing = false;
       return value;
@@ -172,6 +184,8 @@ export class AlertService {
       }
       this.historyReadFailing = true;
       return fallback;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -2,6 +2,8 @@
 // etcd), keeps pending → firing → resolved states, persists fired alerts, and hands state changes to the dispatcher.
 import 'server-only';
 import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
+import { boundedRead } from '@/lib/db/bounded-read';
+import { refusedForGood } from '@/lib/db/refusals';
 import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
 import type { ClusterCollector, MemberMetrics } from '@/lib/collector/cluster-collector';
 import type { EventStore } from '@/lib/history/event-store';
@@ -334,12 +336,25 @@ export class AlertService {
         if (t.to === 'firing') await this.deps.store.fired(id, t.alert);
         else await this.deps.store.resolved(t.alert.id, t.at, t.alert.summary);
       } catch (err) {
+        if (refusedForGood(err)) {
+          // This change would be refused for ever and hold up every one behind it: it goes alone, with a line.
+          console.error(
+            `alerts: a state change of ${t.alert.id} refused by the database and dropped: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+          );
+          this.unstored.shift();
+          continue;
+        }
         this.storeRefused(err, `${this.unstored.length} alert state changes held and written when it answers`);
         return;
       }
       this.unstored.shift();
       this.storeAnswered();
     }
+  }
+
+  /** Writes the state changes held while the database refused them (at shutdown); never rejects. */
+  flush(): Promise<void> {
+    return this.store('', []);
   }
 
   private notification(
@@ -436,7 +451,8 @@ export class AlertService {
   /** Active (pending and firing) alerts, and those resolved in the last hour; worst first. */
   async list(clusterId?: string, now = Date.now()): Promise<AlertView[]> {
     const resolved: AlertView[] = [];
-    for (const a of await this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS)) {
+    // The active alerts are in memory; the recently resolved ones come from the database, when it answers in time.
+    for (const a of await boundedRead(this.deps.store.resolvedSince(now - RESOLVED_SHOWN_MS), [])) {
       if (clusterId && a.clusterId !== clusterId) continue;
       resolved.push(this.view(a.clusterId, a, 'resolved', a.resolvedAt ?? now, a.resolvedAt ?? now));
     }

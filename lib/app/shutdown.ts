@@ -1,5 +1,6 @@
-// What the dashboard writes a moment after it is asked to (the history recorder's and the audit log's queues) is
-// written before the process exits: server/server.mjs calls this on SIGTERM and SIGINT, and waits a few seconds.
+// What the dashboard writes a moment after it is asked to (the queues of the history recorder and the audit log, the
+// alerts' held state changes, the maintenance runs' rows) is written before the process exits: server/server.mjs
+// calls this on SIGTERM and SIGINT, and waits a few seconds.
 import 'server-only';
 import { dashboard } from './dashboard';
 
@@ -8,7 +9,12 @@ const SHUTDOWN_KEY = Symbol.for('etcd-dashboard.shutdown');
 /** Resolves once the queued writes are stored, or with the reason they are not; never rejects. */
 async function flushQueuedWrites(): Promise<void> {
   const app = dashboard();
-  const results = await Promise.allSettled([app.history.recorder.flush(), app.auth.audit.flush()]);
+  const results = await Promise.allSettled([
+    app.history.recorder.flush(),
+    app.auth.audit.flush(),
+    app.alerts.flush(),
+    app.maintenance.flushWrites(),
+  ]);
   for (const r of results) {
     if (r.status === 'rejected') {
       const why = r.reason instanceof Error ? r.reason.message.split('\n')[0] : String(r.reason);

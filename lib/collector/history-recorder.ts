@@ -3,6 +3,7 @@
 // later, held in memory while the database refuses writes (PostgreSQL down) and written when it answers again.
 import 'server-only';
 import type { Observation } from '@/lib/cluster/status-types';
+import { refusedForGood } from '@/lib/db/refusals';
 import { eventRow, type ClusterEventRow, type EventStore } from '@/lib/history/event-store';
 import type { SampleRow, SampleStore } from '@/lib/history/sample-store';
 import type { ClusterEvent } from '@/lib/history/series';
@@ -34,19 +35,6 @@ type Item =
   | { kind: 'events'; rows: ClusterEventRow[] }
   // Work on the stored history that must not interleave with the writes (the rollup): run in the queue's order.
   | { kind: 'task'; rows: []; run: () => Promise<unknown>; settle: (err: unknown) => void };
-
-/**
- * A refusal the database will repeat however often it is asked: the row itself is wrong (a constraint, a value the
- * column cannot hold), not the database unavailable. SQLite's constraint and type errors; PostgreSQL's SQLSTATE
- * classes 22 (data exception) and 23 (integrity constraint violation).
- */
-export function refusedForGood(err: unknown): boolean {
-  if (err instanceof RangeError) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(code)) return true;
-  return /^2[23][0-9A-Z]{3}$/.test(code);
-}
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 

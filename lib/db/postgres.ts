@@ -57,6 +57,9 @@ export async function openPostgres(url: string, opts: { maxConnections?: number 
     connectionString: url,
     max: opts.maxConnections ?? 10,
     connectionTimeoutMillis: 5000,
+    // A query the server never answers (a hung connection) fails instead of holding up what waits behind it.
+    query_timeout: 30_000,
+    statement_timeout: 30_000,
     types,
   });
   // A connection the server drops (PostgreSQL restarted, a network cut) must not crash the process: the pool's own

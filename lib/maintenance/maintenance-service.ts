@@ -32,6 +32,7 @@ import {
   NEAR_QUOTA_RATIO,
   refusal,
 } from './maintenance-plan';
+import { refusedForGood } from '@/lib/db/refusals';
 import type { MaintenanceStore } from './maintenance-store';
 import type { MaintenancePlan, MaintenanceRun, RunStep, StepFigures, MaintenanceRequest } from './maintenance-types';
 
@@ -215,6 +216,11 @@ export class MaintenanceService {
     });
   }
 
+  /** Resolves once every run's queued writes have settled (at shutdown). */
+  async flushWrites(): Promise<void> {
+    await Promise.all([...this.writes.values()]);
+  }
+
   /** The plan and whether the action could start now, changing nothing. */
   async plan(
     clusterId: string,
@@ -286,7 +292,14 @@ export class MaintenanceService {
       );
       // A run left behind by a stopped dashboard is marked before this one is stored.
       await this.markInterrupted();
-      // Checked again after the awaits: of two requests at once, only the first to get here starts.
+      // Checked again after the awaits: a snapshot may have started, or the cluster changed, meanwhile; of two
+      // requests at once, only the first to get here starts.
+      const refusedNow = this.gate(clusterId, this.deps.observe(clusterId), req);
+      if (refusedNow) {
+        throw refusedNow.code === 'bad_request'
+          ? invalidInput(refusedNow.message)
+          : conflict(refusedNow.code, refusedNow.message);
+      }
       if (this.running(clusterId)) {
         throw conflict(
           'maintenance_running',
@@ -331,6 +344,12 @@ export class MaintenanceService {
         });
       } catch (err) {
         this.active.delete(clusterId);
+        // The insert may have been stored though its answer was lost (a connection cut after the commit): a row left
+        // "running" would stay so, as nothing else ends it. Marked failed if it is there; nothing if it is not.
+        const reason = `the run could not be stored (${firstLine(err)}); it did not start`;
+        this.write(run.id, 'marking the unstored run failed', () =>
+          this.deps.store.finish(run.id, 'failed', Date.now(), reason, run.steps),
+        );
         throw err;
       }
       this.audit(clusterId, by, action, 'success', {
@@ -522,6 +541,10 @@ export class MaintenanceService {
         if (failing) console.error(`maintenance ${run.id}: how it ended is stored now`);
         return;
       } catch (err) {
+        if (refusedForGood(err)) {
+          console.error(`maintenance ${run.id}: the database refuses how it ended: ${firstLine(err)}; not tried again`);
+          return;
+        }
         if (!failing) {
           console.error(
             `maintenance ${run.id}: storing how it ended failed (${firstLine(err)}); shown from memory, tried again`,

@@ -73,6 +73,7 @@ export class AlertService {
   private historyReadFailing = false;
   /** Clusters whose open alerts have been read back from the database into their tracker. */
   private readonly restored = new Set<string>();
+  private readonly restoring = new Map<string, Promise<boolean>>();
   /** State changes not stored yet (the database refused them), oldest first: written before the next ones. */
   private readonly unstored: Array<{ clusterId: string; t: Transition }> = [];
   /** Whether the last write or read of the alert store failed: logged once per outage. */
@@ -131,8 +132,18 @@ export class AlertService {
    * they resolve, and say so, if their condition is gone. False while the database cannot answer: the cluster is not
    * judged until it has (a new alert would otherwise be raised beside the stored one, which would stay open).
    */
-  private async restoreOpen(clusterId: string, tracker: AlertTracker): Promise<boolean> {
-    if (this.restored.has(clusterId)) return true;
+  private restoreOpen(clusterId: string, tracker: AlertTracker): Promise<boolean> {
+    if (this.restored.has(clusterId)) return Promise.resolve(true);
+    // One read at a time per cluster: the start and the first evaluation may both ask.
+    let reading = this.restoring.get(clusterId);
+    if (!reading) {
+      reading = this.readOpen(clusterId, tracker).finally(() => this.restoring.delete(clusterId));
+      this.restoring.set(clusterId, reading);
+    }
+    return reading;
+  }
+
+  private async readOpen(clusterId: string, tracker: AlertTracker): Promise<boolean> {
     try {
       const open = await this.deps.store.open(clusterId);
       this.storeAnswered();
@@ -143,6 +154,19 @@ export class AlertService {
       this.storeRefused(err, `the open alerts of ${clusterId} are read again before it is judged`);
       return false;
     }
+  }
+
+  /**
+   * Reads every cluster's open alerts back before the dashboard answers its first request, so an alert firing before
+   * a restart is listed at once, under its id and since; a cluster whose read fails is read at its first evaluation.
+   */
+  async restoreAll(): Promise<void> {
+    await Promise.all(
+      this.deps.config.clusters.map((c) => {
+        const tracker = this.trackers.get(c.id);
+        return tracker ? this.restoreOpen(c.id, tracker) : Promise.resolve(true);
+      }),
+    );
   }
 
   private storeRefused(err: unknown, what: string): void {

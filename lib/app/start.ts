@@ -21,6 +21,8 @@ export async function startDashboard(): Promise<void> {
         `etcd-dashboard: marking interrupted maintenance runs failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); tried again before the next run`,
       );
     });
+    // Alerts firing before a restart are listed from the first request on, under their ids and since.
+    await app.alerts.restoreAll();
     await syncUsers(config.auth, auth.users, auth.sessions);
     const r = await snapshots.reconcile();
     if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {

@@ -105,8 +105,12 @@ async function healthyCluster(page: Page) {
 /** Presses Start and returns what the POST answered: the run's id (202), or the refusal's status. */
 async function pressStart(page: Page): Promise<{ status: number; id: string | null }> {
   const [res] = await Promise.all([
+    // The plan is asked of the same URL (dryRun): only the start's answer counts, whichever arrives first.
     page.waitForResponse(
-      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/clusters/${CLUSTER}/maintenance`,
+      (r) =>
+        r.request().method() === 'POST' &&
+        new URL(r.url()).pathname === `/api/clusters/${CLUSTER}/maintenance` &&
+        (r.request().postDataJSON() as { dryRun?: boolean } | null)?.dryRun !== true,
     ),
     page.getByTestId('maintenance-start').click(),
   ]);

@@ -6,7 +6,7 @@ import { readiness } from '@/lib/app/readiness';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export function GET(): Response {
+export async function GET(): Promise<Response> {
   const headers = { 'Cache-Control': 'no-store' };
   let app;
   try {
@@ -15,6 +15,6 @@ export function GET(): Response {
     const checks = [{ name: 'config', ok: false, detail: 'the configuration does not load (see the dashboard log)' }];
     return Response.json({ ready: false, checks }, { status: 503, headers });
   }
-  const r = readiness(app);
+  const r = await readiness(app);
   return Response.json(r, { status: r.ready ? 200 : 503, headers });
 }

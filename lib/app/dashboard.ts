@@ -3,13 +3,11 @@
 // Domain modules never import this file; route handlers and pages do.
 import 'server-only';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import { AccessControl } from '@/lib/access/access-control';
 import { AlertService } from '@/lib/alerts/alert-service';
 import { AlertStore } from '@/lib/alerts/alert-store';
 import { failureDetails } from '@/lib/api/api-error';
 import { AuditLog } from '@/lib/auth/audit-log';
-import { sqliteStore } from '@/lib/db/sqlite-store';
 import { LoginLimiter } from '@/lib/auth/login-limiter';
 import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
@@ -22,7 +20,8 @@ import { ClusterReads } from '@/lib/collector/cluster-reads';
 import { HistoryReads } from '@/lib/collector/history-reads';
 import { HistoryRecorder } from '@/lib/collector/history-recorder';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
-import { openDatabase } from '@/lib/db/database';
+import { DatabaseError } from '@/lib/db/database';
+import { openSqliteStore, openStore, type DashboardStore } from '@/lib/db/store';
 import { EventStore } from '@/lib/history/event-store';
 import { SampleStore } from '@/lib/history/sample-store';
 import { ConsistencyChecker } from '@/lib/maintenance/consistency-check';
@@ -46,9 +45,9 @@ export interface Dashboard {
   clusters: ClusterReads;
   /** What etcd lets the dashboard's own etcd user do, per cluster. */
   etcdAccess: ClusterAccessReader;
+  /** The database every store writes to (SQLite or PostgreSQL); readiness checks it, shutdown closes it. */
+  store: DashboardStore;
   history: {
-    /** The SQLite connection (readiness checks it). */
-    db: Database.Database;
     samples: SampleStore;
     events: EventStore;
     /** The collectors' writes, queued; says whether the history is being written. */
@@ -66,10 +65,9 @@ export interface Dashboard {
   restoreTests: RestoreTester;
 }
 
-/** Builds the services over an open database; starts nothing. */
-export function buildDashboard(config: DashboardConfig, db: Database.Database): Dashboard {
-  // One Kysely over the connection for every store that moved to it (one SQLite connection, one writer).
-  const store = sqliteStore(db);
+/** Builds the services over an open store; starts nothing. */
+export function buildDashboard(config: DashboardConfig, opened: DashboardStore): Dashboard {
+  const store = opened.db;
   const samples = new SampleStore(store);
   const events = new EventStore(store);
   const recorder = new HistoryRecorder(samples, events);
@@ -89,7 +87,8 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
   let maintenance: MaintenanceService | null = null;
-  const snapshotStore = new SnapshotStore(db);
+  if (!opened.sqlite) throw new DatabaseError('snapshot records are not kept on PostgreSQL yet: unset DATABASE_URL');
+  const snapshotStore = new SnapshotStore(opened.sqlite);
   const clusterConfig = (id: string) => config.clusters.find((c) => c.id === id);
   const finder = new EtcdBinaryFinder(config.etcdBinaries);
   const restoreTests = new RestoreTester({
@@ -186,8 +185,8 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     collectors,
     clusters,
     etcdAccess,
+    store: opened,
     history: {
-      db,
       samples,
       events,
       recorder,
@@ -248,21 +247,51 @@ function startHousekeeping(app: Dashboard): void {
 const KEY = Symbol.for('etcd-dashboard.runtime');
 type Holder = { [KEY]?: Dashboard };
 
+/** Starts what runs by itself: the collectors, alert evaluations, consistency checks and housekeeping. */
+function startServices(app: Dashboard): void {
+  for (const c of app.collectors.values()) c.start();
+  app.alerts.start();
+  app.consistency.start();
+  startHousekeeping(app);
+}
+
 /**
- * The dashboard's services: on first use the configuration is loaded, the database opened, the services built and
- * the collectors, alerts and housekeeping started, once per process. Throws ConfigError or DatabaseError, each with
- * one line naming what is wrong.
+ * Opens the store, builds the services and starts them, once per process: the server's start (instrumentation)
+ * awaits it before the first request. Throws ConfigError or DatabaseError, each with one line naming what is wrong.
+ */
+export async function openDashboard(): Promise<Dashboard> {
+  const holder = globalThis as Holder;
+  const existing = holder[KEY];
+  if (existing) return existing;
+  const config = loadConfig();
+  const opened = await openStore(config.database);
+  // Another caller may have built it while the database opened.
+  const raced = holder[KEY];
+  if (raced) {
+    await opened.close();
+    return raced;
+  }
+  const app = buildDashboard(config, opened);
+  holder[KEY] = app;
+  startServices(app);
+  return app;
+}
+
+/**
+ * The dashboard's services. Once the server has started they exist (openDashboard above). Before that, only the
+ * embedded default can be opened here (its SQLite file opens synchronously); a PostgreSQL store cannot, and the
+ * error says so.
  */
 export function dashboard(): Dashboard {
   const holder = globalThis as Holder;
   const existing = holder[KEY];
   if (existing) return existing;
   const config = loadConfig();
-  const app = buildDashboard(config, openDatabase(path.join(config.dataDir, 'dashboard.sqlite')));
+  if (config.database.engine !== 'sqlite') {
+    throw new DatabaseError('the dashboard has not opened its PostgreSQL store yet (it does so as the server starts)');
+  }
+  const app = buildDashboard(config, openSqliteStore(config.database.file));
   holder[KEY] = app;
-  for (const c of app.collectors.values()) c.start();
-  app.alerts.start();
-  app.consistency.start();
-  startHousekeeping(app);
+  startServices(app);
   return app;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@/lib/config/load-config';
-import { openDatabase } from '@/lib/db/database';
+import { openSqliteStore } from '@/lib/db/store';
 import { buildDashboard, type Dashboard } from './dashboard';
 import { readiness } from './readiness';
 
@@ -17,17 +17,17 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'readiness-'));
   // Nothing listens on port 1: the first poll ends at once with every member unreachable, which is a poll done.
   const config = loadConfig({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:1', DATA_DIR: dir });
-  app = buildDashboard(config, openDatabase(path.join(dir, 'dashboard.sqlite')));
+  app = buildDashboard(config, openSqliteStore(path.join(dir, 'dashboard.sqlite')));
 });
-afterEach(() => {
+afterEach(async () => {
   for (const c of app.collectors.values()) c.stop();
-  app.history.db.close();
+  await app.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('readiness', () => {
   it('waits for the first poll of every cluster, then is ready, saying what it checked', async () => {
-    const before = readiness(app);
+    const before = await readiness(app);
     expect(before.ready).toBe(false);
     expect(before.checks.find((c) => c.name === 'first-poll')).toEqual({
       name: 'first-poll',
@@ -35,7 +35,7 @@ describe('readiness', () => {
       detail: 'waiting for the first poll of default',
     });
     await app.collectors.get('default')!.pollOnce();
-    const after = readiness(app);
+    const after = await readiness(app);
     expect(after.ready, JSON.stringify(after)).toBe(true);
     expect(after.checks.map((c) => c.name)).toEqual([
       'config',
@@ -50,10 +50,10 @@ describe('readiness', () => {
   it('a database another connection holds locked for writing: not ready, naming the reason without the path', async () => {
     await app.collectors.get('default')!.pollOnce();
     const other = new Database(path.join(dir, 'dashboard.sqlite'), { timeout: 0 });
-    app.history.db.pragma('busy_timeout = 0');
+    app.store.sqlite!.pragma('busy_timeout = 0');
     other.exec('BEGIN IMMEDIATE');
     try {
-      const r = readiness(app);
+      const r = await readiness(app);
       expect(r.ready).toBe(false);
       const db = r.checks.find((c) => c.name === 'database');
       expect(db?.ok).toBe(false);

@@ -16,23 +16,12 @@ export interface Readiness {
   checks: ReadinessCheck[];
 }
 
-function databaseWritable(app: Pick<Dashboard, 'history'>): ReadinessCheck {
-  try {
-    // A write lock taken and given back: proves the file is writable and not locked by another process.
-    app.history.db.exec('BEGIN IMMEDIATE; ROLLBACK');
-    return { name: 'database', ok: true, detail: 'the dashboard database takes writes' };
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    return { name: 'database', ok: false, detail: `the dashboard database does not take writes (${code})` };
-  }
-}
-
-export function readiness(
-  app: Pick<Dashboard, 'history' | 'config' | 'collectors' | 'maintenance' | 'restoreTests'>,
-): Readiness {
+export async function readiness(
+  app: Pick<Dashboard, 'store' | 'config' | 'collectors' | 'maintenance' | 'restoreTests'>,
+): Promise<Readiness> {
   const checks: ReadinessCheck[] = [
     { name: 'config', ok: true, detail: `${app.config.clusters.length} cluster(s) configured` },
-    databaseWritable(app),
+    { name: 'database', ...(await app.store.writable()) },
   ];
   const waiting = app.config.clusters.filter((c) => !app.collectors.get(c.id)?.current()).map((c) => c.id);
   checks.push(

@@ -6,9 +6,11 @@ import { dashboard } from './dashboard';
 
 const SHUTDOWN_KEY = Symbol.for('etcd-dashboard.shutdown');
 
-/** Resolves once the queued writes are stored, or with the reason they are not; never rejects. */
+/** Resolves once the queued writes are stored (or with the reason they are not) and the store is closed; never rejects. */
 async function flushQueuedWrites(): Promise<void> {
   const app = dashboard();
+  // No new polls, so nothing new is queued behind what is written now.
+  for (const c of app.collectors.values()) c.stop();
   const results = await Promise.allSettled([
     app.history.recorder.flush(),
     app.auth.audit.flush(),
@@ -21,6 +23,8 @@ async function flushQueuedWrites(): Promise<void> {
       console.error(`etcd-dashboard: stopping with writes not stored: ${why}`);
     }
   }
+  // PostgreSQL sees its connections closed rather than dropped; SQLite checkpoints its write-ahead log.
+  await app.store.close().catch(() => undefined);
 }
 
 /** Called once the dashboard has started (instrumentation.ts). */

@@ -5,14 +5,14 @@ import { DatabaseError } from '@/lib/db/database';
 import { syncUsers } from '@/lib/access/sync-users';
 import { startAutoDefragment } from '@/lib/maintenance/auto-defragment';
 import { startSnapshotSchedules } from '@/lib/snapshots/snapshot-schedule';
-import { dashboard } from './dashboard';
+import { openDashboard } from './dashboard';
 
 export async function startDashboard(): Promise<void> {
   try {
     if (process.env.ETCD_DASHBOARD_CONFIG && process.env.ETCDCTL_ENDPOINTS) {
       console.log('etcd-dashboard: ETCD_DASHBOARD_CONFIG is set; the ETCDCTL_* variables are ignored');
     }
-    const app = dashboard();
+    const app = await openDashboard();
     const { config, auth, snapshots } = app;
     // Runs a stopped dashboard left "running" are marked interrupted before anything can start a new one. A database
     // that refuses now is no reason to stop: every start() tries again before its run.
@@ -45,7 +45,7 @@ export async function startDashboard(): Promise<void> {
     });
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
-    console.log(`etcd-dashboard: data in ${config.dataDir}`);
+    console.log(`etcd-dashboard: data in ${config.dataDir}; stores in ${app.store.description}`);
     const receivers = config.clusters.reduce((n, c) => n + c.alerts.receivers.length, 0);
     if (receivers > 0 && !config.dashboardUrl) {
       console.log(

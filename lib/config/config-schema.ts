@@ -200,6 +200,35 @@ export const envSchema = z.object({
   SNAPSHOT_DIR: optionalText,
   /** The dashboard's public URL, for links in alert notifications. */
   DASHBOARD_URL: optionalText,
+  /** postgres://… : the shared store for replicas; unset, the dashboard keeps its SQLite file in DATA_DIR. */
+  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().superRefine(postgresUrlProblem).optional()),
 });
+
+/** The messages name what is wrong without repeating the URL: it may carry a password. */
+function postgresUrlProblem(value: string, ctx: z.RefinementCtx): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a URL; expected postgres://user:password@host:5432/database' });
+    return;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must start with postgres:// or postgresql://, not ${JSON.stringify(url.protocol.slice(0, 20))}`,
+    });
+    return;
+  }
+  if (!url.hostname && !url.searchParams.get('host')) {
+    ctx.addIssue({ code: 'custom', message: 'names no host; expected postgres://user:password@host:5432/database' });
+  }
+  if (url.pathname.replace(/^\//, '') === '') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'names no database; expected postgres://user:password@host:5432/database',
+    });
+  }
+}
 
 export type DashboardEnv = z.infer<typeof envSchema>;

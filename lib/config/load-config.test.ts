@@ -138,6 +138,29 @@ describe('loadConfig from ETCDCTL_* variables', () => {
     );
   });
 
+  it('stores in the SQLite file in DATA_DIR without DATABASE_URL, and in PostgreSQL with it', () => {
+    const base = { ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', DATA_DIR: dir };
+    expect(loadConfig({ ...base, DATABASE_URL: '' }).database).toEqual({
+      engine: 'sqlite',
+      file: path.join(dir, 'dashboard.sqlite'),
+    });
+    const url = 'postgres://dashboard:pw@db.example:5432/dashboard?sslmode=require';
+    expect(loadConfig({ ...base, DATABASE_URL: url }).database).toEqual({ engine: 'postgresql', url });
+  });
+
+  it.each([
+    ['mysql://dashboard:hunter2hunter2@db:3306/dash', 'must start with postgres:// or postgresql://, not "mysql:"'],
+    ['hunter2hunter2', 'is not a URL; expected postgres://user:password@host:5432/database'],
+    [
+      'postgres://dashboard:hunter2hunter2@db:5432',
+      'names no database; expected postgres://user:password@host:5432/database',
+    ],
+  ])('refuses DATABASE_URL %s, naming the variable and never the password', (url, message) => {
+    const err = configError({ ETCDCTL_ENDPOINTS: 'http://127.0.0.1:2379', DATABASE_URL: url });
+    expect(err.message).toBe(`environment: DATABASE_URL: ${message}`);
+    expect(err.message).not.toContain('hunter2');
+  });
+
   it('says clearly when no cluster is configured', () => {
     const err = configError({});
     expect(err.message).toMatch(/no cluster configured/);

@@ -16,6 +16,7 @@ import {
 import { cronProblem } from './cron';
 import { parseEndpoint } from './endpoint';
 import { loadTlsFiles, type ClientCertificateInfo } from './tls-files';
+import type { StoreLocation } from '@/lib/db/store';
 import type { TlsCredentials } from '@/lib/etcd/tls-credentials';
 import { parseTrustedProxies, type TrustedProxies } from '@/lib/auth/address';
 import type { Role } from '@/lib/auth/roles';
@@ -97,6 +98,8 @@ export interface DashboardConfig {
   metricsIntervalMs: number;
   /** Absolute path of the folder for the dashboard database. */
   dataDir: string;
+  /** Where the dashboard stores: its SQLite file in dataDir, or the PostgreSQL that DATABASE_URL names. */
+  database: StoreLocation;
   /** Where snapshot files are kept: SNAPSHOT_DIR, else <dataDir>/snapshots. */
   snapshotDir: string;
   /** DASHBOARD_URL: the public URL, for links in notifications. */
@@ -383,6 +386,12 @@ export function loadConfig(
     metricsIntervalMs:
       env.ETCD_DASHBOARD_METRICS_INTERVAL_MS ?? settings.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
     dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR ?? 'data'),
+    database: env.DATABASE_URL
+      ? { engine: 'postgresql', url: env.DATABASE_URL }
+      : {
+          engine: 'sqlite',
+          file: path.join(path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR ?? 'data'), 'dashboard.sqlite'),
+        },
     snapshotDir: path.resolve(
       /*turbopackIgnore: true*/ env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR ?? 'data', 'snapshots'),
     ),

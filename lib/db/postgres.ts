@@ -5,6 +5,7 @@ import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { DatabaseError } from './database';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
+import { redactUrl } from './redact-url';
 import type { StoreSchema } from './schema';
 
 /** BIGINT columns hold epoch ms and ids, all far below 2^53: numbers, not the strings pg gives by default. */
@@ -13,17 +14,6 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(a DATABASE_URL that is not a URL)';
-  }
-}
 
 export async function migratePostgres(db: Kysely<StoreSchema>, url: string): Promise<void> {
   const migrator = new Migrator({
@@ -38,10 +28,12 @@ export async function migratePostgres(db: Kysely<StoreSchema>, url: string): Pro
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     // Kysely names a step it does not know as "missing": the database was migrated by a newer dashboard.
     const newer = /missing/.test(reason ?? '');
+    const unreachable =
+      !failed && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timeout|starting up|not yet accepting/i.test(reason ?? '');
     throw new DatabaseError(
       newer
         ? `dashboard database ${redactUrl(url)}: its schema is newer than this dashboard knows (${reason}); upgrade the dashboard or use another database`
-        : `dashboard database ${redactUrl(url)}: ${failed ? `migration ${failed} failed` : 'migrating failed'}: ${reason}`,
+        : `dashboard database ${redactUrl(url)}: ${unreachable ? 'cannot connect' : failed ? `migration ${failed} failed` : 'migrating failed'}: ${reason}`,
     );
   }
 }

@@ -13,13 +13,15 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-async function startDaemon(
+/** Runs `command` in `root` (its log there), ready once GET `url + readyPath` answers 2xx; stopped by its PID. */
+export async function startDaemon(
   name: string,
   command: string,
   args: string[],
   root: string,
   url: string,
   timeoutMs = 30_000,
+  readyPath = '/-/ready',
 ): Promise<Daemon> {
   const logFile = path.join(root, `${name}.log`);
   const fd = openSync(logFile, 'w');
@@ -42,7 +44,7 @@ async function startDaemon(
   for (;;) {
     if (exited) throw new Error(`${name} exited at start:\n${log()}`);
     try {
-      if ((await fetch(`${url}/-/ready`)).ok) return { url, pid, log, stop };
+      if ((await fetch(`${url}${readyPath}`)).ok) return { url, pid, log, stop };
     } catch {
       // not listening yet
     }

@@ -1,5 +1,5 @@
-// Prometheus and Alertmanager for the tests that check the dashboard against them: Debian bookworm's own packages,
-// the versions a Debian shop runs, unpacked into the cache (nothing installed, no service started).
+// Prometheus, Alertmanager and nginx for the tests that check the dashboard against them: Debian bookworm's own
+// packages, the versions a Debian shop runs, unpacked into the cache (nothing installed, no service started).
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,13 @@ export const ALERTMANAGER: DebianTool = {
   systemDir: '/usr/share/prometheus/alertmanager',
 };
 
+/** The load balancer in front of the replicas in the high-availability tests. */
+export const NGINX: DebianTool = {
+  package: 'nginx',
+  version: '1.22.1-9+deb12u9',
+  commands: { nginx: '../sbin/nginx' },
+};
+
 export interface MonitoringTools {
   prometheus: string;
   promtool: string;
@@ -52,37 +59,46 @@ export function monitoringTools(env: ToolsEnv = process.env): MonitoringTools | 
   };
 }
 
+/** Fetches and unpacks one package's commands into the cache when missing. */
+function ensureTool(tool: DebianTool, env: ToolsEnv): void {
+  const target = toolDir(tool, env);
+  withLock(target, () => {
+    if (existsSync(path.join(target, DONE))) return;
+    timed(`${tool.package} ${tool.version}: from Debian bookworm into ${target}`, () =>
+      fillCacheDir(target, (staging) => {
+        const root = mkdtempSync(path.join(os.tmpdir(), `${tool.package}-`));
+        try {
+          unpackDebianPackages({
+            suite: 'bookworm',
+            packages: [`${tool.package}=${tool.version}`],
+            root,
+            env,
+            notFound: (policy) =>
+              `Debian bookworm has ${tool.package} ${policy(tool.package)}, not ${tool.version}: update scripts/lib/monitoring-tools.ts`,
+          });
+          for (const [name, inPackage] of Object.entries(tool.commands)) {
+            copyFileSync(path.join(root, 'usr', 'bin', inPackage), path.join(staging, name));
+            chmodSync(path.join(staging, name), 0o755);
+          }
+          if (tool.systemDir)
+            cpSync(path.join(root, tool.systemDir), path.join(staging, 'system'), { recursive: true });
+        } finally {
+          rmSync(root, { recursive: true, force: true });
+        }
+      }),
+    );
+  });
+}
+
+/** nginx's binary, fetched (about 0.5 MB from the Debian mirror) when missing. */
+export function ensureNginx(env: ToolsEnv = process.env): string {
+  ensureTool(NGINX, env);
+  return path.join(toolDir(NGINX, env), 'nginx');
+}
+
 /** Fetches and unpacks the packages when missing (about 30 MB from the Debian mirror). */
 export function ensureMonitoringTools(env: ToolsEnv = process.env): MonitoringTools {
-  for (const tool of [PROMETHEUS, ALERTMANAGER]) {
-    const target = toolDir(tool, env);
-    withLock(target, () => {
-      if (existsSync(path.join(target, DONE))) return;
-      timed(`${tool.package} ${tool.version}: from Debian bookworm into ${target}`, () =>
-        fillCacheDir(target, (staging) => {
-          const root = mkdtempSync(path.join(os.tmpdir(), `${tool.package}-`));
-          try {
-            unpackDebianPackages({
-              suite: 'bookworm',
-              packages: [`${tool.package}=${tool.version}`],
-              root,
-              env,
-              notFound: (policy) =>
-                `Debian bookworm has ${tool.package} ${policy(tool.package)}, not ${tool.version}: update scripts/lib/monitoring-tools.ts`,
-            });
-            for (const [name, inPackage] of Object.entries(tool.commands)) {
-              copyFileSync(path.join(root, 'usr', 'bin', inPackage), path.join(staging, name));
-              chmodSync(path.join(staging, name), 0o755);
-            }
-            if (tool.systemDir)
-              cpSync(path.join(root, tool.systemDir), path.join(staging, 'system'), { recursive: true });
-          } finally {
-            rmSync(root, { recursive: true, force: true });
-          }
-        }),
-      );
-    });
-  }
+  for (const tool of [PROMETHEUS, ALERTMANAGER]) ensureTool(tool, env);
   for (const tool of [PROMETHEUS, ALERTMANAGER]) {
     const dir = tool.systemDir;
     if (!dir || existsSync(path.join(dir, 'default.tmpl'))) continue;

@@ -1,0 +1,155 @@
+import type { Kysely } from 'kysely';
+import { beforeEach, expect, it } from 'vitest';
+import type { StoreSchema } from '@/lib/db/schema';
+import { describeOnEachEngine, type StoreEngine } from '@/test/support/store-engines';
+import { LeaseLost, LeaseStore } from './lease-store';
+
+/** This file's PostgreSQL server. */
+const PG_PORT = 25922;
+
+const T0 = Date.UTC(2026, 11, 6, 1, 2, 3);
+const TTL = 10_000;
+
+/** A second replica's connection: another pool on PostgreSQL; on SQLite (one process, one connection) the same. */
+async function secondConnection(engine: StoreEngine): Promise<Kysely<StoreSchema>> {
+  return engine.name === 'PostgreSQL' ? engine.reopen() : engine.db;
+}
+
+describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
+  let time = T0;
+  const clock = () => time;
+  let a: LeaseStore;
+  let b: LeaseStore;
+
+  beforeEach(async () => {
+    time = T0;
+    const first = engine.db;
+    a = new LeaseStore(first, clock);
+    b = new LeaseStore(await secondConnection(engine), clock);
+  });
+
+  it('is held by one replica at a time; the other takes it over once it expired, with the next generation', async () => {
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toEqual({ held: true, generation: 1, expiresAt: T0 + TTL });
+    expect(await b.tryAcquire('leader', 'replica-b', TTL)).toEqual({
+      held: false,
+      holder: 'replica-a',
+      expiresAt: T0 + TTL,
+    });
+
+    time = T0 + TTL - 1;
+    expect((await b.tryAcquire('leader', 'replica-b', TTL)).held).toBe(false);
+    time = T0 + TTL;
+    expect(await b.tryAcquire('leader', 'replica-b', TTL)).toEqual({
+      held: true,
+      generation: 2,
+      expiresAt: T0 + 2 * TTL,
+    });
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toEqual({
+      held: false,
+      holder: 'replica-b',
+      expiresAt: T0 + 2 * TTL,
+    });
+  });
+
+  it('a renewal keeps the generation and moves the expiry; taking it again after it expired starts a new one', async () => {
+    await a.tryAcquire('leader', 'replica-a', TTL);
+    time = T0 + TTL - 1;
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toEqual({
+      held: true,
+      generation: 1,
+      expiresAt: T0 + 2 * TTL - 1,
+    });
+    time = T0 + 2 * TTL - 1;
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toMatchObject({ held: true, generation: 2 });
+  });
+
+  it('a release lets another take it at once, but only by the tenure that holds it', async () => {
+    await a.tryAcquire('leader', 'replica-a', TTL);
+    expect(await b.release('leader', 'replica-b', 1)).toBe(false);
+    expect(await a.release('leader', 'replica-a', 2)).toBe(false);
+    expect((await b.tryAcquire('leader', 'replica-b', TTL)).held).toBe(false);
+
+    expect(await a.release('leader', 'replica-a', 1)).toBe(true);
+    expect(await b.tryAcquire('leader', 'replica-b', TTL)).toMatchObject({ held: true, generation: 2 });
+    // The old tenure's release must not end the new one.
+    expect(await a.release('leader', 'replica-a', 1)).toBe(false);
+    expect((await a.tryAcquire('leader', 'replica-a', TTL)).held).toBe(false);
+  });
+
+  it('refuses a fenced write of a stale generation after a takeover, and stores the holder’s', async () => {
+    const writeMeta = (store: LeaseStore, db: Kysely<StoreSchema>, generation: number, value: number) =>
+      db.transaction().execute(async (trx) => {
+        await store.assertHolding(trx, 'leader', generation);
+        await trx
+          .insertInto('meta')
+          .values({ key: 'fenced', value })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+          .execute();
+      });
+    const dbA = engine.db;
+    await a.tryAcquire('leader', 'replica-a', TTL);
+    await writeMeta(a, dbA, 1, 1);
+
+    time = T0 + TTL; // replica-a paused past its lease; replica-b takes over
+    await expect(writeMeta(a, dbA, 1, 99)).rejects.toBeInstanceOf(LeaseLost);
+    await b.tryAcquire('leader', 'replica-b', TTL);
+    await expect(writeMeta(a, dbA, 1, 99)).rejects.toThrow(/lease leader: generation 1 no longer holds it/);
+    await writeMeta(b, dbA, 2, 2);
+    await expect(writeMeta(b, dbA, 3, 3)).rejects.toBeInstanceOf(LeaseLost);
+    await expect(writeMeta(a, dbA, 1, 1)).rejects.toBeInstanceOf(LeaseLost);
+
+    const row = await dbA.selectFrom('meta').select('value').where('key', '=', 'fenced').executeTakeFirst();
+    expect(row?.value).toBe(2);
+  });
+
+  it('lists the live holders of a prefix and forgets the long-expired ones', async () => {
+    await a.tryAcquire('replica:a', 'a', TTL);
+    await b.tryAcquire('replica:b', 'b', 2 * TTL);
+    await a.tryAcquire('leader', 'a', TTL);
+    await a.tryAcquire('REPLICA:c', 'c', TTL);
+    expect(await b.liveHolders('replica:')).toEqual([
+      { name: 'replica:a', holder: 'a' },
+      { name: 'replica:b', holder: 'b' },
+    ]);
+    time = T0 + TTL;
+    expect(await b.liveHolders('replica:')).toEqual([{ name: 'replica:b', holder: 'b' }]);
+    expect(await b.forgetExpired('replica:', TTL)).toBe(0);
+    time = T0 + 2 * TTL + 1;
+    expect(await b.forgetExpired('replica:', TTL)).toBe(1);
+    expect(await b.liveHolders('replica:')).toEqual([]);
+    expect((await a.tryAcquire('leader', 'b', TTL)).held).toBe(true);
+  });
+
+  if (engine.name === 'PostgreSQL') {
+    it('gives it to exactly one of many replicas asking at once, on the database’s clock', async () => {
+      const stores: LeaseStore[] = [];
+      for (let i = 0; i < 8; i++) stores.push(new LeaseStore(await engine.reopen(), 'database'));
+      for (let round = 0; round < 5; round++) {
+        const name = `leader-${round}`;
+        const answers = await Promise.all(stores.map((s, i) => s.tryAcquire(name, `replica-${i}`, TTL)));
+        const holders = answers.flatMap((r, i) => (r.held ? [`replica-${i}`] : []));
+        expect(holders).toHaveLength(1);
+        const losers = answers.filter((r) => !r.held);
+        expect(losers.every((r) => !r.held && r.holder === holders[0])).toBe(true);
+        const held = answers.find((r) => r.held);
+        expect(held?.generation).toBe(1);
+        // The database's clock: the expiry is about now + TTL on this machine's clock too.
+        expect(Math.abs((held?.expiresAt ?? 0) - (Date.now() + TTL))).toBeLessThan(2000);
+      }
+    });
+
+    it('on the database’s clock, a short lease expires by itself and the next holder gets the next generation', async () => {
+      const x = new LeaseStore(engine.db, 'database');
+      const y = new LeaseStore(await engine.reopen(), 'database');
+      expect(await x.tryAcquire('leader', 'x', 300)).toMatchObject({ held: true, generation: 1 });
+      expect((await y.tryAcquire('leader', 'y', 300)).held).toBe(false);
+      const deadline = Date.now() + 5000;
+      let r = await y.tryAcquire('leader', 'y', 300);
+      while (!r.held && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        r = await y.tryAcquire('leader', 'y', 300);
+      }
+      expect(r).toMatchObject({ held: true, generation: 2 });
+    });
+  }
+});

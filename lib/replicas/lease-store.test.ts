@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely';
 import { beforeEach, expect, it } from 'vitest';
 import type { StoreSchema } from '@/lib/db/schema';
 import { describeOnEachEngine, type StoreEngine } from '@/test/support/store-engines';
-import { LeaseLost, LeaseStore } from './lease-store';
+import { until } from '@/test/support/poll';
+import { LeaseKeeper } from './lease-keeper';
+import { LeaseLost, LeaseStore, type LeaseClock } from './lease-store';
 
 /** This file's PostgreSQL server. */
 const PG_PORT = 25922;
@@ -120,7 +122,78 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
     expect((await a.tryAcquire('leader', 'b', TTL)).held).toBe(true);
   });
 
+  /** The clock the dashboard runs the engine with: PostgreSQL's own, or this process's. */
+  const realClock = (): LeaseClock => (engine.name === 'PostgreSQL' ? 'database' : Date.now);
+
+  it('LeaseKeeper: one of two replicas leads; when it stops, the other leads with the next generation', async () => {
+    const events: string[] = [];
+    const keeper = (store: LeaseStore, id: string) =>
+      new LeaseKeeper({
+        store,
+        name: 'leader',
+        holder: id,
+        ttlMs: 3000,
+        renewEveryMs: 100,
+        onGained: (g) => events.push(`${id} gained ${g}`),
+        onLost: (g, why) => events.push(`${id} lost ${g} (${why})`),
+      });
+    const ka = keeper(new LeaseStore(engine.db, realClock()), 'a');
+    const kb = keeper(new LeaseStore(await secondConnection(engine), realClock()), 'b');
+    ka.start();
+    expect(await until(() => ka.isLeader(), Boolean, 5000)).toBe(true);
+    kb.start();
+    await new Promise((r) => setTimeout(r, 400)); // b asks a few times meanwhile
+    expect([ka.isLeader(), kb.isLeader(), ka.generation()]).toEqual([true, false, 1]);
+
+    await ka.stop();
+    expect(ka.isLeader()).toBe(false);
+    // Released, not waited out: b takes it at its next try, long before the 3 s ttl.
+    expect(await until(() => kb.isLeader(), Boolean, 1000)).toBe(true);
+    expect(kb.generation()).toBe(2);
+    await kb.stop();
+    expect(events).toEqual(['a gained 1', 'a lost 1 (stopped)', 'b gained 2', 'b lost 2 (stopped)']);
+  });
+
   if (engine.name === 'PostgreSQL') {
+    it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {
+      const server = engine.server;
+      if (!server) throw new Error('no server');
+      const TTL_MS = 1500;
+      const events: string[] = [];
+      const k = new LeaseKeeper({
+        store: new LeaseStore(engine.db, 'database'),
+        name: 'leader',
+        holder: 'a',
+        ttlMs: TTL_MS,
+        onGained: (g) => events.push(`gained ${g}`),
+        onLost: (g, why) => events.push(`lost ${g} (${why})`),
+      });
+      k.start();
+      try {
+        expect(await until(() => k.isLeader(), Boolean, 5000)).toBe(true);
+        const killedAt = performance.now();
+        await server.kill();
+        expect(
+          await until(
+            () => k.isLeader(),
+            (v) => !v,
+            5000,
+          ),
+        ).toBe(false);
+        // The last renewal that succeeded was sent before the kill: its ttl ends before killedAt + ttl.
+        expect(performance.now() - killedAt).toBeLessThan(TTL_MS + 150);
+        expect(events).toEqual(['gained 1', 'lost 1 (expired)']);
+
+        await server.start();
+        expect(await until(() => k.isLeader(), Boolean, 20_000)).toBe(true);
+        // Its lease expired in the database meanwhile: a new tenure.
+        expect(k.generation()).toBe(2);
+        expect(events).toEqual(['gained 1', 'lost 1 (expired)', 'gained 2']);
+      } finally {
+        await k.stop();
+      }
+    });
+
     it('gives it to exactly one of many replicas asking at once, on the database’s clock', async () => {
       const stores: LeaseStore[] = [];
       for (let i = 0; i < 8; i++) stores.push(new LeaseStore(await engine.reopen(), 'database'));

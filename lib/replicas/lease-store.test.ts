@@ -5,6 +5,7 @@ import { describeOnEachEngine, type StoreEngine } from '@/test/support/store-eng
 import { until } from '@/test/support/poll';
 import { LeaseKeeper } from './lease-keeper';
 import { LeaseLost, LeaseStore, type LeaseClock } from './lease-store';
+import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
 
 /** This file's PostgreSQL server. */
 const PG_PORT = 25922;
@@ -152,6 +153,32 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
     expect(kb.generation()).toBe(2);
     await kb.stop();
     expect(events).toEqual(['a gained 1', 'a lost 1 (stopped)', 'b gained 2', 'b lost 2 (stopped)']);
+  });
+
+  it('shards: three replicas split the clusters; when one stops renewing, only its clusters move', async () => {
+    const clusters = Array.from({ length: 30 }, (_, i) => `cluster-${i}`);
+    const ids = ['r1', 'r2', 'r3'];
+    const stores = [new LeaseStore(engine.db, clock), b, new LeaseStore(await secondConnection(engine), clock)];
+    const heartbeat = () => Promise.all(ids.map((id, i) => stores[i]?.tryAcquire(membershipLease(id), id, TTL)));
+    await heartbeat();
+    const owned = async (store: LeaseStore) => {
+      const live = await liveReplicas(store);
+      return new Map(ids.map((id) => [id, clustersOwnedBy(id, clusters, live)]));
+    };
+    const before = await owned(b);
+    expect([...before.values()].flat().sort()).toEqual([...clusters].sort());
+    expect([...before.values()].every((c) => c.length > 0)).toBe(true);
+    expect(await owned(a)).toEqual(before);
+
+    time = T0 + TTL / 2;
+    await stores[0]?.tryAcquire(membershipLease('r1'), 'r1', TTL);
+    await stores[2]?.tryAcquire(membershipLease('r3'), 'r3', TTL);
+    time = T0 + TTL; // r2 missed its renewals
+    const after = await owned(a);
+    expect(after.get('r2')).toEqual([]);
+    expect(after.get('r1')).toEqual(expect.arrayContaining(before.get('r1') ?? []));
+    expect(after.get('r3')).toEqual(expect.arrayContaining(before.get('r3') ?? []));
+    expect([...after.values()].flat().sort()).toEqual([...clusters].sort());
   });
 
   if (engine.name === 'PostgreSQL') {

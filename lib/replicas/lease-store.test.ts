@@ -21,12 +21,13 @@ async function secondConnection(engine: StoreEngine): Promise<Kysely<StoreSchema
 describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
   let time = T0;
   const clock = () => time;
+  let first: Kysely<StoreSchema>;
   let a: LeaseStore;
   let b: LeaseStore;
 
   beforeEach(async () => {
     time = T0;
-    const first = engine.db;
+    first = engine.db;
     a = new LeaseStore(first, clock);
     b = new LeaseStore(await secondConnection(engine), clock);
   });
@@ -182,6 +183,32 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
   });
 
   if (engine.name === 'PostgreSQL') {
+    it('a takeover waits for a fenced transaction under way, so none of its writes lands after the takeover', async () => {
+      await a.tryAcquire('leader', 'replica-a', TTL);
+      let finish: () => void = () => undefined;
+      const slowWork = new Promise<void>((r) => (finish = r));
+      let fenced = false;
+      const order: string[] = [];
+      const work = first.transaction().execute(async (trx) => {
+        await a.assertHolding(trx, 'leader', 1);
+        fenced = true;
+        await slowWork;
+        await trx.insertInto('meta').values({ key: 'fenced', value: 1 }).execute();
+      });
+      await until(() => fenced, Boolean, 5000);
+      time = T0 + TTL; // a's lease has expired; b tries to take over on its own connection
+      const takeover = b.tryAcquire('leader', 'replica-b', TTL).then((r) => {
+        order.push('takeover');
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(order).toEqual([]);
+      finish();
+      await work.then(() => order.push('work committed'));
+      expect(await takeover).toMatchObject({ held: true, generation: 2 });
+      expect(order).toEqual(['work committed', 'takeover']);
+    });
+
     it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {
       const server = engine.server;
       if (!server) throw new Error('no server');

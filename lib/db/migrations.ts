@@ -217,4 +217,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE snapshots ADD COLUMN restore_test TEXT NULL CHECK (restore_test IS NULL OR json_valid(restore_test));
     `,
   },
+  // Versions 7 and 8 are the snapshots and login-limits steps of another branch; these empty stand-ins keep the
+  // versions contiguous here and are replaced by those steps when the branches meet.
+  { version: 7, up: '' },
+  { version: 8, up: '' },
+  {
+    version: 9,
+    up: `
+      -- Leases (lib/replicas): who holds a named lease until when (epoch ms); generation grows at every change of
+      -- tenure and fences the holder's writes.
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        generation INTEGER NOT NULL CHECK (generation >= 1),
+        expires_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -176,4 +176,17 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0007_leases': {
+    async up(db: Kysely<unknown>) {
+      // Leases (lib/replicas): who holds a named lease until when (epoch ms, PostgreSQL's clock); generation grows at
+      // every change of tenure and fences the holder's writes.
+      await sql`
+        CREATE TABLE leases (
+          name TEXT PRIMARY KEY,
+          holder TEXT NOT NULL,
+          generation BIGINT NOT NULL CHECK (generation >= 1),
+          expires_at BIGINT NOT NULL
+        )`.execute(db);
+    },
+  },
 };

@@ -147,6 +147,17 @@ export interface ConsistencyChecksTable {
   members: string;
 }
 
+/** A named lease (the leader's, a replica's membership): held by `holder` until `expires_at`. */
+export interface LeasesTable {
+  name: string;
+  /** The replica's id. */
+  holder: string;
+  /** 1 for the first tenure, one more at each change of holder or after an expiry: the fencing token. */
+  generation: number;
+  /** 0 once released. */
+  expires_at: number;
+}
+
 export interface StoreSchema {
   audit_log: AuditLogTable;
   users: UsersTable;
@@ -160,4 +171,5 @@ export interface StoreSchema {
   alerts: AlertsTable;
   maintenance_runs: MaintenanceRunsTable;
   consistency_checks: ConsistencyChecksTable;
+  leases: LeasesTable;
 }

@@ -1,0 +1,282 @@
+import type { Kysely } from 'kysely';
+import { beforeEach, expect, it } from 'vitest';
+import type { StoreSchema } from '@/lib/db/schema';
+import { describeOnEachEngine, type StoreEngine } from '@/test/support/store-engines';
+import { until } from '@/test/support/poll';
+import { LeaseKeeper } from './lease-keeper';
+import { LeaseLost, LeaseStore, type LeaseClock } from './lease-store';
+import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
+
+/** This file's PostgreSQL server. */
+const PG_PORT = 25922;
+
+const T0 = Date.UTC(2026, 11, 6, 1, 2, 3);
+const TTL = 10_000;
+
+/** A second replica's connection: another pool on PostgreSQL; on SQLite (one process, one connection) the same. */
+async function secondConnection(engine: StoreEngine): Promise<Kysely<StoreSchema>> {
+  return engine.name === 'PostgreSQL' ? engine.reopen() : engine.db;
+}
+
+describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
+  let time = T0;
+  const clock = () => time;
+  let first: Kysely<StoreSchema>;
+  let a: LeaseStore;
+  let b: LeaseStore;
+
+  beforeEach(async () => {
+    time = T0;
+    first = engine.db;
+    a = new LeaseStore(first, clock);
+    b = new LeaseStore(await secondConnection(engine), clock);
+  });
+
+  it('is held by one replica at a time; the other takes it over once it expired, with the next generation', async () => {
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toEqual({ held: true, generation: 1, expiresAt: T0 + TTL });
+    expect(await b.tryAcquire('leader', 'replica-b', TTL)).toEqual({
+      held: false,
+      holder: 'replica-a',
+      expiresAt: T0 + TTL,
+    });
+
+    time = T0 + TTL - 1;
+    expect((await b.tryAcquire('leader', 'replica-b', TTL)).held).toBe(false);
+    time = T0 + TTL;
+    expect(await b.tryAcquire('leader', 'replica-b', TTL)).toEqual({
+      held: true,
+      generation: 2,
+      expiresAt: T0 + 2 * TTL,
+    });
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toEqual({
+      held: false,
+      holder: 'replica-b',
+      expiresAt: T0 + 2 * TTL,
+    });
+  });
+
+  it('a renewal keeps the generation and moves the expiry; taking it again after it expired starts a new one', async () => {
+    await a.tryAcquire('leader', 'replica-a', TTL);
+    time = T0 + TTL - 1;
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toEqual({
+      held: true,
+      generation: 1,
+      expiresAt: T0 + 2 * TTL - 1,
+    });
+    time = T0 + 2 * TTL - 1;
+    expect(await a.tryAcquire('leader', 'replica-a', TTL)).toMatchObject({ held: true, generation: 2 });
+  });
+
+  it('a release lets another take it at once, but only by the tenure that holds it', async () => {
+    await a.tryAcquire('leader', 'replica-a', TTL);
+    expect(await b.release('leader', 'replica-b', 1)).toBe(false);
+    expect(await a.release('leader', 'replica-a', 2)).toBe(false);
+    expect((await b.tryAcquire('leader', 'replica-b', TTL)).held).toBe(false);
+
+    expect(await a.release('leader', 'replica-a', 1)).toBe(true);
+    expect(await b.tryAcquire('leader', 'replica-b', TTL)).toMatchObject({ held: true, generation: 2 });
+    // The old tenure's release must not end the new one.
+    expect(await a.release('leader', 'replica-a', 1)).toBe(false);
+    expect((await a.tryAcquire('leader', 'replica-a', TTL)).held).toBe(false);
+  });
+
+  it('refuses a fenced write of a stale generation after a takeover, and stores the holder’s', async () => {
+    const writeMeta = (store: LeaseStore, db: Kysely<StoreSchema>, generation: number, value: number) =>
+      db.transaction().execute(async (trx) => {
+        await store.assertHolding(trx, 'leader', generation);
+        await trx
+          .insertInto('meta')
+          .values({ key: 'fenced', value })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+          .execute();
+      });
+    const dbA = engine.db;
+    await a.tryAcquire('leader', 'replica-a', TTL);
+    await writeMeta(a, dbA, 1, 1);
+
+    time = T0 + TTL; // replica-a paused past its lease; replica-b takes over
+    await expect(writeMeta(a, dbA, 1, 99)).rejects.toBeInstanceOf(LeaseLost);
+    await b.tryAcquire('leader', 'replica-b', TTL);
+    await expect(writeMeta(a, dbA, 1, 99)).rejects.toThrow(/lease leader: generation 1 no longer holds it/);
+    await writeMeta(b, dbA, 2, 2);
+    await expect(writeMeta(b, dbA, 3, 3)).rejects.toBeInstanceOf(LeaseLost);
+    await expect(writeMeta(a, dbA, 1, 1)).rejects.toBeInstanceOf(LeaseLost);
+
+    const row = await dbA.selectFrom('meta').select('value').where('key', '=', 'fenced').executeTakeFirst();
+    expect(row?.value).toBe(2);
+  });
+
+  it('lists the live holders of a prefix and forgets the long-expired ones', async () => {
+    await a.tryAcquire('replica:a', 'a', TTL);
+    await b.tryAcquire('replica:b', 'b', 2 * TTL);
+    await a.tryAcquire('leader', 'a', TTL);
+    await a.tryAcquire('REPLICA:c', 'c', TTL);
+    expect(await b.liveHolders('replica:')).toEqual([
+      { name: 'replica:a', holder: 'a' },
+      { name: 'replica:b', holder: 'b' },
+    ]);
+    time = T0 + TTL;
+    expect(await b.liveHolders('replica:')).toEqual([{ name: 'replica:b', holder: 'b' }]);
+    expect(await b.forgetExpired('replica:', TTL)).toBe(0);
+    time = T0 + 2 * TTL + 1;
+    expect(await b.forgetExpired('replica:', TTL)).toBe(1);
+    expect(await b.liveHolders('replica:')).toEqual([]);
+    expect((await a.tryAcquire('leader', 'b', TTL)).held).toBe(true);
+  });
+
+  /** The clock the dashboard runs the engine with: PostgreSQL's own, or this process's. */
+  const realClock = (): LeaseClock => (engine.name === 'PostgreSQL' ? 'database' : Date.now);
+
+  it('LeaseKeeper: one of two replicas leads; when it stops, the other leads with the next generation', async () => {
+    const events: string[] = [];
+    const keeper = (store: LeaseStore, id: string) =>
+      new LeaseKeeper({
+        store,
+        name: 'leader',
+        holder: id,
+        ttlMs: 3000,
+        renewEveryMs: 100,
+        onGained: (g) => events.push(`${id} gained ${g}`),
+        onLost: (g, why) => events.push(`${id} lost ${g} (${why})`),
+      });
+    const ka = keeper(new LeaseStore(engine.db, realClock()), 'a');
+    const kb = keeper(new LeaseStore(await secondConnection(engine), realClock()), 'b');
+    ka.start();
+    expect(await until(() => ka.isLeader(), Boolean, 5000)).toBe(true);
+    kb.start();
+    await new Promise((r) => setTimeout(r, 400)); // b asks a few times meanwhile
+    expect([ka.isLeader(), kb.isLeader(), ka.generation()]).toEqual([true, false, 1]);
+
+    await ka.stop();
+    expect(ka.isLeader()).toBe(false);
+    // Released, not waited out: b takes it at its next try, long before the 3 s ttl.
+    expect(await until(() => kb.isLeader(), Boolean, 1000)).toBe(true);
+    expect(kb.generation()).toBe(2);
+    await kb.stop();
+    expect(events).toEqual(['a gained 1', 'a lost 1 (stopped)', 'b gained 2', 'b lost 2 (stopped)']);
+  });
+
+  it('shards: three replicas split the clusters; when one stops renewing, only its clusters move', async () => {
+    const clusters = Array.from({ length: 30 }, (_, i) => `cluster-${i}`);
+    const ids = ['r1', 'r2', 'r3'];
+    const stores = [new LeaseStore(engine.db, clock), b, new LeaseStore(await secondConnection(engine), clock)];
+    const heartbeat = () => Promise.all(ids.map((id, i) => stores[i]?.tryAcquire(membershipLease(id), id, TTL)));
+    await heartbeat();
+    const owned = async (store: LeaseStore) => {
+      const live = await liveReplicas(store);
+      return new Map(ids.map((id) => [id, clustersOwnedBy(id, clusters, live)]));
+    };
+    const before = await owned(b);
+    expect([...before.values()].flat().sort()).toEqual([...clusters].sort());
+    expect([...before.values()].every((c) => c.length > 0)).toBe(true);
+    expect(await owned(a)).toEqual(before);
+
+    time = T0 + TTL / 2;
+    await stores[0]?.tryAcquire(membershipLease('r1'), 'r1', TTL);
+    await stores[2]?.tryAcquire(membershipLease('r3'), 'r3', TTL);
+    time = T0 + TTL; // r2 missed its renewals
+    const after = await owned(a);
+    expect(after.get('r2')).toEqual([]);
+    expect(after.get('r1')).toEqual(expect.arrayContaining(before.get('r1') ?? []));
+    expect(after.get('r3')).toEqual(expect.arrayContaining(before.get('r3') ?? []));
+    expect([...after.values()].flat().sort()).toEqual([...clusters].sort());
+  });
+
+  if (engine.name === 'PostgreSQL') {
+    it('a takeover waits for a fenced transaction under way, so none of its writes lands after the takeover', async () => {
+      await a.tryAcquire('leader', 'replica-a', TTL);
+      let finish: () => void = () => undefined;
+      const slowWork = new Promise<void>((r) => (finish = r));
+      let fenced = false;
+      const order: string[] = [];
+      const work = first.transaction().execute(async (trx) => {
+        await a.assertHolding(trx, 'leader', 1);
+        fenced = true;
+        await slowWork;
+        await trx.insertInto('meta').values({ key: 'fenced', value: 1 }).execute();
+      });
+      await until(() => fenced, Boolean, 5000);
+      time = T0 + TTL; // a's lease has expired; b tries to take over on its own connection
+      const takeover = b.tryAcquire('leader', 'replica-b', TTL).then((r) => {
+        order.push('takeover');
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(order).toEqual([]);
+      finish();
+      await work.then(() => order.push('work committed'));
+      expect(await takeover).toMatchObject({ held: true, generation: 2 });
+      expect(order).toEqual(['work committed', 'takeover']);
+    });
+
+    it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {
+      const server = engine.server;
+      if (!server) throw new Error('no server');
+      const TTL_MS = 1500;
+      const events: string[] = [];
+      const k = new LeaseKeeper({
+        store: new LeaseStore(engine.db, 'database'),
+        name: 'leader',
+        holder: 'a',
+        ttlMs: TTL_MS,
+        onGained: (g) => events.push(`gained ${g}`),
+        onLost: (g, why) => events.push(`lost ${g} (${why})`),
+      });
+      k.start();
+      try {
+        expect(await until(() => k.isLeader(), Boolean, 5000)).toBe(true);
+        const killedAt = performance.now();
+        await server.kill();
+        expect(
+          await until(
+            () => k.isLeader(),
+            (v) => !v,
+            5000,
+          ),
+        ).toBe(false);
+        // The last renewal that succeeded was sent before the kill: its ttl ends before killedAt + ttl.
+        expect(performance.now() - killedAt).toBeLessThan(TTL_MS + 150);
+        expect(events).toEqual(['gained 1', 'lost 1 (expired)']);
+
+        await server.start();
+        expect(await until(() => k.isLeader(), Boolean, 20_000)).toBe(true);
+        // Its lease expired in the database meanwhile: a new tenure.
+        expect(k.generation()).toBe(2);
+        expect(events).toEqual(['gained 1', 'lost 1 (expired)', 'gained 2']);
+      } finally {
+        await k.stop();
+      }
+    });
+
+    it('gives it to exactly one of many replicas asking at once, on the database’s clock', async () => {
+      const stores: LeaseStore[] = [];
+      for (let i = 0; i < 8; i++) stores.push(new LeaseStore(await engine.reopen(), 'database'));
+      for (let round = 0; round < 5; round++) {
+        const name = `leader-${round}`;
+        const answers = await Promise.all(stores.map((s, i) => s.tryAcquire(name, `replica-${i}`, TTL)));
+        const holders = answers.flatMap((r, i) => (r.held ? [`replica-${i}`] : []));
+        expect(holders).toHaveLength(1);
+        const losers = answers.filter((r) => !r.held);
+        expect(losers.every((r) => !r.held && r.holder === holders[0])).toBe(true);
+        const held = answers.find((r) => r.held);
+        expect(held?.generation).toBe(1);
+        // The database's clock: the expiry is about now + TTL on this machine's clock too.
+        expect(Math.abs((held?.expiresAt ?? 0) - (Date.now() + TTL))).toBeLessThan(2000);
+      }
+    });
+
+    it('on the database’s clock, a short lease expires by itself and the next holder gets the next generation', async () => {
+      const x = new LeaseStore(engine.db, 'database');
+      const y = new LeaseStore(await engine.reopen(), 'database');
+      expect(await x.tryAcquire('leader', 'x', 300)).toMatchObject({ held: true, generation: 1 });
+      expect((await y.tryAcquire('leader', 'y', 300)).held).toBe(false);
+      const deadline = Date.now() + 5000;
+      let r = await y.tryAcquire('leader', 'y', 300);
+      while (!r.held && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        r = await y.tryAcquire('leader', 'y', 300);
+      }
+      expect(r).toMatchObject({ held: true, generation: 2 });
+    });
+  }
+});

@@ -1,0 +1,140 @@
+// Named leases in the shared store, each with a generation that fences the writes of a holder whose tenure ended.
+import 'server-only';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { StoreSchema } from '@/lib/db/schema';
+
+/*
+ * How the dashboard's replicas agree on one of them (the leader) or on who owns what (lib/replicas/shards.ts):
+ *
+ *   const leases = new LeaseStore(db, 'database');            // PostgreSQL; on SQLite: new LeaseStore(db, Date.now)
+ *   const r = await leases.tryAcquire('leader', replicaId, 10_000);
+ *   if (r.held) … r.generation is the fencing token of this tenure
+ *   await db.transaction().execute(async (trx) => {
+ *     await leases.assertHolding(trx, 'leader', r.generation); // throws LeaseLost once another tenure began
+ *     … the side effect's writes, in the same transaction …
+ *   });
+ *   await leases.release('leader', replicaId, r.generation);
+ *
+ * LeaseKeeper (lease-keeper.ts) keeps one lease renewed and says whether it is held right now.
+ *
+ * The clock: on PostgreSQL every time is the database's own (`'database'`), so replicas whose clocks disagree still
+ * agree on when a lease expires; only the database's clock decides. On SQLite there is one process, and its clock is
+ * the only one. A function clock is also how tests move time without waiting.
+ */
+
+/** Where a lease's times come from: PostgreSQL's clock (`'database'`, PostgreSQL only), or a function of epoch ms. */
+export type LeaseClock = 'database' | (() => number);
+
+export type Acquired =
+  { held: true; generation: number; expiresAt: number } | { held: false; holder: string; expiresAt: number };
+
+/** A write guarded by a lease was refused: the lease expired or another tenure began since `generation`. */
+export class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+  constructor(
+    readonly lease: string,
+    readonly generation: number,
+  ) {
+    super(`lease ${lease}: generation ${generation} no longer holds it`);
+  }
+}
+
+/** name starts with prefix, exactly (LIKE has wildcards, and ignores case on SQLite). */
+const startsWith = (prefix: string) => sql<boolean>`substr(name, 1, ${prefix.length}) = ${prefix}`;
+
+export class LeaseStore {
+  constructor(
+    private readonly db: Kysely<StoreSchema>,
+    private readonly clock: LeaseClock,
+  ) {}
+
+  /** Epoch ms now, as one SQL value: evaluated by PostgreSQL, or this process's time as a parameter. */
+  private now(): RawBuilder<number> {
+    // statement_timestamp(): one value for the whole statement, and the statement's time, not its transaction's.
+    if (this.clock === 'database') return sql<number>`floor(extract(epoch from statement_timestamp()) * 1000)::bigint`;
+    return sql<number>`CAST(${this.clock()} AS BIGINT)`;
+  }
+
+  /**
+   * Takes the lease, or renews it if `holder` holds it, for `ttlMs` from now; in one statement, so of holders asking
+   * at once exactly one gets it. A new tenure (a new lease, another holder's expired one, or one's own after it
+   * expired or was released) has the next generation; a renewal keeps it.
+   */
+  async tryAcquire(name: string, holder: string, ttlMs: number): Promise<Acquired> {
+    const now = this.now();
+    const row = await this.db
+      .insertInto('leases')
+      .values({ name, holder, generation: 1, expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet({
+            holder: (eb) => eb.ref('excluded.holder'),
+            generation: sql<number>`CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ${now}
+              THEN leases.generation ELSE leases.generation + 1 END`,
+            expires_at: (eb) => eb.ref('excluded.expires_at'),
+          })
+          .where((eb) => eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)])),
+      )
+      .returning(['generation', 'expires_at'])
+      .executeTakeFirst();
+    if (row) return { held: true, generation: row.generation, expiresAt: row.expires_at };
+    const other = await this.db
+      .selectFrom('leases')
+      .select(['holder', 'expires_at'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return { held: false, holder: other?.holder ?? '', expiresAt: other?.expires_at ?? 0 };
+  }
+
+  /** Ends the tenure at once (the next asker gets it) if it is still `holder`'s `generation`; says whether it was. */
+  async release(name: string, holder: string, generation: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('leases')
+      .set({ expires_at: 0 })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .where('generation', '=', generation)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Throws LeaseLost unless `generation` holds `name` now. Inside a transaction it also locks the lease row until the
+   * transaction ends, so no other tenure can begin before the transaction's writes are in: a write fenced this way is
+   * never stored after another holder took over.
+   */
+  async assertHolding(trx: Transaction<StoreSchema>, name: string, generation: number): Promise<void> {
+    // An UPDATE rather than a SELECT … FOR SHARE: both engines speak it, and on PostgreSQL it waits for, then reads,
+    // a takeover under way instead of a snapshot from before it.
+    const r = await trx
+      .updateTable('leases')
+      .set({ generation })
+      .where('name', '=', name)
+      .where('generation', '=', generation)
+      .where('expires_at', '>', this.now())
+      .executeTakeFirst();
+    if (r.numUpdatedRows === 0n) throw new LeaseLost(name, generation);
+  }
+
+  /** The holders of the unexpired leases whose names start with `prefix`, by name. */
+  async liveHolders(prefix: string): Promise<Array<{ name: string; holder: string }>> {
+    return this.db
+      .selectFrom('leases')
+      .select(['name', 'holder'])
+      .where(startsWith(prefix))
+      .where('expires_at', '>', this.now())
+      .orderBy('name')
+      .execute();
+  }
+
+  /** Deletes the leases named `prefix…` that expired more than `graceMs` ago (replicas gone for good). */
+  async forgetExpired(prefix: string, graceMs: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('leases')
+      .where(startsWith(prefix))
+      .where('expires_at', '<', sql<number>`${this.now()} - ${Math.round(graceMs)}`)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

@@ -15,12 +15,14 @@ import { UserStore } from '@/lib/auth/user-store';
 import { lowestVersion } from '@/lib/cluster/etcd-version';
 import { staleAfterMs } from '@/lib/cluster/staleness';
 import { ClusterAccessReader } from '@/lib/collector/access-reads';
-import { ClusterCollector } from '@/lib/collector/cluster-collector';
+import { ClusterCollector, type CollectorOptions } from '@/lib/collector/cluster-collector';
 import { ClusterReads } from '@/lib/collector/cluster-reads';
 import { HistoryReads } from '@/lib/collector/history-reads';
 import { HistoryRecorder } from '@/lib/collector/history-recorder';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { DatabaseError } from '@/lib/db/database';
+import { LeaseStore } from '@/lib/replicas/lease-store';
+import { Leadership, newReplicaId } from './leadership';
 import { openSqliteStore, openStore, type DashboardStore } from '@/lib/db/store';
 import { EventStore } from '@/lib/history/event-store';
 import { SampleStore } from '@/lib/history/sample-store';
@@ -47,6 +49,8 @@ export interface Dashboard {
   etcdAccess: ClusterAccessReader;
   /** The database every store writes to (SQLite or PostgreSQL); readiness checks it, shutdown closes it. */
   store: DashboardStore;
+  /** Whether this replica does the work that must happen once (started by startDashboard). */
+  leadership: Leadership;
   history: {
     samples: SampleStore;
     events: EventStore;
@@ -71,6 +75,16 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const samples = new SampleStore(store);
   const events = new EventStore(store);
   const recorder = new HistoryRecorder(samples, events);
+  const leadership = new Leadership(
+    new LeaseStore(store, opened.engine === 'postgresql' ? 'database' : Date.now),
+    newReplicaId(),
+  );
+  // Every replica polls (its live view); only the leader writes what it saw, so the history has one copy of it.
+  const leaderRecorder: CollectorOptions['recorder'] = {
+    recordPoll: (...a) => (leadership.isLeader() ? recorder.recordPoll(...a) : undefined),
+    recordEvents: (...a) => (leadership.isLeader() ? recorder.recordEvents(...a) : undefined),
+    recordMetrics: (...a) => (leadership.isLeader() ? recorder.recordMetrics(...a) : undefined),
+  };
   const collectors = new Map<string, ClusterCollector>();
   for (const cluster of config.clusters) {
     collectors.set(
@@ -79,7 +93,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
         pollIntervalMs: config.pollIntervalMs,
         probeTimeoutMs: config.probeTimeoutMs,
         metricsIntervalMs: config.metricsIntervalMs,
-        recorder,
+        recorder: leaderRecorder,
       }),
     );
   }
@@ -150,6 +164,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     observe,
     maintenanceRunning: (id) => maintenance?.running(id) ?? null,
     hashTimeoutMs: 60_000,
+    leading: () => leadership.isLeader(),
   });
   const alerts = new AlertService({
     config,
@@ -186,6 +201,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     clusters,
     etcdAccess,
     store: opened,
+    leadership,
     history: {
       samples,
       events,
@@ -228,6 +244,10 @@ async function logged(what: string, step: () => unknown): Promise<void> {
 /** One run at a time: the next is timed from the end of the last, however long the database took. */
 function startHousekeeping(app: Dashboard): void {
   const run = async () => {
+    if (!app.leadership.isLeader()) {
+      setTimeout(() => void run(), MAINTENANCE_INTERVAL_MS).unref();
+      return;
+    }
     const now = Date.now();
     const { rollupRetentionMs } = app.config.history;
     // Rollup before prune: raw samples are pruned only once rolled up. Both run in the recorder's queue, between its

@@ -5,7 +5,7 @@ import { DatabaseError } from '@/lib/db/database';
 import { syncUsers } from '@/lib/access/sync-users';
 import { startAutoDefragment } from '@/lib/maintenance/auto-defragment';
 import { startSnapshotSchedules } from '@/lib/snapshots/snapshot-schedule';
-import { openDashboard } from './dashboard';
+import { openDashboard, type Dashboard } from './dashboard';
 
 export async function startDashboard(): Promise<void> {
   try {
@@ -14,34 +14,18 @@ export async function startDashboard(): Promise<void> {
     }
     const app = await openDashboard();
     const { config, auth, snapshots } = app;
-    // Runs a stopped dashboard left "running" are marked interrupted before anything can start a new one. A database
-    // that refuses now is no reason to stop: every start() tries again before its run.
-    await app.maintenance.markInterrupted().catch((err: unknown) => {
-      console.error(
-        `etcd-dashboard: marking interrupted maintenance runs failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); tried again before the next run`,
-      );
-    });
-    // Alerts firing before a restart are listed from the first request on, under their ids and since.
-    await app.alerts.restoreAll();
     await syncUsers(config.auth, auth.users, auth.sessions);
-    const r = await snapshots.reconcile();
-    if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {
-      console.log(
-        `etcd-dashboard: snapshots reconciled: ${r.failed} interrupted marked failed, ${r.missing} missing, ${r.adopted} adopted, ${r.partsRemoved} partial files removed`,
-      );
-    }
-    const t = await app.restoreTests.reconcile();
-    if (t.interrupted + t.foldersRemoved > 0) {
-      console.log(
-        `etcd-dashboard: restore tests reconciled: ${t.interrupted} interrupted, ${t.foldersRemoved} scratch folder(s) removed`,
-      );
-    }
-    startSnapshotSchedules(config, snapshots, app.restoreTests);
+    // The leader's duties begin when it takes over, here at once on SQLite (one process, the lease is free), before
+    // the first request: what a stopped leader left running is marked interrupted, and its open alerts read back.
+    await app.leadership.start({ gained: () => takeOver(app), lost: () => undefined });
+    const leading = () => app.leadership.isLeader();
+    startSnapshotSchedules(config, snapshots, app.restoreTests, leading);
     startAutoDefragment({
       clusters: config.clusters,
       maintenance: app.maintenance,
       observe: (id) => app.collectors.get(id)?.current() ?? null,
       audit: auth.audit,
+      leading,
     });
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);
@@ -69,5 +53,31 @@ export async function startDashboard(): Promise<void> {
       process.exit(1);
     }
     throw err;
+  }
+}
+
+/** What a new leader does first: the runs, snapshots and restore tests the last one left running are interrupted. */
+async function takeOver(app: Dashboard): Promise<void> {
+  const { snapshots } = app;
+  // Runs a stopped dashboard left "running" are marked interrupted before anything can start a new one. A database
+  // that refuses now is no reason to stop: every start() tries again before its run.
+  await app.maintenance.markInterrupted().catch((err: unknown) => {
+    console.error(
+      `etcd-dashboard: marking interrupted maintenance runs failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); tried again before the next run`,
+    );
+  });
+  // Alerts firing before a restart are listed from the first request on, under their ids and since.
+  await app.alerts.restoreAll();
+  const r = await snapshots.reconcile();
+  if (r.failed + r.missing + r.adopted + r.partsRemoved > 0) {
+    console.log(
+      `etcd-dashboard: snapshots reconciled: ${r.failed} interrupted marked failed, ${r.missing} missing, ${r.adopted} adopted, ${r.partsRemoved} partial files removed`,
+    );
+  }
+  const t = await app.restoreTests.reconcile();
+  if (t.interrupted + t.foldersRemoved > 0) {
+    console.log(
+      `etcd-dashboard: restore tests reconciled: ${t.interrupted} interrupted, ${t.foldersRemoved} scratch folder(s) removed`,
+    );
   }
 }

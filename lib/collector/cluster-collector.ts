@@ -26,7 +26,7 @@ export interface CollectorOptions {
   /** How often each member's /metrics is scraped; 0 turns scraping off. */
   metricsIntervalMs: number;
   /** Where samples and events go; null keeps no history (tests of the live view alone). */
-  recorder: HistoryRecorder | null;
+  recorder: Pick<HistoryRecorder, 'recordPoll' | 'recordEvents' | 'recordMetrics'> | null;
 }
 
 /** The newest metric-derived figures of one member, as the alert rules judge them. */

@@ -34,6 +34,8 @@ export interface AutoDefragmentDeps {
   audit: AuditLog;
   /** How often a window retries while the gates refuse (default a minute). */
   retryMs?: number;
+  /** Whether this replica leads (a window opens on the leader only); always, by default. */
+  leading?: () => boolean;
 }
 
 /** Starts a cron job per cluster with a rule; returns a stop function. */
@@ -45,6 +47,7 @@ export function startAutoDefragment(deps: AutoDefragmentDeps): () => void {
     if (!rule) continue;
     jobs.push(
       new Cron(rule.schedule, { name: `auto-defragment-${cluster.id}`, protect: true, unref: true }, () => {
+        if (deps.leading && !deps.leading()) return;
         const closesAt = Date.now() + rule.windowMs;
         let lastReason = 'no member above the rule';
         // plan() may throw (the database, a cluster gone from the config): the window is given up, said once.

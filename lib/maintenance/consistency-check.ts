@@ -60,6 +60,8 @@ export interface ConsistencyDeps {
   maintenanceRunning: (clusterId: string) => string | null;
   /** Deadline of one HashKV call (it reads the whole keyspace). */
   hashTimeoutMs: number;
+  /** Whether this replica leads (only the leader checks and stores); always, by default. */
+  leading?: () => boolean;
 }
 
 const COMPACTED = /compacted/i;
@@ -80,7 +82,7 @@ export class ConsistencyChecker {
       const tick = (delay: number) => {
         const t = setTimeout(async () => {
           try {
-            await this.checkOnce(c.id);
+            if (this.deps.leading?.() ?? true) await this.checkOnce(c.id);
           } catch (err) {
             console.error(`consistency check of ${c.id} failed: ${err instanceof Error ? err.message : String(err)}`);
           }

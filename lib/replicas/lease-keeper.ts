@@ -42,11 +42,12 @@ export class LeaseKeeper {
     this.monotonic = opts.monotonic ?? (() => performance.now());
   }
 
-  /** Asks at once, then every renewEveryMs until stop(). */
-  start(): void {
-    if (this.running) return;
+  /** Asks at once, then every renewEveryMs until stop(); resolves once the first answer (or failure) is in. */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.tick();
+    return this.attempt ?? Promise.resolve();
   }
 
   /** Whether it holds the lease now: false from ttl after the last renewal that succeeded, even between timers. */

@@ -7,10 +7,12 @@ import { isDomainError } from '@/lib/errors/domain-errors';
 import type { RestoreTester } from './restore-tester';
 import { SCHEDULE_ACTOR, type SnapshotManager } from './snapshot-manager';
 
+/** Each job runs on the leader only (`leading`): replicas share the schedules, and one of them takes each snapshot. */
 export function startSnapshotSchedules(
   config: DashboardConfig,
   manager: SnapshotManager,
   restoreTests: Pick<RestoreTester, 'enqueue'> | null = null,
+  leading: () => boolean = () => true,
 ): Cron[] {
   const jobs: Cron[] = [];
   for (const cluster of config.clusters) {
@@ -18,6 +20,7 @@ export function startSnapshotSchedules(
     if (pattern) {
       jobs.push(
         new Cron(pattern, { name: `snapshot-${cluster.id}`, protect: true, unref: true }, async () => {
+          if (!leading()) return;
           try {
             await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
           } catch (err) {
@@ -36,6 +39,7 @@ export function startSnapshotSchedules(
     if (restoreTests && restorePattern) {
       jobs.push(
         new Cron(restorePattern, { name: `restore-test-${cluster.id}`, protect: true, unref: true }, () => {
+          if (!leading()) return;
           const newest = manager.latestVerifiedSummary(cluster.id);
           if (!newest) return;
           restoreTests.enqueue(cluster.id, newest.id);

@@ -89,11 +89,21 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
   let maintenance: MaintenanceService | null = null;
-  const snapshotStore = new SnapshotStore(db);
   const clusterConfig = (id: string) => config.clusters.find((c) => c.id === id);
   const finder = new EtcdBinaryFinder(config.etcdBinaries);
+  const snapshots = new SnapshotManager({
+    config,
+    store: new SnapshotStore(store),
+    audit,
+    observe,
+    failureDetails,
+    maintenanceRunning: (id) => maintenance?.running(id) ?? null,
+    afterVerified: (id, snapshotId) => {
+      if (clusterConfig(id)?.snapshots.restoreTest.enabled) void restoreTests.enqueue(id, snapshotId);
+    },
+  });
   const restoreTests = new RestoreTester({
-    store: snapshotStore,
+    records: snapshots.records,
     audit,
     tools: (line) => finder.tools(line),
     scratchRoot: path.join(config.dataDir, 'restore-tests'),
@@ -112,17 +122,6 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     offsite: (id) => {
       const o = clusterConfig(id)?.snapshots.offsite;
       return o ? s3TargetOf(o) : null;
-    },
-  });
-  const snapshots = new SnapshotManager({
-    config,
-    store: snapshotStore,
-    audit,
-    observe,
-    failureDetails,
-    maintenanceRunning: (id) => maintenance?.running(id) ?? null,
-    afterVerified: (id, snapshotId) => {
-      if (clusterConfig(id)?.snapshots.restoreTest.enabled) restoreTests.enqueue(id, snapshotId);
     },
   });
   const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);

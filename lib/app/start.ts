@@ -21,6 +21,9 @@ export async function startDashboard(): Promise<void> {
         `etcd-dashboard: marking interrupted maintenance runs failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); tried again before the next run`,
       );
     });
+    // The newest verified and restore-tested snapshots are answered from memory from the first request (and the first
+    // alert evaluation) on.
+    await snapshots.load();
     // Alerts firing before a restart are listed from the first request on, under their ids and since.
     await app.alerts.restoreAll();
     await syncUsers(config.auth, auth.users, auth.sessions);

@@ -217,4 +217,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE snapshots ADD COLUMN restore_test TEXT NULL CHECK (restore_test IS NULL OR json_valid(restore_test));
     `,
   },
+  {
+    version: 7,
+    up: `
+      -- Failed sign-ins, shared by every process on the database: one row per username or address ('user:…',
+      -- 'address:…'), its count in a fixed window that opens at the first failure (epoch ms).
+      CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        failures INTEGER NOT NULL CHECK (failures >= 1)
+      );
+      CREATE INDEX login_failures_by_window ON login_failures (window_start);
+    `,
+  },
 ];

@@ -177,7 +177,7 @@ export function buildDashboard(config: DashboardConfig, db: Database.Database): 
     sessions: new SessionStore(store),
     tokens: new TokenStore(store),
     audit,
-    limiter: new LoginLimiter(),
+    limiter: new LoginLimiter(store),
   };
   return {
     config,
@@ -238,6 +238,7 @@ function startHousekeeping(app: Dashboard): void {
     await logged('event pruning', () => app.history.events.prune(now, rollupRetentionMs));
     await logged('alert pruning', () => app.alerts.prune(now - rollupRetentionMs));
     await logged('session pruning', () => app.auth.sessions.prune(now));
+    await logged('login limit pruning', () => app.auth.limiter.prune(now));
     await logged('maintenance pruning', () => app.maintenanceStore.prune(now - rollupRetentionMs));
     setTimeout(() => void run(), MAINTENANCE_INTERVAL_MS).unref();
   };

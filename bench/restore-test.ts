@@ -34,6 +34,7 @@ import { SampleStore } from '../lib/history/sample-store';
 import { EtcdBinaryFinder, etcdLineOf } from '../lib/snapshots/restore-binaries';
 import { clusterHashKV, RestoreTester, SPACE_MARGIN_BYTES } from '../lib/snapshots/restore-tester';
 import { snapshotStatus } from '../lib/snapshots/snapshot-status';
+import { SnapshotRecords } from '../lib/snapshots/snapshot-records';
 import { SnapshotStore } from '../lib/snapshots/snapshot-store';
 import type { KeyspacePrefix, RestoreTest } from '../lib/snapshots/snapshot-types';
 import type { LocalCluster } from '../scripts/lib/local-cluster';
@@ -369,7 +370,7 @@ interface Rig {
 class TimedSnapshotStore extends SnapshotStore {
   readonly keyspaceReads: number[] = [];
 
-  override keyspace(clusterId: string, id: string): KeyspacePrefix[] | null {
+  override keyspace(clusterId: string, id: string): Promise<KeyspacePrefix[] | null> {
     this.keyspaceReads.push(performance.now());
     return super.keyspace(clusterId, id);
   }
@@ -400,7 +401,7 @@ async function startRig(settings: Settings): Promise<Rig> {
       metricsIntervalMs: settings.metricsIntervalMs,
       recorder,
     });
-    const store = new TimedSnapshotStore(db);
+    const store = new TimedSnapshotStore(kysely);
     const finder = new EtcdBinaryFinder(dashboardConfig.etcdBinaries);
     const observe = () => collector.current();
     const sourceHashCalls: Rig['sourceHashCalls'] = [];
@@ -408,7 +409,7 @@ async function startRig(settings: Settings): Promise<Rig> {
     const snapshotDir = path.join(WORK, 'snapshots');
     // lib/app/dashboard.ts's wiring, less the off-site copy (this benchmark restores the local file).
     const tester = new RestoreTester({
-      store,
+      records: new SnapshotRecords(store),
       audit: new AuditLog(kysely),
       tools: (line) => finder.tools(line),
       scratchRoot,
@@ -549,7 +550,7 @@ async function prepareSnapshot(rig: Rig): Promise<Prepared & { saveMs: number }>
   const bytes = statSync(file).size;
   const id = '20261206T000000Z-bench8';
   const member = rig.collector.current()?.members[0];
-  rig.store.insertVerified(
+  await rig.store.insertVerified(
     {
       id,
       clusterId: rig.config.id,

@@ -101,12 +101,21 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
   let maintenance: MaintenanceService | null = null;
-  if (!opened.sqlite) throw new DatabaseError('snapshot records are not kept on PostgreSQL yet: unset DATABASE_URL');
-  const snapshotStore = new SnapshotStore(opened.sqlite);
   const clusterConfig = (id: string) => config.clusters.find((c) => c.id === id);
   const finder = new EtcdBinaryFinder(config.etcdBinaries);
+  const snapshots = new SnapshotManager({
+    config,
+    store: new SnapshotStore(store),
+    audit,
+    observe,
+    failureDetails,
+    maintenanceRunning: (id) => maintenance?.running(id) ?? null,
+    afterVerified: (id, snapshotId) => {
+      if (clusterConfig(id)?.snapshots.restoreTest.enabled) void restoreTests.enqueue(id, snapshotId);
+    },
+  });
   const restoreTests = new RestoreTester({
-    store: snapshotStore,
+    records: snapshots.records,
     audit,
     tools: (line) => finder.tools(line),
     scratchRoot: path.join(config.dataDir, 'restore-tests'),
@@ -125,17 +134,6 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     offsite: (id) => {
       const o = clusterConfig(id)?.snapshots.offsite;
       return o ? s3TargetOf(o) : null;
-    },
-  });
-  const snapshots = new SnapshotManager({
-    config,
-    store: snapshotStore,
-    audit,
-    observe,
-    failureDetails,
-    maintenanceRunning: (id) => maintenance?.running(id) ?? null,
-    afterVerified: (id, snapshotId) => {
-      if (clusterConfig(id)?.snapshots.restoreTest.enabled) restoreTests.enqueue(id, snapshotId);
     },
   });
   const stale = staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs);
@@ -192,7 +190,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     sessions: new SessionStore(store),
     tokens: new TokenStore(store),
     audit,
-    limiter: new LoginLimiter(),
+    limiter: new LoginLimiter(store),
   };
   return {
     config,
@@ -258,6 +256,7 @@ function startHousekeeping(app: Dashboard): void {
     await logged('event pruning', () => app.history.events.prune(now, rollupRetentionMs));
     await logged('alert pruning', () => app.alerts.prune(now - rollupRetentionMs));
     await logged('session pruning', () => app.auth.sessions.prune(now));
+    await logged('login limit pruning', () => app.auth.limiter.prune(now));
     await logged('maintenance pruning', () => app.maintenanceStore.prune(now - rollupRetentionMs));
     setTimeout(() => void run(), MAINTENANCE_INTERVAL_MS).unref();
   };

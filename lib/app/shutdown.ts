@@ -16,6 +16,7 @@ async function flushQueuedWrites(): Promise<void> {
     app.auth.audit.flush(),
     app.alerts.flush(),
     app.maintenance.flushWrites(),
+    app.snapshots.flushWrites(),
   ]);
   for (const r of results) {
     if (r.status === 'rejected') {

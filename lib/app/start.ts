@@ -14,6 +14,9 @@ export async function startDashboard(): Promise<void> {
     }
     const app = await openDashboard();
     const { config, auth, snapshots } = app;
+    // The newest verified and restore-tested snapshots are answered from memory from the first request (and the first
+    // alert evaluation) on.
+    await snapshots.load();
     await syncUsers(config.auth, auth.users, auth.sessions);
     // The leader's duties begin when it takes over, here at once on SQLite (one process, the lease is free), before
     // the first request: what a stopped leader left running is marked interrupted, and its open alerts read back.

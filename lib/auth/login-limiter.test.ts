@@ -1,14 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './login-limiter';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { describeOnEachEngine } from '@/test/support/store-engines';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter';
 
 const T0 = Date.UTC(2025, 2, 1, 12, 0, 0);
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+/** This file's PostgreSQL server. */
+const PG_PORT = 25921;
 
 /** A wrong password: the check, then the failure, as a sign-in route does it. */
 async function failOnce(limiter: LoginLimiter, username: string, source: string | null) {
@@ -17,10 +14,22 @@ async function failOnce(limiter: LoginLimiter, username: string, source: string 
   return verdict;
 }
 
-const small = () =>
-  new LoginLimiter({ perUser: { failures: 3, windowSeconds: 60 }, perAddress: { failures: 5, windowSeconds: 120 } });
+const SMALL: LoginLimits = {
+  perUser: { failures: 3, windowSeconds: 60 },
+  perAddress: { failures: 5, windowSeconds: 120 },
+};
 
-describe('LoginLimiter', () => {
+describeOnEachEngine('LoginLimiter', PG_PORT, (engine) => {
+  const small = () => new LoginLimiter(engine.db, SMALL);
+
+  // Only the clock is faked: the database clients keep their own timers.
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0, toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('defaults to 5 failures per username and 20 per address in 15 minutes', () => {
     expect(DEFAULT_LOGIN_LIMITS).toEqual({
       perUser: { failures: 5, windowSeconds: 900 },
@@ -84,7 +93,7 @@ describe('LoginLimiter', () => {
   });
 
   it('reports the longer wait when both limits refuse', async () => {
-    const limiter = new LoginLimiter({
+    const limiter = new LoginLimiter(engine.db, {
       perUser: { failures: 1, windowSeconds: 600 },
       perAddress: { failures: 1, windowSeconds: 60 },
     });
@@ -123,11 +132,44 @@ describe('LoginLimiter', () => {
   });
 
   it('refuses a policy that could never allow or count anything', () => {
-    expect(() => new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, perUser: { failures: 0, windowSeconds: 60 } })).toThrow(
-      /failures/,
-    );
     expect(
-      () => new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, perAddress: { failures: 5, windowSeconds: 0.5 } }),
+      () => new LoginLimiter(engine.db, { ...DEFAULT_LOGIN_LIMITS, perUser: { failures: 0, windowSeconds: 60 } }),
+    ).toThrow(/failures/);
+    expect(
+      () => new LoginLimiter(engine.db, { ...DEFAULT_LOGIN_LIMITS, perAddress: { failures: 5, windowSeconds: 0.5 } }),
     ).toThrow(/windowSeconds/);
+  });
+
+  it('two replicas on the same database share the counts: failures through one refuse the other', async () => {
+    const a = small();
+    const b = new LoginLimiter(await engine.connect(), SMALL);
+    await failOnce(a, 'alice', '10.0.0.1');
+    await failOnce(b, 'alice', '10.0.0.2');
+    expect(await a.check('alice', '10.0.0.3')).toEqual({ allowed: true });
+    await a.recordFailure('alice', '10.0.0.3');
+    vi.advanceTimersByTime(20_000);
+    expect(await b.check('alice', '10.0.0.4')).toEqual({ allowed: false, retryAfterSeconds: 40, reason: 'user' });
+
+    // Failures counted at the same moment through both are all counted (one statement each).
+    await Promise.all([1, 2, 3, 4].map((i) => (i % 2 ? a : b).recordFailure(`u${i}`, '10.0.0.9')));
+    expect(await a.check('z', '10.0.0.9')).toEqual({ allowed: true });
+    await b.recordFailure('z', '10.0.0.9');
+    expect(await a.check('y', '10.0.0.9')).toMatchObject({ allowed: false, reason: 'address' });
+
+    // A success through one clears the username for both.
+    await b.recordSuccess('alice', '10.0.0.4');
+    expect(await a.check('alice', '10.0.0.5')).toEqual({ allowed: true });
+  });
+
+  it('the counts survive a restart; ended windows are pruned', async () => {
+    for (let i = 0; i < 3; i++) await failOnce(small(), 'alice', '10.0.0.1');
+    const restarted = new LoginLimiter(await engine.reopen(), SMALL);
+    expect(await restarted.check('alice', '10.0.0.1')).toMatchObject({ allowed: false, reason: 'user' });
+    expect(await restarted.prune(), 'nothing has ended').toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(await restarted.prune(), "the username's window ended, the address's not").toBe(1);
+    vi.advanceTimersByTime(60_000);
+    expect(await restarted.prune()).toBe(1);
+    expect(await restarted.check('alice', '10.0.0.1')).toEqual({ allowed: true });
   });
 });

@@ -217,12 +217,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE snapshots ADD COLUMN restore_test TEXT NULL CHECK (restore_test IS NULL OR json_valid(restore_test));
     `,
   },
-  // Versions 7 and 8 are the snapshots and login-limits steps of another branch; these empty stand-ins keep the
-  // versions contiguous here and are replaced by those steps when the branches meet.
-  { version: 7, up: '' },
-  { version: 8, up: '' },
   {
-    version: 9,
+    version: 7,
+    up: `
+      -- Failed sign-ins, shared by every process on the database: one row per username or address ('user:…',
+      -- 'address:…'), its count in a fixed window that opens at the first failure (epoch ms).
+      CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        failures INTEGER NOT NULL CHECK (failures >= 1)
+      );
+      CREATE INDEX login_failures_by_window ON login_failures (window_start);
+    `,
+  },
+  {
+    version: 8,
     up: `
       -- Leases (lib/replicas): who holds a named lease until when (epoch ms); generation grows at every change of
       -- tenure and fences the holder's writes.

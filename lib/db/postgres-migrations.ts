@@ -176,6 +176,52 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0005_snapshots': {
+    async up(db: Kysely<unknown>) {
+      // One row per snapshot attempt, kept after its file is deleted by retention (deleted_at) or found gone
+      // (missing). hash is etcd's CRC-32C (up to 2^32 - 1, past INTEGER); the flags are integers 0 and 1 and the JSON
+      // is text, as on SQLite, so both engines answer the same queries with the same values.
+      await sql`
+        CREATE TABLE snapshots (
+          id TEXT PRIMARY KEY,
+          cluster_id TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+          started_at BIGINT NOT NULL,
+          finished_at BIGINT NULL,
+          member_id TEXT NULL,
+          member_name TEXT NULL,
+          "trigger" TEXT NOT NULL CHECK ("trigger" IN ('manual', 'schedule')),
+          triggered_by TEXT NOT NULL,
+          file_name TEXT NOT NULL,
+          size_bytes BIGINT NULL,
+          revision BIGINT NULL,
+          total_keys BIGINT NULL,
+          hash BIGINT NULL,
+          sha256 TEXT NULL,
+          verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+          missing INTEGER NOT NULL DEFAULT 0 CHECK (missing IN (0, 1)),
+          deleted_at BIGINT NULL,
+          locations TEXT NOT NULL DEFAULT '[]' CHECK (locations::jsonb IS NOT NULL),
+          keyspace TEXT NULL CHECK (keyspace IS NULL OR keyspace::jsonb IS NOT NULL),
+          error TEXT NULL,
+          restore_test TEXT NULL CHECK (restore_test IS NULL OR restore_test::jsonb IS NOT NULL)
+        )`.execute(db);
+      await sql`CREATE INDEX snapshots_by_cluster ON snapshots (cluster_id, started_at)`.execute(db);
+    },
+  },
+  '0006_login_limits': {
+    async up(db: Kysely<unknown>) {
+      // Failed sign-ins, shared by every replica: one row per username or address, its count in a fixed window that
+      // opens at the first failure. window_start is kept indexed so ended windows are pruned cheaply.
+      await sql`
+        CREATE TABLE login_failures (
+          key TEXT PRIMARY KEY,
+          window_start BIGINT NOT NULL,
+          failures INTEGER NOT NULL CHECK (failures >= 1)
+        )`.execute(db);
+      await sql`CREATE INDEX login_failures_by_window ON login_failures (window_start)`.execute(db);
+    },
+  },
   '0007_leases': {
     async up(db: Kysely<unknown>) {
       // Leases (lib/replicas): who holds a named lease until when (epoch ms, PostgreSQL's clock); generation grows at

@@ -158,6 +158,47 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+/** One row per snapshot attempt, kept after its file is deleted by retention (deleted_at) or found gone (missing). */
+export interface SnapshotsTable {
+  id: string;
+  cluster_id: string;
+  /** 'running' | 'succeeded' | 'failed' */
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+  member_id: string | null;
+  member_name: string | null;
+  /** 'manual' | 'schedule' */
+  trigger: string;
+  triggered_by: string;
+  file_name: string;
+  size_bytes: number | null;
+  revision: number | null;
+  total_keys: number | null;
+  /** The CRC-32C etcd's status reports, 0 to 2^32 - 1. */
+  hash: number | null;
+  sha256: string | null;
+  /** 0 or 1. */
+  verified: Generated<number>;
+  /** 0 or 1. */
+  missing: Generated<number>;
+  deleted_at: number | null;
+  /** JSON text: where copies are. */
+  locations: Generated<string>;
+  /** JSON text, or null before verification. */
+  keyspace: string | null;
+  error: string | null;
+  /** JSON text: the last restore test, or null. */
+  restore_test: string | null;
+}
+
+/** Failed sign-ins counted per key ('user:…' or 'address:…') in a fixed window that opens at the first failure. */
+export interface LoginFailuresTable {
+  key: string;
+  window_start: number;
+  failures: number;
+}
+
 export interface StoreSchema {
   audit_log: AuditLogTable;
   users: UsersTable;
@@ -171,5 +212,7 @@ export interface StoreSchema {
   alerts: AlertsTable;
   maintenance_runs: MaintenanceRunsTable;
   consistency_checks: ConsistencyChecksTable;
+  snapshots: SnapshotsTable;
+  login_failures: LoginFailuresTable;
   leases: LeasesTable;
 }

@@ -28,12 +28,13 @@ import { EtcdBinaryFinder, etcdLineOf } from './restore-binaries';
 import { copySnapshotToS3, type S3Target } from './offsite/s3-target';
 import { RestoreTester, type SourceHash } from './restore-tester';
 import { snapshotStatus } from './snapshot-status';
+import { SnapshotRecords } from './snapshot-records';
 import { SnapshotStore, type StoredSnapshot } from './snapshot-store';
 
 let cluster: SnapshotTestCluster;
 let tmp: string;
 let db: Database.Database;
-let store: SnapshotStore;
+let records: SnapshotRecords;
 let good: string;
 let version: string;
 const finder = new EtcdBinaryFinder({});
@@ -42,7 +43,7 @@ beforeAll(async () => {
   cluster = await SnapshotTestCluster.start(25650, 'rt');
   tmp = mkdtempSync(path.join(os.tmpdir(), 'restore-test-'));
   db = openDatabase(path.join(tmp, 'dashboard.sqlite'));
-  store = new SnapshotStore(db);
+  records = new SnapshotRecords(new SnapshotStore(sqliteStore(db)));
   // Keys with history: written, overwritten, some deleted.
   const ops = [];
   for (let i = 0; i < 300; i++) ops.push({ put: `/registry/configmaps/ns/cm-${i}`, value: `v${i}` });
@@ -65,7 +66,7 @@ async function record(file: string): Promise<StoredSnapshot> {
   const id = `20261206T0000${String(seq++).padStart(2, '0')}Z-abcdef`;
   const st = await snapshotStatus(file);
   const bytes = readFileSync(file);
-  store.insertVerified(
+  const stored = records.insertVerified(
     {
       id,
       clusterId: 'rt',
@@ -90,7 +91,8 @@ async function record(file: string): Promise<StoredSnapshot> {
       locations: [{ kind: 'local', where: file }],
     },
   );
-  return store.get('rt', id)!;
+  await records.flush();
+  return stored;
 }
 
 /** The source cluster's HashKV, as etcdctl endpoint hashkv reads it. */
@@ -109,7 +111,7 @@ async function sourceHashKV(_c: string, revision: number): Promise<SourceHash> {
 
 function tester(scratchRoot: string, overrides: Partial<ConstructorParameters<typeof RestoreTester>[0]> = {}) {
   return new RestoreTester({
-    store,
+    records,
     audit: new AuditLog(sqliteStore(db)),
     tools: (line) => finder.tools(line),
     scratchRoot,
@@ -135,7 +137,7 @@ describe('restore tests against real etcd', () => {
       reason: null,
     });
     expect(t?.durationMs).toBeGreaterThan(0);
-    expect(store.get('rt', s.id)?.restoreTest).toEqual(t);
+    expect((await records.get('rt', s.id))?.restoreTest).toEqual(t);
     expect(readdirSync(scratch)).toEqual([]);
   });
 
@@ -247,7 +249,7 @@ describe('restore tests against real etcd', () => {
       const copy = await copySnapshotToS3(good, 'good.db', target);
       if (!copy.ok) throw new Error(copy.reason);
       const s = await record(good);
-      store.setLocations(s.id, [...s.locations, { kind: 's3', where: copy.location }]);
+      records.setLocations(s, [...s.locations, { kind: 's3', where: copy.location }]);
       const scratch = path.join(tmp, 'scratch-s3');
       const t = await tester(scratch, { offsite: () => target }).runOne('rt', s.id, 's3');
       expect(t, JSON.stringify(t)).toMatchObject({
@@ -258,7 +260,7 @@ describe('restore tests against real etcd', () => {
       });
       expect(readdirSync(scratch)).toEqual([]);
       // A copy that is not there: failed, naming the location.
-      store.setLocations(s.id, [...s.locations, { kind: 's3', where: 's3://backups/rt/missing.db' }]);
+      records.setLocations(s, [...s.locations, { kind: 's3', where: 's3://backups/rt/missing.db' }]);
       const missing = await tester(scratch, { offsite: () => target }).runOne('rt', s.id, 's3');
       expect(missing?.state).toBe('failed');
       expect(missing?.reason).toContain('s3://backups/rt/missing.db');
@@ -296,7 +298,7 @@ describe('restore tests against real etcd', () => {
     const { restoreInto } = await import('@/lib/etcd/scratch-member');
     await restoreInto(tools, good, left, 30_000);
     const member = await startScratchMember(tools, left, 30_000);
-    store.setRestoreTest(s.id, {
+    records.setRestoreTest(s, {
       state: 'running',
       testedAt: new Date().toISOString(),
       etcdVersion: version,
@@ -306,6 +308,7 @@ describe('restore tests against real etcd', () => {
       durationMs: null,
       reason: null,
     });
+    await records.flush();
     expect(isScratchMember(member.pid, left)).toBe(true);
 
     const result = await tester(scratch).reconcile();
@@ -313,7 +316,7 @@ describe('restore tests against real etcd', () => {
     expect(result.interrupted).toBeGreaterThanOrEqual(1);
     expect(isScratchMember(member.pid, left)).toBe(false);
     expect(existsSync(left)).toBe(false);
-    expect(store.get('rt', s.id)?.restoreTest).toMatchObject({
+    expect((await records.get('rt', s.id))?.restoreTest).toMatchObject({
       state: 'interrupted',
       reason: 'the dashboard stopped during the restore test',
     });

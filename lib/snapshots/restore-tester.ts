@@ -27,7 +27,8 @@ import { downloadSnapshotFromS3, type S3Target } from './offsite/s3-target';
 import { etcdLineOf } from './restore-binaries';
 import { openSnapshotFile } from './snapshot-file';
 import { verifySha256Trailer, verifyingStream } from './snapshot-integrity';
-import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
+import type { SnapshotRecords } from './snapshot-records';
+import type { StoredSnapshot } from './snapshot-store';
 import type { RestoreTest } from './snapshot-types';
 
 /** The source cluster's HashKV at a revision, or why it cannot be had (compacted past it, no member answers). */
@@ -36,7 +37,8 @@ export type SourceHash = { ok: true; hash: number; compactRevision: number } | {
 type Source = 'local' | 's3';
 
 export interface RestoreTesterDeps {
-  store: SnapshotStore;
+  /** The snapshot manager's records: a result is written through them, so the status sees it at once. */
+  records: SnapshotRecords;
   audit: AuditLog;
   /** The commands of an etcd line ("3.6"), or null when this machine has none. */
   tools: (line: string) => EtcdTools | null;
@@ -97,7 +99,7 @@ export class RestoreTester {
 
   /** At start: tests a stopped dashboard left running are marked interrupted, their members stopped, folders removed. */
   async reconcile(): Promise<{ interrupted: number; foldersRemoved: number }> {
-    const interrupted = this.deps.store.interruptRestoreTests();
+    const interrupted = await this.deps.records.interruptRestoreTests();
     const foldersRemoved = await clearScratchRoot(this.deps.scratchRoot);
     return { interrupted, foldersRemoved };
   }
@@ -117,25 +119,24 @@ export class RestoreTester {
   }
 
   /** Queues a test (after a verification, or on a schedule): it runs when the one before it has ended. */
-  enqueue(clusterId: string, id: string, source: Source = 'local'): void {
+  async enqueue(clusterId: string, id: string, source: Source = 'local'): Promise<void> {
     if (this.queue.some((q) => q.id === id && q.source === source)) return;
-    const s = this.deps.store.get(clusterId, id);
-    // Seen as waiting its turn, unless a test of it is running now (that one's result will show).
-    if (s && this.current !== id) this.mark(s, { state: 'queued', source });
     this.queue.push({ clusterId, id, source });
+    const s = await this.deps.records.get(clusterId, id).catch((err: unknown) => {
+      console.error(`restore test of ${id}: not marked queued: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    });
+    // Seen as waiting its turn, unless a test of it has started meanwhile (that one's result will show).
+    if (s && this.current !== id && this.queue.some((q) => q.id === id)) this.mark(s, { state: 'queued', source });
     this.pump();
   }
 
   /** Runs a test now; refused (409) while another runs or waits. */
-  startNow(clusterId: string, id: string): RestoreTest {
-    if (this.current !== null || this.queue.length > 0) {
-      throw conflict(
-        'restore_test_running',
-        `a restore test is already running (snapshot ${this.current ?? this.queue[0]?.id}); one runs at a time`,
-        { snapshotId: this.current ?? this.queue[0]?.id },
-      );
-    }
-    const s = this.deps.store.get(clusterId, id);
+  async startNow(clusterId: string, id: string): Promise<RestoreTest> {
+    this.refuseIfBusy();
+    const s = await this.deps.records.get(clusterId, id);
+    // Checked again after the await: of two requests at once, only the first to get here starts.
+    this.refuseIfBusy();
     if (!s) throw notFound(`no snapshot "${id}" for cluster "${clusterId}"`);
     if (s.status !== 'succeeded' || !s.verified) {
       throw conflict('not_verified', `snapshot ${id} is ${s.status}, not verified: there is nothing to restore`);
@@ -145,6 +146,16 @@ export class RestoreTester {
     this.queue.push({ clusterId, id, source: 'local' });
     this.pump();
     return pending;
+  }
+
+  private refuseIfBusy(): void {
+    if (this.current !== null || this.queue.length > 0) {
+      throw conflict(
+        'restore_test_running',
+        `a restore test is already running (snapshot ${this.current ?? this.queue[0]?.id}); one runs at a time`,
+        { snapshotId: this.current ?? this.queue[0]?.id },
+      );
+    }
   }
 
   private pump(): void {
@@ -178,13 +189,13 @@ export class RestoreTester {
       reason: null,
       ...part,
     };
-    this.deps.store.setRestoreTest(s.id, test);
+    this.deps.records.setRestoreTest(s, test);
     return test;
   }
 
   /** Runs one test and records its result on the snapshot; returns it. */
   async runOne(clusterId: string, id: string, source: Source = 'local'): Promise<RestoreTest | null> {
-    const s = this.deps.store.get(clusterId, id);
+    const s = await this.deps.records.get(clusterId, id);
     if (!s || s.status !== 'succeeded' || !s.verified) return null;
     if (source === 'local' && (s.deletedAt || s.missing)) return null;
     const location = s.locations.find((l) => l.kind === 's3')?.where ?? null;
@@ -249,7 +260,10 @@ export class RestoreTester {
           reason: `restored revision ${read.revision}, the snapshot says ${s.revision}`,
         });
       }
-      const expectedKeys = (this.deps.store.keyspace(clusterId, s.id) ?? []).reduce((n, p) => n + p.liveKeys, 0);
+      const expectedKeys = ((await this.deps.records.keyspace(clusterId, s.id)) ?? []).reduce(
+        (n, p) => n + p.liveKeys,
+        0,
+      );
       if (read.count !== expectedKeys) {
         return done({
           state: 'failed',

@@ -59,12 +59,19 @@ beforeEach(() => {
     snapshotDir,
     clusters: [{ id: 'prod', snapshots: { schedule: null, retention: { keepLast: 1 }, offsite: null } }],
   } as unknown as DashboardConfig;
-  manager = new SnapshotManager({ config, store: new SnapshotStore(db), audit, observe: () => null, failureDetails });
+  manager = new SnapshotManager({
+    config,
+    store: new SnapshotStore(sqliteStore(db)),
+    audit,
+    observe: () => null,
+    failureDetails,
+  });
   logged = [];
   vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
 });
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
+  await manager.flushWrites();
   db.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -217,7 +224,7 @@ describe('adoption at start takes only regular files of the folder', () => {
     symlinkSync(path.join(outside, 'x.db'), path.join(dir, 'nightly.db'));
     symlinkSync(keyFile, path.join(dir, 'key.db'));
     expect(await manager.reconcile()).toMatchObject({ adopted: 0 });
-    expect(manager.list('prod')).toEqual([]);
+    expect(await manager.list('prod')).toEqual([]);
     expect(readlinkSync(path.join(dir, 'nightly.db'))).toBe(path.join(outside, 'x.db'));
     expect(logged).toContain(`snapshots: not adopting ${path.join(dir, 'nightly.db')}: it is a symbolic link`);
     expect(readFileSync(keyFile, 'utf8')).toBe(KEY_TEXT);
@@ -237,7 +244,7 @@ describe('adoption at start takes only regular files of the folder', () => {
     await adopt(OLD);
     swapForLink(OLD, keyFile);
     expect(await manager.reconcile()).toMatchObject({ missing: 1 });
-    expect(manager.list('prod')[0]).toMatchObject({ id: OLD, missing: true });
+    expect((await manager.list('prod'))[0]).toMatchObject({ id: OLD, missing: true });
     expect(logged).toContain(
       `snapshots: ${path.join(dir, `${OLD}.db`)} is a symbolic link: snapshot ${OLD} marked missing`,
     );

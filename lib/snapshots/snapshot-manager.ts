@@ -26,11 +26,11 @@ import { snapshotsToPrune } from './retention';
 import { Sha256TrailerChecker, verifySha256Trailer, verifyingStream } from './snapshot-integrity';
 import { insideFolder, openSnapshotFile, untrusted } from './snapshot-file';
 import { snapshotStatus } from './snapshot-status';
+import { SnapshotRecords } from './snapshot-records';
 import type { NewSnapshot, SnapshotStore, StoredSnapshot } from './snapshot-store';
 import {
   SNAPSHOT_ID,
   type SnapshotDetail,
-  type SnapshotLocation,
   type SnapshotProgressView,
   type SnapshotRecord,
   type SnapshotTrigger,
@@ -67,6 +67,8 @@ const SNAPSHOT_FILE_NAME = /^\d{8}T\d{6}Z-[0-9a-f]{6}\.db$/;
 const fileChanged = (id: string, why: string) =>
   conflict('file_changed', `the file of snapshot ${id} ${why}; it is not served`);
 
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
 function newSnapshotId(now: number): string {
   const stamp = new Date(now)
     .toISOString()
@@ -91,8 +93,25 @@ export interface SnapshotManagerDeps {
 
 export class SnapshotManager {
   private readonly running = new Map<string, Running>();
+  /**
+   * The records as this process knows them, and each cluster's newest verified and restore-tested snapshot in memory
+   * (the restore tester writes its results through them too).
+   */
+  readonly records: SnapshotRecords;
 
-  constructor(private readonly deps: SnapshotManagerDeps) {}
+  constructor(private readonly deps: SnapshotManagerDeps) {
+    this.records = new SnapshotRecords(deps.store);
+  }
+
+  /** Reads what the status answers from memory (each cluster's newest verified snapshots); awaited at start. */
+  async load(): Promise<void> {
+    await this.records.load(this.deps.config.clusters.map((c) => c.id));
+  }
+
+  /** Resolves once every record change is stored (at shutdown). */
+  flushWrites(): Promise<void> {
+    return this.records.flush();
+  }
 
   private cluster(clusterId: string): ClusterConfig {
     const c = this.deps.config.clusters.find((x) => x.id === clusterId);
@@ -135,30 +154,30 @@ export class SnapshotManager {
     return { ...record, progress: this.progress(clusterId, s.id) };
   }
 
-  list(clusterId: string): SnapshotRecord[] {
+  async list(clusterId: string): Promise<SnapshotRecord[]> {
     this.cluster(clusterId);
-    return this.deps.store.list(clusterId).map((s) => this.view(s));
+    return (await this.records.list(clusterId)).map((s) => this.view(s));
   }
 
-  private find(clusterId: string, id: string): StoredSnapshot {
+  private async find(clusterId: string, id: string): Promise<StoredSnapshot> {
     this.cluster(clusterId);
     if (!SNAPSHOT_ID.test(id)) throw invalidInput(`"${id.slice(0, 60)}" is not a snapshot id`);
-    const s = this.deps.store.get(clusterId, id);
+    const s = await this.records.get(clusterId, id);
     if (!s) throw notFound(`no snapshot "${id}" for cluster "${clusterId}"`);
     return s;
   }
 
-  detail(clusterId: string, id: string): SnapshotDetail {
-    const s = this.find(clusterId, id);
-    return { ...this.view(s), keyspace: this.deps.store.keyspace(clusterId, id) };
+  async detail(clusterId: string, id: string): Promise<SnapshotDetail> {
+    const s = await this.find(clusterId, id);
+    return { ...this.view(s), keyspace: await this.records.keyspace(clusterId, id) };
   }
 
   /**
    * The newest verified snapshot that has finished, and whether a copy of it is off-site (in S3); null when there is
-   * none. Read by the status, the alert evaluation and /metrics.
+   * none. Read by the status, the alert evaluation and /metrics: from memory, never waiting on the database.
    */
   latestVerifiedSummary(clusterId: string): NonNullable<ClusterStatus['lastVerifiedSnapshot']> | null {
-    const s = this.deps.store.latestVerified(clusterId);
+    const s = this.records.latestVerified(clusterId);
     if (!s?.finishedAt) return null;
     const t = s.restoreTest;
     return {
@@ -171,7 +190,7 @@ export class SnapshotManager {
 
   /** The newest snapshot whose restore test passed: what the overview's backup line and the alert rule read. */
   latestRestoreTestedSummary(clusterId: string): NonNullable<ClusterStatus['lastRestoreTestedSnapshot']> | null {
-    const s = this.deps.store.latestRestoreTested(clusterId);
+    const s = this.records.latestRestoreTested(clusterId);
     if (!s?.finishedAt || !s.restoreTest) return null;
     return { id: s.id, finishedAt: s.finishedAt, testedAt: s.restoreTest.testedAt };
   }
@@ -268,17 +287,22 @@ export class SnapshotManager {
       abort: new AbortController(),
     };
     this.running.set(clusterId, run);
+    let stored: StoredSnapshot;
     try {
-      this.deps.store.insert(record);
+      stored = await this.records.insert(record);
     } catch (err) {
       this.running.delete(clusterId);
+      // The row may have been stored though its answer was lost (a connection cut after the commit): a record left
+      // "running" would stay so until the next start. Marked failed if it is there; nothing if it is not.
+      const reason = `the snapshot could not be recorded (${firstLine(err)}); it was not taken`;
+      this.records.fail(this.records.asRunning(record), reason, Date.now());
       throw err;
     }
     this.auditTake(clusterId, opts.by, member.id, 'success', { snapshotId: id, phase: 'started', member: member.name });
-    void this.run(cluster, record, member.endpoint as string, run, opts.by).finally(() =>
+    void this.run(cluster, stored, member.endpoint as string, run, opts.by).finally(() =>
       this.running.delete(clusterId),
     );
-    return this.view(this.deps.store.get(clusterId, id) as StoredSnapshot);
+    return this.view(stored);
   }
 
   /**
@@ -323,10 +347,11 @@ export class SnapshotManager {
     });
   }
 
-  private async run(cluster: ClusterConfig, rec: NewSnapshot, endpoint: string, run: Running, by: SnapshotActor) {
+  private async run(cluster: ClusterConfig, rec: StoredSnapshot, endpoint: string, run: Running, by: SnapshotActor) {
     const file = this.filePath(cluster.id, rec.fileName);
     const trailer = new Sha256TrailerChecker();
     let received = 0;
+    let verified: StoredSnapshot;
     try {
       await streamSnapshotToFile({
         endpoint,
@@ -345,8 +370,9 @@ export class SnapshotManager {
       if (!integrity.ok) throw new Error(`verification failed: ${integrity.reason}`);
       const status = await snapshotStatus(file);
       const size = statSync(file).size;
-      const locations: SnapshotLocation[] = [{ kind: 'local', where: file }];
-      this.deps.store.succeed(rec.id, {
+      // In memory at once, stored behind it (retried while the database refuses): a verified snapshot is never
+      // reported lost or still running because its row could not be written yet.
+      verified = this.records.succeed(rec, {
         finishedAt: Date.now(),
         sizeBytes: size,
         revision: status.revision,
@@ -354,7 +380,7 @@ export class SnapshotManager {
         hash: status.hash,
         sha256: integrity.sha256,
         keyspace: status.keyspace,
-        locations,
+        locations: [{ kind: 'local', where: file }],
       });
       this.auditTake(
         cluster.id,
@@ -364,44 +390,54 @@ export class SnapshotManager {
         { snapshotId: rec.id, phase: 'verified', bytes: size, revision: status.revision },
         'snapshot.finish',
       );
-      if (cluster.snapshots.offsite) {
-        run.phase = 'copying';
-        const target = s3TargetOf(cluster.snapshots.offsite);
-        const copy = await copySnapshotToS3(file, `${cluster.id}/${rec.fileName}`, target, {
-          signal: run.abort.signal,
-        });
-        if (copy.ok) {
-          this.deps.store.setLocations(rec.id, [...locations, { kind: 's3', where: copy.location }]);
-        } else {
-          this.deps.store.noteError(rec.id, `off-site copy failed: ${copy.reason}`);
-        }
-        this.auditTake(
-          cluster.id,
-          by,
-          rec.memberId,
-          copy.ok ? 'success' : 'failure',
-          copy.ok ? { snapshotId: rec.id, location: copy.location } : { snapshotId: rec.id, reason: copy.reason },
-          'snapshot.offsite',
-        );
-      }
-      await this.applyRetention(cluster);
-      this.deps.afterVerified?.(cluster.id, rec.id);
     } catch (err) {
       rmSync(file, { force: true });
       rmSync(`${file}.part`, { force: true });
       const reason = err instanceof Error ? err.message : String(err);
-      this.deps.store.fail(rec.id, reason, Date.now(), received || null);
+      this.records.fail(rec, reason, Date.now(), received || null);
       this.auditTake(cluster.id, by, rec.memberId, 'failure', { snapshotId: rec.id, reason }, 'snapshot.finish');
+      return;
     }
+    // Once verified the snapshot stands: what follows (the off-site copy, retention) failing is logged, never turned
+    // into the snapshot's failure.
+    if (cluster.snapshots.offsite) {
+      run.phase = 'copying';
+      await this.copyOffsite(cluster, verified, file, run, by).catch((err: unknown) =>
+        console.error(`snapshots: off-site copy of ${rec.id} stopped: ${firstLine(err)}`),
+      );
+    }
+    await this.applyRetention(cluster).catch((err: unknown) =>
+      console.error(`snapshots: retention after ${rec.id} not applied: ${firstLine(err)}; applied after the next one`),
+    );
+    this.deps.afterVerified?.(cluster.id, rec.id);
+  }
+
+  private async copyOffsite(cluster: ClusterConfig, s: StoredSnapshot, file: string, run: Running, by: SnapshotActor) {
+    const target = s3TargetOf(cluster.snapshots.offsite as NonNullable<ClusterConfig['snapshots']['offsite']>);
+    const copy = await copySnapshotToS3(file, `${cluster.id}/${s.fileName}`, target, { signal: run.abort.signal });
+    if (copy.ok) {
+      this.records.setLocations(s, [...s.locations, { kind: 's3', where: copy.location }]);
+    } else {
+      this.records.noteError(s, `off-site copy failed: ${copy.reason}`);
+    }
+    this.auditTake(
+      cluster.id,
+      by,
+      s.memberId,
+      copy.ok ? 'success' : 'failure',
+      copy.ok ? { snapshotId: s.id, location: copy.location } : { snapshotId: s.id, reason: copy.reason },
+      'snapshot.offsite',
+    );
   }
 
   /** Removes files retention no longer keeps (the records stay, marked deleted). */
   async applyRetention(cluster: ClusterConfig, now = Date.now()): Promise<string[]> {
-    const withFiles = this.deps.store
-      .list(cluster.id)
-      .filter((s) => s.status === 'succeeded' && !s.deletedAt && !s.missing);
+    const withFiles = (await this.records.list(cluster.id)).filter(
+      (s) => s.status === 'succeeded' && !s.deletedAt && !s.missing,
+    );
     const prune = snapshotsToPrune(withFiles, cluster.snapshots.retention, now);
-    for (const id of prune) await this.removeFiles(cluster, this.deps.store.get(cluster.id, id) as StoredSnapshot, now);
+    const byId = new Map(withFiles.map((s) => [s.id, s]));
+    for (const id of prune) await this.removeFiles(cluster, byId.get(id) as StoredSnapshot, now);
     return prune;
   }
 
@@ -429,7 +465,7 @@ export class SnapshotManager {
       if (loc.kind === 's3' && cluster.snapshots.offsite)
         await deleteSnapshotFromS3(loc.where, s3TargetOf(cluster.snapshots.offsite));
     }
-    this.deps.store.markDeleted(s.id, now);
+    this.records.markDeleted(s, now);
   }
 
   async remove(clusterId: string, id: string, by: SnapshotActor): Promise<void> {
@@ -440,7 +476,7 @@ export class SnapshotManager {
 
   private async removeOne(clusterId: string, id: string, by: SnapshotActor): Promise<void> {
     const cluster = this.cluster(clusterId);
-    const s = this.find(clusterId, id);
+    const s = await this.find(clusterId, id);
     if (this.running.get(clusterId)?.id === id) throw conflict('snapshot_running', `snapshot ${id} is still running`);
     await this.removeFiles(cluster, s, Date.now());
     this.auditTake(clusterId, by, s.memberId, 'success', { snapshotId: id }, 'snapshot.delete');
@@ -464,14 +500,14 @@ export class SnapshotManager {
     });
   }
 
-  private open(
+  private async open(
     clusterId: string,
     id: string,
     by: SnapshotActor,
     action: string,
     head: boolean,
-  ): { bytes: number; name: string; body: Readable | null } {
-    const s = this.find(clusterId, id);
+  ): Promise<{ bytes: number; name: string; body: Readable | null }> {
+    const s = await this.find(clusterId, id);
     if (s.status !== 'succeeded' || !s.verified)
       throw conflict('not_verified', `snapshot ${id} is ${s.status}, not a verified snapshot`);
     const file = this.filePath(clusterId, s.fileName);
@@ -516,17 +552,17 @@ export class SnapshotManager {
     for (const cluster of this.deps.config.clusters) {
       const dir = this.dir(cluster.id);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const records = this.deps.store.list(cluster.id, 100_000);
+      const records = await this.records.list(cluster.id, 100_000);
       for (const r of records) {
         if (r.status === 'running') {
-          this.deps.store.fail(r.id, 'the dashboard stopped while this snapshot was being taken', now);
+          this.records.fail(r, 'the dashboard stopped while this snapshot was being taken', now);
           result.failed++;
         } else if (r.status === 'succeeded' && !r.deletedAt && !r.missing) {
           const file = this.filePath(cluster.id, r.fileName);
           const why = this.whyNotOurs(cluster.id, file);
           if (why) {
             if (why !== 'is not there') console.error(`snapshots: ${file} ${why}: snapshot ${r.id} marked missing`);
-            this.deps.store.markMissing(r.id);
+            this.records.markMissing(r);
             result.missing++;
           }
         }
@@ -557,7 +593,7 @@ export class SnapshotManager {
           // Adopted under a name of ours, so the id can never be a path.
           if (fileName !== name) renameSync(full, path.join(dir, fileName));
           const adopted = statSync(path.join(dir, fileName));
-          this.deps.store.insertVerified(
+          this.records.insertVerified(
             {
               id,
               clusterId: cluster.id,

@@ -13,6 +13,7 @@ import type { Role } from '@/lib/auth/roles';
 import type { DashboardConfig } from '@/lib/config/load-config';
 import { ClusterReads } from '@/lib/collector/cluster-reads';
 import { openDatabase } from '@/lib/db/database';
+import { sqliteStore } from '@/lib/db/sqlite-store';
 import { accessServices } from '@/test/support/access-services';
 import { SnapshotManager } from './snapshot-manager';
 import { SnapshotStore } from './snapshot-store';
@@ -48,12 +49,13 @@ beforeEach(async () => {
   } as unknown as DashboardConfig;
   const snapshots = new SnapshotManager({
     config,
-    store: new SnapshotStore(db),
+    store: new SnapshotStore(sqliteStore(db)),
     audit,
     observe: () => null,
     failureDetails,
   });
   await snapshots.reconcile();
+  await snapshots.flushWrites();
   const collectors = new Map();
   const clusters = new ClusterReads({
     clusters: config.clusters,

@@ -50,24 +50,24 @@ function withoutServerPaths<T extends SnapshotRecord>(record: T, snapshotDir: st
   };
 }
 
-export function listSnapshots(
+export async function listSnapshots(
   deps: SnapshotReadsDeps,
   clusterId: string,
   who: Identity,
-): { snapshots: SnapshotRecord[] } {
-  const list = deps.snapshots.list(clusterId);
+): Promise<{ snapshots: SnapshotRecord[] }> {
+  const list = await deps.snapshots.list(clusterId);
   return {
     snapshots: who.method === 'anonymous' ? list.map((s) => withoutServerPaths(s, deps.snapshotDir)) : list,
   };
 }
 
-export function snapshotDetail(
+export async function snapshotDetail(
   deps: SnapshotReadsDeps,
   clusterId: string,
   id: string,
   who: Identity,
-): SnapshotDetail & { runbook: RunbookStep[] } {
-  const found = deps.snapshots.detail(clusterId, id);
+): Promise<SnapshotDetail & { runbook: RunbookStep[] }> {
+  const found = await deps.snapshots.detail(clusterId, id);
   const detail = who.method === 'anonymous' ? withoutServerPaths(found, deps.snapshotDir) : found;
   const cluster = deps.clusters.list().find((c) => c.id === clusterId);
   const members = deps.clusters.latest(clusterId)?.members ?? [];

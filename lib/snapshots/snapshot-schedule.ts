@@ -42,9 +42,9 @@ export function startSnapshotSchedules(
           if (!leading()) return;
           const newest = manager.latestVerifiedSummary(cluster.id);
           if (!newest) return;
-          restoreTests.enqueue(cluster.id, newest.id);
+          void restoreTests.enqueue(cluster.id, newest.id);
           // Its off-site copy read back and restored too: a backup that only exists off-site must restore.
-          if (newest.offsite) restoreTests.enqueue(cluster.id, newest.id, 's3');
+          if (newest.offsite) void restoreTests.enqueue(cluster.id, newest.id, 's3');
         }),
       );
     }

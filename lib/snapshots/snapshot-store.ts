@@ -1,39 +1,18 @@
-// Snapshot records in the dashboard database: one row per attempt, updated as it runs, kept as history.
+// Snapshot records in the dashboard's store (SQLite or PostgreSQL): one row per attempt, updated as it runs, kept as
+// history.
 import 'server-only';
-import type Database from 'better-sqlite3';
+import type { Kysely, Selectable } from 'kysely';
+import type { SnapshotsTable, StoreSchema } from '@/lib/db/schema';
 import type {
   KeyspacePrefix,
   RestoreTest,
   SnapshotLocation,
-  SnapshotRecord,
   SnapshotStatus,
+  SnapshotRecord,
   SnapshotTrigger,
 } from './snapshot-types';
 
-interface Row {
-  id: string;
-  cluster_id: string;
-  status: SnapshotStatus;
-  started_at: number;
-  finished_at: number | null;
-  member_id: string | null;
-  member_name: string | null;
-  trigger: SnapshotTrigger;
-  triggered_by: string;
-  file_name: string;
-  size_bytes: number | null;
-  revision: number | null;
-  total_keys: number | null;
-  hash: number | null;
-  sha256: string | null;
-  verified: number;
-  missing: number;
-  deleted_at: number | null;
-  locations: string;
-  keyspace: string | null;
-  error: string | null;
-  restore_test: string | null;
-}
+type Row = Selectable<SnapshotsTable>;
 
 export interface StoredSnapshot extends Omit<SnapshotRecord, 'progress'> {
   clusterId: string;
@@ -42,23 +21,34 @@ export interface StoredSnapshot extends Omit<SnapshotRecord, 'progress'> {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** Epoch ms as a whole number: an adopted file's mtime has a fraction, which a BIGINT column refuses. */
+const ms = (t: number) => Math.trunc(t);
+
+/** Restore tests in these states were under way when their dashboard stopped. */
+const UNDER_WAY: ReadonlyArray<RestoreTest['state']> = ['running', 'queued'];
+
+/**
+ * A text match for the rows whose restore test may be in `state`: the JSON is written by JSON.stringify (no spaces),
+ * so this finds every such row on both engines; the parsed value decides.
+ */
+const restoreStateLike = (state: RestoreTest['state']) => `%"state":"${state}"%`;
+
 function toRecord(r: Row): StoredSnapshot {
   return {
     id: r.id,
     clusterId: r.cluster_id,
-    status: r.status,
+    status: r.status as SnapshotStatus,
     startedAt: new Date(r.started_at).toISOString(),
     finishedAt: iso(r.finished_at),
     memberId: r.member_id,
     memberName: r.member_name,
-    trigger: r.trigger,
+    trigger: r.trigger as SnapshotTrigger,
     triggeredBy: r.triggered_by,
     fileName: r.file_name,
     sizeBytes: r.size_bytes,
     revision: r.revision,
     totalKeys: r.total_keys,
-    // As etcdctl's table prints it (Go's %x: no leading zeros).
-    hash: r.hash === null ? null : (r.hash >>> 0).toString(16),
+    hash: hashHex(r.hash),
     sha256: r.sha256,
     verified: r.verified === 1,
     locations: JSON.parse(r.locations) as SnapshotLocation[],
@@ -68,6 +58,12 @@ function toRecord(r: Row): StoredSnapshot {
     restoreTest: r.restore_test === null ? null : (JSON.parse(r.restore_test) as RestoreTest),
   };
 }
+
+/** As etcdctl's table prints it (Go's %x: no leading zeros). */
+export const hashHex = (hash: number | null) => (hash === null ? null : (hash >>> 0).toString(16));
+
+/** Newest first; ties by id, descending, compared here (PostgreSQL's collation may order ids otherwise). */
+const newestFirst = (a: Row, b: Row) => b.started_at - a.started_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 export interface NewSnapshot {
   id: string;
@@ -91,161 +87,210 @@ export interface VerifiedResult {
   locations: SnapshotLocation[];
 }
 
+const newRow = (s: NewSnapshot) => ({
+  id: s.id,
+  cluster_id: s.clusterId,
+  status: 'running',
+  started_at: ms(s.startedAt),
+  member_id: s.memberId,
+  member_name: s.memberName,
+  trigger: s.trigger,
+  triggered_by: s.triggeredBy,
+  file_name: s.fileName,
+});
+
+const verifiedColumns = (v: VerifiedResult) => ({
+  status: 'succeeded',
+  finished_at: ms(v.finishedAt),
+  size_bytes: v.sizeBytes,
+  revision: v.revision,
+  total_keys: v.totalKeys,
+  hash: v.hash >>> 0,
+  sha256: v.sha256,
+  verified: 1,
+  keyspace: JSON.stringify(v.keyspace),
+  locations: JSON.stringify(v.locations),
+  error: null,
+});
+
 export class SnapshotStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Kysely<StoreSchema>) {}
 
-  insert(s: NewSnapshot): void {
-    this.db
-      .prepare(
-        `INSERT INTO snapshots (id, cluster_id, status, started_at, member_id, member_name, trigger, triggered_by, file_name)
-         VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(s.id, s.clusterId, s.startedAt, s.memberId, s.memberName, s.trigger, s.triggeredBy, s.fileName);
+  async insert(s: NewSnapshot): Promise<void> {
+    await this.db.insertInto('snapshots').values(newRow(s)).execute();
   }
 
-  /** Insert a record for a verified file found on disk (adoption at start). */
-  insertVerified(s: NewSnapshot, v: VerifiedResult): void {
-    this.db.transaction(() => {
-      this.insert(s);
-      this.succeed(s.id, v);
-    })();
+  /** Insert a record for a verified file found on disk (adoption at start): one statement. */
+  async insertVerified(s: NewSnapshot, v: VerifiedResult): Promise<void> {
+    await this.db
+      .insertInto('snapshots')
+      .values({ ...newRow(s), ...verifiedColumns(v) })
+      .execute();
   }
 
-  succeed(id: string, v: VerifiedResult): void {
-    this.db
-      .prepare(
-        `UPDATE snapshots SET status = 'succeeded', finished_at = ?, size_bytes = ?, revision = ?, total_keys = ?,
-           hash = ?, sha256 = ?, verified = 1, keyspace = ?, locations = ?, error = NULL WHERE id = ?`,
-      )
-      .run(
-        v.finishedAt,
-        v.sizeBytes,
-        v.revision,
-        v.totalKeys,
-        v.hash,
-        v.sha256,
-        JSON.stringify(v.keyspace),
-        JSON.stringify(v.locations),
-        id,
-      );
+  async succeed(id: string, v: VerifiedResult): Promise<void> {
+    await this.db.updateTable('snapshots').set(verifiedColumns(v)).where('id', '=', id).execute();
   }
 
-  setRestoreTest(id: string, test: RestoreTest): void {
-    this.db.prepare('UPDATE snapshots SET restore_test = ? WHERE id = ?').run(JSON.stringify(test), id);
+  async setRestoreTest(id: string, test: RestoreTest): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({ restore_test: JSON.stringify(test) })
+      .where('id', '=', id)
+      .execute();
   }
 
-  /** Restore tests left running by a dashboard that stopped: marked interrupted; returns how many. */
-  interruptRestoreTests(): number {
-    return this.db
-      .prepare(
-        `UPDATE snapshots SET restore_test = json_set(restore_test, '$.state', 'interrupted',
-           '$.reason', 'the dashboard stopped during the restore test')
-         WHERE restore_test IS NOT NULL AND json_extract(restore_test, '$.state') IN ('running', 'queued')`,
-      )
-      .run().changes;
+  /**
+   * Restore tests left running or queued by a dashboard that stopped: marked interrupted; returns the ids. Each row
+   * is changed only while it still holds the test that was read (no transaction: one another writer changed in
+   * between is left as it is).
+   */
+  async interruptRestoreTests(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('snapshots')
+      .select(['id', 'restore_test'])
+      .where((eb) => eb.or(UNDER_WAY.map((state) => eb('restore_test', 'like', restoreStateLike(state)))))
+      .execute();
+    const done: string[] = [];
+    for (const row of rows) {
+      const test = JSON.parse(row.restore_test as string) as RestoreTest;
+      if (!UNDER_WAY.includes(test.state)) continue;
+      const interrupted: RestoreTest = {
+        ...test,
+        state: 'interrupted',
+        reason: 'the dashboard stopped during the restore test',
+      };
+      const result = await this.db
+        .updateTable('snapshots')
+        .set({ restore_test: JSON.stringify(interrupted) })
+        .where('id', '=', row.id)
+        .where('restore_test', '=', row.restore_test)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) done.push(row.id);
+    }
+    return done;
   }
 
-  fail(id: string, error: string, finishedAt: number, sizeBytes: number | null = null): void {
-    this.db
-      .prepare(
-        `UPDATE snapshots SET status = 'failed', finished_at = ?, error = ?, size_bytes = ?, verified = 0 WHERE id = ?`,
-      )
-      .run(finishedAt, error.slice(0, 1000), sizeBytes, id);
+  async fail(id: string, error: string, finishedAt: number, sizeBytes: number | null = null): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({
+        status: 'failed',
+        finished_at: ms(finishedAt),
+        error: error.slice(0, 1000),
+        size_bytes: sizeBytes,
+        verified: 0,
+      })
+      .where('id', '=', id)
+      .execute();
   }
 
-  setLocations(id: string, locations: SnapshotLocation[]): void {
-    this.db.prepare('UPDATE snapshots SET locations = ? WHERE id = ?').run(JSON.stringify(locations), id);
+  async setLocations(id: string, locations: SnapshotLocation[]): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({ locations: JSON.stringify(locations) })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** A warning about the off-site copy on a snapshot that is itself good. */
-  noteError(id: string, error: string | null): void {
-    this.db.prepare('UPDATE snapshots SET error = ? WHERE id = ?').run(error?.slice(0, 1000) ?? null, id);
+  async noteError(id: string, error: string | null): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({ error: error?.slice(0, 1000) ?? null })
+      .where('id', '=', id)
+      .execute();
   }
 
-  markMissing(id: string): void {
-    this.db.prepare('UPDATE snapshots SET missing = 1 WHERE id = ?').run(id);
+  async markMissing(id: string): Promise<void> {
+    await this.db.updateTable('snapshots').set({ missing: 1 }).where('id', '=', id).execute();
   }
 
-  markDeleted(id: string, at: number): void {
-    this.db.prepare(`UPDATE snapshots SET deleted_at = ?, locations = '[]' WHERE id = ?`).run(at, id);
+  async markDeleted(id: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({ deleted_at: ms(at), locations: '[]' })
+      .where('id', '=', id)
+      .execute();
   }
 
-  get(clusterId: string, id: string): StoredSnapshot | null {
-    const row = this.db.prepare('SELECT * FROM snapshots WHERE cluster_id = ? AND id = ?').get(clusterId, id) as
-      Row | undefined;
+  async get(clusterId: string, id: string): Promise<StoredSnapshot | null> {
+    const row = await this.db
+      .selectFrom('snapshots')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? toRecord(row) : null;
   }
 
-  keyspace(clusterId: string, id: string): KeyspacePrefix[] | null {
-    const row = this.db.prepare('SELECT keyspace FROM snapshots WHERE cluster_id = ? AND id = ?').get(clusterId, id) as
-      { keyspace: string | null } | undefined;
+  async keyspace(clusterId: string, id: string): Promise<KeyspacePrefix[] | null> {
+    const row = await this.db
+      .selectFrom('snapshots')
+      .select('keyspace')
+      .where('cluster_id', '=', clusterId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row?.keyspace ? (JSON.parse(row.keyspace) as KeyspacePrefix[]) : null;
   }
 
-  /** Newest first. */
-  list(clusterId: string, limit = 500): StoredSnapshot[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM snapshots WHERE cluster_id = ? ORDER BY started_at DESC, id DESC LIMIT ?')
-        .all(clusterId, limit) as Row[]
-    ).map(toRecord);
+  /** Newest first, at most `limit`. */
+  async list(clusterId: string, limit = 500): Promise<StoredSnapshot[]> {
+    const rows = await this.db
+      .selectFrom('snapshots')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.sort(newestFirst).map(toRecord);
   }
 
-  /** Every record still claiming a file, across clusters: for reconciliation at start. */
-  withFiles(): StoredSnapshot[] {
-    return (
-      this.db
-        .prepare(`SELECT * FROM snapshots WHERE deleted_at IS NULL AND missing = 0 AND status != 'failed'`)
-        .all() as Row[]
-    ).map(toRecord);
+  /** Every record still claiming a file, across clusters: for reconciliation and the manager's cache at start. */
+  async withFiles(): Promise<StoredSnapshot[]> {
+    const rows = await this.db
+      .selectFrom('snapshots')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .where('missing', '=', 0)
+      .where('status', '!=', 'failed')
+      .execute();
+    return rows.sort(newestFirst).map(toRecord);
   }
 
-  /** Read on every status request, alert evaluation and /metrics scrape: prepared once. */
-  private latestVerifiedQuery: Database.Statement | null = null;
-
-  /**
-   * The answer by cluster, kept while the database is unchanged: total_changes() moves with every write on this
-   * connection, data_version with every commit from another one (a second process on the same DATA_DIR is not
-   * expected, but not trusted away). Cheaper than the query it saves, which every status request would make.
-   */
-  private readonly latest = new Map<string, StoredSnapshot | null>();
-  private changesQuery: Database.Statement | null = null;
-  private latestAt: string | null = null;
-
-  latestVerified(clusterId: string): StoredSnapshot | null {
-    this.latestVerifiedQuery ??= this.db.prepare(
-      `SELECT * FROM snapshots WHERE cluster_id = ? AND verified = 1 AND missing = 0 AND deleted_at IS NULL
-       ORDER BY started_at DESC LIMIT 1`,
-    );
-    return this.cached(`verified:${clusterId}`, this.latestVerifiedQuery, clusterId);
+  /** The newest verified snapshot whose file is kept, or null. */
+  async latestVerified(clusterId: string): Promise<StoredSnapshot | null> {
+    const rows = await this.db
+      .selectFrom('snapshots')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .where('verified', '=', 1)
+      .where('missing', '=', 0)
+      .where('deleted_at', 'is', null)
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .execute();
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  private latestRestoreTestedQuery: Database.Statement | null = null;
-
-  /** The newest snapshot whose restore test passed, or null; cached like latestVerified (read on every status). */
-  latestRestoreTested(clusterId: string): StoredSnapshot | null {
-    this.latestRestoreTestedQuery ??= this.db.prepare(
-      `SELECT * FROM snapshots WHERE cluster_id = ? AND restore_test IS NOT NULL
-         AND json_extract(restore_test, '$.state') = 'passed' ORDER BY started_at DESC LIMIT 1`,
-    );
-    return this.cached(`restore-tested:${clusterId}`, this.latestRestoreTestedQuery, clusterId);
-  }
-
-  /** One row by `query`, kept until the database changes. */
-  private cached(key: string, query: Database.Statement, clusterId: string): StoredSnapshot | null {
-    this.changesQuery ??= this.db
-      .prepare("SELECT total_changes() || ':' || data_version FROM pragma_data_version")
-      .pluck();
-    const changes = this.changesQuery.get() as string;
-    if (changes !== this.latestAt) {
-      this.latest.clear();
-      this.latestAt = changes;
+  /** The newest snapshot whose restore test passed (its file kept or not), or null. */
+  async latestRestoreTested(clusterId: string): Promise<StoredSnapshot | null> {
+    const page = 50;
+    for (let offset = 0; ; offset += page) {
+      const rows = await this.db
+        .selectFrom('snapshots')
+        .selectAll()
+        .where('cluster_id', '=', clusterId)
+        .where('restore_test', 'like', restoreStateLike('passed'))
+        .orderBy('started_at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(offset)
+        .limit(page)
+        .execute();
+      const found = rows.map(toRecord).find((s) => s.restoreTest?.state === 'passed');
+      if (found) return found;
+      if (rows.length < page) return null;
     }
-    const known = this.latest.get(key);
-    if (known !== undefined) return known;
-    const row = query.get(clusterId) as Row | undefined;
-    const found = row ? toRecord(row) : null;
-    this.latest.set(key, found);
-    return found;
   }
 }

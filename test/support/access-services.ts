@@ -26,7 +26,7 @@ export function accessServices(
     sessions: new SessionStore(store),
     tokens: new TokenStore(store),
     audit: new AuditLog(store),
-    limiter: new LoginLimiter(),
+    limiter: new LoginLimiter(store),
   };
   const access = new AccessControl({
     settings: {

@@ -1,8 +1,10 @@
 // Runs a store's tests on both engines the dashboard stores into: SQLite (a new file per test) and PostgreSQL (a new
 // database per test, in one real server started for the file on 127.0.0.1 and stopped by its PID).
+import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { openDatabase } from '@/lib/db/database';
 import { openPostgres } from '@/lib/db/postgres';
 import type { StoreSchema } from '@/lib/db/schema';
 import { sqliteStore } from '@/lib/db/sqlite-store';
@@ -15,6 +17,8 @@ export interface StoreEngine {
   readonly db: Kysely<StoreSchema>;
   /** A new connection to the same data: what a restarted dashboard, or another replica, sees. */
   reopen(): Promise<Kysely<StoreSchema>>;
+  /** A second connection to the same data beside the current one (another replica), closed after the test. */
+  connect(): Promise<Kysely<StoreSchema>>;
   /** PostgreSQL only: the server, to stop and start it under a running store. */
   readonly server: PostgresServer | null;
 }
@@ -22,8 +26,12 @@ export interface StoreEngine {
 function sqliteEngine(): StoreEngine {
   const temp = tempDatabasePerTest('store-');
   let db: Kysely<StoreSchema> | undefined;
+  const others: Database.Database[] = [];
   beforeEach(() => {
     db = sqliteStore(temp.db);
+  });
+  afterEach(() => {
+    for (const other of others.splice(0)) other.close();
   });
   return {
     name: 'SQLite',
@@ -34,6 +42,11 @@ function sqliteEngine(): StoreEngine {
     reopen() {
       db = sqliteStore(temp.reopen());
       return Promise.resolve(db);
+    },
+    connect() {
+      const other = openDatabase(temp.file);
+      others.push(other);
+      return Promise.resolve(sqliteStore(other));
     },
     server: null,
   };
@@ -80,6 +93,11 @@ function postgresEngine(port: number): StoreEngine {
       db = (await openPostgres(url, { maxConnections: 4 })).db;
       open.push(db);
       return db;
+    },
+    async connect() {
+      const other = (await openPostgres(url, { maxConnections: 4 })).db;
+      open.push(other);
+      return other;
     },
     get server() {
       return server ?? null;

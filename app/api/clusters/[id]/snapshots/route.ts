@@ -12,7 +12,7 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const app = dashboard();
   const who = await app.access.requireRole(req, 'viewer');
-  return json(listSnapshots(app, id, who));
+  return json(await listSnapshots(app, id, who));
 });
 
 export const POST = handleRoute(async (req: Request, ctx: Ctx) => {

@@ -11,7 +11,7 @@ export const GET = handleRoute(async (req: Request, ctx: Ctx) => {
   const { id, sid } = await ctx.params;
   const app = dashboard();
   const who = await app.access.requireRole(req, 'viewer');
-  return json(snapshotDetail(app, id, sid, who));
+  return json(await snapshotDetail(app, id, sid, who));
 });
 
 export const DELETE = handleRoute(async (req: Request, ctx: Ctx) => {

@@ -157,17 +157,23 @@ export class WriteQueue<T> {
   private dropOldest(): void {
     const bound = this.opts.bound;
     if (bound?.drop !== 'oldest' || this.counted <= bound.max) return;
-    let excess = this.counted - bound.max;
-    const before = excess;
+    const excess = this.counted - bound.max;
+    let n = 0;
     for (const segment of this.segments) {
-      if (excess === 0) break;
-      segment.items = segment.items.filter((item) => {
-        if (excess === 0 || !this.counts(item)) return true;
-        excess--;
-        return false;
-      });
+      const items = segment.items;
+      // Runs of counted items are cut out whole: usually one run at the head.
+      for (let i = 0; n < excess && i < items.length;) {
+        let end = i;
+        while (end < items.length && n + (end - i) < excess && this.counts(items[end]!)) end++;
+        if (end === i) {
+          i++;
+          continue;
+        }
+        items.splice(i, end - i);
+        n += end - i;
+      }
+      if (n === excess) break;
     }
-    const n = before - excess;
     this.waitingCount -= n;
     this.counted -= n;
     this.countDropped(n);

@@ -9,8 +9,8 @@ export interface WriteQueueOptions<T> {
   unit: string;
   /**
    * Writes a batch of the oldest items; a rejection (the database refuses it) keeps the batch, in place, for the
-   * retry. Resolves with how many of the batch, from its head, it is done with when not all of them: the rest are
-   * written next, at once.
+   * retry. Resolves with how many of the batch, from its head, it is done with when not all of them (at least 1): the
+   * rest are written next, at once.
    */
   write: (batch: T[]) => Promise<number | void>;
   /** How many of the oldest waiting items (never none, never past a task) go in the next write: at least 1. */
@@ -34,17 +34,12 @@ export interface WriteBound<T> {
 /** Whether the queue's writes are taken; when not, since when (epoch ms) and why (the error's first line). */
 export type WriteAvailability = { ok: true } | { ok: false; since: number; reason: string };
 
-export const DEFAULT_RETRY_MS = { first: 500, max: 30_000 } as const;
+const DEFAULT_RETRY_MS = { first: 500, max: 30_000 } as const;
 
-/** Work that must not interleave with the writes: run after the items queued before it, before those after. */
-interface Task {
-  run: () => Promise<void>;
-}
-
-/** Items queued one after another, then (perhaps) a task that waits for them. */
+/** Items queued one after another, then (perhaps) a task that must not interleave with the writes: run after them. */
 interface Segment<T> {
   items: T[];
-  task: Task | null;
+  task: (() => Promise<void>) | null;
 }
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
@@ -98,8 +93,8 @@ export class WriteQueue<T> {
         }
       };
       const last = this.segments.at(-1);
-      if (last && last.task === null) last.task = { run };
-      else this.segments.push({ items: [], task: { run } });
+      if (last && last.task === null) last.task = run;
+      else this.segments.push({ items: [], task: run });
       this.drainSoon();
     });
   }
@@ -203,7 +198,7 @@ export class WriteQueue<T> {
         if (!head) break;
         if (head.items.length === 0) {
           this.segments.shift();
-          if (head.task) await head.task.run();
+          if (head.task) await head.task();
           continue;
         }
         const n = Math.max(1, Math.min(head.items.length, this.opts.batchSize(head.items)));

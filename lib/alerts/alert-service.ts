@@ -59,6 +59,8 @@ export interface AlertServiceDeps {
 
 /** How long an evaluation waits for a history read before judging on the last values read. */
 const HISTORY_READ_WAIT_MS = 1000;
+/** What fromHistory's bounded read answers when the history did not. */
+const UNREAD = Symbol('unread');
 
 export class AlertService {
   private readonly trackers = new Map<string, AlertTracker>();
@@ -188,31 +190,29 @@ export class AlertService {
    * last value read stands: the rules judged on what the collectors see go on firing and resolving.
    */
   private async fromHistory<T>(read: () => Promise<T>, fallback: T): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // A database that does not answer (PostgreSQL unreachable, each connection attempt waiting out its timeout)
-      // must not hold up the rules that judge the live data: past this, the last values read stand.
-      const slow = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${HISTORY_READ_WAIT_MS} ms`)),
-          HISTORY_READ_WAIT_MS,
-        );
-      });
-      const value = await Promise.race([read(), slow]);
-      if (this.historyReadFailing) console.error('alerts: reading the history again');
-      this.historyReadFailing = false;
-      return value;
-    } catch (err) {
+    let why = `no answer within ${HISTORY_READ_WAIT_MS} ms`;
+    // A database that does not answer (PostgreSQL unreachable, each connection attempt waiting out its timeout)
+    // must not hold up the rules that judge the live data: past the wait, the last values read stand.
+    const value = await boundedRead<T | typeof UNREAD>(
+      read().catch((err: unknown) => {
+        why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+        throw err;
+      }),
+      UNREAD,
+      HISTORY_READ_WAIT_MS,
+    );
+    if (value === UNREAD) {
       if (!this.historyReadFailing) {
         console.error(
-          `alerts: cannot read the history (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); leader changes and DB growth are judged on the last values read`,
+          `alerts: cannot read the history (${why}); leader changes and DB growth are judged on the last values read`,
         );
       }
       this.historyReadFailing = true;
       return fallback;
-    } finally {
-      clearTimeout(timer);
     }
+    if (this.historyReadFailing) console.error('alerts: reading the history again');
+    this.historyReadFailing = false;
+    return value;
   }
 
   private async evaluate(cluster: ClusterConfig, now: number): Promise<void> {

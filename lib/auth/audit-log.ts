@@ -2,6 +2,7 @@
 import 'server-only';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AuditLogTable, StoreSchema } from '@/lib/db/schema';
+import { WriteQueue } from '@/lib/db/write-queue';
 import { isRole, type Role } from './roles';
 
 export const AUDIT_METHODS = ['password', 'session', 'token', 'proxy', 'anonymous', 'none'] as const;
@@ -150,7 +151,6 @@ interface Folded {
 const WRITE_BATCH = 500;
 /** Entries held while the database refuses writes; past this the newest are counted as lost, and the count written. */
 export const MAX_PENDING = 10_000;
-const RETRY_MS = { first: 500, max: 30_000 };
 
 function toRow(entry: AuditAppend): Insertable<AuditLogTable> {
   return {
@@ -167,21 +167,13 @@ function toRow(entry: AuditAppend): Insertable<AuditLogTable> {
   };
 }
 
-const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
-
 /**
  * The audit log over the dashboard's store (SQLite or PostgreSQL). `append` is synchronous for its callers: it checks
  * the entry, then the entry is written in order a moment later. When the database refuses writes (PostgreSQL down),
  * entries are held in memory, in order, and written when it answers again; readers (`query`, `flush`) get the error.
  */
 export class AuditLog {
-  private readonly pending: AuditAppend[] = [];
-  private draining = false;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private retryMs = RETRY_MS.first;
-  private failingSince: number | null = null;
-  private lost = 0;
-  private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  private readonly queue: WriteQueue<AuditAppend>;
   /** When the current refusal window began (the `at` of its first refusal), or null with no window open. */
   private windowStart: number | null = null;
   private windowWritten = 0;
@@ -196,6 +188,16 @@ export class AuditLog {
     opts: { maxPending?: number } = {},
   ) {
     this.maxPending = opts.maxPending ?? MAX_PENDING;
+    this.queue = new WriteQueue({
+      name: 'audit log',
+      unit: 'entries',
+      write: async (batch) => {
+        await this.db.insertInto('audit_log').values(batch.map(toRow)).execute();
+      },
+      batchSize: (waiting) => Math.min(waiting.length, WRITE_BATCH),
+      // Past the bound the newest are counted, not kept, and the count is written as a row once there is room.
+      bound: { max: this.maxPending, drop: 'newest', notice: (lost) => this.lostEntry(lost) },
+    });
   }
 
   /** Whether a refusal is written now; false when it was counted for the window instead. */
@@ -284,55 +286,11 @@ export class AuditLog {
   }
 
   private insert(entry: AuditAppend): void {
-    if (this.pending.length >= this.maxPending) this.lost++;
-    else this.pending.push(entry);
-    this.drainSoon();
-  }
-
-  private drainSoon(): void {
-    if (this.draining || this.retryTimer) return;
-    this.draining = true;
-    queueMicrotask(() => void this.drain());
-  }
-
-  /** Writes what is pending, in order, batch by batch; on a refusal keeps it and tries again later. */
-  private async drain(): Promise<void> {
-    try {
-      while (this.pending.length > 0 || this.lost > 0) {
-        if (this.lost > 0 && this.pending.length < this.maxPending) this.pending.push(this.lostEntry());
-        const batch = this.pending.slice(0, WRITE_BATCH);
-        await this.db.insertInto('audit_log').values(batch.map(toRow)).execute();
-        this.pending.splice(0, batch.length);
-        if (this.failingSince !== null) {
-          console.error(`audit log: writing again after ${Math.round((Date.now() - this.failingSince) / 1000)} s`);
-          this.failingSince = null;
-          this.retryMs = RETRY_MS.first;
-        }
-      }
-      this.settle(null);
-    } catch (err) {
-      if (this.failingSince === null) {
-        this.failingSince = Date.now();
-        console.error(
-          `audit log: cannot write to the database (${firstLine(err)}); ${this.pending.length} entries held in memory and retried`,
-        );
-      }
-      this.settle(err);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.drainSoon();
-      }, this.retryMs);
-      this.retryTimer.unref();
-      this.retryMs = Math.min(this.retryMs * 2, RETRY_MS.max);
-    } finally {
-      this.draining = false;
-    }
+    this.queue.enqueue(entry);
   }
 
   /** The row that says how many entries could not be kept while the database refused writes. */
-  private lostEntry(): AuditAppend {
-    const lost = this.lost;
-    this.lost = 0;
+  private lostEntry(lost: number): AuditAppend {
     return {
       at: Date.now(),
       actor: 'dashboard',
@@ -348,34 +306,17 @@ export class AuditLog {
     };
   }
 
-  private settle(err: unknown): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) {
-      if (err === null) w.resolve();
-      else w.reject(err);
-    }
-  }
-
   /** Resolves once everything appended so far is stored; rejects with the database's error if a write fails. */
   flush(): Promise<void> {
     // Counted refusals are part of what a reader asks for.
     this.writeFolded();
-    if (this.pending.length === 0 && this.lost === 0 && !this.draining) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      if (this.retryTimer) {
-        // A reader does not wait out the back-off: it tries now, and hears the answer.
-        clearTimeout(this.retryTimer);
-        this.retryTimer = null;
-      }
-      this.drainSoon();
-    });
+    // A reader does not wait out the back-off: it tries now, and hears the answer.
+    return this.queue.flush();
   }
 
   /** Entries held in memory, not yet stored. */
   get pendingCount(): number {
-    return this.pending.length;
+    return this.queue.size;
   }
 
   /** Entries matching every given filter, newest first, at most `limit` (clamped to 1…1000). */

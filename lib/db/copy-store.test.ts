@@ -207,6 +207,51 @@ async function dashboardFile(): Promise<void> {
       },
     ])
     .execute();
+  await db
+    .insertInto('snapshots')
+    .values([
+      {
+        id: 'snap-1',
+        cluster_id: 'prod-eu',
+        status: 'succeeded',
+        started_at: NOW,
+        finished_at: NOW + 1500,
+        member_id: '8e9e05c52164694d',
+        member_name: 'etcd-8e',
+        trigger: 'schedule',
+        triggered_by: 'schedule',
+        file_name: 'prod-eu-1.db',
+        size_bytes: 2 ** 33,
+        revision: 123_456,
+        total_keys: 1042,
+        hash: 2 ** 32 - 1,
+        sha256: 'a'.repeat(64),
+        verified: 1,
+        missing: 0,
+        locations: '[{"kind":"file"}]',
+        keyspace: '[]',
+        restore_test: '{"state":"passed"}',
+      },
+      {
+        id: 'snap-2',
+        cluster_id: 'prod-eu',
+        status: 'failed',
+        started_at: NOW + 1,
+        trigger: 'manual',
+        triggered_by: 'alice',
+        file_name: 'prod-eu-2.db',
+        verified: 0,
+        missing: 0,
+        locations: '[]',
+        error: 'no healthy member',
+      },
+    ])
+    .execute();
+  await db.insertInto('login_failures').values({ key: 'user:alice', window_start: NOW, failures: 3 }).execute();
+  await db
+    .insertInto('leases')
+    .values({ name: 'leader', holder: 'host-1-abc', generation: 4, expires_at: NOW })
+    .execute();
   await db.destroy();
 }
 
@@ -398,19 +443,20 @@ describe('copyToPostgres', () => {
     }
   });
 
-  it('refuses a file with rows in a table PostgreSQL has no table for yet', async () => {
+  it('leaves the leases behind: who leads is settled anew on PostgreSQL', async () => {
     await dashboardFile();
-    const conn = new Database(file);
-    conn
-      .prepare(
-        "INSERT INTO snapshots (id, cluster_id, status, started_at, trigger, triggered_by, file_name) VALUES ('s1', 'prod-eu', 'succeeded', 1, 'manual', 'alice', 'f.db')",
-      )
-      .run();
-    conn.close();
     const url = await emptyDatabase();
-    await expect(copyToPostgres({ from: file, to: url })).rejects.toThrow(
-      `${file}: table snapshots has 1 rows that cannot be copied: ${NOT_COPIED.snapshots}`,
-    );
+    await copyToPostgres({ from: file, to: url });
+    const target = await openPostgres(url, { maxConnections: 1 });
+    try {
+      expect(await target.db.selectFrom('leases').selectAll().execute()).toEqual([]);
+      expect(await target.db.selectFrom('snapshots').select('id').orderBy('id').execute()).toEqual([
+        { id: 'snap-1' },
+        { id: 'snap-2' },
+      ]);
+    } finally {
+      await target.close();
+    }
   });
 });
 
@@ -419,8 +465,8 @@ describe('the copy list', () => {
     openDatabase(file).close();
     const listed = new Set<string>([...COPIED_TABLES, ...Object.keys(NOT_COPIED)]);
     expect(sqliteTables(file).filter((t) => !listed.has(t))).toEqual([]);
-    // And at compile time: a table added to StoreSchema and not to COPIED_TABLES fails the type check.
-    expectTypeOf<Exclude<keyof StoreSchema, (typeof COPIED_TABLES)[number]>>().toEqualTypeOf<never>();
+    // And at compile time: a table added to StoreSchema and not to COPIED_TABLES (or left behind) fails the type check.
+    expectTypeOf<Exclude<keyof StoreSchema, (typeof COPIED_TABLES)[number] | 'leases'>>().toEqualTypeOf<never>();
   });
 
   it('puts every table after the tables it references', () => {

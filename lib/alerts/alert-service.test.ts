@@ -195,3 +195,44 @@ describe('AlertService: what an evaluation stores and notifies', () => {
     expect(history.map((a) => [a.id, a.resolvedAt]).sort()).toEqual(open.map((id) => [id, T0 + 6 * S]));
   });
 });
+
+describe('AlertService on replicas: only the leader judges, stores and notifies', () => {
+  it('a replica that does not lead shows what the leader stored and sends nothing; taking over, it resolves them once', async () => {
+    obs = twoDown(T0);
+    const leader = service();
+    const follower = service();
+    await leader.evaluateAll(T0);
+    const fired = firingIds(leader, T0);
+    expect(fired).toHaveLength(3);
+    await request(1);
+
+    await follower.follow();
+    // The same alerts, under the leader's ids, and since when the leader saw them fire.
+    expect(firingIds(follower, T0)).toEqual(fired);
+    expect(follower.active(undefined, T0).map((a) => a.since)).toEqual(
+      leader.active(undefined, T0).map((a) => a.since),
+    );
+
+    // The leader resolves one (etcd-4 is back): the follower's next read shows it gone.
+    obs = { ...allUp(T0 + S), members: twoDown(T0 + S).members.map((m, i) => (i === 4 ? allUp(T0).members[4]! : m)) };
+    await leader.evaluateAll(T0 + S);
+    await request(2);
+    await follower.follow();
+    expect(firingIds(follower, T0 + S)).toEqual(firingIds(leader, T0 + S));
+    expect(firingIds(follower, T0 + S).length).toBeLessThan(fired.length);
+    expect(firingIds(follower, T0 + S).length).toBeGreaterThan(0);
+
+    // The leader dies; the follower takes over, judges with all members up and resolves the rest, each notified once.
+    leader.stop();
+    obs = allUp(T0 + 2 * S);
+    await follower.restoreAll();
+    await follower.evaluateAll(T0 + 2 * S);
+    const resolved = await request(3);
+    expect(resolved.map((a) => a.state)).toEqual(resolved.map(() => 'resolved'));
+    expect(resolved.map((a) => a.id).sort()).toEqual(firingIds(leader, T0 + S));
+    expect(await store.open(clusterId())).toEqual([]);
+    // Nothing fired a second time: three requests in all (fired; one resolved; the rest resolved).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(receiver.requests).toHaveLength(3);
+  });
+});

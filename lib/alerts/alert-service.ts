@@ -55,6 +55,11 @@ export interface AlertServiceDeps {
   dashboardUrl: string | null;
   /** The newest consistency check of a cluster, or null. */
   consistency?: (clusterId: string) => Promise<ConsistencyCheck | null>;
+  /**
+   * Whether this replica leads: only the leader judges, stores and notifies; another shows the alerts the leader
+   * stored (firing ones: pending alerts live in the leader's memory only). Always, by default.
+   */
+  leading?: () => boolean;
 }
 
 /** How long an evaluation waits for a history read before judging on the last values read. */
@@ -101,7 +106,8 @@ export class AlertService {
     // One evaluation at a time: the next is timed from the end of the last.
     const run = async () => {
       try {
-        await this.evaluateAll(Date.now());
+        if (this.deps.leading?.() ?? true) await this.evaluateAll(Date.now());
+        else await this.follow();
       } catch (err) {
         console.error(`alerts: evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -122,6 +128,18 @@ export class AlertService {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.dispatchers.values()) d.stop();
+  }
+
+  /**
+   * Shows what the leader stored, in one read of every cluster's open alerts; a read that fails or is slow leaves the
+   * last one shown. The clusters count as not read back, so that taking over as leader reads them again first.
+   */
+  async follow(): Promise<void> {
+    this.restored.clear();
+    const open = await boundedRead(this.deps.store.openEverywhere(), null);
+    if (!open) return;
+    for (const [clusterId, tracker] of this.trackers)
+      tracker.replaceWith(open.filter((a) => a.clusterId === clusterId));
   }
 
   /** Evaluates every cluster, one after another in the configured order. */
@@ -149,7 +167,10 @@ export class AlertService {
     try {
       const open = await this.deps.store.open(clusterId);
       this.storeAnswered();
-      for (const a of open) tracker.restore(a);
+      tracker.replaceWith(open);
+      // Stored as firing is notified as firing (the alert was stored first, then notified): not again, and its
+      // resolved notice is owed.
+      this.dispatchers.get(clusterId)?.alreadyNotified(open.filter((a) => a.firingSince !== null).map((a) => a.id));
       this.restored.add(clusterId);
       return true;
     } catch (err) {

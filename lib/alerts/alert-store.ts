@@ -102,6 +102,17 @@ export class AlertStore {
     return byTime(rows, (r) => r.firing_since, false).map(toAlert);
   }
 
+  /** Every cluster's open alerts in one read, oldest firing first: what a replica that does not lead shows. */
+  async openEverywhere(): Promise<StoredAlert[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('resolved_at', 'is', null)
+      .orderBy('firing_since', 'asc')
+      .execute();
+    return byTime(rows, (r) => r.firing_since, false).map(toAlert);
+  }
+
   /** Resolved at or after `since`, newest first, at most 500: read on every /api/alerts request. */
   async resolvedSince(since: number): Promise<StoredAlert[]> {
     const rows = await this.newest(

@@ -48,6 +48,12 @@ export class AlertTracker {
     this.active.set(alert.key, alert);
   }
 
+  /** The alerts as the store has them now: what another replica (the leader) has raised and resolved. */
+  replaceWith(alerts: readonly TrackedAlert[]): void {
+    this.active.clear();
+    for (const a of alerts) this.active.set(a.key, a);
+  }
+
   current(): TrackedAlert[] {
     return [...this.active.values()];
   }

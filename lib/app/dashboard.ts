@@ -174,6 +174,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     store: new AlertStore(store),
     dashboardUrl: config.dashboardUrl,
     consistency: (id) => consistency.latest(id),
+    leading: () => leadership.isLeader(),
   });
   const clusters = new ClusterReads({
     clusters: config.clusters,

@@ -22,6 +22,7 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
   let time = T0;
   const clock = () => time;
   let first: Kysely<StoreSchema>;
+  let second: Kysely<StoreSchema>;
   let a: LeaseStore;
   let b: LeaseStore;
 
@@ -29,7 +30,8 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
     time = T0;
     first = engine.db;
     a = new LeaseStore(first, clock);
-    b = new LeaseStore(await secondConnection(engine), clock);
+    second = await secondConnection(engine);
+    b = new LeaseStore(second, clock);
   });
 
   it('is held by one replica at a time; the other takes it over once it expired, with the next generation', async () => {
@@ -197,16 +199,18 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       });
       await until(() => fenced, Boolean, 5000);
       time = T0 + TTL; // a's lease has expired; b tries to take over on its own connection
-      const takeover = b.tryAcquire('leader', 'replica-b', TTL).then((r) => {
-        order.push('takeover');
+      // What the database holds when the takeover is answered: the fenced write, committed before the lease moved.
+      const takeover = b.tryAcquire('leader', 'replica-b', TTL).then(async (r) => {
+        const row = await second.selectFrom('meta').select('key').where('key', '=', 'fenced').executeTakeFirst();
+        order.push(row ? 'takeover after the work committed' : 'takeover before the work committed');
         return r;
       });
       await new Promise((r) => setTimeout(r, 300));
       expect(order).toEqual([]);
       finish();
-      await work.then(() => order.push('work committed'));
+      await work;
       expect(await takeover).toMatchObject({ held: true, generation: 2 });
-      expect(order).toEqual(['work committed', 'takeover']);
+      expect(order).toEqual(['takeover after the work committed']);
     });
 
     it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {

@@ -139,6 +139,17 @@ export class NotificationDispatcher {
   }
 
   /** Queues a state change for every receiver: a new firing, or the resolve of one they were sent. Never throws. */
+  /**
+   * Alerts another process already notified as firing (this dashboard before a restart, or the leader before this
+   * replica took over): their resolved notice is sent, and their firing one is not sent again before a repeat is due.
+   */
+  alreadyNotified(alertIds: readonly string[]): void {
+    const now = this.now();
+    for (const q of this.queues) {
+      for (const id of alertIds) if (!q.known.has(id)) q.known.set(id, { queuedAt: now, seenAt: now });
+    }
+  }
+
   notify(alert: AlertNotification): void {
     for (const q of this.queues) this.guarded(q, alert, () => this.offer(q, alert));
   }

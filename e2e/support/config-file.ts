@@ -14,6 +14,8 @@ export interface ClusterEntry {
   metricsUrls?: Record<string, string>;
   /** The cluster's `alerts` section (receivers, thresholds) as written in the file. */
   alerts?: Record<string, unknown>;
+  /** The cluster's `snapshots` section (schedule, retention, offsite) as written in the file. */
+  snapshots?: Record<string, unknown>;
 }
 
 /** The config file's `auth` section as an operator writes it (users with scrypt hashes, proxy, anonymous). */
@@ -32,6 +34,7 @@ export function writeDashboardConfig(file: string, entries: ClusterEntry[], auth
         tls: { ca: rel(e.cluster.caCert), cert: rel(e.cluster.clientCert), key: rel(e.cluster.clientKey) },
         ...(e.metricsUrls ? { metricsUrls: e.metricsUrls } : {}),
         ...(e.alerts ? { alerts: e.alerts } : {}),
+        ...(e.snapshots ? { snapshots: e.snapshots } : {}),
       })),
     }),
   );

@@ -42,6 +42,7 @@ describe('readiness', () => {
       'database',
       'first-poll',
       'maintenance',
+      'leader',
       'restore-tests',
     ]);
     expect(JSON.stringify(after)).not.toContain(dir);

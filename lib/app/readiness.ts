@@ -17,7 +17,7 @@ export interface Readiness {
 }
 
 export async function readiness(
-  app: Pick<Dashboard, 'store' | 'config' | 'collectors' | 'maintenance' | 'restoreTests'>,
+  app: Pick<Dashboard, 'store' | 'config' | 'collectors' | 'maintenance' | 'restoreTests' | 'leadership'>,
 ): Promise<Readiness> {
   const checks: ReadinessCheck[] = [
     { name: 'config', ok: true, detail: `${app.config.clusters.length} cluster(s) configured` },
@@ -37,6 +37,16 @@ export async function readiness(
     name: 'maintenance',
     ok: true,
     detail: runs.length > 0 ? `run in progress (${runs.join('; ')})` : 'no maintenance run in progress',
+  });
+  const generation = app.leadership.generation();
+  checks.push({
+    name: 'leader',
+    ok: true,
+    // Another replica leading is as it should be: this one serves the UI and the API all the same.
+    detail:
+      generation === null
+        ? `replica ${app.leadership.replicaId} does not lead (another replica runs the scheduled work)`
+        : `replica ${app.leadership.replicaId} leads (generation ${generation})`,
   });
   const testing = app.restoreTests.running();
   checks.push({

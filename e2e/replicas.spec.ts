@@ -1,0 +1,229 @@
+// Three dashboard replicas on one PostgreSQL (Debian's 15) behind nginx (Debian's 1.22), as a platform team runs them:
+// a session made through one replica is valid on every one; exactly one replica leads, and it alone takes the
+// scheduled snapshots and sends the notifications; SIGKILLed, another takes over within 10 s while the status read
+// through nginx keeps answering with fresh data; no snapshot tick is taken twice and no alert is notified twice.
+import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import { chmodSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
+import type { LocalCluster } from '../scripts/lib/local-cluster';
+import { ensureNginx } from '../scripts/lib/monitoring-tools';
+import { postgresTestParent, startPostgres, type PostgresServer } from '../scripts/lib/postgres';
+import { startReceiver, type TestReceiver } from '../test/support/test-receiver';
+import { writeDashboardConfig } from './support/config-file';
+import { E2E_ROOT } from './support/e2e-env';
+import { startNginx } from './support/load-balancer';
+import { freshCluster } from './support/local-stack';
+import type { Daemon } from './support/monitoring-stack';
+
+const ROOT = path.join(E2E_ROOT, 'replicas');
+const PG_PORT = 25945;
+const NGINX_PORT = 3340;
+const REPLICA_PORTS = [3341, 3342, 3343];
+const CLUSTER_ID = 'ha';
+const ADMIN_PASSWORD = 'replicas-admin-password';
+
+let cluster: LocalCluster;
+let postgres: PostgresServer;
+let databaseUrl: string;
+let hook: TestReceiver;
+let nginx: Daemon;
+let config: string;
+const replicas = new Map<number, DashboardProcess>();
+
+interface Readiness {
+  checks: Array<{ name: string; ok: boolean; detail: string }>;
+}
+interface SnapshotRecord {
+  id: string;
+  trigger: string;
+  status: string;
+  startedAt: string;
+  error: string | null;
+}
+interface Hook {
+  alerts: Array<{ id: string; rule: string; state: string; memberName: string | null }>;
+}
+
+function startReplica(port: number): Promise<DashboardProcess> {
+  return startDashboard({
+    port,
+    env: {
+      ETCD_DASHBOARD_CONFIG: config,
+      DATABASE_URL: databaseUrl,
+      DASHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      DASHBOARD_ANONYMOUS: 'viewer',
+    },
+    dataDir: path.join(ROOT, `data-${port}`),
+    logFile: path.join(ROOT, `replica-${port}.log`),
+    timeoutMs: 60_000,
+  });
+}
+
+/** Which live replica leads, as each says in /readyz; null while none (or more than one) does. */
+async function leader(): Promise<number | null> {
+  const leading: number[] = [];
+  for (const [port] of replicas) {
+    try {
+      const r = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as Readiness;
+      if (r.checks.some((c) => c.name === 'leader' && / leads \(generation \d+\)$/.test(c.detail))) leading.push(port);
+    } catch {
+      // killed, or not answering: not a leader
+    }
+  }
+  return leading.length === 1 ? (leading[0] as number) : null;
+}
+
+async function scheduledSnapshots(api: APIRequestContext): Promise<SnapshotRecord[]> {
+  const res = await api.get(`/api/clusters/${CLUSTER_ID}/snapshots`);
+  expect(res.status()).toBe(200);
+  const { snapshots } = (await res.json()) as { snapshots: SnapshotRecord[] };
+  return snapshots.filter((s) => s.trigger === 'schedule');
+}
+
+/** Each replica's notifications of `rule`, as the webhook received them: [state, memberName]. */
+function notified(rule: string): string[] {
+  return hook.requests.flatMap((r) =>
+    (r.body as Hook).alerts.filter((a) => a.rule === rule).map((a) => `${a.state} ${a.memberName ?? ''}`),
+  );
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(240_000);
+  const nginxBinary = ensureNginx();
+  cluster = freshCluster(ROOT, { basePort: 25960, name: 'ha' });
+  hook = await startReceiver();
+  const [pgServer] = await Promise.all([
+    startPostgres({ parent: postgresTestParent(), port: PG_PORT }),
+    cluster.start(),
+  ]);
+  postgres = pgServer;
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE dashboard');
+  await admin.end();
+  databaseUrl = postgres.url.replace(/\/postgres$/, '/dashboard');
+  config = writeDashboardConfig(path.join(ROOT, 'dashboard.yaml'), [
+    {
+      id: CLUSTER_ID,
+      name: 'Replicated dashboard',
+      cluster: cluster.state,
+      // Every four seconds (croner's six-field form): each tick must be taken once, by the leader.
+      snapshots: { schedule: '*/4 * * * * *', retention: { keepLast: 50 } },
+      alerts: {
+        thresholds: { forSeconds: { member_down: 0, quorum_at_risk: 0 } },
+        receivers: [{ type: 'webhook', name: 'on-call', url: `${hook.origin}/hooks/etcd` }],
+      },
+    },
+  ]);
+  // One replica first, so that it migrates the database and leads; then the other two.
+  replicas.set(REPLICA_PORTS[0]!, await startReplica(REPLICA_PORTS[0]!));
+  for (const [port, proc] of await Promise.all(
+    REPLICA_PORTS.slice(1).map(async (p) => [p, await startReplica(p)] as const),
+  )) {
+    replicas.set(port, proc);
+  }
+  const nginxRoot = path.join(ROOT, 'nginx');
+  mkdirSync(nginxRoot, { recursive: true });
+  chmodSync(nginxRoot, 0o755);
+  nginx = await startNginx(nginxBinary, { root: nginxRoot, port: NGINX_PORT, replicas: REPLICA_PORTS });
+});
+
+test.afterAll(async () => {
+  await nginx?.stop();
+  await Promise.all([...replicas.values()].map((r) => r.stop()));
+  await hook?.close();
+  await postgres?.destroy();
+  await cluster?.stop();
+});
+
+test('a session made through one replica is valid on every replica; exactly one leads', async () => {
+  const viaNginx = await request.newContext({ baseURL: nginx.url });
+  try {
+    const login = await viaNginx.post('/api/auth/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
+    expect(login.status()).toBe(200);
+    const cookie = (login.headers()['set-cookie'] ?? '').split(';')[0] ?? '';
+    expect(cookie).toMatch(/=/);
+    for (const port of REPLICA_PORTS) {
+      const me = await fetch(`http://127.0.0.1:${port}/api/auth/me`, { headers: { cookie } });
+      expect(me.status, `replica ${port}`).toBe(200);
+      expect(await me.json(), `replica ${port}`).toMatchObject({ actor: 'admin', role: 'admin', method: 'session' });
+    }
+    // Signed out through nginx (whichever replica answers): refused by every replica at once.
+    expect((await viaNginx.post('/api/auth/logout', { headers: { cookie } })).status()).toBeLessThan(300);
+    for (const port of REPLICA_PORTS) {
+      const me = await fetch(`http://127.0.0.1:${port}/api/auth/me`, { headers: { cookie } });
+      // Anonymous viewing is on: the cookie now counts for nothing, and the request is anonymous.
+      expect(await me.json(), `replica ${port} after sign-out`).toMatchObject({ actor: 'anonymous' });
+    }
+  } finally {
+    await viaNginx.dispose();
+  }
+  await expect.poll(leader, { timeout: 15_000 }).not.toBeNull();
+});
+
+test('SIGKILL the leader with an alert firing: another leads within 10 s, the status through nginx stays fresh, nothing is taken or notified twice', async () => {
+  test.setTimeout(180_000);
+  const api = await request.newContext({ baseURL: nginx.url });
+  try {
+    // The schedule runs on the leader alone: one snapshot per tick.
+    await expect
+      .poll(async () => (await scheduledSnapshots(api)).length, { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(2);
+
+    // A member stops: member_down fires and is notified once.
+    await cluster.stopMember(2);
+    const memberName = cluster.state.members[2]!.name;
+    await expect.poll(() => notified('member_down'), { timeout: 30_000 }).toEqual([`firing ${memberName}`]);
+
+    const first = await leader();
+    expect(first).not.toBeNull();
+    const killedAt = Date.now();
+    await replicas.get(first!)!.stop('SIGKILL');
+    replicas.delete(first!);
+
+    // The status the NOC wall polls, through nginx, every 250 ms: always answered, never stale.
+    const statuses: string[] = [];
+    let polling = true;
+    const noc = (async () => {
+      while (polling) {
+        const res = await fetch(`${nginx.url}/api/clusters/${CLUSTER_ID}/status`);
+        const body = (await res.json()) as { stale?: boolean };
+        statuses.push(`${res.status}${body.stale === false ? '' : ' stale'}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+
+    await expect.poll(leader, { timeout: 10_000, intervals: [250] }).not.toBeNull();
+    const second = await leader();
+    expect(second).not.toBe(first);
+    const tookOverInMs = Date.now() - killedAt;
+    console.log(`replicas: replica ${second} leads ${tookOverInMs} ms after replica ${first} was killed`);
+    expect(tookOverInMs).toBeLessThanOrEqual(10_000);
+
+    // The new leader goes on with the schedule.
+    const before = (await scheduledSnapshots(api)).length;
+    await expect.poll(async () => (await scheduledSnapshots(api)).length, { timeout: 20_000 }).toBeGreaterThan(before);
+
+    // The member comes back: the new leader sends the resolve, once, and never the firing notice again.
+    cluster.startMember(2);
+    await expect
+      .poll(() => notified('member_down'), { timeout: 30_000 })
+      .toEqual([`firing ${memberName}`, `resolved ${memberName}`]);
+
+    polling = false;
+    await noc;
+    expect(statuses.length).toBeGreaterThan(10);
+    expect(
+      statuses.filter((s) => s !== '200'),
+      statuses.join(', '),
+    ).toEqual([]);
+
+    // Every tick of the schedule once: no two scheduled snapshots started within the same four seconds.
+    const starts = (await scheduledSnapshots(api)).map((s) => Math.floor(Date.parse(s.startedAt) / 4000)).sort();
+    expect(new Set(starts).size).toBe(starts.length);
+  } finally {
+    await api.dispose();
+  }
+});

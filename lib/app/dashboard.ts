@@ -267,12 +267,25 @@ function startHousekeeping(app: Dashboard): void {
 const KEY = Symbol.for('etcd-dashboard.runtime');
 type Holder = { [KEY]?: Dashboard };
 
+/** How often a replica on PostgreSQL reads the newest snapshots back (another replica may have taken one). */
+const SNAPSHOT_RELOAD_MS = 30_000;
+
 /** Starts what runs by itself: the collectors, alert evaluations, consistency checks and housekeeping. */
 function startServices(app: Dashboard): void {
   for (const c of app.collectors.values()) c.start();
   app.alerts.start();
   app.consistency.start();
   startHousekeeping(app);
+  if (app.store.engine === 'postgresql') {
+    // The newest verified and restore-tested snapshots are answered from memory; what other replicas recorded is
+    // read in every 30 s (one process on SQLite records every snapshot itself).
+    const reload = () => {
+      void logged('reading the snapshot records back', () => app.snapshots.load()).finally(() =>
+        setTimeout(reload, SNAPSHOT_RELOAD_MS).unref(),
+      );
+    };
+    setTimeout(reload, SNAPSHOT_RELOAD_MS).unref();
+  }
 }
 
 /**

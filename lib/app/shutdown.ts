@@ -11,6 +11,8 @@ async function flushQueuedWrites(): Promise<void> {
   const app = dashboard();
   // No new polls, so nothing new is queued behind what is written now.
   for (const c of app.collectors.values()) c.stop();
+  // Another replica takes over at its next try (2 s), not after the lease runs out (6 s).
+  await app.leadership.stop();
   const results = await Promise.allSettled([
     app.history.recorder.flush(),
     app.auth.audit.flush(),

@@ -18,7 +18,19 @@ test('/healthz answers 200; /readyz is ready once every cluster has been polled,
     checks: Array<{ name: string; ok: boolean; detail: string }>;
   };
   expect(ready.ready).toBe(true);
-  expect(ready.checks.map((c) => c.name)).toEqual(['config', 'database', 'first-poll', 'maintenance', 'restore-tests']);
+  expect(ready.checks.map((c) => c.name)).toEqual([
+    'config',
+    'database',
+    'first-poll',
+    'maintenance',
+    'leader',
+    'shards',
+    'restore-tests',
+  ]);
+  // One process on SQLite leads at once and polls every cluster itself.
+  const detail = (name: string) => ready.checks.find((c) => c.name === name)?.detail;
+  expect(detail('leader')).toMatch(/^replica \S+ leads \(generation \d+\)$/);
+  expect(detail('shards')).toMatch(/^polls (\d+) of \1 cluster\(s\) for the record$/);
   expect(ready.checks.every((c) => c.ok)).toBe(true);
   expect(JSON.stringify(ready)).not.toMatch(/\/(tmp|root|home|work)\//);
 });

@@ -163,6 +163,32 @@ test('a session made through one replica is valid on every replica; exactly one 
   await expect.poll(leader, { timeout: 15_000 }).not.toBeNull();
 });
 
+test('exactly one replica polls the cluster; every replica answers its status, fresh, from that one’s view', async () => {
+  const shards = async () => {
+    const details: string[] = [];
+    for (const port of REPLICA_PORTS) {
+      const r = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as Readiness;
+      details.push(r.checks.find((c) => c.name === 'shards')?.detail ?? 'none');
+    }
+    return details.sort();
+  };
+  // etcd is read by one dashboard, not three: one replica owns the cluster, the other two poll nothing themselves.
+  await expect
+    .poll(shards, { timeout: 20_000 })
+    .toEqual([
+      'polls 0 of 1 cluster(s) for the record',
+      'polls 0 of 1 cluster(s) for the record',
+      'polls 1 of 1 cluster(s) for the record',
+    ]);
+  for (const port of REPLICA_PORTS) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/clusters/${CLUSTER_ID}/status`);
+    expect(res.status, `replica ${port}`).toBe(200);
+    const body = (await res.json()) as { stale?: boolean; members?: unknown[] };
+    expect(body.stale, `replica ${port}`).toBe(false);
+    expect(body.members?.length, `replica ${port}`).toBe(3);
+  }
+});
+
 test('SIGKILL the leader with an alert firing: another leads within 10 s, the status through nginx stays fresh, nothing is taken or notified twice', async () => {
   test.setTimeout(180_000);
   const api = await request.newContext({ baseURL: nginx.url });

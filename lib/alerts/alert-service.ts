@@ -56,10 +56,11 @@ export interface AlertServiceDeps {
   /** The newest consistency check of a cluster, or null. */
   consistency?: (clusterId: string) => Promise<ConsistencyCheck | null>;
   /**
-   * Whether this replica leads: only the leader judges, stores and notifies; another shows the alerts the leader
-   * stored (firing ones: pending alerts live in the leader's memory only). Always, by default.
+   * Whether this replica judges the cluster (it owns it: lib/replicas/shard-keeper.ts): only that replica judges,
+   * stores and notifies; the others show the alerts it stored (firing ones: pending alerts live in its memory only).
+   * Every cluster, by default.
    */
-  leading?: () => boolean;
+  judges?: (clusterId: string) => boolean;
 }
 
 /** How long an evaluation waits for a history read before judging on the last values read. */
@@ -106,8 +107,7 @@ export class AlertService {
     // One evaluation at a time: the next is timed from the end of the last.
     const run = async () => {
       try {
-        if (this.deps.leading?.() ?? true) await this.evaluateAll(Date.now());
-        else await this.follow();
+        await this.evaluateAll(Date.now());
       } catch (err) {
         console.error(`alerts: evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -131,20 +131,27 @@ export class AlertService {
   }
 
   /**
-   * Shows what the leader stored, in one read of every cluster's open alerts; a read that fails or is slow leaves the
+   * Shows what the owning replica stored, in one read of every cluster's open alerts; a read that fails or is slow leaves the
    * last one shown. The clusters count as not read back, so that taking over as leader reads them again first.
    */
-  async follow(): Promise<void> {
-    this.restored.clear();
+  async follow(clusterIds: readonly string[] = [...this.trackers.keys()]): Promise<void> {
+    for (const id of clusterIds) this.restored.delete(id);
     const open = await boundedRead(this.deps.store.openEverywhere(), null);
     if (!open) return;
-    for (const [clusterId, tracker] of this.trackers)
-      tracker.replaceWith(open.filter((a) => a.clusterId === clusterId));
+    for (const id of clusterIds) this.trackers.get(id)?.replaceWith(open.filter((a) => a.clusterId === id));
   }
 
-  /** Evaluates every cluster, one after another in the configured order. */
+  /**
+   * Evaluates every cluster this replica judges, one after another in the configured order; shows the stored alerts
+   * of the others.
+   */
   async evaluateAll(now: number): Promise<void> {
-    for (const cluster of this.deps.config.clusters) await this.evaluate(cluster, now);
+    const shown: string[] = [];
+    for (const cluster of this.deps.config.clusters) {
+      if (this.deps.judges && !this.deps.judges(cluster.id)) shown.push(cluster.id);
+      else await this.evaluate(cluster, now);
+    }
+    if (shown.length > 0) await this.follow(shown);
   }
 
   /**

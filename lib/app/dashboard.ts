@@ -22,6 +22,9 @@ import { HistoryRecorder } from '@/lib/collector/history-recorder';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { DatabaseError } from '@/lib/db/database';
 import { LeaseStore } from '@/lib/replicas/lease-store';
+import { ClusterViewStore } from '@/lib/collector/cluster-view-store';
+import { ShardKeeper } from '@/lib/replicas/shard-keeper';
+import { ClusterSharing } from './cluster-sharing';
 import { Leadership, newReplicaId } from './leadership';
 import { openSqliteStore, openStore, type DashboardStore } from '@/lib/db/store';
 import { EventStore } from '@/lib/history/event-store';
@@ -51,6 +54,9 @@ export interface Dashboard {
   store: DashboardStore;
   /** Whether this replica does the work that must happen once (started by startDashboard). */
   leadership: Leadership;
+  /** Which clusters this replica polls, records and judges; the others' views come from their owners. */
+  shards: ShardKeeper;
+  sharing: ClusterSharing;
   history: {
     samples: SampleStore;
     events: EventStore;
@@ -75,17 +81,28 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const samples = new SampleStore(store);
   const events = new EventStore(store);
   const recorder = new HistoryRecorder(samples, events);
-  const leadership = new Leadership(
-    new LeaseStore(store, opened.engine === 'postgresql' ? 'database' : Date.now),
-    newReplicaId(),
-  );
-  // Every replica polls (its live view); only the leader writes what it saw, so the history has one copy of it.
-  const leaderRecorder: CollectorOptions['recorder'] = {
-    recordPoll: (...a) => (leadership.isLeader() ? recorder.recordPoll(...a) : undefined),
-    recordEvents: (...a) => (leadership.isLeader() ? recorder.recordEvents(...a) : undefined),
-    recordMetrics: (...a) => (leadership.isLeader() ? recorder.recordMetrics(...a) : undefined),
-  };
+  const leases = new LeaseStore(store, opened.engine === 'postgresql' ? 'database' : Date.now);
+  if (opened.sqlite) LeaseStore.expireAllOnSqlite(store, opened.sqlite);
+  const leadership = new Leadership(leases, newReplicaId());
   const collectors = new Map<string, ClusterCollector>();
+  const shared = opened.engine === 'postgresql';
+  // eslint-disable-next-line prefer-const -- assigned below, once the collectors exist
+  let sharing: ClusterSharing;
+  const shards = new ShardKeeper({
+    leases,
+    replicaId: leadership.replicaId,
+    clusterIds: config.clusters.map((c) => c.id),
+    ttlMs: SHARD_TTL_MS,
+    onGained: (id) => sharing.gained(id),
+    onLost: (id) => sharing.lost(id),
+  });
+  // Only the replica that owns a cluster writes what it saw, so the history has one copy of it (another replica
+  // polling it as a fallback, while its owner's view is old, keeps its polls to itself).
+  const ownerRecorder: CollectorOptions['recorder'] = {
+    recordPoll: (...a) => (shards.owns(a[0]) ? recorder.recordPoll(...a) : undefined),
+    recordEvents: (...a) => (shards.owns(a[0]) ? recorder.recordEvents(...a) : undefined),
+    recordMetrics: (...a) => (shards.owns(a[0]) ? recorder.recordMetrics(...a) : undefined),
+  };
   for (const cluster of config.clusters) {
     collectors.set(
       cluster.id,
@@ -93,10 +110,20 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
         pollIntervalMs: config.pollIntervalMs,
         probeTimeoutMs: config.probeTimeoutMs,
         metricsIntervalMs: config.metricsIntervalMs,
-        recorder: leaderRecorder,
+        recorder: ownerRecorder,
+        ...(shared ? { onPolled: (id: string) => sharing.polled(id) } : {}),
       }),
     );
   }
+  sharing = new ClusterSharing({
+    collectors,
+    views: new ClusterViewStore(store),
+    replicaId: leadership.replicaId,
+    owns: (id) => shards.owns(id),
+    pollIntervalMs: config.pollIntervalMs,
+    // Half a poll before the view would go stale: the fallback's first poll lands before it does.
+    fallbackAfterMs: staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs) - config.pollIntervalMs / 2,
+  });
   const audit = new AuditLog(store);
   const observe = (id: string) => collectors.get(id)?.current() ?? null;
   // The snapshot manager and the maintenance service each refuse to start beside the other.
@@ -174,7 +201,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     store: new AlertStore(store),
     dashboardUrl: config.dashboardUrl,
     consistency: (id) => consistency.latest(id),
-    leading: () => leadership.isLeader(),
+    judges: (id) => shards.owns(id),
   });
   const clusters = new ClusterReads({
     clusters: config.clusters,
@@ -201,6 +228,8 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     etcdAccess,
     store: opened,
     leadership,
+    shards,
+    sharing,
     history: {
       samples,
       events,
@@ -267,12 +296,19 @@ function startHousekeeping(app: Dashboard): void {
 const KEY = Symbol.for('etcd-dashboard.runtime');
 type Holder = { [KEY]?: Dashboard };
 
+/** A replica that stops renewing its clusters' leases (killed, cut off) loses them to the others after this. */
+const SHARD_TTL_MS = 6_000;
+
 /** How often a replica on PostgreSQL reads the newest snapshots back (another replica may have taken one). */
 const SNAPSHOT_RELOAD_MS = 30_000;
 
 /** Starts what runs by itself: the collectors, alert evaluations, consistency checks and housekeeping. */
 function startServices(app: Dashboard): void {
-  for (const c of app.collectors.values()) c.start();
+  // Each collector starts when its cluster's lease is won (all of them at once for one process on SQLite); replicas on
+  // PostgreSQL then show the others' clusters from their owners' views.
+  void app.shards.start().then(() => {
+    if (app.store.engine === 'postgresql') app.sharing.start();
+  });
   app.alerts.start();
   app.consistency.start();
   startHousekeeping(app);

@@ -43,6 +43,7 @@ describe('readiness', () => {
       'first-poll',
       'maintenance',
       'leader',
+      'shards',
       'restore-tests',
     ]);
     expect(JSON.stringify(after)).not.toContain(dir);

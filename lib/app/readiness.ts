@@ -17,7 +17,10 @@ export interface Readiness {
 }
 
 export async function readiness(
-  app: Pick<Dashboard, 'store' | 'config' | 'collectors' | 'maintenance' | 'restoreTests' | 'leadership'>,
+  app: Pick<
+    Dashboard,
+    'store' | 'config' | 'collectors' | 'maintenance' | 'restoreTests' | 'leadership' | 'shards' | 'sharing'
+  >,
 ): Promise<Readiness> {
   const checks: ReadinessCheck[] = [
     { name: 'config', ok: true, detail: `${app.config.clusters.length} cluster(s) configured` },
@@ -47,6 +50,15 @@ export async function readiness(
       generation === null
         ? `replica ${app.leadership.replicaId} does not lead (another replica runs the scheduled work)`
         : `replica ${app.leadership.replicaId} leads (generation ${generation})`,
+  });
+  const owned = app.shards.owned().length;
+  const fallback = app.sharing.fallbackPolling().length;
+  checks.push({
+    name: 'shards',
+    ok: true,
+    detail:
+      `polls ${owned} of ${app.config.clusters.length} cluster(s) for the record` +
+      (fallback > 0 ? `; ${fallback} more itself while their owner's view is old` : ''),
   });
   const testing = app.restoreTests.running();
   checks.push({

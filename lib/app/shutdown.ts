@@ -13,6 +13,9 @@ async function flushQueuedWrites(): Promise<void> {
   for (const c of app.collectors.values()) c.stop();
   // Another replica takes over at its next try (2 s), not after the lease runs out (6 s).
   await app.leadership.stop();
+  // And its clusters: the other replicas poll them from their next round.
+  app.sharing.stop();
+  await app.shards.stop();
   const results = await Promise.allSettled([
     app.history.recorder.flush(),
     app.auth.audit.flush(),

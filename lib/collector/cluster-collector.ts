@@ -27,6 +27,20 @@ export interface CollectorOptions {
   metricsIntervalMs: number;
   /** Where samples and events go; null keeps no history (tests of the live view alone). */
   recorder: Pick<HistoryRecorder, 'recordPoll' | 'recordEvents' | 'recordMetrics'> | null;
+  /** Called after each poll (the replica that owns the cluster publishes what it saw). */
+  onPolled?: (clusterId: string) => void;
+}
+
+/**
+ * What the replica that polls a cluster shares with the others, which show it instead of polling etcd themselves:
+ * the latest observation and what the rules read beside it. JSON; counts only from the Secrets census, never values.
+ */
+export interface ClusterView {
+  observation: Observation;
+  lastAnsweredAt: string | null;
+  certificates: MemberCertificate[] | null;
+  census: CensusOutcome | null;
+  metrics: Array<[string, MemberMetrics]>;
 }
 
 /** The newest metric-derived figures of one member, as the alert rules judge them. */
@@ -72,6 +86,8 @@ export class ClusterCollector {
   private readonly endpointMembers = new Map<string, string>();
   private alarms: AlarmEntry[] = [];
   private latest: Observation | null = null;
+  /** The newest view another replica published, when it is newer than this one's own latest poll. */
+  private adopted: { view: ClusterView; at: number } | null = null;
   private lastAnswered: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private metricsTimer: NodeJS.Timeout | null = null;
@@ -152,24 +168,58 @@ export class ClusterCollector {
     this.clients.close();
   }
 
-  /** The last completed poll, without the staleness verdict (that depends on when it is read). */
+  /** Whether this process polls the cluster now (else it shows what another replica published, if anything). */
+  polling(): boolean {
+    return this.running;
+  }
+
+  /** The other replica's view, when it is newer than this process's own last poll. */
+  private newerView(): ClusterView | null {
+    const a = this.adopted;
+    if (!a) return null;
+    const own = this.latest?.observedAt ? Date.parse(this.latest.observedAt) : -Infinity;
+    return a.at > own ? a.view : null;
+  }
+
+  /** Shows a view another replica published (ignored if this process has polled more recently). */
+  adopt(view: ClusterView): void {
+    const at = Date.parse(view.observation.observedAt ?? '');
+    if (Number.isNaN(at) || (this.adopted && this.adopted.at >= at)) return;
+    this.adopted = { view, at };
+  }
+
+  /** What this process saw at its last poll, to publish for the other replicas; null before a first poll. */
+  view(now = Date.now()): ClusterView | null {
+    if (!this.latest) return null;
+    return {
+      observation: this.latest,
+      lastAnsweredAt: this.lastAnswered,
+      certificates: this.certificateSchedule.latest(),
+      census: this.censusSchedule.latest(),
+      metrics: [...this.latestMetrics(now)],
+    };
+  }
+
+  /** The last completed poll (here or on the replica that owns the cluster), without the staleness verdict. */
   current(): Observation | null {
-    return this.latest;
+    return this.newerView()?.observation ?? this.latest;
   }
 
   /** The members' server certificates from the latest round of TLS handshakes; null until a first has finished. */
   certificates(): MemberCertificate[] | null {
-    return this.certificateSchedule.latest();
+    return this.newerView()?.certificates ?? this.certificateSchedule.latest();
   }
 
   /** The latest Secrets census (counts only, never values) or why it failed; null until a first has finished. */
   census(): CensusOutcome | null {
-    return this.censusSchedule.latest();
+    return this.newerView()?.census ?? this.censusSchedule.latest();
   }
 
   /** ISO time a member last answered a probe; null when none has since this process started. */
   lastAnsweredAt(): string | null {
-    return this.lastAnswered;
+    const theirs = this.newerView()?.lastAnsweredAt ?? null;
+    if (!theirs || !this.lastAnswered) return theirs ?? this.lastAnswered;
+    return theirs > this.lastAnswered ? theirs : this.lastAnswered;
   }
 
   /**
@@ -219,6 +269,8 @@ export class ClusterCollector {
 
   /** The newest metric-derived figures per member id, no older than a few scrape intervals. */
   latestMetrics(now = Date.now()): Map<string, MemberMetrics> {
+    const theirs = this.newerView();
+    if (theirs) return new Map(theirs.metrics);
     const fresh = Math.max(3 * this.options.metricsIntervalMs, 15_000);
     const out = new Map<string, MemberMetrics>();
     for (const [id, m] of this.memberMetrics) {
@@ -402,6 +454,7 @@ export class ClusterCollector {
     this.record(events);
     this.counters.polls += 1;
     this.counters.lastPollMs = performance.now() - started;
+    this.options.onPolled?.(this.cluster.id);
     return this.latest;
   }
 }

@@ -34,6 +34,7 @@ export const COPIED_TABLES = [
 /** Tables of the SQLite schema left behind on purpose, and why (their rows are not the dashboard's history). */
 export const NOT_COPIED: Readonly<Record<string, string>> = {
   leases: 'who leads, and which replica is alive, is settled anew by the replicas on PostgreSQL',
+  cluster_views: 'the latest view of each cluster is published anew by the replica that polls it',
 };
 
 /** The copy or its check failed; the message is one line naming the file or database, and the table. */

@@ -243,4 +243,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    up: `
+      -- The latest view of each cluster (lib/collector/cluster-view-store.ts), published by the replica that polls it
+      -- for the others to show: JSON, as the status API answers it.
+      CREATE TABLE cluster_views (
+        cluster_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        observed_at INTEGER NOT NULL,
+        view TEXT NOT NULL CHECK (json_valid(view))
+      );
+    `,
+  },
 ];

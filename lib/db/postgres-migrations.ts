@@ -235,4 +235,16 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0008_cluster_views': {
+    async up(db: Kysely<unknown>) {
+      // The latest view of each cluster, published by the replica that polls it for the others to show.
+      await sql`
+        CREATE TABLE cluster_views (
+          cluster_id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          observed_at BIGINT NOT NULL,
+          view TEXT NOT NULL CHECK (view::jsonb IS NOT NULL)
+        )`.execute(db);
+    },
+  },
 };

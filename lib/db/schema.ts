@@ -147,6 +147,17 @@ export interface ConsistencyChecksTable {
   members: string;
 }
 
+/** The latest view of a cluster, as the replica that polls it published it. */
+export interface ClusterViewsTable {
+  cluster_id: string;
+  /** The replica that published it. */
+  owner: string;
+  /** Epoch ms of the observation (the owner's clock). */
+  observed_at: number;
+  /** JSON: lib/collector/cluster-collector.ts ClusterView. */
+  view: string;
+}
+
 /** A named lease (the leader's, a replica's membership): held by `holder` until `expires_at`. */
 export interface LeasesTable {
   name: string;
@@ -215,4 +226,5 @@ export interface StoreSchema {
   snapshots: SnapshotsTable;
   login_failures: LoginFailuresTable;
   leases: LeasesTable;
+  cluster_views: ClusterViewsTable;
 }

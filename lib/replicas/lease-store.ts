@@ -87,6 +87,19 @@ export class LeaseStore {
     return { held: false, holder: other?.holder ?? '', expiresAt: other?.expires_at ?? 0 };
   }
 
+  /**
+   * Ends every tenure at once, keeping the generations (the next tenure of each is newer than any before), on a SQLite
+   * store, synchronously: only one process uses it, so the leases a killed process left behind were its own, and are
+   * not waited out (the leader's duties and every cluster are taken up at the first try). Returns how many ended.
+   */
+  static expireAllOnSqlite(
+    db: Kysely<StoreSchema>,
+    conn: { prepare(sql: string): { run(...p: unknown[]): { changes: number } } },
+  ): number {
+    const q = db.updateTable('leases').set({ expires_at: 0 }).where('expires_at', '>', 0).compile();
+    return conn.prepare(q.sql).run(...q.parameters).changes;
+  }
+
   /** Ends the tenure at once (the next asker gets it) if it is still `holder`'s `generation`; says whether it was. */
   async release(name: string, holder: string, generation: number): Promise<boolean> {
     const r = await this.db
@@ -115,6 +128,22 @@ export class LeaseStore {
       .where('expires_at', '>', this.now())
       .executeTakeFirst();
     if (r.numUpdatedRows === 0n) throw new LeaseLost(name, generation);
+  }
+
+  /**
+   * Renews, in one statement, every unexpired lease named `prefix…` that `holder` holds, for `ttlMs` from now;
+   * returns those renewed with their generations (one missing from the answer has expired or was taken).
+   */
+  async renewAll(prefix: string, holder: string, ttlMs: number): Promise<Array<{ name: string; generation: number }>> {
+    const now = this.now();
+    return this.db
+      .updateTable('leases')
+      .set({ expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })
+      .where(startsWith(prefix))
+      .where('holder', '=', holder)
+      .where('expires_at', '>', now)
+      .returning(['name', 'generation'])
+      .execute();
   }
 
   /** The holders of the unexpired leases whose names start with `prefix`, by name. */

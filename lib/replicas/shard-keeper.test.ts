@@ -1,0 +1,125 @@
+import { afterEach, expect, it } from 'vitest';
+import { describeOnEachEngine } from '@/test/support/store-engines';
+import { until } from '@/test/support/poll';
+import { LeaseStore } from './lease-store';
+import { ShardKeeper } from './shard-keeper';
+import { clustersOwnedBy } from './shards';
+
+/** This file's PostgreSQL server. */
+const PG_PORT = 25925;
+
+const CLUSTERS = Array.from({ length: 12 }, (_, i) => `tenant-${i + 1}`);
+/** Short, so a replica's death is noticed within a second or two; rounds every ttl/3. */
+const TTL = 900;
+
+interface Replica {
+  id: string;
+  keeper: ShardKeeper;
+  /** Every call to the database fails while set: the replica is cut off (or frozen) as far as the others can tell. */
+  cut: boolean;
+  gained: string[];
+  lost: string[];
+}
+
+describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
+  const replicas: Replica[] = [];
+
+  afterEach(async () => {
+    await Promise.allSettled(replicas.splice(0).map((r) => r.keeper.stop()));
+  });
+
+  async function replica(id: string): Promise<Replica> {
+    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    const r: Replica = { id, cut: false, gained: [], lost: [], keeper: undefined as unknown as ShardKeeper };
+    const guard =
+      <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>
+      (...a: A): Promise<T> =>
+        r.cut ? Promise.reject(new Error(`replica ${id} is cut off from the database`)) : f(...a);
+    r.keeper = new ShardKeeper({
+      leases: {
+        tryAcquire: guard(store.tryAcquire.bind(store)),
+        release: guard(store.release.bind(store)),
+        liveHolders: guard(store.liveHolders.bind(store)),
+        renewAll: guard(store.renewAll.bind(store)),
+      },
+      replicaId: id,
+      clusterIds: CLUSTERS,
+      ttlMs: TTL,
+      onGained: (c) => r.gained.push(c),
+      onLost: (c) => r.lost.push(c),
+    });
+    replicas.push(r);
+    return r;
+  }
+
+  /** Who owns each cluster now, by this replica's own say. */
+  const owners = (rs: readonly Replica[]) =>
+    new Map(CLUSTERS.map((c) => [c, rs.filter((r) => r.keeper.owns(c)).map((r) => r.id)]));
+  /** Every cluster owned by exactly the replica rendezvous hashing gives it among `live`. */
+  const settledOn = (rs: readonly Replica[], live: readonly string[]) => {
+    const now = owners(rs);
+    return CLUSTERS.every((c) => {
+      const expected = live.filter((id) => clustersOwnedBy(id, CLUSTERS, live).includes(c));
+      return JSON.stringify(now.get(c)) === JSON.stringify(expected);
+    });
+  };
+
+  /** Polls until `done`, and fails at once if any cluster is ever owned by two replicas on the way. */
+  async function watch(rs: readonly Replica[], done: () => boolean, what: string): Promise<void> {
+    const doubled: string[] = [];
+    const ok = await until(
+      () => {
+        for (const [c, ids] of owners(rs)) if (ids.length > 1) doubled.push(`${c}: ${ids.join(' and ')}`);
+        return done();
+      },
+      (v) => v || doubled.length > 0,
+      15_000,
+    );
+    expect(doubled, `a cluster owned twice while ${what}`).toEqual([]);
+    expect(ok, what).toBe(true);
+  }
+
+  it('splits the clusters among the live replicas, each polled by exactly one; moves a dead one’s and takes them back when it returns', async () => {
+    const [a, b, c] = [await replica('replica-a'), await replica('replica-b'), await replica('replica-c')];
+    await Promise.all([a, b, c].map((r) => r.keeper.start()));
+    const all = [a, b, c];
+    const ids = all.map((r) => r.id);
+    await watch(all, () => settledOn(all, ids), 'three replicas split the clusters');
+    // Every replica polls some of them, and every one knows all three.
+    for (const r of all) expect(r.keeper.owned().length, r.id).toBeGreaterThan(0);
+    for (const r of all) expect([...r.keeper.replicas()].sort()).toEqual(ids);
+    const ofA = a.keeper.owned();
+
+    // Replica a is cut off: it stops owning its clusters by its own clock before the others take them.
+    a.cut = true;
+    await watch(all, () => settledOn(all, [b.id, c.id]), 'b and c take over what a polled');
+    expect(a.keeper.owned()).toEqual([]);
+    expect([...a.lost].sort()).toEqual([...ofA].sort());
+    // Only a's clusters moved: b and c kept what they had.
+    expect(b.lost).toEqual([]);
+    expect(c.lost).toEqual([]);
+
+    // It comes back: its clusters move back to it, and only those.
+    a.cut = false;
+    await watch(all, () => settledOn(all, ids), 'a back, the clusters split three ways again');
+    expect(a.keeper.owned().sort()).toEqual([...ofA].sort());
+    expect([...b.lost, ...c.lost].sort()).toEqual([...ofA].sort());
+  });
+
+  it('a replica that stops lets its clusters go at once; a replica that joins takes its share', async () => {
+    const [a, b] = [await replica('replica-a'), await replica('replica-b')];
+    await Promise.all([a.keeper.start(), b.keeper.start()]);
+    await watch([a, b], () => settledOn([a, b], [a.id, b.id]), 'two replicas split the clusters');
+
+    await b.keeper.stop();
+    expect(b.keeper.owned()).toEqual([]);
+    // a takes them at its next rounds; b's membership lease (not released) ends at its ttl.
+    await watch([a, b], () => a.keeper.owned().length === CLUSTERS.length, 'a takes every cluster');
+
+    const c = await replica('replica-c');
+    await c.keeper.start();
+    await watch([a, c], () => settledOn([a, c], [a.id, c.id]), 'c joins and takes its share');
+    expect(c.keeper.owned().length).toBeGreaterThan(0);
+    expect(c.gained.sort()).toEqual(c.keeper.owned().sort());
+  });
+});

@@ -1,0 +1,156 @@
+// Which clusters this replica polls: it keeps a lease per cluster it should own (rendezvous hashing over the live
+// replicas), so each cluster is polled for the record by exactly one replica at a time, and moves within seconds
+// when its replica dies or another joins.
+import 'server-only';
+import type { LeaseStore } from './lease-store';
+import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
+
+/*
+ *   const shards = new ShardKeeper({ leases, replicaId, clusterIds, ttlMs: 6000,
+ *     onGained: (id) => …poll it, record it, judge its alerts…, onLost: (id) => …stop… });
+ *   await shards.start();  …  shards.owns(id)  …  await shards.stop();
+ *
+ * Every round (ttl/3) it renews its membership lease (`replica:<id>`), reads the live replicas, renews in one
+ * statement every cluster lease it holds, lets go of those another replica should now own, and asks for those it
+ * should own. A cluster whose lease it holds is its own until ttl after the round that last renewed it was SENT (on
+ * this process's monotonic clock), whether or not the database answers meanwhile: a replica cut off from the database
+ * stops owning its clusters before another can take them (the database counts the same ttl from later).
+ */
+
+export const CLUSTER_LEASE_PREFIX = 'cluster:';
+export const clusterLease = (clusterId: string) => `${CLUSTER_LEASE_PREFIX}${clusterId}`;
+
+export interface ShardKeeperOptions {
+  leases: Pick<LeaseStore, 'tryAcquire' | 'release' | 'liveHolders' | 'renewAll'>;
+  replicaId: string;
+  clusterIds: readonly string[];
+  ttlMs: number;
+  /** A third of the ttl unless set. */
+  everyMs?: number;
+  onGained: (clusterId: string) => void;
+  onLost: (clusterId: string) => void;
+  /** Monotonic ms; performance.now unless a test moves it. */
+  monotonic?: () => number;
+}
+
+export class ShardKeeper {
+  private readonly held = new Map<string, { generation: number; until: number }>();
+  private readonly everyMs: number;
+  private readonly monotonic: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | null = null;
+  private running = false;
+  private live: string[] = [];
+
+  constructor(private readonly opts: ShardKeeperOptions) {
+    this.everyMs = opts.everyMs ?? Math.max(1, Math.floor(opts.ttlMs / 3));
+    this.monotonic = opts.monotonic ?? (() => performance.now());
+  }
+
+  /** Runs the first round at once and resolves when it has ended; then one every everyMs until stop(). */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
+    this.running = true;
+    this.tick();
+    return this.round ?? Promise.resolve();
+  }
+
+  /** Whether this replica owns the cluster now (false from the deadline on, even between rounds). */
+  owns(clusterId: string): boolean {
+    this.expire();
+    return this.held.has(clusterId);
+  }
+
+  /** The clusters this replica owns now. */
+  owned(): string[] {
+    this.expire();
+    return [...this.held.keys()];
+  }
+
+  /** The replicas alive at the last round that read them (this one included once its membership is stored). */
+  replicas(): readonly string[] {
+    return this.live;
+  }
+
+  /** Stops asking and lets every cluster go at once, so the others take them at their next round. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    const held = [...this.held];
+    for (const [clusterId] of held) this.lose(clusterId);
+    await Promise.allSettled([
+      ...held.map(([c, h]) => this.opts.leases.release(clusterLease(c), this.opts.replicaId, h.generation)),
+    ]);
+  }
+
+  private tick(): void {
+    this.expire();
+    // One round at a time: one the database has not answered yet is not joined by another.
+    if (this.running && !this.round) {
+      this.round = this.runRound()
+        .catch((err: unknown) => {
+          console.error(`etcd-dashboard: cluster shards: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+        })
+        .finally(() => {
+          this.round = null;
+        });
+    }
+    if (this.running) {
+      this.timer = setTimeout(() => this.tick(), this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  private async runRound(): Promise<void> {
+    const { leases, replicaId, ttlMs } = this.opts;
+    const sentAt = this.monotonic();
+    await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
+    this.live = await liveReplicas(leases);
+    const wanted = new Set(clustersOwnedBy(replicaId, this.opts.clusterIds, this.live));
+    const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);
+    if (!this.running) return;
+    const renewedIds = new Set<string>();
+    for (const r of renewed) {
+      const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
+      renewedIds.add(clusterId);
+      const h = this.held.get(clusterId);
+      // Renewed in the database but no longer held here (its deadline passed meanwhile): asked for again below.
+      if (h && h.generation === r.generation) h.until = sentAt + ttlMs;
+    }
+    for (const clusterId of [...this.held.keys()]) {
+      if (!renewedIds.has(clusterId)) this.lose(clusterId);
+    }
+    // Another replica should own it now (one joined, or the list changed): let it go so that one takes it at once.
+    for (const [clusterId, h] of [...this.held]) {
+      if (wanted.has(clusterId)) continue;
+      this.lose(clusterId);
+      await leases.release(clusterLease(clusterId), replicaId, h.generation);
+    }
+    for (const clusterId of wanted) {
+      if (this.held.has(clusterId) || !this.running) continue;
+      const askedAt = this.monotonic();
+      const r = await leases.tryAcquire(clusterLease(clusterId), replicaId, ttlMs);
+      if (!r.held || askedAt + ttlMs <= this.monotonic()) continue;
+      this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs });
+      this.notify(() => this.opts.onGained(clusterId));
+    }
+  }
+
+  private expire(): void {
+    const now = this.monotonic();
+    for (const [clusterId, h] of [...this.held]) if (now >= h.until) this.lose(clusterId);
+  }
+
+  private lose(clusterId: string): void {
+    if (!this.held.delete(clusterId)) return;
+    this.notify(() => this.opts.onLost(clusterId));
+  }
+
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (err) {
+      console.error(`etcd-dashboard: cluster shards: a callback failed: ${String(err)}`);
+    }
+  }
+}

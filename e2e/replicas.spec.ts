@@ -183,8 +183,8 @@ test('exactly one replica polls the cluster; every replica answers its status, f
   for (const port of REPLICA_PORTS) {
     const res = await fetch(`http://127.0.0.1:${port}/api/clusters/${CLUSTER_ID}/status`);
     expect(res.status, `replica ${port}`).toBe(200);
-    const body = (await res.json()) as { stale?: boolean; members?: unknown[] };
-    expect(body.stale, `replica ${port}`).toBe(false);
+    const body = (await res.json()) as { stale?: boolean; members?: unknown[]; observedAt?: string; servedAt?: string };
+    expect(body.stale, `replica ${port}: observed ${body.observedAt}, served ${body.servedAt}`).toBe(false);
     expect(body.members?.length, `replica ${port}`).toBe(3);
   }
 });

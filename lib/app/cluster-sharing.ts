@@ -8,6 +8,22 @@ import type { ClusterCollector, ClusterView } from '@/lib/collector/cluster-coll
 import type { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { boundedRead } from '@/lib/db/bounded-read';
 
+/** How often a replica reads its owners' views: twice a poll, so an owner that stopped is noticed within half a poll. */
+export const followEveryMs = (pollIntervalMs: number) => Math.max(250, Math.floor(pollIntervalMs / 2));
+
+/**
+ * How old an owner's view may be before a replica polls the cluster itself: late enough that an owner polling on time
+ * (a view at most a poll old) never sets it off, early enough that the replica's own first poll, one that waits out the
+ * probe timeout included, lands before the view would be shown stale.
+ */
+export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, staleAfterMs: number): number {
+  const margin = 250;
+  return Math.max(
+    Math.round(pollIntervalMs * 1.25),
+    staleAfterMs - probeTimeoutMs - followEveryMs(pollIntervalMs) - margin,
+  );
+}
+
 export interface ClusterSharingDeps {
   collectors: Map<string, ClusterCollector>;
   views: Pick<ClusterViewStore, 'publish' | 'newerThan'>;
@@ -32,14 +48,19 @@ export class ClusterSharing {
 
   /** The shard keeper gave this replica the cluster: it polls it for the record. */
   gained(clusterId: string): void {
+    console.log(`etcd-dashboard: replica ${this.deps.replicaId} polls cluster ${clusterId} for the record`);
     this.fallback.delete(clusterId);
     this.deps.collectors.get(clusterId)?.start();
   }
 
-  /** Another replica owns it now: stop polling, show its view (or poll again as a fallback, see follow()). */
+  /**
+   * Another replica owns it now (or this one lost touch with the database): it goes on polling, as a fallback, until
+   * the new owner's view arrives fresh (see follow()), so the handover leaves no gap in the live view.
+   */
   lost(clusterId: string): void {
-    this.fallback.delete(clusterId);
-    this.deps.collectors.get(clusterId)?.stop();
+    console.log(`etcd-dashboard: replica ${this.deps.replicaId} no longer polls cluster ${clusterId} for the record`);
+    this.adoptedAt.delete(clusterId);
+    if (this.deps.collectors.get(clusterId)?.polling()) this.fallback.add(clusterId);
   }
 
   /** Called after each poll: an owned cluster's view is published (the newest only, in one write for all). */
@@ -59,7 +80,7 @@ export class ClusterSharing {
         console.error(`etcd-dashboard: cluster views: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
       }
       if (!this.running) return;
-      this.timer = setTimeout(() => void loop(), this.deps.pollIntervalMs);
+      this.timer = setTimeout(() => void loop(), followEveryMs(this.deps.pollIntervalMs));
       this.timer.unref();
     };
     void loop();
@@ -112,11 +133,15 @@ export class ClusterSharing {
         if (!collector.polling()) {
           this.fallback.add(id);
           collector.start();
+          console.log(
+            `etcd-dashboard: polling cluster ${id} itself: ${Number.isFinite(age) ? `its owner's newest view is ${Math.round(age)} ms old` : 'no view from its owner yet'}`,
+          );
         }
-      } else if (this.fallback.has(id) && age <= this.deps.pollIntervalMs * 1.5) {
+      } else if (this.fallback.has(id) && age <= this.deps.fallbackAfterMs * 0.75) {
         // Its owner publishes again: its view is fresh, so this replica stops adding to etcd's load.
         this.fallback.delete(id);
         collector.stop();
+        console.log(`etcd-dashboard: cluster ${id}: its owner's view is fresh again (${Math.round(age)} ms old)`);
       }
     }
   }

@@ -24,7 +24,7 @@ import { DatabaseError } from '@/lib/db/database';
 import { LeaseStore } from '@/lib/replicas/lease-store';
 import { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { ShardKeeper } from '@/lib/replicas/shard-keeper';
-import { ClusterSharing } from './cluster-sharing';
+import { ClusterSharing, fallbackAfterMs } from './cluster-sharing';
 import { Leadership, newReplicaId } from './leadership';
 import { openSqliteStore, openStore, type DashboardStore } from '@/lib/db/store';
 import { EventStore } from '@/lib/history/event-store';
@@ -121,8 +121,11 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     replicaId: leadership.replicaId,
     owns: (id) => shards.owns(id),
     pollIntervalMs: config.pollIntervalMs,
-    // Half a poll before the view would go stale: the fallback's first poll lands before it does.
-    fallbackAfterMs: staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs) - config.pollIntervalMs / 2,
+    fallbackAfterMs: fallbackAfterMs(
+      config.pollIntervalMs,
+      config.probeTimeoutMs,
+      staleAfterMs(config.pollIntervalMs, config.probeTimeoutMs),
+    ),
   });
   const audit = new AuditLog(store);
   const observe = (id: string) => collectors.get(id)?.current() ?? null;

@@ -41,6 +41,7 @@ interface SnapshotRecord {
   status: string;
   startedAt: string;
   error: string | null;
+  missing: boolean;
 }
 interface Hook {
   alerts: Array<{ id: string; rule: string; state: string; memberName: string | null }>;
@@ -245,6 +246,9 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
       statuses.filter((s) => s !== '200'),
       statuses.join(', '),
     ).toEqual([]);
+
+    // The new leader's start did not take the files on the killed replica's disk for lost.
+    expect((await scheduledSnapshots(api)).filter((s) => s.missing).map((s) => s.id)).toEqual([]);
 
     // Every tick of the schedule once: no two scheduled snapshots started within the same four seconds.
     const starts = (await scheduledSnapshots(api)).map((s) => Math.floor(Date.parse(s.startedAt) / 4000)).sort();

@@ -140,6 +140,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     observe,
     failureDetails,
     maintenanceRunning: (id) => maintenance?.running(id) ?? null,
+    sharedRecords: shared,
     afterVerified: (id, snapshotId) => {
       if (clusterConfig(id)?.snapshots.restoreTest.enabled) void restoreTests.enqueue(id, snapshotId);
     },

@@ -89,6 +89,11 @@ export interface SnapshotManagerDeps {
   maintenanceRunning?: (clusterId: string) => string | null;
   /** Called once a snapshot is verified (and copied off-site): the restore tester queues it. */
   afterVerified?: (clusterId: string, snapshotId: string) => void;
+  /**
+   * The records are shared with other replicas (PostgreSQL), each with a snapshot folder of its own: a recorded file
+   * that is not on this host's disk may be on another's, so it is not marked missing here.
+   */
+  sharedRecords?: boolean;
 }
 
 export class SnapshotManager {
@@ -542,7 +547,7 @@ export class SnapshotManager {
 
   /**
    * At start: interrupted snapshots are failed and their .part files removed; records whose files are gone (or are no
-   * longer regular files of their own) are marked missing; snapshot files the database does not know are verified and
+   * longer regular files of their own) are marked missing (one process only: see sharedRecords); snapshot files the database does not know are verified and
    * adopted, when they are regular files in the folder (never a link to a file elsewhere), or left, with a log line.
    */
   async reconcile(
@@ -557,7 +562,7 @@ export class SnapshotManager {
         if (r.status === 'running') {
           this.records.fail(r, 'the dashboard stopped while this snapshot was being taken', now);
           result.failed++;
-        } else if (r.status === 'succeeded' && !r.deletedAt && !r.missing) {
+        } else if (r.status === 'succeeded' && !r.deletedAt && !r.missing && !this.deps.sharedRecords) {
           const file = this.filePath(cluster.id, r.fileName);
           const why = this.whyNotOurs(cluster.id, file);
           if (why) {

@@ -3,7 +3,7 @@
 // The numbers are a record, never a test assertion.
 //
 //   npm run bench                                  all figures, the issue's sizes (about 35 minutes on 2 cores)
-//   npm run bench -- --only scale,page-load        some figures (names, or the figures' numbers 1–8)
+//   npm run bench -- --only scale,page-load        some figures (names, or the figures' numbers 1–9)
 //   npm run bench -- --quick                       small data and few trials, written to bench/results/tmp/
 //   npm run bench -- --docs-only                   rewrite docs/performance.md from the last results
 //
@@ -28,10 +28,10 @@ function selectFigures(only: string[]): FigureName[] {
     .map((s) => s.trim())
     .filter(Boolean)) {
     if (isFigureName(item)) wanted.add(item);
-    else if (/^[1-8]$/.test(item)) {
+    else if (/^[1-9]$/.test(item)) {
       for (const name of FIGURE_NAMES) if (FIGURES[name].issue === Number(item)) wanted.add(name);
     } else {
-      throw new Error(`--only: "${item}" is not a figure; use ${FIGURE_NAMES.join(', ')} or the figures' numbers 1–8`);
+      throw new Error(`--only: "${item}" is not a figure; use ${FIGURE_NAMES.join(', ')} or the figures' numbers 1–9`);
     }
   }
   return FIGURE_NAMES.filter((n) => wanted.has(n));

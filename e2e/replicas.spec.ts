@@ -112,6 +112,8 @@ test.beforeAll(async () => {
       cluster: cluster.state,
       // Every four seconds (croner's six-field form): each tick must be taken once, by the leader.
       snapshots: { schedule: '*/4 * * * * *', retention: { keepLast: 50 } },
+      // Long enough between members that a defragment run is still running when the other replicas are asked.
+      maintenance: { pauseBetweenMembersSeconds: 3 },
       alerts: {
         thresholds: { forSeconds: { member_down: 0, quorum_at_risk: 0 } },
         receivers: [{ type: 'webhook', name: 'on-call', url: `${hook.origin}/hooks/etcd` }],
@@ -188,6 +190,66 @@ test('exactly one replica polls the cluster; every replica answers its status, f
     expect(body.stale, `replica ${port}: observed ${body.observedAt}, served ${body.servedAt}`).toBe(false);
     expect(body.members?.length, `replica ${port}`).toBe(3);
   }
+});
+
+test('a maintenance run on one replica holds the cluster: a snapshot or a second run asked of another is refused, naming it and its replica', async () => {
+  test.setTimeout(90_000);
+  const login = await fetch(`http://127.0.0.1:${REPLICA_PORTS[0]}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${REPLICA_PORTS[0]}` },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  expect(login.status).toBe(200);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const post = (port: number, what: string, data: unknown) =>
+    fetch(`http://127.0.0.1:${port}/api/clusters/${CLUSTER_ID}/${what}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', origin: `http://127.0.0.1:${port}` },
+      body: JSON.stringify(data),
+    });
+  // The leader's schedule takes a snapshot every 4 s: a start that meets one is refused for it, and asked again.
+  let started: Response | null = null;
+  await expect
+    .poll(
+      async () => {
+        started = await post(REPLICA_PORTS[0]!, 'maintenance', { action: 'defragment' });
+        return started.status;
+      },
+      { timeout: 20_000, intervals: [300] },
+    )
+    .toBe(202);
+  const run = (await started!.json()) as { id: string };
+
+  const snapshot = await post(REPLICA_PORTS[1]!, 'snapshots', {});
+  expect(snapshot.status).toBe(409);
+  const refused = ((await snapshot.json()) as { error: { code: string; message: string } }).error;
+  expect(refused.code).toBe('maintenance_running');
+  expect(refused.message).toContain(
+    `a maintenance run (${run.id}) is already running for cluster "${CLUSTER_ID}" on replica`,
+  );
+
+  const second = await post(REPLICA_PORTS[2]!, 'maintenance', { action: 'defragment' });
+  expect(second.status).toBe(409);
+  expect(((await second.json()) as { error: { code: string } }).error.code).toBe('maintenance_running');
+
+  // The run ends on its replica; every replica shows it succeeded, and the cluster is free again.
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(
+          `http://127.0.0.1:${REPLICA_PORTS[2]}/api/clusters/${CLUSTER_ID}/maintenance/${run.id}`,
+          {
+            headers: { cookie },
+          },
+        );
+        return ((await res.json()) as { state?: string }).state;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe('succeeded');
+  await expect
+    .poll(async () => (await post(REPLICA_PORTS[1]!, 'snapshots', {})).status, { timeout: 20_000, intervals: [500] })
+    .toBe(202);
 });
 
 test('SIGKILL the leader with an alert firing: another leads within 10 s, the status through nginx stays fresh, nothing is taken or notified twice', async () => {

@@ -23,3 +23,11 @@ export const DEFRAGMENT_ETCD_BASE = 25600;
 export const RESTORE_ETCD_BASE = 25700;
 /** The member its by-hand runs start on the restored copy, on plain loopback (the dashboard's uses unix sockets). */
 export const RESTORE_HAND_PORTS = { client: 25703, peer: 25704 } as const;
+
+/**
+ * The fleet figure (issue 18), outside the range above so it can run beside the others: 10 clusters × 3 members ×
+ * 3 ports from 26100 (26100–26189), PostgreSQL on 26090, one dashboard on 3400 and three replicas on 3401–3403.
+ */
+export const FLEET_ETCD_BASE = 26100;
+export const FLEET_POSTGRES_PORT = 26090;
+export const FLEET_DASHBOARD_PORTS = { one: 3400, three: [3401, 3402, 3403] } as const;

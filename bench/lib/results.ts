@@ -6,7 +6,8 @@ import { ROOT, startMachineRecord, type MachineInfo } from './machine';
 
 /**
  * In the order `npm run bench` runs them; `issue` is the figure's number (1–6 in issue 7; 7 is issue 15's rolling
- * defragment, 8 issue 16's restore test); `needsBuild` when the figure starts the production dashboard.
+ * defragment, 8 issue 16's restore test, 9 issue 18's fleet of replicas); `needsBuild` when the figure starts the
+ * production dashboard.
  */
 export const FIGURES = {
   'detect-time': { issue: 1, script: 'bench/detect-time.ts', title: 'Time to detect a dead member', needsBuild: true },
@@ -43,6 +44,12 @@ export const FIGURES = {
     script: 'bench/restore-test.ts',
     title: 'Restore test against etcdutl by hand (issue 16)',
     needsBuild: false,
+  },
+  fleet: {
+    issue: 9,
+    script: 'bench/fleet.ts',
+    title: 'A fleet: clusters sharded across replicas on PostgreSQL (issue 18)',
+    needsBuild: true,
   },
 } as const;
 

@@ -3,8 +3,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as prettier from 'prettier';
-import { FIGURE_NAMES, readRecord, type FigureName } from '../lib/results';
+import type { FleetResult } from '../fleet';
+import { FIGURE_NAMES, readRecord, type FigureName, type FigureRecord } from '../lib/results';
 import { defragmentSection } from './defragment';
+import { fleetSection } from './fleet';
 import { detectSection, viewersSection } from './live-view';
 import { historyPageSection, pageLoadSection } from './page-load';
 import { restoreTestSection } from './restore-test';
@@ -14,8 +16,11 @@ import { summarySection, type Records } from './summary';
 
 type SectionId = 'summary' | FigureName;
 
+/** Every figure's record; the summary's table (bench/report/summary.ts) does not list the fleet figure yet. */
+type AllRecords = Records & { fleet: FigureRecord<FleetResult> | null };
+
 /** In the order they appear in the file. */
-const SECTIONS: Array<{ id: SectionId; render: (r: Records) => string }> = [
+const SECTIONS: Array<{ id: SectionId; render: (r: AllRecords) => string }> = [
   { id: 'summary', render: (r) => summarySection('## Summary', r) },
   { id: 'detect-time', render: (r) => detectSection('## 1. Time to detect a dead member', r['detect-time']) },
   { id: 'viewer-load', render: (r) => viewersSection('## 2. Viewers and etcd load', r['viewer-load']) },
@@ -43,14 +48,18 @@ const SECTIONS: Array<{ id: SectionId; render: (r: Records) => string }> = [
     render: (r) =>
       restoreTestSection('## 8. Restore test against `etcdutl snapshot restore` by hand (issue 16)', r['restore-test']),
   },
+  {
+    id: 'fleet',
+    render: (r) => fleetSection('## 9. A fleet: clusters sharded across replicas on PostgreSQL (issue 18)', r.fleet),
+  },
 ];
 
 const begin = (id: SectionId) =>
   `<!-- bench:${id} begin (written by \`npm run bench\` from bench/results; edits inside are overwritten) -->`;
 const end = (id: SectionId) => `<!-- bench:${id} end -->`;
 
-function loadRecords(resultsDir: string): Records {
-  return Object.fromEntries(FIGURE_NAMES.map((name) => [name, readRecord(resultsDir, name)])) as unknown as Records;
+function loadRecords(resultsDir: string): AllRecords {
+  return Object.fromEntries(FIGURE_NAMES.map((name) => [name, readRecord(resultsDir, name)])) as unknown as AllRecords;
 }
 
 /** The templates are wrapped for reading in the source; in the file each paragraph becomes one line. */
@@ -62,7 +71,7 @@ function unwrapParagraphs(text: string): string {
 }
 
 /** Replaces every section between its markers; a section without markers goes after the one before it. */
-function renderDoc(old: string | null, records: Records): string {
+function renderDoc(old: string | null, records: AllRecords): string {
   let text = old ?? '# Performance\n';
   let previousEnd: string | null = null;
   for (const s of SECTIONS) {

@@ -16,6 +16,8 @@ export interface ClusterEntry {
   alerts?: Record<string, unknown>;
   /** The cluster's `snapshots` section (schedule, retention, offsite) as written in the file. */
   snapshots?: Record<string, unknown>;
+  /** The cluster's `maintenance` section (pause between members, …) as written in the file. */
+  maintenance?: Record<string, unknown>;
 }
 
 /** The config file's `auth` section as an operator writes it (users with scrypt hashes, proxy, anonymous). */
@@ -35,6 +37,7 @@ export function writeDashboardConfig(file: string, entries: ClusterEntry[], auth
         ...(e.metricsUrls ? { metricsUrls: e.metricsUrls } : {}),
         ...(e.alerts ? { alerts: e.alerts } : {}),
         ...(e.snapshots ? { snapshots: e.snapshots } : {}),
+        ...(e.maintenance ? { maintenance: e.maintenance } : {}),
       })),
     }),
   );

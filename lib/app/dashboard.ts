@@ -21,6 +21,7 @@ import { HistoryReads } from '@/lib/collector/history-reads';
 import { HistoryRecorder } from '@/lib/collector/history-recorder';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { DatabaseError } from '@/lib/db/database';
+import { ClusterActionLocks } from '@/lib/replicas/action-locks';
 import { LeaseStore } from '@/lib/replicas/lease-store';
 import { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { ShardKeeper } from '@/lib/replicas/shard-keeper';
@@ -84,6 +85,8 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const leases = new LeaseStore(store, opened.engine === 'postgresql' ? 'database' : Date.now);
   if (opened.sqlite) LeaseStore.expireAllOnSqlite(store, opened.sqlite);
   const leadership = new Leadership(leases, newReplicaId());
+  // Replicas on PostgreSQL hold a cluster while a snapshot or maintenance run of theirs runs on it.
+  const actionLocks = opened.engine === 'postgresql' ? new ClusterActionLocks(leases, leadership.replicaId) : null;
   const collectors = new Map<string, ClusterCollector>();
   const shared = opened.engine === 'postgresql';
   // eslint-disable-next-line prefer-const -- assigned below, once the collectors exist
@@ -141,6 +144,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     failureDetails,
     maintenanceRunning: (id) => maintenance?.running(id) ?? null,
     sharedRecords: shared,
+    actionLocks,
     afterVerified: (id, snapshotId) => {
       if (clusterConfig(id)?.snapshots.restoreTest.enabled) void restoreTests.enqueue(id, snapshotId);
     },
@@ -172,6 +176,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   let etcdAccess: ClusterAccessReader;
   const maintenanceStore = new MaintenanceStore(store);
   maintenance = new MaintenanceService({
+    actionLocks,
     clusters: config.clusters,
     store: maintenanceStore,
     audit,
@@ -303,6 +308,9 @@ type Holder = { [KEY]?: Dashboard };
 /** A replica that stops renewing its clusters' leases (killed, cut off) loses them to the others after this. */
 const SHARD_TTL_MS = 6_000;
 
+/** How often the leader on PostgreSQL looks for runs and snapshots a stopped replica left running. */
+const ORPHAN_SWEEP_MS = 10_000;
+
 /** How often a replica on PostgreSQL reads the newest snapshots back (another replica may have taken one). */
 const SNAPSHOT_RELOAD_MS = 30_000;
 
@@ -325,6 +333,18 @@ function startServices(app: Dashboard): void {
       );
     };
     setTimeout(reload, SNAPSHOT_RELOAD_MS).unref();
+    // A replica that died mid-snapshot or mid-run leaves its record running; once its action lease has run out, the
+    // leader marks it failed or interrupted.
+    const sweep = () => {
+      const run = app.leadership.isLeader()
+        ? Promise.all([
+            logged('failing snapshots of stopped replicas', () => app.snapshots.failOrphans()),
+            logged('marking runs of stopped replicas interrupted', () => app.maintenance.sweepInterrupted()),
+          ])
+        : Promise.resolve();
+      void run.finally(() => setTimeout(sweep, ORPHAN_SWEEP_MS).unref());
+    };
+    setTimeout(sweep, ORPHAN_SWEEP_MS).unref();
   }
 }
 

@@ -10,6 +10,8 @@ import type { EtcdFeature, FeatureAccess } from '@/lib/cluster/etcd-features';
 import type { MemberView, Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import { conflict, invalidInput, notFound } from '@/lib/errors/domain-errors';
+import type { ClusterActionLocks } from '@/lib/replicas/action-locks';
+import { refusedElsewhere } from '@/lib/replicas/action-refusal';
 import {
   compact,
   currentRevision,
@@ -89,6 +91,11 @@ export interface MaintenanceDeps {
   revisionAt?: (clusterId: string, atMs: number) => Promise<number | null>;
   /** A cluster's settings (its config's pause between members and revisions kept). */
   settings: (clusterId: string) => MaintenanceSettings;
+  /**
+   * Replicas on PostgreSQL: a run holds the cluster's action lease while it runs, so another replica refuses a second
+   * action, and no replica takes a live run elsewhere for one left behind. Absent with one process.
+   */
+  actionLocks?: Pick<ClusterActionLocks, 'hold' | 'live'> | null;
 }
 
 interface Active {
@@ -136,20 +143,37 @@ export class MaintenanceService {
    * taken for one left behind). Rejects when the database refuses; the next call tries again.
    */
   markInterrupted(): Promise<void> {
-    this.interrupted ??= (async () => {
-      for (const run of await this.deps.store.markInterrupted(Date.now())) {
-        this.audit(run.clusterId, null, `maintenance.${run.action}`, 'failure', {
-          runId: run.id,
-          phase: 'interrupted',
-          reason: run.reason,
-        });
-        this.event(run, 'interrupted');
-      }
-    })().catch((err: unknown) => {
-      this.interrupted = null;
-      throw err;
-    });
+    this.interrupted ??= this.sweepInterrupted().then(
+      () => undefined,
+      (err: unknown) => {
+        this.interrupted = null;
+        throw err;
+      },
+    );
     return this.interrupted;
+  }
+
+  /**
+   * Marks interrupted every run recorded as running that no live process runs: with one process, all of them (this
+   * one's own have not started yet); replicas on PostgreSQL keep those whose action lease is live (a run on another
+   * replica) and those of this process. The leader calls it every minute there: a replica that died mid-run leaves
+   * its run to be marked once its lease ran out.
+   */
+  async sweepInterrupted(): Promise<number> {
+    const live = new Set(
+      ((await this.deps.actionLocks?.live()) ?? []).filter((h) => h.kind === 'maintenance').map((h) => h.runId),
+    );
+    for (const a of this.active.values()) live.add(a.run.id);
+    const runs = await this.deps.store.markInterrupted(Date.now(), live);
+    for (const run of runs) {
+      this.audit(run.clusterId, null, `maintenance.${run.action}`, 'failure', {
+        runId: run.id,
+        phase: 'interrupted',
+        reason: run.reason,
+      });
+      this.event(run, 'interrupted');
+    }
+    return runs.length;
   }
 
   private cluster(clusterId: string): ClusterConfig {
@@ -332,6 +356,15 @@ export class MaintenanceService {
       // the run cannot be stored: a run is never started without its row.
       const active: Active = { run, cancel: false, wake: null, done: Promise.resolve() };
       this.active.set(clusterId, active);
+      let lock: { release: () => Promise<void> } | null = null;
+      try {
+        const held = (await this.deps.actionLocks?.hold(clusterId, 'maintenance', run.id)) ?? null;
+        if (held && !held.held) throw refusedElsewhere(clusterId, held.by);
+        lock = held;
+      } catch (err) {
+        this.active.delete(clusterId);
+        throw err;
+      }
       try {
         await this.deps.store.insert({
           id: run.id,
@@ -344,6 +377,7 @@ export class MaintenanceService {
         });
       } catch (err) {
         this.active.delete(clusterId);
+        void lock?.release();
         // The insert may have been stored though its answer was lost (a connection cut after the commit): a row left
         // "running" would stay so, as nothing else ends it. Marked failed if it is there; nothing if it is not.
         const reason = `the run could not be stored (${firstLine(err)}); it did not start`;
@@ -364,7 +398,10 @@ export class MaintenanceService {
       this.event(run, 'started');
       active.done = this.execute(cluster, active, by, target)
         .catch((err: unknown) => console.error(`maintenance ${run.id}: ${firstLine(err)}`))
-        .finally(() => this.active.delete(clusterId));
+        .finally(() => {
+          this.active.delete(clusterId);
+          void lock?.release();
+        });
       return structuredClone(run);
     } catch (err) {
       this.audit(clusterId, by, action, 'failure', {

@@ -130,8 +130,9 @@ export class MaintenanceStore {
    * Runs left "running" by a dashboard that stopped (killed, crashed, restarted) are marked interrupted, with their
    * running and pending steps; returns them so the caller can audit each. Each row is updated only while it still
    * says running (no transaction: a run another writer finished in between is left as it finished, and not returned).
+   * Runs in `keep` (live on some replica) are left alone.
    */
-  async markInterrupted(at: number): Promise<MaintenanceRun[]> {
+  async markInterrupted(at: number, keep: ReadonlySet<string> = new Set()): Promise<MaintenanceRun[]> {
     const rows = await this.db
       .selectFrom('maintenance_runs')
       .selectAll()
@@ -140,6 +141,7 @@ export class MaintenanceStore {
       .execute();
     const out: MaintenanceRun[] = [];
     for (const row of rows) {
+      if (keep.has(row.id)) continue;
       const run = toRun(row);
       const steps = run.steps.map((s) =>
         s.state === 'running'

@@ -1,6 +1,8 @@
 // Takes, verifies, keeps and copies snapshots: one at a time per cluster, streamed to disk, checked against the
 // SHA-256 trailer etcd appends and read back as etcdctl snapshot status would, then copied off-site.
 import 'server-only';
+import type { ClusterActionLocks } from '@/lib/replicas/action-locks';
+import { refusedElsewhere } from '@/lib/replicas/action-refusal';
 import {
   closeSync,
   createReadStream,
@@ -94,6 +96,11 @@ export interface SnapshotManagerDeps {
    * that is not on this host's disk may be on another's, so it is not marked missing here.
    */
   sharedRecords?: boolean;
+  /**
+   * Replicas on PostgreSQL: a snapshot holds the cluster's action lease while it runs, so another replica refuses a
+   * second action, and a new leader leaves a live one alone. Absent with one process (its own checks suffice).
+   */
+  actionLocks?: Pick<ClusterActionLocks, 'hold' | 'live'> | null;
 }
 
 export class SnapshotManager {
@@ -292,11 +299,21 @@ export class SnapshotManager {
       abort: new AbortController(),
     };
     this.running.set(clusterId, run);
+    let lock: { release: () => Promise<void> } | null = null;
+    try {
+      const held = (await this.deps.actionLocks?.hold(clusterId, 'snapshot', id)) ?? null;
+      if (held && !held.held) throw refusedElsewhere(clusterId, held.by);
+      lock = held;
+    } catch (err) {
+      this.running.delete(clusterId);
+      throw err;
+    }
     let stored: StoredSnapshot;
     try {
       stored = await this.records.insert(record);
     } catch (err) {
       this.running.delete(clusterId);
+      void lock?.release();
       // The row may have been stored though its answer was lost (a connection cut after the commit): a record left
       // "running" would stay so until the next start. Marked failed if it is there; nothing if it is not.
       const reason = `the snapshot could not be recorded (${firstLine(err)}); it was not taken`;
@@ -304,9 +321,10 @@ export class SnapshotManager {
       throw err;
     }
     this.auditTake(clusterId, opts.by, member.id, 'success', { snapshotId: id, phase: 'started', member: member.name });
-    void this.run(cluster, stored, member.endpoint as string, run, opts.by).finally(() =>
-      this.running.delete(clusterId),
-    );
+    void this.run(cluster, stored, member.endpoint as string, run, opts.by).finally(() => {
+      this.running.delete(clusterId);
+      void lock?.release();
+    });
     return this.view(stored);
   }
 
@@ -545,6 +563,28 @@ export class SnapshotManager {
     }
   }
 
+  /** The snapshots running now on any replica, by their action leases (none with one process). */
+  private async liveElsewhere(): Promise<Set<string>> {
+    const holders = (await this.deps.actionLocks?.live()) ?? [];
+    return new Set(holders.filter((h) => h.kind === 'snapshot').map((h) => h.runId));
+  }
+
+  /**
+   * Replicas on PostgreSQL, on the leader, every minute: a snapshot still recorded as running whose replica holds no
+   * action lease for it any more (it died mid-snapshot; the lease ran out) is failed. Returns how many.
+   */
+  async failOrphans(now = Date.now()): Promise<number> {
+    if (!this.deps.actionLocks) return 0;
+    const live = await this.liveElsewhere();
+    let failed = 0;
+    for (const r of await this.deps.store.running()) {
+      if (live.has(r.id) || this.running.get(r.clusterId)?.id === r.id) continue;
+      this.records.fail(r, 'the replica taking this snapshot stopped while it was being taken', now);
+      failed++;
+    }
+    return failed;
+  }
+
   /**
    * At start: interrupted snapshots are failed and their .part files removed; records whose files are gone (or are no
    * longer regular files of their own) are marked missing (one process only: see sharedRecords); snapshot files the database does not know are verified and
@@ -554,12 +594,14 @@ export class SnapshotManager {
     now = Date.now(),
   ): Promise<{ failed: number; missing: number; adopted: number; partsRemoved: number }> {
     const result = { failed: 0, missing: 0, adopted: 0, partsRemoved: 0 };
+    const live = await this.liveElsewhere();
     for (const cluster of this.deps.config.clusters) {
       const dir = this.dir(cluster.id);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const records = await this.records.list(cluster.id, 100_000);
       for (const r of records) {
         if (r.status === 'running') {
+          if (live.has(r.id)) continue;
           this.records.fail(r, 'the dashboard stopped while this snapshot was being taken', now);
           result.failed++;
         } else if (r.status === 'succeeded' && !r.deletedAt && !r.missing && !this.deps.sharedRecords) {

@@ -248,6 +248,12 @@ export class SnapshotStore {
   }
 
   /** Every record still claiming a file, across clusters: for reconciliation and the manager's cache at start. */
+  /** Every snapshot still recorded as running, of every cluster. */
+  async running(): Promise<StoredSnapshot[]> {
+    const rows = await this.db.selectFrom('snapshots').selectAll().where('status', '=', 'running').execute();
+    return rows.sort(newestFirst).map(toRecord);
+  }
+
   async withFiles(): Promise<StoredSnapshot[]> {
     const rows = await this.db
       .selectFrom('snapshots')

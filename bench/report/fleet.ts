@@ -1,0 +1,137 @@
+// docs/performance.md, figure 9 (issue 18): a fleet of clusters sharded across dashboard replicas on PostgreSQL.
+import type { FleetResult, FleetRun, ReplicaWindow } from '../fleet';
+import { FLEET_DASHBOARD_PORTS, FLEET_ETCD_BASE, FLEET_POSTGRES_PORT } from '../lib/ports';
+import type { FigureRecord } from '../lib/results';
+import { measuredOn, mib, notMeasured, pct, ratio, yesNo } from './format';
+
+export const FLEET_COMMAND = 'npm run bench -- --only fleet';
+
+const runName = (w: FleetRun) => (w.replicas === 1 ? '(a) one process' : `(b) ${w.replicas} replicas`);
+
+function runRow(w: FleetRun): string {
+  const p = w.probe;
+  return [
+    `| ${runName(w)}`,
+    `**${w.etcdRequestsPerSecond.toFixed(2)}**`,
+    w.pollsPerSecondPerCluster.toFixed(2),
+    pct(w.total.cpuPercentOfOneCore),
+    mib(w.total.rssMeanBytes),
+    pct(w.postgresCpuPercentOfOneCore),
+    pct(w.etcdCpuPercentOfOneCore),
+    String(w.leaderChanges),
+    `${p.stale} / ${p.notAllHealthy} / ${p.failed} of ${p.reads}`,
+    `${p.ageP50Ms} ms / ${p.ageMaxMs} ms`,
+    `${w.loadAverage1m} |`,
+  ].join(' | ');
+}
+
+function owned(r: ReplicaWindow): string {
+  const moved = r.ownedAtStart !== r.ownedAtEnd || r.ownedMin !== r.ownedMax;
+  return moved ? `${r.ownedAtStart} → ${r.ownedAtEnd} (${r.ownedMin}–${r.ownedMax})` : String(r.ownedAtEnd);
+}
+
+function replicaRow(w: FleetRun, r: ReplicaWindow): string {
+  return [
+    `| ${runName(w)}`,
+    `${r.port}${r.leads ? ' (leads)' : ''}`,
+    owned(r),
+    pct(r.usage.cpuPercentOfOneCore),
+    mib(r.usage.rssMeanBytes),
+    mib(r.usage.rssPeakBytes),
+    `${r.readsWithFallback} of ${r.readyzReads}${r.fallbackMax > 0 ? ` (up to ${r.fallbackMax})` : ''} |`,
+  ].join(' | ');
+}
+
+function methods(w: FleetRun): string {
+  return Object.entries(w.etcdRequestsByMethod)
+    .map(([m, v]) => `${m} ${v.toFixed(2)}`)
+    .join(', ');
+}
+
+export function fleetSection(heading: string, rec: FigureRecord<FleetResult> | null): string {
+  if (!rec) return notMeasured(heading, 'fleet');
+  const r = rec.result;
+  const a = r.one;
+  const b = r.three;
+  const env = Object.entries(r.etcdEnvironment)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(', ');
+  const perEtcd = r.dashboardClusters / r.etcdClusters;
+  const lastEtcdPort = FLEET_ETCD_BASE + r.etcdClusters * r.membersPerCluster * 3 - 1;
+  const ownedSplit = b.perReplica.map((x) => x.ownedAtEnd).join(' + ');
+  const anyFallback = [...a.perReplica, ...b.perReplica].some((x) => x.readsWithFallback > 0);
+  const moved = b.perReplica.some((x) => x.ownedAtStart !== x.ownedAtEnd || x.ownedMin !== x.ownedMax);
+  const unexpected = [...a.probe.examples, ...b.probe.examples];
+  const cpuRatio = b.total.cpuPercentOfOneCore / a.total.cpuPercentOfOneCore;
+  const rssRatio = b.total.rssMeanBytes / a.total.rssMeanBytes;
+  return `${heading}
+
+${measuredOn(rec, FLEET_COMMAND)} PostgreSQL ${r.postgres.version}. Raw values in bench/results/fleet.json.
+
+**The question.** With clusters sharded across replicas (each cluster polled by exactly one replica, its shard owner,
+which publishes its view through the database for the others to show), does etcd's load stay that of one dashboard
+when three replicas run? Without sharding every replica would poll every cluster: about 3× the requests.
+
+**How it was measured.** ${r.etcdClusters} real 3-member etcd ${r.etcdVersion} clusters with mutual TLS on loopback
+(${r.etcdClusters * r.membersPerCluster} members, ports ${FLEET_ETCD_BASE}–${lastEtcdPort}) run throughout, with figure 5's modest settings (${env}). One
+ETCD_DASHBOARD_CONFIG file lists **${r.dashboardClusters} clusters**: entry i is the real cluster i mod ${r.etcdClusters} under its own id${
+    perEtcd > 1
+      ? ` (the configuration refuses duplicate ids only, so each real cluster is watched ${perEtcd} times, as ${perEtcd} clusters, and
+each entry is polled, sharded and shown on its own)`
+      : ''
+  }, with \`pollIntervalMs: ${r.pollIntervalMs}\` in the file. One PostgreSQL ${r.postgres.version.split(' ')[0]} server (scripts/lib/postgres.ts, port ${FLEET_POSTGRES_PORT})
+serves both runs, each on a fresh database:
+
+- **(a)** one production dashboard process (\`node server/server.mjs\`, port ${FLEET_DASHBOARD_PORTS.one}) on PostgreSQL;
+
+- **(b)** three replicas (ports ${FLEET_DASHBOARD_PORTS.three.join(', ')}) on one database, the first started alone (it migrates the database), then the other two together, as e2e/replicas.spec.ts starts them.
+
+Each run waits until every replica shows every cluster healthy and fresh in its API and the replicas' \`shards\` readiness
+checks ("polls n of ${r.dashboardClusters} cluster(s) for the record") add up to ${r.dashboardClusters} with none polling a cluster as a fallback, unchanged
+for 3 s (${a.settleSeconds} s after (a)'s start, ${b.settleSeconds} s after (b)'s first replica started); then it warms up for ${r.warmupSeconds} s and measures for ${r.windowSeconds} s,
+with no API clients but the probe below. (a) goes first; the members keep running between the runs.
+
+| run | etcd requests/s | polls/s per configured cluster | replicas' CPU (% of one core, sum) | replicas' RSS (mean, sum) | PostgreSQL CPU | all etcd members' CPU | leader changes | status reads stale / not all healthy / failed | shown poll age p50 / max | load avg 1 min |
+|---|---|---|---|---|---|---|---|---|---|---|
+${runRow(a)}
+${runRow(b)}
+
+Ratio of etcd requests/s, three replicas ÷ one process: **${ratio(r.ratio)}** (target ≤ ${r.targetRatio}: ${yesNo(r.meetsTarget)}; without
+sharding it would be about 3).
+
+| run | replica (port) | clusters it polls for the record | CPU (% of one core) | RSS mean | RSS peak | /readyz reads with fallback polling |
+|---|---|---|---|---|---|---|
+${a.perReplica.map((x) => replicaRow(a, x)).join('\n')}
+${b.perReplica.map((x) => replicaRow(b, x)).join('\n')}
+
+**etcd requests/s** are counted by etcd itself: before and after each window the benchmark reads every member's
+plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all ${r.etcdClusters * r.membersPerCluster} members. The
+dashboards are the clusters' only gRPC clients (the metrics scrapes are HTTP). A poll of a 3-member cluster sends 8 calls
+(Status and a linearizable read per member, member list, alarm list), so requests/s ÷ ${r.dashboardClusters} ÷ 8 is how often each
+configured cluster was polled. By method, (a): ${methods(a)}; (b): ${methods(b)}. A poll that is under way
+when the counters are read may fall on either side of the reading, so the rate is good to about ±${pct(100 / (r.windowSeconds * a.pollsPerSecondPerCluster))} at
+worst (one poll per configured cluster), less in practice, as the clusters' polls do not start in step.
+
+**The split.** In (b) the replicas owned ${ownedSplit} of the ${r.dashboardClusters} clusters (rendezvous hashing of the cluster ids over the live
+replicas, so the shares are not equal).${moved ? ' The split changed during the window (see the table).' : ' It did not change during the window.'} ${
+    anyFallback
+      ? 'A replica did poll some clusters itself as a fallback (their owner’s view had grown old) in some of the once-a-second /readyz reads: see the last column; each such poll adds to etcd’s load.'
+      : 'No /readyz read of the window (once a second per replica) showed a replica polling a cluster as a fallback, which it does only when the owner’s view has grown old.'
+  } The leader (one lease for work that must happen once) is marked in the table.
+
+**The replicas' cost.** Three replicas together used ${ratio(cpuRatio)}× the CPU and ${ratio(rssRatio)}× the memory of one process: etcd's load
+does not grow with the replicas, but each replica is a whole server (its own Node.js heap, Next.js, timers), and every
+replica reads its owners' views of the clusters it does not own from the database twice a poll interval and renews
+its leases, which is most of PostgreSQL's extra work in (b). CPU is utime + stime from /proc/<pid>/stat at both ends of the window, as a percentage of
+one core; RSS is sampled from /proc/<pid>/status every 250 ms. **PostgreSQL's CPU** is the postmaster's and every
+child's (backends, background writer, WAL writer, autovacuum) utime + stime read from /proc at both ends, with the CPU
+of children that exited meanwhile (the postmaster's cutime + cstime), as a percentage of one core; its memory is not
+reported (shared buffers are counted in every backend's RSS).
+
+**Stale answers.** Through each window the benchmark asked every replica, once a second, for the status of
+${a.probe.clusterIds.length} clusters (${a.probe.clusterIds.join(', ')}), whichever replica owned them, and counted answers the dashboard flagged
+\`stale\` (its shown poll more than 3 s old), answers that showed anything but three healthy members and a healthy
+quorum (nothing was broken), and failed requests; the age of the poll shown is \`servedAt − observedAt\`. A replica
+that does not own a cluster shows its owner's view, so its age includes the owner's publishing and the follower's
+read (every 500 ms).${unexpected.length ? ` Unexpected answers: ${unexpected.join('; ')}.` : ''}`;
+}

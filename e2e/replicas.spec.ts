@@ -14,7 +14,8 @@ import { startReceiver, type TestReceiver } from '../test/support/test-receiver'
 import { writeDashboardConfig } from './support/config-file';
 import { E2E_ROOT } from './support/e2e-env';
 import { startNginx } from './support/load-balancer';
-import { freshCluster } from './support/local-stack';
+import { etcdctlOn, freshCluster } from './support/local-stack';
+import { randomBytes } from 'node:crypto';
 import type { Daemon } from './support/monitoring-stack';
 
 const ROOT = path.join(E2E_ROOT, 'replicas');
@@ -42,6 +43,7 @@ interface SnapshotRecord {
   startedAt: string;
   error: string | null;
   missing: boolean;
+  progress: { receivedBytes: number } | null;
 }
 interface Hook {
   alerts: Array<{ id: string; rule: string; state: string; memberName: string | null }>;
@@ -100,6 +102,9 @@ test.beforeAll(async () => {
     cluster.start(),
   ]);
   postgres = pgServer;
+  // 12 MiB of values (random: nothing compresses them away), so that a snapshot is running long enough to be caught.
+  const value = randomBytes(768 * 1024).toString('base64');
+  for (let i = 0; i < 12; i++) etcdctlOn(cluster, ['put', `/registry/configmaps/default/big-${i}`], value);
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   await admin.query('CREATE DATABASE dashboard');
@@ -111,7 +116,7 @@ test.beforeAll(async () => {
       name: 'Replicated dashboard',
       cluster: cluster.state,
       // Every four seconds (croner's six-field form): each tick must be taken once, by the leader.
-      snapshots: { schedule: '*/4 * * * * *', retention: { keepLast: 50 } },
+      snapshots: { schedule: '*/4 * * * * *', retention: { keepLast: 8 } },
       // Long enough between members that a defragment run is still running when the other replicas are asked.
       maintenance: { pauseBetweenMembersSeconds: 3 },
       alerts: {
@@ -268,6 +273,19 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
 
     const first = await leader();
     expect(first).not.toBeNull();
+    // Killed in the middle of a scheduled snapshot: caught streaming (its first bytes received, not yet verified).
+    let interrupted: SnapshotRecord | undefined;
+    await expect
+      .poll(
+        async () => {
+          interrupted = (await scheduledSnapshots(api)).find(
+            (s) => s.status === 'running' && (s.progress?.receivedBytes ?? 0) > 0,
+          );
+          return interrupted !== undefined;
+        },
+        { timeout: 20_000, intervals: [50] },
+      )
+      .toBe(true);
     const killedAt = Date.now();
     await replicas.get(first!)!.stop('SIGKILL');
     replicas.delete(first!);
@@ -309,12 +327,76 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
       statuses.join(', '),
     ).toEqual([]);
 
+    // The snapshot the killed leader was taking is recorded as interrupted once its action lease has run out.
+    await expect
+      .poll(async () => (await scheduledSnapshots(api)).find((s) => s.id === interrupted!.id), { timeout: 45_000 })
+      .toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining('stopped while it was being taken'),
+      });
+
     // The new leader's start did not take the files on the killed replica's disk for lost.
     expect((await scheduledSnapshots(api)).filter((s) => s.missing).map((s) => s.id)).toEqual([]);
 
     // Every tick of the schedule once: no two scheduled snapshots started within the same four seconds.
     const starts = (await scheduledSnapshots(api)).map((s) => Math.floor(Date.parse(s.startedAt) / 4000)).sort();
     expect(new Set(starts).size).toBe(starts.length);
+  } finally {
+    await api.dispose();
+  }
+});
+
+test('PostgreSQL killed under the replicas: the status through nginx stays fresh, history says it is unavailable; back, writes resume and nothing stored is lost', async () => {
+  test.setTimeout(120_000);
+  const api = await request.newContext({ baseURL: nginx.url });
+  try {
+    const before = await scheduledSnapshots(api);
+    expect(before.length).toBeGreaterThan(0);
+    const history = () => api.get(`/api/clusters/${CLUSTER_ID}/history?series=probe_ms&from=-2m`);
+    expect((await history()).status()).toBe(200);
+
+    await postgres.kill();
+    const killedAt = Date.now();
+    // Longer than a cluster lease (6 s): its owner loses it, and every replica polls the cluster itself meanwhile.
+    const statuses: string[] = [];
+    while (Date.now() - killedAt < 12_000) {
+      const res = await fetch(`${nginx.url}/api/clusters/${CLUSTER_ID}/status`);
+      const body = (await res.json()) as { stale?: boolean };
+      statuses.push(`${res.status}${body.stale === false ? '' : ' stale'}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(
+      statuses.filter((s) => s !== '200'),
+      statuses.join(', '),
+    ).toEqual([]);
+    const down = await history();
+    expect(down.status()).toBe(503);
+    const refusal = ((await down.json()) as { error: { code: string; message: string } }).error;
+    expect(refusal.code).toBe('database_unavailable');
+    expect(refusal.message).not.toMatch(/password|postgres:\/\/dashboard:[^*]/);
+
+    await postgres.start();
+    const backAt = Date.now();
+    // Writes resume: the history gets samples taken after PostgreSQL came back, and the schedule records snapshots.
+    await expect
+      .poll(
+        async () => {
+          const res = await history();
+          if (res.status() !== 200) return 0;
+          const body = (await res.json()) as { members: Array<{ points: Array<[number, number]> }> };
+          return body.members.flatMap((m) => m.points).filter(([t]) => t > backAt).length;
+        },
+        { timeout: 30_000, intervals: [500] },
+      )
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await scheduledSnapshots(api)).filter((s) => Date.parse(s.startedAt) > backAt).length, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0);
+    // Everything stored before is still there.
+    const after = new Set((await scheduledSnapshots(api)).map((s) => s.id));
+    expect(before.filter((s) => !after.has(s.id)).map((s) => s.id)).toEqual([]);
   } finally {
     await api.dispose();
   }

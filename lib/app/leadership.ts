@@ -5,7 +5,7 @@ import 'server-only';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { LeaseKeeper } from '@/lib/replicas/lease-keeper';
-import type { LeaseStore } from '@/lib/replicas/lease-store';
+import type { LeaseStore, WriteFence } from '@/lib/replicas/lease-store';
 
 /** A leader that stops renewing (killed, paused, cut off) is replaced this long after its last renewal, at most. */
 export const LEADER_TTL_MS = 6_000;
@@ -30,7 +30,7 @@ export class Leadership {
   private duties: LeaderDuties | null = null;
 
   constructor(
-    leases: Pick<LeaseStore, 'tryAcquire' | 'release'>,
+    private readonly leases: Pick<LeaseStore, 'tryAcquire' | 'release' | 'assertHolding'>,
     readonly replicaId: string,
     ttlMs = LEADER_TTL_MS,
   ) {
@@ -71,6 +71,17 @@ export class Leadership {
   /** The current term's generation (the fencing token), or null when another replica leads. */
   generation(): number | null {
     return this.keeper.generation();
+  }
+
+  /**
+   * A check for a write of this term, made inside the write's transaction: it throws LeaseLost once another term has
+   * begun (and on PostgreSQL holds the lease row until the transaction ends, so no takeover slips in between).
+   * undefined while this replica does not lead.
+   */
+  fence(): WriteFence | undefined {
+    const generation = this.generation();
+    if (generation === null) return undefined;
+    return (trx) => this.leases.assertHolding(trx, LEADER_LEASE, generation);
   }
 
   /** Lets the lease go (at shutdown), so another replica takes over at its next try rather than after the ttl. */

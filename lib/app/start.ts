@@ -22,7 +22,9 @@ export async function startDashboard(): Promise<void> {
     // the first request: what a stopped leader left running is marked interrupted, and its open alerts read back.
     await app.leadership.start({ gained: () => takeOver(app), lost: () => undefined });
     const leading = () => app.leadership.isLeader();
-    startSnapshotSchedules(config, snapshots, app.restoreTests, leading);
+    startSnapshotSchedules(config, snapshots, app.restoreTests, leading, () =>
+      app.store.engine === 'postgresql' ? app.leadership.fence() : undefined,
+    );
     startAutoDefragment({
       clusters: config.clusters,
       maintenance: app.maintenance,

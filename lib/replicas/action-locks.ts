@@ -6,7 +6,7 @@ import type { LeaseStore } from './lease-store';
 
 export const ACTION_LEASE_PREFIX = 'action:';
 /** A replica that dies mid-run frees the cluster this long after its last renewal, at most. */
-export const ACTION_TTL_MS = 30_000;
+export const ACTION_TTL_MS = 15_000;
 
 export type ActionKind = 'snapshot' | 'maintenance';
 

@@ -28,6 +28,9 @@ export type LeaseClock = 'database' | (() => number);
 export type Acquired =
   { held: true; generation: number; expiresAt: number } | { held: false; holder: string; expiresAt: number };
 
+/** Checks, inside a write's transaction, that the tenure it belongs to still holds its lease; throws LeaseLost if not. */
+export type WriteFence = (trx: Transaction<StoreSchema>) => Promise<void>;
+
 /** A write guarded by a lease was refused: the lease expired or another tenure began since `generation`. */
 export class LeaseLost extends Error {
   override readonly name = 'LeaseLost';

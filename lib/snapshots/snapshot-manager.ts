@@ -2,6 +2,7 @@
 // SHA-256 trailer etcd appends and read back as etcdctl snapshot status would, then copied off-site.
 import 'server-only';
 import type { ClusterActionLocks } from '@/lib/replicas/action-locks';
+import { LeaseLost, type WriteFence } from '@/lib/replicas/lease-store';
 import { refusedElsewhere } from '@/lib/replicas/action-refusal';
 import {
   closeSync,
@@ -101,6 +102,14 @@ export interface SnapshotManagerDeps {
    * second action, and a new leader leaves a live one alone. Absent with one process (its own checks suffice).
    */
   actionLocks?: Pick<ClusterActionLocks, 'hold' | 'live'> | null;
+}
+
+export interface TakeOptions {
+  memberId?: string;
+  trigger: SnapshotTrigger;
+  by: SnapshotActor;
+  /** The schedule's: the record is stored only while this replica still leads (Leadership.fence). */
+  fence?: WriteFence;
 }
 
 export class SnapshotManager {
@@ -249,19 +258,11 @@ export class SnapshotManager {
   }
 
   /** Starts a snapshot and returns its record at once; the work goes on in the background. */
-  async take(
-    clusterId: string,
-    opts: { memberId?: string; trigger: SnapshotTrigger; by: SnapshotActor },
-    now = Date.now(),
-  ): Promise<SnapshotRecord> {
+  async take(clusterId: string, opts: TakeOptions, now = Date.now()): Promise<SnapshotRecord> {
     return this.audited(clusterId, opts.by, 'snapshot.take', () => this.start(clusterId, opts, now));
   }
 
-  private async start(
-    clusterId: string,
-    opts: { memberId?: string; trigger: SnapshotTrigger; by: SnapshotActor },
-    now: number,
-  ): Promise<SnapshotRecord> {
+  private async start(clusterId: string, opts: TakeOptions, now: number): Promise<SnapshotRecord> {
     const cluster = this.cluster(clusterId);
     this.refuseIfRunning(clusterId);
     const member = this.chooseMember(clusterId, opts.memberId);
@@ -310,10 +311,16 @@ export class SnapshotManager {
     }
     let stored: StoredSnapshot;
     try {
-      stored = await this.records.insert(record);
+      stored = await this.records.insert(record, opts.fence);
     } catch (err) {
       this.running.delete(clusterId);
       void lock?.release();
+      if (err instanceof LeaseLost) {
+        throw conflict(
+          'not_leader',
+          `this replica no longer leads (${err.message}): the scheduled snapshot is the new leader's`,
+        );
+      }
       // The row may have been stored though its answer was lost (a connection cut after the commit): a record left
       // "running" would stay so until the next start. Marked failed if it is there; nothing if it is not.
       const reason = `the snapshot could not be recorded (${firstLine(err)}); it was not taken`;

@@ -2,6 +2,7 @@
 // queued, and each cluster's newest verified and newest restore-tested snapshot kept in memory, so the status, the
 // alerts and /metrics read them without asking the database.
 import 'server-only';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import { refusedForGood } from '@/lib/db/refusals';
 import {
   hashHex,
@@ -78,8 +79,8 @@ export class SnapshotRecords {
   }
 
   /** A snapshot's row first: awaited, so a snapshot is never taken without its record. Returns the record. */
-  async insert(s: NewSnapshot): Promise<StoredSnapshot> {
-    await this.store.insert(s);
+  async insert(s: NewSnapshot, fence?: WriteFence): Promise<StoredSnapshot> {
+    await this.store.insert(s, fence);
     return this.asRunning(s);
   }
 

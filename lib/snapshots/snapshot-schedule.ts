@@ -4,6 +4,7 @@ import 'server-only';
 import { Cron } from 'croner';
 import type { DashboardConfig } from '@/lib/config/load-config';
 import { isDomainError } from '@/lib/errors/domain-errors';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import type { RestoreTester } from './restore-tester';
 import { SCHEDULE_ACTOR, type SnapshotManager } from './snapshot-manager';
 
@@ -13,6 +14,8 @@ export function startSnapshotSchedules(
   manager: SnapshotManager,
   restoreTests: Pick<RestoreTester, 'enqueue'> | null = null,
   leading: () => boolean = () => true,
+  /** The current term's fence (Leadership.fence); none with one process. */
+  fence: () => WriteFence | undefined = () => undefined,
 ): Cron[] {
   const jobs: Cron[] = [];
   for (const cluster of config.clusters) {
@@ -22,7 +25,8 @@ export function startSnapshotSchedules(
         new Cron(pattern, { name: `snapshot-${cluster.id}`, protect: true, unref: true }, async () => {
           if (!leading()) return;
           try {
-            await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR });
+            const f = fence();
+            await manager.take(cluster.id, { trigger: 'schedule', by: SCHEDULE_ACTOR, ...(f ? { fence: f } : {}) });
           } catch (err) {
             // A refusal (one already running, no healthy member, no space) is recorded in the audit log by take().
             const why = isDomainError(err)

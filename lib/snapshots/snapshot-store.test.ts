@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { LeaseLost, LeaseStore } from '@/lib/replicas/lease-store';
 import { describeOnEachEngine } from '@/test/support/store-engines';
 import { SnapshotRecords } from './snapshot-records';
 import { SnapshotStore, type NewSnapshot, type VerifiedResult } from './snapshot-store';
@@ -57,6 +58,27 @@ describeOnEachEngine('SnapshotStore', PG_PORT, (engine) => {
   beforeEach(() => {
     store = new SnapshotStore(engine.db);
     records = new SnapshotRecords(store, { first: 20, max: 100 });
+  });
+
+  it('a record fenced by a leader term that has ended is not stored; one of the current term is', async () => {
+    let time = T0;
+    const leases = new LeaseStore(engine.db, () => time);
+    const first = await leases.tryAcquire('leader', 'replica-a', 6000);
+    expect(first.held).toBe(true);
+    const oldTerm = first.held ? first.generation : 0;
+    // replica-a stops renewing; replica-b takes over once the lease ran out.
+    time += 6000;
+    const second = await leases.tryAcquire('leader', 'replica-b', 6000);
+    expect(second.held).toBe(true);
+    const newTerm = second.held ? second.generation : 0;
+
+    await expect(
+      store.insert(attempt('20261125T120000Z-stale', T0), (trx) => leases.assertHolding(trx, 'leader', oldTerm)),
+    ).rejects.toBeInstanceOf(LeaseLost);
+    await store.insert(attempt('20261125T120001Z-fresh', T0 + 1000), (trx) =>
+      leases.assertHolding(trx, 'leader', newTerm),
+    );
+    expect((await store.list('prod')).map((s) => s.id)).toEqual(['20261125T120001Z-fresh']);
   });
 
   it('keeps a record as it runs, verifies, and is kept as history, across a restart', async () => {

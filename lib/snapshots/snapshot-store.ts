@@ -1,6 +1,7 @@
 // Snapshot records in the dashboard's store (SQLite or PostgreSQL): one row per attempt, updated as it runs, kept as
 // history.
 import 'server-only';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import type { Kysely, Selectable } from 'kysely';
 import type { SnapshotsTable, StoreSchema } from '@/lib/db/schema';
 import type {
@@ -116,8 +117,19 @@ const verifiedColumns = (v: VerifiedResult) => ({
 export class SnapshotStore {
   constructor(private readonly db: Kysely<StoreSchema>) {}
 
-  async insert(s: NewSnapshot): Promise<void> {
-    await this.db.insertInto('snapshots').values(newRow(s)).execute();
+  /**
+   * A new record; with `fence`, in one transaction with it (the leader's lease checked, see Leadership.fence), so a
+   * replica that no longer leads stores no scheduled snapshot.
+   */
+  async insert(s: NewSnapshot, fence?: WriteFence): Promise<void> {
+    if (!fence) {
+      await this.db.insertInto('snapshots').values(newRow(s)).execute();
+      return;
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await fence(trx);
+      await trx.insertInto('snapshots').values(newRow(s)).execute();
+    });
   }
 
   /** Insert a record for a verified file found on disk (adoption at start): one statement. */

@@ -4,8 +4,9 @@
 // process on PostgreSQL, (b) three replicas on a fresh database of the same PostgreSQL server; each watches the same N
 // configured clusters at a 1 s poll, and etcd counts the requests it receives.
 // Run alone with `npx tsx bench/fleet.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
+// BENCH_FLEET_KEEP_LOGS=<dir> copies the dashboards' and PostgreSQL's logs there before the work folder is removed.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -95,6 +96,8 @@ export interface ReplicaWindow {
   fallbackMax: number;
   readsWithFallback: number;
   readyzReads: number;
+  /** Seconds into the window of the reads that showed fallback polling, with how many clusters: "12.0 s: 15". */
+  fallbackSeen: string[];
 }
 
 export interface StatusProbe {
@@ -110,7 +113,9 @@ export interface StatusProbe {
   /** servedAt − observedAt: how old the poll shown was. */
   ageP50Ms: number;
   ageMaxMs: number;
-  /** The first few unexpected answers, as one line each. */
+  /** The longest round of the probe (every read of one second, together), in ms: over 1000 when answers were slow. */
+  longestRoundMs: number;
+  /** The first few unexpected answers, as one line each, with the seconds into the window they were answered. */
   examples: string[];
 }
 
@@ -343,10 +348,15 @@ function startProbe(replicas: DashboardProcess[], ids: string[]) {
   const ages: number[] = [];
   const examples: string[] = [];
   const counts = { reads: 0, stale: 0, notAllHealthy: 0, failed: 0 };
-  const readyz = new Map<number, Array<ShardsReading | null>>(replicas.map((d) => [d.port, []]));
+  const readyz = new Map<number, Array<{ at: number; shards: ShardsReading | null }>>(
+    replicas.map((d) => [d.port, []]),
+  );
+  const start = performance.now();
+  const since = () => Math.round((performance.now() - start) / 100) / 10;
   const note = (line: string) => {
-    if (examples.length < 10) examples.push(line);
+    if (examples.length < 10) examples.push(`${since()} s: ${line}`);
   };
+  let longestRoundMs = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -371,19 +381,25 @@ function startProbe(replicas: DashboardProcess[], ids: string[]) {
             if (s.observedAt) ages.push(Date.parse(s.servedAt) - Date.parse(s.observedAt));
           }),
           (async () => {
+            const at = since();
             try {
-              readyz.get(d.port)?.push((await readReadyz(d)).shards);
+              readyz.get(d.port)?.push({ at, shards: (await readReadyz(d)).shards });
             } catch {
-              readyz.get(d.port)?.push(null);
+              readyz.get(d.port)?.push({ at, shards: null });
             }
           })(),
         ]),
       );
-      await sleep(Math.max(0, 1000 - (performance.now() - t0)));
+      const took = performance.now() - t0;
+      longestRoundMs = Math.max(longestRoundMs, Math.round(took));
+      await sleep(Math.max(0, 1000 - took));
     }
   })();
   return {
-    async stop(): Promise<{ probe: StatusProbe; readyz: Map<number, Array<ShardsReading | null>> }> {
+    async stop(): Promise<{
+      probe: StatusProbe;
+      readyz: Map<number, Array<{ at: number; shards: ShardsReading | null }>>;
+    }> {
       running = false;
       await loop;
       const sorted = [...ages].sort((a, b) => a - b);
@@ -393,6 +409,7 @@ function startProbe(replicas: DashboardProcess[], ids: string[]) {
           ...counts,
           ageP50Ms: sorted[Math.max(0, Math.ceil(sorted.length / 2) - 1)] ?? 0,
           ageMaxMs: sorted.at(-1) ?? 0,
+          longestRoundMs,
           examples,
         },
         readyz,
@@ -484,8 +501,8 @@ async function measure(
     }
     const perReplica: ReplicaWindow[] = replicas.map((d, i) => {
       const reads = probed.readyz.get(d.port) ?? [];
-      const owned = reads.filter((r): r is ShardsReading => r !== null).map((r) => r.owned);
-      const fallbacks = reads.map((r) => r?.fallback ?? 0);
+      const owned = reads.flatMap((r) => (r.shards ? [r.shards.owned] : []));
+      const fallbacks = reads.map((r) => r.shards?.fallback ?? 0);
       return {
         port: d.port,
         replicaId: endReadyz[i]?.replicaId ?? null,
@@ -498,6 +515,7 @@ async function measure(
         fallbackMax: Math.max(0, ...fallbacks),
         readsWithFallback: fallbacks.filter((f) => f > 0).length,
         readyzReads: reads.length,
+        fallbackSeen: reads.flatMap((r) => (r.shards?.fallback ? [`${r.at} s: ${r.shards.fallback}`] : [])),
       };
     });
     const run: FleetRun = {
@@ -612,6 +630,13 @@ export async function runFleet(quick = false): Promise<FleetResult> {
     };
   } finally {
     for (const forget of forgets) forget();
+    const keep = process.env.BENCH_FLEET_KEEP_LOGS;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      for (const f of readdirSync(WORK).filter((n) => n.endsWith('.log')))
+        copyFileSync(path.join(WORK, f), path.join(keep, f));
+      if (postgres) copyFileSync(postgres.logFile, path.join(keep, 'postgres.log'));
+    }
     await Promise.allSettled([...clusters.map((c) => c.destroy()), postgres?.destroy()]);
     rmSync(pgParent, { recursive: true, force: true });
     rmSync(WORK, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // A failure with an HTTP status and a stable code, and the one mapper from every thrown error to a status: domain
 // errors by their kind, ApiError (the HTTP edge: sign-in, roles, bodies) by its own status.
 import { isDomainError, type DomainErrorKind } from '@/lib/errors/domain-errors';
+import { databaseUnreachable } from '@/lib/db/refusals';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -69,6 +70,14 @@ export function classifyError(err: unknown): ErrorSummary {
   if (isApiError(err)) return summary(err.status, err.code, err.message, err.headers ?? {});
   if (isNamedError(err, 'ConfigError')) return summary(503, 'config_error', err.message);
   if (isNamedError(err, 'DatabaseError')) return summary(503, 'database_unavailable', err.message);
+  const unreachable = databaseUnreachable(err);
+  if (unreachable) {
+    return summary(
+      503,
+      'database_unavailable',
+      `the dashboard database does not answer (${unreachable}): history, events and records are unavailable; the live view goes on`,
+    );
+  }
   return summary(500, 'internal', 'internal error; see the server log');
 }
 

@@ -12,3 +12,25 @@ export function refusedForGood(err: unknown): boolean {
   if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(code)) return true;
   return /^2[23][0-9A-Z]{3}$/.test(code);
 }
+
+/**
+ * The database is out of reach now, not refusing the request itself: a connection refused, reset, cut or timed out,
+ * PostgreSQL shutting down or starting (SQLSTATE classes 08 and 57P), or the pool giving up waiting for a connection.
+ * Returns the short reason to name (a code, never the URL), or null for any other error.
+ */
+export function databaseUnreachable(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code)) return code;
+    if (/^(08[0-9A-Z]{3}|57P0[1-3])$/.test(code)) return `SQLSTATE ${code}`;
+  }
+  const message = err instanceof Error ? err.message : '';
+  if (
+    /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message,
+    )
+  ) {
+    return message.split('\n')[0] ?? 'connection lost';
+  }
+  return null;
+}

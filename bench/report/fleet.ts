@@ -61,7 +61,14 @@ export function fleetSection(heading: string, rec: FigureRecord<FleetResult> | n
   const ownedSplit = b.perReplica.map((x) => x.ownedAtEnd).join(' + ');
   const anyFallback = [...a.perReplica, ...b.perReplica].some((x) => x.readsWithFallback > 0);
   const moved = b.perReplica.some((x) => x.ownedAtStart !== x.ownedAtEnd || x.ownedMin !== x.ownedMax);
-  const unexpected = [...a.probe.examples, ...b.probe.examples];
+  const unexpected = [...a.probe.examples.map((e) => `(a) ${e}`), ...b.probe.examples.map((e) => `(b) ${e}`)];
+  const fallbackLines = b.perReplica
+    .filter((x) => x.readsWithFallback > 0)
+    .map(
+      (x) =>
+        `replica ${x.port} in ${x.readsWithFallback} of ${x.readyzReads} reads, at most ${x.fallbackMax} clusters${x.fallbackSeen?.length ? `, at ${x.fallbackSeen.join(', ')} into the window (s: clusters)` : ''}`,
+    )
+    .join('; ');
   const cpuRatio = b.total.cpuPercentOfOneCore / a.total.cpuPercentOfOneCore;
   const rssRatio = b.total.rssMeanBytes / a.total.rssMeanBytes;
   return `${heading}
@@ -115,8 +122,8 @@ worst (one poll per configured cluster), less in practice, as the clusters' poll
 **The split.** In (b) the replicas owned ${ownedSplit} of the ${r.dashboardClusters} clusters (rendezvous hashing of the cluster ids over the live
 replicas, so the shares are not equal).${moved ? ' The split changed during the window (see the table).' : ' It did not change during the window.'} ${
     anyFallback
-      ? 'A replica did poll some clusters itself as a fallback (their owner’s view had grown old) in some of the once-a-second /readyz reads: see the last column; each such poll adds to etcd’s load.'
-      : 'No /readyz read of the window (once a second per replica) showed a replica polling a cluster as a fallback, which it does only when the owner’s view has grown old.'
+      ? `In some of the once-a-second /readyz reads a replica was polling clusters itself as a fallback, which it does when the owner's view it last read is more than 1.45 s old at a 1 s poll and the default 800 ms probe timeout (lib/app/cluster-sharing.ts) (${fallbackLines}); each such poll adds to etcd's load, and its first polls open new connections to the members.`
+      : 'No /readyz read of the window (once a second per replica) showed a replica polling a cluster as a fallback, which it does only when the owner’s view it last read has grown old.'
   } The leader (one lease for work that must happen once) is marked in the table.
 
 **The replicas' cost.** Three replicas together used ${ratio(cpuRatio)}× the CPU and ${ratio(rssRatio)}× the memory of one process: etcd's load
@@ -133,5 +140,9 @@ ${a.probe.clusterIds.length} clusters (${a.probe.clusterIds.join(', ')}), whiche
 \`stale\` (its shown poll more than 3 s old), answers that showed anything but three healthy members and a healthy
 quorum (nothing was broken), and failed requests; the age of the poll shown is \`servedAt − observedAt\`. A replica
 that does not own a cluster shows its owner's view, so its age includes the owner's publishing and the follower's
-read (every 500 ms).${unexpected.length ? ` Unexpected answers: ${unexpected.join('; ')}.` : ''}`;
+read (every 500 ms).${
+    unexpected.length
+      ? ` The first unexpected answers (seconds into the window): ${unexpected.slice(0, 4).join('; ')}${unexpected.length > 4 ? `; and ${unexpected.length - 4} more in the JSON (at most 10 a run are kept)` : ''}.`
+      : ''
+  }`;
 }

@@ -197,6 +197,55 @@ describe('AlertService: what an evaluation stores and notifies', () => {
 });
 
 describe('AlertService on replicas: only the leader judges, stores and notifies', () => {
+  it('a leader that dies before its receivers took a notice: the next sends it, the firing one and a resolve owed', async () => {
+    const busy = { status: 503, body: 'busy' };
+    // The receiver refuses: the leader stores the alerts, but its notices are still being retried when it dies.
+    receiver.answer = () => busy;
+    obs = twoDown(T0);
+    const first = service();
+    await first.evaluateAll(T0);
+    const fired = firingIds(first, T0);
+    expect(fired).toHaveLength(3);
+    await request(1);
+    first.stop();
+    expect((await store.open(clusterId())).map((a) => a.notified)).toEqual([null, null, null]);
+
+    // The next leader sends them as firing: not lost. This time they are taken, and recorded as notified.
+    receiver.answer = () => ({ status: 200, body: 'ok' });
+    const sent = receiver.requests.length;
+    const second = service();
+    await second.restoreAll();
+    await second.evaluateAll(T0 + S);
+    const again = await request(sent + 1);
+    expect(again.map((a) => `${a.state} ${a.id}`).sort()).toEqual(fired.map((id) => `firing ${id}`));
+    await vi.waitFor(async () =>
+      expect((await store.open(clusterId())).every((a) => a.notified === 'firing')).toBe(true),
+    );
+
+    // It resolves them, but dies before the receiver takes the resolve.
+    receiver.answer = () => busy;
+    obs = allUp(T0 + 2 * S);
+    await second.evaluateAll(T0 + 2 * S);
+    await request(sent + 2);
+    second.stop();
+    expect(await store.open(clusterId())).toEqual([]);
+
+    // The third sends the resolves it owes, once; no firing notice again.
+    receiver.answer = () => ({ status: 200, body: 'ok' });
+    const before = receiver.requests.length;
+    const third = service();
+    await third.restoreAll();
+    const owed = await request(before + 1);
+    expect(owed.map((a) => `${a.state} ${a.id}`).sort()).toEqual(fired.map((id) => `resolved ${id}`));
+    await third.evaluateAll(T0 + 3 * S);
+    await vi.waitFor(async () =>
+      expect((await store.history({ from: 0, to: T0 + 10 * S })).map((a) => a.notified)).toEqual(
+        fired.map(() => 'resolved'),
+      ),
+    );
+    expect(receiver.requests).toHaveLength(before + 1);
+  });
+
   it('a replica that does not lead shows what the leader stored and sends nothing; taking over, it resolves them once', async () => {
     obs = twoDown(T0);
     const leader = service();

@@ -93,7 +93,17 @@ export class AlertService {
       const tracker = new AlertTracker(c.id, (rule) => this.forMs(c, rule));
       this.trackers.set(c.id, tracker);
       if (c.alerts.receivers.length > 0) {
-        this.dispatchers.set(c.id, new NotificationDispatcher({ receivers: c.alerts.receivers }));
+        this.dispatchers.set(
+          c.id,
+          new NotificationDispatcher({
+            receivers: c.alerts.receivers,
+            onSettled: (alertId, state) => {
+              this.deps.store.notified(alertId, state).catch((err: unknown) => {
+                this.storeRefused(err, `${alertId} may be notified ${state} again by a replica taking over`);
+              });
+            },
+          }),
+        );
       }
       this.inputs.set(c.id, { hoursToQuota: null, growthAt: 0, leaderChanges: 0 });
     }
@@ -172,12 +182,25 @@ export class AlertService {
 
   private async readOpen(clusterId: string, tracker: AlertTracker): Promise<boolean> {
     try {
-      const open = await this.deps.store.open(clusterId);
+      const dispatcher = this.dispatchers.get(clusterId);
+      const [open, owed] = await Promise.all([
+        this.deps.store.open(clusterId),
+        dispatcher ? this.deps.store.resolvedUnnotified(clusterId, 0) : [],
+      ]);
       this.storeAnswered();
       tracker.replaceWith(open);
-      // Stored as firing is notified as firing (the alert was stored first, then notified): not again, and its
-      // resolved notice is owed.
-      this.dispatchers.get(clusterId)?.alreadyNotified(open.filter((a) => a.firingSince !== null).map((a) => a.id));
+      // An open alert whose firing notice went out (recorded once every receiver was done with it) is not sent again,
+      // and its resolved notice is owed. One stored but not recorded as notified (its replica stopped before the
+      // receivers were done) is sent at the next evaluation, as firing: never lost, sent twice only if the replica
+      // stopped between the delivery and its record.
+      dispatcher?.alreadyNotified(open.filter((a) => a.notified !== null).map((a) => a.id));
+      // Resolved after its firing notice went out, but the resolve was not: sent now (however old: the first replica
+      // to judge the cluster sends and records it, so these are few, and pruned with the alert history).
+      const cluster = this.deps.config.clusters.find((c) => c.id === clusterId);
+      if (dispatcher && cluster && owed.length > 0) {
+        dispatcher.alreadyNotified(owed.map((a) => a.id));
+        for (const a of owed) dispatcher.notify(this.notification(cluster, a, 'resolved', a.resolvedAt));
+      }
       this.restored.add(clusterId);
       return true;
     } catch (err) {

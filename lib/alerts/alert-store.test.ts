@@ -108,8 +108,28 @@ describeOnEachEngine('AlertStore: reads and pruning', PG_PORT, (engine) => {
 
     const open = await store.open('prod');
     expect(open.map((a) => a.id)).toEqual([of('m1', 0).id, of('m2', 2).id]);
-    expect(open[0]).toEqual({ ...of('m1', 0), clusterId: 'prod', resolvedAt: null });
+    expect(open[0]).toEqual({ ...of('m1', 0), clusterId: 'prod', resolvedAt: null, notified: null });
     expect((await store.open('staging')).map((a) => a.id)).toEqual(['staging:x']);
+  });
+
+  it('notified only moves forward; a resolve whose firing notice went out but whose own did not is owed', async () => {
+    await store.fired('prod', of('m1', 0));
+    await store.fired('prod', of('m2', 1));
+    await store.fired('prod', of('m3', 2));
+    // m1: firing sent, then resolved and its resolve sent. m2: firing sent, resolved, resolve not sent. m3: nothing sent.
+    await store.notified(of('m1', 0).id, 'firing');
+    await store.notified(of('m2', 1).id, 'firing');
+    await store.resolved(of('m1', 0).id, T0 + 5 * MIN, 'back');
+    await store.resolved(of('m2', 1).id, T0 + 6 * MIN, 'back');
+    await store.resolved(of('m3', 2).id, T0 + 7 * MIN, 'back');
+    await store.notified(of('m1', 0).id, 'resolved');
+    // A repeat of the firing notice settling late does not undo the resolve.
+    await store.notified(of('m1', 0).id, 'firing');
+    store = new AlertStore(await engine.reopen());
+    const owed = await store.resolvedUnnotified('prod', T0);
+    expect(owed.map((a) => [a.id, a.notified, a.resolvedAt])).toEqual([[of('m2', 1).id, 'firing', T0 + 6 * MIN]]);
+    expect(await store.resolvedUnnotified('prod', T0 + 7 * MIN)).toEqual([]);
+    expect(await store.resolvedUnnotified('staging', T0)).toEqual([]);
   });
 
   it('an id already stored for another cluster is left as it was, and fired says so', async () => {

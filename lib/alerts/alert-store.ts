@@ -12,6 +12,8 @@ type SelectFrom = SelectQueryBuilder<StoreSchema, 'alerts', object>;
 export interface StoredAlert extends TrackedAlert {
   clusterId: string;
   resolvedAt: number | null;
+  /** The newest state whose notice every receiver is done with (delivered, or given up); null before the first. */
+  notified: 'firing' | 'resolved' | null;
 }
 
 function toAlert(r: Row): StoredAlert {
@@ -28,6 +30,7 @@ function toAlert(r: Row): StoredAlert {
     pendingSince: r.pending_since,
     firingSince: r.firing_since,
     resolvedAt: r.resolved_at,
+    notified: r.notified === 'firing' || r.notified === 'resolved' ? r.notified : null,
   };
 }
 
@@ -88,6 +91,38 @@ export class AlertStore {
       .where('id', '=', id)
       .where('resolved_at', 'is', null)
       .execute();
+  }
+
+  /**
+   * Every receiver is done with the alert's `state` notice. Only forward: a firing notice settled after the resolved
+   * one (a repeat) does not undo it.
+   */
+  async notified(id: string, state: 'firing' | 'resolved'): Promise<void> {
+    await this.db
+      .updateTable('alerts')
+      .set({ notified: state })
+      .where('id', '=', id)
+      .where((eb) =>
+        state === 'resolved'
+          ? eb.or([eb('notified', 'is', null), eb('notified', '=', 'firing')])
+          : eb('notified', 'is', null),
+      )
+      .execute();
+  }
+
+  /**
+   * The cluster's alerts resolved at or after `since` whose firing notice went out but whose resolved one did not
+   * (their replica stopped in between): the resolve a replica taking over still owes. Oldest first.
+   */
+  async resolvedUnnotified(clusterId: string, since: number): Promise<StoredAlert[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .where('resolved_at', '>=', since)
+      .where('notified', '=', 'firing')
+      .execute();
+    return byTime(rows, (r) => r.resolved_at ?? 0, false).map(toAlert);
   }
 
   /** The cluster's open alerts, oldest firing first (of two open with one key, the newer comes last). */

@@ -256,4 +256,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    up: `
+      -- The newest state of each alert whose notice every receiver is done with (delivered, or given up): what a
+      -- replica taking over sends again. Alerts stored before were notified the old way: counted as done.
+      ALTER TABLE alerts ADD COLUMN notified TEXT CHECK (notified IN ('firing', 'resolved'));
+      UPDATE alerts SET notified = CASE WHEN resolved_at IS NULL THEN 'firing' ELSE 'resolved' END;
+    `,
+  },
 ];

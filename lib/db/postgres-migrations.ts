@@ -247,4 +247,14 @@ export const POSTGRES_MIGRATIONS: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0009_alerts_notified': {
+    async up(db: Kysely<unknown>) {
+      // The newest state of each alert whose notice every receiver is done with (delivered, or given up): what a
+      // replica taking over sends again. Alerts stored before were notified the old way: counted as done.
+      await sql`ALTER TABLE alerts ADD COLUMN notified TEXT CHECK (notified IN ('firing', 'resolved'))`.execute(db);
+      await sql`UPDATE alerts SET notified = CASE WHEN resolved_at IS NULL THEN 'firing' ELSE 'resolved' END`.execute(
+        db,
+      );
+    },
+  },
 };

@@ -113,6 +113,8 @@ export interface AlertsTable {
   pending_since: number;
   firing_since: number;
   resolved_at: number | null;
+  /** 'firing' | 'resolved': the newest state whose notice every receiver is done with; null before the first. */
+  notified: string | null;
 }
 
 /** A maintenance run: one row, updated as it goes and kept. */

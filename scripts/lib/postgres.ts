@@ -60,7 +60,7 @@ export interface PostgresServer {
   logFile: string;
   /** Fast shutdown (SIGINT) by PID, SIGKILL after 10 s; the data folder is kept. */
   stop(): Promise<void>;
-  /** SIGKILL by PID, as a crash would; `start()` brings the same data back. */
+  /** SIGKILL to its process group (the postmaster's PID), as a crash would; `start()` brings the same data back. */
   kill(): Promise<void>;
   /** Starts the server again on the same data folder and port. */
   start(): Promise<void>;
@@ -189,7 +189,9 @@ export async function startPostgres(opts: { parent: string; port: number; env?: 
         '-c',
         'shared_buffers=32MB',
       ],
-      { cwd: dir, env: childEnv, stdio: ['ignore', log, log], ...ids },
+      // Its own process group (the group's id is its PID): kill() takes its backends down with it, as a crash of the
+      // machine would; SIGKILL to the postmaster alone leaves them serving open connections for a moment.
+      { cwd: dir, env: childEnv, stdio: ['ignore', log, log], detached: true, ...ids },
     );
     child = c;
     await waitReady(url, c, logFile, 60_000);
@@ -197,9 +199,9 @@ export async function startPostgres(opts: { parent: string; port: number; env?: 
   const signal = async (sig: NodeJS.Signals) => {
     const c = child;
     if (!c?.pid) return;
-    if (c.exitCode === null && c.signalCode === null) process.kill(c.pid, sig);
+    if (c.exitCode === null && c.signalCode === null) process.kill(sig === 'SIGKILL' ? -c.pid : c.pid, sig);
     if (!(await exited(c, 10_000)) && c.pid) {
-      process.kill(c.pid, 'SIGKILL');
+      process.kill(-c.pid, 'SIGKILL');
       await exited(c, 10_000);
     }
     child = null;

@@ -726,3 +726,35 @@ describe('stop()', () => {
     await noMoreRequests(r, 1, 100);
   });
 });
+
+describe('onSettled: when every receiver is done with a state', () => {
+  it('is called once both receivers are done, a retried one included, and not for a receiver still retrying', async () => {
+    const quick = await receiver();
+    // Refused twice (retryable), then delivered.
+    const slow = await receiver(answers({ status: 503, body: 'busy' }, { status: 503, body: 'busy' }));
+    const settled: string[] = [];
+    const d = dispatcher([webhook(quick, 'quick'), webhook(slow, 'slow')], {
+      onSettled: (id, state) => settled.push(`${state} ${id}`),
+    });
+    const a = firing({ id: 'a' });
+    d.notify(a);
+    await vi.waitFor(() => expect(quick.requests.length).toBe(1), { timeout: DEADLINE_MS });
+    // The quick one is done; the slow one is still retrying.
+    expect(settled).toEqual([]);
+    await vi.waitFor(() => expect(settled).toEqual(['firing a']), { timeout: DEADLINE_MS });
+    expect(slow.requests.length).toBe(3);
+
+    d.notify(resolvedOf(a));
+    await vi.waitFor(() => expect(settled).toEqual(['firing a', 'resolved a']), { timeout: DEADLINE_MS });
+  });
+
+  it('a receiver that gives up counts as done; a resolve for an alert never sent settles nothing', async () => {
+    const down: Receiver = { type: 'webhook', name: 'down', url: `http://127.0.0.1:${CLOSED_PORT}/hook` };
+    const settled: string[] = [];
+    const d = dispatcher([down], { onSettled: (id, state) => settled.push(`${state} ${id}`) });
+    d.notify(resolvedOf(firing({ id: 'never-fired' })));
+    d.notify(firing({ id: 'b' }));
+    await vi.waitFor(() => expect(settled).toEqual(['firing b']), { timeout: DEADLINE_MS });
+    expect(recordsOf(d, 'down').at(-1)?.outcome).toBe('gave-up');
+  });
+});

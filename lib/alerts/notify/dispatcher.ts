@@ -26,6 +26,11 @@ export interface NotificationDispatcherOptions {
   retry?: RetryPolicy;
   /** Per request, answer body included. */
   timeoutMs?: number;
+  /**
+   * Every receiver it was queued for is done with an alert's state notice: delivered, or failed for good, given up or
+   * dropped. What the caller records, so that a replica taking over sends again only what was not done.
+   */
+  onSettled?: (alertId: string, state: AlertState) => void;
 }
 
 export const DEFAULT_REPEAT_INTERVAL_MS = 4 * 60 * 60_000;
@@ -98,6 +103,8 @@ function firstLine(err: unknown): string {
   return ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '').trim();
 }
 
+const settleKey = (alertId: string, state: AlertState) => `${state} ${alertId}`;
+
 export class NotificationDispatcher {
   private readonly queues: ReceiverQueue[];
   private readonly now: () => number;
@@ -105,10 +112,14 @@ export class NotificationDispatcher {
   private readonly timeoutMs: number;
   private readonly records: DeliveryRecord[] = [];
   private readonly stopping = new AbortController();
+  /** Per alert and state queued: the receivers not yet done with it. */
+  private readonly unsettled = new Map<string, Set<string>>();
+  private readonly onSettled: ((alertId: string, state: AlertState) => void) | undefined;
 
   /** Throws on an invalid receiver, two receivers with one name, or a non-positive timing. */
   constructor(opts: NotificationDispatcherOptions) {
     this.now = opts.now ?? Date.now;
+    this.onSettled = opts.onSettled;
     const retry = opts.retry ?? DEFAULT_RETRY;
     this.retry = {
       initialMs: positive(retry.initialMs, 'retry.initialMs'),
@@ -234,6 +245,10 @@ export class NotificationDispatcher {
   }
 
   private enqueue(q: ReceiverQueue, alert: AlertNotification): void {
+    const key = settleKey(alert.id, alert.state);
+    const waiting = this.unsettled.get(key) ?? new Set<string>();
+    waiting.add(q.receiver.name);
+    this.unsettled.set(key, waiting);
     const job = q.jobs.get(alert.id);
     if (job?.inFlight) {
       job.next = alert;
@@ -384,6 +399,19 @@ export class NotificationDispatcher {
     this.record(q, sent.id, sent.state, outcome, result.status, reason, job.attempts, null);
   }
 
+  /** This receiver is done with the alert's state: the last one to be calls onSettled. */
+  private settled(q: ReceiverQueue, alertId: string, state: AlertState): void {
+    const key = settleKey(alertId, state);
+    const waiting = this.unsettled.get(key);
+    if (!waiting?.delete(q.receiver.name) || waiting.size > 0) return;
+    this.unsettled.delete(key);
+    try {
+      this.onSettled?.(alertId, state);
+    } catch (err) {
+      console.error(`notifications: recording ${alertId} ${state} as notified: ${firstLine(err)}`);
+    }
+  }
+
   /** Exponential from initialMs, plus up to 20 % jitter so receivers that failed together do not retry together. */
   private backoff(attempts: number, retryAfterMs: number | null): number {
     const { initialMs, maxMs } = this.retry;
@@ -405,6 +433,7 @@ export class NotificationDispatcher {
     if (outcome === 'ok') q.counts.sent++;
     else if (outcome === 'retrying') q.counts.retried++;
     else q.counts.failed++;
+    if (outcome !== 'retrying') this.settled(q, alertId, state);
     this.records.push({
       receiver: q.receiver.name,
       target: q.target,

@@ -6,7 +6,7 @@
 // Run alone with `npx tsx bench/fleet.ts [--quick]`; bench/run.ts runs it and writes the numbers to docs/.
 // BENCH_FLEET_KEEP_LOGS=<dir> copies the dashboards' and PostgreSQL's logs there before the work folder is removed.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -17,7 +17,7 @@ import type { LocalCluster } from '../scripts/lib/local-cluster';
 import { postgresTestParent, startPostgres, type PostgresServer } from '../scripts/lib/postgres';
 import { writeDashboardConfig } from '../e2e/support/config-file';
 import type { ClusterStatus } from '../lib/cluster/status-types';
-import { ROOT } from './lib/machine';
+import { buildId, distDir, ROOT } from './lib/machine';
 import { FLEET_DASHBOARD_PORTS, FLEET_ETCD_BASE, FLEET_POSTGRES_PORT } from './lib/ports';
 import { cpuSeconds, watchProcess, type ProcessUsage } from './lib/proc';
 import { fetchMetrics, sumCounter } from './lib/prom-text';
@@ -98,6 +98,13 @@ export interface ReplicaWindow {
   readyzReads: number;
   /** Seconds into the window of the reads that showed fallback polling, with how many clusters: "12.0 s: 15". */
   fallbackSeen: string[];
+  /**
+   * Fallback polls begun during the window, counted in the replica's log ("polling cluster <id> itself: …"): each is
+   * at least one poll more than sharding alone sends. Most end within a /readyz interval, so the reads above miss them.
+   */
+  fallbackStarts: number;
+  /** The same log's "… its owner's view is fresh again" lines: fallback polling that ended within the window. */
+  fallbackEnds: number;
 }
 
 export interface StatusProbe {
@@ -479,6 +486,7 @@ async function measure(
     await sleep(settings.warmupSeconds * 1000);
 
     const startReadyz = await Promise.all(replicas.map((d) => readReadyz(d)));
+    const logOffsets = replicas.map((d) => statSync(d.logFile).size);
     const before = await readEtcd(clusters);
     const pgBefore = postgresCpuSeconds(postgres.pid);
     const usage = replicas.map((d) => watchProcess(d.pid));
@@ -489,6 +497,8 @@ async function measure(
     const pgAfter = postgresCpuSeconds(postgres.pid);
     const after = await readEtcd(clusters);
     const endReadyz = await Promise.all(replicas.map((d) => readReadyz(d)));
+    const windowLogs = replicas.map((d, i) => readFileSync(d.logFile).subarray(logOffsets[i]).toString('utf8'));
+    const countLines = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
     if (after.pids.some((p, i) => p === null || p !== before.pids[i])) {
       throw new Error('an etcd member restarted during the window: its counters reset');
     }
@@ -516,6 +526,8 @@ async function measure(
         readsWithFallback: fallbacks.filter((f) => f > 0).length,
         readyzReads: reads.length,
         fallbackSeen: reads.flatMap((r) => (r.shards?.fallback ? [`${r.at} s: ${r.shards.fallback}`] : [])),
+        fallbackStarts: countLines(windowLogs[i] ?? '', /polling cluster \S+ itself/),
+        fallbackEnds: countLines(windowLogs[i] ?? '', /its owner's view is fresh again/),
       };
     });
     const run: FleetRun = {
@@ -544,6 +556,7 @@ async function measure(
           .map(
             (r) =>
               `${r.port} owns ${r.ownedAtStart}→${r.ownedAtEnd}, CPU ${r.usage.cpuPercentOfOneCore} %, RSS ${(r.usage.rssMeanBytes / 2 ** 20).toFixed(0)} MiB` +
+              `, ${r.fallbackStarts} fallback polls begun` +
               (r.fallbackMax > 0 ? `, fallback up to ${r.fallbackMax}` : ''),
           )
           .join('; ') +
@@ -564,6 +577,9 @@ async function measure(
 export async function runFleet(quick = false): Promise<FleetResult> {
   const settings = quick ? QUICK : FULL;
   assertBuild();
+  // Others may rebuild the production build while this runs (an hour of a shared machine): a run that spans two builds
+  // is refused, as withStack refuses one (bench/lib/stack.ts).
+  const build = buildId();
   for (const p of [FLEET_DASHBOARD_PORTS.one, ...FLEET_DASHBOARD_PORTS.three, FLEET_POSTGRES_PORT])
     await assertPortFree(p);
   // Stops by PID what a killed run left in c0…c9, and clears its configs and dashboard data.
@@ -606,6 +622,7 @@ export async function runFleet(quick = false): Promise<FleetResult> {
     const config = writeConfig(path.join(WORK, 'dashboard.yaml'), clusters, settings.dashboardClusters);
     const one = await measure('one', [FLEET_DASHBOARD_PORTS.one], clusters, config, pgServer, settings);
     const three = await measure('three', FLEET_DASHBOARD_PORTS.three, clusters, config, pgServer, settings);
+    if (buildId() !== build) throw new Error(`${distDir()} was rebuilt while the figure ran (was ${build}); run again`);
     const ratio = round3(three.etcdRequestsPerSecond / one.etcdRequestsPerSecond);
     const line = clusters[0]?.binaries.line ?? '3.4';
     // The record's machine line names the members' etcd, not the one on PATH (bench/lib/machine.ts runs ETCD_BIN).

@@ -4,6 +4,9 @@ import { FLEET_DASHBOARD_PORTS, FLEET_ETCD_BASE, FLEET_POSTGRES_PORT } from '../
 import type { FigureRecord } from '../lib/results';
 import { measuredOn, mib, notMeasured, pct, ratio, yesNo } from './format';
 
+/** The collector's calls per poll of a 3-member cluster (bench/fleet.ts). */
+const REQUESTS_PER_POLL = 8;
+
 export const FLEET_COMMAND = 'npm run bench -- --only fleet';
 
 const runName = (w: FleetRun) => (w.replicas === 1 ? '(a) one process' : `(b) ${w.replicas} replicas`);
@@ -38,6 +41,7 @@ function replicaRow(w: FleetRun, r: ReplicaWindow): string {
     pct(r.usage.cpuPercentOfOneCore),
     mib(r.usage.rssMeanBytes),
     mib(r.usage.rssPeakBytes),
+    String(r.fallbackStarts),
     `${r.readsWithFallback} of ${r.readyzReads}${r.fallbackMax > 0 ? ` (up to ${r.fallbackMax})` : ''} |`,
   ].join(' | ');
 }
@@ -70,6 +74,8 @@ export function fleetSection(heading: string, rec: FigureRecord<FleetResult> | n
     )
     .join('; ');
   const cpuRatio = b.total.cpuPercentOfOneCore / a.total.cpuPercentOfOneCore;
+  const starts = b.perReplica.reduce((sum, x) => sum + (x.fallbackStarts ?? 0), 0);
+  const startsPerSecond = starts / b.seconds;
   const rssRatio = b.total.rssMeanBytes / a.total.rssMeanBytes;
   return `${heading}
 
@@ -106,8 +112,8 @@ ${runRow(b)}
 Ratio of etcd requests/s, three replicas ÷ one process: **${ratio(r.ratio)}** (target ≤ ${r.targetRatio}: ${yesNo(r.meetsTarget)}; without
 sharding it would be about 3).
 
-| run | replica (port) | clusters it polls for the record | CPU (% of one core) | RSS mean | RSS peak | /readyz reads with fallback polling |
-|---|---|---|---|---|---|---|
+| run | replica (port) | clusters it polls for the record | CPU (% of one core) | RSS mean | RSS peak | fallback polls begun (its log) | /readyz reads showing fallback polling |
+|---|---|---|---|---|---|---|---|
 ${a.perReplica.map((x) => replicaRow(a, x)).join('\n')}
 ${b.perReplica.map((x) => replicaRow(b, x)).join('\n')}
 
@@ -126,10 +132,18 @@ replicas, so the shares are not equal).${moved ? ' The split changed during the 
       : 'No /readyz read of the window (once a second per replica) showed a replica polling a cluster as a fallback, which it does only when the owner’s view it last read has grown old.'
   } The leader (one lease for work that must happen once) is marked in the table.
 
+**Fallback polls.** A replica polls a cluster it does not own itself when the owner's view it last read is more than
+1.45 s old (at a 1 s poll and the default 800 ms probe timeout: lib/app/cluster-sharing.ts), and stops once a view
+younger than about 1.1 s arrives. ${
+    starts === 0
+      ? `During (b)'s window no replica began one: their logs have no "polling cluster … itself" line between the window's start and its end.`
+      : `During (b)'s window the replicas began **${starts} fallback polls** (their logs' "polling cluster … itself" lines), ${startsPerSecond.toFixed(2)} a second. Each costs at least one poll (8 requests): at least ${(startsPerSecond * REQUESTS_PER_POLL).toFixed(1)} requests/s, ${pct((startsPerSecond * REQUESTS_PER_POLL * 100) / a.etcdRequestsPerSecond)} of (a)'s rate.`
+  }
+
 **The replicas' cost.** Three replicas together used ${ratio(cpuRatio)}× the CPU and ${ratio(rssRatio)}× the memory of one process: etcd's load
 does not grow with the replicas, but each replica is a whole server (its own Node.js heap, Next.js, timers), and every
 replica reads its owners' views of the clusters it does not own from the database twice a poll interval and renews
-its leases, which is most of PostgreSQL's extra work in (b). CPU is utime + stime from /proc/<pid>/stat at both ends of the window, as a percentage of
+its leases there: PostgreSQL used ${pct(b.postgresCpuPercentOfOneCore)} of a core in (b) against ${pct(a.postgresCpuPercentOfOneCore)} in (a). CPU is utime + stime from /proc/<pid>/stat at both ends of the window, as a percentage of
 one core; RSS is sampled from /proc/<pid>/status every 250 ms. **PostgreSQL's CPU** is the postmaster's and every
 child's (backends, background writer, WAL writer, autovacuum) utime + stime read from /proc at both ends, with the CPU
 of children that exited meanwhile (the postmaster's cutime + cstime), as a percentage of one core; its memory is not

@@ -65,6 +65,27 @@ describe('ClusterCollector against real etcd', () => {
     }
   });
 
+  it('a poll under way when the collector stops (another replica owns the cluster now) is neither shown nor polled on', async () => {
+    const polled: string[] = [];
+    const c = new ClusterCollector(config, {
+      pollIntervalMs: 1000,
+      probeTimeoutMs: PROBE_TIMEOUT_MS,
+      metricsIntervalMs: 0,
+      recorder: null,
+      onPolled: (id) => polled.push(id),
+    });
+    const first = await c.pollOnce();
+    expect(first.quorum.state).toBe('healthy');
+    // Its calls are cut by the stop: what they answer says nothing about etcd.
+    const cut = c.pollOnce();
+    c.stop();
+    const answered = await cut;
+    expect(answered.warnings).toContain('stopped during this poll');
+    expect(c.current()?.observedAt).toBe(first.observedAt);
+    expect(c.current()?.quorum.state).toBe('healthy');
+    expect(polled).toEqual([config.id]);
+  });
+
   it("reads the members' server certificates and counts the Secrets beside its polls, once started", async () => {
     const etcd = createMemberClient({ endpoint: config.endpoints[0]!, tls: config.tls, timeoutMs: 5000 });
     await etcd.put('/registry/secrets/default/plain').value(Buffer.from('k8s\0\n\x0cv1\x12\x06Secret'));

@@ -124,6 +124,8 @@ export class ClusterCollector {
   private readonly busyEnded = new Map<string, number>();
   /** A leader move the dashboard asked for: the next change to `to` is put on the timeline as caused by `by`. */
   private leaderMove: { to: string; by: string; until: number } | null = null;
+  /** How many times stop() was called: a poll under way across one is discarded. */
+  private stops = 0;
 
   constructor(
     readonly cluster: ClusterConfig,
@@ -161,6 +163,7 @@ export class ClusterCollector {
 
   stop(): void {
     this.running = false;
+    this.stops++;
     if (this.timer) clearTimeout(this.timer);
     if (this.metricsTimer) clearTimeout(this.metricsTimer);
     this.timer = null;
@@ -394,6 +397,7 @@ export class ClusterCollector {
   }
 
   async pollOnce(): Promise<Observation> {
+    const stopsAtStart = this.stops;
     const started = performance.now();
     const startedAt = Date.now();
     const targets = this.targets();
@@ -416,6 +420,23 @@ export class ClusterCollector {
     ]);
 
     const warnings: string[] = [];
+    // Stopped meanwhile (another replica owns the cluster again): its calls were cut by closing the clients, and what
+    // they answered says nothing about etcd. Not shown, not recorded.
+    if (this.stops !== stopsAtStart) {
+      return assembleStatus({
+        clusterId: this.cluster.id,
+        name: this.cluster.name,
+        pollIntervalMs: this.options.pollIntervalMs,
+        observedAt: new Date().toISOString(),
+        memberList: this.memberList,
+        probes,
+        endpointMembers: this.endpointMembers,
+        alarms: this.alarms,
+        warnings: ['stopped during this poll'],
+        quotaBackendBytes: this.quotaBackendBytes,
+        defragmenting: new Set<string>(),
+      });
+    }
     for (const p of probes) if (p.status) this.endpointMembers.set(p.endpoint, p.status.memberId);
     const answering = probes.filter((p) => p.status);
     if (memberList?.ok) this.memberList = memberList.value;

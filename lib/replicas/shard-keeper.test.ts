@@ -9,8 +9,8 @@ import { clustersOwnedBy } from './shards';
 const PG_PORT = 25925;
 
 const CLUSTERS = Array.from({ length: 12 }, (_, i) => `tenant-${i + 1}`);
-/** Short, so a replica's death is noticed within a second or two; rounds every ttl/3. */
-const TTL = 900;
+/** Short, so a replica’s death is noticed within a few seconds, and long enough for a loaded machine; rounds every ttl/3. */
+const TTL = 2000;
 
 interface Replica {
   id: string;

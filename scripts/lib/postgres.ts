@@ -10,6 +10,8 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -60,7 +62,7 @@ export interface PostgresServer {
   logFile: string;
   /** Fast shutdown (SIGINT) by PID, SIGKILL after 10 s; the data folder is kept. */
   stop(): Promise<void>;
-  /** SIGKILL to its process group (the postmaster's PID), as a crash would; `start()` brings the same data back. */
+  /** SIGKILL by PID to its backends and the postmaster, as a crash would; `start()` brings the same data back. */
   kill(): Promise<void>;
   /** Starts the server again on the same data folder and port. */
   start(): Promise<void>;
@@ -189,9 +191,7 @@ export async function startPostgres(opts: { parent: string; port: number; env?: 
         '-c',
         'shared_buffers=32MB',
       ],
-      // Its own process group (the group's id is its PID): kill() takes its backends down with it, as a crash of the
-      // machine would; SIGKILL to the postmaster alone leaves them serving open connections for a moment.
-      { cwd: dir, env: childEnv, stdio: ['ignore', log, log], detached: true, ...ids },
+      { cwd: dir, env: childEnv, stdio: ['ignore', log, log], ...ids },
     );
     child = c;
     await waitReady(url, c, logFile, 60_000);
@@ -199,9 +199,16 @@ export async function startPostgres(opts: { parent: string; port: number; env?: 
   const signal = async (sig: NodeJS.Signals) => {
     const c = child;
     if (!c?.pid) return;
-    if (c.exitCode === null && c.signalCode === null) process.kill(sig === 'SIGKILL' ? -c.pid : c.pid, sig);
+    if (c.exitCode === null && c.signalCode === null) {
+      // A crash takes the backends down with the postmaster; SIGKILL to the postmaster alone leaves them serving their
+      // open connections for a moment. Each backend is its own process group (PostgreSQL calls setsid), so they are
+      // found as the postmaster's children and killed by their PIDs, first.
+      if (sig === 'SIGKILL') for (const pid of childrenOf(c.pid)) killQuietly(pid);
+      process.kill(c.pid, sig);
+    }
     if (!(await exited(c, 10_000)) && c.pid) {
-      process.kill(-c.pid, 'SIGKILL');
+      for (const pid of childrenOf(c.pid)) killQuietly(pid);
+      process.kill(c.pid, 'SIGKILL');
       await exited(c, 10_000);
     }
     child = null;
@@ -223,6 +230,31 @@ export async function startPostgres(opts: { parent: string; port: number; env?: 
     },
   };
   return server;
+}
+
+/** The PIDs whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The fields after the command (in parentheses, which may hold spaces): state, then the parent's PID.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
 }
 
 /** A temporary parent folder for a test's servers. */

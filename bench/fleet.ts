@@ -29,7 +29,9 @@ import {
   emptyWorkDir,
   freshCluster,
   isAllHealthy,
+  LOW_CPU_ETCD_ENV,
   readStatus,
+  requestsPerPoll,
   sleep,
   stopOnInterrupt,
   tail,
@@ -39,13 +41,12 @@ import { round3 } from './lib/stats';
 const WORK = path.join(ROOT, '.cluster', 'bench-fleet');
 const MEMBERS = 3;
 const POLL_INTERVAL_MS = 1000;
-/** The collector's calls per poll of a 3-member cluster: Status and a linearizable read per member, member list, alarms. */
-const REQUESTS_PER_POLL = MEMBERS * 2 + 2;
+const REQUESTS_PER_POLL = requestsPerPoll(MEMBERS);
 /** Goal for (b) ÷ (a): three replicas may add at most 5 % to etcd's load (unsharded, it would be about 3). */
 const TARGET_RATIO = 1.05;
 
-/** bench/scale.ts's low-CPU settings for many members on a small machine (see its comment). */
-const ETCD_ENV = { GOMAXPROCS: '1', ETCD_HEARTBEAT_INTERVAL: '250', ETCD_ELECTION_TIMEOUT: '2500' } as const;
+/** The low-CPU settings for many members on a small machine (bench/lib/stack.ts). */
+const ETCD_ENV = LOW_CPU_ETCD_ENV;
 
 interface Settings {
   /** Real 3-member etcd clusters. */

@@ -19,7 +19,9 @@ import {
   emptyWorkDir,
   freshCluster,
   isAllHealthy,
+  LOW_CPU_ETCD_ENV,
   readStatus,
+  requestsPerPoll,
   sleep,
   stopOnInterrupt,
   tail,
@@ -30,16 +32,9 @@ import { round3 } from './lib/stats';
 const WORK = path.join(ROOT, '.cluster', 'bench-scale');
 const MEMBERS = 3;
 const POLL_INTERVAL_MS = 1000;
-/** The collector's calls per poll of a 3-member cluster: Status and a linearizable read per member, member list, alarms. */
-const REQUESTS_PER_POLL = MEMBERS * 2 + 2;
+const REQUESTS_PER_POLL = requestsPerPoll(MEMBERS);
 
-/**
- * Modest settings for 30 members on a small machine, passed to the members as etcd's ETCD_* environment variables
- * (the local cluster script sets no such flags): one OS thread of Go code per member, and a 250 ms heartbeat with a 2.5 s election
- * timeout, so members starved of CPU by the others do not start needless elections. The dashboard's work per poll
- * does not depend on them.
- */
-const ETCD_ENV = { GOMAXPROCS: '1', ETCD_HEARTBEAT_INTERVAL: '250', ETCD_ELECTION_TIMEOUT: '2500' } as const;
+const ETCD_ENV = LOW_CPU_ETCD_ENV;
 
 interface Settings {
   clusters: number;

@@ -244,3 +244,18 @@ export async function waitForStatus(
   }
   throw new Error(`the API did not show ${what} within ${timeoutMs} ms (last: ${last})`);
 }
+
+/**
+ * Modest settings for tens of members on a small machine, passed to the members as etcd's ETCD_* environment variables
+ * (the local cluster script sets no such flags): one OS thread of Go code per member, and a 250 ms heartbeat with a
+ * 2.5 s election timeout, so members starved of CPU by the others do not start needless elections. The dashboard's
+ * work per poll does not depend on them.
+ */
+export const LOW_CPU_ETCD_ENV = {
+  GOMAXPROCS: '1',
+  ETCD_HEARTBEAT_INTERVAL: '250',
+  ETCD_ELECTION_TIMEOUT: '2500',
+} as const;
+
+/** The collector's calls per poll of a cluster: Status and a linearizable read per member, member list, alarms. */
+export const requestsPerPoll = (members: number) => members * 2 + 2;

@@ -203,7 +203,11 @@ export async function startPostgres(opts: { parent: string; port: number; env?: 
       // A crash takes the backends down with the postmaster; SIGKILL to the postmaster alone leaves them serving their
       // open connections for a moment. Each backend is its own process group (PostgreSQL calls setsid), so they are
       // found as the postmaster's children and killed by their PIDs, first.
-      if (sig === 'SIGKILL') for (const pid of childrenOf(c.pid)) killQuietly(pid);
+      // The postmaster is stopped first, so that it forks no new process (a recovery) once its backends are gone.
+      if (sig === 'SIGKILL') {
+        process.kill(c.pid, 'SIGSTOP');
+        for (const pid of childrenOf(c.pid)) killQuietly(pid);
+      }
       process.kill(c.pid, sig);
     }
     if (!(await exited(c, 10_000)) && c.pid) {

@@ -64,15 +64,16 @@ test("the runbook's restore commands for an etcd 3.6 cluster, run as written, br
     })
     .toEqual(['3.6.14', '3.6.14', '3.6.14']);
   // etcd 3.6 writes its storage version into the database a few seconds after start; etcdutl 3.6 counts live keys
-  // only in a snapshot that carries it (before that, every entry of every bucket).
+  // only in a snapshot that carries it (before that, every entry of every bucket). Every member: the snapshot is read
+  // from a follower, which may write it later than the first endpoint.
   await expect
     .poll(() => {
-      const out = JSON.parse(etcdctl(['endpoint', 'status', '-w', 'json'])) as [
-        { Status: { storageVersion?: string } },
-      ];
-      return out[0].Status.storageVersion ?? null;
+      const out = JSON.parse(etcdctl(['endpoint', 'status', '-w', 'json'])) as Array<{
+        Status: { storageVersion?: string };
+      }>;
+      return out.map((e) => e.Status.storageVersion ?? null);
     })
-    .toBe('3.6.0');
+    .toEqual(['3.6.0', '3.6.0', '3.6.0']);
 
   const taken = await snapshotEnding(operator, 'rb', 'succeeded', 60_000);
   const snapRevision = taken.revision!;

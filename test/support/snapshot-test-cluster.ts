@@ -73,6 +73,8 @@ export class SnapshotTestCluster {
             ),
           );
       });
+      // A command that does not read its input may exit before the write lands (EPIPE): its exit code says how it went.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(input ?? '');
     });
   }

@@ -82,13 +82,14 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const samples = new SampleStore(store);
   const events = new EventStore(store);
   const recorder = new HistoryRecorder(samples, events);
-  const leases = new LeaseStore(store, opened.engine === 'postgresql' ? 'database' : Date.now);
+  // Replicas share a PostgreSQL store; one process owns a SQLite file.
+  const shared = opened.engine === 'postgresql';
+  const leases = new LeaseStore(store, shared ? 'database' : Date.now);
   if (opened.sqlite) LeaseStore.expireAllOnSqlite(store, opened.sqlite);
   const leadership = new Leadership(leases, newReplicaId());
   // Replicas on PostgreSQL hold a cluster while a snapshot or maintenance run of theirs runs on it.
-  const actionLocks = opened.engine === 'postgresql' ? new ClusterActionLocks(leases, leadership.replicaId) : null;
+  const actionLocks = shared ? new ClusterActionLocks(leases, leadership.replicaId) : null;
   const collectors = new Map<string, ClusterCollector>();
-  const shared = opened.engine === 'postgresql';
   // eslint-disable-next-line prefer-const -- assigned below, once the collectors exist
   let sharing: ClusterSharing;
   const shards = new ShardKeeper({

@@ -3,9 +3,10 @@
 // scheduled snapshots and sends the notifications; SIGKILLed, another takes over within 10 s while the status read
 // through nginx keeps answering with fresh data; no snapshot tick is taken twice and no alert is notified twice.
 import { expect, request, test, type APIRequestContext } from '@playwright/test';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import S3rver from 's3rver';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
 import type { LocalCluster } from '../scripts/lib/local-cluster';
 import { ensureNginx } from '../scripts/lib/monitoring-tools';
@@ -20,6 +21,8 @@ import type { Daemon } from './support/monitoring-stack';
 
 const ROOT = path.join(E2E_ROOT, 'replicas');
 const PG_PORT = 25945;
+/** The S3-protocol server the snapshots are copied to: replicas on PostgreSQL keep no snapshot on one host's disk only. */
+const S3_PORT = 25946;
 const NGINX_PORT = 3340;
 const REPLICA_PORTS = [3341, 3342, 3343];
 const CLUSTER_ID = 'ha';
@@ -30,6 +33,7 @@ let postgres: PostgresServer;
 let databaseUrl: string;
 let hook: TestReceiver;
 let nginx: Daemon;
+let s3: S3rver;
 let config: string;
 const replicas = new Map<number, DashboardProcess>();
 
@@ -43,6 +47,7 @@ interface SnapshotRecord {
   startedAt: string;
   error: string | null;
   missing: boolean;
+  locations: Array<{ kind: string }>;
   progress: { receivedBytes: number } | null;
 }
 interface Hook {
@@ -105,6 +110,15 @@ test.beforeAll(async () => {
   // 12 MiB of values (random: nothing compresses them away), so that a snapshot is running long enough to be caught.
   const value = randomBytes(768 * 1024).toString('base64');
   for (let i = 0; i < 12; i++) etcdctlOn(cluster, ['put', `/registry/configmaps/default/big-${i}`], value);
+  s3 = new S3rver({
+    address: '127.0.0.1',
+    port: S3_PORT,
+    silent: true,
+    directory: path.join(ROOT, 's3'),
+    configureBuckets: [{ name: 'etcd-backups', configs: [] }],
+  });
+  await s3.run();
+  writeFileSync(path.join(ROOT, 's3-secret'), 'S3RVER\n');
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   await admin.query('CREATE DATABASE dashboard');
@@ -116,7 +130,18 @@ test.beforeAll(async () => {
       name: 'Replicated dashboard',
       cluster: cluster.state,
       // Every four seconds (croner's six-field form): each tick must be taken once, by the leader.
-      snapshots: { schedule: '*/4 * * * * *', retention: { keepLast: 8 } },
+      snapshots: {
+        schedule: '*/4 * * * * *',
+        retention: { keepLast: 8 },
+        offsite: {
+          endpoint: `http://127.0.0.1:${S3_PORT}`,
+          bucket: 'etcd-backups',
+          prefix: 'replicas/',
+          accessKeyId: 'S3RVER',
+          secretAccessKeyFile: path.join(ROOT, 's3-secret'),
+          forcePathStyle: true,
+        },
+      },
       // Long enough between members that a defragment run is still running when the other replicas are asked.
       maintenance: { pauseBetweenMembersSeconds: 3 },
       alerts: {
@@ -142,6 +167,7 @@ test.afterAll(async () => {
   await nginx?.stop();
   await Promise.all([...replicas.values()].map((r) => r.stop()));
   await hook?.close();
+  await s3?.close();
   await postgres?.destroy();
   await cluster?.stop();
 });
@@ -337,6 +363,20 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
 
     // The new leader's start did not take the files on the killed replica's disk for lost.
     expect((await scheduledSnapshots(api)).filter((s) => s.missing).map((s) => s.id)).toEqual([]);
+
+    // Every verified snapshot, the killed leader's and the new one's, has its copy in S3 (the file store is per host).
+    await expect
+      .poll(
+        async () => {
+          const done = (await scheduledSnapshots(api)).filter((s) => s.status === 'succeeded');
+          return {
+            verified: done.length > 0,
+            notOffsite: done.filter((s) => !s.locations.some((l) => l.kind === 's3')).map((s) => s.id),
+          };
+        },
+        { timeout: 15_000 },
+      )
+      .toEqual({ verified: true, notOffsite: [] });
 
     // Every tick of the schedule once: no two scheduled snapshots started within the same four seconds.
     const starts = (await scheduledSnapshots(api)).map((s) => Math.floor(Date.parse(s.startedAt) / 4000)).sort();

@@ -13,7 +13,7 @@ import type { SnapshotManager } from '@/lib/snapshots/snapshot-manager';
 import { isStale } from '@/lib/cluster/staleness';
 import { DEFAULT_QUOTA_BYTES, type RuleName } from '@/lib/cluster/thresholds';
 import { AlertTracker, type TrackedAlert, type Transition } from './alert-tracker';
-import type { AlertStore } from './alert-store';
+import type { AlertStore, StoredAlert } from './alert-store';
 import type { AlertView } from './alert-types';
 import { worstFirst } from './alert-groups';
 import { alertName, instanceOf, runbookUrl } from './alert-names';
@@ -188,20 +188,7 @@ export class AlertService {
         dispatcher ? this.deps.store.resolvedUnnotified(clusterId, 0) : [],
       ]);
       this.storeAnswered();
-      tracker.replaceWith(open);
-      // An open alert whose firing notice went out (recorded once every receiver was done with it) is not sent again,
-      // and its resolved notice is owed. One stored but not recorded as notified (its replica stopped before the
-      // receivers were done) is sent at the next evaluation, as firing: never lost, sent twice only if the replica
-      // stopped between the delivery and its record.
-      dispatcher?.alreadyNotified(open.filter((a) => a.notified !== null).map((a) => a.id));
-      // Resolved after its firing notice went out, but the resolve was not: sent now (however old: the first replica
-      // to judge the cluster sends and records it, so these are few, and pruned with the alert history).
-      const cluster = this.deps.config.clusters.find((c) => c.id === clusterId);
-      if (dispatcher && cluster && owed.length > 0) {
-        dispatcher.alreadyNotified(owed.map((a) => a.id));
-        for (const a of owed) dispatcher.notify(this.notification(cluster, a, 'resolved', a.resolvedAt));
-      }
-      this.restored.add(clusterId);
+      this.adoptOpen(clusterId, tracker, open, owed);
       return true;
     } catch (err) {
       this.storeRefused(err, `the open alerts of ${clusterId} are read again before it is judged`);
@@ -209,17 +196,56 @@ export class AlertService {
     }
   }
 
+  /** What the start or the first evaluation of a cluster read back: its open alerts, and the resolves it owes. */
+  private adoptOpen(clusterId: string, tracker: AlertTracker, open: StoredAlert[], owed: StoredAlert[]): void {
+    const dispatcher = this.dispatchers.get(clusterId);
+    tracker.replaceWith(open);
+    // An open alert whose firing notice went out (recorded once every receiver was done with it) is not sent again,
+    // and its resolved notice is owed. One stored but not recorded as notified (its replica stopped before the
+    // receivers were done) is sent at the next evaluation, as firing: never lost, sent twice only if the replica
+    // stopped between the delivery and its record.
+    dispatcher?.alreadyNotified(open.filter((a) => a.notified !== null).map((a) => a.id));
+    // Resolved after its firing notice went out, but the resolve was not: sent now (however old: the first replica
+    // to judge the cluster sends and records it, so these are few, and pruned with the alert history).
+    const cluster = this.deps.config.clusters.find((c) => c.id === clusterId);
+    if (dispatcher && cluster && owed.length > 0) {
+      dispatcher.alreadyNotified(owed.map((a) => a.id));
+      for (const a of owed) dispatcher.notify(this.notification(cluster, a, 'resolved', a.resolvedAt));
+    }
+    this.restored.add(clusterId);
+  }
+
   /**
    * Reads every cluster's open alerts back before the dashboard answers its first request, so an alert firing before
-   * a restart is listed at once, under its id and since; a cluster whose read fails is read at its first evaluation.
+   * a restart is listed at once, under its id and since. One read for all of them (a fleet of hundreds of clusters
+   * asks the database two queries, not two per cluster); if it fails, each cluster is read at its first evaluation.
    */
   async restoreAll(): Promise<void> {
-    await Promise.all(
-      this.deps.config.clusters.map((c) => {
-        const tracker = this.trackers.get(c.id);
-        return tracker ? this.restoreOpen(c.id, tracker) : Promise.resolve(true);
-      }),
-    );
+    const pending = this.deps.config.clusters.filter((c) => this.trackers.has(c.id) && !this.restored.has(c.id));
+    if (pending.length === 0) return;
+    let open: StoredAlert[];
+    let owed: StoredAlert[];
+    try {
+      [open, owed] = await Promise.all([
+        this.deps.store.openEverywhere(),
+        this.dispatchers.size > 0 ? this.deps.store.resolvedUnnotified(null, 0) : [],
+      ]);
+      this.storeAnswered();
+    } catch (err) {
+      this.storeRefused(err, 'the open alerts of each cluster are read again before it is judged');
+      return;
+    }
+    for (const c of pending) {
+      const tracker = this.trackers.get(c.id);
+      // A cluster whose own read began meanwhile (its first evaluation) keeps that read's answer.
+      if (!tracker || this.restored.has(c.id) || this.restoring.has(c.id)) continue;
+      this.adoptOpen(
+        c.id,
+        tracker,
+        open.filter((a) => a.clusterId === c.id),
+        owed.filter((a) => a.clusterId === c.id),
+      );
+    }
   }
 
   private storeRefused(err: unknown, what: string): void {

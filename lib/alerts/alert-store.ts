@@ -112,13 +112,12 @@ export class AlertStore {
 
   /**
    * The cluster's alerts resolved at or after `since` whose firing notice went out but whose resolved one did not
-   * (their replica stopped in between): the resolve a replica taking over still owes. Oldest first.
+   * (their replica stopped in between): the resolve a replica taking over still owes. Oldest first. Null: every
+   * cluster's, in one read.
    */
-  async resolvedUnnotified(clusterId: string, since: number): Promise<StoredAlert[]> {
-    const rows = await this.db
-      .selectFrom('alerts')
-      .selectAll()
-      .where('cluster_id', '=', clusterId)
+  async resolvedUnnotified(clusterId: string | null, since: number): Promise<StoredAlert[]> {
+    const all = this.db.selectFrom('alerts').selectAll();
+    const rows = await (clusterId === null ? all : all.where('cluster_id', '=', clusterId))
       .where('resolved_at', '>=', since)
       .where('notified', '=', 'firing')
       .execute();

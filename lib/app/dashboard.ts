@@ -84,7 +84,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const recorder = new HistoryRecorder(samples, events);
   // Replicas share a PostgreSQL store; one process owns a SQLite file.
   const shared = opened.engine === 'postgresql';
-  const leases = new LeaseStore(store, shared ? 'database' : Date.now);
+  const leases = new LeaseStore(opened.leaseDb, shared ? 'database' : Date.now);
   if (opened.sqlite) LeaseStore.expireAllOnSqlite(store, opened.sqlite);
   const leadership = new Leadership(leases, newReplicaId());
   // Replicas on PostgreSQL hold a cluster while a snapshot or maintenance run of theirs runs on it.

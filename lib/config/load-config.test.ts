@@ -523,6 +523,21 @@ describe('snapshot settings', () => {
     expect(err.message).toContain('61 * * * *');
   });
 
+  it('refuses scheduled snapshots without an off-site copy on PostgreSQL, naming the cluster and the field', () => {
+    const file = writeConfig(
+      'ha-local',
+      's.yaml',
+      'clusters:\n  - id: a\n    endpoints: [http://127.0.0.1:2379]\n  - id: tenant-7\n    endpoints: [http://127.0.0.1:2379]\n    snapshots: { schedule: "0 * * * *" }\n',
+    );
+    // One process on SQLite keeps its snapshots on its own disk: accepted.
+    expect(loadConfig({ ETCD_DASHBOARD_CONFIG: file }).clusters[1]?.snapshots.schedule).toBe('0 * * * *');
+    const err = configError({ ETCD_DASHBOARD_CONFIG: file, DATABASE_URL: 'postgres://d:pw@db:5432/dash' });
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('cluster "tenant-7"');
+    expect(err.message).toContain('snapshots.offsite is not set');
+    expect(err.message).not.toContain('pw@');
+  });
+
   it('requires exactly one way to give the off-site secret', () => {
     const file = writeConfig(
       'offsite-bad',

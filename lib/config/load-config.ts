@@ -126,6 +126,11 @@ type FileSettings = Omit<ConfigFile, 'clusters'>;
 type Env = ReturnType<typeof envSchema.parse>;
 
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
+/** Why replicas on PostgreSQL take no snapshot without an off-site copy: the refusal's text, at start and per request. */
+export const LOCAL_ONLY_SNAPSHOTS =
+  'snapshots.offsite is not set: with DATABASE_URL (replicas sharing PostgreSQL) a snapshot file stays on the disk of ' +
+  'the replica that took it, where the other replicas cannot read it and it is lost with that host; add snapshots.offsite (S3)';
 export const DEFAULT_PROBE_TIMEOUT_MS = 800;
 export const DEFAULT_METRICS_INTERVAL_MS = 5000;
 export const DEFAULT_RAW_RETENTION_HOURS = 24;
@@ -427,6 +432,10 @@ export function loadConfig(
   }
   if (config.probeTimeoutMs > config.pollIntervalMs * 10) {
     throw new ConfigError(`probe timeout ${config.probeTimeoutMs} ms is more than 10 poll intervals; lower it`);
+  }
+  if (config.database.engine === 'postgresql') {
+    const local = config.clusters.find((c) => c.snapshots.schedule !== null && c.snapshots.offsite === null);
+    if (local) throw new ConfigError(`${source}: cluster "${local.id}": ${LOCAL_ONLY_SNAPSHOTS}`);
   }
   return config;
 }

@@ -40,14 +40,21 @@ export async function migratePostgres(db: Kysely<StoreSchema>, url: string): Pro
 
 export interface PostgresStore {
   db: Kysely<StoreSchema>;
+  /**
+   * The leases' own connections (lib/replicas): a lease is renewed within its deadline however many queries of the
+   * other work wait for a connection of `db`, so a busy replica does not lose its leadership or its clusters.
+   */
+  leaseDb: Kysely<StoreSchema>;
   close(): Promise<void>;
 }
 
-/** Connects (at most `maxConnections` at once), migrates, and answers; a refused connection is one clear line. */
-export async function openPostgres(url: string, opts: { maxConnections?: number } = {}): Promise<PostgresStore> {
+/** Connections kept apart for the leases: the leader's, the shards' and the action locks' renewals. */
+const LEASE_CONNECTIONS = 2;
+
+function kyselyOver(url: string, max: number): Kysely<StoreSchema> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: opts.maxConnections ?? 10,
+    max,
     connectionTimeoutMillis: 5000,
     // A query the server never answers (a hung connection) fails instead of holding up what waits behind it.
     query_timeout: 30_000,
@@ -59,7 +66,12 @@ export async function openPostgres(url: string, opts: { maxConnections?: number 
   // fails with the error; the next gets a new connection.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Connects (at most `maxConnections` at once, and the leases' own), migrates, and answers; a refused connection is one clear line. */
+export async function openPostgres(url: string, opts: { maxConnections?: number } = {}): Promise<PostgresStore> {
+  const db = kyselyOver(url, opts.maxConnections ?? 10);
   try {
     await migratePostgres(db, url);
   } catch (err) {
@@ -69,5 +81,6 @@ export async function openPostgres(url: string, opts: { maxConnections?: number 
       `dashboard database ${redactUrl(url)}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
     );
   }
-  return { db, close: () => db.destroy() };
+  const leaseDb = kyselyOver(url, LEASE_CONNECTIONS);
+  return { db, leaseDb, close: async () => void (await Promise.all([db.destroy(), leaseDb.destroy()])) };
 }

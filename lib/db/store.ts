@@ -22,6 +22,8 @@ export interface WritableCheck {
 export interface DashboardStore {
   readonly engine: StoreLocation['engine'];
   readonly db: Kysely<StoreSchema>;
+  /** What the leases use: on PostgreSQL connections of their own (lib/db/postgres.ts), on SQLite `db` itself. */
+  readonly leaseDb: Kysely<StoreSchema>;
   /** The SQLite connection under `db`; null on PostgreSQL. */
   readonly sqlite: Database.Database | null;
   /** For the start-up line: the file, or the URL with its password masked. */
@@ -38,6 +40,7 @@ export function openSqliteStore(file: string): DashboardStore {
   return {
     engine: 'sqlite',
     db,
+    leaseDb: db,
     sqlite: conn,
     description: `SQLite file ${file}`,
     writable: () => {
@@ -71,10 +74,11 @@ async function openPostgresStore(url: string, waitMs: number): Promise<Dashboard
   let said = false;
   for (;;) {
     try {
-      const { db, close } = await openPostgres(url);
+      const { db, leaseDb, close } = await openPostgres(url);
       return {
         engine: 'postgresql',
         db,
+        leaseDb,
         sqlite: null,
         description: `PostgreSQL ${redacted}`,
         writable: async () => {

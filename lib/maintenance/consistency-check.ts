@@ -71,12 +71,19 @@ export class ConsistencyChecker {
   private readonly latestChecks = new Map<string, ConsistencyCheck | null>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<string>();
+  /** The one read of every cluster's newest stored check under way, if any. */
+  private readingStored: Promise<void> | null = null;
 
   constructor(private readonly deps: ConsistencyDeps) {}
 
-  /** Checks every cluster on its own interval (its config's consistencyCheckMs; 0 is off), the first soon after start. */
-  start(firstAfterMs = 15_000): void {
-    for (const c of this.deps.clusters) {
+  /**
+   * Checks every cluster on its own interval (its config's consistencyCheckMs; 0 is off), the first soon after start.
+   * The clusters' first checks are spread over up to a minute (never more than an interval), so a fleet of hundreds
+   * does not open every member's connection and hash every keyspace in the same second.
+   */
+  start(firstAfterMs = 15_000, spreadMs = 60_000): void {
+    const n = this.deps.clusters.length;
+    for (const [i, c] of this.deps.clusters.entries()) {
       const every = c.maintenance.consistencyCheckMs;
       if (every <= 0 || this.timers.has(c.id)) continue;
       const tick = (delay: number) => {
@@ -91,7 +98,7 @@ export class ConsistencyChecker {
         t.unref();
         this.timers.set(c.id, t);
       };
-      tick(Math.min(firstAfterMs, every));
+      tick(Math.min(firstAfterMs, every) + Math.floor((i * Math.min(spreadMs, every)) / n));
     }
   }
 
@@ -105,11 +112,20 @@ export class ConsistencyChecker {
    * cannot be read, and reads it again next time.
    */
   async latest(clusterId: string): Promise<ConsistencyCheck | null> {
-    // Read every second by the alert evaluation: the stored one is looked up once, then kept (null included).
+    // Read every second by the alert evaluation: the stored ones are looked up once, every cluster's in one read
+    // (a fleet's NOC wall asks for hundreds at once), then kept (null included).
     if (!this.latestChecks.has(clusterId)) {
-      const stored = (await this.deps.store.checks(clusterId, 1))[0] ?? null;
-      // A check that finished while the store was read is newer than what the store answered.
-      if (!this.latestChecks.has(clusterId)) this.latestChecks.set(clusterId, stored);
+      this.readingStored ??= this.deps.store
+        .latestChecks()
+        .then((stored) => {
+          const byCluster = new Map(stored.map((c) => [c.clusterId, c]));
+          // A check that finished while the store was read is newer than what the store answered.
+          for (const c of this.deps.clusters) {
+            if (!this.latestChecks.has(c.id)) this.latestChecks.set(c.id, byCluster.get(c.id) ?? null);
+          }
+        })
+        .finally(() => (this.readingStored = null));
+      await this.readingStored;
     }
     return this.latestChecks.get(clusterId) ?? null;
   }

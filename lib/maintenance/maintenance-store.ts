@@ -199,6 +199,21 @@ export class MaintenanceStore {
     return rows.map(toCheck);
   }
 
+  /** Every cluster's newest check, in one read (of two at the same instant, both: the caller keeps one). */
+  async latestChecks(): Promise<ConsistencyCheck[]> {
+    const newest = this.db
+      .selectFrom('consistency_checks')
+      .select((eb) => ['cluster_id', eb.fn.max('checked_at').as('at')])
+      .groupBy('cluster_id')
+      .as('n');
+    const rows = await this.db
+      .selectFrom('consistency_checks as c')
+      .innerJoin(newest, (j) => j.onRef('c.cluster_id', '=', 'n.cluster_id').onRef('c.checked_at', '=', 'n.at'))
+      .selectAll('c')
+      .execute();
+    return rows.map(toCheck);
+  }
+
   /**
    * Drops runs (not those still running) and checks older than `before` (epoch ms): two statements, each complete by
    * itself, so a failure between them leaves nothing half done. Returns how many of each.

@@ -69,6 +69,23 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
     expect(await a.tryAcquire('leader', 'replica-a', TTL)).toMatchObject({ held: true, generation: 2 });
   });
 
+  it('takes many in one statement: the free, the expired and its own; never another’s live one', async () => {
+    await a.tryAcquire('cluster:mine', 'replica-a', TTL);
+    await b.tryAcquire('cluster:theirs', 'replica-b', TTL);
+    await b.tryAcquire('cluster:lapsed', 'replica-b', TTL / 2);
+    time = T0 + TTL / 2;
+    const names = ['cluster:free', 'cluster:mine', 'cluster:theirs', 'cluster:lapsed'];
+    const got = await a.tryAcquireAll(names, 'replica-a', TTL);
+    expect(got.sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+      { name: 'cluster:free', generation: 1, expiresAt: T0 + TTL / 2 + TTL },
+      { name: 'cluster:lapsed', generation: 2, expiresAt: T0 + TTL / 2 + TTL },
+      { name: 'cluster:mine', generation: 1, expiresAt: T0 + TTL / 2 + TTL },
+    ]);
+    expect(await b.tryAcquire('cluster:free', 'replica-b', TTL)).toMatchObject({ held: false, holder: 'replica-a' });
+    expect(await b.tryAcquire('cluster:theirs', 'replica-b', TTL)).toMatchObject({ held: true, generation: 1 });
+    expect(await a.tryAcquireAll([], 'replica-a', TTL)).toEqual([]);
+  });
+
   it('a release lets another take it at once, but only by the tenure that holds it', async () => {
     await a.tryAcquire('leader', 'replica-a', TTL);
     expect(await b.release('leader', 'replica-b', 1)).toBe(false);

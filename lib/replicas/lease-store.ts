@@ -91,6 +91,38 @@ export class LeaseStore {
   }
 
   /**
+   * tryAcquire for many leases in one statement (a replica taking up a hundred clusters asks once, not a hundred
+   * times): returns those `holder` took or renewed, with their generations; one missing from the answer is another's.
+   */
+  async tryAcquireAll(
+    names: readonly string[],
+    holder: string,
+    ttlMs: number,
+  ): Promise<Array<{ name: string; generation: number; expiresAt: number }>> {
+    if (names.length === 0) return [];
+    const now = this.now();
+    const rows = await this.db
+      .insertInto('leases')
+      .values(
+        names.map((name) => ({ name, holder, generation: 1, expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })),
+      )
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet({
+            holder: (eb) => eb.ref('excluded.holder'),
+            generation: sql<number>`CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ${now}
+              THEN leases.generation ELSE leases.generation + 1 END`,
+            expires_at: (eb) => eb.ref('excluded.expires_at'),
+          })
+          .where((eb) => eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)])),
+      )
+      .returning(['name', 'generation', 'expires_at'])
+      .execute();
+    return rows.map((r) => ({ name: r.name, generation: r.generation, expiresAt: r.expires_at }));
+  }
+
+  /**
    * Ends every tenure at once, keeping the generations (the next tenure of each is newer than any before), on a SQLite
    * store, synchronously: only one process uses it, so the leases a killed process left behind were its own, and are
    * not waited out (the leader's duties and every cluster are taken up at the first try). Returns how many ended.

@@ -38,6 +38,7 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     r.keeper = new ShardKeeper({
       leases: {
         tryAcquire: guard(store.tryAcquire.bind(store)),
+        tryAcquireAll: guard(store.tryAcquireAll.bind(store)),
         release: guard(store.release.bind(store)),
         liveHolders: guard(store.liveHolders.bind(store)),
         renewAll: guard(store.renewAll.bind(store)),
@@ -127,5 +128,40 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     await watch([a, c], () => settledOn([a, c], [a.id, c.id]), 'c joins and takes its share');
     expect(c.keeper.owned().length).toBeGreaterThan(0);
     expect(c.gained.sort()).toEqual(c.keeper.owned().sort());
+  });
+
+  it('a replica taking up a fleet holds every cluster after its first round, however slow the database answers', async () => {
+    const fleet = Array.from({ length: 600 }, (_, i) => `fleet-${i}`);
+    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    // Every call 20 ms late (a busy replica, a distant database): asked one by one, 600 clusters would take 12 s, and
+    // the first would expire (ttl 2 s) before the last was held.
+    const slow =
+      <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>
+      async (...a: A): Promise<T> => {
+        await new Promise((r) => setTimeout(r, 20));
+        return f(...a);
+      };
+    const gained: string[] = [];
+    const keeper = new ShardKeeper({
+      leases: {
+        tryAcquire: slow(store.tryAcquire.bind(store)),
+        tryAcquireAll: slow(store.tryAcquireAll.bind(store)),
+        release: slow(store.release.bind(store)),
+        liveHolders: slow(store.liveHolders.bind(store)),
+        renewAll: slow(store.renewAll.bind(store)),
+      },
+      replicaId: 'replica-fleet',
+      clusterIds: fleet,
+      ttlMs: TTL,
+      onGained: (c) => gained.push(c),
+      onLost: () => undefined,
+    });
+    try {
+      await keeper.start();
+      expect(keeper.owned().length).toBe(fleet.length);
+      expect(gained.sort()).toEqual([...fleet].sort());
+    } finally {
+      await keeper.stop();
+    }
   });
 });

@@ -20,8 +20,11 @@ import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
 export const CLUSTER_LEASE_PREFIX = 'cluster:';
 export const clusterLease = (clusterId: string) => `${CLUSTER_LEASE_PREFIX}${clusterId}`;
 
+/** Cluster leases asked for in one statement (4 parameters each: far below either engine's limit). */
+const ACQUIRE_BATCH = 500;
+
 export interface ShardKeeperOptions {
-  leases: Pick<LeaseStore, 'tryAcquire' | 'release' | 'liveHolders' | 'renewAll'>;
+  leases: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireAll' | 'release' | 'liveHolders' | 'renewAll'>;
   replicaId: string;
   clusterIds: readonly string[];
   ttlMs: number;
@@ -121,18 +124,21 @@ export class ShardKeeper {
       if (!renewedIds.has(clusterId)) this.lose(clusterId);
     }
     // Another replica should own it now (one joined, or the list changed): let it go so that one takes it at once.
-    for (const [clusterId, h] of [...this.held]) {
-      if (wanted.has(clusterId)) continue;
-      this.lose(clusterId);
-      await leases.release(clusterLease(clusterId), replicaId, h.generation);
-    }
-    for (const clusterId of wanted) {
-      if (this.held.has(clusterId) || !this.running) continue;
+    const handedOver = [...this.held].filter(([clusterId]) => !wanted.has(clusterId));
+    for (const [clusterId] of handedOver) this.lose(clusterId);
+    await Promise.all(handedOver.map(([c, h]) => leases.release(clusterLease(c), replicaId, h.generation)));
+    // Every cluster it should own and does not, asked for in one statement per batch: a replica taking up a hundred
+    // clusters (another died) holds them all within one round trip, none expiring while the others are asked for.
+    const ask = [...wanted].filter((clusterId) => !this.held.has(clusterId));
+    for (let i = 0; i < ask.length && this.running; i += ACQUIRE_BATCH) {
       const askedAt = this.monotonic();
-      const r = await leases.tryAcquire(clusterLease(clusterId), replicaId, ttlMs);
-      if (!r.held || askedAt + ttlMs <= this.monotonic()) continue;
-      this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs });
-      this.notify(() => this.opts.onGained(clusterId));
+      const got = await leases.tryAcquireAll(ask.slice(i, i + ACQUIRE_BATCH).map(clusterLease), replicaId, ttlMs);
+      if (askedAt + ttlMs <= this.monotonic() || !this.running) continue;
+      for (const r of got) {
+        const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
+        this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs });
+        this.notify(() => this.opts.onGained(clusterId));
+      }
     }
   }
 

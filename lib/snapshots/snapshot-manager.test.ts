@@ -266,3 +266,32 @@ describe('retention and deletion never reach outside the folder', () => {
     expect(readFileSync(keyFile, 'utf8')).toBe(KEY_TEXT);
   });
 });
+
+describe('replicas sharing PostgreSQL keep no snapshot on one host only', () => {
+  it('refuses a snapshot of a cluster with no off-site copy, saying why and what to set, and audits the refusal', async () => {
+    const shared = new SnapshotManager({
+      config: {
+        snapshotDir: path.dirname(dir),
+        clusters: [{ id: 'prod', snapshots: { schedule: null, retention: { keepLast: 1 }, offsite: null } }],
+      } as unknown as DashboardConfig,
+      store: new SnapshotStore(sqliteStore(db)),
+      audit,
+      observe: () => null,
+      failureDetails,
+      sharedRecords: true,
+    });
+    const refused = await refusal(shared.take('prod', { by: OPERATOR, trigger: 'manual' }));
+    expect(refused.status).toBe(409);
+    expect(refused.code).toBe('offsite_required');
+    expect(refused.message).toContain('cluster "prod"');
+    expect(refused.message).toContain('add snapshots.offsite (S3)');
+    expect(await rows('snapshot.take')).toEqual([
+      expect.objectContaining({
+        actor: 'otto',
+        outcome: 'failure',
+        details: expect.objectContaining({ code: 'offsite_required', status: 409 }),
+      }),
+    ]);
+    await shared.flushWrites();
+  });
+});

@@ -22,7 +22,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { conflict, gone, invalidInput, noSpace, notFound } from '@/lib/errors/domain-errors';
 import type { AuditLog } from '@/lib/auth/audit-log';
 import type { ClusterStatus, Observation } from '@/lib/cluster/status-types';
-import type { ClusterConfig, DashboardConfig } from '@/lib/config/load-config';
+import { LOCAL_ONLY_SNAPSHOTS, type ClusterConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { streamSnapshotToFile } from '@/lib/etcd/snapshot-stream';
 import { copySnapshotToS3, deleteSnapshotFromS3, s3TargetOf } from './offsite/s3-target';
 import { snapshotsToPrune } from './retention';
@@ -264,6 +264,9 @@ export class SnapshotManager {
 
   private async start(clusterId: string, opts: TakeOptions, now: number): Promise<SnapshotRecord> {
     const cluster = this.cluster(clusterId);
+    if (this.deps.sharedRecords && !cluster.snapshots.offsite) {
+      throw conflict('offsite_required', `cluster "${clusterId}": ${LOCAL_ONLY_SNAPSHOTS}`);
+    }
     this.refuseIfRunning(clusterId);
     const member = this.chooseMember(clusterId, opts.memberId);
     const dir = this.dir(clusterId);

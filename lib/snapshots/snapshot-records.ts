@@ -55,11 +55,11 @@ export class SnapshotRecords {
   /** Reads each cluster's newest verified and restore-tested snapshots into memory; awaited at start. */
   async load(clusterIds: readonly string[]): Promise<void> {
     const withFiles = await this.store.withFiles();
-    const tested = await Promise.all(clusterIds.map((id) => this.store.latestRestoreTested(id)));
+    const tested = await this.store.latestRestoreTestedOf(clusterIds);
     this.verified.clear();
     this.restoreTested.clear();
     for (const s of withFiles) if (kept(s)) this.verifiedOf(s.clusterId).set(s.id, s);
-    clusterIds.forEach((id, i) => this.restoreTested.set(id, tested[i] ?? null));
+    for (const id of clusterIds) this.restoreTested.set(id, tested.get(id) ?? null);
     // Changes made before the load whose writes are not stored yet are newer than what was read.
     for (const { record } of this.unsaved.values()) this.remember(record);
   }

@@ -162,11 +162,18 @@ describeOnEachEngine('SnapshotStore', PG_PORT, (engine) => {
     // A reason that reads like a pass is not one.
     await store.setRestoreTest('c', { ...restoreTest('failed', T0 + 32_000), reason: '"state":"passed"' });
     expect((await store.latestRestoreTested('prod'))?.id).toBe('b');
-    await store.markDeleted('b', T0 + 40_000);
+    // The fleet's read at start answers the same, one read for every cluster; c's look-alike reason sends it to the
+    // cluster's own read, which skips c.
+    const fleet = async () =>
+      Object.fromEntries([...(await store.latestRestoreTestedOf(['prod', 'staging']))].map(([k, v]) => [k, v?.id]));
+    expect(await fleet()).toEqual({ prod: 'b', staging: undefined });
     expect((await store.latestRestoreTested('prod'))?.id, 'its file gone, the test still passed').toBe('b');
     await store.setRestoreTest('b', restoreTest('failed', T0 + 41_000));
     expect((await store.latestRestoreTested('prod'))?.id).toBe('a');
     expect(await store.latestRestoreTested('staging')).toBeNull();
+    await store.insertVerified({ ...attempt('s', T0 + 50_000), clusterId: 'staging' }, verified(T0 + 51_000));
+    await store.setRestoreTest('s', restoreTest('passed', T0 + 52_000));
+    expect(await fleet()).toEqual({ prod: 'a', staging: 's' });
   });
 
   it('restore tests a stopped dashboard left running or queued are marked interrupted, and only those', async () => {

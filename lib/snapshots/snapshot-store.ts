@@ -292,6 +292,35 @@ export class SnapshotStore {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /**
+   * Each cluster's newest snapshot whose restore test passed, as latestRestoreTested answers it: one read for the
+   * fleet (hundreds of clusters at start), then one per cluster only where the text match found no passed test.
+   */
+  async latestRestoreTestedOf(clusterIds: readonly string[]): Promise<Map<string, StoredSnapshot | null>> {
+    const like = restoreStateLike('passed');
+    const newest = this.db
+      .selectFrom('snapshots')
+      .select((eb) => ['cluster_id', eb.fn.max('started_at').as('at')])
+      .where('restore_test', 'like', like)
+      .groupBy('cluster_id')
+      .as('n');
+    const rows = await this.db
+      .selectFrom('snapshots as s')
+      .innerJoin(newest, (j) => j.onRef('s.cluster_id', '=', 'n.cluster_id').onRef('s.started_at', '=', 'n.at'))
+      .selectAll('s')
+      .where('s.restore_test', 'like', like)
+      .execute();
+    const found = new Map<string, StoredSnapshot[]>();
+    for (const r of rows.map(toRecord)) found.set(r.clusterId, [...(found.get(r.clusterId) ?? []), r]);
+    const out = new Map<string, StoredSnapshot | null>();
+    for (const id of clusterIds) {
+      const newestFirst = (found.get(id) ?? []).sort((a, b) => (a.id < b.id ? 1 : -1));
+      const passed = newestFirst.find((s) => s.restoreTest?.state === 'passed');
+      out.set(id, passed ?? (newestFirst.length > 0 ? await this.latestRestoreTested(id) : null));
+    }
+    return out;
+  }
+
   /** The newest snapshot whose restore test passed (its file kept or not), or null. */
   async latestRestoreTested(clusterId: string): Promise<StoredSnapshot | null> {
     const page = 50;

@@ -17,6 +17,7 @@ import type { LocalCluster } from '../scripts/lib/local-cluster';
 import { postgresTestParent, startPostgres, type PostgresServer } from '../scripts/lib/postgres';
 import { writeDashboardConfig } from '../e2e/support/config-file';
 import type { NocResponse } from '../lib/alerts/noc-types';
+import { fallbackAfterMs, followEveryMs, staleAfterMs } from '../lib/cluster/staleness';
 import type { ClusterStatus } from '../lib/cluster/status-types';
 import { buildId, distDir, ROOT } from './lib/machine';
 import { FLEET_DASHBOARD_PORTS, FLEET_ETCD_BASE, FLEET_POSTGRES_PORT } from './lib/ports';
@@ -44,6 +45,13 @@ const MEMBERS = 3;
 const REQUESTS_PER_POLL = requestsPerPoll(MEMBERS);
 /** Goal for (b) ÷ (a): three replicas may add at most 5 % to etcd's load (unsharded, it would be about 3). */
 const TARGET_RATIO = 1.05;
+/** Written in the file beside the poll interval (the dashboard's default), so the timings below follow from both. */
+const PROBE_TIMEOUT_MS = 800;
+/**
+ * Each member's /metrics scraped every 15 s, as Prometheus commonly scrapes etcd, rather than the dashboard's 5 s
+ * default for a handful of clusters: 900 members at 5 s would be 180 mTLS connections a second for the scrapes alone.
+ */
+const METRICS_INTERVAL_MS = 15_000;
 /** Goal for each replica of (b): under one core. */
 const TARGET_CPU_PERCENT = 100;
 /** Goal after a replica is killed: every cluster polled again, as every survivor shows it, within 10 s. */
@@ -200,6 +208,10 @@ export interface FleetResult {
   /** Whether the configuration accepted several entries (own ids) for the same etcd endpoints: it does. */
   duplicateEndpointsAllowed: boolean;
   pollIntervalMs: number;
+  /** What the poll interval and probe timeout make of the replicas' timings (lib/cluster/staleness.ts). */
+  timing: { probeTimeoutMs: number; staleAfterMs: number; fallbackAfterMs: number; followEveryMs: number };
+  /** Every member's /metrics scraped this often (the file's metricsIntervalMs). */
+  metricsIntervalMs?: number;
   warmupSeconds: number;
   windowSeconds: number;
   etcdEnvironment: Record<string, string>;
@@ -215,6 +227,16 @@ export interface FleetResult {
   targetCpuPercent: number;
   meetsCpuTarget: boolean;
   targetReassignSeconds: number;
+}
+
+function timingOf(pollIntervalMs: number): FleetResult['timing'] {
+  const stale = staleAfterMs(pollIntervalMs, PROBE_TIMEOUT_MS);
+  return {
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    staleAfterMs: stale,
+    fallbackAfterMs: fallbackAfterMs(pollIntervalMs, PROBE_TIMEOUT_MS, stale),
+    followEveryMs: followEveryMs(pollIntervalMs),
+  };
 }
 
 function log(line: string): void {
@@ -237,7 +259,10 @@ function writeConfig(file: string, clusters: LocalCluster[], entries: number, po
     { anonymous: 'viewer' },
   );
   const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, stringify({ pollIntervalMs, ...doc }));
+  writeFileSync(
+    file,
+    stringify({ pollIntervalMs, probeTimeoutMs: PROBE_TIMEOUT_MS, metricsIntervalMs: METRICS_INTERVAL_MS, ...doc }),
+  );
   return file;
 }
 
@@ -800,6 +825,8 @@ export async function runFleet(quick = false): Promise<FleetResult> {
       dashboardClusters: settings.dashboardClusters,
       duplicateEndpointsAllowed: true,
       pollIntervalMs: settings.pollIntervalMs,
+      timing: timingOf(settings.pollIntervalMs),
+      metricsIntervalMs: METRICS_INTERVAL_MS,
       warmupSeconds: settings.warmupSeconds,
       windowSeconds: settings.windowSeconds,
       etcdEnvironment: { ...ETCD_ENV },

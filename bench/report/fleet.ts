@@ -1,5 +1,6 @@
 // docs/performance.md, figure 9 (issue 18): a fleet of clusters sharded across dashboard replicas on PostgreSQL.
-import type { FleetResult, FleetRun, ReplicaWindow } from '../fleet';
+import { fallbackAfterMs, followEveryMs, staleAfterMs } from '../../lib/cluster/staleness';
+import type { FleetResult, FleetRun, Reassignment, ReplicaWindow } from '../fleet';
 import { FLEET_DASHBOARD_PORTS, FLEET_ETCD_BASE, FLEET_POSTGRES_PORT } from '../lib/ports';
 import type { FigureRecord } from '../lib/results';
 import { measuredOn, mib, notMeasured, pct, ratio, yesNo } from './format';
@@ -52,6 +53,48 @@ function methods(w: FleetRun): string {
     .join(', ');
 }
 
+const sec = (ms: number) => `${Math.round(ms / 10) / 100} s`;
+
+/** The timings the run's poll interval and probe timeout give (records before they were kept: the 800 ms default). */
+function timingOf(r: FleetResult): FleetResult['timing'] {
+  if (r.timing) return r.timing;
+  const probeTimeoutMs = 800;
+  const stale = staleAfterMs(r.pollIntervalMs, probeTimeoutMs);
+  return {
+    probeTimeoutMs,
+    staleAfterMs: stale,
+    fallbackAfterMs: fallbackAfterMs(r.pollIntervalMs, probeTimeoutMs, stale),
+    followEveryMs: followEveryMs(r.pollIntervalMs),
+  };
+}
+
+function reassignmentText(r: FleetResult, k: Reassignment | null | undefined, t: FleetResult['timing']): string {
+  if (!k) return '**A replica killed.** Not measured in this record.';
+  const every = k.everyClusterRepolledSeconds;
+  return `**A replica killed.** After (b)'s window the benchmark killed the replica that polled the most clusters (port
+${k.killedPort}${k.killedLed ? ', the leader' : ''}, ${k.killedOwned} of ${r.dashboardClusters} clusters) with SIGKILL, so it gave back no lease, and read the
+two survivors' NOC wall (\`/api/noc\`: every cluster's status in one request) and \`/readyz\` every 500 ms:
+
+| from the SIGKILL until | seconds |
+|---|---|
+| every cluster, on both survivors' NOC wall, showed a poll observed after the kill | **${every ?? `more than 60 (not reached)`}** |
+| half of the (survivor, cluster) pairs did | ${k.repolledP50Seconds ?? '–'} |
+| the survivors' \`shards\` checks added up to ${r.dashboardClusters} with none polled as a fallback | ${k.shardsSettledSeconds ?? 'not within 60'} |${
+    k.killedLed
+      ? `
+| a survivor led | ${k.leaderTakeoverSeconds ?? 'not within 60'} |`
+      : ''
+  }
+
+Goal ≤ ${r.targetReassignSeconds ?? 10} s for the first line: ${yesNo(k.meetsTarget)}. Of ${k.tilesRead} tiles read in ${k.nocReads} NOC answers, ${k.staleTiles} were shown
+stale and ${k.notHealthyTiles} showed anything but three healthy members and a healthy quorum; ${k.failedReads} reads failed; the slowest NOC
+answer took ${k.nocLongestMs} ms. The killed replica's clusters lose their owner when its membership and cluster leases
+run out (ttl 6 s, renewed every 2 s); each survivor meanwhile polls a cluster itself once the view it last read is
+${sec(t.fallbackAfterMs)} old, and a survivor's view of a cluster the other now owns arrives at its next read (every ${sec(t.followEveryMs)}).${
+    k.examples.length ? ` First unexpected answers: ${k.examples.slice(0, 4).join('; ')}.` : ''
+  }`;
+}
+
 export function fleetSection(heading: string, rec: FigureRecord<FleetResult> | null): string {
   if (!rec) return notMeasured(heading, 'fleet');
   const r = rec.result;
@@ -77,13 +120,20 @@ export function fleetSection(heading: string, rec: FigureRecord<FleetResult> | n
   const starts = b.perReplica.reduce((sum, x) => sum + (x.fallbackStarts ?? 0), 0);
   const startsPerSecond = starts / b.seconds;
   const rssRatio = b.total.rssMeanBytes / a.total.rssMeanBytes;
+  const t = timingOf(r);
+  const pollsPerSecond = r.dashboardClusters / (r.pollIntervalMs / 1000);
+  const cpuMsPerPoll = (a.total.cpuPercentOfOneCore * 10) / pollsPerSecond;
+  const busiest = Math.max(...b.perReplica.map((x) => x.usage.cpuPercentOfOneCore));
+  const perReplicaAt1s = (cpuMsPerPoll * (r.dashboardClusters / b.replicas)) / 10;
   return `${heading}
 
 ${measuredOn(rec, FLEET_COMMAND)} PostgreSQL ${r.postgres.version}. Raw values in bench/results/fleet.json.
 
 **The question.** With clusters sharded across replicas (each cluster polled by exactly one replica, its shard owner,
 which publishes its view through the database for the others to show), does etcd's load stay that of one dashboard
-when three replicas run? Without sharding every replica would poll every cluster: about 3× the requests.
+when three replicas run (goal ≤ ${r.targetRatio}×; without sharding every replica would poll every cluster: about 3×)? Does each
+replica of a fleet of ${r.dashboardClusters} clusters stay under one core, and how soon after a replica dies does every cluster have a
+fresh status again (goal ≤ ${r.targetReassignSeconds ?? 10} s)?
 
 **How it was measured.** ${r.etcdClusters} real 3-member etcd ${r.etcdVersion} clusters with mutual TLS on loopback
 (${r.etcdClusters * r.membersPerCluster} members, ports ${FLEET_ETCD_BASE}–${lastEtcdPort}) run throughout, with figure 5's modest settings (${env}). One
@@ -117,6 +167,19 @@ sharding it would be about 3).
 ${a.perReplica.map((x) => replicaRow(a, x)).join('\n')}
 ${b.perReplica.map((x) => replicaRow(b, x)).join('\n')}
 
+**Under one core each.** The busiest replica of (b) used ${pct(busiest)} of a core (goal under 100 %: ${yesNo(busiest < 100)}) polling
+its share of ${r.dashboardClusters} clusters every ${sec(r.pollIntervalMs)}. In (a) one process polled all of them, ${pollsPerSecond.toFixed(0)} polls a second, for ${pct(a.total.cpuPercentOfOneCore)}
+of a core: **${cpuMsPerPoll.toFixed(1)} ms of CPU per poll**, everything included (the gRPC calls, the history and view writes, the
+alert evaluation). ${
+    r.pollIntervalMs === 1000
+      ? ''
+      : `At a 1 s poll the same fleet would cost about ${pct(perReplicaAt1s)} of a core per replica (${r.dashboardClusters / b.replicas} polls a second each at that cost):
+this machine's two cores cannot run that beside ${r.etcdClusters * r.membersPerCluster} etcd members taking ${(r.dashboardClusters * REQUESTS_PER_POLL).toLocaleString('en')} requests a second, which is why the
+figure polls every ${sec(r.pollIntervalMs)}; the per-poll cost is what carries over.`
+  }
+
+${reassignmentText(r, b.reassignment, t)}
+
 **etcd requests/s** are counted by etcd itself: before and after each window the benchmark reads every member's
 plain-HTTP metrics endpoint and sums \`grpc_server_started_total\` over all methods and all ${r.etcdClusters * r.membersPerCluster} members. The
 dashboards are the clusters' only gRPC clients (the metrics scrapes are HTTP). A poll of a 3-member cluster sends 8 calls
@@ -128,13 +191,13 @@ worst (one poll per configured cluster), less in practice, as the clusters' poll
 **The split.** In (b) the replicas owned ${ownedSplit} of the ${r.dashboardClusters} clusters (rendezvous hashing of the cluster ids over the live
 replicas, so the shares are not equal).${moved ? ' The split changed during the window (see the table).' : ' It did not change during the window.'} ${
     anyFallback
-      ? `In some of the once-a-second /readyz reads a replica was polling clusters itself as a fallback, which it does when the owner's view it last read is more than 1.45 s old at a 1 s poll and the default 800 ms probe timeout (lib/app/cluster-sharing.ts) (${fallbackLines}); each such poll adds to etcd's load, and its first polls open new connections to the members.`
+      ? `In some of the once-a-second /readyz reads a replica was polling clusters itself as a fallback, which it does when the owner's view it last read is more than ${sec(t.fallbackAfterMs)} old at a ${sec(r.pollIntervalMs)} poll and a ${t.probeTimeoutMs} ms probe timeout (lib/cluster/staleness.ts) (${fallbackLines}); each such poll adds to etcd's load, and its first polls open new connections to the members.`
       : 'No /readyz read of the window (once a second per replica) showed a replica polling a cluster as a fallback, which it does only when the owner’s view it last read has grown old.'
   } The leader (one lease for work that must happen once) is marked in the table.
 
 **Fallback polls.** A replica polls a cluster it does not own itself when the owner's view it last read is more than
-1.45 s old (at a 1 s poll and the default 800 ms probe timeout: lib/app/cluster-sharing.ts), and stops once a view
-younger than about 1.1 s arrives. ${
+${sec(t.fallbackAfterMs)} old (at a ${sec(r.pollIntervalMs)} poll and a ${t.probeTimeoutMs} ms probe timeout: lib/cluster/staleness.ts), and stops once a view
+younger than about ${sec(0.75 * t.fallbackAfterMs)} arrives. ${
     starts === 0
       ? `During (b)'s window no replica began one: their logs have no "polling cluster … itself" line between the window's start and its end.`
       : `During (b)'s window the replicas began **${starts} fallback polls** (their logs' "polling cluster … itself" lines), ${startsPerSecond.toFixed(2)} a second. Each costs at least one poll (8 requests): at least ${(startsPerSecond * REQUESTS_PER_POLL).toFixed(1)} requests/s, ${pct((startsPerSecond * REQUESTS_PER_POLL * 100) / a.etcdRequestsPerSecond)} of (a)'s rate.`
@@ -151,10 +214,10 @@ reported (shared buffers are counted in every backend's RSS).
 
 **Stale answers.** Through each window the benchmark asked every replica, once a second, for the status of
 ${a.probe.clusterIds.length} clusters (${a.probe.clusterIds.join(', ')}), whichever replica owned them, and counted answers the dashboard flagged
-\`stale\` (its shown poll more than 3 s old), answers that showed anything but three healthy members and a healthy
+\`stale\` (its shown poll more than ${sec(t.staleAfterMs)} old), answers that showed anything but three healthy members and a healthy
 quorum (nothing was broken), and failed requests; the age of the poll shown is \`servedAt − observedAt\`. A replica
 that does not own a cluster shows its owner's view, so its age includes the owner's publishing and the follower's
-read (every 500 ms).${
+read (every ${t.followEveryMs} ms).${
     unexpected.length
       ? ` The first unexpected answers (seconds into the window): ${unexpected.slice(0, 4).join('; ')}${unexpected.length > 4 ? `; and ${unexpected.length - 4} more in the JSON (at most 10 a run are kept)` : ''}.`
       : ''

@@ -7,22 +7,9 @@ import 'server-only';
 import type { ClusterCollector, ClusterView } from '@/lib/collector/cluster-collector';
 import type { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { boundedRead } from '@/lib/db/bounded-read';
+import { followEveryMs } from '@/lib/cluster/staleness';
 
-/** How often a replica reads its owners' views: twice a poll, so an owner that stopped is noticed within half a poll. */
-export const followEveryMs = (pollIntervalMs: number) => Math.max(250, Math.floor(pollIntervalMs / 2));
-
-/**
- * How old an owner's view may be before a replica polls the cluster itself: late enough that an owner polling on time
- * (a view at most a poll old) never sets it off, early enough that the replica's own first poll, one that waits out the
- * probe timeout included, lands before the view would be shown stale.
- */
-export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, staleAfterMs: number): number {
-  const margin = 250;
-  return Math.max(
-    Math.round(pollIntervalMs * 1.25),
-    staleAfterMs - probeTimeoutMs - followEveryMs(pollIntervalMs) - margin,
-  );
-}
+export { fallbackAfterMs } from '@/lib/cluster/staleness';
 
 export interface ClusterSharingDeps {
   collectors: Map<string, ClusterCollector>;

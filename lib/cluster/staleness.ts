@@ -11,3 +11,25 @@ export function isStale(observedAt: string | null, nowMs: number, thresholdMs: n
   if (Number.isNaN(at)) return true;
   return nowMs - at > thresholdMs;
 }
+
+// Replicas sharing a fleet (lib/app/cluster-sharing.ts): how often a replica reads its owners' views, and how old one
+// may grow before it polls the cluster itself.
+
+/**
+ * How often a replica reads its owners' views: twice a poll, and at least once a second, so an owner that stopped is
+ * noticed within half a poll and a view reaches every replica within a second of its owner's poll (one small read).
+ */
+export const followEveryMs = (pollIntervalMs: number) => Math.min(1000, Math.max(250, Math.floor(pollIntervalMs / 2)));
+
+/**
+ * How old an owner's view may be before a replica polls the cluster itself: late enough that an owner polling on time
+ * (a view at most a poll old) never sets it off, early enough that the replica's own first poll, one that waits out the
+ * probe timeout included, lands before the view would be shown stale.
+ */
+export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, staleAfterMs: number): number {
+  const margin = 250;
+  return Math.max(
+    Math.round(pollIntervalMs * 1.25),
+    staleAfterMs - probeTimeoutMs - followEveryMs(pollIntervalMs) - margin,
+  );
+}

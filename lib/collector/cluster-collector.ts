@@ -1,6 +1,7 @@
 // Polls one cluster about once a second and keeps the latest status, with the slower reads beside it (the members'
 // server certificates, the Secrets census); API routes and the alert rules read these and never call etcd.
 import 'server-only';
+import { createHash } from 'node:crypto';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import type { MemberClient, StatusClient } from '@/lib/etcd/member-client';
 import { MemberClients } from '@/lib/etcd/member-clients';
@@ -139,6 +140,11 @@ export class ClusterCollector {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // The first poll at once; the next ones at this cluster's own phase of the interval, and its scrapes likewise, so
+    // a fleet's hundreds of collectors (started together) spread their calls over the interval instead of sending
+    // them all in the same instant, where they would wait on each other past the probe deadline.
+    const phase = phaseOf(this.cluster.id);
+    let phaseOwed = true;
     this.repeat(
       'poll',
       async () => {
@@ -147,7 +153,12 @@ export class ClusterCollector {
         this.certificateSchedule.refresh(obs, Date.now());
         this.censusSchedule.refresh(obs, Date.now());
       },
-      () => this.nextInterval(),
+      () => {
+        const next = this.nextInterval();
+        if (!phaseOwed) return next;
+        phaseOwed = false;
+        return next + Math.floor(phase * this.options.pollIntervalMs);
+      },
       0,
     );
     if (this.options.metricsIntervalMs > 0) {
@@ -156,7 +167,7 @@ export class ClusterCollector {
         'metrics scrape',
         () => this.scrapeOnce(),
         () => every,
-        every,
+        Math.max(1000, Math.floor(phase * every)),
       );
     }
   }
@@ -485,4 +496,9 @@ function pickPreferred(probes: MemberProbeResult[]): string | null {
   const healthy = probes.filter((p) => p.status && p.health.ok);
   const follower = healthy.find((p) => p.status && p.status.leader !== p.status.memberId);
   return (follower ?? healthy[0])?.endpoint ?? null;
+}
+
+/** Where in its intervals a cluster's polls and scrapes fall: a fraction in [0, 1), the same on every start. */
+function phaseOf(clusterId: string): number {
+  return createHash('sha256').update(clusterId).digest().readUInt32BE(0) / 2 ** 32;
 }

@@ -2,6 +2,7 @@
 import 'server-only';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { SOCKET_ERRORS, type EtcdFailure } from './etcd-error';
 import type { TlsCredentials } from './tls-credentials';
 
@@ -44,10 +45,28 @@ function describeSocketError(err: Error & { code?: unknown }): EtcdFailure {
   return { kind: 'error', message: reason };
 }
 
+/**
+ * One TLS context per cluster's credentials, made once: the CA, certificate and key are parsed at the first scrape,
+ * not at every one (a fleet's members are scraped hundreds of times a second, each on a fresh connection).
+ */
+const secureContexts = new WeakMap<TlsCredentials, tls.SecureContext>();
+function secureContextOf(credentials: TlsCredentials): tls.SecureContext {
+  let context = secureContexts.get(credentials);
+  if (!context) {
+    context = tls.createSecureContext({
+      ca: credentials.ca ?? undefined,
+      cert: credentials.cert ?? undefined,
+      key: credentials.key ?? undefined,
+    });
+    secureContexts.set(credentials, context);
+  }
+  return context;
+}
+
 /** GETs `url` within `timeoutMs` (connect, headers and body together). Never throws. */
 export async function scrapeMetrics(
   url: string,
-  tls: TlsCredentials | null,
+  credentials: TlsCredentials | null,
   timeoutMs: number,
 ): Promise<MetricsScrapeResult> {
   let target: URL;
@@ -82,17 +101,12 @@ export async function scrapeMetrics(
       timeoutMs,
     );
 
-    const options: https.RequestOptions = {
+    const options: https.RequestOptions & Pick<tls.ConnectionOptions, 'secureContext'> = {
       method: 'GET',
       headers: { accept: 'text/plain; version=0.0.4' },
       // A fresh connection per scrape: a pooled one would hide a member that stopped accepting connections.
       agent: false,
     };
-    if (target.protocol === 'https:' && tls) {
-      options.ca = tls.ca ?? undefined;
-      options.cert = tls.cert ?? undefined;
-      options.key = tls.key ?? undefined;
-    }
     const send = target.protocol === 'https:' ? https.request : http.request;
     const onResponse = (res: http.IncomingMessage) => {
       const status = res.statusCode ?? 0;
@@ -123,6 +137,7 @@ export async function scrapeMetrics(
     };
     try {
       // Unreadable TLS material throws here, synchronously.
+      if (target.protocol === 'https:' && credentials) options.secureContext = secureContextOf(credentials);
       req = send(target, options, onResponse);
     } catch (err) {
       fail(describeSocketError(err instanceof Error ? err : new Error(String(err))));

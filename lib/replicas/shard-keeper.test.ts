@@ -120,7 +120,10 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
 
     await b.keeper.stop();
     expect(b.keeper.owned()).toEqual([]);
-    // a takes them at its next rounds; b's membership lease (not released) ends at its ttl.
+    // Its membership went with it: the others split the clusters without it from their next round on.
+    const look = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    expect((await look.liveHolders('replica:')).map((l) => l.holder)).toEqual(['replica-a']);
+    expect((await look.liveHolders('cluster:')).map((l) => l.holder).filter((h) => h === 'replica-b')).toEqual([]);
     await watch([a, b], () => a.keeper.owned().length === CLUSTERS.length, 'a takes every cluster');
 
     const c = await replica('replica-c');

@@ -44,6 +44,8 @@ export class ShardKeeper {
   private round: Promise<void> | null = null;
   private running = false;
   private live: string[] = [];
+  /** The generation of this replica's membership lease, once held. */
+  private membership: number | null = null;
 
   constructor(private readonly opts: ShardKeeperOptions) {
     this.everyMs = opts.everyMs ?? Math.max(1, Math.floor(opts.ttlMs / 3));
@@ -75,14 +77,22 @@ export class ShardKeeper {
     return this.live;
   }
 
-  /** Stops asking and lets every cluster go at once, so the others take them at their next round. */
+  /**
+   * Stops asking and lets every cluster go at once, and its membership: the others leave it out of the split and take
+   * its clusters at their next round, not when its leases run out.
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     const held = [...this.held];
     for (const [clusterId] of held) this.lose(clusterId);
+    // A round under way would renew what is released below: it ends first (its answers are ignored, as stopped), or
+    // 2 s pass (a database that does not answer would not take the releases either).
+    await Promise.race([this.round, new Promise((r) => setTimeout(r, 2000).unref())]);
+    const { leases, replicaId } = this.opts;
     await Promise.allSettled([
-      ...held.map(([c, h]) => this.opts.leases.release(clusterLease(c), this.opts.replicaId, h.generation)),
+      ...held.map(([c, h]) => leases.release(clusterLease(c), replicaId, h.generation)),
+      ...(this.membership === null ? [] : [leases.release(membershipLease(replicaId), replicaId, this.membership)]),
     ]);
   }
 
@@ -107,7 +117,8 @@ export class ShardKeeper {
   private async runRound(): Promise<void> {
     const { leases, replicaId, ttlMs } = this.opts;
     const sentAt = this.monotonic();
-    await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
+    const membership = await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
+    if (membership.held) this.membership = membership.generation;
     this.live = await liveReplicas(leases);
     const wanted = new Set(clustersOwnedBy(replicaId, this.opts.clusterIds, this.live));
     const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);

@@ -77,7 +77,7 @@ interface Settings {
 // etcd members, PostgreSQL and three replicas. At a 1 s poll the fleet would ask 300 polls a second (2,400 etcd
 // requests): more than two cores for the dashboards alone. The CPU per poll measured here scales to other intervals.
 const FULL: Settings = {
-  etcdClusters: 5,
+  etcdClusters: 3,
   dashboardClusters: 300,
   pollIntervalMs: 5000,
   warmupSeconds: 20,

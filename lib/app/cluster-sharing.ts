@@ -30,6 +30,11 @@ export class ClusterSharing {
   private publishing = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /**
+   * When this replica began to follow: a cluster none of whose views it has read yet counts as seen then, so a first
+   * read that is slow (a busy database at start) does not send it polling every cluster of the fleet at once.
+   */
+  private followingSince = 0;
 
   constructor(private readonly deps: ClusterSharingDeps) {}
 
@@ -60,6 +65,7 @@ export class ClusterSharing {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.followingSince = Date.now();
     const loop = async () => {
       try {
         await this.follow(Date.now());
@@ -115,13 +121,13 @@ export class ClusterSharing {
     for (const id of others) {
       const collector = this.deps.collectors.get(id);
       if (!collector) continue;
-      const age = now - (this.adoptedAt.get(id) ?? -Infinity);
+      const age = now - (this.adoptedAt.get(id) ?? this.followingSince);
       if (age > this.deps.fallbackAfterMs) {
         if (!collector.polling()) {
           this.fallback.add(id);
           collector.start();
           console.log(
-            `etcd-dashboard: polling cluster ${id} itself: ${Number.isFinite(age) ? `its owner's newest view is ${Math.round(age)} ms old` : 'no view from its owner yet'}`,
+            `etcd-dashboard: polling cluster ${id} itself: ${this.adoptedAt.has(id) ? `its owner's newest view is ${Math.round(age)} ms old` : `no view from its owner in ${Math.round(age)} ms`}`,
           );
         }
       } else if (this.fallback.has(id) && age <= this.deps.fallbackAfterMs * 0.75) {

@@ -200,6 +200,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     maintenanceRunning: (id) => maintenance?.running(id) ?? null,
     hashTimeoutMs: 60_000,
     leading: () => leadership.isLeader(),
+    fence: () => (shared ? leadership.fence() : undefined),
   });
   const alerts = new AlertService({
     config,

@@ -7,6 +7,7 @@ import type { Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import { currentRevision, hashKV } from '@/lib/etcd/maintenance-calls';
 import { createMemberClient, type MemberClient } from '@/lib/etcd/member-client';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import type { MaintenanceStore } from './maintenance-store';
 
 /** The verdict on the members' hashes at one revision: pure, unit-tested. */
@@ -62,6 +63,8 @@ export interface ConsistencyDeps {
   hashTimeoutMs: number;
   /** Whether this replica leads (only the leader checks and stores); always, by default. */
   leading?: () => boolean;
+  /** The leader's term as a write fence (Leadership.fence): a check is stored only while that term lasts. */
+  fence?: () => WriteFence | undefined;
 }
 
 const COMPACTED = /compacted/i;
@@ -89,7 +92,8 @@ export class ConsistencyChecker {
       const tick = (delay: number) => {
         const t = setTimeout(async () => {
           try {
-            if (this.deps.leading?.() ?? true) await this.checkOnce(c.id);
+            // The schedule's checks are the leader's: each is stored under the term it began in.
+            if (this.deps.leading?.() ?? true) await this.checkOnce(c.id, this.deps.fence?.());
           } catch (err) {
             console.error(`consistency check of ${c.id} failed: ${err instanceof Error ? err.message : String(err)}`);
           }
@@ -138,7 +142,7 @@ export class ConsistencyChecker {
    * One check now; null when it cannot run (no observation yet, a maintenance run in progress, another check of the
    * same cluster still running).
    */
-  async checkOnce(clusterId: string): Promise<ConsistencyCheck | null> {
+  async checkOnce(clusterId: string, fence?: WriteFence): Promise<ConsistencyCheck | null> {
     const cluster = this.deps.clusters.find((c) => c.id === clusterId);
     const obs = this.deps.observe(clusterId);
     if (!cluster || !obs || this.deps.maintenanceRunning(clusterId) || this.inFlight.has(clusterId)) return null;
@@ -166,7 +170,8 @@ export class ConsistencyChecker {
       const check = result as ConsistencyCheck;
       // Known at once (the alert evaluation reads it); stored after, and a refused write fails the check's call.
       this.latestChecks.set(clusterId, check);
-      await this.deps.store.addCheck(check);
+      // A scheduled one under the term it began in: a replica that stopped leading meanwhile stores nothing (LeaseLost).
+      await this.deps.store.addCheck(check, fence);
       return check;
     } finally {
       for (const c of clients.values()) c.close();

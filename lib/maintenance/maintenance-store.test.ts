@@ -2,6 +2,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { ConsistencyCheck } from '@/lib/cluster/consistency-types';
 import { describeOnEachEngine } from '@/test/support/store-engines';
+import { LeaseLost, LeaseStore, type WriteFence } from '@/lib/replicas/lease-store';
 import { MaintenanceStore, type NewRun } from './maintenance-store';
 import type { RunStep } from './maintenance-types';
 
@@ -206,6 +207,31 @@ describeOnEachEngine('MaintenanceStore: consistency checks', PG_PORT, (engine) =
     expect(checks[2]).toEqual(check(T0));
     expect((await store.checks('prod', 1)).map((c) => c.checkedAt)).toEqual([new Date(T0 + 2 * S).toISOString()]);
     expect((await store.checks('staging')).map((c) => c.clusterId)).toEqual(['staging']);
+    // Every cluster's newest, in one read (what the NOC wall and the alerts need at start).
+    expect((await store.latestChecks()).map((c) => [c.clusterId, Date.parse(c.checkedAt)]).sort()).toEqual([
+      ['prod', T0 + 2 * S],
+      ['staging', T0 + 5 * S],
+    ]);
+  });
+
+  it('a scheduled check is stored under the leader term it ran in, and not once another term has begun', async () => {
+    let now = T0;
+    const leases = new LeaseStore(engine.db, () => now);
+    const first = await leases.tryAcquire('leader', 'replica-a', 10 * S);
+    expect(first.held).toBe(true);
+    const fenceOf =
+      (generation: number): WriteFence =>
+      (trx) =>
+        leases.assertHolding(trx, 'leader', generation);
+    await store.addCheck(check(T0), fenceOf(1));
+    // replica-a stalls past its lease; replica-b leads with the next generation.
+    now = T0 + 11 * S;
+    expect(await leases.tryAcquire('leader', 'replica-b', 10 * S)).toMatchObject({ held: true, generation: 2 });
+    await expect(store.addCheck(check(T0 + 12 * S, { agree: false, suspect: 'b' }), fenceOf(1))).rejects.toThrow(
+      LeaseLost,
+    );
+    await store.addCheck(check(T0 + 13 * S), fenceOf(2));
+    expect((await store.checks('prod')).map((c) => Date.parse(c.checkedAt))).toEqual([T0 + 13 * S, T0]);
   });
 
   it('a check at a time already stored replaces it', async () => {

@@ -4,6 +4,7 @@ import 'server-only';
 import type { Kysely, Selectable } from 'kysely';
 import type { ConsistencyCheck, ConsistencyMember } from '@/lib/cluster/consistency-types';
 import type { ConsistencyChecksTable, MaintenanceRunsTable, StoreSchema } from '@/lib/db/schema';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import type { MaintenanceAction, MaintenanceRun, RunState, RunStep } from './maintenance-types';
 
 type RunRow = Selectable<MaintenanceRunsTable>;
@@ -168,8 +169,11 @@ export class MaintenanceStore {
     return out;
   }
 
-  /** Stores a check; one already stored for the same cluster and time is replaced. */
-  async addCheck(check: ConsistencyCheck): Promise<void> {
+  /**
+   * Stores a check; one already stored for the same cluster and time is replaced. With a fence (the leader's term the
+   * check ran in), in one transaction with it: a replica that no longer leads stores nothing (LeaseLost).
+   */
+  async addCheck(check: ConsistencyCheck, fence?: WriteFence): Promise<void> {
     const row = {
       cluster_id: check.clusterId,
       checked_at: Date.parse(check.checkedAt),
@@ -180,11 +184,20 @@ export class MaintenanceStore {
       members: JSON.stringify(check.members),
     };
     const { cluster_id: _c, checked_at: _t, ...rest } = row;
-    await this.db
-      .insertInto('consistency_checks')
-      .values(row)
-      .onConflict((oc) => oc.columns(['cluster_id', 'checked_at']).doUpdateSet(rest))
-      .execute();
+    const write = (db: Kysely<StoreSchema>) =>
+      db
+        .insertInto('consistency_checks')
+        .values(row)
+        .onConflict((oc) => oc.columns(['cluster_id', 'checked_at']).doUpdateSet(rest))
+        .execute();
+    if (!fence) {
+      await write(this.db);
+      return;
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await fence(trx);
+      await write(trx);
+    });
   }
 
   /** The cluster's newest checks first, at most `limit`. */

@@ -24,6 +24,11 @@ export interface ClusterSharingDeps {
 export class ClusterSharing {
   /** Clusters this replica polls only because their view went old (not its own). */
   private readonly fallback = new Set<string>();
+  /**
+   * When each fallback began: it lasts at least two polls, so an owner that publishes late now and then (a busy
+   * replica) does not make this one open and close the cluster's connections at every read.
+   */
+  private readonly fallbackSince = new Map<string, number>();
   /** Per cluster: epoch ms of the newest view adopted from its owner. */
   private readonly adoptedAt = new Map<string, number>();
   private readonly toPublish = new Set<string>();
@@ -125,12 +130,17 @@ export class ClusterSharing {
       if (age > this.deps.fallbackAfterMs) {
         if (!collector.polling()) {
           this.fallback.add(id);
+          this.fallbackSince.set(id, now);
           collector.start();
           console.log(
             `etcd-dashboard: polling cluster ${id} itself: ${this.adoptedAt.has(id) ? `its owner's newest view is ${Math.round(age)} ms old` : `no view from its owner in ${Math.round(age)} ms`}`,
           );
         }
-      } else if (this.fallback.has(id) && age <= this.deps.fallbackAfterMs * 0.75) {
+      } else if (
+        this.fallback.has(id) &&
+        age <= this.deps.fallbackAfterMs * 0.75 &&
+        now - (this.fallbackSince.get(id) ?? 0) >= 2 * this.deps.pollIntervalMs
+      ) {
         // Its owner publishes again: its view is fresh, so this replica stops adding to etcd's load.
         this.fallback.delete(id);
         collector.stop();

@@ -134,9 +134,22 @@ function loadStatusMethod(): MethodDefinition<object, RawMemberStatus> {
   return statusMethod;
 }
 
+/**
+ * One set of channel credentials per cluster's TLS material, made once: createSsl parses the CA, certificate and key
+ * into a TLS context, which a fleet's collectors would otherwise do again for every member's channel they open.
+ */
+const sslCredentials = new WeakMap<NonNullable<MemberClientOptions['tls']>, ChannelCredentials>();
+
 /** What etcd3 does with the same options: the given TLS material, else system roots for https, else plaintext. */
 function channelCredentials(opts: MemberClientOptions): ChannelCredentials {
-  if (opts.tls) return credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+  if (opts.tls) {
+    let made = sslCredentials.get(opts.tls);
+    if (!made) {
+      made = credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+      sslCredentials.set(opts.tls, made);
+    }
+    return made;
+  }
   return opts.endpoint.startsWith('https:') ? credentials.createSsl() : credentials.createInsecure();
 }
 

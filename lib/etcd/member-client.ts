@@ -29,15 +29,33 @@ function channelOptions(opts: MemberClientOptions): ChannelOptions {
 }
 
 /**
+ * What a client's first call may take beyond the call deadline: it also opens the connection (TCP, the TLS handshake),
+ * which a replica taking over a hundred clusters at once does for hundreds of members in the same second. Only the
+ * first: a member that hangs later is judged on the plain deadline.
+ */
+export const FIRST_CALL_EXTRA_MS = 2000;
+
+/** The deadline of the next call: the first gets FIRST_CALL_EXTRA_MS more. */
+export function deadlines(timeoutMs: number): () => number {
+  let first = true;
+  return () => {
+    const extra = first ? FIRST_CALL_EXTRA_MS : 0;
+    first = false;
+    return Date.now() + timeoutMs + extra;
+  };
+}
+
+/**
  * A status client must tell the truth on every call: etcd3's default retries move a call to another host and its
  * breaker keeps reporting a recovered member as down for 5 s, so both are switched off here.
  */
 export function createMemberClient(opts: MemberClientOptions): MemberClient {
+  const deadline = deadlines(opts.timeoutMs);
   const options: IOptions = {
     hosts: [opts.endpoint],
-    dialTimeout: opts.timeoutMs,
+    dialTimeout: opts.timeoutMs + FIRST_CALL_EXTRA_MS,
     // Evaluated per call, so every attempt gets a fresh deadline; streams (snapshots) have none.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.timeoutMs }),
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: deadline() }),
     faultHandling: { host: () => noop, global: noop },
     grpcOptions: channelOptions(opts),
   };
@@ -155,6 +173,7 @@ function channelCredentials(opts: MemberClientOptions): ChannelCredentials {
 
 export function createStatusClient(opts: MemberClientOptions): StatusClient {
   const client = new Client(opts.endpoint.replace(/^https?:\/\//, ''), channelCredentials(opts), channelOptions(opts));
+  const deadline = deadlines(opts.timeoutMs);
   return {
     status: () =>
       new Promise<RawMemberStatus>((resolve, reject) => {
@@ -166,7 +185,7 @@ export function createStatusClient(opts: MemberClientOptions): StatusClient {
             method.responseDeserialize,
             {},
             new Metadata(),
-            { deadline: Date.now() + opts.timeoutMs },
+            { deadline: deadline() },
             (err, res) => {
               if (err) reject(castGrpcError(err));
               else if (!res) reject(new Error('empty Status response'));

@@ -29,20 +29,17 @@ function channelOptions(opts: MemberClientOptions): ChannelOptions {
 }
 
 /**
- * What a client's first call may take beyond the call deadline: it also opens the connection (TCP, the TLS handshake),
- * which a replica taking over a hundred clusters at once does for hundreds of members in the same second. Only the
- * first: a member that hangs later is judged on the plain deadline.
+ * What the calls a client makes while it is new may take beyond the call deadline: they also wait for the connection
+ * (TCP, the TLS handshake), which a replica taking over a hundred clusters at once opens to hundreds of members in the
+ * same second. Every call begun within that window ends by the window's end at the latest; later calls, and a member
+ * that hangs later, are judged on the plain deadline.
  */
 export const FIRST_CALL_EXTRA_MS = 2000;
 
-/** The deadline of the next call: the first gets FIRST_CALL_EXTRA_MS more. */
-export function deadlines(timeoutMs: number): () => number {
-  let first = true;
-  return () => {
-    const extra = first ? FIRST_CALL_EXTRA_MS : 0;
-    first = false;
-    return Date.now() + timeoutMs + extra;
-  };
+/** The deadline of a call begun now: at least the plain one, and the new client's window for its first calls. */
+export function deadlines(timeoutMs: number, createdAt = Date.now()): () => number {
+  const coldUntil = createdAt + timeoutMs + FIRST_CALL_EXTRA_MS;
+  return () => Math.max(Date.now() + timeoutMs, coldUntil);
 }
 
 /**

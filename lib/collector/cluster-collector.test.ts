@@ -129,6 +129,37 @@ describe('ClusterCollector against real etcd', () => {
     }
   });
 
+  it('a poll whose calls missed their deadline while this process was held up is not shown; the next one is', async () => {
+    const c = collector();
+    await c.pollOnce();
+    const healthy = await c.pollOnce();
+    expect(healthy.quorum.state).toBe('healthy');
+    const follower = healthy.members.find((m) => !m.status?.isLeader)!;
+    const index = cluster.indexOfName(follower.name);
+    await cluster.freezeMember(index);
+    try {
+      // The event loop held up past the deadline, as a starved or overloaded dashboard is: whether the member or this
+      // process was slow cannot be told, so the poll is not shown and the cluster is asked again.
+      const poll = c.pollOnce();
+      const until = performance.now() + PROBE_TIMEOUT_MS + 500;
+      while (performance.now() < until) {
+        // busy: nothing else runs
+      }
+      await poll;
+      expect(c.current()?.observedAt).toBe(healthy.observedAt);
+      expect(c.current()?.quorum.state).toBe('healthy');
+      expect(c.counters.heldUp).toBe(1);
+      // Asked again with the loop free: the frozen member is reported.
+      const next = await c.pollOnce();
+      expect(next.members.find((m) => m.name === follower.name)?.health).toBe('unreachable');
+      expect(c.current()?.observedAt).toBe(next.observedAt);
+      expect(c.counters.heldUp).toBe(1);
+    } finally {
+      await cluster.thawMember(index);
+      c.stop();
+    }
+  });
+
   it('reports a recovered member healthy on the next poll (no circuit breaker holding it down)', async () => {
     const c = collector();
     try {

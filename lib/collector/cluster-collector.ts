@@ -8,6 +8,7 @@ import { MemberClients } from '@/lib/etcd/member-clients';
 import { probeMembers, type MemberProbeResult } from '@/lib/etcd/member-probe';
 import { listAlarms, listMembers, type AlarmEntry, type MemberListEntry } from '@/lib/etcd/cluster-calls';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
+import { eventLoopLag } from './event-loop-lag';
 import type { Observation } from '@/lib/cluster/status-types';
 import {
   deriveMetricsSample,
@@ -26,6 +27,8 @@ export interface CollectorOptions {
   probeTimeoutMs: number;
   /** How often each member's /metrics is scraped; 0 turns scraping off. */
   metricsIntervalMs: number;
+  /** How long this process's event loop was held up between two performance.now() times (event-loop-lag.ts). */
+  loopLag?: (from: number, to: number) => number;
   /** Where samples and events go; null keeps no history (tests of the live view alone). */
   recorder: Pick<HistoryRecorder, 'recordPoll' | 'recordEvents' | 'recordMetrics'> | null;
   /** Called after each poll (the replica that owns the cluster publishes what it saw). */
@@ -56,6 +59,8 @@ export interface MemberMetrics {
 export interface CollectorCounters {
   polls: number;
   lastPollMs: number | null;
+  /** Polls not shown because this process was held up while their calls missed the deadline. */
+  heldUp?: number;
 }
 
 const PEER_RTT_WINDOW_MS = 60_000;
@@ -117,6 +122,9 @@ export class ClusterCollector {
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
+  /** The last poll was not shown: this process was held up while its calls missed their deadline. */
+  private heldUp = false;
+  private saidHeldUp = false;
   private readonly certificateSchedule: CertificateSchedule;
   private readonly censusSchedule: SecretsCensusSchedule;
   /** Members the dashboard itself is defragmenting now (a maintenance run). */
@@ -267,6 +275,8 @@ export class ClusterCollector {
    * long the cluster was without one) shows up within a fraction of the poll interval.
    */
   private nextInterval(): number {
+    // A poll not shown because this process was held up: asked again within a second.
+    if (this.heldUp) return Math.min(1000, this.options.pollIntervalMs);
     const leaderless = this.latest !== null && this.latest.leader === null && this.latest.members.some((m) => m.status);
     return leaderless ? Math.max(100, Math.round(this.options.pollIntervalMs / 10)) : this.options.pollIntervalMs;
   }
@@ -455,6 +465,39 @@ export class ClusterCollector {
     if (alarms?.ok) this.alarms = alarms.value;
     else if (alarms) warnings.push(`alarm list unavailable from ${wideEndpoint}: ${alarms.failure.message}`);
 
+    // Calls that missed their deadline while this process's event loop was held up for half a deadline or more were
+    // not answered late by etcd but heard late here: the poll is not shown (the last one stays, and goes stale if
+    // this goes on), and the cluster is asked again within a second.
+    const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
+    const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
+    if (missed && heldUpMs >= this.options.probeTimeoutMs / 2) {
+      this.heldUp = true;
+      this.counters.heldUp = (this.counters.heldUp ?? 0) + 1;
+      if (!this.saidHeldUp) {
+        this.saidHeldUp = true;
+        console.error(
+          `collector ${this.cluster.id}: this process was held up ${heldUpMs} ms during a poll whose calls missed their deadline; not shown, asked again`,
+        );
+      }
+      return (
+        this.latest ??
+        assembleStatus({
+          clusterId: this.cluster.id,
+          name: this.cluster.name,
+          pollIntervalMs: this.options.pollIntervalMs,
+          observedAt: new Date().toISOString(),
+          memberList: this.memberList,
+          probes,
+          endpointMembers: this.endpointMembers,
+          alarms: this.alarms,
+          warnings: ['this process was held up during the poll'],
+          quotaBackendBytes: this.quotaBackendBytes,
+          defragmenting: new Set<string>(),
+        })
+      );
+    }
+    this.heldUp = false;
+    this.saidHeldUp = false;
     this.preferred = pickPreferred(probes) ?? answering[0]?.endpoint ?? null;
     const observedAt = new Date().toISOString();
     if (answering.length > 0) this.lastAnswered = observedAt;

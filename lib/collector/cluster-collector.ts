@@ -122,8 +122,7 @@ export class ClusterCollector {
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
-  /** The last poll was not shown: this process was held up while its calls missed their deadline. */
-  private heldUp = false;
+  /** Whether the log has said that a poll was not shown because this process was held up (once until one is). */
   private saidHeldUp = false;
   private readonly certificateSchedule: CertificateSchedule;
   private readonly censusSchedule: SecretsCensusSchedule;
@@ -275,8 +274,6 @@ export class ClusterCollector {
    * long the cluster was without one) shows up within a fraction of the poll interval.
    */
   private nextInterval(): number {
-    // A poll not shown because this process was held up: asked again within a second.
-    if (this.heldUp) return Math.min(1000, this.options.pollIntervalMs);
     const leaderless = this.latest !== null && this.latest.leader === null && this.latest.members.some((m) => m.status);
     return leaderless ? Math.max(100, Math.round(this.options.pollIntervalMs / 10)) : this.options.pollIntervalMs;
   }
@@ -467,16 +464,15 @@ export class ClusterCollector {
 
     // Calls that missed their deadline while this process's event loop was held up for half a deadline or more were
     // not answered late by etcd but heard late here: the poll is not shown (the last one stays, and goes stale if
-    // this goes on), and the cluster is asked again within a second.
+    // this goes on). The next poll comes at the usual interval: asking sooner would add to the load that held it up.
     const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
     if (missed && heldUpMs >= this.options.probeTimeoutMs / 2) {
-      this.heldUp = true;
       this.counters.heldUp = (this.counters.heldUp ?? 0) + 1;
       if (!this.saidHeldUp) {
         this.saidHeldUp = true;
         console.error(
-          `collector ${this.cluster.id}: this process was held up ${heldUpMs} ms during a poll whose calls missed their deadline; not shown, asked again`,
+          `collector ${this.cluster.id}: this process was held up ${heldUpMs} ms during a poll whose calls missed their deadline; not shown`,
         );
       }
       return (
@@ -496,7 +492,6 @@ export class ClusterCollector {
         })
       );
     }
-    this.heldUp = false;
     this.saidHeldUp = false;
     this.preferred = pickPreferred(probes) ?? answering[0]?.endpoint ?? null;
     const observedAt = new Date().toISOString();

@@ -462,12 +462,12 @@ export class ClusterCollector {
     if (alarms?.ok) this.alarms = alarms.value;
     else if (alarms) warnings.push(`alarm list unavailable from ${wideEndpoint}: ${alarms.failure.message}`);
 
-    // Calls that missed their deadline while this process's event loop was held up for half a deadline or more were
+    // Calls that missed their deadline while this process's event loop was held up for a whole deadline or more were
     // not answered late by etcd but heard late here: the poll is not shown (the last one stays, and goes stale if
     // this goes on). The next poll comes at the usual interval: asking sooner would add to the load that held it up.
     const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
-    if (missed && heldUpMs >= this.options.probeTimeoutMs / 2) {
+    if (missed && heldUpMs >= this.options.probeTimeoutMs) {
       this.counters.heldUp = (this.counters.heldUp ?? 0) + 1;
       if (!this.saidHeldUp) {
         this.saidHeldUp = true;

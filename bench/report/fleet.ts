@@ -142,7 +142,7 @@ ETCD_DASHBOARD_CONFIG file lists **${r.dashboardClusters} clusters**: entry i is
       ? ` (the configuration refuses duplicate ids only, so each real cluster is watched ${perEtcd} times, as ${perEtcd} clusters, and
 each entry is polled, sharded and shown on its own)`
       : ''
-  }, with \`pollIntervalMs: ${r.pollIntervalMs}\` in the file. One PostgreSQL ${r.postgres.version.split(' ')[0]} server (scripts/lib/postgres.ts, port ${FLEET_POSTGRES_PORT})
+  }, with \`pollIntervalMs: ${r.pollIntervalMs}\`${r.metricsIntervalMs ? ` and \`metricsIntervalMs: ${r.metricsIntervalMs}\` (each member's /metrics scraped every ${sec(r.metricsIntervalMs)}, as Prometheus commonly scrapes etcd; the dashboard's default, 5 s, is meant for a handful of clusters)` : ''} in the file. One PostgreSQL ${r.postgres.version.split(' ')[0]} server (scripts/lib/postgres.ts, port ${FLEET_POSTGRES_PORT})
 serves both runs, each on a fresh database:
 
 - **(a)** one production dashboard process (\`node server/server.mjs\`, port ${FLEET_DASHBOARD_PORTS.one}) on PostgreSQL;
@@ -170,10 +170,10 @@ ${b.perReplica.map((x) => replicaRow(b, x)).join('\n')}
 **Under one core each.** The busiest replica of (b) used ${pct(busiest)} of a core (goal under 100 %: ${yesNo(busiest < 100)}) polling
 its share of ${r.dashboardClusters} clusters every ${sec(r.pollIntervalMs)}. In (a) one process polled all of them, ${pollsPerSecond.toFixed(0)} polls a second, for ${pct(a.total.cpuPercentOfOneCore)}
 of a core: **${cpuMsPerPoll.toFixed(1)} ms of CPU per poll**, everything included (the gRPC calls, the history and view writes, the
-alert evaluation). ${
+alert evaluation, and the metrics scrapes and the process's own upkeep, which do not grow with the poll rate). ${
     r.pollIntervalMs === 1000
       ? ''
-      : `At a 1 s poll the same fleet would cost about ${pct(perReplicaAt1s)} of a core per replica (${r.dashboardClusters / b.replicas} polls a second each at that cost):
+      : `At a 1 s poll the same fleet would cost at most about ${pct(perReplicaAt1s)} of a core per replica (${r.dashboardClusters / b.replicas} polls a second each at that cost; less, as the scrapes and upkeep stay as they are):
 this machine's two cores cannot run that beside ${r.etcdClusters * r.membersPerCluster} etcd members taking ${(r.dashboardClusters * REQUESTS_PER_POLL).toLocaleString('en')} requests a second, which is why the
 figure polls every ${sec(r.pollIntervalMs)}; the per-poll cost is what carries over.`
   }
@@ -205,7 +205,7 @@ younger than about ${sec(0.75 * t.fallbackAfterMs)} arrives. ${
 
 **The replicas' cost.** Three replicas together used ${ratio(cpuRatio)}× the CPU and ${ratio(rssRatio)}× the memory of one process: etcd's load
 does not grow with the replicas, but each replica is a whole server (its own Node.js heap, Next.js, timers), and every
-replica reads its owners' views of the clusters it does not own from the database twice a poll interval and renews
+replica reads its owners' views of the clusters it does not own from the database twice a poll interval (at least once a second) and renews
 its leases there: PostgreSQL used ${pct(b.postgresCpuPercentOfOneCore)} of a core in (b) against ${pct(a.postgresCpuPercentOfOneCore)} in (a). CPU is utime + stime from /proc/<pid>/stat at both ends of the window, as a percentage of
 one core; RSS is sampled from /proc/<pid>/status every 250 ms. **PostgreSQL's CPU** is the postmaster's and every
 child's (backends, background writer, WAL writer, autovacuum) utime + stime read from /proc at both ends, with the CPU

@@ -3,10 +3,10 @@
 // scheduled snapshots and sends the notifications; SIGKILLed, another takes over within 10 s while the status read
 // through nginx keeps answering with fresh data; no snapshot tick is taken twice and no alert is notified twice.
 import { expect, request, test, type APIRequestContext } from '@playwright/test';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
 import type { LocalCluster } from '../scripts/lib/local-cluster';
 import { ensureNginx } from '../scripts/lib/monitoring-tools';
@@ -15,6 +15,7 @@ import { startReceiver, type TestReceiver } from '../test/support/test-receiver'
 import { writeDashboardConfig } from './support/config-file';
 import { E2E_ROOT } from './support/e2e-env';
 import { startNginx } from './support/load-balancer';
+import { offsiteOf, startS3 } from './support/s3-server';
 import { etcdctlOn, freshCluster } from './support/local-stack';
 import { randomBytes } from 'node:crypto';
 import type { Daemon } from './support/monitoring-stack';
@@ -110,15 +111,7 @@ test.beforeAll(async () => {
   // 12 MiB of values (random: nothing compresses them away), so that a snapshot is running long enough to be caught.
   const value = randomBytes(768 * 1024).toString('base64');
   for (let i = 0; i < 12; i++) etcdctlOn(cluster, ['put', `/registry/configmaps/default/big-${i}`], value);
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: S3_PORT,
-    silent: true,
-    directory: path.join(ROOT, 's3'),
-    configureBuckets: [{ name: 'etcd-backups', configs: [] }],
-  });
-  await s3.run();
-  writeFileSync(path.join(ROOT, 's3-secret'), 'S3RVER\n');
+  s3 = await startS3(ROOT, S3_PORT);
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   await admin.query('CREATE DATABASE dashboard');
@@ -133,14 +126,7 @@ test.beforeAll(async () => {
       snapshots: {
         schedule: '*/4 * * * * *',
         retention: { keepLast: 8 },
-        offsite: {
-          endpoint: `http://127.0.0.1:${S3_PORT}`,
-          bucket: 'etcd-backups',
-          prefix: 'replicas/',
-          accessKeyId: 'S3RVER',
-          secretAccessKeyFile: path.join(ROOT, 's3-secret'),
-          forcePathStyle: true,
-        },
+        offsite: offsiteOf(ROOT, S3_PORT, 'replicas/'),
       },
       // Long enough between members that a defragment run is still running when the other replicas are asked.
       maintenance: { pauseBetweenMembersSeconds: 3 },

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { stringify } from 'yaml';
 import { LocalCluster } from '../scripts/lib/local-cluster';
 import { startDashboard, type DashboardProcess } from '../scripts/lib/dashboard-process';
@@ -22,6 +22,7 @@ import type { SnapshotDetail, SnapshotRecord } from '../lib/snapshots/snapshot-t
 import type { RunbookStep } from '../lib/snapshots/restore-runbook';
 import { E2E_ROOT } from './support/e2e-env';
 import { etcdctlOn } from './support/local-stack';
+import { offsiteOf, startS3 } from './support/s3-server';
 
 const PORT = 3189;
 const S3_PORT = 24380;
@@ -50,7 +51,6 @@ const etcdutl = (args: string[]) =>
 function writeConfig(schedule?: string): string {
   const file = path.join(ROOT, 'dashboard.yaml');
   const c = cluster.state;
-  writeFileSync(path.join(ROOT, 's3-secret'), 'S3RVER\n');
   writeFileSync(
     file,
     stringify({
@@ -63,14 +63,7 @@ function writeConfig(schedule?: string): string {
           snapshots: {
             ...(schedule ? { schedule } : {}),
             retention: { keepLast: 20 },
-            offsite: {
-              endpoint: `http://127.0.0.1:${S3_PORT}`,
-              bucket: 'etcd-backups',
-              prefix: 'e2e/',
-              accessKeyId: 'S3RVER',
-              secretAccessKeyFile: 's3-secret',
-              forcePathStyle: true,
-            },
+            offsite: offsiteOf(ROOT, S3_PORT, 'e2e/'),
           },
         },
       ],
@@ -148,14 +141,7 @@ test.beforeAll(async () => {
   for (let i = 0; i < 56; i++) etcdctl(['put', `/registry/configmaps/default/big-${i}`], value);
   for (let i = 0; i < 40; i++) etcdctl(['put', `/registry/pods/default/pod-${i}`], `{"kind":"Pod","n":${i}}`);
   etcdctl(['put', '/registry/secrets/default/db-password'], 'k8s\u0000plain');
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: S3_PORT,
-    silent: true,
-    directory: path.join(ROOT, 's3'),
-    configureBuckets: [{ name: 'etcd-backups', configs: [] }],
-  });
-  await s3.run();
+  s3 = await startS3(ROOT, S3_PORT);
   writeConfig();
   await startDash();
   operator = await tokenContext('operator');

@@ -414,6 +414,23 @@ export class ClusterCollector {
     }
   }
 
+  /** What a poll that is not shown (nor recorded) answered, for its caller alone, with why in its warnings. */
+  private notShown(probes: MemberProbeResult[], why: string): Observation {
+    return assembleStatus({
+      clusterId: this.cluster.id,
+      name: this.cluster.name,
+      pollIntervalMs: this.options.pollIntervalMs,
+      observedAt: new Date().toISOString(),
+      memberList: this.memberList,
+      probes,
+      endpointMembers: this.endpointMembers,
+      alarms: this.alarms,
+      warnings: [why],
+      quotaBackendBytes: this.quotaBackendBytes,
+      defragmenting: new Set<string>(),
+    });
+  }
+
   async pollOnce(): Promise<Observation> {
     const stopsAtStart = this.stops;
     const started = performance.now();
@@ -441,19 +458,7 @@ export class ClusterCollector {
     // Stopped meanwhile (another replica owns the cluster again): its calls were cut by closing the clients, and what
     // they answered says nothing about etcd. Not shown, not recorded.
     if (this.stops !== stopsAtStart) {
-      return assembleStatus({
-        clusterId: this.cluster.id,
-        name: this.cluster.name,
-        pollIntervalMs: this.options.pollIntervalMs,
-        observedAt: new Date().toISOString(),
-        memberList: this.memberList,
-        probes,
-        endpointMembers: this.endpointMembers,
-        alarms: this.alarms,
-        warnings: ['stopped during this poll'],
-        quotaBackendBytes: this.quotaBackendBytes,
-        defragmenting: new Set<string>(),
-      });
+      return this.notShown(probes, 'stopped during this poll');
     }
     for (const p of probes) if (p.status) this.endpointMembers.set(p.endpoint, p.status.memberId);
     const answering = probes.filter((p) => p.status);
@@ -475,22 +480,7 @@ export class ClusterCollector {
           `collector ${this.cluster.id}: this process was held up ${heldUpMs} ms during a poll whose calls missed their deadline; not shown`,
         );
       }
-      return (
-        this.latest ??
-        assembleStatus({
-          clusterId: this.cluster.id,
-          name: this.cluster.name,
-          pollIntervalMs: this.options.pollIntervalMs,
-          observedAt: new Date().toISOString(),
-          memberList: this.memberList,
-          probes,
-          endpointMembers: this.endpointMembers,
-          alarms: this.alarms,
-          warnings: ['this process was held up during the poll'],
-          quotaBackendBytes: this.quotaBackendBytes,
-          defragmenting: new Set<string>(),
-        })
-      );
+      return this.latest ?? this.notShown(probes, 'this process was held up during the poll');
     }
     this.saidHeldUp = false;
     this.preferred = pickPreferred(probes) ?? answering[0]?.endpoint ?? null;

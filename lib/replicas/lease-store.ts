@@ -59,15 +59,16 @@ export class LeaseStore {
   }
 
   /**
-   * Takes the lease, or renews it if `holder` holds it, for `ttlMs` from now; in one statement, so of holders asking
-   * at once exactly one gets it. A new tenure (a new lease, another holder's expired one, or one's own after it
-   * expired or was released) has the next generation; a renewal keeps it.
+   * One statement taking or renewing each named lease for `holder`: a free one, an expired one, or one it holds; a new
+   * tenure has the next generation, a renewal keeps it. Answers the rows it took.
    */
-  async tryAcquire(name: string, holder: string, ttlMs: number): Promise<Acquired> {
+  private take(names: readonly string[], holder: string, ttlMs: number) {
     const now = this.now();
-    const row = await this.db
+    return this.db
       .insertInto('leases')
-      .values({ name, holder, generation: 1, expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })
+      .values(
+        names.map((name) => ({ name, holder, generation: 1, expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })),
+      )
       .onConflict((oc) =>
         oc
           .column('name')
@@ -79,8 +80,16 @@ export class LeaseStore {
           })
           .where((eb) => eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)])),
       )
-      .returning(['generation', 'expires_at'])
-      .executeTakeFirst();
+      .returning(['name', 'generation', 'expires_at']);
+  }
+
+  /**
+   * Takes the lease, or renews it if `holder` holds it, for `ttlMs` from now; in one statement, so of holders asking
+   * at once exactly one gets it. A new tenure (a new lease, another holder's expired one, or one's own after it
+   * expired or was released) has the next generation; a renewal keeps it.
+   */
+  async tryAcquire(name: string, holder: string, ttlMs: number): Promise<Acquired> {
+    const row = await this.take([name], holder, ttlMs).executeTakeFirst();
     if (row) return { held: true, generation: row.generation, expiresAt: row.expires_at };
     const other = await this.db
       .selectFrom('leases')
@@ -100,25 +109,7 @@ export class LeaseStore {
     ttlMs: number,
   ): Promise<Array<{ name: string; generation: number; expiresAt: number }>> {
     if (names.length === 0) return [];
-    const now = this.now();
-    const rows = await this.db
-      .insertInto('leases')
-      .values(
-        names.map((name) => ({ name, holder, generation: 1, expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })),
-      )
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet({
-            holder: (eb) => eb.ref('excluded.holder'),
-            generation: sql<number>`CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ${now}
-              THEN leases.generation ELSE leases.generation + 1 END`,
-            expires_at: (eb) => eb.ref('excluded.expires_at'),
-          })
-          .where((eb) => eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)])),
-      )
-      .returning(['name', 'generation', 'expires_at'])
-      .execute();
+    const rows = await this.take(names, holder, ttlMs).execute();
     return rows.map((r) => ({ name: r.name, generation: r.generation, expiresAt: r.expires_at }));
   }
 

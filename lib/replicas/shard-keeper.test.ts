@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeOnEachEngine } from '@/test/support/store-engines';
 import { until } from '@/test/support/poll';
 import { LeaseStore } from './lease-store';
-import { ShardKeeper } from './shard-keeper';
+import { ShardKeeper, type ShardKeeperOptions } from './shard-keeper';
 import { clustersOwnedBy } from './shards';
 
 /** This file's PostgreSQL server. */
@@ -11,6 +11,19 @@ const PG_PORT = 25925;
 const CLUSTERS = Array.from({ length: 12 }, (_, i) => `tenant-${i + 1}`);
 /** Short, so a replica’s death is noticed within a few seconds, and long enough for a loaded machine; rounds every ttl/3. */
 const TTL = 2000;
+
+type Wrap = <A extends unknown[], T>(f: (...a: A) => Promise<T>) => (...a: A) => Promise<T>;
+
+/** The store's calls a ShardKeeper makes, each passed through `wrap` (a cut-off replica, a slow database). */
+function through(store: LeaseStore, wrap: Wrap): ShardKeeperOptions['leases'] {
+  return {
+    tryAcquire: wrap(store.tryAcquire.bind(store)),
+    tryAcquireAll: wrap(store.tryAcquireAll.bind(store)),
+    release: wrap(store.release.bind(store)),
+    liveHolders: wrap(store.liveHolders.bind(store)),
+    renewAll: wrap(store.renewAll.bind(store)),
+  };
+}
 
 interface Replica {
   id: string;
@@ -36,13 +49,7 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
       (...a: A): Promise<T> =>
         r.cut ? Promise.reject(new Error(`replica ${id} is cut off from the database`)) : f(...a);
     r.keeper = new ShardKeeper({
-      leases: {
-        tryAcquire: guard(store.tryAcquire.bind(store)),
-        tryAcquireAll: guard(store.tryAcquireAll.bind(store)),
-        release: guard(store.release.bind(store)),
-        liveHolders: guard(store.liveHolders.bind(store)),
-        renewAll: guard(store.renewAll.bind(store)),
-      },
+      leases: through(store, guard),
       replicaId: id,
       clusterIds: CLUSTERS,
       ttlMs: TTL,
@@ -146,13 +153,7 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
       };
     const gained: string[] = [];
     const keeper = new ShardKeeper({
-      leases: {
-        tryAcquire: slow(store.tryAcquire.bind(store)),
-        tryAcquireAll: slow(store.tryAcquireAll.bind(store)),
-        release: slow(store.release.bind(store)),
-        liveHolders: slow(store.liveHolders.bind(store)),
-        renewAll: slow(store.renewAll.bind(store)),
-      },
+      leases: through(store, slow),
       replicaId: 'replica-fleet',
       clusterIds: fleet,
       ttlMs: TTL,

@@ -96,8 +96,10 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     // Every replica polls some of them, and every one knows all three.
     for (const r of all) expect(r.keeper.owned().length, r.id).toBeGreaterThan(0);
     for (const r of all) expect([...r.keeper.replicas()].sort()).toEqual(ids);
-    const ofA = a.keeper.owned();
-    const before = new Map([b, c].map((r) => [r.id, r.keeper.owned().sort()]));
+    // What each owns once settled is rendezvous hashing's answer (settledOn checked every replica's own say against
+    // it); read from there, not from the replicas again, which a loaded machine may catch between two rounds.
+    const ofA = clustersOwnedBy(a.id, CLUSTERS, ids);
+    const before = new Map([b, c].map((r) => [r.id, clustersOwnedBy(r.id, CLUSTERS, ids).sort()]));
 
     // Replica a is cut off: it stops owning its clusters by its own clock before the others take them.
     a.cut = true;

@@ -220,18 +220,24 @@ test('charts fit the data: the DB on its own scale, one shared time axis fitted 
   const probe = page.getByTestId('chart-probe_ms');
   await expect(probe).not.toHaveAttribute('data-breaks', '0');
   await expect(probe.getByTestId('chart-key')).toContainText('member down');
-  // ... and the band is on the canvas: amber pixels (more red than blue) somewhere down its middle.
+  // ... and the band is on the canvas: amber pixels (more red than blue) down a good part of its height, in the column
+  // of the band the chart's lines cross least (every column is read). A short outage is a band a pixel or two wide
+  // with the dashed leader-change line drawn down it, whose gaps leave about half of it amber (0.48 on 2026-12-07, on
+  // this commit and the one before: the width depends on when the test runs); with no band it is about 0.
   const canvas = probe.getByTestId('chart-canvas');
   await expect(canvas).toHaveAttribute('data-shades', /^\[\[/);
   const amber = await canvas.evaluate((el) => {
     const [x, top, w, h] = (JSON.parse(el.dataset.shades ?? '[]') as number[][])[0]!;
     const ctx = el.querySelector('canvas')!.getContext('2d')!;
-    const column = ctx.getImageData(x! + Math.floor(w! / 2), top!, 1, h!).data;
-    let tinted = 0;
-    for (let i = 0; i < column.length; i += 4) if (column[i + 3]! > 0 && column[i]! - column[i + 2]! > 20) tinted++;
-    return tinted / (column.length / 4);
+    const share = (dx: number) => {
+      const column = ctx.getImageData(x! + dx, top!, 1, h!).data;
+      let tinted = 0;
+      for (let i = 0; i < column.length; i += 4) if (column[i + 3]! > 0 && column[i]! - column[i + 2]! > 20) tinted++;
+      return tinted / (column.length / 4);
+    };
+    return Math.max(...Array.from({ length: Math.max(1, Math.floor(w!)) }, (_, dx) => share(dx)));
   });
-  expect(amber).toBeGreaterThan(0.5);
+  expect(amber).toBeGreaterThan(0.4);
 
   const file = testInfo.outputPath('history-1920.png');
   await page.screenshot({ path: file, fullPage: true });

@@ -235,16 +235,18 @@ export class AlertService {
       this.storeRefused(err, 'the open alerts of each cluster are read again before it is judged');
       return;
     }
+    const byCluster = (alerts: StoredAlert[]) => {
+      const out = new Map<string, StoredAlert[]>();
+      for (const a of alerts) out.set(a.clusterId, [...(out.get(a.clusterId) ?? []), a]);
+      return out;
+    };
+    const openOf = byCluster(open);
+    const owedOf = byCluster(owed);
     for (const c of pending) {
       const tracker = this.trackers.get(c.id);
       // A cluster whose own read began meanwhile (its first evaluation) keeps that read's answer.
       if (!tracker || this.restored.has(c.id) || this.restoring.has(c.id)) continue;
-      this.adoptOpen(
-        c.id,
-        tracker,
-        open.filter((a) => a.clusterId === c.id),
-        owed.filter((a) => a.clusterId === c.id),
-      );
+      this.adoptOpen(c.id, tracker, openOf.get(c.id) ?? [], owedOf.get(c.id) ?? []);
     }
   }
 

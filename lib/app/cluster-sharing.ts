@@ -9,8 +9,6 @@ import type { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { boundedRead } from '@/lib/db/bounded-read';
 import { followEveryMs } from '@/lib/cluster/staleness';
 
-export { fallbackAfterMs } from '@/lib/cluster/staleness';
-
 export interface ClusterSharingDeps {
   collectors: Map<string, ClusterCollector>;
   views: Pick<ClusterViewStore, 'publish' | 'newerThan'>;
@@ -143,6 +141,7 @@ export class ClusterSharing {
       ) {
         // Its owner publishes again: its view is fresh, so this replica stops adding to etcd's load.
         this.fallback.delete(id);
+        this.fallbackSince.delete(id);
         collector.stop();
         console.log(`etcd-dashboard: cluster ${id}: its owner's view is fresh again (${Math.round(age)} ms old)`);
       }

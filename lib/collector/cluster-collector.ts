@@ -60,7 +60,7 @@ export interface CollectorCounters {
   polls: number;
   lastPollMs: number | null;
   /** Polls not shown because this process was held up while their calls missed the deadline. */
-  heldUp?: number;
+  heldUp: number;
 }
 
 const PEER_RTT_WINDOW_MS = 60_000;
@@ -121,7 +121,7 @@ export class ClusterCollector {
   >();
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
-  readonly counters: CollectorCounters = { polls: 0, lastPollMs: null };
+  readonly counters: CollectorCounters = { polls: 0, lastPollMs: null, heldUp: 0 };
   /** Whether the log has said that a poll was not shown because this process was held up (once until one is). */
   private saidHeldUp = false;
   private readonly certificateSchedule: CertificateSchedule;
@@ -473,7 +473,7 @@ export class ClusterCollector {
     const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
     if (missed && heldUpMs >= this.options.probeTimeoutMs) {
-      this.counters.heldUp = (this.counters.heldUp ?? 0) + 1;
+      this.counters.heldUp += 1;
       if (!this.saidHeldUp) {
         this.saidHeldUp = true;
         console.error(

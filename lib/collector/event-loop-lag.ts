@@ -11,7 +11,8 @@ export class EventLoopLag {
 
   constructor(
     private readonly everyMs = 100,
-    private readonly keepMs = 120_000,
+    /** Longer than any poll (its deadline, and a new client's 2 s more). */
+    private readonly keepMs = 30_000,
   ) {}
 
   start(): this {

@@ -70,15 +70,18 @@ function timingOf(r: FleetResult): FleetResult['timing'] {
 
 function reassignmentText(r: FleetResult, k: Reassignment | null | undefined, t: FleetResult['timing']): string {
   if (!k) return '**A replica killed.** Not measured in this record.';
-  const every = k.everyClusterRepolledSeconds;
+  const notReached = 'more than 60 (not reached)';
+  // Records before the reassigned clusters were told apart measured every cluster only.
+  const moved = k.reassignedRepolledSeconds;
   return `**A replica killed.** After (b)'s window the benchmark killed the replica that polled the most clusters (port
 ${k.killedPort}${k.killedLed ? ', the leader' : ''}, ${k.killedOwned} of ${r.dashboardClusters} clusters) with SIGKILL, so it gave back no lease, and read the
 two survivors' NOC wall (\`/api/noc\`: every cluster's status in one request) and \`/readyz\` every 500 ms:
 
 | from the SIGKILL until | seconds |
 |---|---|
-| every cluster, on both survivors' NOC wall, showed a poll observed after the kill | **${every ?? `more than 60 (not reached)`}** |
-| half of the (survivor, cluster) pairs did | ${k.repolledP50Seconds ?? '–'} |
+| every cluster the killed replica polled, on both survivors' NOC wall, showed a poll observed after the kill | **${moved === undefined ? 'not measured' : (moved ?? notReached)}** |
+| half of those (survivor, cluster) pairs did | ${k.reassignedRepolledP50Seconds ?? '–'} |
+| every one of the ${r.dashboardClusters} clusters did (the survivors' own at their usual phase of the ${sec(r.pollIntervalMs)} poll) | ${k.everyClusterRepolledSeconds ?? notReached} |
 | the survivors' \`shards\` checks added up to ${r.dashboardClusters} with none polled as a fallback | ${k.shardsSettledSeconds ?? 'not within 60'} |${
     k.killedLed
       ? `
@@ -86,10 +89,15 @@ two survivors' NOC wall (\`/api/noc\`: every cluster's status in one request) an
       : ''
   }
 
-Goal ≤ ${r.targetReassignSeconds ?? 10} s for the first line: ${yesNo(k.meetsTarget)}. Of ${k.tilesRead} tiles read in ${k.nocReads} NOC answers, ${k.staleTiles} were shown
+Goal ≤ ${r.targetReassignSeconds ?? 10} s for the first line: ${yesNo(k.meetsTarget)}.${
+    k.oldestShownMs
+      ? ` The oldest poll a survivor showed meanwhile was ${sec(k.oldestShownMs.reassigned)} old for the killed replica's clusters and ${sec(k.oldestShownMs.others)} for the others.`
+      : ''
+  } Of ${k.tilesRead} tiles read in ${k.nocReads} NOC answers, ${k.staleTiles} were shown
 stale and ${k.notHealthyTiles} showed anything but three healthy members and a healthy quorum; ${k.failedReads} reads failed; the slowest NOC
-answer took ${k.nocLongestMs} ms. The killed replica's clusters lose their owner when its membership and cluster leases
-run out (ttl 6 s, renewed every 2 s); each survivor meanwhile polls a cluster itself once the view it last read is
+answer took ${k.nocLongestMs} ms. The killed replica's clusters lose their owner when its cluster and membership leases
+run out (${sec(t.shardLeaseMs ?? 6000)}, renewed every ${sec(t.shardRoundMs ?? 2000)}; the cluster leases first, so the survivors that find it gone take its clusters
+in that round); each survivor meanwhile polls a cluster itself once the view it last read is
 ${sec(t.fallbackAfterMs)} old, and a survivor's view of a cluster the other now owns arrives at its next read (every ${sec(t.followEveryMs)}).${
     k.examples.length ? ` First unexpected answers: ${k.examples.slice(0, 4).join('; ')}.` : ''
   }`;

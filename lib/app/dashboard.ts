@@ -13,7 +13,7 @@ import { SessionStore } from '@/lib/auth/session-store';
 import { TokenStore } from '@/lib/auth/token-store';
 import { UserStore } from '@/lib/auth/user-store';
 import { lowestVersion } from '@/lib/cluster/etcd-version';
-import { fallbackAfterMs, staleAfterMs } from '@/lib/cluster/staleness';
+import { fallbackAfterMs, shardLeases, staleAfterMs } from '@/lib/cluster/staleness';
 import { ClusterAccessReader } from '@/lib/collector/access-reads';
 import { ClusterCollector, type CollectorOptions } from '@/lib/collector/cluster-collector';
 import { ClusterReads } from '@/lib/collector/cluster-reads';
@@ -96,7 +96,8 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
     leases,
     replicaId: leadership.replicaId,
     clusterIds: config.clusters.map((c) => c.id),
-    ttlMs: SHARD_TTL_MS,
+    ttlMs: shardLeases.shardLeaseMs,
+    everyMs: shardLeases.shardRoundMs,
     onGained: (id) => sharing.gained(id),
     onLost: (id) => sharing.lost(id),
   });
@@ -306,9 +307,6 @@ function startHousekeeping(app: Dashboard): void {
 
 const KEY = Symbol.for('etcd-dashboard.runtime');
 type Holder = { [KEY]?: Dashboard };
-
-/** A replica that stops renewing its clusters' leases (killed, cut off) loses them to the others after this. */
-const SHARD_TTL_MS = 6_000;
 
 /** How often the leader on PostgreSQL looks for runs and snapshots a stopped replica left running. */
 const ORPHAN_SWEEP_MS = 10_000;

@@ -33,3 +33,10 @@ export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, 
     staleAfterMs - probeTimeoutMs - followEveryMs(pollIntervalMs) - margin,
   );
 }
+
+/**
+ * A replica that stops renewing its clusters' leases (killed, cut off) loses them to the others after
+ * `shardLeaseMs`; it renews them every `shardRoundMs`, so a round may come 3.5 s late (a held-up event loop, a slow
+ * database) before it loses them, and the others find a dead replica's clusters free 3.5–5.5 s after its death.
+ */
+export const shardLeases = { shardLeaseMs: 4_500, shardRoundMs: 1_000 } as const;

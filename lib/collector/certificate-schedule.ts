@@ -45,6 +45,16 @@ export class CertificateSchedule {
       .finally(() => (this.busy = false));
   }
 
+  /**
+   * Takes up what another replica read (it polled the cluster until now) when this one has read nothing yet: the next
+   * round comes ten minutes from `now` instead of at once.
+   */
+  carryOn(certificates: MemberCertificate[] | null, now: number): void {
+    if (this.startedAt !== 0 || this.certificates !== null || !certificates || certificates.length === 0) return;
+    this.certificates = certificates;
+    this.startedAt = now;
+  }
+
   /** The certificates of the latest round; null until a first round has finished. */
   latest(): MemberCertificate[] | null {
     return this.certificates;

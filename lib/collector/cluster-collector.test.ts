@@ -109,6 +109,48 @@ describe('ClusterCollector against real etcd', () => {
     }
   });
 
+  it('taking a cluster over from another replica carries on its certificates and census, and first polls when told', async () => {
+    const owner = collector();
+    owner.start();
+    let published: ReturnType<ClusterCollector['view']> = null;
+    try {
+      const deadline = Date.now() + 15_000;
+      while ((owner.certificates() === null || owner.census() === null) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      published = owner.view();
+    } finally {
+      owner.stop();
+    }
+    const census = published?.census;
+    if (!published || !census || !('ok' in census) || !published.certificates?.length) {
+      throw new Error(`the owner published no certificates or census: ${JSON.stringify(published?.census)}`);
+    }
+    // A day off every expiry, so what is shown can be told from a fresh round of handshakes.
+    const carried = published.certificates.map((m) => ({ ...m, validTo: m.validTo - 86_400_000 }));
+    const next = collector();
+    next.adopt({ ...published, certificates: carried });
+    const startedAt = Date.now();
+    next.start(1500);
+    try {
+      // Two polls of its own: a census or handshake begun with the first would have ended by the second.
+      const ownPolls: string[] = [];
+      const deadline = Date.now() + 15_000;
+      while (ownPolls.length < 2 && Date.now() < deadline) {
+        const at = next.view()?.observation.observedAt;
+        if (at && !ownPolls.includes(at)) ownPolls.push(at);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(ownPolls).toHaveLength(2);
+      expect(Date.parse(ownPolls[0]!) - startedAt).toBeGreaterThanOrEqual(1500);
+      expect(next.certificates()).toEqual(carried);
+      expect(next.census()).toEqual(census);
+      expect(next.view()?.census).toEqual(census);
+    } finally {
+      next.stop();
+    }
+  });
+
   it('a frozen member (SIGSTOP) is reported within one deadline and the others stay healthy', async () => {
     const c = collector();
     await c.pollOnce();

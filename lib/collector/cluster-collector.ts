@@ -144,10 +144,21 @@ export class ClusterCollector {
     this.censusSchedule = new SecretsCensusSchedule(cluster.tls);
   }
 
-  start(): void {
+  /**
+   * Starts polling: the first poll after `firstPollDelayMs` (at once unless a replica taking up many clusters spreads
+   * their first polls), the next ones every poll interval.
+   */
+  start(firstPollDelayMs = 0): void {
     if (this.running) return;
     this.running = true;
-    // The first poll at once; the next ones at this cluster's own phase of the interval, and its scrapes likewise, so
+    // Taking over from another replica (or polling while its view is old): its last certificates and census are
+    // carried on, so a takeover of dozens of clusters does not add a round of TLS handshakes and a census each.
+    const from = this.adopted?.view;
+    if (from) {
+      this.certificateSchedule.carryOn(from.certificates, Date.now());
+      this.censusSchedule.carryOn(from.census);
+    }
+    // The first poll soon; the next ones at this cluster's own phase of the interval, and its scrapes likewise, so
     // a fleet's hundreds of collectors (started together) spread their calls over the interval instead of sending
     // them all in the same instant, where they would wait on each other past the probe deadline.
     const phase = phaseOf(this.cluster.id);
@@ -166,7 +177,7 @@ export class ClusterCollector {
         phaseOwed = false;
         return next + Math.floor(phase * this.options.pollIntervalMs);
       },
-      0,
+      firstPollDelayMs,
     );
     if (this.options.metricsIntervalMs > 0) {
       const every = this.options.metricsIntervalMs;

@@ -1,5 +1,5 @@
-// Which replica owns a key: rendezvous (highest random weight) hashing, the same answer on every replica.
-import 'server-only';
+// Which replica owns a key: rendezvous (highest random weight) hashing, the same answer on every replica. Pure logic
+// (the fleet benchmark asks it which clusters a replica polled).
 import { createHash } from 'node:crypto';
 
 /** The key's weight on one replica: the first 8 bytes of sha256(replica, key), a uniform 64-bit number. */

@@ -142,6 +142,85 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     expect(c.gained.sort()).toEqual(c.keeper.owned().sort());
   });
 
+  it('the clusters of a replica that dies are free when it drops out: the first round that finds it gone takes them', async () => {
+    const connect = async () =>
+      new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    const [storeA, storeB] = [await connect(), await connect()];
+    // Replica a's last round is slow to renew its clusters (a busy database, a process about to freeze) and then it
+    // dies: nothing of it reaches the database any more.
+    let dying = false;
+    let dead = false;
+    let lastRoundCalls = 0;
+    const a = new ShardKeeper({
+      leases: {
+        ...through(
+          storeA,
+          (f) =>
+            (...args) =>
+              dead ? Promise.reject(new Error('replica-a is dead')) : f(...args),
+        ),
+        renewAll: async (...args) => {
+          if (dead) throw new Error('replica-a is dead');
+          if (dying) await new Promise((r) => setTimeout(r, TTL / 3 + 100));
+          const rows = await storeA.renewAll(...args);
+          if (dying && ++lastRoundCalls === 2) dead = true;
+          return rows;
+        },
+        tryAcquire: async (...args) => {
+          if (dead) throw new Error('replica-a is dead');
+          const got = await storeA.tryAcquire(...args);
+          if (dying && args[0] === 'replica:replica-a' && ++lastRoundCalls === 2) dead = true;
+          return got;
+        },
+      },
+      replicaId: 'replica-a',
+      clusterIds: CLUSTERS,
+      ttlMs: TTL,
+      onGained: () => undefined,
+      onLost: () => undefined,
+    });
+    // What replica b asked for in the first round that found a gone, and what it got.
+    let foundGone = false;
+    let firstAsk: { asked: number; got: number } | null = null;
+    const b = new ShardKeeper({
+      leases: {
+        ...through(storeB, (f) => f),
+        liveHolders: async (prefix) => {
+          const live = await storeB.liveHolders(prefix);
+          if (prefix === 'replica:' && dying && !live.some((l) => l.holder === 'replica-a')) foundGone = true;
+          return live;
+        },
+        tryAcquireAll: async (names, holder, ttl) => {
+          const got = await storeB.tryAcquireAll(names, holder, ttl);
+          if (foundGone && firstAsk === null) firstAsk = { asked: names.length, got: got.length };
+          return got;
+        },
+      },
+      replicaId: 'replica-b',
+      clusterIds: CLUSTERS,
+      ttlMs: TTL,
+      onGained: () => undefined,
+      onLost: () => undefined,
+    });
+    try {
+      await Promise.all([a.start(), b.start()]);
+      const both = [
+        { id: 'replica-a', keeper: a },
+        { id: 'replica-b', keeper: b },
+      ] as unknown as Replica[];
+      await watch(both, () => settledOn(both, ['replica-a', 'replica-b']), 'two replicas split the clusters');
+      const ofA = clustersOwnedBy('replica-a', CLUSTERS, ['replica-a', 'replica-b']);
+      dying = true;
+      await watch(both, () => b.owned().length === CLUSTERS.length, 'b takes every cluster');
+      // Its membership lease ran out after its clusters' leases, however slow its last renewal: b's first round
+      // without it asked for all of a's clusters and got them.
+      expect(firstAsk).toEqual({ asked: ofA.length, got: ofA.length });
+    } finally {
+      dead = true;
+      await Promise.allSettled([a.stop(), b.stop()]);
+    }
+  });
+
   it('a replica taking up a fleet holds every cluster after its first round, however slow the database answers', async () => {
     const fleet = Array.from({ length: 600 }, (_, i) => `fleet-${i}`);
     const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());

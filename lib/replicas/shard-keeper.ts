@@ -10,8 +10,8 @@ import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
  *     onGained: (id) => …poll it, record it, judge its alerts…, onLost: (id) => …stop… });
  *   await shards.start();  …  shards.owns(id)  …  await shards.stop();
  *
- * Every round (ttl/3) it renews its membership lease (`replica:<id>`), reads the live replicas, renews in one
- * statement every cluster lease it holds, lets go of those another replica should now own, and asks for those it
+ * Every round (ttl/3) it renews in one statement every cluster lease it holds, then its membership lease
+ * (`replica:<id>`), reads the live replicas, lets go of the clusters another replica should now own, and asks for those it
  * should own. A cluster whose lease it holds is its own until ttl after the round that last renewed it was SENT (on
  * this process's monotonic clock), whether or not the database answers meanwhile: a replica cut off from the database
  * stops owning its clusters before another can take them (the database counts the same ttl from later).
@@ -117,11 +117,14 @@ export class ShardKeeper {
   private async runRound(): Promise<void> {
     const { leases, replicaId, ttlMs } = this.opts;
     const sentAt = this.monotonic();
+    // The cluster leases are renewed before the membership, so they run out before it does: a replica that stops
+    // (killed) drops out of the others' list of the living only once its clusters are free to take, and they take
+    // them in the round that notices, not one round later.
+    const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);
     const membership = await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
     if (membership.held) this.membership = membership.generation;
     this.live = await liveReplicas(leases);
     const wanted = new Set(clustersOwnedBy(replicaId, this.opts.clusterIds, this.live));
-    const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);
     if (!this.running) return;
     const renewedIds = new Set<string>();
     for (const r of renewed) {

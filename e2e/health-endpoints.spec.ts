@@ -25,12 +25,14 @@ test('/healthz answers 200; /readyz is ready once every cluster has been polled,
     'maintenance',
     'leader',
     'shards',
+    'event-loop',
     'restore-tests',
   ]);
   // One process on SQLite leads at once and polls every cluster itself.
   const detail = (name: string) => ready.checks.find((c) => c.name === name)?.detail;
   expect(detail('leader')).toMatch(/^replica \S+ leads \(generation \d+\)$/);
   expect(detail('shards')).toMatch(/^polls (\d+) of \1 cluster\(s\) for the record$/);
+  expect(detail('event-loop')).toMatch(/^held up at most \d+ ms in the last 30 s$/);
   expect(ready.checks.every((c) => c.ok)).toBe(true);
   expect(JSON.stringify(ready)).not.toMatch(/\/(tmp|root|home|work)\//);
 });

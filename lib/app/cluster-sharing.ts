@@ -9,9 +9,6 @@ import type { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { boundedRead } from '@/lib/db/bounded-read';
 import { followEveryMs } from '@/lib/cluster/staleness';
 
-/** Between the first polls of clusters gained together: 50 clusters taken up start polling within a second. */
-const FIRST_POLLS_APART_MS = 20;
-
 export interface ClusterSharingDeps {
   collectors: Map<string, ClusterCollector>;
   views: Pick<ClusterViewStore, 'publish' | 'newerThan'>;
@@ -41,29 +38,14 @@ export class ClusterSharing {
    * read that is slow (a busy database at start) does not send it polling every cluster of the fleet at once.
    */
   private followingSince = 0;
-  /** When the next cluster gained may have its first poll (epoch ms). */
-  private nextFirstPollAt = 0;
 
   constructor(private readonly deps: ClusterSharingDeps) {}
 
-  /**
-   * The shard keeper gave this replica the cluster: it polls it for the record. Clusters started together (a dead
-   * replica's, taken up in one round; a fleet at start) have their first polls spread a little apart: hundreds of new
-   * connections and reads sent in the same instant reach single-threaded members faster than they answer.
-   */
+  /** The shard keeper gave this replica the cluster: it polls it for the record. */
   gained(clusterId: string): void {
     console.log(`etcd-dashboard: replica ${this.deps.replicaId} polls cluster ${clusterId} for the record`);
     this.fallback.delete(clusterId);
-    const collector = this.deps.collectors.get(clusterId);
-    if (collector) this.startSpread(collector);
-  }
-
-  /** Starts a collector whose first poll comes FIRST_POLLS_APART_MS after the one started before it, or at once. */
-  private startSpread(collector: ClusterCollector): void {
-    const now = Date.now();
-    const at = Math.max(now, this.nextFirstPollAt);
-    this.nextFirstPollAt = at + FIRST_POLLS_APART_MS;
-    collector.start(at - now);
+    this.deps.collectors.get(clusterId)?.start();
   }
 
   /**
@@ -147,7 +129,7 @@ export class ClusterSharing {
         if (!collector.polling()) {
           this.fallback.add(id);
           this.fallbackSince.set(id, now);
-          this.startSpread(collector);
+          collector.start();
           console.log(
             `etcd-dashboard: polling cluster ${id} itself: ${this.adoptedAt.has(id) ? `its owner's newest view is ${Math.round(age)} ms old` : `no view from its owner in ${Math.round(age)} ms`}`,
           );

@@ -44,8 +44,12 @@ describe('readiness', () => {
       'maintenance',
       'leader',
       'shards',
+      'event-loop',
       'restore-tests',
     ]);
+    expect(after.checks.find((c) => c.name === 'event-loop')?.detail).toMatch(
+      /^held up at most \d+ ms in the last 30 s$/,
+    );
     expect(JSON.stringify(after)).not.toContain(dir);
   });
 

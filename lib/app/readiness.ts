@@ -2,7 +2,11 @@
 // takes writes, every cluster has been polled once; and what the long-running work says about itself (a maintenance
 // run, restore tests), for an operator reading the answer. No paths, no secrets: a probe may be anonymous.
 import 'server-only';
+import { eventLoopLag } from '@/lib/collector/event-loop-lag';
 import type { Dashboard } from './dashboard';
+
+/** How far back /readyz reports the event loop's longest delay (what the sampler keeps). */
+const EVENT_LOOP_WINDOW_MS = 30_000;
 
 export interface ReadinessCheck {
   name: string;
@@ -59,6 +63,15 @@ export async function readiness(
     detail:
       `polls ${owned} of ${app.config.clusters.length} cluster(s) for the record` +
       (fallback > 0 ? `; ${fallback} more itself while their owner's view is old` : ''),
+  });
+  // Said, not judged: a replica taken out of the load balancer because it is busy would pass its load to the others.
+  const heldUp = [...app.collectors.values()].reduce((sum, c) => sum + c.counters.heldUp, 0);
+  checks.push({
+    name: 'event-loop',
+    ok: true,
+    detail:
+      `held up at most ${eventLoopLag().maxBetween(performance.now() - EVENT_LOOP_WINDOW_MS, performance.now())} ms in the last 30 s` +
+      (heldUp > 0 ? `; ${heldUp} poll(s) not shown since start because of it` : ''),
   });
   const testing = app.restoreTests.running();
   checks.push({

@@ -22,15 +22,16 @@ export async function startDashboard(): Promise<void> {
     // the first request: what a stopped leader left running is marked interrupted, and its open alerts read back.
     await app.leadership.start({ gained: () => takeOver(app), lost: () => undefined });
     const leading = () => app.leadership.isLeader();
-    startSnapshotSchedules(config, snapshots, app.restoreTests, leading, () =>
-      app.store.engine === 'postgresql' ? app.leadership.fence() : undefined,
-    );
+    // Scheduled work's records are stored under the leader's term on PostgreSQL (one process on SQLite needs none).
+    const fence = () => (app.store.engine === 'postgresql' ? app.leadership.fence() : undefined);
+    startSnapshotSchedules(config, snapshots, app.restoreTests, leading, fence);
     startAutoDefragment({
       clusters: config.clusters,
       maintenance: app.maintenance,
       observe: (id) => app.collectors.get(id)?.current() ?? null,
       audit: auth.audit,
       leading,
+      fence,
     });
     const names = config.clusters.map((c) => `${c.id} (${c.endpoints.length} endpoints)`).join(', ');
     console.log(`etcd-dashboard: polling every ${config.pollIntervalMs} ms from ${config.source}: ${names}`);

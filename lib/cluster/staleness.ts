@@ -36,7 +36,9 @@ export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, 
 
 /**
  * A replica that stops renewing its clusters' leases (killed, cut off) loses them to the others after
- * `shardLeaseMs`; it renews them every `shardRoundMs`, so a round may come 3.5 s late (a held-up event loop, a slow
- * database) before it loses them, and the others find a dead replica's clusters free 3.5–5.5 s after its death.
+ * `shardLeaseMs`; it renews them every `shardRoundMs`, so a round may come 4 s late (a held-up event loop, a slow
+ * database) before it loses them, and the others find a dead replica's clusters free 4–8 s after its death. Shorter
+ * (4.5 s leases, or rounds every second) made three replicas starting together on a loaded 2-core machine lose and
+ * retake clusters without end: the rounds waited on the two lease connections.
  */
-export const shardLeases = { shardLeaseMs: 4_500, shardRoundMs: 1_000 } as const;
+export const shardLeases = { shardLeaseMs: 6_000, shardRoundMs: 2_000 } as const;

@@ -71,6 +71,8 @@ const RECENT_FAILURES_MS = 5 * 60_000;
  * alert; the count stays in the history.
  */
 export const FAILURES_QUIET_MS = 60_000;
+/** A held-up first poll is asked again after this, plus up to as much again by the cluster's phase. */
+const FIRST_POLL_RETRY_MS = 1_000;
 
 /**
  * The failed proposals of the last five minutes, counted while they go on; 0 once none has failed for the quiet time,
@@ -124,6 +126,10 @@ export class ClusterCollector {
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null, heldUp: 0 };
   /** Whether the log has said that a poll was not shown because this process was held up (once until one is). */
   private saidHeldUp = false;
+  /** The first poll since start() was not shown (held up): the next comes within FIRST_POLL_RETRY_MS × 2. */
+  private firstPollHeldUp = false;
+  /** Whether that retry was spent since start(): once per start, so a held-up fleet is not asked again and again. */
+  private firstPollRetried = false;
   private readonly certificateSchedule: CertificateSchedule;
   private readonly censusSchedule: SecretsCensusSchedule;
   /** Members the dashboard itself is defragmenting now (a maintenance run). */
@@ -144,13 +150,10 @@ export class ClusterCollector {
     this.censusSchedule = new SecretsCensusSchedule(cluster.tls);
   }
 
-  /**
-   * Starts polling: the first poll after `firstPollDelayMs` (at once unless a replica taking up many clusters spreads
-   * their first polls), the next ones every poll interval.
-   */
-  start(firstPollDelayMs = 0): void {
+  start(): void {
     if (this.running) return;
     this.running = true;
+    this.firstPollRetried = false;
     // Taking over from another replica (or polling while its view is old): its last certificates and census are
     // carried on, so a takeover of dozens of clusters does not add a round of TLS handshakes and a census each.
     const from = this.adopted?.view;
@@ -158,7 +161,7 @@ export class ClusterCollector {
       this.certificateSchedule.carryOn(from.certificates, Date.now());
       this.censusSchedule.carryOn(from.census);
     }
-    // The first poll soon; the next ones at this cluster's own phase of the interval, and its scrapes likewise, so
+    // The first poll at once; the next ones at this cluster's own phase of the interval, and its scrapes likewise, so
     // a fleet's hundreds of collectors (started together) spread their calls over the interval instead of sending
     // them all in the same instant, where they would wait on each other past the probe deadline.
     const phase = phaseOf(this.cluster.id);
@@ -172,12 +175,18 @@ export class ClusterCollector {
         this.censusSchedule.refresh(obs, Date.now());
       },
       () => {
+        if (this.firstPollHeldUp) {
+          // Asked again once, soon (spread by the phase): a replica taking over dozens of clusters is held up by their
+          // first polls together, and would otherwise show none of them for a whole interval.
+          this.firstPollHeldUp = false;
+          return FIRST_POLL_RETRY_MS + Math.floor(phase * FIRST_POLL_RETRY_MS);
+        }
         const next = this.nextInterval();
         if (!phaseOwed) return next;
         phaseOwed = false;
         return next + Math.floor(phase * this.options.pollIntervalMs);
       },
-      firstPollDelayMs,
+      0,
     );
     if (this.options.metricsIntervalMs > 0) {
       const every = this.options.metricsIntervalMs;
@@ -480,11 +489,16 @@ export class ClusterCollector {
 
     // Calls that missed their deadline while this process's event loop was held up for a whole deadline or more were
     // not answered late by etcd but heard late here: the poll is not shown (the last one stays, and goes stale if
-    // this goes on). The next poll comes at the usual interval: asking sooner would add to the load that held it up.
+    // this goes on). The next poll comes at the usual interval: asking sooner would add to the load that held it up;
+    // only a first poll (nothing of its own to show yet, as after a takeover) is asked again once, within seconds.
     const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
     if (missed && heldUpMs >= this.options.probeTimeoutMs) {
       this.counters.heldUp += 1;
+      if (this.latest === null && !this.firstPollRetried) {
+        this.firstPollRetried = true;
+        this.firstPollHeldUp = true;
+      }
       if (!this.saidHeldUp) {
         this.saidHeldUp = true;
         console.error(

@@ -8,6 +8,7 @@ import type { Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig, MaintenanceConfig } from '@/lib/config/load-config';
 import type { AuditLog } from '@/lib/auth/audit-log';
 import { isDomainError } from '@/lib/errors/domain-errors';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import { SCHEDULE_ACTOR } from '@/lib/snapshots/snapshot-manager';
 import type { MaintenanceService } from './maintenance-service';
 
@@ -36,6 +37,8 @@ export interface AutoDefragmentDeps {
   retryMs?: number;
   /** Whether this replica leads (a window opens on the leader only); always, by default. */
   leading?: () => boolean;
+  /** The leader's term as a write fence (Leadership.fence): a run is started only while that term lasts. */
+  fence?: () => WriteFence | undefined;
 }
 
 /** Starts a cron job per cluster with a rule; returns a stop function. */
@@ -104,7 +107,13 @@ async function tryOnce(
   const plan = await deps.maintenance.plan(cluster.id, { action: 'defragment', members, dryRun: true });
   if (plan.refusal) return { done: false, reason: `${plan.refusal.code}: ${plan.refusal.message}` };
   try {
-    await deps.maintenance.start(cluster.id, { action: 'defragment', members }, SCHEDULE_ACTOR, 'schedule');
+    await deps.maintenance.start(
+      cluster.id,
+      { action: 'defragment', members },
+      SCHEDULE_ACTOR,
+      'schedule',
+      deps.fence?.(),
+    );
     return { done: true };
   } catch (err) {
     return { done: false, reason: isDomainError(err) ? `${err.code}: ${err.message}` : String(err) };

@@ -11,6 +11,7 @@ import type { MemberView, Observation } from '@/lib/cluster/status-types';
 import type { ClusterConfig } from '@/lib/config/load-config';
 import { conflict, invalidInput, notFound } from '@/lib/errors/domain-errors';
 import type { ClusterActionLocks } from '@/lib/replicas/action-locks';
+import type { WriteFence } from '@/lib/replicas/lease-store';
 import { refusedElsewhere } from '@/lib/replicas/action-refusal';
 import {
   compact,
@@ -282,6 +283,8 @@ export class MaintenanceService {
     asked: MaintenanceRequest,
     by: MaintenanceActor,
     trigger: 'manual' | 'schedule' = 'manual',
+    /** A scheduled run's: stored (and so started) only while this replica still leads (Leadership.fence). */
+    fence?: WriteFence,
   ): Promise<MaintenanceRun> {
     const action = `maintenance.${asked.action}`;
     let req = asked;
@@ -366,15 +369,18 @@ export class MaintenanceService {
         throw err;
       }
       try {
-        await this.deps.store.insert({
-          id: run.id,
-          clusterId,
-          action: req.action,
-          by: by.actor,
-          trigger,
-          startedAt: now,
-          steps: run.steps,
-        });
+        await this.deps.store.insert(
+          {
+            id: run.id,
+            clusterId,
+            action: req.action,
+            by: by.actor,
+            trigger,
+            startedAt: now,
+            steps: run.steps,
+          },
+          fence,
+        );
       } catch (err) {
         this.active.delete(clusterId);
         void lock?.release();

@@ -234,6 +234,29 @@ describeOnEachEngine('MaintenanceStore: consistency checks', PG_PORT, (engine) =
     expect((await store.checks('prod')).map((c) => Date.parse(c.checkedAt))).toEqual([T0 + 13 * S, T0]);
   });
 
+  it('a scheduled run is stored (and so started) under the leader term it began in, and not once another has begun', async () => {
+    let now = T0;
+    const leases = new LeaseStore(engine.db, () => now);
+    expect(await leases.tryAcquire('leader', 'replica-a', 10 * S)).toMatchObject({ held: true, generation: 1 });
+    const fenceOf =
+      (generation: number): WriteFence =>
+      (trx) =>
+        leases.assertHolding(trx, 'leader', generation);
+    const scheduled = (id: string, startedAt: number) => newRun({ id, trigger: 'schedule', by: 'schedule', startedAt });
+    await store.insert(scheduled('20261206T010203Z-00000a', T0), fenceOf(1));
+    // replica-a stalls past its lease; replica-b leads with the next generation: a's window opening late starts nothing.
+    now = T0 + 11 * S;
+    expect(await leases.tryAcquire('leader', 'replica-b', 10 * S)).toMatchObject({ held: true, generation: 2 });
+    await expect(store.insert(scheduled('20261206T010215Z-00000b', T0 + 12 * S), fenceOf(1))).rejects.toThrow(
+      LeaseLost,
+    );
+    await store.insert(scheduled('20261206T010216Z-00000c', T0 + 13 * S), fenceOf(2));
+    expect((await store.list('prod')).map((r) => r.id).sort()).toEqual([
+      '20261206T010203Z-00000a',
+      '20261206T010216Z-00000c',
+    ]);
+  });
+
   it('a check at a time already stored replaces it', async () => {
     await store.addCheck(check(T0));
     await store.addCheck(check(T0, { agree: false, suspect: 'a', revision: 77, note: 'again' }));

@@ -53,20 +53,33 @@ export interface NewRun {
 export class MaintenanceStore {
   constructor(private readonly db: Kysely<StoreSchema>) {}
 
-  async insert(run: NewRun): Promise<void> {
-    await this.db
-      .insertInto('maintenance_runs')
-      .values({
-        id: run.id,
-        cluster_id: run.clusterId,
-        action: run.action,
-        state: 'running',
-        requested_by: run.by,
-        trigger: run.trigger,
-        started_at: run.startedAt,
-        steps: JSON.stringify(run.steps),
-      })
-      .execute();
+  /**
+   * A new run. With a fence (the leader's term a scheduled run began in), in one transaction with it: a replica that
+   * stopped leading meanwhile stores no run, so it starts none (LeaseLost).
+   */
+  async insert(run: NewRun, fence?: WriteFence): Promise<void> {
+    const write = (db: Kysely<StoreSchema>) =>
+      db
+        .insertInto('maintenance_runs')
+        .values({
+          id: run.id,
+          cluster_id: run.clusterId,
+          action: run.action,
+          state: 'running',
+          requested_by: run.by,
+          trigger: run.trigger,
+          started_at: run.startedAt,
+          steps: JSON.stringify(run.steps),
+        })
+        .execute();
+    if (!fence) {
+      await write(this.db);
+      return;
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await fence(trx);
+      await write(trx);
+    });
   }
 
   /** Saves the steps as they are now (called after every step change). */

@@ -105,6 +105,12 @@ export async function renderDashboardMetrics(
     'etcd_dashboard_notifications_retried_total',
     'Delivery attempts that failed and are tried again',
   );
+  const heldUp = new Counter({
+    name: 'etcd_dashboard_polls_held_up_total',
+    help: 'Polls not shown because this process was held up (its event loop late by a whole probe timeout) while their calls missed their deadline',
+    labelNames: ['etcd_cluster'],
+    registers: [registry],
+  });
   gauge('etcd_dashboard_build_info', 'The dashboard release and the Node.js it runs on; always 1', [
     'version',
     'nodejs_version',
@@ -144,6 +150,7 @@ export async function renderDashboardMetrics(
       tolerance.set({ etcd_cluster: c.id }, obs.quorum.tolerance);
       if (obs.observedAt) age.set({ etcd_cluster: c.id }, (now - Date.parse(obs.observedAt)) / 1000);
     }
+    if (collector) heldUp.inc({ etcd_cluster: c.id }, collector.counters.heldUp);
     if (collector?.counters.lastPollMs != null)
       pollSeconds.set({ etcd_cluster: c.id }, collector.counters.lastPollMs / 1000);
     // +Inf when there is none, so a plain threshold rule (age > 86400) fires on a cluster never snapshotted.

@@ -30,7 +30,7 @@ export class Leadership {
   private duties: LeaderDuties | null = null;
 
   constructor(
-    private readonly leases: Pick<LeaseStore, 'tryAcquire' | 'release' | 'assertHolding'>,
+    private readonly leases: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireIfFree' | 'release' | 'assertHolding'>,
     readonly replicaId: string,
     ttlMs = LEADER_TTL_MS,
   ) {

@@ -48,8 +48,11 @@ export interface PostgresStore {
   close(): Promise<void>;
 }
 
-/** Connections kept apart for the leases: the leader's, the shards' and the action locks' renewals. */
-const LEASE_CONNECTIONS = 2;
+/**
+ * Connections kept apart for the leases: the leader's, the shards' and the action locks' renewals. Four: the leader's
+ * renewal may wait on the lease row while a fenced write holds it, and the shards' round must not wait behind it.
+ */
+const LEASE_CONNECTIONS = 4;
 
 function kyselyOver(url: string, max: number): Kysely<StoreSchema> {
   const pool = new pg.Pool({

@@ -6,16 +6,16 @@ import type { Acquired, LeaseStore } from './lease-store';
 type Answer = () => Promise<Acquired>;
 
 /** A store that answers each try with the next of `answers` (the last one repeated). */
-function scriptedStore(answers: Answer[]): Pick<LeaseStore, 'tryAcquire' | 'release'> & { tries: number } {
-  const store = {
-    tries: 0,
-    tryAcquire: () => {
-      const answer = answers[Math.min(store.tries, answers.length - 1)];
-      store.tries++;
-      return answer ? answer() : Promise.reject(new Error('no answer scripted'));
-    },
-    release: () => Promise.resolve(true),
+function scriptedStore(
+  answers: Answer[],
+): Pick<LeaseStore, 'tryAcquire' | 'tryAcquireIfFree' | 'release'> & { tries: number } {
+  const next = () => {
+    const answer = answers[Math.min(store.tries, answers.length - 1)];
+    store.tries++;
+    return answer ? answer() : Promise.reject(new Error('no answer scripted'));
   };
+  // Whether asked as the holder or not, the script answers in turn.
+  const store = { tries: 0, tryAcquire: next, tryAcquireIfFree: next, release: () => Promise.resolve(true) };
   return store;
 }
 

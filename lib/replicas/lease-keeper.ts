@@ -15,7 +15,7 @@ import type { Acquired, LeaseStore } from './lease-store';
  */
 
 export interface LeaseKeeperOptions {
-  store: Pick<LeaseStore, 'tryAcquire' | 'release'>;
+  store: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireIfFree' | 'release'>;
   name: string;
   holder: string;
   ttlMs: number;
@@ -97,7 +97,10 @@ export class LeaseKeeper {
     const sentAt = this.monotonic();
     let answer: Acquired;
     try {
-      answer = await this.opts.store.tryAcquire(this.opts.name, this.opts.holder, this.opts.ttlMs);
+      // Held: renewed in one statement. Not held: asked only when it is free (see tryAcquireIfFree).
+      answer = this.held
+        ? await this.opts.store.tryAcquire(this.opts.name, this.opts.holder, this.opts.ttlMs)
+        : await this.opts.store.tryAcquireIfFree(this.opts.name, this.opts.holder, this.opts.ttlMs);
     } catch {
       return; // the database did not answer: keep what is held until it expires
     }

@@ -230,6 +230,30 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       expect(order).toEqual(['takeover after the work committed']);
     });
 
+    it('a replica not leading asks without queueing behind the leader’s fenced write; once it expired, takes it after', async () => {
+      await a.tryAcquire('leader', 'replica-a', TTL);
+      let finish: () => void = () => undefined;
+      const slowWork = new Promise<void>((r) => (finish = r));
+      let fenced = false;
+      const work = first.transaction().execute(async (trx) => {
+        await a.assertHolding(trx, 'leader', 1);
+        fenced = true;
+        await slowWork;
+      });
+      await until(() => fenced, Boolean, 5000);
+      // The lease row is locked by the fenced transaction: b's ask is answered at once, from a plain read.
+      let answered = false;
+      const ask = b.tryAcquireIfFree('leader', 'replica-b', TTL).then((r) => ((answered = true), r));
+      expect(await until(() => answered, Boolean, 5000)).toBe(true);
+      expect(await ask).toMatchObject({ held: false, holder: 'replica-a' });
+      // Expired: it asks in earnest, and so waits for the fenced write under way, as any takeover does.
+      time = T0 + TTL;
+      const takeover = b.tryAcquireIfFree('leader', 'replica-b', TTL);
+      finish();
+      await work;
+      expect(await takeover).toMatchObject({ held: true, generation: 2 });
+    });
+
     it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {
       const server = engine.server;
       if (!server) throw new Error('no server');

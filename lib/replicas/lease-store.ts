@@ -91,6 +91,28 @@ export class LeaseStore {
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<Acquired> {
     const row = await this.take([name], holder, ttlMs).executeTakeFirst();
     if (row) return { held: true, generation: row.generation, expiresAt: row.expires_at };
+    return this.heldBy(name);
+  }
+
+  /**
+   * tryAcquire for a holder that does not hold the lease as far as it knows: a plain read first, and the upsert only
+   * when the lease is free or expired. The read takes no lock, so the replicas that do not lead are not queued behind
+   * the leader's fenced writes (each locks the lease row until its transaction ends) every time they ask.
+   */
+  async tryAcquireIfFree(name: string, holder: string, ttlMs: number): Promise<Acquired> {
+    const now = this.now();
+    const current = await this.db
+      .selectFrom('leases')
+      .select(['holder', 'expires_at', sql<number>`CASE WHEN expires_at > ${now} THEN 1 ELSE 0 END`.as('live')])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (current && current.holder !== holder && Number(current.live) === 1) {
+      return { held: false, holder: current.holder, expiresAt: current.expires_at };
+    }
+    return this.tryAcquire(name, holder, ttlMs);
+  }
+
+  private async heldBy(name: string): Promise<Acquired> {
     const other = await this.db
       .selectFrom('leases')
       .select(['holder', 'expires_at'])

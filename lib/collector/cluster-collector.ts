@@ -71,7 +71,10 @@ const RECENT_FAILURES_MS = 5 * 60_000;
  * alert; the count stays in the history.
  */
 export const FAILURES_QUIET_MS = 60_000;
-/** A held-up first poll is asked again after this, plus up to as much again by the cluster's phase. */
+/**
+ * A held-up first poll after a takeover is asked again after a fifth of the poll interval (at least this), plus up to
+ * as much again by the cluster's phase: past the burst of the takeover, and spread.
+ */
 const FIRST_POLL_RETRY_MS = 1_000;
 
 /**
@@ -126,7 +129,7 @@ export class ClusterCollector {
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null, heldUp: 0 };
   /** Whether the log has said that a poll was not shown because this process was held up (once until one is). */
   private saidHeldUp = false;
-  /** The first poll since start() was not shown (held up): the next comes within FIRST_POLL_RETRY_MS × 2. */
+  /** The first poll since start() of a cluster another replica polled before was not shown (held up): asked again soon. */
   private firstPollHeldUp = false;
   /** Whether that retry was spent since start(): once per start, so a held-up fleet is not asked again and again. */
   private firstPollRetried = false;
@@ -179,7 +182,8 @@ export class ClusterCollector {
           // Asked again once, soon (spread by the phase): a replica taking over dozens of clusters is held up by their
           // first polls together, and would otherwise show none of them for a whole interval.
           this.firstPollHeldUp = false;
-          return FIRST_POLL_RETRY_MS + Math.floor(phase * FIRST_POLL_RETRY_MS);
+          const retry = Math.max(FIRST_POLL_RETRY_MS, Math.floor(this.options.pollIntervalMs / 5));
+          return retry + Math.floor(phase * retry);
         }
         const next = this.nextInterval();
         if (!phaseOwed) return next;
@@ -490,12 +494,13 @@ export class ClusterCollector {
     // Calls that missed their deadline while this process's event loop was held up for a whole deadline or more were
     // not answered late by etcd but heard late here: the poll is not shown (the last one stays, and goes stale if
     // this goes on). The next poll comes at the usual interval: asking sooner would add to the load that held it up;
-    // only a first poll (nothing of its own to show yet, as after a takeover) is asked again once, within seconds.
+    // only the first poll of a cluster taken over (nothing of its own to show yet) is asked again once, within seconds.
+    // Not at a fleet's start (nothing adopted yet): retrying hundreds of first polls there only added to the load.
     const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
     if (missed && heldUpMs >= this.options.probeTimeoutMs) {
       this.counters.heldUp += 1;
-      if (this.latest === null && !this.firstPollRetried) {
+      if (this.latest === null && this.adopted !== null && !this.firstPollRetried) {
         this.firstPollRetried = true;
         this.firstPollHeldUp = true;
       }

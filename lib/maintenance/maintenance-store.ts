@@ -4,7 +4,7 @@ import 'server-only';
 import type { Kysely, Selectable } from 'kysely';
 import type { ConsistencyCheck, ConsistencyMember } from '@/lib/cluster/consistency-types';
 import type { ConsistencyChecksTable, MaintenanceRunsTable, StoreSchema } from '@/lib/db/schema';
-import type { WriteFence } from '@/lib/replicas/lease-store';
+import { writeFenced, type WriteFence } from '@/lib/replicas/lease-store';
 import type { MaintenanceAction, MaintenanceRun, RunState, RunStep } from './maintenance-types';
 
 type RunRow = Selectable<MaintenanceRunsTable>;
@@ -72,14 +72,7 @@ export class MaintenanceStore {
           steps: JSON.stringify(run.steps),
         })
         .execute();
-    if (!fence) {
-      await write(this.db);
-      return;
-    }
-    await this.db.transaction().execute(async (trx) => {
-      await fence(trx);
-      await write(trx);
-    });
+    await writeFenced(this.db, fence, write);
   }
 
   /** Saves the steps as they are now (called after every step change). */
@@ -203,14 +196,7 @@ export class MaintenanceStore {
         .values(row)
         .onConflict((oc) => oc.columns(['cluster_id', 'checked_at']).doUpdateSet(rest))
         .execute();
-    if (!fence) {
-      await write(this.db);
-      return;
-    }
-    await this.db.transaction().execute(async (trx) => {
-      await fence(trx);
-      await write(trx);
-    });
+    await writeFenced(this.db, fence, write);
   }
 
   /** The cluster's newest checks first, at most `limit`. */

@@ -31,6 +31,22 @@ export type Acquired =
 /** Checks, inside a write's transaction, that the tenure it belongs to still holds its lease; throws LeaseLost if not. */
 export type WriteFence = (trx: Transaction<StoreSchema>) => Promise<void>;
 
+/** Runs `write` on `db`; with a fence, in one transaction after it (so nothing is written once the tenure ended). */
+export async function writeFenced(
+  db: Kysely<StoreSchema>,
+  fence: WriteFence | undefined,
+  write: (db: Kysely<StoreSchema>) => Promise<unknown>,
+): Promise<void> {
+  if (!fence) {
+    await write(db);
+    return;
+  }
+  await db.transaction().execute(async (trx) => {
+    await fence(trx);
+    await write(trx);
+  });
+}
+
 /** A write guarded by a lease was refused: the lease expired or another tenure began since `generation`. */
 export class LeaseLost extends Error {
   override readonly name = 'LeaseLost';

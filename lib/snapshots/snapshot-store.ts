@@ -1,7 +1,7 @@
 // Snapshot records in the dashboard's store (SQLite or PostgreSQL): one row per attempt, updated as it runs, kept as
 // history.
 import 'server-only';
-import type { WriteFence } from '@/lib/replicas/lease-store';
+import { writeFenced, type WriteFence } from '@/lib/replicas/lease-store';
 import type { Kysely, Selectable } from 'kysely';
 import type { SnapshotsTable, StoreSchema } from '@/lib/db/schema';
 import type {
@@ -122,14 +122,7 @@ export class SnapshotStore {
    * replica that no longer leads stores no scheduled snapshot.
    */
   async insert(s: NewSnapshot, fence?: WriteFence): Promise<void> {
-    if (!fence) {
-      await this.db.insertInto('snapshots').values(newRow(s)).execute();
-      return;
-    }
-    await this.db.transaction().execute(async (trx) => {
-      await fence(trx);
-      await trx.insertInto('snapshots').values(newRow(s)).execute();
-    });
+    await writeFenced(this.db, fence, (db) => db.insertInto('snapshots').values(newRow(s)).execute());
   }
 
   /** Insert a record for a verified file found on disk (adoption at start): one statement. */

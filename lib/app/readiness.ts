@@ -2,11 +2,8 @@
 // takes writes, every cluster has been polled once; and what the long-running work says about itself (a maintenance
 // run, restore tests), for an operator reading the answer. No paths, no secrets: a probe may be anonymous.
 import 'server-only';
-import { eventLoopLag } from '@/lib/collector/event-loop-lag';
+import { eventLoopLag, LAG_KEPT_MS } from '@/lib/collector/event-loop-lag';
 import type { Dashboard } from './dashboard';
-
-/** How far back /readyz reports the event loop's longest delay (what the sampler keeps). */
-const EVENT_LOOP_WINDOW_MS = 30_000;
 
 export interface ReadinessCheck {
   name: string;
@@ -66,11 +63,12 @@ export async function readiness(
   });
   // Said, not judged: a replica taken out of the load balancer because it is busy would pass its load to the others.
   const heldUp = [...app.collectors.values()].reduce((sum, c) => sum + c.counters.heldUp, 0);
+  const now = performance.now();
   checks.push({
     name: 'event-loop',
     ok: true,
     detail:
-      `held up at most ${eventLoopLag().maxBetween(performance.now() - EVENT_LOOP_WINDOW_MS, performance.now())} ms in the last 30 s` +
+      `held up at most ${eventLoopLag().maxBetween(now - LAG_KEPT_MS, now)} ms in the last ${LAG_KEPT_MS / 1000} s` +
       (heldUp > 0 ? `; ${heldUp} poll(s) not shown since start because of it` : ''),
   });
   const testing = app.restoreTests.running();

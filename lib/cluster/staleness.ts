@@ -39,6 +39,6 @@ export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, 
  * `shardLeaseMs`; it renews them every `shardRoundMs`, so a round may come 4 s late (a held-up event loop, a slow
  * database) before it loses them, and the others find a dead replica's clusters free 4–8 s after its death. Shorter
  * (4.5 s leases, or rounds every second) made three replicas starting together on a loaded 2-core machine lose and
- * retake clusters without end: the rounds waited on the two lease connections.
+ * retake clusters without end (measured before the lease pool grew from 2 to 4 connections).
  */
 export const shardLeases = { shardLeaseMs: 6_000, shardRoundMs: 2_000 } as const;

@@ -161,8 +161,9 @@ export class ClusterCollector {
     // carried on, so a takeover of dozens of clusters does not add a round of TLS handshakes and a census each.
     const from = this.adopted?.view;
     if (from) {
-      this.certificateSchedule.carryOn(from.certificates, Date.now());
-      this.censusSchedule.carryOn(from.census);
+      const now = Date.now();
+      this.certificateSchedule.carryOn(from.certificates, now);
+      this.censusSchedule.carryOn(from.census, now);
     }
     // The first poll at once; the next ones at this cluster's own phase of the interval, and its scrapes likewise, so
     // a fleet's hundreds of collectors (started together) spread their calls over the interval instead of sending

@@ -3,6 +3,9 @@
 // about etcd, and is not shown as members down.
 import 'server-only';
 
+/** How long samples are kept: longer than any poll (its deadline, and a new client's 2 s more). */
+export const LAG_KEPT_MS = 30_000;
+
 /** Samples every `everyMs` how late its timer fired, and keeps the last `keepMs` of samples. */
 export class EventLoopLag {
   private readonly samples: Array<{ at: number; lagMs: number }> = [];
@@ -11,8 +14,7 @@ export class EventLoopLag {
 
   constructor(
     private readonly everyMs = 100,
-    /** Longer than any poll (its deadline, and a new client's 2 s more). */
-    private readonly keepMs = 30_000,
+    private readonly keepMs = LAG_KEPT_MS,
   ) {}
 
   start(): this {

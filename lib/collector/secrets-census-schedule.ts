@@ -43,13 +43,13 @@ export class SecretsCensusSchedule {
    * Takes up another replica's last census (it polled the cluster until now) when this one has run none yet: the next
    * comes five minutes after that one was read. A failed census is not taken up: this replica tries for itself.
    */
-  carryOn(census: CensusOutcome | null): void {
+  carryOn(census: CensusOutcome | null, now: number): void {
     if (this.startedAt !== 0 || this.outcome !== null || !census || !('ok' in census)) return;
     const at = Date.parse(census.scannedAt);
     if (Number.isNaN(at)) return;
     this.outcome = census;
     // A clock ahead on the other replica does not put the next census off by more than five minutes.
-    this.startedAt = Math.min(at, Date.now());
+    this.startedAt = Math.min(at, now);
   }
 
   /** The last census; null until a first one has finished. */

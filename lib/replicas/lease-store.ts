@@ -107,7 +107,8 @@ export class LeaseStore {
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<Acquired> {
     const row = await this.take([name], holder, ttlMs).executeTakeFirst();
     if (row) return { held: true, generation: row.generation, expiresAt: row.expires_at };
-    return this.heldBy(name);
+    const other = await this.current(name);
+    return { held: false, holder: other?.holder ?? '', expiresAt: other?.expires_at ?? 0 };
   }
 
   /**
@@ -116,25 +117,20 @@ export class LeaseStore {
    * the leader's fenced writes (each locks the lease row until its transaction ends) every time they ask.
    */
   async tryAcquireIfFree(name: string, holder: string, ttlMs: number): Promise<Acquired> {
-    const now = this.now();
-    const current = await this.db
-      .selectFrom('leases')
-      .select(['holder', 'expires_at', sql<number>`CASE WHEN expires_at > ${now} THEN 1 ELSE 0 END`.as('live')])
-      .where('name', '=', name)
-      .executeTakeFirst();
+    const current = await this.current(name);
     if (current && current.holder !== holder && Number(current.live) === 1) {
       return { held: false, holder: current.holder, expiresAt: current.expires_at };
     }
     return this.tryAcquire(name, holder, ttlMs);
   }
 
-  private async heldBy(name: string): Promise<Acquired> {
-    const other = await this.db
+  /** The lease's row as it stands (no lock taken), and whether it is live now on the lease clock. */
+  private current(name: string) {
+    return this.db
       .selectFrom('leases')
-      .select(['holder', 'expires_at'])
+      .select(['holder', 'expires_at', sql<number>`CASE WHEN expires_at > ${this.now()} THEN 1 ELSE 0 END`.as('live')])
       .where('name', '=', name)
       .executeTakeFirst();
-    return { held: false, holder: other?.holder ?? '', expiresAt: other?.expires_at ?? 0 };
   }
 
   /**

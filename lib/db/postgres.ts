@@ -54,10 +54,12 @@ export interface PostgresStore {
  */
 const LEASE_CONNECTIONS = 4;
 
-function kyselyOver(url: string, max: number): Kysely<StoreSchema> {
+function kyselyOver(url: string, max: number, keepIdle = false): Kysely<StoreSchema> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    // 0 keeps an idle connection open (the default closes it after 10 s of rest).
+    idleTimeoutMillis: keepIdle ? 0 : 10_000,
     connectionTimeoutMillis: 5000,
     // A query the server never answers (a hung connection) fails instead of holding up what waits behind it.
     query_timeout: 30_000,
@@ -84,6 +86,7 @@ export async function openPostgres(url: string, opts: { maxConnections?: number 
       `dashboard database ${redactUrl(url)}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
     );
   }
-  const leaseDb = kyselyOver(url, LEASE_CONNECTIONS);
+  // Kept open: a renewal that must first connect (a new server process, on a loaded host seconds) can miss its ttl.
+  const leaseDb = kyselyOver(url, LEASE_CONNECTIONS, true);
   return { db, leaseDb, close: async () => void (await Promise.all([db.destroy(), leaseDb.destroy()])) };
 }

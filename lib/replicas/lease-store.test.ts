@@ -230,6 +230,44 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       expect(order).toEqual(['takeover after the work committed']);
     });
 
+    it('the holder’s fenced writes go on side by side; its renewal waits for those under way', async () => {
+      await a.tryAcquire('leader', 'replica-a', TTL);
+      let finish: () => void = () => undefined;
+      const slowWork = new Promise<void>((r) => (finish = r));
+      let firstFenced = false;
+      const work = first.transaction().execute(async (trx) => {
+        await a.assertHolding(trx, 'leader', 1);
+        firstFenced = true;
+        await slowWork;
+        await trx.insertInto('meta').values({ key: 'first', value: 1 }).execute();
+      });
+      await until(() => firstFenced, Boolean, 5000);
+      const other = new LeaseStore(second, clock);
+      let renewal: Promise<unknown> = Promise.resolve();
+      try {
+        // Another of the leader's writes, on another connection, while the first is open: fenced and stored at once.
+        let secondStored = false;
+        const next = second
+          .transaction()
+          .execute(async (trx) => {
+            await other.assertHolding(trx, 'leader', 1);
+            await trx.insertInto('meta').values({ key: 'second', value: 1 }).execute();
+          })
+          .then(() => (secondStored = true));
+        expect(await until(() => secondStored, Boolean, 5000)).toBe(true);
+        await next;
+        // The renewal changes the row: it is answered only once the first write is in.
+        let renewed = false;
+        renewal = other.tryAcquire('leader', 'replica-a', TTL).then((r) => ((renewed = true), r));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(renewed).toBe(false);
+      } finally {
+        finish(); // a failed expectation must not leave the first transaction open
+      }
+      await work;
+      expect(await renewal).toMatchObject({ held: true, generation: 1 });
+    });
+
     it('a replica not leading asks without queueing behind the leader’s fenced write; once it expired, takes it after', async () => {
       await a.tryAcquire('leader', 'replica-a', TTL);
       let finish: () => void = () => undefined;

@@ -1,6 +1,6 @@
 // Named leases in the shared store, each with a generation that fences the writes of a holder whose tenure ended.
 import 'server-only';
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { StoreSchema } from '@/lib/db/schema';
 
 /*
@@ -173,13 +173,28 @@ export class LeaseStore {
   }
 
   /**
-   * Throws LeaseLost unless `generation` holds `name` now. Inside a transaction it also locks the lease row until the
-   * transaction ends, so no other tenure can begin before the transaction's writes are in: a write fenced this way is
-   * never stored after another holder took over.
+   * Throws LeaseLost unless `generation` holds `name` now. Inside a transaction it also locks the lease row (shared,
+   * on PostgreSQL) until the transaction ends, so no other tenure can begin before the transaction's writes are in: a
+   * write fenced this way is never stored after another holder took over.
    */
   async assertHolding(trx: Transaction<StoreSchema>, name: string, generation: number): Promise<void> {
-    // An UPDATE rather than a SELECT … FOR SHARE: both engines speak it, and on PostgreSQL it waits for, then reads,
-    // a takeover under way instead of a snapshot from before it.
+    if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+      // A shared lock: the leader's fenced writes go on side by side (an exclusive one queued them one after another
+      // on the lease row, holding connections, until the leader's own renewal timed out behind them), and a takeover
+      // or renewal still waits for every one under way. Read committed re-reads a row a takeover under way changed,
+      // so a fence never passes on a snapshot from before a takeover.
+      const r = await trx
+        .selectFrom('leases')
+        .select('generation')
+        .where('name', '=', name)
+        .where('generation', '=', generation)
+        .where('expires_at', '>', this.now())
+        .forShare()
+        .executeTakeFirst();
+      if (!r) throw new LeaseLost(name, generation);
+      return;
+    }
+    // SQLite has one writer at a time and no row locks: an UPDATE takes the database's write lock for the transaction.
     const r = await trx
       .updateTable('leases')
       .set({ generation })

@@ -27,6 +27,8 @@ const S3_PORT = 25946;
 const NGINX_PORT = 3340;
 const REPLICA_PORTS = [3341, 3342, 3343];
 const CLUSTER_ID = 'ha';
+/** The same members under a second id whose snapshots have no off-site copy: a snapshot asked of it is refused. */
+const LOCAL_ONLY_ID = 'ha-local-only';
 const ADMIN_PASSWORD = 'replicas-admin-password';
 
 let cluster: LocalCluster;
@@ -49,7 +51,7 @@ interface SnapshotRecord {
   error: string | null;
   missing: boolean;
   locations: Array<{ kind: string }>;
-  progress: { receivedBytes: number } | null;
+  progress: { receivedBytes: number; expectedBytes: number | null; phase: string } | null;
 }
 interface Hook {
   alerts: Array<{ id: string; rule: string; state: string; memberName: string | null }>;
@@ -135,6 +137,8 @@ test.beforeAll(async () => {
         receivers: [{ type: 'webhook', name: 'on-call', url: `${hook.origin}/hooks/etcd` }],
       },
     },
+    // No schedule (the configuration would refuse to start), no receivers (the notifications counted are the first's).
+    { id: LOCAL_ONLY_ID, name: 'No off-site copy', cluster: cluster.state },
   ]);
   // One replica first, so that it migrates the database and leads; then the other two.
   replicas.set(REPLICA_PORTS[0]!, await startReplica(REPLICA_PORTS[0]!));
@@ -192,14 +196,16 @@ test('exactly one replica polls the cluster; every replica answers its status, f
     }
     return details.sort();
   };
-  // etcd is read by one dashboard, not three: one replica owns the cluster, the other two poll nothing themselves.
+  // etcd is read by one dashboard, not three: each of the two clusters is polled by one replica; none by two.
   await expect
-    .poll(shards, { timeout: 20_000 })
-    .toEqual([
-      'polls 0 of 1 cluster(s) for the record',
-      'polls 0 of 1 cluster(s) for the record',
-      'polls 1 of 1 cluster(s) for the record',
-    ]);
+    .poll(
+      async () => {
+        const owned = (await shards()).map((d) => /^polls (\d) of 2 cluster\(s\) for the record$/.exec(d)?.[1]);
+        return owned.every((n) => n !== undefined) ? owned.reduce((sum, n) => sum + Number(n), 0) : owned;
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(2);
   for (const port of REPLICA_PORTS) {
     const res = await fetch(`http://127.0.0.1:${port}/api/clusters/${CLUSTER_ID}/status`);
     expect(res.status, `replica ${port}`).toBe(200);
@@ -269,6 +275,37 @@ test('a maintenance run on one replica holds the cluster: a snapshot or a second
     .toBe(202);
 });
 
+test('a snapshot of a cluster without an off-site copy is refused on replicas, with the reason, and audited', async () => {
+  const viaNginx = await request.newContext({ baseURL: nginx.url });
+  try {
+    const login = await viaNginx.post('/api/auth/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
+    expect(login.status()).toBe(200);
+    const refused = await viaNginx.post(`/api/clusters/${LOCAL_ONLY_ID}/snapshots`, { data: {} });
+    expect(refused.status()).toBe(409);
+    const { error } = (await refused.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('offsite_required');
+    expect(error.message).toContain(`cluster "${LOCAL_ONLY_ID}": snapshots.offsite is not set`);
+    // Nothing was taken, on any replica: the cluster's list is empty through every one.
+    for (const port of REPLICA_PORTS) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/clusters/${LOCAL_ONLY_ID}/snapshots`);
+      expect(res.status, `replica ${port}`).toBe(200);
+      expect(((await res.json()) as { snapshots: unknown[] }).snapshots, `replica ${port}`).toEqual([]);
+    }
+    // The refusal is in the audit log (written behind the answer: read until it is there).
+    const refusals = async () => {
+      const audit = await viaNginx.get('/api/audit?action=snapshot.take&outcome=failure');
+      expect(audit.status()).toBe(200);
+      const { entries } = (await audit.json()) as {
+        entries: Array<{ clusterId: string | null; actor: string; details: { code?: string } }>;
+      };
+      return entries.filter((e) => e.clusterId === LOCAL_ONLY_ID).map((e) => `${e.actor} ${e.details.code}`);
+    };
+    await expect.poll(refusals, { timeout: 10_000 }).toEqual(['admin offsite_required']);
+  } finally {
+    await viaNginx.dispose();
+  }
+});
+
 test('SIGKILL the leader with an alert firing: another leads within 10 s, the status through nginx stays fresh, nothing is taken or notified twice', async () => {
   test.setTimeout(180_000);
   const api = await request.newContext({ baseURL: nginx.url });
@@ -285,13 +322,21 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
 
     const first = await leader();
     expect(first).not.toBeNull();
-    // Killed in the middle of a scheduled snapshot: caught streaming (its first bytes received, not yet verified).
+    // Killed in the middle of a scheduled snapshot: caught streaming (its first bytes received, not yet verified). Read
+    // from the leader itself, the one replica that knows a snapshot's progress (the stream lasts a fraction of a second).
     let interrupted: SnapshotRecord | undefined;
+    const onLeader = await request.newContext({ baseURL: `http://127.0.0.1:${first}` });
     await expect
       .poll(
         async () => {
-          interrupted = (await scheduledSnapshots(api)).find(
-            (s) => s.status === 'running' && (s.progress?.receivedBytes ?? 0) > 0,
+          interrupted = (await scheduledSnapshots(onLeader)).find(
+            // Still streaming, with most of it to come: one caught verifying could be stored verified (the write sent)
+            // in the moment before the kill lands.
+            (s) =>
+              s.status === 'running' &&
+              s.progress?.phase === 'streaming' &&
+              s.progress.receivedBytes > 0 &&
+              s.progress.receivedBytes < (s.progress.expectedBytes ?? Infinity) / 2,
           );
           return interrupted !== undefined;
         },
@@ -301,6 +346,7 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
     const killedAt = Date.now();
     await replicas.get(first!)!.stop('SIGKILL');
     replicas.delete(first!);
+    await onLeader.dispose();
 
     // The status the NOC wall polls, through nginx, every 250 ms: always answered, never stale.
     const statuses: string[] = [];

@@ -76,6 +76,11 @@ export const FAILURES_QUIET_MS = 60_000;
  * as much again by the cluster's phase: past the burst of the takeover, and spread.
  */
 const FIRST_POLL_RETRY_MS = 1_000;
+/**
+ * How many times: twice, so that two retries (4–8 s at a 10 s poll) end before the regular next poll would come, and
+ * a cluster taken over in a held-up burst is not left showing the old owner's view for one or two whole intervals.
+ */
+const FIRST_POLL_RETRIES = 2;
 
 /**
  * The failed proposals of the last five minutes, counted while they go on; 0 once none has failed for the quiet time,
@@ -129,10 +134,12 @@ export class ClusterCollector {
   readonly counters: CollectorCounters = { polls: 0, lastPollMs: null, heldUp: 0 };
   /** Whether the log has said that a poll was not shown because this process was held up (once until one is). */
   private saidHeldUp = false;
-  /** The first poll since start() of a cluster another replica polled before was not shown (held up): asked again soon. */
-  private firstPollHeldUp = false;
-  /** Whether that retry was spent since start(): once per start, so a held-up fleet is not asked again and again. */
-  private firstPollRetried = false;
+  /**
+   * The quick retries of a held-up first poll of a cluster another replica polled before: `owed` once a poll with
+   * nothing of its own shown yet was not shown, `left` how many more may follow since start() (a held-up fleet is not
+   * asked again and again).
+   */
+  private firstPollRetry = { owed: false, left: FIRST_POLL_RETRIES };
   private readonly certificateSchedule: CertificateSchedule;
   private readonly censusSchedule: SecretsCensusSchedule;
   /** Members the dashboard itself is defragmenting now (a maintenance run). */
@@ -156,7 +163,7 @@ export class ClusterCollector {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.firstPollRetried = false;
+    this.firstPollRetry = { owed: false, left: FIRST_POLL_RETRIES };
     // Taking over from another replica (or polling while its view is old): its last certificates and census are
     // carried on, so a takeover of dozens of clusters does not add a round of TLS handshakes and a census each.
     const from = this.adopted?.view;
@@ -179,10 +186,10 @@ export class ClusterCollector {
         this.censusSchedule.refresh(obs, Date.now());
       },
       () => {
-        if (this.firstPollHeldUp) {
+        if (this.firstPollRetry.owed) {
           // Asked again once, soon (spread by the phase): a replica taking over dozens of clusters is held up by their
           // first polls together, and would otherwise show none of them for a whole interval.
-          this.firstPollHeldUp = false;
+          this.firstPollRetry.owed = false;
           const retry = Math.max(FIRST_POLL_RETRY_MS, Math.floor(this.options.pollIntervalMs / 5));
           return retry + Math.floor(phase * retry);
         }
@@ -495,15 +502,16 @@ export class ClusterCollector {
     // Calls that missed their deadline while this process's event loop was held up for a whole deadline or more were
     // not answered late by etcd but heard late here: the poll is not shown (the last one stays, and goes stale if
     // this goes on). The next poll comes at the usual interval: asking sooner would add to the load that held it up;
-    // only the first poll of a cluster taken over (nothing of its own to show yet) is asked again once, within seconds.
+    // only the first poll of a cluster taken over (nothing of its own to show yet) is asked again, twice at most, within
+    // seconds.
     // Not at a fleet's start (nothing adopted yet): retrying hundreds of first polls there only added to the load.
     const heldUpMs = (this.options.loopLag ?? ((a, b) => eventLoopLag().maxBetween(a, b)))(started, performance.now());
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
     if (missed && heldUpMs >= this.options.probeTimeoutMs) {
       this.counters.heldUp += 1;
-      if (this.latest === null && this.adopted !== null && !this.firstPollRetried) {
-        this.firstPollRetried = true;
-        this.firstPollHeldUp = true;
+      if (this.latest === null && this.adopted !== null && this.firstPollRetry.left > 0) {
+        this.firstPollRetry.left -= 1;
+        this.firstPollRetry.owed = true;
       }
       if (!this.saidHeldUp) {
         this.saidHeldUp = true;

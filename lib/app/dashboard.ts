@@ -22,7 +22,7 @@ import { HistoryRecorder } from '@/lib/collector/history-recorder';
 import { loadConfig, type DashboardConfig } from '@/lib/config/load-config';
 import { DatabaseError } from '@/lib/db/database';
 import { ClusterActionLocks } from '@/lib/replicas/action-locks';
-import { LeaseStore } from '@/lib/replicas/lease-store';
+import { LeaseStore, presenceName } from '@/lib/replicas/lease-store';
 import { ClusterViewStore } from '@/lib/collector/cluster-view-store';
 import { ShardKeeper } from '@/lib/replicas/shard-keeper';
 import { ClusterSharing } from './cluster-sharing';
@@ -77,7 +77,7 @@ export interface Dashboard {
 }
 
 /** Builds the services over an open store; starts nothing. */
-export function buildDashboard(config: DashboardConfig, opened: DashboardStore): Dashboard {
+export function buildDashboard(config: DashboardConfig, opened: DashboardStore, replicaId = newReplicaId()): Dashboard {
   const store = opened.db;
   const samples = new SampleStore(store);
   const events = new EventStore(store);
@@ -86,7 +86,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore):
   const shared = opened.engine === 'postgresql';
   const leases = new LeaseStore(opened.leaseDb, shared ? 'database' : Date.now);
   if (opened.sqlite) LeaseStore.expireAllOnSqlite(store, opened.sqlite);
-  const leadership = new Leadership(leases, newReplicaId());
+  const leadership = new Leadership(leases, replicaId);
   // Replicas on PostgreSQL hold a cluster while a snapshot or maintenance run of theirs runs on it.
   const actionLocks = shared ? new ClusterActionLocks(leases, leadership.replicaId) : null;
   const collectors = new Map<string, ClusterCollector>();
@@ -357,14 +357,16 @@ export async function openDashboard(): Promise<Dashboard> {
   const existing = holder[KEY];
   if (existing) return existing;
   const config = loadConfig();
-  const opened = await openStore(config.database);
+  // Named before the store opens: its PostgreSQL sessions carry the name, by which the other replicas see it alive.
+  const replicaId = newReplicaId();
+  const opened = await openStore(config.database, { applicationName: presenceName(replicaId) });
   // Another caller may have built it while the database opened.
   const raced = holder[KEY];
   if (raced) {
     await opened.close();
     return raced;
   }
-  const app = buildDashboard(config, opened);
+  const app = buildDashboard(config, opened, replicaId);
   holder[KEY] = app;
   startServices(app);
   return app;

@@ -54,12 +54,18 @@ export interface PostgresStore {
  */
 const LEASE_CONNECTIONS = 4;
 
-function kyselyOver(url: string, max: number, keepIdle = false): Kysely<StoreSchema> {
+function kyselyOver(
+  url: string,
+  max: number,
+  opts: { keepIdle?: boolean; applicationName?: string } = {},
+): Kysely<StoreSchema> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    // Names this process's sessions (pg_stat_activity): the other replicas tell a dead one from a slow one by it.
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
     // 0 keeps an idle connection open (the default closes it after 10 s of rest).
-    idleTimeoutMillis: keepIdle ? 0 : 10_000,
+    idleTimeoutMillis: opts.keepIdle ? 0 : 10_000,
     connectionTimeoutMillis: 5000,
     // A query the server never answers (a hung connection) fails instead of holding up what waits behind it.
     query_timeout: 30_000,
@@ -75,8 +81,12 @@ function kyselyOver(url: string, max: number, keepIdle = false): Kysely<StoreSch
 }
 
 /** Connects (at most `maxConnections` at once, and the leases' own), migrates, and answers; a refused connection is one clear line. */
-export async function openPostgres(url: string, opts: { maxConnections?: number } = {}): Promise<PostgresStore> {
-  const db = kyselyOver(url, opts.maxConnections ?? 10);
+export async function openPostgres(
+  url: string,
+  opts: { maxConnections?: number; applicationName?: string } = {},
+): Promise<PostgresStore> {
+  const named = opts.applicationName ? { applicationName: opts.applicationName } : {};
+  const db = kyselyOver(url, opts.maxConnections ?? 10, named);
   try {
     await migratePostgres(db, url);
   } catch (err) {
@@ -87,6 +97,6 @@ export async function openPostgres(url: string, opts: { maxConnections?: number 
     );
   }
   // Kept open: a renewal that must first connect (a new server process, on a loaded host seconds) can miss its ttl.
-  const leaseDb = kyselyOver(url, LEASE_CONNECTIONS, true);
+  const leaseDb = kyselyOver(url, LEASE_CONNECTIONS, { keepIdle: true, ...named });
   return { db, leaseDb, close: async () => void (await Promise.all([db.destroy(), leaseDb.destroy()])) };
 }

@@ -68,13 +68,13 @@ function transient(err: unknown): boolean {
   );
 }
 
-async function openPostgresStore(url: string, waitMs: number): Promise<DashboardStore> {
+async function openPostgresStore(url: string, waitMs: number, applicationName?: string): Promise<DashboardStore> {
   const redacted = redactUrl(url);
   const deadline = Date.now() + waitMs;
   let said = false;
   for (;;) {
     try {
-      const { db, leaseDb, close } = await openPostgres(url);
+      const { db, leaseDb, close } = await openPostgres(url, applicationName ? { applicationName } : {});
       return {
         engine: 'postgresql',
         db,
@@ -115,9 +115,13 @@ async function openPostgresStore(url: string, waitMs: number): Promise<Dashboard
 /**
  * Opens the store and brings its schema up to date. A PostgreSQL that refuses connections is waited for up to
  * `waitMs` (it may be starting beside the dashboard); then, or on any other failure, DatabaseError with one line
- * naming the database, its password masked.
+ * naming the database, its password masked. `applicationName` names the PostgreSQL sessions (presenceName of the
+ * replica: lib/replicas/lease-store.ts).
  */
-export async function openStore(where: StoreLocation, opts: { waitMs?: number } = {}): Promise<DashboardStore> {
+export async function openStore(
+  where: StoreLocation,
+  opts: { waitMs?: number; applicationName?: string } = {},
+): Promise<DashboardStore> {
   if (where.engine === 'sqlite') return openSqliteStore(where.file);
-  return openPostgresStore(where.url, opts.waitMs ?? 30_000);
+  return openPostgresStore(where.url, opts.waitMs ?? 30_000, opts.applicationName);
 }

@@ -4,7 +4,7 @@ import type { StoreSchema } from '@/lib/db/schema';
 import { describeOnEachEngine, type StoreEngine } from '@/test/support/store-engines';
 import { until } from '@/test/support/poll';
 import { LeaseKeeper } from './lease-keeper';
-import { LeaseLost, LeaseStore, type LeaseClock } from './lease-store';
+import { LeaseLost, LeaseStore, presenceName, type LeaseClock } from './lease-store';
 import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
 
 /** This file's PostgreSQL server. */
@@ -290,6 +290,48 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       finish();
       await work;
       expect(await takeover).toMatchObject({ held: true, generation: 2 });
+    });
+
+    it('a holder with no session left and a round overdue loses every lease at once; one still connected keeps them', async () => {
+      const named = async (id: string) => {
+        const db = await engine.connect({ applicationName: presenceName(id) });
+        return { db, store: new LeaseStore(db, 'database') };
+      };
+      const [dying, alive, watcher] = [await named('replica-a'), await named('replica-b'), await named('replica-w')];
+      for (const name of ['replica:replica-a', 'cluster:x', 'leader'])
+        expect((await dying.store.tryAcquire(name, 'replica-a', TTL)).held).toBe(true);
+      for (const name of ['replica:replica-b', 'cluster:y'])
+        expect((await alive.store.tryAcquire(name, 'replica-b', TTL)).held).toBe(true);
+      const OVERDUE = 1000;
+      // Replica c renews every round but no session of its own is seen (one reconnecting): never taken for gone.
+      const renewC = () => watcher.store.tryAcquire('replica:replica-c', 'replica-c', TTL);
+      await renewC();
+      // All just renewed: nothing ends, whoever is connected.
+      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE)).toEqual([]);
+      // Replica a's process ends (its connections with it); b goes on, connected, but renews no more.
+      await dying.db.destroy();
+      // Once a's membership is a round overdue its leases end (asked again until then: within a few seconds).
+      let ended: string[] = [];
+      const deadline = Date.now() + 8000;
+      while (ended.length === 0 && Date.now() < deadline) {
+        await renewC();
+        ended = await watcher.store.expireDeparted('replica:', TTL, OVERDUE);
+        if (ended.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ended).toEqual(['replica-a']);
+      // Taken at once, long before the ttl (10 s) ran out, each with the next generation.
+      expect(await watcher.store.tryAcquire('cluster:x', 'replica-w', TTL)).toMatchObject({
+        held: true,
+        generation: 2,
+      });
+      expect(await watcher.store.tryAcquire('leader', 'replica-w', TTL)).toMatchObject({ held: true, generation: 2 });
+      // b is as overdue, but its sessions are open (slow, not dead): it keeps what it holds.
+      await renewC();
+      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE)).toEqual([]);
+      expect(await watcher.store.tryAcquire('cluster:y', 'replica-w', TTL)).toMatchObject({
+        held: false,
+        holder: 'replica-b',
+      });
     });
 
     it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {

@@ -1,5 +1,6 @@
 // Named leases in the shared store, each with a generation that fences the writes of a holder whose tenure ended.
 import 'server-only';
+import { createHash } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { StoreSchema } from '@/lib/db/schema';
 
@@ -46,6 +47,15 @@ export async function writeFenced(
     await write(trx);
   });
 }
+
+/**
+ * The PostgreSQL application_name of a replica's sessions: its id hashed to a fixed length (a pod's name can be 63
+ * characters, and PostgreSQL cuts the name at 63), the same hash the database computes in expireDeparted.
+ */
+export function presenceName(holder: string): string {
+  return `${PRESENCE_PREFIX}${createHash('md5').update(holder).digest('hex')}`;
+}
+const PRESENCE_PREFIX = 'etcd-dashboard ';
 
 /** A write guarded by a lease was refused: the lease expired or another tenure began since `generation`. */
 export class LeaseLost extends Error {
@@ -230,6 +240,32 @@ export class LeaseStore {
       .where('expires_at', '>', this.now())
       .orderBy('name')
       .execute();
+  }
+
+  /**
+   * Ends at once every lease of the holders that are gone: their membership lease (`membershipPrefix` + holder,
+   * renewed for `ttlMs`) not renewed for `overdueMs` or more, and no session of theirs open on the database
+   * (presenceName). A replica SIGKILLed or crashed loses its connections with its process, so the others need not wait
+   * out its leases; one only slow keeps its sessions, and one cut off from the database stops on its own clock first.
+   * PostgreSQL only (SQLite has one process); answers the holders whose leases ended.
+   */
+  async expireDeparted(membershipPrefix: string, ttlMs: number, overdueMs: number): Promise<string[]> {
+    if (!(this.db.getExecutor().adapter instanceof PostgresAdapter)) return [];
+    const now = this.now();
+    const gone = await sql<{ holder: string }>`
+      UPDATE leases SET expires_at = 0
+      WHERE expires_at > ${now}
+        AND holder IN (
+          SELECT m.holder FROM leases m
+          WHERE substr(m.name, 1, ${membershipPrefix.length}) = ${membershipPrefix}
+            AND m.expires_at > ${now}
+            AND m.expires_at - ${Math.round(ttlMs)} <= ${now} - ${Math.round(overdueMs)}
+            AND NOT EXISTS (
+              SELECT 1 FROM pg_stat_activity a WHERE a.application_name = ${PRESENCE_PREFIX} || md5(m.holder)
+            )
+        )
+      RETURNING holder`.execute(this.db);
+    return [...new Set(gone.rows.map((r) => r.holder))];
   }
 
   /** Deletes the leases named `prefix…` that expired more than `graceMs` ago (replicas gone for good). */

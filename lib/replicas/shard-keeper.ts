@@ -3,7 +3,7 @@
 // when its replica dies or another joins.
 import 'server-only';
 import type { LeaseStore } from './lease-store';
-import { clustersOwnedBy, liveReplicas, membershipLease } from './shards';
+import { clustersOwnedBy, liveReplicas, MEMBERSHIP_PREFIX, membershipLease } from './shards';
 
 /*
  *   const shards = new ShardKeeper({ leases, replicaId, clusterIds, ttlMs: 6000,
@@ -24,7 +24,8 @@ export const clusterLease = (clusterId: string) => `${CLUSTER_LEASE_PREFIX}${clu
 const ACQUIRE_BATCH = 500;
 
 export interface ShardKeeperOptions {
-  leases: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireAll' | 'release' | 'liveHolders' | 'renewAll'>;
+  leases: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireAll' | 'release' | 'liveHolders' | 'renewAll'> &
+    Partial<Pick<LeaseStore, 'expireDeparted'>>;
   replicaId: string;
   clusterIds: readonly string[];
   ttlMs: number;
@@ -123,6 +124,14 @@ export class ShardKeeper {
     const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);
     const membership = await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
     if (membership.held) this.membership = membership.generation;
+    // A replica that died (no session left on the database, a round overdue) is not waited out: its leases end now,
+    // and its clusters are taken below, in this round (and the leader's lease, by the next ask).
+    const departed = (await leases.expireDeparted?.(MEMBERSHIP_PREFIX, ttlMs, this.everyMs)) ?? [];
+    for (const gone of departed) {
+      console.error(
+        `etcd-dashboard: replica ${gone} is gone (no connection to the database, its lease not renewed for a round): its leases ended`,
+      );
+    }
     this.live = await liveReplicas(leases);
     const wanted = new Set(clustersOwnedBy(replicaId, this.opts.clusterIds, this.live));
     if (!this.running) return;

@@ -11,14 +11,14 @@ import { ownerOf } from './rendezvous';
  * polling is a read, so that costs load, not correctness; work that must happen once is the leader's, fenced.
  */
 
-const PREFIX = 'replica:';
+export const MEMBERSHIP_PREFIX = 'replica:';
 
 /** The name of a replica's membership lease. */
-export const membershipLease = (replicaId: string) => `${PREFIX}${replicaId}`;
+export const membershipLease = (replicaId: string) => `${MEMBERSHIP_PREFIX}${replicaId}`;
 
 /** The ids of the replicas whose membership lease has not expired. */
 export async function liveReplicas(store: Pick<LeaseStore, 'liveHolders'>): Promise<string[]> {
-  return (await store.liveHolders(PREFIX)).map((l) => l.holder);
+  return (await store.liveHolders(MEMBERSHIP_PREFIX)).map((l) => l.holder);
 }
 
 /** The clusters among `clusterIds` that `replicaId` owns; none unless it is among `live`. */

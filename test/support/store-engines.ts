@@ -17,8 +17,11 @@ export interface StoreEngine {
   readonly db: Kysely<StoreSchema>;
   /** A new connection to the same data: what a restarted dashboard, or another replica, sees. */
   reopen(): Promise<Kysely<StoreSchema>>;
-  /** A second connection to the same data beside the current one (another replica), closed after the test. */
-  connect(): Promise<Kysely<StoreSchema>>;
+  /**
+   * A second connection to the same data beside the current one (another replica), closed after the test; on
+   * PostgreSQL its sessions carry `applicationName` when given (a replica's presenceName).
+   */
+  connect(opts?: { applicationName?: string }): Promise<Kysely<StoreSchema>>;
   /** PostgreSQL only: the server, to stop and start it under a running store. */
   readonly server: PostgresServer | null;
 }
@@ -94,8 +97,8 @@ function postgresEngine(port: number): StoreEngine {
       open.push(db);
       return db;
     },
-    async connect() {
-      const other = (await openPostgres(url, { maxConnections: 4 })).db;
+    async connect(opts = {}) {
+      const other = (await openPostgres(url, { maxConnections: 4, ...opts })).db;
       open.push(other);
       return other;
     },

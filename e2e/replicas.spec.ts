@@ -67,7 +67,7 @@ function startReplica(port: number): Promise<DashboardProcess> {
       DASHBOARD_ANONYMOUS: 'viewer',
     },
     dataDir: path.join(ROOT, `data-${port}`),
-    logFile: path.join(ROOT, `replica-${port}.log`),
+    logFile: path.join(ROOT, `replica-${port}-${process.pid}.log`),
     timeoutMs: 60_000,
   });
 }

@@ -329,7 +329,11 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
     await expect
       .poll(
         async () => {
-          interrupted = (await scheduledSnapshots(onLeader)).find(
+          const taken = await scheduledSnapshots(onLeader);
+          // Not while the one before is still being copied to S3: its copy would die with the replica (its file is on
+          // that replica's disk alone), and the S3 server would be left with a broken upload.
+          if (taken.some((s) => s.status === 'succeeded' && !s.locations.some((l) => l.kind === 's3'))) return false;
+          interrupted = taken.find(
             // Still streaming, with most of it to come: one caught verifying could be stored verified (the write sent)
             // in the moment before the kill lands.
             (s) =>

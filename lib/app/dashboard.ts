@@ -100,6 +100,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore, 
     everyMs: shardLeases.shardRoundMs,
     onGained: (id) => sharing.gained(id),
     onLost: (id) => sharing.lost(id),
+    joinBeforeAsking: shared,
   });
   // Only the replica that owns a cluster writes what it saw, so the history has one copy of it (another replica
   // polling it as a fallback, while its owner's view is old, keeps its polls to itself).

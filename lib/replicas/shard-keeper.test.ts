@@ -41,7 +41,7 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     await Promise.allSettled(replicas.splice(0).map((r) => r.keeper.stop()));
   });
 
-  async function replica(id: string): Promise<Replica> {
+  async function replica(id: string, extra: Partial<ShardKeeperOptions> = {}): Promise<Replica> {
     const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
     const r: Replica = { id, cut: false, gained: [], lost: [], keeper: undefined as unknown as ShardKeeper };
     const guard =
@@ -55,6 +55,7 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
       ttlMs: TTL,
       onGained: (c) => r.gained.push(c),
       onLost: (c) => r.lost.push(c),
+      ...extra,
     });
     replicas.push(r);
     return r;
@@ -122,6 +123,21 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     await watch(all, () => settledOn(all, ids), 'a back, the clusters split three ways again');
     expect(a.keeper.owned().sort()).toEqual([...ofA].sort());
     for (const r of [b, c]) expect(r.keeper.owned().sort()).toEqual(before.get(r.id));
+  });
+
+  it('replicas started together that join before asking each take only their own share, never another’s', async () => {
+    const join = { joinBeforeAsking: true };
+    const all = [await replica('replica-a', join), await replica('replica-b', join), await replica('replica-c', join)];
+    const ids = all.map((r) => r.id);
+    await Promise.all(all.map((r) => r.keeper.start()));
+    // The first round asked for nothing.
+    for (const r of all) expect(r.keeper.owned(), r.id).toEqual([]);
+    await watch(all, () => settledOn(all, ids), 'three replicas split the clusters');
+    // Nothing was gained that had to be handed over: each gained exactly its share, and lost nothing.
+    for (const r of all) {
+      expect([...r.gained].sort(), r.id).toEqual(clustersOwnedBy(r.id, CLUSTERS, ids).sort());
+      expect(r.lost, r.id).toEqual([]);
+    }
   });
 
   it('a replica that stops lets its clusters go at once; a replica that joins takes its share', async () => {

@@ -35,6 +35,14 @@ export interface ShardKeeperOptions {
   onLost: (clusterId: string) => void;
   /** Monotonic ms; performance.now unless a test moves it. */
   monotonic?: () => number;
+  /**
+   * Replicas sharing a database: the first round only stores this replica's membership and asks for no cluster, so
+   * replicas started together (a Deployment rolled out, a fleet restarted) each see the others before they ask and
+   * take their own share, instead of the first one taking every cluster and handing two thirds over a round later
+   * (polling them all meanwhile: half as many polls again, at the start, when every connection is new). Costs one
+   * round (2 s) before a lone replica's first poll.
+   */
+  joinBeforeAsking?: boolean;
 }
 
 export class ShardKeeper {
@@ -47,6 +55,8 @@ export class ShardKeeper {
   private live: string[] = [];
   /** The generation of this replica's membership lease, once held. */
   private membership: number | null = null;
+  /** Whether a round has stored the membership and read the live replicas (see joinBeforeAsking). */
+  private joined = false;
 
   constructor(private readonly opts: ShardKeeperOptions) {
     this.everyMs = opts.everyMs ?? Math.max(1, Math.floor(opts.ttlMs / 3));
@@ -150,6 +160,10 @@ export class ShardKeeper {
     const handedOver = [...this.held].filter(([clusterId]) => !wanted.has(clusterId));
     for (const [clusterId] of handedOver) this.lose(clusterId);
     await Promise.all(handedOver.map(([c, h]) => leases.release(clusterLease(c), replicaId, h.generation)));
+    if (this.opts.joinBeforeAsking && !this.joined) {
+      this.joined = membership.held;
+      return;
+    }
     // Every cluster it should own and does not, asked for in one statement per batch: a replica taking up a hundred
     // clusters (another died) holds them all within one round trip, none expiring while the others are asked for.
     const ask = [...wanted].filter((clusterId) => !this.held.has(clusterId));

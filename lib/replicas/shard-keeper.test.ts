@@ -140,6 +140,43 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     }
   });
 
+  it('a replica whose rounds are slow after the renewal (a loaded host) keeps its clusters, never losing and retaking them', async () => {
+    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    // Reading the live replicas takes 1.8 s (every statement of a round a second late, on a host at load 6): a round
+    // lasts longer than the renewals' spacing, and a renewal taken in only at the end of its round would come after
+    // the clusters' own deadlines (ttl 3 s after the previous one was sent).
+    const TTL_SLOW = 3000;
+    let lost = 0;
+    const keeper = new ShardKeeper({
+      leases: {
+        ...through(store, (f) => f),
+        liveHolders: async (prefix) => {
+          await new Promise((r) => setTimeout(r, 1800));
+          return store.liveHolders(prefix);
+        },
+      },
+      replicaId: 'replica-slow',
+      clusterIds: CLUSTERS,
+      ttlMs: TTL_SLOW,
+      onGained: () => undefined,
+      onLost: () => void lost++,
+    });
+    try {
+      await keeper.start();
+      expect(keeper.owned().length).toBe(CLUSTERS.length);
+      // Five rounds: every cluster stays owned throughout, and none was let go.
+      const deadline = Date.now() + 5 * 1900;
+      let fewest = CLUSTERS.length;
+      while (Date.now() < deadline) {
+        fewest = Math.min(fewest, keeper.owned().length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect({ fewest, lost }).toEqual({ fewest: CLUSTERS.length, lost: 0 });
+    } finally {
+      await keeper.stop();
+    }
+  });
+
   it('a replica that stops lets its clusters go at once; a replica that joins takes its share', async () => {
     const [a, b] = [await replica('replica-a'), await replica('replica-b')];
     await Promise.all([a.keeper.start(), b.keeper.start()]);

@@ -132,6 +132,21 @@ export class ShardKeeper {
     // (killed) drops out of the others' list of the living only once its clusters are free to take, and they take
     // them in the round that notices, not one round later.
     const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);
+    // Counted as renewed at once, not after the rest of the round: on a loaded host each statement below can take a
+    // second, and a renewal taken in only then let the clusters' own deadlines pass, so the replica lost and took back
+    // its own clusters every few rounds.
+    if (!this.running) return;
+    const renewedIds = new Set<string>();
+    for (const r of renewed) {
+      const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
+      renewedIds.add(clusterId);
+      const h = this.held.get(clusterId);
+      // Renewed in the database but no longer held here (its deadline passed meanwhile): asked for again below.
+      if (h && h.generation === r.generation) h.until = sentAt + ttlMs;
+    }
+    for (const clusterId of [...this.held.keys()]) {
+      if (!renewedIds.has(clusterId)) this.lose(clusterId);
+    }
     const membership = await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
     if (membership.held) this.membership = membership.generation;
     // A replica that died (no session left on the database, a round overdue) is not waited out: its leases end now,
@@ -145,17 +160,6 @@ export class ShardKeeper {
     this.live = await liveReplicas(leases);
     const wanted = new Set(clustersOwnedBy(replicaId, this.opts.clusterIds, this.live));
     if (!this.running) return;
-    const renewedIds = new Set<string>();
-    for (const r of renewed) {
-      const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
-      renewedIds.add(clusterId);
-      const h = this.held.get(clusterId);
-      // Renewed in the database but no longer held here (its deadline passed meanwhile): asked for again below.
-      if (h && h.generation === r.generation) h.until = sentAt + ttlMs;
-    }
-    for (const clusterId of [...this.held.keys()]) {
-      if (!renewedIds.has(clusterId)) this.lose(clusterId);
-    }
     // Another replica should own it now (one joined, or the list changed): let it go so that one takes it at once.
     const handedOver = [...this.held].filter(([clusterId]) => !wanted.has(clusterId));
     for (const [clusterId] of handedOver) this.lose(clusterId);

@@ -99,6 +99,21 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
     expect((await a.tryAcquire('leader', 'replica-a', TTL)).held).toBe(false);
   });
 
+  it('releases many in one statement, only the tenures named: another takes those at once', async () => {
+    for (const name of ['cluster:1', 'cluster:2', 'cluster:3']) await a.tryAcquire(name, 'replica-a', TTL);
+    const ended = await a.releaseAll(
+      [
+        { name: 'cluster:1', generation: 1 },
+        { name: 'cluster:2', generation: 1 },
+        { name: 'cluster:3', generation: 7 }, // not its tenure: kept
+      ],
+      'replica-a',
+    );
+    expect(ended).toBe(2);
+    const got = await b.tryAcquireAll(['cluster:1', 'cluster:2', 'cluster:3'], 'replica-b', TTL);
+    expect(got.map((g) => g.name).sort()).toEqual(['cluster:1', 'cluster:2']);
+  });
+
   it('refuses a fenced write of a stale generation after a takeover, and stores the holder’s', async () => {
     const writeMeta = (store: LeaseStore, db: Kysely<StoreSchema>, generation: number, value: number) =>
       db.transaction().execute(async (trx) => {

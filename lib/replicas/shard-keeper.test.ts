@@ -20,6 +20,7 @@ function through(store: LeaseStore, wrap: Wrap): ShardKeeperOptions['leases'] {
     tryAcquire: wrap(store.tryAcquire.bind(store)),
     tryAcquireAll: wrap(store.tryAcquireAll.bind(store)),
     release: wrap(store.release.bind(store)),
+    releaseAll: wrap(store.releaseAll.bind(store)),
     liveHolders: wrap(store.liveHolders.bind(store)),
     renewAll: wrap(store.renewAll.bind(store)),
   };

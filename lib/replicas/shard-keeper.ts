@@ -24,7 +24,7 @@ export const clusterLease = (clusterId: string) => `${CLUSTER_LEASE_PREFIX}${clu
 const ACQUIRE_BATCH = 500;
 
 export interface ShardKeeperOptions {
-  leases: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireAll' | 'release' | 'liveHolders' | 'renewAll'> &
+  leases: Pick<LeaseStore, 'tryAcquire' | 'tryAcquireAll' | 'release' | 'releaseAll' | 'liveHolders' | 'renewAll'> &
     Partial<Pick<LeaseStore, 'expireDeparted'>>;
   replicaId: string;
   clusterIds: readonly string[];
@@ -102,7 +102,10 @@ export class ShardKeeper {
     await Promise.race([this.round, new Promise((r) => setTimeout(r, 2000).unref())]);
     const { leases, replicaId } = this.opts;
     await Promise.allSettled([
-      ...held.map(([c, h]) => leases.release(clusterLease(c), replicaId, h.generation)),
+      leases.releaseAll(
+        held.map(([c, h]) => ({ name: clusterLease(c), generation: h.generation })),
+        replicaId,
+      ),
       ...(this.membership === null ? [] : [leases.release(membershipLease(replicaId), replicaId, this.membership)]),
     ]);
   }
@@ -163,7 +166,12 @@ export class ShardKeeper {
     // Another replica should own it now (one joined, or the list changed): let it go so that one takes it at once.
     const handedOver = [...this.held].filter(([clusterId]) => !wanted.has(clusterId));
     for (const [clusterId] of handedOver) this.lose(clusterId);
-    await Promise.all(handedOver.map(([c, h]) => leases.release(clusterLease(c), replicaId, h.generation)));
+    if (handedOver.length > 0) {
+      await leases.releaseAll(
+        handedOver.map(([c, h]) => ({ name: clusterLease(c), generation: h.generation })),
+        replicaId,
+      );
+    }
     if (this.opts.joinBeforeAsking && !this.joined) {
       this.joined = membership.held;
       return;

@@ -9,6 +9,7 @@ import { loadConfig, type ClusterConfig } from '@/lib/config/load-config';
 import { createMemberClient } from '@/lib/etcd/member-client';
 import { scrapeMetrics } from '@/lib/etcd/metrics-scrape';
 import { parseEtcdMetrics } from '@/lib/metrics/etcd-metrics';
+import { until } from '@/test/support/poll';
 import { ClusterCollector } from './cluster-collector';
 
 const PROBE_TIMEOUT_MS = 800;
@@ -234,6 +235,48 @@ describe('ClusterCollector against real etcd', () => {
       const polls = c.counters.polls;
       await new Promise((r) => setTimeout(r, 4_500));
       expect(c.counters.polls).toBe(polls);
+    } finally {
+      await cluster.thawMember(index);
+      c.stop();
+    }
+  });
+
+  it('a first poll after a takeover whose calls missed their deadline is held back, not shown as members down; the retries show it', async () => {
+    // Never held up here: the calls miss their deadline on a frozen member alone.
+    const c = new ClusterCollector(config, {
+      pollIntervalMs: 10_000,
+      probeTimeoutMs: PROBE_TIMEOUT_MS,
+      metricsIntervalMs: 0,
+      recorder: null,
+      loopLag: () => 0,
+    });
+    const owner = collector();
+    const healthy = await owner.pollOnce();
+    const published = owner.view();
+    owner.stop();
+    if (published) c.adopt(published);
+    const follower = healthy.members.find((m) => !m.status?.isLeader)!;
+    const index = cluster.indexOfName(follower.name);
+    await cluster.freezeMember(index);
+    c.start();
+    try {
+      // The first poll: held back, the old owner's view still shown.
+      expect(
+        await until(
+          () => c.counters.heldBack,
+          (n) => n >= 1,
+          5_000,
+        ),
+      ).toBe(1);
+      expect(c.current()?.observedAt).toBe(healthy.observedAt);
+      // Two quick retries, both held back too; then the member is shown as it is, well before the interval's poll.
+      const shown = await until(
+        () => c.current(),
+        (o) => o?.observedAt !== healthy.observedAt,
+        15_000,
+      );
+      expect(c.counters.heldBack).toBe(2);
+      expect(shown?.members.find((m) => m.name === follower.name)?.health).not.toBe('healthy');
     } finally {
       await cluster.thawMember(index);
       c.stop();

@@ -61,6 +61,8 @@ export interface CollectorCounters {
   lastPollMs: number | null;
   /** Polls not shown because this process was held up while their calls missed the deadline. */
   heldUp: number;
+  /** First polls after a takeover not shown because calls of theirs missed the deadline (asked again soon). */
+  heldBack: number;
 }
 
 const PEER_RTT_WINDOW_MS = 60_000;
@@ -131,7 +133,7 @@ export class ClusterCollector {
   >();
   /** The endpoint that answered best last time: cluster-wide calls go there first. */
   private preferred: string | null = null;
-  readonly counters: CollectorCounters = { polls: 0, lastPollMs: null, heldUp: 0 };
+  readonly counters: CollectorCounters = { polls: 0, lastPollMs: null, heldUp: 0, heldBack: 0 };
   /** Whether the log has said that a poll was not shown because this process was held up (once until one is). */
   private saidHeldUp = false;
   /**
@@ -520,6 +522,16 @@ export class ClusterCollector {
         );
       }
       return this.latest ?? this.notShown(probes, 'this process was held up during the poll');
+    }
+    // A first poll after a takeover whose calls missed their deadline, though this process was not held up that long,
+    // is held back the same way while a quick retry is left: its connections are all new, opened with dozens of others
+    // at once (in the fleet figure such polls showed healthy clusters as "quorum lost, every member unreachable" for
+    // seconds); the old owner's view stays shown meanwhile. A member really down is shown by the retry, seconds later.
+    if (missed && this.latest === null && this.adopted !== null && this.firstPollRetry.left > 0) {
+      this.counters.heldBack += 1;
+      this.firstPollRetry.left -= 1;
+      this.firstPollRetry.owed = true;
+      return this.notShown(probes, 'the first poll after a takeover missed its deadline; asked again');
     }
     this.saidHeldUp = false;
     this.preferred = pickPreferred(probes) ?? answering[0]?.endpoint ?? null;

@@ -201,6 +201,22 @@ describe('ClusterCollector against real etcd', () => {
     }
   });
 
+  /**
+   * `c` takes the cluster over: another collector polls it once and publishes, `c` adopts that view (what it shows
+   * until its own first poll), and a follower is frozen, so a call of the next poll misses its deadline.
+   */
+  async function takenOverWithAFrozenFollower(c: ClusterCollector) {
+    const owner = collector();
+    const healthy = await owner.pollOnce();
+    const published = owner.view();
+    owner.stop();
+    if (published) c.adopt(published);
+    const follower = healthy.members.find((m) => !m.status?.isLeader)!;
+    const index = cluster.indexOfName(follower.name);
+    await cluster.freezeMember(index);
+    return { healthy, follower, index };
+  }
+
   it('a first poll held up after a takeover (dozens of clusters at once) is asked again within seconds, twice', async () => {
     // Held up for the first three polls: the first two are asked again soon; the third waits the usual interval.
     let held = 3;
@@ -211,16 +227,7 @@ describe('ClusterCollector against real etcd', () => {
       recorder: null,
       loopLag: () => (held > 0 ? (held--, 5 * PROBE_TIMEOUT_MS) : 0),
     });
-    const owner = collector();
-    const healthy = await owner.pollOnce();
-    const published = owner.view();
-    owner.stop();
-    // Taken over: the other replica's view is what it shows until its own first poll.
-    if (published) c.adopt(published);
-    const follower = healthy.members.find((m) => !m.status?.isLeader)!;
-    const index = cluster.indexOfName(follower.name);
-    // A frozen member makes a call miss its deadline, which is what a held-up poll is judged on.
-    await cluster.freezeMember(index);
+    const { healthy, index } = await takenOverWithAFrozenFollower(c);
     const startedAt = Date.now();
     c.start();
     try {
@@ -250,14 +257,7 @@ describe('ClusterCollector against real etcd', () => {
       recorder: null,
       loopLag: () => 0,
     });
-    const owner = collector();
-    const healthy = await owner.pollOnce();
-    const published = owner.view();
-    owner.stop();
-    if (published) c.adopt(published);
-    const follower = healthy.members.find((m) => !m.status?.isLeader)!;
-    const index = cluster.indexOfName(follower.name);
-    await cluster.freezeMember(index);
+    const { healthy, follower, index } = await takenOverWithAFrozenFollower(c);
     c.start();
     try {
       // The first poll: held back, the old owner's view still shown.

@@ -449,6 +449,16 @@ export class ClusterCollector {
   }
 
   /** What a poll that is not shown (nor recorded) answered, for its caller alone, with why in its warnings. */
+  /** Whether a held-up or held-back poll may be asked again soon: a takeover's first (nothing of its own shown yet). */
+  private firstPollRetryLeft(): boolean {
+    return this.latest === null && this.adopted !== null && this.firstPollRetry.left > 0;
+  }
+
+  private oweFirstPollRetry(): void {
+    this.firstPollRetry.left -= 1;
+    this.firstPollRetry.owed = true;
+  }
+
   private notShown(probes: MemberProbeResult[], why: string): Observation {
     return assembleStatus({
       clusterId: this.cluster.id,
@@ -511,10 +521,7 @@ export class ClusterCollector {
     const missed = probes.some((p) => p.statusFailure?.kind === 'timeout' || p.health.failure?.kind === 'timeout');
     if (missed && heldUpMs >= this.options.probeTimeoutMs) {
       this.counters.heldUp += 1;
-      if (this.latest === null && this.adopted !== null && this.firstPollRetry.left > 0) {
-        this.firstPollRetry.left -= 1;
-        this.firstPollRetry.owed = true;
-      }
+      if (this.firstPollRetryLeft()) this.oweFirstPollRetry();
       if (!this.saidHeldUp) {
         this.saidHeldUp = true;
         console.error(
@@ -527,10 +534,9 @@ export class ClusterCollector {
     // is held back the same way while a quick retry is left: its connections are all new, opened with dozens of others
     // at once (in the fleet figure such polls showed healthy clusters as "quorum lost, every member unreachable" for
     // seconds); the old owner's view stays shown meanwhile. A member really down is shown by the retry, seconds later.
-    if (missed && this.latest === null && this.adopted !== null && this.firstPollRetry.left > 0) {
+    if (missed && this.firstPollRetryLeft()) {
       this.counters.heldBack += 1;
-      this.firstPollRetry.left -= 1;
-      this.firstPollRetry.owed = true;
+      this.oweFirstPollRetry();
       return this.notShown(probes, 'the first poll after a takeover missed its deadline; asked again');
     }
     this.saidHeldUp = false;

@@ -344,7 +344,7 @@ test('SIGKILL the leader with an alert firing: another leads within 10 s, the st
           );
           return interrupted !== undefined;
         },
-        { timeout: 20_000, intervals: [50] },
+        { timeout: 60_000, intervals: [50] },
       )
       .toBe(true);
     const killedAt = Date.now();

@@ -184,6 +184,12 @@ export interface Reassignment {
   notHealthyTiles: number;
   failedReads: number;
   nocLongestMs: number;
+  /**
+   * Summed over the survivors' /metrics at the end: polls not shown because the replica was held up, and first polls
+   * after the takeover held back (a call missed its deadline), since each started.
+   */
+  pollsHeldUp: number | null;
+  pollsHeldBack: number | null;
   examples: string[];
   meetsTarget: boolean;
 }
@@ -636,6 +642,20 @@ async function killOne(replicas: DashboardProcess[], ids: string[], deadlineMs =
   };
   const moved = repolledOf((id) => reassigned.has(id));
   const every = repolledOf(() => true);
+  const held = await Promise.all(
+    survivors.map(async (d) => {
+      const res = await fetch(`${d.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`${d.url}/metrics: HTTP ${res.status}`);
+      const text = await res.text();
+      return {
+        up: sumCounter(text, 'etcd_dashboard_polls_held_up_total'),
+        back: sumCounter(text, 'etcd_dashboard_polls_held_back_total'),
+      };
+    }),
+  ).catch((err: unknown) => {
+    log(`three: the survivors' /metrics not read: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  });
   const result: Reassignment = {
     killedPort: victim.port,
     killedLed,
@@ -648,6 +668,8 @@ async function killOne(replicas: DashboardProcess[], ids: string[], deadlineMs =
     leaderTakeoverSeconds: leaderAt === null ? null : seconds(leaderAt),
     ...counts,
     nocLongestMs,
+    pollsHeldUp: held ? held.reduce((n, h) => n + h.up, 0) : null,
+    pollsHeldBack: held ? held.reduce((n, h) => n + h.back, 0) : null,
     examples,
     meetsTarget: moved.all !== null && moved.all <= TARGET_REASSIGN_SECONDS,
   };
@@ -657,7 +679,8 @@ async function killOne(replicas: DashboardProcess[], ids: string[], deadlineMs =
       `shards settled in ${result.shardsSettledSeconds} s` +
       (killedLed ? `, a new leader in ${result.leaderTakeoverSeconds} s` : '') +
       `; oldest poll shown ${oldestShownMs.reassigned} ms (reassigned) / ${oldestShownMs.others} ms (others); ` +
-      `${counts.staleTiles} stale / ${counts.notHealthyTiles} not healthy of ${counts.tilesRead} tiles, ${counts.failedReads} failed NOC reads (longest ${nocLongestMs} ms)`,
+      `${counts.staleTiles} stale / ${counts.notHealthyTiles} not healthy of ${counts.tilesRead} tiles, ${counts.failedReads} failed NOC reads (longest ${nocLongestMs} ms); ` +
+      `polls held up ${result.pollsHeldUp}, first polls held back ${result.pollsHeldBack}`,
   );
   return result;
 }
@@ -687,6 +710,7 @@ function startReplica(port: number, config: string, databaseUrl: string): Promis
     },
     dataDir: path.join(WORK, `data-${port}`),
     logFile: path.join(WORK, `dashboard-${port}.log`),
+    stampLines: true,
     timeoutMs: 90_000,
   });
 }

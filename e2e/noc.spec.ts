@@ -165,6 +165,7 @@ test('/metrics tells an existing Prometheus the same: quorum state, members, ale
   expect(value('etcd_dashboard_collector_poll_duration_seconds{etcd_cluster="prod"}')).toBeGreaterThan(0);
   // How many polls were not shown because the dashboard itself was held up (a busy machine may have had some).
   expect(text).toMatch(/^etcd_dashboard_polls_held_up_total\{etcd_cluster="prod"\} \d+$/m);
+  expect(text).toMatch(/^etcd_dashboard_polls_held_back_total\{etcd_cluster="prod"\} \d+$/m);
   // No verified snapshot yet: an infinite age, so a plain "age > 1 day" rule fires, and a 0 to say there is none.
   expect(text).toContain('etcd_dashboard_last_verified_snapshot_age_seconds{etcd_cluster="prod"} +Inf');
   expect(value('etcd_dashboard_has_verified_snapshot{etcd_cluster="prod"}')).toBe(0);

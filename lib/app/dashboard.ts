@@ -15,7 +15,8 @@ import { UserStore } from '@/lib/auth/user-store';
 import { lowestVersion } from '@/lib/cluster/etcd-version';
 import { fallbackAfterMs, shardLeases, staleAfterMs } from '@/lib/cluster/staleness';
 import { ClusterAccessReader } from '@/lib/collector/access-reads';
-import { ClusterCollector, type CollectorOptions } from '@/lib/collector/cluster-collector';
+import { bulkhead } from 'cockatiel';
+import { ClusterCollector, FIRST_POLLS_AT_ONCE, type CollectorOptions } from '@/lib/collector/cluster-collector';
 import { ClusterReads } from '@/lib/collector/cluster-reads';
 import { HistoryReads } from '@/lib/collector/history-reads';
 import { HistoryRecorder } from '@/lib/collector/history-recorder';
@@ -109,6 +110,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore, 
     recordEvents: (...a) => (shards.owns(a[0]) ? recorder.recordEvents(...a) : undefined),
     recordMetrics: (...a) => (shards.owns(a[0]) ? recorder.recordMetrics(...a) : undefined),
   };
+  const firstPolls = bulkhead(FIRST_POLLS_AT_ONCE, Number.POSITIVE_INFINITY);
   for (const cluster of config.clusters) {
     collectors.set(
       cluster.id,
@@ -117,6 +119,7 @@ export function buildDashboard(config: DashboardConfig, opened: DashboardStore, 
         probeTimeoutMs: config.probeTimeoutMs,
         metricsIntervalMs: config.metricsIntervalMs,
         recorder: ownerRecorder,
+        firstPolls,
         ...(shared ? { onPolled: (id: string) => sharing.polled(id) } : {}),
       }),
     );

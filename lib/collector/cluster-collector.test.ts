@@ -1,5 +1,6 @@
 // The collector against a real 3-member mTLS etcd cluster: a frozen or dead member must not hold up the rest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkhead } from 'cockatiel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -280,6 +281,61 @@ describe('ClusterCollector against real etcd', () => {
     } finally {
       await cluster.thawMember(index);
       c.stop();
+    }
+  });
+
+  it("first polls take their turn at the process's gate; one stopped while it waited opens no connection", async () => {
+    // One at a time, and a follower frozen, so each first poll lasts a deadline (the new clients' longer one).
+    const gate = bulkhead(1, 10);
+    const make = () =>
+      new ClusterCollector(config, {
+        pollIntervalMs: 60_000,
+        probeTimeoutMs: PROBE_TIMEOUT_MS,
+        metricsIntervalMs: 0,
+        recorder: null,
+        loopLag: () => 0,
+        firstPolls: gate,
+      });
+    const [a, b, c] = [make(), make(), make()];
+    const healthy = await a.pollOnce();
+    a.stop();
+    const follower = healthy.members.find((m) => !m.status?.isLeader)!;
+    const index = cluster.indexOfName(follower.name);
+    await cluster.freezeMember(index);
+    try {
+      a.start();
+      b.start();
+      c.start();
+      // b and c wait while a polls; c gives up its turn there (another replica owns its cluster again).
+      expect(
+        await until(
+          () => gate.queueSlots,
+          (n) => n === 8,
+          5_000,
+        ),
+      ).toBe(8);
+      c.stop();
+      const firstOf = (x: ClusterCollector) =>
+        until(
+          () => x.current(),
+          (o) => o !== null && o.observedAt !== healthy.observedAt,
+          15_000,
+        );
+      const [fromA, fromB] = await Promise.all([firstOf(a), firstOf(b)]);
+      // b's poll began when a's had ended: it ended a whole deadline later, not beside it.
+      expect(Date.parse(fromB!.observedAt!) - Date.parse(fromA!.observedAt!)).toBeGreaterThanOrEqual(PROBE_TIMEOUT_MS);
+      expect(fromB?.members.find((m) => m.name === follower.name)?.health).toBe('unreachable');
+      // c never polled: nothing shown, no poll counted, even once the gate was free.
+      await until(
+        () => gate.executionSlots,
+        (n) => n === 1,
+        5_000,
+      );
+      expect(c.current()).toBeNull();
+      expect(c.counters.polls).toBe(0);
+    } finally {
+      await cluster.thawMember(index);
+      for (const x of [a, b, c]) x.stop();
     }
   });
 

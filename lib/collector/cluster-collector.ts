@@ -33,7 +33,21 @@ export interface CollectorOptions {
   recorder: Pick<HistoryRecorder, 'recordPoll' | 'recordEvents' | 'recordMetrics'> | null;
   /** Called after each poll (the replica that owns the cluster publishes what it saw). */
   onPolled?: (clusterId: string) => void;
+  /**
+   * Shared by a process's collectors (FIRST_POLLS_AT_ONCE): the first polls after start() pass through it, a few at a
+   * time. None: no limit.
+   */
+  firstPolls?: { execute<T>(fn: () => Promise<T>): Promise<T> };
 }
+
+/**
+ * How many clusters' first polls one process runs at once. A first poll opens every member's connections (TCP, the
+ * TLS handshake, for the etcd3 and the Status client each); a replica taking over a hundred clusters (another died),
+ * or starting with hundreds, that opened them all in the same second had its calls wait on each other's handshakes
+ * past their deadline, and showed healthy clusters as "every member unreachable" (the fleet benchmark). A few at a
+ * time, each poll answers within its deadline and the last is shown sooner than after a failed burst and its retries.
+ */
+export const FIRST_POLLS_AT_ONCE = 8;
 
 /**
  * What the replica that polls a cluster shares with the others, which show it instead of polling etcd themselves:
@@ -179,10 +193,13 @@ export class ClusterCollector {
     // them all in the same instant, where they would wait on each other past the probe deadline.
     const phase = phaseOf(this.cluster.id);
     let phaseOwed = true;
+    let first = true;
     this.repeat(
       'poll',
       async () => {
-        const obs = await this.pollOnce();
+        const obs = first ? await this.firstPoll() : await this.pollOnce();
+        first = false;
+        if (!obs) return;
         // Each keeps its own clock (certificates every 10 min, the census every 5) and runs beside the polls.
         this.certificateSchedule.refresh(obs, Date.now());
         this.censusSchedule.refresh(obs, Date.now());
@@ -211,6 +228,17 @@ export class ClusterCollector {
         Math.max(1000, Math.floor(phase * every)),
       );
     }
+  }
+
+  /**
+   * The first poll since start(), through the process's gate (firstPolls): it waits for its turn, and one stopped
+   * meanwhile (another replica owns the cluster again) does not poll, nor open a connection.
+   */
+  private firstPoll(): Promise<Observation | null> {
+    const gate = this.options.firstPolls;
+    if (!gate) return this.pollOnce();
+    const stops = this.stops;
+    return gate.execute(() => (this.stops === stops ? this.pollOnce() : Promise.resolve(null)));
   }
 
   stop(): void {
@@ -279,15 +307,17 @@ export class ClusterCollector {
 
   /**
    * A setTimeout chain: the next run is scheduled after this one ends, so runs never overlap or pile up.
-   * `run` is built not to throw; if it does, the view goes stale rather than the process down.
+   * `run` is built not to throw; if it does, the view goes stale rather than the process down. A run under way across
+   * stop() and start() ends its chain there (the new start() began its own).
    */
   private repeat(
     what: 'poll' | 'metrics scrape',
     run: () => Promise<unknown>,
     interval: () => number,
     delayMs: number,
+    stops = this.stops,
   ): void {
-    if (!this.running) return;
+    if (!this.running || this.stops !== stops) return;
     const timer = setTimeout(() => {
       const started = Date.now();
       run()
@@ -296,7 +326,7 @@ export class ClusterCollector {
             `collector ${this.cluster.id}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
           );
         })
-        .finally(() => this.repeat(what, run, interval, Math.max(0, interval() - (Date.now() - started))));
+        .finally(() => this.repeat(what, run, interval, Math.max(0, interval() - (Date.now() - started)), stops));
     }, delayMs);
     timer.unref?.();
     if (what === 'poll') this.timer = timer;

@@ -111,6 +111,12 @@ export async function renderDashboardMetrics(
     labelNames: ['etcd_cluster'],
     registers: [registry],
   });
+  const heldBack = new Counter({
+    name: 'etcd_dashboard_polls_held_back_total',
+    help: "First polls after taking a cluster over from another replica not shown because calls of theirs missed their deadline (asked again within seconds; the old owner's view stays shown)",
+    labelNames: ['etcd_cluster'],
+    registers: [registry],
+  });
   gauge('etcd_dashboard_build_info', 'The dashboard release and the Node.js it runs on; always 1', [
     'version',
     'nodejs_version',
@@ -150,7 +156,10 @@ export async function renderDashboardMetrics(
       tolerance.set({ etcd_cluster: c.id }, obs.quorum.tolerance);
       if (obs.observedAt) age.set({ etcd_cluster: c.id }, (now - Date.parse(obs.observedAt)) / 1000);
     }
-    if (collector) heldUp.inc({ etcd_cluster: c.id }, collector.counters.heldUp);
+    if (collector) {
+      heldUp.inc({ etcd_cluster: c.id }, collector.counters.heldUp);
+      heldBack.inc({ etcd_cluster: c.id }, collector.counters.heldBack);
+    }
     if (collector?.counters.lastPollMs != null)
       pollSeconds.set({ etcd_cluster: c.id }, collector.counters.lastPollMs / 1000);
     // +Inf when there is none, so a plain threshold rule (age > 86400) fires on a cluster never snapshotted.

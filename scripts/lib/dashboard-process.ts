@@ -1,7 +1,8 @@
 // Starts the production build of the dashboard as a child process bound to 127.0.0.1, and stops it by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 export interface DashboardProcess {
   pid: number;
@@ -29,6 +30,12 @@ export interface StartDashboardOptions {
   serverDir?: string;
   /** Run as this user and group (the container image's 65532), as root can; by default as the caller. */
   user?: { uid: number; gid: number };
+  /**
+   * Each line of the log begins with the time this process read it (ISO, ms), for benchmarks that read a timeline
+   * from several replicas' logs; the dashboard's output then passes through this process (by default it writes the
+   * file itself).
+   */
+  stampLines?: boolean;
 }
 
 export async function startDashboard(opts: StartDashboardOptions): Promise<DashboardProcess> {
@@ -48,9 +55,21 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
         DATA_DIR: opts.dataDir ?? path.join(path.dirname(opts.logFile), `data-${opts.port}`),
         ...opts.env,
       },
-      stdio: ['ignore', fd, fd],
+      stdio: opts.stampLines ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     });
-  } finally {
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  if (opts.stampLines) {
+    let open = 2;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      lines.on('line', (line) => writeSync(fd, `${new Date().toISOString()} ${line}\n`));
+      lines.on('close', () => --open === 0 && closeSync(fd));
+    }
+  } else {
     closeSync(fd);
   }
   const pid = child.pid;

@@ -60,10 +60,11 @@ function kyselyOver(
   opts: { keepIdle?: boolean; applicationName?: string } = {},
 ): Kysely<StoreSchema> {
   const pool = new pg.Pool({
-    connectionString: url,
+    // Names this process's sessions (pg_stat_activity): the other replicas tell a dead one from a slow one by it. In
+    // the URL, which pg lets win over its own option: a DATABASE_URL naming its own application_name (a common habit)
+    // would otherwise hide every replica from the others, and each would take the others for dead every round.
+    connectionString: opts.applicationName ? withApplicationName(url, opts.applicationName) : url,
     max,
-    // Names this process's sessions (pg_stat_activity): the other replicas tell a dead one from a slow one by it.
-    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
     // 0 keeps an idle connection open (the default closes it after 10 s of rest).
     idleTimeoutMillis: opts.keepIdle ? 0 : 10_000,
     connectionTimeoutMillis: 5000,
@@ -78,6 +79,13 @@ function kyselyOver(
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** The URL with its application_name parameter set to `name` (added, or in place of the one it had). */
+export function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', name);
+  return parsed.toString();
 }
 
 /** Connects (at most `maxConnections` at once, and the leases' own), migrates, and answers; a refused connection is one clear line. */

@@ -308,11 +308,16 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
     });
 
     it('a holder with no session left and a round overdue loses every lease at once; one still connected keeps them', async () => {
-      const named = async (id: string) => {
-        const db = await engine.connect({ applicationName: presenceName(id) });
+      const named = async (id: string, urlQuery?: string) => {
+        const db = await engine.connect({ applicationName: presenceName(id), ...(urlQuery ? { urlQuery } : {}) });
         return { db, store: new LeaseStore(db, 'database') };
       };
-      const [dying, alive, watcher] = [await named('replica-a'), await named('replica-b'), await named('replica-w')];
+      // b's DATABASE_URL names an application of its own: its sessions still carry its presence name.
+      const [dying, alive, watcher] = [
+        await named('replica-a'),
+        await named('replica-b', '?application_name=ops-dashboard'),
+        await named('replica-w'),
+      ];
       for (const name of ['replica:replica-a', 'cluster:x', 'leader'])
         expect((await dying.store.tryAcquire(name, 'replica-a', TTL)).held).toBe(true);
       for (const name of ['replica:replica-b', 'cluster:y'])
@@ -322,7 +327,7 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       const renewC = () => watcher.store.tryAcquire('replica:replica-c', 'replica-c', TTL);
       await renewC();
       // All just renewed: nothing ends, whoever is connected.
-      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE)).toEqual([]);
+      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE, 'replica-w')).toEqual([]);
       // Replica a's process ends (its connections with it); b goes on, connected, but renews no more.
       await dying.db.destroy();
       // Once a's membership is a round overdue its leases end (asked again until then: within a few seconds).
@@ -330,7 +335,7 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       const deadline = Date.now() + 8000;
       while (ended.length === 0 && Date.now() < deadline) {
         await renewC();
-        ended = await watcher.store.expireDeparted('replica:', TTL, OVERDUE);
+        ended = await watcher.store.expireDeparted('replica:', TTL, OVERDUE, 'replica-w');
         if (ended.length === 0) await new Promise((r) => setTimeout(r, 100));
       }
       expect(ended).toEqual(['replica-a']);
@@ -342,11 +347,26 @@ describeOnEachEngine('LeaseStore', PG_PORT, (engine) => {
       expect(await watcher.store.tryAcquire('leader', 'replica-w', TTL)).toMatchObject({ held: true, generation: 2 });
       // b is as overdue, but its sessions are open (slow, not dead): it keeps what it holds.
       await renewC();
-      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE)).toEqual([]);
+      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE, 'replica-w')).toEqual([]);
       expect(await watcher.store.tryAcquire('cluster:y', 'replica-w', TTL)).toMatchObject({
         held: false,
         holder: 'replica-b',
       });
+      // Behind a pooler that does not pass application_name on, a replica sees no session of its own: it takes no one
+      // for gone, however long one has been overdue; a replica that sees its own does.
+      const blind = new LeaseStore(await engine.connect(), 'database');
+      const d = await named('replica-d');
+      expect((await d.store.tryAcquire('replica:replica-d', 'replica-d', TTL)).held).toBe(true);
+      await d.db.destroy();
+      const overdueAt = Date.now() + OVERDUE + 300;
+      while (Date.now() < overdueAt) {
+        await renewC();
+        expect(await blind.expireDeparted('replica:', TTL, OVERDUE, 'replica-blind')).toEqual([]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await renewC();
+      expect(await blind.expireDeparted('replica:', TTL, OVERDUE, 'replica-blind')).toEqual([]);
+      expect(await watcher.store.expireDeparted('replica:', TTL, OVERDUE, 'replica-w')).toEqual(['replica-d']);
     });
 
     it('LeaseKeeper: steps down within the ttl when PostgreSQL is gone, and leads again when it is back', async () => {

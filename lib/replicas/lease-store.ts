@@ -270,14 +270,17 @@ export class LeaseStore {
    * renewed for `ttlMs`) not renewed for `overdueMs` or more, and no session of theirs open on the database
    * (presenceName). A replica SIGKILLed or crashed loses its connections with its process, so the others need not wait
    * out its leases; one only slow keeps its sessions, and one cut off from the database stops on its own clock first.
+   * Only when `watcher` (the caller) sees a session of its own: behind a pooler that does not pass application_name on
+   * (PgBouncer in transaction mode) no replica is seen, and none is taken for gone; the leases' deadlines decide.
    * PostgreSQL only (SQLite has one process); answers the holders whose leases ended.
    */
-  async expireDeparted(membershipPrefix: string, ttlMs: number, overdueMs: number): Promise<string[]> {
+  async expireDeparted(membershipPrefix: string, ttlMs: number, overdueMs: number, watcher: string): Promise<string[]> {
     if (!(this.db.getExecutor().adapter instanceof PostgresAdapter)) return [];
     const now = this.now();
     const gone = await sql<{ holder: string }>`
       UPDATE leases SET expires_at = 0
       WHERE expires_at > ${now}
+        AND EXISTS (SELECT 1 FROM pg_stat_activity w WHERE w.application_name = ${presenceName(watcher)})
         AND holder IN (
           SELECT m.holder FROM leases m
           WHERE substr(m.name, 1, ${membershipPrefix.length}) = ${membershipPrefix}

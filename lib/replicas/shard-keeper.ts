@@ -154,7 +154,7 @@ export class ShardKeeper {
     if (membership.held) this.membership = membership.generation;
     // A replica that died (no session left on the database, a round overdue) is not waited out: its leases end now,
     // and its clusters are taken below, in this round (and the leader's lease, by the next ask).
-    const departed = (await leases.expireDeparted?.(MEMBERSHIP_PREFIX, ttlMs, this.everyMs)) ?? [];
+    const departed = (await leases.expireDeparted?.(MEMBERSHIP_PREFIX, ttlMs, this.everyMs, replicaId)) ?? [];
     for (const gone of departed) {
       console.error(
         `etcd-dashboard: replica ${gone} is gone (no connection to the database, its lease not renewed for a round): its leases ended`,

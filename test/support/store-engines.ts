@@ -19,9 +19,10 @@ export interface StoreEngine {
   reopen(): Promise<Kysely<StoreSchema>>;
   /**
    * A second connection to the same data beside the current one (another replica), closed after the test; on
-   * PostgreSQL its sessions carry `applicationName` when given (a replica's presenceName).
+   * PostgreSQL its sessions carry `applicationName` when given (a replica's presenceName), and its URL ends with
+   * `urlQuery` when given (`?application_name=…`, as a DATABASE_URL may).
    */
-  connect(opts?: { applicationName?: string }): Promise<Kysely<StoreSchema>>;
+  connect(opts?: { applicationName?: string; urlQuery?: string }): Promise<Kysely<StoreSchema>>;
   /** PostgreSQL only: the server, to stop and start it under a running store. */
   readonly server: PostgresServer | null;
 }
@@ -97,8 +98,8 @@ function postgresEngine(port: number): StoreEngine {
       open.push(db);
       return db;
     },
-    async connect(opts = {}) {
-      const other = (await openPostgres(url, { maxConnections: 4, ...opts })).db;
+    async connect({ urlQuery = '', ...opts } = {}) {
+      const other = (await openPostgres(`${url}${urlQuery}`, { maxConnections: 4, ...opts })).db;
       open.push(other);
       return other;
     },

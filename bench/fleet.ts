@@ -711,6 +711,8 @@ function startReplica(port: number, config: string, databaseUrl: string): Promis
     dataDir: path.join(WORK, `data-${port}`),
     logFile: path.join(WORK, `dashboard-${port}.log`),
     stampLines: true,
+    // BENCH_FLEET_NODE_ARGS: node's own options for the replicas, space-separated (`--cpu-prof --cpu-prof-dir=…`).
+    nodeArgs: (process.env.BENCH_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean),
     timeoutMs: 90_000,
   });
 }

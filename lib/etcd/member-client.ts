@@ -5,7 +5,7 @@ import { Client, credentials, Metadata, type ChannelCredentials, type ChannelOpt
 import { fromJSON, type MethodDefinition, type ServiceDefinition } from '@grpc/proto-loader';
 import { castGrpcError, Etcd3, type IOptions } from 'etcd3';
 import { noop } from 'cockatiel';
-import type { TlsCredentials } from './tls-credentials';
+import { secureContextOf, type TlsCredentials } from './tls-credentials';
 
 /** A gRPC client bound to one member; only lib/etcd/ looks inside it. */
 export type MemberClient = Etcd3;
@@ -24,6 +24,9 @@ function channelOptions(opts: MemberClientOptions): ChannelOptions {
     // Reconnect quickly after a member comes back instead of backing off for up to two minutes.
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 1000,
+    // A connection of its own per client, though the credentials are shared (channelCredentials): a client that joined
+    // another's failed connection would say "Last error: null" instead of why (connection refused, TLS).
+    'grpc.use_local_subchannel_pool': 1,
     ...(opts.flowControlWindowBytes ? { 'grpc-node.flow_control_window': opts.flowControlWindowBytes } : {}),
   };
 }
@@ -63,6 +66,7 @@ export function createMemberClient(opts: MemberClientOptions): MemberClient {
       ...(opts.tls.key ? { privateKey: opts.tls.key } : {}),
       ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}),
     };
+    return withSharedCredentials(channelCredentials(opts), () => new Etcd3(options));
   }
   return new Etcd3(options);
 }
@@ -150,8 +154,10 @@ function loadStatusMethod(): MethodDefinition<object, RawMemberStatus> {
 }
 
 /**
- * One set of channel credentials per cluster's TLS material, made once: createSsl parses the CA, certificate and key
- * into a TLS context, which a fleet's collectors would otherwise do again for every member's channel they open.
+ * One set of channel credentials per cluster's TLS material, over its one TLS context (secureContextOf), made once
+ * and given to every client of the cluster, etcd3's and the Status one alike: the CA, certificate and key are parsed
+ * once, not at every client (a fleet's collectors and consistency checks make thousands). Each client still has
+ * connections of its own (channelOptions).
  */
 const sslCredentials = new WeakMap<NonNullable<MemberClientOptions['tls']>, ChannelCredentials>();
 
@@ -160,12 +166,27 @@ function channelCredentials(opts: MemberClientOptions): ChannelCredentials {
   if (opts.tls) {
     let made = sslCredentials.get(opts.tls);
     if (!made) {
-      made = credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+      made = credentials.createFromSecureContext(secureContextOf(opts.tls));
       sslCredentials.set(opts.tls, made);
     }
     return made;
   }
   return opts.endpoint.startsWith('https:') ? credentials.createSsl() : credentials.createInsecure();
+}
+
+/**
+ * etcd3 makes its channel credentials itself, with grpc-js's credentials.createSsl, in its constructor: for that
+ * synchronous moment createSsl answers the cluster's shared credentials (the same module instance: both packages are
+ * external to the bundle, next.config.ts), and is put back before anything else runs.
+ */
+function withSharedCredentials<T>(shared: ChannelCredentials, make: () => T): T {
+  const createSsl = credentials.createSsl;
+  credentials.createSsl = () => shared;
+  try {
+    return make();
+  } finally {
+    credentials.createSsl = createSsl;
+  }
 }
 
 export function createStatusClient(opts: MemberClientOptions): StatusClient {

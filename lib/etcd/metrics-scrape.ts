@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { SOCKET_ERRORS, type EtcdFailure } from './etcd-error';
-import type { TlsCredentials } from './tls-credentials';
+import { secureContextOf, type TlsCredentials } from './tls-credentials';
 
 export type MetricsScrapeResult = { ok: true; text: string } | { ok: false; failure: EtcdFailure };
 
@@ -43,24 +43,6 @@ function describeSocketError(err: Error & { code?: unknown }): EtcdFailure {
     return { kind: 'tls', message: `TLS handshake failed: ${hint ? `${hint} (${reason})` : reason}` };
   }
   return { kind: 'error', message: reason };
-}
-
-/**
- * One TLS context per cluster's credentials, made once: the CA, certificate and key are parsed at the first scrape,
- * not at every one (a fleet's members are scraped hundreds of times a second, each on a fresh connection).
- */
-const secureContexts = new WeakMap<TlsCredentials, tls.SecureContext>();
-function secureContextOf(credentials: TlsCredentials): tls.SecureContext {
-  let context = secureContexts.get(credentials);
-  if (!context) {
-    context = tls.createSecureContext({
-      ca: credentials.ca ?? undefined,
-      cert: credentials.cert ?? undefined,
-      key: credentials.key ?? undefined,
-    });
-    secureContexts.set(credentials, context);
-  }
-  return context;
 }
 
 /** GETs `url` within `timeoutMs` (connect, headers and body together). Never throws. */

@@ -2,7 +2,7 @@
 import 'server-only';
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import type { TlsCredentials } from './tls-credentials';
+import { secureContextOf, type TlsCredentials } from './tls-credentials';
 
 export type ServerCertificateResult =
   { ok: true; validTo: string; subject: string | null; fingerprint256: string } | { ok: false; reason: string };
@@ -92,9 +92,8 @@ export function readServerCertificate(
         port,
         // SNI only for names; IP endpoints are verified against the certificate's IP SANs.
         servername,
-        ca: credentials?.ca ?? undefined,
-        cert: credentials?.cert ?? undefined,
-        key: credentials?.key ?? undefined,
+        // The cluster's one TLS context (CA, certificate and key parsed once), as its gRPC channels and scrapes use.
+        ...(credentials ? { secureContext: secureContextOf(credentials) } : {}),
         ALPNProtocols: ['h2'],
         // Verified in 'secureConnect' below, so that an expired certificate can still be read.
         rejectUnauthorized: false,

@@ -36,6 +36,8 @@ export interface StartDashboardOptions {
    * file itself).
    */
   stampLines?: boolean;
+  /** Options for node itself before the server's path (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
 export async function startDashboard(opts: StartDashboardOptions): Promise<DashboardProcess> {
@@ -44,7 +46,7 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Dashb
   try {
     // The production server run directly by node, not through npm and sh, so the PID we hold is the server's own.
     const serverDir = opts.serverDir ?? ROOT;
-    child = spawn(process.execPath, [path.join(serverDir, 'server/server.mjs')], {
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(serverDir, 'server/server.mjs')], {
       cwd: serverDir,
       ...opts.user,
       env: {

@@ -10,11 +10,12 @@ import { clustersOwnedBy, liveReplicas, MEMBERSHIP_PREFIX, membershipLease } fro
  *     onGained: (id) => …poll it, record it, judge its alerts…, onLost: (id) => …stop… });
  *   await shards.start();  …  shards.owns(id)  …  await shards.stop();
  *
- * Every round (ttl/3) it renews in one statement every cluster lease it holds, then its membership lease
- * (`replica:<id>`), reads the live replicas, lets go of the clusters another replica should now own, and asks for those it
- * should own. A cluster whose lease it holds is its own until ttl after the round that last renewed it was SENT (on
- * this process's monotonic clock), whether or not the database answers meanwhile: a replica cut off from the database
- * stops owning its clusters before another can take them (the database counts the same ttl from later).
+ * Every ttl/3 it renews in one statement every cluster lease it holds, then its membership lease (`replica:<id>`); and,
+ * on a chain of its own, a round reads the live replicas, lets go of the clusters another replica should now own, and
+ * asks for those it should own. A cluster whose lease it holds is its own until ttl after the renewal that last
+ * renewed it was SENT (on this process's monotonic clock), whether or not the database answers meanwhile: a replica
+ * cut off from the database stops owning its clusters before another can take them (the database counts the same ttl
+ * from later).
  */
 
 export const CLUSTER_LEASE_PREFIX = 'cluster:';
@@ -46,11 +47,13 @@ export interface ShardKeeperOptions {
 }
 
 export class ShardKeeper {
-  private readonly held = new Map<string, { generation: number; until: number }>();
+  /** Per cluster held: its tenure, its deadline, and when it was asked for (monotonic ms). */
+  private readonly held = new Map<string, { generation: number; until: number; askedAt: number }>();
   private readonly everyMs: number;
   private readonly monotonic: () => number;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | null = null;
+  private renewal: Promise<void> | null = null;
   private running = false;
   private live: string[] = [];
   /** The generation of this replica's membership lease, once held. */
@@ -97,9 +100,9 @@ export class ShardKeeper {
     clearTimeout(this.timer);
     const held = [...this.held];
     for (const [clusterId] of held) this.lose(clusterId);
-    // A round under way would renew what is released below: it ends first (its answers are ignored, as stopped), or
-    // 2 s pass (a database that does not answer would not take the releases either).
-    await Promise.race([this.round, new Promise((r) => setTimeout(r, 2000).unref())]);
+    // A renewal or round under way would renew or take what is released below: they end first (their answers are
+    // ignored, as stopped), or 2 s pass (a database that does not answer would not take the releases either).
+    await Promise.race([Promise.all([this.round, this.renewal]), new Promise((r) => setTimeout(r, 2000).unref())]);
     const { leases, replicaId } = this.opts;
     await Promise.allSettled([
       leases.releaseAll(
@@ -112,12 +115,22 @@ export class ShardKeeper {
 
   private tick(): void {
     this.expire();
-    // One round at a time: one the database has not answered yet is not joined by another.
+    const failed = (err: unknown) => {
+      console.error(`etcd-dashboard: cluster shards: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+    };
+    // One renewal and one round at a time, each on its own: a round held up (a slow read of the live replicas, a
+    // loaded host where each of its statements waits a second) does not hold up the renewals, so the replica keeps
+    // its clusters and its membership instead of losing them and trading them with the others while it is slow.
+    if (this.running && !this.renewal) {
+      this.renewal = this.renew()
+        .catch(failed)
+        .finally(() => {
+          this.renewal = null;
+        });
+    }
     if (this.running && !this.round) {
       this.round = this.runRound()
-        .catch((err: unknown) => {
-          console.error(`etcd-dashboard: cluster shards: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
-        })
+        .catch(failed)
         .finally(() => {
           this.round = null;
         });
@@ -128,30 +141,38 @@ export class ShardKeeper {
     }
   }
 
-  private async runRound(): Promise<void> {
+  /** Renews every cluster lease held, in one statement, then the membership. */
+  private async renew(): Promise<void> {
     const { leases, replicaId, ttlMs } = this.opts;
     const sentAt = this.monotonic();
     // The cluster leases are renewed before the membership, so they run out before it does: a replica that stops
     // (killed) drops out of the others' list of the living only once its clusters are free to take, and they take
     // them in the round that notices, not one round later.
     const renewed = await leases.renewAll(CLUSTER_LEASE_PREFIX, replicaId, ttlMs);
-    // Counted as renewed at once, not after the rest of the round: on a loaded host each statement below can take a
-    // second, and a renewal taken in only then let the clusters' own deadlines pass, so the replica lost and took back
-    // its own clusters every few rounds.
     if (!this.running) return;
     const renewedIds = new Set<string>();
     for (const r of renewed) {
       const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
       renewedIds.add(clusterId);
       const h = this.held.get(clusterId);
-      // Renewed in the database but no longer held here (its deadline passed meanwhile): asked for again below.
+      // Renewed in the database but no longer held here (its deadline passed meanwhile): asked for again by a round.
       if (h && h.generation === r.generation) h.until = sentAt + ttlMs;
     }
-    for (const clusterId of [...this.held.keys()]) {
-      if (!renewedIds.has(clusterId)) this.lose(clusterId);
+    for (const [clusterId, h] of [...this.held]) {
+      // Not renewed: another holds it now. One a round took after this renewal was sent is not in its answer.
+      if (!renewedIds.has(clusterId) && h.askedAt < sentAt) this.lose(clusterId);
     }
     const membership = await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
     if (membership.held) this.membership = membership.generation;
+  }
+
+  private async runRound(): Promise<void> {
+    const { leases, replicaId, ttlMs } = this.opts;
+    // The live replicas are read once this one's membership is stored (the first renewal), so it counts itself.
+    if (this.membership === null) {
+      await this.renewal;
+      if (this.membership === null) return;
+    }
     // A replica that died (no session left on the database, a round overdue) is not waited out: its leases end now,
     // and its clusters are taken below, in this round (and the leader's lease, by the next ask).
     const departed = (await leases.expireDeparted?.(MEMBERSHIP_PREFIX, ttlMs, this.everyMs, replicaId)) ?? [];
@@ -173,7 +194,7 @@ export class ShardKeeper {
       );
     }
     if (this.opts.joinBeforeAsking && !this.joined) {
-      this.joined = membership.held;
+      this.joined = true;
       return;
     }
     // Every cluster it should own and does not, asked for in one statement per batch: a replica taking up a hundred
@@ -185,7 +206,7 @@ export class ShardKeeper {
       if (askedAt + ttlMs <= this.monotonic() || !this.running) continue;
       for (const r of got) {
         const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
-        this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs });
+        this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs, askedAt });
         this.notify(() => this.opts.onGained(clusterId));
       }
     }

@@ -95,9 +95,14 @@ Goal ≤ ${r.targetReassignSeconds ?? 10} s for the first line: ${yesNo(k.meetsT
       : ''
   } Of ${k.tilesRead} tiles read in ${k.nocReads} NOC answers, ${k.staleTiles} were shown
 stale and ${k.notHealthyTiles} showed anything but three healthy members and a healthy quorum; ${k.failedReads} reads failed; the slowest NOC
-answer took ${k.nocLongestMs} ms. The killed replica's clusters lose their owner when its cluster and membership leases
-run out (${sec(t.shardLeaseMs ?? 6000)}, renewed every ${sec(t.shardRoundMs ?? 2000)}; the cluster leases first, so the survivors that find it gone take its clusters
-in that round); each survivor meanwhile polls a cluster itself once the view it last read is
+answer took ${k.nocLongestMs} ms.${
+    k.pollsHeldUp === undefined || k.pollsHeldUp === null
+      ? ''
+      : ` The survivors' /metrics at the end counted ${k.pollsHeldUp} polls not shown because the replica was held up and ${k.pollsHeldBack} first polls after the takeover held back (a call missed its deadline; asked again within seconds).`
+  } The killed replica's leases end once the survivors find it gone: no PostgreSQL session of
+its left and its membership a round (${sec(t.shardRoundMs ?? 2000)}) overdue; failing that, when its leases run out (${sec(t.shardLeaseMs ?? 6000)}, renewed every
+${sec(t.shardRoundMs ?? 2000)}). The survivor that finds it gone takes its share of the clusters in that round, and the other at its next; their first polls
+go a few at a time per replica (\`FIRST_POLLS_AT_ONCE\`); each survivor meanwhile polls a cluster itself once the view it last read is
 ${sec(t.fallbackAfterMs)} old, and a survivor's view of a cluster the other now owns arrives at its next read (every ${sec(t.followEveryMs)}).${
     k.examples.length ? ` First unexpected answers: ${k.examples.slice(0, 4).join('; ')}.` : ''
   }`;

@@ -91,9 +91,9 @@ export class LeaseStore {
    * One statement taking or renewing each named lease for `holder`: a free one, an expired one, or one it holds; a new
    * tenure has the next generation, a renewal keeps it. Answers the rows it took.
    */
-  private take(names: readonly string[], holder: string, ttlMs: number) {
+  private take(names: readonly string[], holder: string, ttlMs: number, db: Kysely<StoreSchema> = this.db) {
     const now = this.now();
-    return this.db
+    return db
       .insertInto('leases')
       .values(
         names.map((name) => ({ name, holder, generation: 1, expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })),
@@ -118,9 +118,33 @@ export class LeaseStore {
    * expired or was released) has the next generation; a renewal keeps it.
    */
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<Acquired> {
-    const row = await this.take([name], holder, ttlMs).executeTakeFirst();
+    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
+      // The holder's renewal: one UPDATE, which does not wait for the holder's own fenced writes (they lock the row
+      // FOR KEY SHARE; see assertHolding), however many of them overlap.
+      const now = this.now();
+      const renewed = await this.db
+        .updateTable('leases')
+        .set({ expires_at: sql<number>`${now} + ${Math.round(ttlMs)}` })
+        .where('name', '=', name)
+        .where('holder', '=', holder)
+        .where('expires_at', '>', now)
+        .returning(['generation', 'expires_at'])
+        .executeTakeFirst();
+      if (renewed) return { held: true, generation: renewed.generation, expiresAt: renewed.expires_at };
+      // A new tenure: the row locked FOR UPDATE first, so it begins only once every fenced write of the tenure before
+      // it that is under way has committed (none lands after it), then the same upsert.
+      return this.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('leases').select('name').where('name', '=', name).forUpdate().execute();
+        return this.acquireOn(trx, name, holder, ttlMs);
+      });
+    }
+    return this.acquireOn(this.db, name, holder, ttlMs);
+  }
+
+  private async acquireOn(db: Kysely<StoreSchema>, name: string, holder: string, ttlMs: number): Promise<Acquired> {
+    const row = await this.take([name], holder, ttlMs, db).executeTakeFirst();
     if (row) return { held: true, generation: row.generation, expiresAt: row.expires_at };
-    const other = await this.current(name);
+    const other = await this.current(name, db);
     return { held: false, holder: other?.holder ?? '', expiresAt: other?.expires_at ?? 0 };
   }
 
@@ -138,8 +162,8 @@ export class LeaseStore {
   }
 
   /** The lease's row as it stands (no lock taken), and whether it is live now on the lease clock. */
-  private current(name: string) {
-    return this.db
+  private current(name: string, db: Kysely<StoreSchema> = this.db) {
+    return db
       .selectFrom('leases')
       .select(['holder', 'expires_at', sql<number>`CASE WHEN expires_at > ${this.now()} THEN 1 ELSE 0 END`.as('live')])
       .where('name', '=', name)
@@ -206,23 +230,27 @@ export class LeaseStore {
   }
 
   /**
-   * Throws LeaseLost unless `generation` holds `name` now. Inside a transaction it also locks the lease row (shared,
-   * on PostgreSQL) until the transaction ends, so no other tenure can begin before the transaction's writes are in: a
-   * write fenced this way is never stored after another holder took over.
+   * Throws LeaseLost unless `generation` holds `name` now. Inside a transaction it also locks the lease row (FOR KEY
+   * SHARE, on PostgreSQL) until the transaction ends, so no other tenure can begin before the transaction's writes are
+   * in (a new tenure locks the row FOR UPDATE first, see tryAcquire): a write fenced this way is never stored after
+   * another holder took over.
    */
   async assertHolding(trx: Transaction<StoreSchema>, name: string, generation: number): Promise<void> {
     if (trx.getExecutor().adapter instanceof PostgresAdapter) {
-      // A shared lock: the leader's fenced writes go on side by side (an exclusive one queued them one after another
-      // on the lease row, holding connections, until the leader's own renewal timed out behind them), and a takeover
-      // or renewal still waits for every one under way. Read committed re-reads a row a takeover under way changed,
-      // so a fence never passes on a snapshot from before a takeover.
+      // The weakest lock a new tenure's FOR UPDATE waits for. Not FOR UPDATE: the leader's fenced writes queued one
+      // after another on the row, holding connections, until its renewal timed out behind them. Not FOR SHARE: the
+      // renewal (an UPDATE) conflicts with it, and PostgreSQL lets new share locks in while an UPDATE waits, so a
+      // steady stream of overlapping fenced writes (a fleet's consistency checks at start, five a second) starved the
+      // leader's renewal until its lease ran out; FOR KEY SHARE does not conflict with an UPDATE that leaves the key
+      // alone. Read committed re-reads a row a takeover under way changed, so a fence never passes on a snapshot from
+      // before a takeover.
       const r = await trx
         .selectFrom('leases')
         .select('generation')
         .where('name', '=', name)
         .where('generation', '=', generation)
         .where('expires_at', '>', this.now())
-        .forShare()
+        .forKeyShare()
         .executeTakeFirst();
       if (!r) throw new LeaseLost(name, generation);
       return;

@@ -38,12 +38,45 @@ export const MAX_API_BODY_BYTES = 64 * 1024;
 
 /**
  * Whether an API request declares (by Content-Length) a body larger than any API route reads, so it can be refused
- * before a byte of it is read. A body sent without a length is cut off by lib/api/parse-body.ts at the same limit.
+ * before any route sees it. A body sent without a length is cut off by lib/api/parse-body.ts at the same limit.
  */
 export function declaresOversizedApiBody(url, contentLength) {
   if (!(url ?? '').startsWith('/api/') || typeof contentLength !== 'string') return false;
   const declared = contentLength.trim();
   return /^\d+$/.test(declared) && Number(declared) > MAX_API_BODY_BYTES;
+}
+
+/**
+ * How much of a body refused by its length is read and dropped before the answer, and for how long at most. nginx
+ * answers at once and then reads on for a while before it closes (lingering_close); Node.js cannot keep reading after
+ * an answer that closes the connection, so here the reading comes first.
+ */
+export const REFUSED_BODY_DROP = Object.freeze({ maxBytes: 8 * 1024 * 1024, maxMs: 2_000 });
+
+/**
+ * Reads and drops the body of a request about to be refused (413), resolving once it is all in, the client has gone,
+ * or `limits` are reached. Closing a connection with bytes unread sends a TCP reset, and a client still writing its
+ * body then gets EPIPE or ECONNRESET instead of the answer waiting for it: it never learns why. None of the body is kept.
+ */
+export function dropRefusedBody(req, limits = REFUSED_BODY_DROP) {
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', count);
+      req.pause();
+      resolve();
+    };
+    const count = (chunk) => {
+      dropped += chunk.length;
+      if (dropped > limits.maxBytes) done();
+    };
+    const timer = setTimeout(done, limits.maxMs);
+    req.on('data', count);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+  });
 }
 
 /** The methods a Fetch Request cannot carry (the Fetch standard forbids them). */

@@ -5,6 +5,7 @@ import {
   acceptsGzip,
   createTimedServer,
   declaresOversizedApiBody,
+  dropRefusedBody,
   MAX_API_BODY_BYTES,
   methodFetchRefuses,
   SERVER_TIMEOUTS,
@@ -217,5 +218,70 @@ describe('createTimedServer: slow senders are cut off, long answers are not (Nod
     await until(() => seen.text.includes('chunk 0'), 1000);
     expect(seen.text).toMatch(/^HTTP\/1\.1 200 /);
     socket.destroy();
+  });
+});
+
+describe('dropRefusedBody: a body refused by its length is read and dropped first, so the client reads the 413', () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    const s = server;
+    server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  });
+
+  /** A server that refuses oversized API bodies as server/server.mjs does: drop the body, then 413 and close. */
+  async function start(limits: { maxBytes: number; maxMs: number }): Promise<number> {
+    server = createTimedServer((req, res) => {
+      if (!declaresOversizedApiBody(req.url, req.headers['content-length'])) return void res.end('ok');
+      void dropRefusedBody(req, limits).then(() => {
+        res.writeHead(413, { Connection: 'close', 'Content-Type': 'text/plain' });
+        res.end('payload too large');
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Sends `head` and `bodyBytes` bytes, reading nothing until every byte is written, as a client that uploads first
+   * and reads after does: what it then read, or the socket error it got instead.
+   */
+  function upload(port: number, head: string, bodyBytes: number): Promise<{ text: string; error: string | null }> {
+    return new Promise((resolve) => {
+      const socket: Socket = connect(port, '127.0.0.1');
+      let text = '';
+      let error: string | null = null;
+      socket.pause();
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+      socket.on('close', () => resolve({ text, error }));
+      socket.write(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.alloc(bodyBytes, 0x7b)]), () => socket.resume());
+    });
+  }
+
+  it('a client that writes its whole 4 MiB body before reading gets the 413, not a reset', async () => {
+    const port = await start({ maxBytes: 8 * 1024 * 1024, maxMs: 5_000 });
+    const size = 4 * 1024 * 1024;
+    for (let i = 0; i < 3; i++) {
+      const got = await upload(
+        port,
+        `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+        size,
+      );
+      expect({ error: got.error, status: got.text.split('\r\n')[0] }).toEqual({
+        error: null,
+        status: 'HTTP/1.1 413 Payload Too Large',
+      });
+    }
+  });
+
+  it('a body announced and never sent is waited for at most maxMs, then refused', async () => {
+    const port = await start({ maxBytes: 8 * 1024 * 1024, maxMs: 300 });
+    const t0 = Date.now();
+    const got = await upload(port, 'POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n', 0);
+    expect(got.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
   });
 });

@@ -9,6 +9,7 @@ import {
   acceptsGzip,
   createTimedServer,
   declaresOversizedApiBody,
+  dropRefusedBody,
   MAX_API_BODY_BYTES,
   methodFetchRefuses,
   undecodableSegment,
@@ -95,10 +96,12 @@ const server = createTimedServer((req, res) => {
     });
     return;
   }
-  // Refused before any of it is read; closing the connection keeps Node.js from reading the rest to reuse it.
+  // Refused by its length, never handed to Next.js: the body is dropped as it comes (up to 8 MiB or 2 s), so a client
+  // still sending it reads this answer rather than a reset, and the connection is closed so no more of it is read.
   if (declaresOversizedApiBody(req.url, req.headers['content-length'])) {
     const message = `the body is over ${MAX_API_BODY_BYTES / 1024} KiB`;
-    sendJson(req, res, 413, JSON.stringify({ error: { code: 'payload_too_large', message } }), { Connection: 'close' });
+    const text = JSON.stringify({ error: { code: 'payload_too_large', message } });
+    void dropRefusedBody(req).then(() => sendJson(req, res, 413, text, { Connection: 'close' }));
     return;
   }
   // Next.js 16 answers such a path with a bare 500 before any route runs: refuse it here, in the one error shape.

@@ -338,6 +338,70 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     });
   }
 
+  it('clusters granted while a renewal is under way are kept: the renewal ran before the grant, its answer came after', async () => {
+    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    // The race, made to happen: the round's ask waits until a renewal sent after it has run in the database (so that
+    // renewal cannot list what the ask takes), and that renewal's answer is held back until the grant is in.
+    let asked = false;
+    let renewalSentAfterAsk = false;
+    let renewalRan: () => void = () => undefined;
+    const renewalHasRun = new Promise<void>((resolve) => (renewalRan = resolve));
+    let racedRenewalAnswered = false;
+    const r: Replica = {
+      id: 'replica-a',
+      cut: false,
+      gained: [],
+      lost: [],
+      keeper: undefined as unknown as ShardKeeper,
+    };
+    r.keeper = new ShardKeeper({
+      leases: {
+        ...through(store, (f) => f),
+        tryAcquireAll: async (...args) => {
+          if (!asked) {
+            asked = true;
+            renewalSentAfterAsk = true;
+            await renewalHasRun;
+          }
+          return store.tryAcquireAll(...args);
+        },
+        renewAll: async (...args) => {
+          const racing = renewalSentAfterAsk;
+          renewalSentAfterAsk = false;
+          const rows = await store.renewAll(...args);
+          if (racing) {
+            renewalRan();
+            await until(
+              () => r.keeper.owned().length,
+              (n) => n === CLUSTERS.length,
+              5_000,
+            );
+            racedRenewalAnswered = true;
+          }
+          return rows;
+        },
+      },
+      replicaId: r.id,
+      clusterIds: CLUSTERS,
+      ttlMs: TTL,
+      onGained: (c) => r.gained.push(c),
+      onLost: (c) => r.lost.push(c),
+    });
+    replicas.push(r);
+    await r.keeper.start();
+    expect(
+      await until(
+        () => racedRenewalAnswered,
+        (v) => v,
+        10_000,
+      ),
+      'the race happened',
+    ).toBe(true);
+    // The renewal's answer did not list them; they were granted after it was sent, so none is lost, then or later.
+    await new Promise((resolve) => setTimeout(resolve, TTL));
+    expect({ lost: r.lost, owned: r.keeper.owned().length }).toEqual({ lost: [], owned: CLUSTERS.length });
+  });
+
   it('a replica taking up a fleet holds every cluster after its first round, however slow the database answers', async () => {
     const fleet = Array.from({ length: 600 }, (_, i) => `fleet-${i}`);
     const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());

@@ -47,8 +47,8 @@ export interface ShardKeeperOptions {
 }
 
 export class ShardKeeper {
-  /** Per cluster held: its tenure, its deadline, and when it was asked for (monotonic ms). */
-  private readonly held = new Map<string, { generation: number; until: number; askedAt: number }>();
+  /** Per cluster held: its tenure, its deadline, and when the answer granting it came (monotonic ms). */
+  private readonly held = new Map<string, { generation: number; until: number; heldAt: number }>();
   private readonly everyMs: number;
   private readonly monotonic: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -159,8 +159,10 @@ export class ShardKeeper {
       if (h && h.generation === r.generation) h.until = sentAt + ttlMs;
     }
     for (const [clusterId, h] of [...this.held]) {
-      // Not renewed: another holds it now. One a round took after this renewal was sent is not in its answer.
-      if (!renewedIds.has(clusterId) && h.askedAt < sentAt) this.lose(clusterId);
+      // Not renewed: another holds it now. Only if it was granted before this renewal was sent: a grant answered
+      // later may have committed after the renewal ran (asked before it was sent, answered after), so the renewal's
+      // answer does not list it; the next renewal does.
+      if (!renewedIds.has(clusterId) && h.heldAt < sentAt) this.lose(clusterId);
     }
     const membership = await leases.tryAcquire(membershipLease(replicaId), replicaId, ttlMs);
     if (membership.held) this.membership = membership.generation;
@@ -203,10 +205,11 @@ export class ShardKeeper {
     for (let i = 0; i < ask.length && this.running; i += ACQUIRE_BATCH) {
       const askedAt = this.monotonic();
       const got = await leases.tryAcquireAll(ask.slice(i, i + ACQUIRE_BATCH).map(clusterLease), replicaId, ttlMs);
-      if (askedAt + ttlMs <= this.monotonic() || !this.running) continue;
+      const heldAt = this.monotonic();
+      if (askedAt + ttlMs <= heldAt || !this.running) continue;
       for (const r of got) {
         const clusterId = r.name.slice(CLUSTER_LEASE_PREFIX.length);
-        this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs, askedAt });
+        this.held.set(clusterId, { generation: r.generation, until: askedAt + ttlMs, heldAt });
         this.notify(() => this.opts.onGained(clusterId));
       }
     }

@@ -644,9 +644,7 @@ async function killOne(replicas: DashboardProcess[], ids: string[], deadlineMs =
   const every = repolledOf(() => true);
   const held = await Promise.all(
     survivors.map(async (d) => {
-      const res = await fetch(`${d.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`${d.url}/metrics: HTTP ${res.status}`);
-      const text = await res.text();
+      const text = await fetchMetrics(d.url);
       return {
         up: sumCounter(text, 'etcd_dashboard_polls_held_up_total'),
         back: sumCounter(text, 'etcd_dashboard_polls_held_back_total'),

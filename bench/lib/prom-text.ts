@@ -1,4 +1,4 @@
-// Reading a counter from etcd's own /metrics, to count what the dashboard asks of it.
+// Reading a counter from a /metrics page: etcd's own (what the dashboard asks of it) or the dashboard's.
 
 // One counter family summed with a regex instead of a Prometheus text-format parser: the exposition format puts
 // each sample on its own line as `name{labels} value`, and that is all this needs. Not a general parser.
@@ -13,7 +13,7 @@ export function sumCounter(text: string, family: string): number {
   return sum;
 }
 
-/** A member's plain-HTTP /metrics (--listen-metrics-urls) as text. */
+/** The /metrics under `metricsUrl` as text: a member's plain-HTTP one (--listen-metrics-urls) or the dashboard's. */
 export async function fetchMetrics(metricsUrl: string): Promise<string> {
   const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`${metricsUrl}/metrics: HTTP ${res.status}`);

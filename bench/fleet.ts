@@ -236,6 +236,8 @@ export interface FleetResult {
     followEveryMs: number;
     /** The cluster and membership leases' length and how often a replica renews them (older records: 6000 / 2000). */
     shardLeaseMs?: number;
+    shardRenewMs?: number;
+    /** How often a replica runs a shard round; older records renewed in the round (shardRoundMs, no shardRenewMs). */
     shardRoundMs?: number;
   };
   /** Every member's /metrics scraped this often (the file's metricsIntervalMs). */

@@ -69,6 +69,8 @@ function timingOf(r: FleetResult): FleetResult['timing'] {
 }
 
 function reassignmentText(r: FleetResult, k: Reassignment | null | undefined, t: FleetResult['timing']): string {
+  // Records before renewals had a chain of their own renewed in the round.
+  const renewMs = t.shardRenewMs ?? t.shardRoundMs ?? 2000;
   if (!k) return '**A replica killed.** Not measured in this record.';
   const notReached = 'more than 60 (not reached)';
   // Records before the reassigned clusters were told apart measured every cluster only.
@@ -100,8 +102,8 @@ answer took ${k.nocLongestMs} ms.${
       ? ''
       : ` The survivors' /metrics at the end counted ${k.pollsHeldUp} polls not shown because the replica was held up and ${k.pollsHeldBack} first polls after the takeover held back (a call missed its deadline; asked again within seconds).`
   } The killed replica's leases end once the survivors find it gone: no PostgreSQL session of
-its left and its membership a round (${sec(t.shardRoundMs ?? 2000)}) overdue; failing that, when its leases run out (${sec(t.shardLeaseMs ?? 6000)}, renewed every
-${sec(t.shardRoundMs ?? 2000)}). The survivor that finds it gone takes its share of the clusters in that round, and the other at its next; their first polls
+its left and its membership a renewal (${sec(renewMs)}) overdue, checked every shard round (${sec(t.shardRoundMs ?? 2000)}); failing that, when its leases run out (${sec(t.shardLeaseMs ?? 6000)}, renewed every
+${sec(renewMs)}). The survivor that finds it gone takes its share of the clusters in that round, and the other at its next; their first polls
 go a few at a time per replica (\`FIRST_POLLS_AT_ONCE\`); each survivor meanwhile polls a cluster itself once the view it last read is
 ${sec(t.fallbackAfterMs)} old, and a survivor's view of a cluster the other now owns arrives at its next read (every ${sec(t.followEveryMs)}).${
     k.examples.length ? ` First unexpected answers: ${k.examples.slice(0, 4).join('; ')}.` : ''

@@ -36,9 +36,11 @@ export function fallbackAfterMs(pollIntervalMs: number, probeTimeoutMs: number, 
 
 /**
  * A replica that stops renewing its clusters' leases (killed, cut off) loses them to the others after
- * `shardLeaseMs`; it renews them every `shardRoundMs`, so a round may come 4 s late (a held-up event loop, a slow
- * database) before it loses them, and the others find a dead replica's clusters free 4–8 s after its death. Shorter
- * (4.5 s leases, or rounds every second) made three replicas starting together on a loaded 2-core machine lose and
- * retake clusters without end (measured before the lease pool grew from 2 to 4 connections).
+ * `shardLeaseMs`; it renews them every `shardRenewMs`, so a renewal may come 4 s late (a held-up event loop, a slow
+ * database) before it loses them. Shorter (4.5 s leases, or renewals every second) made three replicas starting
+ * together on a loaded 2-core machine lose and retake clusters without end (measured before the lease pool grew from
+ * 2 to 4 connections, with renewals inside the rounds). A dead replica is found gone (no session of its left, its
+ * membership a renewal overdue) by the first round after that, every `shardRoundMs`: its clusters are free 2–3 s after
+ * its death, not 4–8 s (when its leases run out).
  */
-export const shardLeases = { shardLeaseMs: 6_000, shardRoundMs: 2_000 } as const;
+export const shardLeases = { shardLeaseMs: 6_000, shardRenewMs: 2_000, shardRoundMs: 1_000 } as const;

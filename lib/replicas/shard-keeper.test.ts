@@ -402,6 +402,55 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     expect({ lost: r.lost, owned: r.keeper.owned().length }).toEqual({ lost: [], owned: CLUSTERS.length });
   });
 
+  it('rounds every roundEveryMs, renewals every everyMs; a replica joining before asking asks a renewal period after it starts', async () => {
+    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    const calls = { rounds: 0, renewals: 0, firstAskAfterMs: null as number | null };
+    const t0 = performance.now();
+    const r: Replica = {
+      id: 'replica-a',
+      cut: false,
+      gained: [],
+      lost: [],
+      keeper: undefined as unknown as ShardKeeper,
+    };
+    r.keeper = new ShardKeeper({
+      leases: {
+        ...through(store, (f) => f),
+        liveHolders: (...args) => (calls.rounds++, store.liveHolders(...args)),
+        renewAll: (...args) => (calls.renewals++, store.renewAll(...args)),
+        tryAcquireAll: (...args) => {
+          calls.firstAskAfterMs ??= performance.now() - t0;
+          return store.tryAcquireAll(...args);
+        },
+      },
+      replicaId: r.id,
+      clusterIds: CLUSTERS,
+      ttlMs: 3000,
+      everyMs: 1000,
+      roundEveryMs: 250,
+      joinBeforeAsking: true,
+      onGained: (c) => r.gained.push(c),
+      onLost: (c) => r.lost.push(c),
+    });
+    replicas.push(r);
+    await r.keeper.start();
+    await until(
+      () => r.keeper.owned().length,
+      (n) => n === CLUSTERS.length,
+      5_000,
+    );
+    const start = { ...calls };
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Over 3 s: about 12 rounds and 3 renewals (a loaded machine may run a few late, none early).
+    expect({ rounds: calls.rounds - start.rounds >= 8, renewals: calls.renewals - start.renewals }).toEqual({
+      rounds: true,
+      renewals: expect.toSatisfy((n: number) => n >= 2 && n <= 4) as number,
+    });
+    // Joining, it waited a renewal period (four rounds), so that replicas started together see each other first.
+    expect(calls.firstAskAfterMs).toBeGreaterThanOrEqual(1000);
+    expect({ lost: r.lost, owned: r.keeper.owned().length }).toEqual({ lost: [], owned: CLUSTERS.length });
+  });
+
   it('a replica taking up a fleet holds every cluster after its first round, however slow the database answers', async () => {
     const fleet = Array.from({ length: 600 }, (_, i) => `fleet-${i}`);
     const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());

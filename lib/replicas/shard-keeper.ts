@@ -11,8 +11,8 @@ import { clustersOwnedBy, liveReplicas, MEMBERSHIP_PREFIX, membershipLease } fro
  *   await shards.start();  …  shards.owns(id)  …  await shards.stop();
  *
  * Every ttl/3 it renews in one statement every cluster lease it holds, then its membership lease (`replica:<id>`); and,
- * on a chain of its own, a round reads the live replicas, lets go of the clusters another replica should now own, and
- * asks for those it should own. A cluster whose lease it holds is its own until ttl after the renewal that last
+ * on a chain of its own (every roundEveryMs), a round ends the leases of replicas found gone, reads the live replicas,
+ * lets go of the clusters another replica should now own, and asks for those it should own. A cluster whose lease it holds is its own until ttl after the renewal that last
  * renewed it was SENT (on this process's monotonic clock), whether or not the database answers meanwhile: a replica
  * cut off from the database stops owning its clusters before another can take them (the database counts the same ttl
  * from later).
@@ -30,8 +30,13 @@ export interface ShardKeeperOptions {
   replicaId: string;
   clusterIds: readonly string[];
   ttlMs: number;
-  /** A third of the ttl unless set. */
+  /** How often the leases are renewed: a third of the ttl unless set. */
   everyMs?: number;
+  /**
+   * How often a round runs (the departed check, the live read, handovers, asks); everyMs unless set. Shorter than the
+   * renewals, a dead replica's clusters are found free sooner: each round is two small statements when nothing moves.
+   */
+  roundEveryMs?: number;
   onGained: (clusterId: string) => void;
   onLost: (clusterId: string) => void;
   /** Monotonic ms; performance.now unless a test moves it. */
@@ -50,27 +55,35 @@ export class ShardKeeper {
   /** Per cluster held: its tenure, its deadline, and when the answer granting it came (monotonic ms). */
   private readonly held = new Map<string, { generation: number; until: number; heldAt: number }>();
   private readonly everyMs: number;
+  private readonly roundEveryMs: number;
   private readonly monotonic: () => number;
-  private timer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private roundTimer: NodeJS.Timeout | undefined;
   private round: Promise<void> | null = null;
   private renewal: Promise<void> | null = null;
   private running = false;
   private live: string[] = [];
   /** The generation of this replica's membership lease, once held. */
   private membership: number | null = null;
-  /** Whether a round has stored the membership and read the live replicas (see joinBeforeAsking). */
-  private joined = false;
+  /** Rounds still to run before the first ask (see joinBeforeAsking): a renewal period's worth. */
+  private joinRounds: number;
 
   constructor(private readonly opts: ShardKeeperOptions) {
     this.everyMs = opts.everyMs ?? Math.max(1, Math.floor(opts.ttlMs / 3));
+    this.roundEveryMs = opts.roundEveryMs ?? this.everyMs;
     this.monotonic = opts.monotonic ?? (() => performance.now());
+    this.joinRounds = opts.joinBeforeAsking ? Math.max(1, Math.round(this.everyMs / this.roundEveryMs)) : 0;
   }
 
-  /** Runs the first round at once and resolves when it has ended; then one every everyMs until stop(). */
+  /**
+   * Renews and runs the first round at once, and resolves when that round has ended; then renews every everyMs and
+   * runs a round every roundEveryMs until stop().
+   */
   start(): Promise<void> {
     if (this.running) return Promise.resolve();
     this.running = true;
-    this.tick();
+    this.renewTick();
+    this.roundTick();
     return this.round ?? Promise.resolve();
   }
 
@@ -97,7 +110,8 @@ export class ShardKeeper {
    */
   async stop(): Promise<void> {
     this.running = false;
-    clearTimeout(this.timer);
+    clearTimeout(this.renewTimer);
+    clearTimeout(this.roundTimer);
     const held = [...this.held];
     for (const [clusterId] of held) this.lose(clusterId);
     // A renewal or round under way would renew or take what is released below: they end first (their answers are
@@ -113,32 +127,38 @@ export class ShardKeeper {
     ]);
   }
 
-  private tick(): void {
+  private failed(err: unknown): void {
+    console.error(`etcd-dashboard: cluster shards: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+  }
+
+  // One renewal and one round at a time, each on its own chain: a round held up (a slow read of the live replicas, a
+  // loaded host where each of its statements waits a second) does not hold up the renewals, so the replica keeps its
+  // clusters and its membership instead of losing them and trading them with the others while it is slow.
+  private renewTick(): void {
     this.expire();
-    const failed = (err: unknown) => {
-      console.error(`etcd-dashboard: cluster shards: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
-    };
-    // One renewal and one round at a time, each on its own: a round held up (a slow read of the live replicas, a
-    // loaded host where each of its statements waits a second) does not hold up the renewals, so the replica keeps
-    // its clusters and its membership instead of losing them and trading them with the others while it is slow.
-    if (this.running && !this.renewal) {
+    if (!this.running) return;
+    if (!this.renewal) {
       this.renewal = this.renew()
-        .catch(failed)
+        .catch((err: unknown) => this.failed(err))
         .finally(() => {
           this.renewal = null;
         });
     }
-    if (this.running && !this.round) {
+    this.renewTimer = setTimeout(() => this.renewTick(), this.everyMs);
+    this.renewTimer.unref();
+  }
+
+  private roundTick(): void {
+    if (!this.running) return;
+    if (!this.round) {
       this.round = this.runRound()
-        .catch(failed)
+        .catch((err: unknown) => this.failed(err))
         .finally(() => {
           this.round = null;
         });
     }
-    if (this.running) {
-      this.timer = setTimeout(() => this.tick(), this.everyMs);
-      this.timer.unref();
-    }
+    this.roundTimer = setTimeout(() => this.roundTick(), this.roundEveryMs);
+    this.roundTimer.unref();
   }
 
   /** Renews every cluster lease held, in one statement, then the membership. */
@@ -195,8 +215,8 @@ export class ShardKeeper {
         replicaId,
       );
     }
-    if (this.opts.joinBeforeAsking && !this.joined) {
-      this.joined = true;
+    if (this.joinRounds > 0) {
+      this.joinRounds--;
       return;
     }
     // Every cluster it should own and does not, asked for in one statement per batch: a replica taking up a hundred

@@ -32,6 +32,8 @@ export const SOCKET_ERRORS: Readonly<Record<string, string>> = {
   ETIMEDOUT: 'connection timed out',
 };
 
+const NO_REASON = 'no connection to the member: its last attempt failed (the reason went to another call)';
+
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').trim().slice(0, 300);
 }
@@ -49,6 +51,9 @@ export function describeEtcdError(err: unknown): EtcdFailure {
     if (TLS_WORDS.test(reason)) return { kind: 'tls', message: `TLS handshake failed: ${reason}` };
     const socket = Object.entries(SOCKET_ERRORS).find(([code]) => reason.includes(code));
     if (socket) return { kind: 'unreachable', message: `${socket[1]} (${reason})`, code: socket[0] };
+    // A channel that joined a connection already failing (clients of one cluster share them, and etcd3 makes its
+    // channels anew after a failure) is told no reason: the call that saw the attempt fail was given it.
+    if (reason === 'null') return { kind: 'unreachable', message: NO_REASON };
     return { kind: 'unreachable', message: reason || 'unavailable' };
   }
   if (err instanceof Error) {

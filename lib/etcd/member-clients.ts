@@ -1,12 +1,19 @@
 // The clients of one cluster's members, one etcd3 client and one Status client per endpoint, made on first use and
-// closed together.
+// closed together; both share one connection per member.
 import 'server-only';
-import { createMemberClient, createStatusClient, type MemberClient, type StatusClient } from './member-client';
+import {
+  createMemberClient,
+  createStatusClient,
+  newConnectionGroup,
+  type MemberClient,
+  type StatusClient,
+} from './member-client';
 import type { TlsCredentials } from './tls-credentials';
 
 export class MemberClients {
   private readonly clients = new Map<string, MemberClient>();
   private readonly statusClients = new Map<string, StatusClient>();
+  private readonly connectionGroup = newConnectionGroup();
 
   constructor(
     private readonly tls: TlsCredentials | null,
@@ -17,7 +24,12 @@ export class MemberClients {
   client(endpoint: string): MemberClient {
     let c = this.clients.get(endpoint);
     if (!c) {
-      c = createMemberClient({ endpoint, tls: this.tls, timeoutMs: this.timeoutMs });
+      c = createMemberClient({
+        endpoint,
+        tls: this.tls,
+        timeoutMs: this.timeoutMs,
+        connectionGroup: this.connectionGroup,
+      });
       this.clients.set(endpoint, c);
     }
     return c;
@@ -26,7 +38,12 @@ export class MemberClients {
   status(endpoint: string): StatusClient {
     let c = this.statusClients.get(endpoint);
     if (!c) {
-      c = createStatusClient({ endpoint, tls: this.tls, timeoutMs: this.timeoutMs });
+      c = createStatusClient({
+        endpoint,
+        tls: this.tls,
+        timeoutMs: this.timeoutMs,
+        connectionGroup: this.connectionGroup,
+      });
       this.statusClients.set(endpoint, c);
     }
     return c;

@@ -1,16 +1,18 @@
 // Integration: Maintenance.Status through our own proto against a real 3-member mTLS cluster of the selected etcd
 // (ETCD_DASHBOARD_ETCD_VERSION; ports 24600–24608, 24690 left closed).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectedEtcdLine } from '@/scripts/lib/etcd-versions';
 import { LocalCluster } from '@/scripts/lib/local-cluster';
 import { CertificateAuthority } from '@/scripts/lib/pki';
+import { listAlarms, listMembers } from './cluster-calls';
 import { describeEtcdError } from './etcd-error';
 import { createMemberClient, createStatusClient, type StatusClient } from './member-client';
-import { readMemberStatus, type MemberStatusReading } from './member-probe';
+import { MemberClients } from './member-clients';
+import { probeMembers, readMemberStatus, type MemberStatusReading } from './member-probe';
 import type { TlsCredentials } from './tls-credentials';
 
 const BASE_PORT = 24600;
@@ -189,5 +191,80 @@ describe('readMemberStatus against real etcd', () => {
     expect((await readMemberStatus(statusClient(`https://127.0.0.1:${CLOSED_PORT}`))).failure?.code).toBe(
       'ECONNREFUSED',
     );
+  });
+});
+
+/** This process's established TCP connections to 127.0.0.1:`port` (procfs: /proc/net/tcp and its own fds). */
+function connectionsTo(port: number): number {
+  const mine = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m?.[1]) mine.add(m[1]);
+    } catch {
+      // Closed since it was listed.
+    }
+  }
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[2] === remote && f[3] === '01' && mine.has(f[9] ?? '')).length;
+}
+
+describe('MemberClients: one connection per member for a collector', () => {
+  it('its etcd3 client (KV, Cluster, Maintenance) and its Status client share one connection to each member', async () => {
+    const endpoints = started().endpoints;
+    const ports = endpoints.map((e) => Number(new URL(e).port));
+    const before = ports.map(connectionsTo);
+    const mc = new MemberClients(tls(), 2000);
+    try {
+      const probes = await probeMembers(
+        endpoints.map((endpoint) => ({
+          endpoint,
+          statusClient: mc.status(endpoint),
+          client: mc.client(endpoint),
+          isLearner: false,
+          knownMemberId: null,
+        })),
+      );
+      const wide = mc.client(endpoints[0] ?? '');
+      const [members, alarms] = await Promise.all([listMembers(wide), listAlarms(wide)]);
+      expect({
+        answered: probes.map((p) => Boolean(p.status) && p.health.ok),
+        members: members.ok ? members.value.length : members.failure.message,
+        alarms: alarms.ok ? alarms.value : alarms.failure.message,
+      }).toEqual({ answered: [true, true, true], members: 3, alarms: [] });
+      // A poll's calls (Status and the health read on each member, the member and alarm lists on one) on one
+      // connection per member: with a connection per gRPC service, four to the first member and two to the others.
+      expect(ports.map((p, i) => connectionsTo(p) - (before[i] ?? 0))).toEqual([1, 1, 1]);
+    } finally {
+      mc.close();
+    }
+  });
+
+  it('a member that refuses connections: the member row says so every poll; no call of the group says "null"', async () => {
+    const closed = `https://127.0.0.1:${CLOSED_PORT}`;
+    const mc = new MemberClients(tls(), 2000);
+    try {
+      const poll = () =>
+        Promise.all([
+          readMemberStatus(mc.status(closed)).then((r) => r.failure),
+          listMembers(mc.client(closed)).then((r) => (r.ok ? null : r.failure)),
+          listAlarms(mc.client(closed)).then((r) => (r.ok ? null : r.failure)),
+        ]);
+      // Twice: the second time etcd3 has made its channels anew and they join the failing connection.
+      const polls = [await poll(), await poll()];
+      // The Status call is what the member's row shows: the reason, each time.
+      expect(polls.map(([status]) => `${status?.kind} ${status?.code}`)).toEqual(
+        Array(2).fill('unreachable ECONNREFUSED'),
+      );
+      const all = polls.flat();
+      expect(all.map((f) => f?.kind)).toEqual(Array(6).fill('unreachable'));
+      expect(all.filter((f) => /\bnull\b/.test(f?.message ?? ''))).toEqual([]);
+    } finally {
+      mc.close();
+    }
   });
 });

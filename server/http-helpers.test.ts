@@ -13,6 +13,24 @@ import {
 } from './http-helpers.mjs';
 import { MAX_BODY_BYTES } from '@/lib/api/parse-body';
 
+/** Servers the tests started, each closed (its connections cut) after its test. */
+const started: Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    started.splice(0).map((s) => {
+      s.closeAllConnections();
+      return new Promise((resolve) => s.close(resolve));
+    }),
+  );
+});
+
+/** Listens on a free loopback port and answers it; the server is closed after the test. */
+async function listen(server: Server): Promise<number> {
+  started.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
 describe('acceptsGzip: whether the status fast path may compress its answer', () => {
   it.each([
     ['gzip', true],
@@ -112,18 +130,10 @@ describe('createTimedServer: slow senders are cut off, long answers are not (Nod
     keepAliveTimeout: 3000,
     connectionsCheckingInterval: 100,
   };
-  let server: Server | null = null;
-  afterEach(async () => {
-    const s = server;
-    server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  });
 
   /** A server whose GET streams `chunks` × 200 ms and whose POST answers with the body's length once it is all in. */
   async function start(chunks = 1): Promise<number> {
-    server = createTimedServer((req, res) => {
+    const server = createTimedServer((req, res) => {
       if (req.method === 'POST') {
         let n = 0;
         req.on('data', (d: Buffer) => (n += d.length));
@@ -139,8 +149,7 @@ describe('createTimedServer: slow senders are cut off, long answers are not (Nod
       };
       tick();
     }, TIMEOUTS);
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
+    return listen(server);
   }
 
   /** A raw connection: what was received, and when (ms after opening) the server closed it, or null. */
@@ -222,26 +231,16 @@ describe('createTimedServer: slow senders are cut off, long answers are not (Nod
 });
 
 describe('dropRefusedBody: a body refused by its length is read and dropped first, so the client reads the 413', () => {
-  let server: Server | null = null;
-  afterEach(async () => {
-    const s = server;
-    server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  });
-
   /** A server that refuses oversized API bodies as server/server.mjs does: drop the body, then 413 and close. */
   async function start(limits: { maxBytes: number; maxMs: number }): Promise<number> {
-    server = createTimedServer((req, res) => {
+    const server = createTimedServer((req, res) => {
       if (!declaresOversizedApiBody(req.url, req.headers['content-length'])) return void res.end('ok');
       void dropRefusedBody(req, limits).then(() => {
         res.writeHead(413, { Connection: 'close', 'Content-Type': 'text/plain' });
         res.end('payload too large');
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
+    return listen(server);
   }
 
   /**

@@ -42,15 +42,15 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     await Promise.allSettled(replicas.splice(0).map((r) => r.keeper.stop()));
   });
 
-  async function replica(id: string, extra: Partial<ShardKeeperOptions> = {}): Promise<Replica> {
-    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+  /** A replica whose calls to the database go through the leases `leasesOf` gives it (wrappers around a store's). */
+  function replicaOver(
+    id: string,
+    leasesOf: (r: Replica) => ShardKeeperOptions['leases'],
+    extra: Partial<ShardKeeperOptions> = {},
+  ): Replica {
     const r: Replica = { id, cut: false, gained: [], lost: [], keeper: undefined as unknown as ShardKeeper };
-    const guard =
-      <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>
-      (...a: A): Promise<T> =>
-        r.cut ? Promise.reject(new Error(`replica ${id} is cut off from the database`)) : f(...a);
     r.keeper = new ShardKeeper({
-      leases: through(store, guard),
+      leases: leasesOf(r),
       replicaId: id,
       clusterIds: CLUSTERS,
       ttlMs: TTL,
@@ -60,6 +60,16 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     });
     replicas.push(r);
     return r;
+  }
+
+  async function replica(id: string, extra: Partial<ShardKeeperOptions> = {}): Promise<Replica> {
+    const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
+    const guard =
+      (r: Replica) =>
+      <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>
+      (...a: A): Promise<T> =>
+        r.cut ? Promise.reject(new Error(`replica ${id} is cut off from the database`)) : f(...a);
+    return replicaOver(id, (r) => through(store, guard(r)), extra);
   }
 
   /** Who owns each cluster now, by this replica's own say. */
@@ -347,47 +357,32 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     let renewalRan: () => void = () => undefined;
     const renewalHasRun = new Promise<void>((resolve) => (renewalRan = resolve));
     let racedRenewalAnswered = false;
-    const r: Replica = {
-      id: 'replica-a',
-      cut: false,
-      gained: [],
-      lost: [],
-      keeper: undefined as unknown as ShardKeeper,
-    };
-    r.keeper = new ShardKeeper({
-      leases: {
-        ...through(store, (f) => f),
-        tryAcquireAll: async (...args) => {
-          if (!asked) {
-            asked = true;
-            renewalSentAfterAsk = true;
-            await renewalHasRun;
-          }
-          return store.tryAcquireAll(...args);
-        },
-        renewAll: async (...args) => {
-          const racing = renewalSentAfterAsk;
-          renewalSentAfterAsk = false;
-          const rows = await store.renewAll(...args);
-          if (racing) {
-            renewalRan();
-            await until(
-              () => r.keeper.owned().length,
-              (n) => n === CLUSTERS.length,
-              5_000,
-            );
-            racedRenewalAnswered = true;
-          }
-          return rows;
-        },
+    const r: Replica = replicaOver('replica-a', () => ({
+      ...through(store, (f) => f),
+      tryAcquireAll: async (...args) => {
+        if (!asked) {
+          asked = true;
+          renewalSentAfterAsk = true;
+          await renewalHasRun;
+        }
+        return store.tryAcquireAll(...args);
       },
-      replicaId: r.id,
-      clusterIds: CLUSTERS,
-      ttlMs: TTL,
-      onGained: (c) => r.gained.push(c),
-      onLost: (c) => r.lost.push(c),
-    });
-    replicas.push(r);
+      renewAll: async (...args) => {
+        const racing = renewalSentAfterAsk;
+        renewalSentAfterAsk = false;
+        const rows = await store.renewAll(...args);
+        if (racing) {
+          renewalRan();
+          await until(
+            () => r.keeper.owned().length,
+            (n) => n === CLUSTERS.length,
+            5_000,
+          );
+          racedRenewalAnswered = true;
+        }
+        return rows;
+      },
+    }));
     await r.keeper.start();
     expect(
       await until(
@@ -406,15 +401,9 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
     const store = new LeaseStore(await engine.connect(), engine.name === 'PostgreSQL' ? 'database' : () => Date.now());
     const calls = { rounds: 0, renewals: 0, firstAskAfterMs: null as number | null };
     const t0 = performance.now();
-    const r: Replica = {
-      id: 'replica-a',
-      cut: false,
-      gained: [],
-      lost: [],
-      keeper: undefined as unknown as ShardKeeper,
-    };
-    r.keeper = new ShardKeeper({
-      leases: {
+    const r: Replica = replicaOver(
+      'replica-a',
+      () => ({
         ...through(store, (f) => f),
         liveHolders: (...args) => (calls.rounds++, store.liveHolders(...args)),
         renewAll: (...args) => (calls.renewals++, store.renewAll(...args)),
@@ -422,17 +411,9 @@ describeOnEachEngine('ShardKeeper', PG_PORT, (engine) => {
           calls.firstAskAfterMs ??= performance.now() - t0;
           return store.tryAcquireAll(...args);
         },
-      },
-      replicaId: r.id,
-      clusterIds: CLUSTERS,
-      ttlMs: 3000,
-      everyMs: 1000,
-      roundEveryMs: 250,
-      joinBeforeAsking: true,
-      onGained: (c) => r.gained.push(c),
-      onLost: (c) => r.lost.push(c),
-    });
-    replicas.push(r);
+      }),
+      { ttlMs: 3000, everyMs: 1000, roundEveryMs: 250, joinBeforeAsking: true },
+    );
     await r.keeper.start();
     await until(
       () => r.keeper.owned().length,

@@ -12,10 +12,10 @@ import { clustersOwnedBy, liveReplicas, MEMBERSHIP_PREFIX, membershipLease } fro
  *
  * Every ttl/3 it renews in one statement every cluster lease it holds, then its membership lease (`replica:<id>`); and,
  * on a chain of its own (every roundEveryMs), a round ends the leases of replicas found gone, reads the live replicas,
- * lets go of the clusters another replica should now own, and asks for those it should own. A cluster whose lease it holds is its own until ttl after the renewal that last
- * renewed it was SENT (on this process's monotonic clock), whether or not the database answers meanwhile: a replica
- * cut off from the database stops owning its clusters before another can take them (the database counts the same ttl
- * from later).
+ * lets go of the clusters another replica should now own, and asks for those it should own. A cluster whose lease it
+ * holds is its own until ttl after the renewal that last renewed it was SENT (on this process's monotonic clock),
+ * whether or not the database answers meanwhile: a replica cut off from the database stops owning its clusters before
+ * another can take them (the database counts the same ttl from later).
  */
 
 export const CLUSTER_LEASE_PREFIX = 'cluster:';

@@ -57,21 +57,9 @@ export function sendRaw(port: number, req: RawRequest, timeoutMs: number): Promi
       const head = `${req.method} ${req.target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${headers
         .map(([k, v]) => `${k}: ${v}\r\n`)
         .join('')}\r\n`;
-      // The body in pieces, and no more once an answer has begun: a server that refuses a large body (413) answers
-      // and closes before reading it, and a client still writing then gets EPIPE instead of reading that answer.
-      const data = Buffer.concat([Buffer.from(head, 'latin1'), body]);
-      const PIECE = 64 * 1024;
-      const sendFrom = (offset: number): void => {
-        while (offset < data.length && received.length === 0 && !settled) {
-          const piece = data.subarray(offset, offset + PIECE);
-          offset += piece.length;
-          if (!socket.write(piece)) {
-            socket.once('drain', () => sendFrom(offset));
-            return;
-          }
-        }
-      };
-      sendFrom(0);
+      // In one write: the server reads a body it refuses (up to 8 MiB) before it answers and closes, so a client
+      // still writing reads the 413, not a reset (server/http-helpers.mjs dropRefusedBody).
+      socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
     });
   });
 }
